@@ -1,0 +1,56 @@
+"""optimeans: k-means as the optimization problem it is.
+
+>>> import optimeans
+>>> X = optimeans.datasets.load("iris")
+>>> result = optimeans.fit(X, 3, random_state=0)
+>>> result.objective  # doctest: +SKIP
+78.85144142614601
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from ._api import fit
+from ._validation import FewDistinctPointsWarning
+from .objective import gradient, newton_step, objective
+from .result import History, Result
+
+from ._version import __version__
+
+# Heavier parts load on first use, so that `import optimeans` stays fast.
+_LAZY = {
+    "KMeans": ("optimeans.estimator", "KMeans"),
+    "datasets": ("optimeans.datasets", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        mod = import_module(module)
+        return mod if attr is None else getattr(mod, attr)
+    raise AttributeError(f"module 'optimeans' has no attribute {name!r}")
+
+
+def methods() -> list[str]:
+    """Names accepted by ``fit(method=...)``."""
+    from .solvers import available
+
+    return available()
+
+
+__all__ = [
+    "fit",
+    "methods",
+    "objective",
+    "gradient",
+    "newton_step",
+    "Result",
+    "History",
+    "KMeans",
+    "datasets",
+    "FewDistinctPointsWarning",
+    "__version__",
+]

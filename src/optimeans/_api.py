@@ -1,0 +1,147 @@
+"""``optimeans.fit``: validation, seeding, restarts, dispatch to a solver."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from . import solvers
+from ._validation import (
+    check_data,
+    check_n_clusters,
+    check_nonneg_float,
+    check_positive_int,
+    check_random_state,
+    check_sample_weight,
+)
+from ._numba import resolve_n_threads
+from .result import Result
+from .seeding import init_centers
+
+__all__ = ["fit", "resolve_n_init"]
+
+InitLike = Literal["k-means++", "random"] | np.ndarray | Any
+
+
+def resolve_n_init(n_init: Any, init: Any) -> int:
+    """``"auto"`` is 3 restarts for k-means++, 10 for random, 1 for given centers."""
+    if isinstance(n_init, str):
+        if n_init != "auto":
+            raise ValueError(f"n_init must be a positive integer or 'auto', got {n_init!r}")
+        if isinstance(init, str):
+            return 3 if init == "k-means++" else 10
+        return 1
+    return check_positive_int(n_init, "n_init")
+
+
+def fit(
+    X: Any,
+    n_clusters: int,
+    *,
+    method: str = "auto",
+    init: InitLike = "k-means++",
+    n_init: int | Literal["auto"] = "auto",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    sample_weight: Any = None,
+    random_state: int | np.random.Generator | None = None,
+    n_threads: int | None = None,
+    callback: Any = None,
+    **options: Any,
+) -> Result:
+    """Cluster ``X`` into ``n_clusters`` groups by minimizing the k-means objective.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        ndarray, list of lists, pandas or polars DataFrame. float32 stays
+        float32; every other numeric type becomes float64.
+    n_clusters : int
+        Number of clusters, ``1 <= n_clusters <= n_samples``.
+    method : str, default "auto"
+        A solver name from :func:`optimeans.methods`; ``"auto"`` picks one by
+        the data's shape and the choice is recorded in ``Result.method``.
+    init : {"k-means++", "random"}, ndarray or callable, default "k-means++"
+        Initial centers. An array of shape (n_clusters, n_features) is used as
+        is (and implies one restart).
+    n_init : int or "auto", default "auto"
+        Restarts from independent seeds; the lowest objective wins. "auto" is 3
+        for k-means++, 10 for random, 1 for given centers.
+    max_iter : int, default 300
+    tol : float, default 1e-4
+        Relative decrease of the objective below which a run stops.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights, not all zero.
+    random_state : int, Generator or None
+        Seed of every random choice. The same seed gives bitwise the same
+        result on any number of threads. ``None`` draws a seed and records it
+        in ``Result.seed``.
+    n_threads : int, optional
+        Threads for the kernels (default: all cores).
+    callback : callable ``(iteration, objective) -> bool``, optional
+        Called after each iteration; returning True stops the run, and the
+        partial result is returned with ``stop_reason="callback"``.
+    **options
+        Solver-specific options.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    ValueError
+        NaN or inf in X (with the first offending row and column), empty X,
+        1-D X, ``n_clusters`` < 1 or > n_samples, bad weights.
+    TypeError
+        Non-numeric data or arguments of the wrong type.
+
+    Warns
+    -----
+    FewDistinctPointsWarning
+        Fewer distinct points than clusters (the result is still valid).
+
+    Examples
+    --------
+    >>> import optimeans
+    >>> X = optimeans.datasets.load("iris")
+    >>> result = optimeans.fit(X, 3, random_state=0)
+    >>> round(result.objective, 4)
+    78.8514
+    """
+    if hasattr(X, "__dask_graph__"):
+        from .distributed import fit as distributed_fit  # optional extra
+
+        return distributed_fit(
+            X, n_clusters, method=method, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+            sample_weight=sample_weight, random_state=random_state, n_threads=n_threads,
+            callback=callback, **options,
+        )
+    X = check_data(X)
+    n, d = X.shape
+    w = check_sample_weight(sample_weight, n, np.float64)
+    k = check_n_clusters(n_clusters, X, w)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    tol = check_nonneg_float(tol, "tol")
+    n_runs = resolve_n_init(n_init, init)
+    n_threads = resolve_n_threads(n_threads)
+    name = solvers.resolve(method, X, k)
+    solver = solvers.get(name)
+    _, seed = check_random_state(random_state)
+    children = np.random.SeedSequence(seed).spawn(n_runs)
+
+    best: Result | None = None
+    for run_seed in children:
+        rng = np.random.default_rng(run_seed)
+        centers0 = init_centers(X, k, w, init, rng, n_threads=n_threads)
+        res = solver(
+            X, w, centers0, max_iter=max_iter, tol=tol, n_threads=n_threads, rng=rng,
+            callback=callback, **options,
+        )
+        if best is None or res.objective < best.objective:
+            best = res
+        if res.stop_reason == "callback":
+            break
+    assert best is not None
+    return best.replace(method=name, seed=seed, n_init=n_runs)

@@ -1,0 +1,291 @@
+"""Turn user input into the arrays the solvers expect, or raise a clear error.
+
+Every public entry point calls these functions once, at the boundary; solvers
+and kernels assume their input is valid and never re-check it.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_data",
+    "check_sample_weight",
+    "check_n_clusters",
+    "check_random_state",
+    "check_centers",
+    "check_positive_int",
+    "check_nonneg_float",
+    "FewDistinctPointsWarning",
+]
+
+
+class FewDistinctPointsWarning(UserWarning):
+    """Fewer distinct points than clusters: some clusters will be empty or duplicated."""
+
+
+def _column_names(X: Any) -> list[str] | None:
+    cols = getattr(X, "columns", None)
+    if cols is None:
+        return None
+    try:
+        return [str(c) for c in list(cols)]
+    except TypeError:
+        return None
+
+
+def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
+    """pandas / polars DataFrame -> ndarray, naming any non-numeric column."""
+    names = _column_names(X)
+    dtypes = getattr(X, "dtypes", None)
+    if names is not None and dtypes is not None:
+        dts = list(dtypes) if not hasattr(dtypes, "tolist") else list(dtypes.tolist())
+        bad = []
+        for col, dt in zip(names, dts):
+            try:
+                kind = np.dtype(dt).kind
+            except TypeError:
+                # polars dtypes, pandas extension dtypes
+                s = str(dt).lower()
+                numeric = any(t in s for t in ("int", "float", "bool", "decimal"))
+                kind = "f" if numeric else "O"
+            if kind not in "biuf":
+                bad.append(col)
+        if bad:
+            raise TypeError(
+                f"{name} has non-numeric column(s) {', '.join(repr(b) for b in bad)}; "
+                "select numeric columns or encode them first"
+            )
+    if hasattr(X, "to_numpy"):
+        try:
+            return np.asarray(X.to_numpy())
+        except TypeError:
+            pass
+    return np.asarray(X)
+
+
+def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: bool = False) -> np.ndarray:
+    """Convert to a C-contiguous float32 or float64 array.
+
+    float32 stays float32; every other numeric type (integers, booleans,
+    float16, float128) becomes float64. Object and string arrays are refused
+    with a ``TypeError`` unless every element converts to a number.
+    """
+    if X is None:
+        raise TypeError(f"{name} must be an array-like of numbers, got None")
+    if hasattr(X, "__dask_graph__"):
+        raise TypeError(f"{name} is a dask array; pass it to optimeans.fit, which runs it on the cluster")
+    if _column_names(X) is not None and not isinstance(X, np.ndarray):
+        arr = _dataframe_to_array(X, name)
+    elif hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise TypeError(f"{name} is a sparse matrix; optimeans works on dense data (call .toarray())")
+    else:
+        try:
+            arr = np.asarray(X)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name} could not be read as a numeric array: {exc}") from None
+    if arr.dtype.kind in "OSUV" or arr.dtype.kind == "M" or arr.dtype.kind == "m":
+        if arr.dtype.kind in "OSU":
+            try:
+                arr = arr.astype(np.float64)
+            except (ValueError, TypeError):
+                flat = arr.reshape(-1)
+                for idx, v in enumerate(flat):
+                    try:
+                        float(v)
+                    except (ValueError, TypeError):
+                        pos = np.unravel_index(idx, arr.shape)
+                        where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+                        raise TypeError(
+                            f"{name} has a non-numeric value {v!r} at {where}"
+                        ) from None
+                raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}") from None
+        else:
+            raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} is complex; k-means needs real numbers")
+    if ensure_2d:
+        if arr.ndim == 0:
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got a scalar")
+        if arr.ndim == 1:
+            raise ValueError(
+                f"{name} must be 2-D (n_samples, n_features), got 1-D of length {arr.shape[0]}; "
+                "use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample"
+            )
+        if arr.ndim > 2:
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
+    dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if copy and out is arr:
+        out = out.copy()
+    return out
+
+
+def _first_nonfinite(arr: np.ndarray) -> tuple[int, int, float]:
+    bad = ~np.isfinite(arr)
+    idx = int(np.flatnonzero(bad.reshape(-1))[0])
+    if arr.ndim == 1:
+        return idx, -1, float(arr[idx])
+    r, c = divmod(idx, arr.shape[1])
+    return r, c, float(arr[r, c])
+
+
+def check_data(X: Any, *, name: str = "X", min_samples: int = 1) -> np.ndarray:
+    """Validate a data matrix: 2-D, numeric, finite, non-empty."""
+    arr = as_float_array(X, name=name)
+    n, d = arr.shape
+    if n < min_samples:
+        raise ValueError(
+            f"{name} is empty: it has {n} sample(s), at least {min_samples} required"
+            if n == 0
+            else f"{name} has {n} sample(s), at least {min_samples} required"
+        )
+    if d == 0:
+        raise ValueError(f"{name} has 0 features; at least one column is required")
+    if not np.isfinite(arr).all():
+        r, c, v = _first_nonfinite(arr)
+        what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+        raise ValueError(f"{name} contains {what} at row {r}, column {c}; remove or impute it first")
+    return arr
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype | type = np.float64) -> np.ndarray:
+    """Validate weights: 1-D, length ``n_samples``, finite, non-negative, not all zero.
+
+    ``None`` gives unit weights. Returns a C-contiguous array of ``dtype``.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
+        w = np.full(n_samples, float(sample_weight))
+    else:
+        try:
+            w = np.asarray(sample_weight)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"sample_weight could not be read as numbers: {exc}") from None
+        if w.dtype.kind not in "biuf":
+            try:
+                w = w.astype(np.float64)
+            except (ValueError, TypeError):
+                raise TypeError(f"sample_weight must be numeric, got dtype {w.dtype}") from None
+        w = np.squeeze(w) if w.ndim > 1 and max(w.shape) == w.size else w
+        if w.ndim != 1:
+            raise ValueError(f"sample_weight must be 1-D, got shape {w.shape}")
+        if w.shape[0] != n_samples:
+            raise ValueError(
+                f"sample_weight has length {w.shape[0]} but X has {n_samples} samples"
+            )
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all():
+        r, _, v = _first_nonfinite(w)
+        raise ValueError(f"sample_weight contains {v} at index {r}; weights must be finite")
+    if (w < 0).any():
+        r = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"sample_weight contains a negative value {w[r]} at index {r}")
+    if n_samples and not (w > 0).any():
+        raise ValueError("sample_weight is zero for every sample; at least one weight must be positive")
+    return np.ascontiguousarray(w, dtype=dtype)
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (bools and non-integral floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_nonneg_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v
+
+
+def check_n_clusters(n_clusters: Any, X: np.ndarray, sample_weight: np.ndarray | None = None) -> int:
+    """Validate ``n_clusters`` against the data.
+
+    ``n_clusters > n_samples`` is an error. Fewer distinct points (with positive
+    weight) than clusters is allowed with a :class:`FewDistinctPointsWarning`:
+    the result is still valid, with duplicated centers.
+    """
+    k = check_positive_int(n_clusters, "n_clusters")
+    n = X.shape[0]
+    if k > n:
+        raise ValueError(f"n_clusters={k} is larger than the number of samples n_samples={n}")
+    pts = X if sample_weight is None else X[sample_weight > 0]
+    if k > 1 and pts.shape[0] >= k:
+        n_distinct = _count_distinct_upto(pts, k)
+        if n_distinct < k:
+            warnings.warn(
+                f"X has only {n_distinct} distinct point(s) with positive weight, fewer than "
+                f"n_clusters={k}; some centers will coincide",
+                FewDistinctPointsWarning,
+                stacklevel=3,
+            )
+    elif k > 1 and pts.shape[0] < k:
+        warnings.warn(
+            f"only {pts.shape[0]} sample(s) have positive weight, fewer than n_clusters={k}; "
+            "some centers will coincide",
+            FewDistinctPointsWarning,
+            stacklevel=3,
+        )
+    return k
+
+
+def _count_distinct_upto(X: np.ndarray, k: int) -> int:
+    """Number of distinct rows, exact if < k (cheap early exit otherwise)."""
+    # Fast path: a sample of rows already has k distinct ones.
+    head = X[: min(X.shape[0], 4 * k + 16)]
+    if np.unique(head, axis=0).shape[0] >= k:
+        return k
+    return int(np.unique(X, axis=0).shape[0])
+
+
+def check_random_state(random_state: Any) -> tuple[np.random.Generator, int]:
+    """A numpy Generator and the integer seed it came from.
+
+    ``None`` draws a fresh seed from the OS (and records it, so the run can be
+    repeated); an int is used as is; a Generator or RandomState draws the seed
+    from it.
+    """
+    if random_state is None:
+        seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint32)[0])
+    elif isinstance(random_state, (bool,)):
+        raise TypeError(f"random_state must be None, an int or a Generator, got {random_state!r}")
+    elif isinstance(random_state, numbers.Integral):
+        seed = int(random_state)
+        if seed < 0:
+            raise ValueError(f"random_state must be a non-negative integer, got {seed}")
+    elif isinstance(random_state, np.random.Generator):
+        seed = int(random_state.integers(0, 2**32 - 1))
+    elif isinstance(random_state, np.random.RandomState):
+        seed = int(random_state.randint(0, 2**32 - 1))
+    else:
+        raise TypeError(f"random_state must be None, an int or a Generator, got {random_state!r}")
+    return np.random.default_rng(seed), seed
+
+
+def check_centers(centers: Any, n_clusters: int, n_features: int, dtype: np.dtype | type, *, name: str = "init") -> np.ndarray:
+    """Validate user-given initial centers: shape (n_clusters, n_features), finite."""
+    arr = as_float_array(centers, name=name)
+    if arr.shape != (n_clusters, n_features):
+        raise ValueError(
+            f"{name} has shape {arr.shape}, expected (n_clusters, n_features) = ({n_clusters}, {n_features})"
+        )
+    if not np.isfinite(arr).all():
+        r, c, v = _first_nonfinite(arr)
+        raise ValueError(f"{name} contains {v} at row {r}, column {c}")
+    return np.ascontiguousarray(arr, dtype=dtype)

@@ -1,0 +1,51 @@
+"""The solver registry: method name -> solver function.
+
+Every solver has the same signature::
+
+    run(X, sample_weight, centers_init, *, max_iter, tol, n_threads, rng, callback, **options) -> Result
+
+``X`` is validated (C-contiguous float32/float64), ``sample_weight`` validated,
+``centers_init`` an array of X's dtype. Solvers never print; progress goes
+through ``callback(iteration, objective)``, which may return True to stop.
+
+Solver modules are imported lazily, on first use, so ``import optimeans`` stays
+fast. To add a solver: write ``solvers/NAME.py`` with a ``run`` function and add
+one line to ``_REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+# name -> (module, function)
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "lloyd": ("optimeans.solvers.lloyd", "run"),
+}
+
+#: Options each solver accepts beyond the common ones (filled by the modules that need it).
+SolverFn = Callable[..., Any]
+
+
+def available() -> list[str]:
+    """Names of every registered method (plus ``"auto"``)."""
+    return ["auto", *sorted(_REGISTRY)]
+
+
+def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
+    """Resolve ``"auto"`` to a concrete method name, in one place."""
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, got {method!r}")
+    if method == "auto":
+        return "lloyd"
+    if method not in _REGISTRY:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(available())}")
+    return method
+
+
+def get(method: str) -> SolverFn:
+    """The solver function registered under ``method``."""
+    if method not in _REGISTRY:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(available())}")
+    module, fn = _REGISTRY[method]
+    return getattr(importlib.import_module(module), fn)

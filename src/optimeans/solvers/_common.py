@@ -1,0 +1,91 @@
+"""What every solver shares: the final assignment step, empty clusters, callbacks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from ..objective import nearest_labels, point_objective
+from ..result import History, Result
+
+Callback = Callable[[int, float], Any]
+
+
+def finalize(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers: np.ndarray,
+    *,
+    n_iter: int,
+    converged: bool,
+    stop_reason: str,
+    history: History,
+    method: str,
+    options: dict[str, Any] | None = None,
+    labels: np.ndarray | None = None,
+    reassign: bool = True,
+    info: dict[str, Any] | None = None,
+) -> Result:
+    """Build the Result: labels that match the centers, the float64 objective.
+
+    With ``reassign`` (the default) a last assignment step makes every label the
+    nearest center; exact methods that return an optimal partition pass
+    ``reassign=False`` with their labels.
+    """
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    if reassign or labels is None:
+        labels, _ = nearest_labels(X, centers)
+    obj = float(np.dot(sample_weight.astype(np.float64), point_objective(X, centers, labels)))
+    return Result(
+        centers=centers,
+        labels=np.asarray(labels, dtype=np.int64),
+        objective=obj,
+        n_iter=int(n_iter),
+        converged=bool(converged),
+        stop_reason=stop_reason,
+        history=history,
+        method=method,
+        options=dict(options or {}),
+        info=dict(info or {}),
+    )
+
+
+def relocate_empty(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers: np.ndarray,
+    cluster_weight: np.ndarray,
+    labels: np.ndarray,
+    min_sqdist: np.ndarray,
+) -> np.ndarray:
+    """Move every empty center onto a point that contributes most to the objective.
+
+    Policy: the clusters with zero weight take, in order, the points with the
+    largest ``w_i ||x_i - c_{a_i}||^2`` (ties broken by the lowest row index),
+    skipping points already taken. Those points then form singleton clusters at
+    the next assignment, which lowers the objective by their whole contribution.
+    A center never becomes NaN. Returns the indices of the empty clusters.
+    """
+    empty = np.flatnonzero(cluster_weight <= 0)
+    if empty.size == 0:
+        return empty
+    contrib = sample_weight.astype(np.float64) * min_sqdist.astype(np.float64)
+    order = np.lexsort((np.arange(len(contrib)), -contrib))
+    for j, i in zip(empty, order[: empty.size]):
+        if contrib[i] <= 0:
+            break  # every point sits on a center: nothing to gain, keep the center
+        centers[j] = X[i]
+    return empty
+
+
+def should_stop(callback: Callback | None, iteration: int, objective: float) -> bool:
+    """True when the user's callback returned a truthy value."""
+    if callback is None:
+        return False
+    return bool(callback(iteration, float(objective)))
+
+
+def now() -> float:
+    return time.perf_counter()
