@@ -466,7 +466,10 @@ def _npy_array(paths: list[str], dtype: Any, block_rows: int | None) -> Any:
         with open(path, "rb") as fh:
             try:
                 version = np.lib.format.read_magic(fh)
-                shape, fortran, src = np.lib.format._read_array_header(fh, version)  # type: ignore[attr-defined]
+                if version == (1, 0):
+                    shape, fortran, src = np.lib.format.read_array_header_1_0(fh)
+                else:
+                    shape, fortran, src = np.lib.format.read_array_header_2_0(fh)
             except ValueError as exc:
                 raise ValueError(f"{path!r} is not a valid .npy file: {exc}") from None
             offset = fh.tell()
@@ -795,7 +798,7 @@ def _check_dask_input(X: Any, sample_weight: Any, block_rows: int | None) -> tup
             arr = np.asarray(sample_weight)
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"sample_weight must be numeric, got dtype {arr.dtype}")
-            w = da.from_array(arr, chunks=(X.chunks[0],) if arr.ndim == 1 else -1)
+            w = da.from_array(arr, chunks=-1)
         if w.ndim != 1:
             raise ValueError(f"sample_weight must be 1-D, got shape {w.shape}")
         if w.shape[0] != n:
