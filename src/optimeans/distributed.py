@@ -692,8 +692,19 @@ def local_cluster(
     if processes:
         # host= with processes=False fails to start; in-process workers need no socket
         kwargs["host"] = "127.0.0.1"
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 256 * 2**20}):
-        cluster = LocalCluster(**kwargs)
+    # The nanny takes the variable from os.environ first (where an earlier
+    # cluster may have left 65536) and writes it back there: set both, restore.
+    trim = str(256 * 2**20)
+    previous = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = trim
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": trim}):
+            cluster = LocalCluster(**kwargs)
+    finally:
+        if previous is None:
+            os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+        else:
+            os.environ["MALLOC_TRIM_THRESHOLD_"] = previous
     try:
         client = Client(cluster)
     except BaseException:
