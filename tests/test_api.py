@@ -51,7 +51,7 @@ def test_callback_stops_early_with_partial_result():
 def test_result_objective_recomputed_in_float64():
     X = make_blobs(1000, 4, 3, random_state=3).astype(np.float32)
     r = optimeans.fit(X, 3, random_state=0)
-    assert r.centers.dtype == np.float32
+    assert r.centers.dtype == np.float64  # centers are float64 for every input dtype
     diff = X.astype(np.float64) - r.centers.astype(np.float64)[r.labels]
     assert r.objective == pytest.approx(float((diff**2).sum()), rel=1e-12)
 
@@ -99,3 +99,26 @@ def test_empty_cluster_is_relocated_never_nan():
     r = optimeans.fit(X, 3, init=init, tol=0)
     assert np.isfinite(r.centers).all()
     assert len(np.unique(r.labels)) == 3
+
+
+def test_float32_far_from_origin_keeps_objective_accurate():
+    # values around 1e6 with unit spread: float32 centers there would be off by 0.06
+    rng = np.random.default_rng(0)
+    X64 = 1e6 + rng.normal(size=(4000, 2))
+    X64[2000:] += 10.0
+    X32 = X64.astype(np.float32)
+    r32 = optimeans.fit(X32, 2, random_state=0)
+    r64 = optimeans.fit(X32.astype(np.float64), 2, random_state=0)
+    np.testing.assert_array_equal(r32.labels, r64.labels)
+    assert r32.objective == pytest.approx(r64.objective, rel=1e-6)
+
+
+@pytest.mark.parametrize("magnitude", [1e30, 1e-30])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_huge_and_tiny_magnitudes(magnitude, dtype):
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [10.0, 10.0], [11.0, 10.0], [10.0, 11.0]])
+    r_ref = optimeans.fit(X, 2, random_state=0)
+    r = optimeans.fit((X * magnitude).astype(dtype), 2, random_state=0)
+    assert np.isfinite(r.centers).all() and np.isfinite(r.objective)
+    assert len(set(zip(r.labels, r_ref.labels))) == 2  # the same partition
+    assert r.objective == pytest.approx(r_ref.objective * magnitude**2, rel=1e-5)
