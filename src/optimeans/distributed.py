@@ -1147,16 +1147,20 @@ def _minibatch(
         # cluster, the next block's read overlaps the current step. Submitting
         # one block at a time on the local scheduler keeps memory to a block.
         if client is not None:
-            futs = client.compute(
-                [dask.delayed(_task_minibatch, pure=False)(blocks.xd[0], blocks.wd[0], 0, state, batch_size, nb == 1, n_threads)]
-            )
-            fut = futs[0]
-            for b in range(1, nb):
-                fut = client.submit(
-                    _task_minibatch, client.compute(blocks.xd[b]), client.compute(blocks.wd[b]) if blocks.wd[b] is not None else None,
-                    int(blocks.starts[b]), fut, batch_size, b == nb - 1, n_threads, pure=False,
+            from distributed import wait
+
+            prev = None
+            cur: Any = state
+            for b in range(nb):
+                xb = client.compute(blocks.xd[b])
+                wb = client.compute(blocks.wd[b]) if blocks.wd[b] is not None else None
+                cur = client.submit(
+                    _task_minibatch, xb, wb, int(blocks.starts[b]), cur, batch_size, b == nb - 1, n_threads, pure=False
                 )
-            state = fut.result()
+                if prev is not None:
+                    wait(prev)  # at most two blocks in flight: the one stepping, the next one loading
+                prev = cur
+            state = cur.result()
         else:
             for b in range(nb):
                 (state,) = dask.compute(
