@@ -399,3 +399,11 @@ def test_in_process_cluster_listens_on_loopback_only(client):
             conn.laddr.ip for conn in psutil.Process().net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN
         ]
     assert listening and set(listening) == {"127.0.0.1"}
+
+
+def test_top_rows_matches_lexsort():
+    rng = np.random.default_rng(0)
+    for n, m in [(1000, 5), (1000, 400), (50, 50), (10, 20), (0, 3)]:
+        c = rng.integers(0, 30, n).astype(np.float64)  # many ties
+        expected = np.lexsort((np.arange(n), -c))[: min(m, n)]
+        np.testing.assert_array_equal(od._top_rows(c, m), expected)
