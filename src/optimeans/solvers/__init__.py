@@ -21,6 +21,7 @@ from typing import Any, Callable
 # name -> (module, function)
 _REGISTRY: dict[str, tuple[str, str]] = {
     "lloyd": ("optimeans.solvers.lloyd", "run"),
+    "hartigan": ("optimeans.solvers.hartigan", "run"),
 }
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).
