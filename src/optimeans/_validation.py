@@ -73,6 +73,7 @@ def check_numeric_columns(X: Any, name: str = "X") -> None:
 def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
     """pandas / polars DataFrame -> ndarray, naming any non-numeric column."""
     check_numeric_columns(X, name)
+    dtypes = getattr(X, "dtypes", None)
     if hasattr(X, "to_numpy"):
         if _is_pandas(X):
             # nullable columns (Int64, Float64, boolean) hold pd.NA: read it as NaN,
