@@ -407,3 +407,16 @@ def test_top_rows_matches_lexsort():
         c = rng.integers(0, 30, n).astype(np.float64)  # many ties
         expected = np.lexsort((np.arange(n), -c))[: min(m, n)]
         np.testing.assert_array_equal(od._top_rows(c, m), expected)
+
+
+def test_kmeans_estimator_accepts_dask_arrays(client):
+    X = _blobs(seed=23)
+    C0 = _init(X, 5)
+    km = optimeans.KMeans(n_clusters=5, init=C0, tol=0).fit(da.from_array(X, chunks=(2500, 3)))
+    mem = optimeans.KMeans(n_clusters=5, init=C0, tol=0).fit(X)
+    assert km.n_features_in_ == 3
+    assert isinstance(km.labels_, da.Array)
+    np.testing.assert_allclose(km.cluster_centers_, mem.cluster_centers_, rtol=1e-6)
+    assert km.inertia_ == pytest.approx(mem.inertia_, rel=1e-6)
+    np.testing.assert_array_equal(km.predict(X), mem.labels_)
+    assert optimeans.distributed is od

@@ -23,6 +23,7 @@ from ._version import __version__
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
+    "distributed": ("optimeans.distributed", None),
 }
 
 

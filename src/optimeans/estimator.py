@@ -174,7 +174,12 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         TypeError
             Non-numeric data (the column is named) or parameters of the wrong type.
         """
-        X = self._validate_X(X, reset=True)
+        if hasattr(X, "__dask_graph__"):
+            # a dask array runs on the cluster (optimeans.distributed) without
+            # being gathered here; labels_ is then a lazy dask array
+            self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
+        else:
+            X = self._validate_X(X, reset=True)
         result = _fit(
             X,
             self.n_clusters,
