@@ -420,3 +420,12 @@ def test_kmeans_estimator_accepts_dask_arrays(client):
     assert km.inertia_ == pytest.approx(mem.inertia_, rel=1e-6)
     np.testing.assert_array_equal(km.predict(X), mem.labels_)
     assert optimeans.distributed is od
+
+
+def test_empty_blocks_are_harmless(client):
+    X = _blobs(n_per=200, seed=24)
+    Xd = da.from_array(X, chunks=((400, 0, len(X) - 400), (3,)))
+    assert 0 in Xd.chunks[0]
+    for init in ("k-means||", "random"):
+        res = optimeans.fit(Xd, 5, init=init, random_state=0)
+        assert np.isfinite(res.objective) and res.labels.compute().shape == (len(X),)

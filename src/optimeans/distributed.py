@@ -267,6 +267,8 @@ def _task_smallest_u(Xb: np.ndarray, wb: np.ndarray | None, start: int, key: int
     u = _uniform(key, start, n)
     u[w <= 0] = np.inf
     m = min(m, n)
+    if m == 0:
+        return u[:0], np.arange(start, start), np.array(Xb[:0], copy=True)
     idx = np.argpartition(u, m - 1)[:m]
     idx = idx[np.isfinite(u[idx])]
     return u[idx], idx + start, np.array(Xb[idx], copy=True)
@@ -847,6 +849,8 @@ def _check_dask_input(X: Any, sample_weight: Any, block_rows: int | None) -> tup
         X = X.rechunk((check_positive_int(block_rows, "block_rows"), d))
     elif len(X.chunks[1]) != 1:
         X = X.rechunk({1: d})
+    if 0 in X.chunks[0]:  # empty blocks would only cost tasks (and vanish on persist)
+        X = X.rechunk((tuple(c for c in X.chunks[0] if c), (d,)))
     w = None
     if sample_weight is not None:
         if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
