@@ -23,6 +23,7 @@ from ._version import __version__
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
+    "load": ("optimeans._model", "load"),
 }
 
 
@@ -50,6 +51,7 @@ __all__ = [
     "Result",
     "History",
     "KMeans",
+    "load",
     "datasets",
     "FewDistinctPointsWarning",
     "__version__",
