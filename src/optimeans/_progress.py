@@ -22,6 +22,10 @@ from typing import TextIO
 __all__ = ["Progress"]
 
 
+def _clock() -> float:
+    return time.monotonic()
+
+
 class Progress:
     """Callback ``(iteration, objective) -> False`` that reports progress on a stream.
 
@@ -40,8 +44,8 @@ class Progress:
         Minimum seconds between two updates of the in-place line.
     log_every : float, default 5.0
         Seconds between two lines when the stream is not a terminal.
-    clock : callable, default ``time.monotonic``
-        Injected in tests.
+    clock : callable, optional
+        Seconds (``time.monotonic`` by default); injected in tests.
 
     Notes
     -----
@@ -60,7 +64,7 @@ class Progress:
         refresh: float = 0.1,
         log_every: float = 5.0,
         label: str = "fit",
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.n_restarts = max(1, int(n_restarts))
         self.max_iter = max_iter
@@ -70,8 +74,8 @@ class Progress:
         self.refresh = refresh
         self.log_every = log_every
         self.label = label
-        self.clock = clock
-        self.t0 = clock()
+        self.clock = clock if clock is not None else _clock
+        self.t0 = self.clock()
         self.restart = 1
         self.iteration = 0
         self.objective: float | None = None
