@@ -113,8 +113,9 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
                     except (ValueError, TypeError):
                         pos = np.unravel_index(idx, arr.shape)
                         where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+                        shown = v.item() if isinstance(v, np.generic) else v
                         raise TypeError(
-                            f"{name} has a non-numeric value {v!r} at {where}"
+                            f"{name} has a non-numeric value {shown!r} at {where}"
                         ) from None
                 raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}") from None
         else:
@@ -124,6 +125,8 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
     if ensure_2d:
         if arr.ndim == 0:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got a scalar")
+        if arr.ndim == 1 and arr.shape[0] == 0:
+            raise ValueError(f"{name} is empty: it has 0 samples, at least 1 required")
         if arr.ndim == 1:
             raise ValueError(
                 f"{name} must be 2-D (n_samples, n_features), got 1-D of length {arr.shape[0]}; "
