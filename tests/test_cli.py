@@ -324,3 +324,28 @@ def test_json_flag_on_every_command(capsys):
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     for name, p in sub.choices.items():
         assert any("--json" in a.option_strings for a in p._actions), name
+
+
+def test_progress_says_preparing_when_nothing_happens():
+    import io
+    import time
+
+    from optimeans._progress import Progress
+
+    buf = io.StringIO()
+    with Progress(1, stream=buf, delay=0.05):
+        deadline = time.monotonic() + 10
+        while "preparing" not in buf.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert buf.getvalue() == (
+        "fit: preparing... (the first run after installation compiles the kernels once; later runs start at once)\n"
+    )
+    quiet = io.StringIO()
+    with Progress(1, stream=quiet, delay=0.0, enabled=False):
+        time.sleep(0.05)
+    assert quiet.getvalue() == ""
+    fast = io.StringIO()
+    with Progress(1, stream=fast, delay=0.2) as p:
+        p(1, 3.0)  # an iteration finished before the delay: no "preparing"
+    time.sleep(0.3)
+    assert fast.getvalue() == ""

@@ -8,6 +8,10 @@ iteration and the objective. On a terminal the line is rewritten in place
 (a log file, a pipe) a plain line is written every ``log_every`` seconds.
 It never writes to stdout, so ``--json`` output stays clean.
 
+Used as a context manager, it also says "preparing..." when no iteration has
+finished after ``delay`` seconds: the first run after installation compiles
+the Numba kernels, and a silent terminal for ten seconds looks like a hang.
+
 It also remembers where the run is (restart, iteration, objective), which the
 command line reports when Ctrl-C stops a run.
 """
@@ -15,6 +19,7 @@ command line reports when Ctrl-C stops a run.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -82,6 +87,8 @@ class Progress:
         self.best: float | None = None
         self._last_out: float | None = None
         self._live = False  # an in-place line is on screen
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
         isatty = getattr(self.stream, "isatty", None)
         self.tty = bool(isatty and isatty())
 
@@ -93,7 +100,8 @@ class Progress:
         if self.best is None or self.objective < self.best:
             self.best = self.objective
         if self.enabled:
-            self._maybe_show()
+            with self._lock:
+                self._maybe_show()
         return False
 
     def position(self) -> str:
@@ -120,7 +128,9 @@ class Progress:
         if self._last_out is not None and t - self._last_out < gap:
             return
         self._last_out = t
-        text = f"{self.label}: {self.position()} ({t - self.t0:.1f} s)"
+        self._write(f"{self.label}: {self.position()} ({t - self.t0:.1f} s)")
+
+    def _write(self, text: str) -> None:
         if self.tty:
             self.stream.write("\r\x1b[2K" + text)
             self._live = True
@@ -128,14 +138,30 @@ class Progress:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def _preparing(self) -> None:
+        with self._lock:
+            if self.objective is None and self._timer is not None:
+                self._write(
+                    f"{self.label}: preparing... (the first run after installation compiles "
+                    "the kernels once; later runs start at once)"
+                )
+
     def close(self) -> None:
-        """Erase the in-place line, if one is shown."""
-        if self._live:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
-            self._live = False
+        """Stop the "preparing" timer and erase the in-place line, if one is shown."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._live:
+                self.stream.write("\r\x1b[2K")
+                self.stream.flush()
+                self._live = False
 
     def __enter__(self) -> "Progress":
+        if self.enabled:
+            self._timer = threading.Timer(self.delay, self._preparing)
+            self._timer.daemon = True
+            self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

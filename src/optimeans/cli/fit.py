@@ -14,6 +14,7 @@ handles it in :func:`run` after the fit.
 from __future__ import annotations
 
 import argparse
+import textwrap
 import json
 import os
 import sys
@@ -120,9 +121,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "fit",
         help="cluster a data file or a built-in data set",
-        description="Cluster the rows of FILE (or of a built-in data set) into K groups by "
-        "minimizing the k-means objective, the sum of squared distances of the points to their "
-        "nearest center.",
+        description=textwrap.fill(
+            "Cluster the rows of FILE (or of a built-in data set) into K groups by minimizing "
+            "the k-means objective, the sum of squared distances of the points to their nearest center.",
+            78,
+        ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -8,6 +8,7 @@ are picked by name, and the scaling learned at fit time is applied.
 from __future__ import annotations
 
 import argparse
+import textwrap
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "predict",
         help="assign rows to the clusters of a saved model",
-        description="Assign every row of FILE (or of a built-in data set) to the nearest center "
-        "of a model saved by `optimeans fit --save`.",
+        description=textwrap.fill(
+            "Assign every row of FILE (or of a built-in data set) to the nearest center "
+            "of a model saved by `optimeans fit --save`.",
+            78,
+        ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -45,7 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--out", metavar="FILE", help="write the input rows with a new label column (.csv, .tsv or .parquet)")
     g.add_argument("--label-column", default="label", metavar="NAME", help="name of the new column (default: label)")
     g.add_argument("--json", action="store_true", help="print a JSON summary (with the labels) on stdout")
-    g.add_argument("-q", "--quiet", action="store_true", help="no messages on stderr")
     p.set_defaults(func=run)
 
 
