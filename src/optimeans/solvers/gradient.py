@@ -121,7 +121,9 @@ def run_newton(
             obj, S, W, changed = hp(centers)
             n_iter = it
             hist.record(obj, now(), it)
-            if changed == 0:
+            # with the full step, unchanged labels mean the centers are the
+            # means already: a fixed point. A damped step is still moving.
+            if changed == 0 and damping == 1.0:
                 stop_reason, converged = "labels_unchanged", True
                 break
             C = centers.astype(np.float64)
