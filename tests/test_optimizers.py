@@ -56,9 +56,14 @@ def test_every_method_through_fit(method, dtype):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_same_seed_same_result_on_1_and_2_threads(method, blobs):
-    a = optimeans.fit(blobs, 6, method=method, random_state=5, n_init=1, n_threads=1)
-    b = optimeans.fit(blobs, 6, method=method, random_state=5, n_init=1, n_threads=2)
+def test_same_seed_same_result_on_1_and_2_threads(method):
+    # more rows than one chunk (4096), so that two threads really share the work
+    X = make_blobs(9000, 3, 6, cluster_std=2.0, random_state=3)
+    kw = dict(method=method, random_state=5, n_init=1, max_iter=8)
+    if method == "annealing":
+        kw.update(cooling=0.3, sigma_min=0.05)
+    a = optimeans.fit(X, 6, n_threads=1, **kw)
+    b = optimeans.fit(X, 6, n_threads=2, **kw)
     np.testing.assert_array_equal(a.centers, b.centers)
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(a.history.objective, b.history.objective)
@@ -91,10 +96,10 @@ def test_inputs_not_mutated(blobs):
 def test_newton_gives_lloyds_centers_at_every_iteration():
     X = make_blobs(800, 3, 8, cluster_std=3.0, random_state=11)
     X, w, c0 = _setup(X, 8, 2, init="random")
-    full = lloyd.run(X, w, c0, max_iter=300, tol=0)
+    full = lloyd.run(X, w, c0, max_iter=300, tol=0, n_threads=1)
     assert full.n_iter >= 8  # enough iterations for the claim to mean something
     for t in range(1, full.n_iter + 1):
-        a = lloyd.run(X, w, c0, max_iter=t, tol=0)
+        a = lloyd.run(X, w, c0, max_iter=t, tol=0, n_threads=1)
         b = run_newton(X, w, c0, max_iter=t, tol=0)
         np.testing.assert_allclose(b.centers, a.centers, rtol=1e-12, atol=0)
         np.testing.assert_array_equal(b.labels, a.labels)

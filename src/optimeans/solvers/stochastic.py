@@ -42,6 +42,7 @@ from .._numba import numba_threads
 from ..objective import nearest_labels, point_objective
 from ..result import HistoryRecorder, Result
 from ._common import Callback, finalize, now, should_stop
+from ._hardpass import effective_threads
 
 __all__ = ["run_sgd", "run_minibatch", "MiniBatchState"]
 
@@ -173,7 +174,7 @@ def run_sgd(
     seen = 0
     prev_epoch_obj = np.inf
     stopped = False
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             for s, e in zip(bounds[:-1], bounds[1:]):
@@ -406,7 +407,7 @@ def run_minibatch(
     points = 0
     prev_ewa = np.inf
     stopped = False
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             uniforms = rng.random((n_batches, k))
