@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import Any
 
 from ._api import fit
+from .compare import compare  # the function shadows its module's name on purpose
 from ._validation import FewDistinctPointsWarning
 from .objective import gradient, newton_step, objective
 from .result import History, Result
@@ -23,6 +24,7 @@ from ._version import __version__
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
+    "GaussianMixture": ("optimeans.gmm", "GaussianMixture"),
 }
 
 
@@ -51,6 +53,8 @@ __all__ = [
     "History",
     "KMeans",
     "datasets",
+    "compare",
+    "GaussianMixture",
     "FewDistinctPointsWarning",
     "__version__",
 ]
