@@ -21,6 +21,7 @@ from typing import Any, Callable
 # name -> (module, function)
 _REGISTRY: dict[str, tuple[str, str]] = {
     "lloyd": ("optimeans.solvers.lloyd", "run"),
+    "hartigan": ("optimeans.solvers.hartigan", "run"),
     "gd": ("optimeans.solvers.gradient", "run_gd"),
     "newton": ("optimeans.solvers.gradient", "run_newton"),
     "sgd": ("optimeans.solvers.stochastic", "run_sgd"),
