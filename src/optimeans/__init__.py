@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import Any
 
 from ._api import fit
+from .compare import compare  # the function shadows its module's name on purpose
 from ._validation import FewDistinctPointsWarning
 from .objective import gradient, newton_step, objective
 from .result import History, Result
@@ -24,6 +25,7 @@ _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
     "load": ("optimeans._model", "load"),
+    "GaussianMixture": ("optimeans.gmm", "GaussianMixture"),
 }
 
 
@@ -53,6 +55,8 @@ __all__ = [
     "KMeans",
     "load",
     "datasets",
+    "compare",
+    "GaussianMixture",
     "FewDistinctPointsWarning",
     "__version__",
 ]

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._api import fit as _fit
 from ._scaling import Scaler, check_scale
+from ._estimator_stream import StreamMixin
 from ._validation import check_data, check_numeric_columns, check_sample_weight
 from .objective import nearest_labels, point_objective
 from .result import Result
@@ -31,7 +32,7 @@ from .result import Result
 __all__ = ["KMeans"]
 
 
-class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """k-means clustering: minimize ``sum_i w_i ||x_i - c_{a_i}||^2``.
 
     A scikit-learn estimator (``fit``, ``predict``, ``fit_predict``,
