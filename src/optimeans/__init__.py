@@ -23,6 +23,9 @@ from ._version import __version__
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
+    "exact": ("optimeans.exact", None),
+    "lower_bound": ("optimeans.exact.bounds", "lower_bound"),
+    "certify": ("optimeans.exact.bounds", "certify"),
 }
 
 
@@ -51,6 +54,9 @@ __all__ = [
     "History",
     "KMeans",
     "datasets",
+    "exact",
+    "lower_bound",
+    "certify",
     "FewDistinctPointsWarning",
     "__version__",
 ]
