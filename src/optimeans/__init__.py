@@ -26,6 +26,9 @@ _LAZY = {
     "datasets": ("optimeans.datasets", None),
     "load": ("optimeans._model", "load"),
     "GaussianMixture": ("optimeans.gmm", "GaussianMixture"),
+    "exact": ("optimeans.exact", None),
+    "lower_bound": ("optimeans.exact.bounds", "lower_bound"),
+    "certify": ("optimeans.exact.bounds", "certify"),
 }
 
 
@@ -57,6 +60,9 @@ __all__ = [
     "datasets",
     "compare",
     "GaussianMixture",
+    "exact",
+    "lower_bound",
+    "certify",
     "FewDistinctPointsWarning",
     "__version__",
 ]
