@@ -29,6 +29,7 @@ _LAZY = {
     "exact": ("optimeans.exact", None),
     "lower_bound": ("optimeans.exact.bounds", "lower_bound"),
     "certify": ("optimeans.exact.bounds", "certify"),
+    "distributed": ("optimeans.distributed", None),
 }
 
 
