@@ -19,10 +19,16 @@ from .result import History, Result
 
 from ._version import __version__
 
+# Imported eagerly: the function has its module's name, and a lazy lookup would
+# find the module object once anything imported ``optimeans.choose_k``.
+from .choose_k import choose_k
+
 # Heavier parts load on first use, so that `import optimeans` stays fast.
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
+    "plotting": ("optimeans.plotting", None),
+    "projection": ("optimeans.projection", None),
 }
 
 
@@ -51,6 +57,9 @@ __all__ = [
     "History",
     "KMeans",
     "datasets",
+    "choose_k",
+    "plotting",
+    "projection",
     "FewDistinctPointsWarning",
     "__version__",
 ]
