@@ -72,6 +72,9 @@ class ChooseKResult:
         The ``k`` each criterion would choose (``None`` if it cannot).
     results : dict of int -> Result
         The best clustering for each ``k``.
+    seed : int
+        The seed everything was drawn from (pass it as ``random_state`` to
+        get the same table again).
     notes : list of str
         Caveats (a choice at the edge of the range, a missing lower bound).
     """
@@ -91,6 +94,7 @@ class ChooseKResult:
     n_samples: int = 0
     n_features: int = 0
     n_refs: int = 0
+    seed: int | None = None
     notes: list[str] = field(default_factory=list)
 
     def rows(self) -> list[dict[str, Any]]:
@@ -116,6 +120,7 @@ class ChooseKResult:
             "n_samples": int(self.n_samples),
             "n_features": int(self.n_features),
             "n_refs": int(self.n_refs),
+            "seed": self.seed,
             "table": self.rows(),
             "recommended": int(self.recommended),
             "criterion": self.criterion,
@@ -487,7 +492,7 @@ def _choose_k(
     return ChooseKResult(
         k=ks, objective=objective, lower_bound=bounds, silhouette=sil, gap=gap, gap_se=gap_se,
         bic=bic, recommended=int(recommended), criterion=criterion, rule=_RULES[criterion],
-        picks=picks, results=results, n_samples=n, n_features=d, n_refs=n_refs, notes=notes,
+        picks=picks, results=results, n_samples=n, n_features=d, n_refs=n_refs, seed=seed, notes=notes,
     )
 
 

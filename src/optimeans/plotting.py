@@ -146,6 +146,7 @@ def plot_clusters(
     *,
     result: Result | None = None,
     projection: str | Projection = "auto",
+    centers_embedding: Any = None,
     ax: Any = None,
     title: str | None = None,
     feature_names: Sequence[str] | None = None,
@@ -176,8 +177,12 @@ def plot_clusters(
         rows (random, from ``random_state``) together with the centers; the
         Sammon stress is shown in the axis title. A precomputed
         :class:`~optimeans.projection.Projection` of ``X`` is used as is (its
-        ``index`` says which rows it maps; centers are then drawn only if it
-        is a PCA map).
+        ``index`` says which rows it maps); a PCA map also maps the centers,
+        other maps need ``centers_embedding``.
+    centers_embedding : array-like of shape (n_clusters, 2), optional
+        With a precomputed MDS or Sammon projection: the centers' coordinates
+        in that map (the ``extra_embedding`` of
+        :func:`~optimeans.projection.project`).
     ax : matplotlib Axes, optional
         Draw here; by default a new figure of ``figsize`` inches at ``dpi``.
     title : str, optional
@@ -247,7 +252,15 @@ def plot_clusters(
             raise ValueError("the projection must have at least 2 components")
         index = P.index
         Y = P.embedding[:, :2]
-        Yc = P.transform(C)[:, :2] if (C is not None and P.components is not None) else None
+        if centers_embedding is not None:
+            Yc = np.asarray(centers_embedding, dtype=np.float64)
+            if Yc.ndim != 2 or Yc.shape[1] < 2 or (C is not None and Yc.shape[0] != C.shape[0]):
+                raise ValueError(f"centers_embedding must have shape (n_clusters, 2), got {Yc.shape}")
+            Yc = Yc[:, :2]
+        elif C is not None and P.components is not None:
+            Yc = P.transform(C)[:, :2]
+        else:
+            Yc = None
         note, xlabel, ylabel = _projection_note(P)
     else:
         if not isinstance(projection, str) or projection not in ("auto", "none", *PROJECTIONS):
@@ -583,11 +596,12 @@ def plot_landscape(
     ax.plot(rank, o, color="0.6", linewidth=1.5, label=f"all {o.size} partitions", zorder=1)
     only_lloyd = lloyd & ~single
     ax.scatter(rank[only_lloyd], o[only_lloyd], s=36, marker="o", facecolors="none", edgecolors="tab:blue",
-               linewidths=1.4, label=f"Lloyd fixed points ({int(lloyd.sum())})", zorder=2)
+               linewidths=1.4, label=f"Lloyd fixed points ({int(lloyd.sum())})", zorder=3)
     ax.scatter(rank[single], o[single], s=40, marker="v", color="tab:red",
-               label=f"single-move local minima ({int(single.sum())})", zorder=3)
-    ax.scatter(rank[:1], o[:1], s=220, marker="*", color="gold", edgecolors="black", linewidths=0.8,
-               label=f"global minimum {o[0]:.6g}", zorder=4)
+               label=f"single-move local minima ({int(single.sum())})", zorder=4)
+    # the star goes under the other marks, which stay visible inside it
+    ax.scatter(rank[:1], o[:1], s=400, marker="*", color="gold", edgecolors="black", linewidths=0.8,
+               label=f"global minimum {o[0]:.6g}", zorder=2)
     if logx and o.size > 1:
         ax.set_xscale("log")
     ax.set_xlabel("partitions sorted by objective (rank)")
