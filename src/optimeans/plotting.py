@@ -401,16 +401,18 @@ def plot_convergence(
         Names come from the dict keys, ``labels``, or the ``Result.method``.
     x : {"iterations", "passes", "seconds"} or a sequence of them
         The horizontal axis; several give side-by-side panels sharing ``y``.
-    y : {"objective", "excess"}, default "objective"
+    y : {"objective", "excess", "to_final"}, default "objective"
         "excess" plots ``objective - best``, the best objective reached by any
-        of the runs, on a log scale: it shows the rates of convergence (a run
-        that reaches ``best`` ends at ``1e-15 * max(|best|, 1)``, the floor).
+        of the runs, on a log scale (a run that reaches ``best`` ends at the
+        floor ``1e-15 * max(|best|, 1)``). "to_final" plots each run's
+        distance to its own final objective (log scale, last point left out):
+        the rate of convergence even when runs end in different minima.
     labels : sequence of str, optional
     ax : Axes or sequence of Axes, optional
         One per entry of ``x``.
     title : str, optional
     logy : bool, optional
-        Log scale for ``y`` (default: only for "excess").
+        Log scale for ``y`` (default: for "excess" and "to_final").
     figsize : (float, float), optional
         Default: 4.8 x 4.4 inches per panel, plus room for the legend.
     dpi : float, default 100
@@ -435,11 +437,11 @@ def plot_convergence(
     for v in xs:
         if v not in _X_AXES:
             raise ValueError(f"x must be one of {', '.join(_X_AXES)} (or a list of them), got {v!r}")
-    if y not in ("objective", "excess"):
-        raise ValueError(f"y must be 'objective' or 'excess', got {y!r}")
+    if y not in ("objective", "excess", "to_final"):
+        raise ValueError(f"y must be 'objective', 'excess' or 'to_final', got {y!r}")
     items = _as_runs(runs, labels)
     if logy is None:
-        logy = y == "excess"
+        logy = y != "objective"
     if figsize is None:
         figsize = (4.8 * len(xs) + 1.6, 4.4)
     figsize, dpi = _check_figsize(figsize, dpi)
@@ -454,20 +456,29 @@ def plot_convergence(
         fig = axes[0].figure
     best = min(float(np.min(h.objective)) for _, h in items)
     floor = max(abs(best), 1.0) * 1e-15
+    styles = ["-", "--", "-.", ":"]
+    markers = ["o", "s", "^", "D", "v", "P"]
     for a, xv in zip(axes, xs):
-        for name, h in items:
+        for r, (name, h) in enumerate(items):
             vals = np.asarray(h.objective, dtype=float)
-            if y == "excess":
-                vals = np.maximum(vals - best, floor)
             if xv == "iterations":
-                xx = np.arange(len(vals))
+                xx = np.arange(len(vals), dtype=float)
             elif xv == "passes":
                 xx = np.asarray(h.passes, dtype=float)
             else:
                 xx = np.asarray(h.seconds, dtype=float)
-            a.plot(xx, vals, marker="o", markersize=3, linewidth=1.4, label=name)
+            if y == "excess":
+                vals = np.maximum(vals - best, floor)
+            elif y == "to_final":
+                # the last point is the reference itself (0): left out
+                vals, xx = vals[:-1] - vals[-1], xx[:-1]
+                vals = np.maximum(vals, max(abs(h.objective[-1]), 1.0) * 1e-15)
+            # distinct line styles keep coinciding runs (Lloyd and Newton) visible
+            a.plot(xx, vals, marker=markers[r % len(markers)], markersize=3.5, linewidth=1.4,
+                   linestyle=styles[r % len(styles)], label=name, alpha=0.9)
         a.set_xlabel(_X_AXES[xv])
-        a.set_ylabel("objective" if y == "objective" else "objective - best")
+        a.set_ylabel({"objective": "objective", "excess": "objective - best",
+                      "to_final": "objective - final objective"}[y])
         if logy:
             a.set_yscale("log")
         a.grid(True, alpha=0.3)
