@@ -248,6 +248,7 @@ def fit(
     random_state: int | np.random.Generator | None = None,
     n_threads: int | None = None,
     callback: Any = None,
+    refine: Literal["hartigan"] | None = None,
     **options: Any,
 ) -> Result:
     """Cluster ``X`` into ``n_clusters`` groups by minimizing the k-means objective.
@@ -282,6 +283,10 @@ def fit(
     callback : callable ``(iteration, objective) -> bool``, optional
         Called after each iteration; returning True stops the run, and the
         partial result is returned with ``stop_reason="callback"``.
+    refine : {None, "hartigan"}, default None
+        Polish every restart's result with Hartigan's single-point transfers
+        (:func:`optimeans.solvers.hartigan.refine`); the objective can only go
+        down and ``Result.method`` records both, e.g. ``"lloyd+hartigan"``.
     **options
         Solver-specific options.
 
@@ -336,6 +341,8 @@ def fit(
     n_threads = resolve_n_threads(n_threads)
     name = solvers.resolve(method, X, k)
     solver = solvers.get(name)
+    if refine is not None and refine != "hartigan":
+        raise ValueError(f"refine must be None or 'hartigan', got {refine!r}")
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
 
@@ -365,12 +372,17 @@ def fit(
             Xw, ww, centers0, max_iter=max_iter, tol=tol, n_threads=n_threads, rng=rng,
             callback=cb, **options,
         )
+        if refine is not None and res.stop_reason != "callback":
+            from .solvers.hartigan import refine as hartigan_refine
+
+            res = hartigan_refine(Xw, w, res, max_iter=max_iter, tol=tol, callback=cb)
         if best is None or res.objective < best.objective:
             best = res
         if res.stop_reason == "callback":
             break
     assert best is not None
-    return _to_original(X, w, best, space).replace(method=name, seed=seed, n_init=n_runs)
+    method_name = name if refine is None else f"{name}+{refine}"
+    return _to_original(X, w, best, space).replace(method=method_name, seed=seed, n_init=n_runs)
 
 
 #: Arguments fit passes to every solver itself; they are not solver options.

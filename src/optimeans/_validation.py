@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "as_float_array",
     "check_data",
+    "check_numeric_columns",
     "check_sample_weight",
     "check_n_clusters",
     "check_random_state",
@@ -39,8 +40,14 @@ def _column_names(X: Any) -> list[str] | None:
         return None
 
 
-def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
-    """pandas / polars DataFrame -> ndarray, naming any non-numeric column."""
+def check_numeric_columns(X: Any, name: str = "X") -> None:
+    """Raise a ``TypeError`` naming every non-numeric column of a DataFrame.
+
+    Only the column dtypes are inspected (no conversion); anything without
+    ``columns`` and ``dtypes`` (ndarray, list) passes through unchecked.
+    """
+    if isinstance(X, np.ndarray):
+        return
     names = _column_names(X)
     dtypes = getattr(X, "dtypes", None)
     if names is not None and dtypes is not None:
@@ -61,6 +68,12 @@ def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
                 f"{name} has non-numeric column(s) {', '.join(repr(b) for b in bad)}; "
                 "select numeric columns or encode them first"
             )
+
+
+def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
+    """pandas / polars DataFrame -> ndarray, naming any non-numeric column."""
+    check_numeric_columns(X, name)
+    dtypes = getattr(X, "dtypes", None)
     if hasattr(X, "to_numpy"):
         if _is_pandas(X):
             # nullable columns (Int64, Float64, boolean) hold pd.NA: read it as NaN,

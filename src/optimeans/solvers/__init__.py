@@ -21,6 +21,13 @@ from typing import Any, Callable
 # name -> (module, function)
 _REGISTRY: dict[str, tuple[str, str]] = {
     "lloyd": ("optimeans.solvers.lloyd", "run"),
+    "hartigan": ("optimeans.solvers.hartigan", "run"),
+    "gd": ("optimeans.solvers.gradient", "run_gd"),
+    "newton": ("optimeans.solvers.gradient", "run_newton"),
+    "sgd": ("optimeans.solvers.stochastic", "run_sgd"),
+    "minibatch": ("optimeans.solvers.stochastic", "run_minibatch"),
+    "soft": ("optimeans.solvers.soft", "run_soft"),
+    "annealing": ("optimeans.solvers.soft", "run_annealing"),
 }
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).

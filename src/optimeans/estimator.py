@@ -1,0 +1,265 @@
+"""scikit-learn compatible estimator on top of :func:`optimeans.fit`.
+
+``KMeans`` stores its parameters, validates the data the scikit-learn way
+(``n_features_in_``, ``feature_names_in_``, the usual errors), and then makes
+exactly the library call :func:`optimeans.fit` makes: every method registered
+in :mod:`optimeans.solvers` works through ``KMeans(method=NAME)``.
+
+>>> import optimeans
+>>> X = optimeans.datasets.load("iris")
+>>> km = optimeans.KMeans(n_clusters=3, random_state=0).fit(X)
+>>> round(km.inertia_, 4)
+78.8514
+>>> km.predict(X[:2]).tolist() == km.labels_[:2].tolist()
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._api import fit as _fit
+from ._validation import check_data, check_numeric_columns, check_sample_weight
+from .objective import nearest_labels, point_objective
+from .result import Result
+
+__all__ = ["KMeans"]
+
+
+class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
+    """k-means clustering: minimize ``sum_i w_i ||x_i - c_{a_i}||^2``.
+
+    A scikit-learn estimator (``fit``, ``predict``, ``fit_predict``,
+    ``transform``, ``score``, ``get_params``/``set_params``, ``clone``) that
+    runs :func:`optimeans.fit`.
+
+    Parameters
+    ----------
+    n_clusters : int, default 8
+        Number of clusters, ``1 <= n_clusters <= n_samples``.
+    method : str, default "auto"
+        A solver name from :func:`optimeans.methods` (``"lloyd"``, and every
+        method registered later); ``"auto"`` picks one by the data's shape.
+    init : {"k-means++", "random"}, ndarray of shape (n_clusters, n_features) or callable, default "k-means++"
+        Initial centers; a callable is called as ``init(X, n_clusters, rng)``.
+    n_init : int or "auto", default "auto"
+        Restarts from independent seeds; the lowest objective wins. "auto" is 3
+        for k-means++, 10 for random, 1 for given centers.
+    max_iter : int, default 300
+        Iteration budget of each restart.
+    tol : float, default 1e-4
+        Relative decrease of the objective at which a run stops.
+    random_state : int, Generator or None, default None
+        Seed of every random choice; the same seed gives bitwise the same
+        result on any number of threads.
+    n_threads : int or None, default None
+        Threads for the kernels (``None``: all cores).
+    options : dict or None, default None
+        Solver-specific options passed to the solver as keyword arguments
+        (for example ``{"learning_rate": 0.1}`` for gradient descent).
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Final centers, in the dtype of the training data (float32 or float64).
+    labels_ : ndarray of shape (n_samples,), int64
+        Index of the nearest center of each training sample.
+    inertia_ : float
+        The objective on the training data (scikit-learn's name for it),
+        recomputed in float64 on the final centers and labels.
+    n_iter_ : int
+        Iterations of the best restart.
+    result_ : Result
+        Everything the solver returned: history, stop reason, method, seed...
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in ``fit``, when ``X`` had string column names.
+
+    Notes
+    -----
+    ``fit`` costs what the solver costs (Lloyd: O(n k d) per iteration);
+    ``predict`` and ``transform`` are one assignment pass, O(n k d) time and
+    O(n) (``transform``: O(n k)) memory.
+
+    References
+    ----------
+    Lloyd, S. (1982). Least squares quantization in PCM.
+    Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of careful seeding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optimeans import KMeans
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_[:, 0].tolist())
+    [0.0, 10.0]
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        method: str = "auto",
+        init: Literal["k-means++", "random"] | Any = "k-means++",
+        n_init: int | Literal["auto"] = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: int | np.random.Generator | None = None,
+        n_threads: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.method = method
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.options = options
+
+    # -- validation ----------------------------------------------------------------
+
+    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
+        """scikit-learn's checks (shapes, feature names) then ours (NaN/inf with row and column)."""
+        check_numeric_columns(X, "X")
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=False,
+            dtype=[np.float64, np.float32],
+            order="C",
+            ensure_all_finite=False,
+            ensure_min_samples=1,
+        )
+        return check_data(X)
+
+    def _centers_for(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` and the centers in one common dtype (float64 if either is)."""
+        dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
+        return (
+            np.ascontiguousarray(X, dtype=dtype),
+            np.ascontiguousarray(self.cluster_centers_, dtype=dtype),
+        )
+
+    # -- fitting -------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
+        """Compute the clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            ndarray, list of lists, pandas or polars DataFrame.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights, not all zero.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            NaN or inf in X (first offending row and column), empty or 1-D X,
+            ``n_clusters`` < 1 or > n_samples, bad weights, unknown method.
+        TypeError
+            Non-numeric data (the column is named) or parameters of the wrong type.
+        """
+        X = self._validate_X(X, reset=True)
+        result = _fit(
+            X,
+            self.n_clusters,
+            method=self.method,
+            init=self.init,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            sample_weight=sample_weight,
+            random_state=self.random_state,
+            n_threads=self.n_threads,
+            **dict(self.options or {}),
+        )
+        self._set_result(result)
+        return self
+
+    def _set_result(self, result: Result) -> None:
+        self.result_ = result
+        self.cluster_centers_ = result.centers
+        self.labels_ = result.labels
+        self.inertia_ = float(result.objective)
+        self.n_iter_ = int(result.n_iter)
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit and return the labels of the training samples, shape (n_samples,)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    # -- using a fitted model ------------------------------------------------------
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest center of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int64
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            Wrong number of features, NaN or inf (with row and column).
+        """
+        check_is_fitted(self, "cluster_centers_")
+        X, C = self._centers_for(self._validate_X(X, reset=False))
+        labels, _ = nearest_labels(X, C)
+        return labels
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Euclidean distance of each sample to each center, shape (n_samples, n_clusters).
+
+        The distances are computed in float64 and returned in the dtype of
+        ``X`` (float32 stays float32).
+        """
+        check_is_fitted(self, "cluster_centers_")
+        X = self._validate_X(X, reset=False)
+        from scipy.spatial.distance import cdist
+
+        d = cdist(X.astype(np.float64, copy=False), np.asarray(self.cluster_centers_, dtype=np.float64), "sqeuclidean")
+        np.sqrt(d, out=d)
+        return d.astype(X.dtype, copy=False)
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the distances of the training samples to the centers."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the objective of ``X`` under the fitted centers (higher is better).
+
+        Returns
+        -------
+        float
+            ``-sum_i w_i min_j ||x_i - c_j||^2``, summed in float64.
+        """
+        check_is_fitted(self, "cluster_centers_")
+        X, C = self._centers_for(self._validate_X(X, reset=False))
+        w = check_sample_weight(sample_weight, X.shape[0], np.float64)
+        labels, _ = nearest_labels(X, C)
+        return -float(np.dot(w, point_objective(X, C, labels)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
