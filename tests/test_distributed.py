@@ -279,6 +279,8 @@ def test_not_persisted_streams_the_same(client):
         ({"sample_weight": np.ones(5)}, ValueError, "sample_weight has length 5"),
         ({"persist": "yes"}, ValueError, "persist must be"),
         ({"oversampling_factor": 0}, ValueError, "oversampling_factor must be > 0"),
+        ({"n_threads": 0}, ValueError, "n_threads must be a non-zero integer"),
+        ({"n_threads": "2"}, TypeError, "n_threads must be an integer"),
     ],
 )
 def test_argument_errors(client, kwargs, exc, match):
