@@ -1,48 +1,528 @@
-"""Kernels of Lloyd's iteration: assignment fused with per-chunk partial sums."""
+r"""Kernels of Lloyd's iteration: assignment fused with per-chunk partial sums.
+
+The assignment step
+-------------------
+The nearest center of every point is found with the expansion
+
+.. math::  \lVert x - c_j \rVert^2 = \lVert x' \rVert^2 + \lVert c'_j \rVert^2 - 2\, x' \cdot c'_j,
+           \quad x' = s (x - m),\; c'_j = s (c_j - m) ,
+
+where ``m`` is the mean of the data and ``s`` a power of two that brings the
+largest ``|x'|`` into ``[0.5, 1)`` (exact, and immune to overflow and
+underflow). ``||x'||^2`` is the same for every center and is dropped, so a
+distance costs ``d`` fused multiply-adds. The data are laid out once per fit,
+centered, scaled, rounded to float32 (whatever the input dtype) and
+transposed in blocks of ``L`` points (``L`` = float32 lanes of a SIMD vector,
+16 with AVX-512): one vector holds one feature of ``L`` points, and the kernel
+keeps, per lane, the smallest and second-smallest value and the index of the
+best center, for two blocks and four centers at a time, in registers
+(:mod:`._simd`). No ``n x k`` matrix is ever formed.
+
+Exactness guard
+---------------
+The label of a point is defined *canonically* as the first index minimizing
+the squared distance computed directly, ``sum_f (x_f - c_jf)^2`` in float64,
+on the input data and the centers in the input dtype. Each fast float32 value
+is within
+
+.. math::  \varepsilon = (d + 4)\, u\, (\lVert x' \rVert + \max_j \lVert c'_j \rVert)^2 ,
+           \quad u = 2^{-24},
+
+of the exact ``||x' - c'_j||^2 - ||x'||^2`` (rounding of the centered data, of
+``||c'||^2`` and of the ``d``-term FMA chain, Higham 2002, §3.1; the kernels use
+``2d + 8`` for margin). Whenever the gap between the two smallest fast values
+is at most ``2 epsilon`` (or not a number) the point is re-checked with the
+canonical formula. Labels are therefore the same whatever the input dtype's
+fast path, the thread count or the accelerated method that computed them;
+float64 data get exact float64 labels at float32 speed.
+
+The update step
+---------------
+Rows are split into fixed chunks of :data:`CHUNK`; chunks run in parallel and
+each writes its own float64 partial sums ``S_j = sum w_i x_i``, ``W_j = sum
+w_i`` and ``E_j = sum w_i (x_i - c_j)^2`` (lane-wise over the features; the
+objective of the current centers and labels, exact in float64). The caller
+reduces them in chunk order, so a seed gives bitwise the same result on 1 and
+on many threads.
+
+References
+----------
+Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .._numba import njit, pjit, prange
+from ._simd import (
+    lanes, vadd, vexchange_labels, vfill, vfma, vget, vlanes, vload, vload_ext, vmask_not_gt, vmax, vmin, vmul,
+    vstore, vsub, vwhere_lt,
+)
 
 #: Rows per chunk of the parallel kernels. Fixed, so the reduction order (and
 #: therefore every rounding) does not depend on the number of threads.
 CHUNK = 4096
 
+#: float32 lanes per vector: points per block of the packed data.
+BLOCK = lanes(np.float32)
+#: float64 lanes per vector: partial sums are padded to a multiple of it.
+_L64 = lanes(np.float64)
+#: Centers are processed four at a time; the center arrays are padded to a multiple of 4.
+CENTER_GROUP = 4
+#: Largest number of clusters the kernels accept (center indices travel as float32 lanes).
+MAX_CLUSTERS = 1 << 24
+#: Unit roundoff of the fast (float32) path.
+U32 = 2.0**-24
+#: A scaled center with ||c'||^2 above this is left out of the fast path (cn = inf).
+_FAR = 1e30
+
+
+def padded_features(d: int) -> int:
+    """Row length of the float64 partial sums and centers (a multiple of the float64 lanes)."""
+    return -(-d // _L64) * _L64
+
+
+def padded_clusters(k: int) -> int:
+    """Rows of the packed centers (a multiple of :data:`CENTER_GROUP`)."""
+    return -(-k // CENTER_GROUP) * CENTER_GROUP
+
+
+def n_chunks(n: int) -> int:
+    """Number of chunks of :data:`CHUNK` rows."""
+    return (n + CHUNK - 1) // CHUNK
+
+
+def guard_kappa(d: int) -> float:
+    """``(2d + 8) u``: the relative size of the exactness guard (module docstring)."""
+    return (2.0 * d + 8.0) * U32
+
+
+# ------------------------------------------------------------------ packing
+
+
+@pjit
+def _max_abs_deviation(X, mean, out):
+    """out[c] = max |X[i, f] - mean[f]| over chunk c (float64)."""
+    n, d = X.shape
+    for c in prange(out.shape[0]):
+        r = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for f in range(d):
+                v = abs(np.float64(X[i, f]) - mean[f])
+                if v > r:
+                    r = v
+        out[c] = r
+
+
+def data_scale(X: np.ndarray, mean: np.ndarray) -> float:
+    """The power of two ``s`` with ``s * max|x - m|`` in ``[0.5, 1)`` (1 for constant data)."""
+    out = np.empty(n_chunks(X.shape[0]), dtype=np.float64)
+    _max_abs_deviation(X, mean, out)
+    r = float(out.max()) if out.size else 0.0
+    if not (r > 0.0 and math.isfinite(r)):
+        return 1.0
+    _, e = math.frexp(r)  # r = f * 2**e, f in [0.5, 1)
+    return math.ldexp(1.0, -e)
+
+
+@pjit
+def pack_data(X, mean, scale, XT, block_norm):
+    """Center, scale and transpose ``X`` into float32 blocks of :data:`BLOCK` points.
+
+    ``XT[(b * d + f) * L + l] = float32(scale * (X[b * L + l, f] - mean[f]))``
+    (rows past ``n`` are 0) and ``block_norm[b]`` is the largest ``||x'||`` of
+    block ``b`` (rounded up).
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    for b in prange(block_norm.shape[0]):
+        r = 0.0
+        for l in range(L):
+            i = b * L + l
+            s = 0.0
+            if i < n:
+                for f in range(d):
+                    v = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
+                    XT[(b * d + f) * L + l] = v
+                    s += np.float64(v) * np.float64(v)
+            else:
+                for f in range(d):
+                    XT[(b * d + f) * L + l] = 0.0
+            if s > r:
+                r = s
+        block_norm[b] = math.sqrt(r) * (1.0 + 1e-6)
+
 
 @njit
-def _nearest(X, i, centers):
-    """Index of the nearest center to X[i] and the squared distance (X's dtype)."""
+def pack_centers(centers, mean, scale, C2, cn, C64):
+    """Centers in the kernels' layouts; returns ``max_j ||c'_j||`` (scaled units).
+
+    ``C2[j, f] = -2 c'_jf`` and ``cn[j] = ||c'_j||^2`` in float32 with
+    ``c' = scale (c - mean)``; padded rows (and centers so far away that
+    float32 could overflow) get ``C2 = 0``, ``cn = inf`` and are never chosen by
+    the fast path. ``C64[j, f] = c_jf`` in float64, padded with zeros.
+    """
     k, d = centers.shape
+    kp = cn.shape[0]
+    dp = C64.shape[1]
+    cmax = 0.0
+    for j in range(kp):
+        s = 0.0
+        if j < k:
+            for f in range(d):
+                v = (np.float64(centers[j, f]) - mean[f]) * scale
+                s += v * v
+        if j < k and s <= _FAR:
+            for f in range(d):
+                v = (np.float64(centers[j, f]) - mean[f]) * scale
+                C2[j, f] = -2.0 * v
+            cn[j] = s
+            if s > cmax:
+                cmax = s
+        else:
+            for f in range(d):
+                C2[j, f] = 0.0
+            cn[j] = np.inf
+        for f in range(dp):
+            C64[j, f] = np.float64(centers[j, f]) if (j < k and f < d) else 0.0
+    return math.sqrt(cmax) * (1.0 + 1e-6)
+
+
+# ------------------------------------------------------------------ assignment
+
+
+@njit(inline="always")
+def _track(acc, jv, best, second, idx):
+    """Fold the distances ``acc`` to center ``jv`` into the lane-wise best / second / index."""
+    second = vmin(second, vmax(best, acc))
+    idx = vwhere_lt(acc, best, jv, idx)
+    best = vmin(best, acc)
+    return best, second, idx
+
+
+@njit(inline="always")
+def scan_blocks(panel, base_a, base_b, d, C2, cn):
+    """Lane-wise smallest and second-smallest fast distance, and the best center, of two blocks.
+
+    ``base_a`` and ``base_b`` are the offsets of two blocks in ``panel`` (they may
+    be equal). Returns ``(best_a, second_a, index_a, best_b, second_b, index_b)``,
+    vectors of panel's dtype (indices as floats). Distances omit ``||x'||^2``.
+    """
+    L = vlanes(panel)
+    zero = vfill(panel, 0.0)
+    inf = vfill(panel, np.inf)
+    ba = inf
+    sa = inf
+    ia = zero
+    bb = inf
+    sb = inf
+    ib = zero
+    for j in range(0, cn.shape[0], 4):
+        a0 = vfill(panel, cn[j])
+        a1 = vfill(panel, cn[j + 1])
+        a2 = vfill(panel, cn[j + 2])
+        a3 = vfill(panel, cn[j + 3])
+        b0 = a0
+        b1 = a1
+        b2 = a2
+        b3 = a3
+        for f in range(d):
+            xa = vload(panel, base_a + f * L)
+            xb = vload(panel, base_b + f * L)
+            c = vfill(panel, C2[j, f])
+            a0 = vfma(xa, c, a0)
+            b0 = vfma(xb, c, b0)
+            c = vfill(panel, C2[j + 1, f])
+            a1 = vfma(xa, c, a1)
+            b1 = vfma(xb, c, b1)
+            c = vfill(panel, C2[j + 2, f])
+            a2 = vfma(xa, c, a2)
+            b2 = vfma(xb, c, b2)
+            c = vfill(panel, C2[j + 3, f])
+            a3 = vfma(xa, c, a3)
+            b3 = vfma(xb, c, b3)
+        jv = vfill(panel, j)
+        ba, sa, ia = _track(a0, jv, ba, sa, ia)
+        bb, sb, ib = _track(b0, jv, bb, sb, ib)
+        jv = vfill(panel, j + 1)
+        ba, sa, ia = _track(a1, jv, ba, sa, ia)
+        bb, sb, ib = _track(b1, jv, bb, sb, ib)
+        jv = vfill(panel, j + 2)
+        ba, sa, ia = _track(a2, jv, ba, sa, ia)
+        bb, sb, ib = _track(b2, jv, bb, sb, ib)
+        jv = vfill(panel, j + 3)
+        ba, sa, ia = _track(a3, jv, ba, sa, ia)
+        bb, sb, ib = _track(b3, jv, bb, sb, ib)
+    return ba, sa, ia, bb, sb, ib
+
+
+@njit(inline="always")
+def canonical_label(X, i, C64, k):
+    """The canonical nearest center of row ``i``: first argmin of ``sum_f (x_f - c_f)^2`` in float64."""
+    d = X.shape[1]
     best = np.inf
     best_j = 0
     for j in range(k):
-        dist = centers[j, 0] - centers[j, 0]
+        s = 0.0
         for f in range(d):
-            t = X[i, f] - centers[j, f]
-            dist += t * t
-        if dist < best:
-            best = dist
+            t = np.float64(X[i, f]) - C64[j, f]
+            s += t * t
+        if s < best:
+            best = s
             best_j = j
-    return best_j, best
+    return best_j
+
+
+@njit(inline="always")
+def sqdist64(X, i, C64, j):
+    """``||x_i - c_j||^2`` in float64 (the canonical formula)."""
+    s = 0.0
+    for f in range(X.shape[1]):
+        t = np.float64(X[i, f]) - C64[j, f]
+        s += t * t
+    return s
+
+
+@njit(inline="always")
+def accumulate(X, w, i, j, C64, S, E, W):
+    """Add row ``i`` to cluster ``j``'s float64 partial sums.
+
+    ``W[j] += w_i``; lane-wise over the features (``dp = C64.shape[1]``)
+    ``S[j*dp + f] += w_i x_if`` and ``E[j*dp + f] += w_i (x_if - c_jf)^2``.
+    An empty ``w`` means unit weights (the same bits as ``w = 1``).
+    """
+    d = X.shape[1]
+    dp = C64.shape[1]
+    L8 = vlanes(S)
+    unit = w.shape[0] == 0
+    wi = 1.0 if unit else np.float64(w[i])
+    W[j] += wi
+    wv = vfill(S, wi)
+    for f0 in range(0, d, L8):
+        o = j * dp + f0
+        xv = vload_ext(X, i * d + f0, min(L8, d - f0))
+        diff = vsub(xv, vload(C64, o))
+        if unit:
+            vstore(S, o, vadd(xv, vload(S, o)))
+            vstore(E, o, vfma(diff, diff, vload(E, o)))
+        else:
+            vstore(S, o, vfma(wv, xv, vload(S, o)))
+            vstore(E, o, vfma(vmul(wv, diff), diff, vload(E, o)))
+
+
+@njit(inline="always")
+def guard_threshold(kappa, block_norm, cmax):
+    """``2 epsilon`` of the module docstring for a block whose largest ``||x'||`` is ``block_norm``."""
+    r = block_norm + cmax
+    return 2.0 * kappa * r * r
+
+
+@njit(inline="always")
+def _finish_block(X, w, b, end, best, second, idx, thr, C64, k, labels, S, E, W, do_sums, dist_out):
+    """Labels of block ``b`` from the scan (re-checking close calls), then its partial sums."""
+    L = vlanes(best)
+    gap = vsub(second, best)
+    recheck = vmask_not_gt(gap, vfill(gap, thr))
+    i0 = b * L
+    m = min(L, end - i0)
+    if recheck == 0 and m == L:
+        changed = vexchange_labels(labels, i0, idx)
+    else:
+        changed = 0
+        for l in range(m):
+            i = i0 + l
+            if (recheck >> l) & 1:
+                j = canonical_label(X, i, C64, k)
+            else:
+                j = int(vget(idx, l))
+            if labels[i] != j:
+                changed += 1
+                labels[i] = j
+    if do_sums:
+        if recheck == 0 and m == L:
+            # labels straight from the vector (reloading the just-stored labels
+            # would stall on store-to-load forwarding)
+            for l in range(L):
+                accumulate(X, w, i0 + l, int(vget(idx, l)), C64, S, E, W)
+        else:
+            for l in range(m):
+                accumulate(X, w, i0 + l, labels[i0 + l], C64, S, E, W)
+    if dist_out.shape[0] > 0:
+        for l in range(m):
+            dist_out[i0 + l] = sqdist64(X, i0 + l, C64, labels[i0 + l])
+    return changed
 
 
 @pjit
-def assign_labels(X, centers, labels, min_sqdist):
-    """labels[i] = argmin_j ||X[i] - centers[j]||^2 (first index on ties); min_sqdist[i] its value."""
-    n = X.shape[0]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
+def lloyd_chunks(X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, labels, chunk_S, chunk_E, chunk_W, chunk_changed, do_sums, dist_out):
+    """Assign every row to its canonical nearest center; with ``do_sums`` accumulate per-chunk sums.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, the input data (for the exact re-checks and the sums)
+    w : (n,) weights, or (0,) for unit weights (unused unless ``do_sums``)
+    XT, block_norm : the packed data, from :func:`pack_data`
+    C2, cn, C64 : from :func:`pack_centers`, ``k`` real centers, ``cmax`` its return value
+    kappa : :func:`guard_kappa`
+    labels : (n,) int32 or int64, updated in place
+    chunk_S, chunk_E : (n_chunks, k * dp); chunk_W : (n_chunks, k); float64, overwritten
+    chunk_changed : (n_chunks,) int64, labels changed per chunk
+    dist_out : (n,) or (0,): when non-empty, the exact squared distance to the chosen center
+
+    Notes
+    -----
+    O(n k d) time; chunks of :data:`CHUNK` rows in parallel.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    nc = (n + CHUNK - 1) // CHUNK
+    for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        for i in range(start, end):
-            j, dist = _nearest(X, i, centers)
-            labels[i] = j
-            min_sqdist[i] = dist
+        S = chunk_S[c]
+        E = chunk_E[c]
+        W = chunk_W[c]
+        if do_sums:
+            S[:] = 0.0
+            E[:] = 0.0
+            W[:] = 0.0
+        changed = 0
+        b_first = start // L
+        b_end = (end + L - 1) // L
+        for b in range(b_first, b_end, 2):
+            two = b + 1 < b_end
+            ba, sa, ia, bb, sb, ib = scan_blocks(XT, b * d * L, (b + 1 if two else b) * d * L, d, C2, cn)
+            thr = guard_threshold(kappa, block_norm[b], cmax)
+            changed += _finish_block(X, w, b, end, ba, sa, ia, thr, C64, k, labels, S, E, W, do_sums, dist_out)
+            if two:
+                thr = guard_threshold(kappa, block_norm[b + 1], cmax)
+                changed += _finish_block(X, w, b + 1, end, bb, sb, ib, thr, C64, k, labels, S, E, W, do_sums, dist_out)
+        chunk_changed[c] = changed
 
 
-@pjit
+@njit
+def reduce_chunks(chunk_S, chunk_E, chunk_W, chunk_changed, S, W):
+    """Sum the partials in chunk order into ``S`` and ``W``; return (objective, labels changed).
+
+    The objective is that of the packed centers and the labels of the pass,
+    exact in float64.
+    """
+    S[:] = 0.0
+    W[:] = 0.0
+    obj = 0.0
+    changed = 0
+    for c in range(chunk_S.shape[0]):
+        for t in range(S.shape[0]):
+            S[t] += chunk_S[c, t]
+        for j in range(W.shape[0]):
+            W[j] += chunk_W[c, j]
+        e = 0.0
+        for t in range(chunk_E.shape[1]):
+            e += chunk_E[c, t]
+        obj += e
+        changed += chunk_changed[c]
+    return obj, changed
+
+
+@njit
+def update_centers(S, W, centers):
+    """``centers[j] = S_j / W_j`` (cast to the centers' dtype) where ``W_j > 0``; returns the count of empty clusters."""
+    k, d = centers.shape
+    dp = S.shape[0] // k
+    empty = 0
+    for j in range(k):
+        if W[j] > 0:
+            for f in range(d):
+                centers[j, f] = S[j * dp + f] / W[j]
+        else:
+            empty += 1
+    return empty
+
+
+# ------------------------------------------------------------------ convenience
+
+
+class Workspace:
+    """Buffers of one run of the Lloyd-type kernels over a fixed data set.
+
+    Holds the packed copy of the data (built once), the packed centers and the
+    per-chunk partial sums, so an iteration allocates nothing.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, C-contiguous
+    n_clusters : int
+
+    Notes
+    -----
+    Memory: the packed data (``n d`` float32, half a float64 ``X``) and
+    ``ceil(n / CHUNK) * k * (2 dp + 1)`` float64 partial sums (``dp`` = d rounded
+    up to the float64 lanes).
+    """
+
+    def __init__(self, X: np.ndarray, n_clusters: int) -> None:
+        n, d = X.shape
+        k = int(n_clusters)
+        if k >= MAX_CLUSTERS:
+            raise ValueError(f"n_clusters must be below {MAX_CLUSTERS}, got {k}")
+        self.X = X
+        self.k = k
+        self.mean = X.mean(axis=0, dtype=np.float64)
+        self.scale = data_scale(X, self.mean)
+        nb = (n + BLOCK - 1) // BLOCK
+        self.XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
+        self.block_norm = np.empty(nb, dtype=np.float64)
+        pack_data(X, self.mean, self.scale, self.XT, self.block_norm)
+        self.kappa = guard_kappa(d)
+        kp = padded_clusters(k)
+        self.dp = padded_features(d)
+        self.C2 = np.empty((kp, d), dtype=np.float32)
+        self.cn = np.empty(kp, dtype=np.float32)
+        self.C64 = np.empty((kp, self.dp), dtype=np.float64)
+        nc = n_chunks(n)
+        self.chunk_S = np.empty((nc, k * self.dp), dtype=np.float64)
+        self.chunk_E = np.empty((nc, k * self.dp), dtype=np.float64)
+        self.chunk_W = np.empty((nc, k), dtype=np.float64)
+        self.chunk_changed = np.empty(nc, dtype=np.int64)
+        self.S = np.empty(k * self.dp, dtype=np.float64)
+        self.W = np.empty(k, dtype=np.float64)
+        self.no_dist = np.empty(0, dtype=X.dtype)
+        self.cmax = 0.0
+
+    def set_centers(self, centers: np.ndarray) -> None:
+        """Pack ``centers`` (k, d) for the next pass."""
+        self.cmax = pack_centers(centers, self.mean, self.scale, self.C2, self.cn, self.C64)
+
+    def assign(self, w: np.ndarray, labels: np.ndarray, do_sums: bool = True, dist_out: np.ndarray | None = None) -> None:
+        """One pass at the packed centers: labels in place, partial sums when ``do_sums``."""
+        lloyd_chunks(
+            self.X, w, self.XT, self.block_norm, self.C2, self.cn, self.C64, self.k, self.cmax, self.kappa,
+            labels, self.chunk_S, self.chunk_E, self.chunk_W, self.chunk_changed, do_sums,
+            self.no_dist if dist_out is None else dist_out,
+        )
+
+    def reduce(self) -> tuple[float, int]:
+        """Reduce the partials in chunk order: (objective at the packed centers, labels changed)."""
+        obj, changed = reduce_chunks(self.chunk_S, self.chunk_E, self.chunk_W, self.chunk_changed, self.S, self.W)
+        return float(obj), int(changed)
+
+
+def assign_labels(X, centers, labels, min_sqdist):
+    """``labels[i]`` = the canonical nearest center of ``X[i]``, ``min_sqdist[i]`` its squared distance.
+
+    Canonical: the first index minimizing ``sum_f (x_f - c_f)^2`` in float64
+    (see the module docstring). ``min_sqdist`` has X's dtype (the float64
+    value rounded). Runs on the current Numba thread count.
+    """
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    ws = Workspace(X, centers.shape[0])
+    ws.set_centers(centers)
+    ws.assign(np.empty(0, dtype=np.float64), labels, do_sums=False, dist_out=min_sqdist)
+
+
 def lloyd_pass(X, sample_weight, centers, labels, min_sqdist, chunk_sums, chunk_weights, chunk_obj, chunk_changed):
     """One Lloyd pass: assign every row and accumulate per-chunk weighted sums.
 
@@ -50,34 +530,21 @@ def lloyd_pass(X, sample_weight, centers, labels, min_sqdist, chunk_sums, chunk_
     ``chunk_sums[c, j] = sum w_i x_i`` and ``chunk_weights[c, j] = sum w_i`` over
     the chunk's rows assigned to ``j`` (float64), ``chunk_obj[c]`` the weighted
     sum of squared distances, ``chunk_changed[c]`` how many labels changed.
+    Reducing them in chunk order gives a result independent of the thread count.
+    Solvers that iterate should hold a :class:`Workspace` instead (this packs
+    the data at every call).
     """
     n, d = X.shape
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
     k = centers.shape[0]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
-        start = c * CHUNK
-        end = min(n, start + CHUNK)
-        sums = chunk_sums[c]
-        wts = chunk_weights[c]
-        for j in range(k):
-            wts[j] = 0.0
-            for f in range(d):
-                sums[j, f] = 0.0
-        obj = 0.0
-        changed = 0
-        for i in range(start, end):
-            j, dist = _nearest(X, i, centers)
-            if labels[i] != j:
-                changed += 1
-                labels[i] = j
-            min_sqdist[i] = dist
-            wi = sample_weight[i]
-            obj += wi * dist
-            wts[j] += wi
-            for f in range(d):
-                sums[j, f] += wi * X[i, f]
-        chunk_obj[c] = obj
-        chunk_changed[c] = changed
+    ws = Workspace(X, k)
+    ws.set_centers(centers)
+    ws.assign(sample_weight, labels, do_sums=True, dist_out=min_sqdist)
+    nc = ws.chunk_S.shape[0]
+    chunk_sums[...] = ws.chunk_S.reshape(nc, k, ws.dp)[:, :, :d]
+    chunk_weights[...] = ws.chunk_W
+    chunk_obj[...] = ws.chunk_E.sum(axis=1)
+    chunk_changed[...] = ws.chunk_changed
 
 
 @pjit
