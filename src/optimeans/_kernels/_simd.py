@@ -32,7 +32,7 @@ from numba.extending import intrinsic, register_model
 __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
-    "vload_part", "vstore_part", "vlanes", "vexchange_labels", "vreduce_max",
+    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vreduce_max",
 ]
 
 
@@ -349,11 +349,11 @@ def vlanes(typingctx, like):
 
 
 @intrinsic
-def vexchange_labels(typingctx, labels, idx, v):
-    """Store ``int(v)`` into ``labels[idx : idx + lanes]``; return how many entries changed.
+def vchanged_mask(typingctx, labels, idx, v):
+    """Bit mask (int64) of the lanes ``l`` where ``labels[idx + l] != int(v[l])``.
 
     ``labels`` is a C-contiguous int32 or int64 array, ``v`` a float vector of
-    non-negative integral values.
+    integral values; reads ``lanes`` labels.
     """
     if not isinstance(labels, types.Array) or not isinstance(labels.dtype, types.Integer) or labels.layout != "C":
         return None
@@ -362,14 +362,8 @@ def vexchange_labels(typingctx, labels, idx, v):
         n = v.lanes
         ity = ir.VectorType(ir.IntType(labels.dtype.bitwidth), n)
         ptr = _element_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1])
-        vptr = builder.bitcast(ptr, ity.as_pointer())
-        old = builder.load(vptr, align=labels.dtype.bitwidth // 8)
-        new = builder.fptosi(args[2], ity)
-        ne = builder.icmp_signed("!=", old, new)
-        bits = builder.bitcast(ne, ir.IntType(n))
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(n), [ir.IntType(n)]), f"llvm.ctpop.i{n}")
-        count = builder.zext(builder.call(fn, [bits]), ir.IntType(64))
-        builder.store(new, vptr, align=labels.dtype.bitwidth // 8)
-        return count
+        old = builder.load(builder.bitcast(ptr, ity.as_pointer()), align=labels.dtype.bitwidth // 8)
+        ne = builder.icmp_signed("!=", old, builder.fptosi(args[2], ity))
+        return _mask_bits(builder, ne, n)
 
     return types.int64(labels, idx, v), codegen

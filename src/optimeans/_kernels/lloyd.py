@@ -58,7 +58,7 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from ._simd import (
-    lanes, vadd, vexchange_labels, vfill, vfma, vget, vlanes, vload, vload_ext, vmask_not_gt, vmax, vmin, vmul,
+    lanes, vadd, vchanged_mask, vfill, vfma, vget, vlanes, vload, vload_ext, vmask_not_gt, vmax, vmin, vmul,
     vstore, vsub, vwhere_lt,
 )
 
@@ -287,30 +287,37 @@ def sqdist64(X, i, C64, j):
 
 
 @njit(inline="always")
-def accumulate(X, w, i, j, C64, S, E, W):
-    """Add row ``i`` to cluster ``j``'s float64 partial sums.
+def move_point(X, w, i, old, new, mean, S, Q, W, N):
+    """Move row ``i`` from cluster ``old`` (``-1``: none) to ``new`` in the float64 partial sums.
 
-    ``W[j] += w_i``; lane-wise over the features (``dp = C64.shape[1]``)
-    ``S[j*dp + f] += w_i x_if`` and ``E[j*dp + f] += w_i (x_if - c_jf)^2``.
-    An empty ``w`` means unit weights (the same bits as ``w = 1``).
+    With ``x' = x_i - mean`` and weight ``w_i`` (an empty ``w`` means unit
+    weights): ``S[j*dp : j*dp + d] += w_i x'``, ``Q[j] += w_i ||x'||^2``,
+    ``W[j] += w_i``, ``N[j] += 1`` for ``j = new``, the opposite for ``old``
+    (``dp = S.shape[0] // W.shape[0]``, ``mean`` padded to ``dp`` with zeros).
     """
     d = X.shape[1]
-    dp = C64.shape[1]
+    dp = S.shape[0] // W.shape[0]
     L8 = vlanes(S)
-    unit = w.shape[0] == 0
-    wi = 1.0 if unit else np.float64(w[i])
-    W[j] += wi
+    wi = 1.0 if w.shape[0] == 0 else np.float64(w[i])
+    qi = 0.0
+    for f in range(d):
+        t = np.float64(X[i, f]) - mean[f]
+        qi += t * t
+    W[new] += wi
+    Q[new] += wi * qi
+    N[new] += 1
+    if old >= 0:
+        W[old] -= wi
+        Q[old] -= wi * qi
+        N[old] -= 1
     wv = vfill(S, wi)
     for f0 in range(0, d, L8):
-        o = j * dp + f0
-        xv = vload_ext(X, i * d + f0, min(L8, d - f0))
-        diff = vsub(xv, vload(C64, o))
-        if unit:
-            vstore(S, o, vadd(xv, vload(S, o)))
-            vstore(E, o, vfma(diff, diff, vload(E, o)))
-        else:
-            vstore(S, o, vfma(wv, xv, vload(S, o)))
-            vstore(E, o, vfma(vmul(wv, diff), diff, vload(E, o)))
+        wx = vmul(wv, vsub(vload_ext(X, i * d + f0, min(L8, d - f0)), vload(mean, f0)))
+        o = new * dp + f0
+        vstore(S, o, vadd(vload(S, o), wx))
+        if old >= 0:
+            o = old * dp + f0
+            vstore(S, o, vsub(vload(S, o), wx))
 
 
 @njit(inline="always")
@@ -321,17 +328,26 @@ def guard_threshold(kappa, block_norm, cmax):
 
 
 @njit(inline="always")
-def _finish_block(X, w, b, end, best, second, idx, thr, C64, k, labels, S, E, W, do_sums, dist_out):
-    """Labels of block ``b`` from the scan (re-checking close calls), then its partial sums."""
+def _finish_block(X, w, b, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out):
+    """Labels of block ``b`` from the scan (re-checking close calls); moves of changed points."""
     L = vlanes(best)
     gap = vsub(second, best)
     recheck = vmask_not_gt(gap, vfill(gap, thr))
     i0 = b * L
     m = min(L, end - i0)
+    changed = 0
     if recheck == 0 and m == L:
-        changed = vexchange_labels(labels, i0, idx)
+        moved = vchanged_mask(labels, i0, idx)
+        if moved != 0:
+            for l in range(L):
+                if (moved >> l) & 1:
+                    i = i0 + l
+                    j = int(vget(idx, l))
+                    if do_sums:
+                        move_point(X, w, i, labels[i], j, mean, S, Q, W, N)
+                    labels[i] = j
+                    changed += 1
     else:
-        changed = 0
         for l in range(m):
             i = i0 + l
             if (recheck >> l) & 1:
@@ -339,17 +355,10 @@ def _finish_block(X, w, b, end, best, second, idx, thr, C64, k, labels, S, E, W,
             else:
                 j = int(vget(idx, l))
             if labels[i] != j:
-                changed += 1
+                if do_sums:
+                    move_point(X, w, i, labels[i], j, mean, S, Q, W, N)
                 labels[i] = j
-    if do_sums:
-        if recheck == 0 and m == L:
-            # labels straight from the vector (reloading the just-stored labels
-            # would stall on store-to-load forwarding)
-            for l in range(L):
-                accumulate(X, w, i0 + l, int(vget(idx, l)), C64, S, E, W)
-        else:
-            for l in range(m):
-                accumulate(X, w, i0 + l, labels[i0 + l], C64, S, E, W)
+                changed += 1
     if dist_out.shape[0] > 0:
         for l in range(m):
             dist_out[i0 + l] = sqdist64(X, i0 + l, C64, labels[i0 + l])
@@ -357,8 +366,11 @@ def _finish_block(X, w, b, end, best, second, idx, thr, C64, k, labels, S, E, W,
 
 
 @pjit
-def lloyd_chunks(X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, labels, chunk_S, chunk_E, chunk_W, chunk_changed, do_sums, dist_out):
-    """Assign every row to its canonical nearest center; with ``do_sums`` accumulate per-chunk sums.
+def lloyd_chunks(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+    chunk_changed, do_sums, dist_out,
+):
+    """Assign every row to its canonical nearest center; with ``do_sums`` record the moves.
 
     Parameters
     ----------
@@ -367,14 +379,18 @@ def lloyd_chunks(X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, labels, chun
     XT, block_norm : the packed data, from :func:`pack_data`
     C2, cn, C64 : from :func:`pack_centers`, ``k`` real centers, ``cmax`` its return value
     kappa : :func:`guard_kappa`
-    labels : (n,) int32 or int64, updated in place
-    chunk_S, chunk_E : (n_chunks, k * dp); chunk_W : (n_chunks, k); float64, overwritten
+    mean : (dp,) float64, the data mean padded with zeros
+    labels : (n,) int32 or int64, updated in place (``-1``: not assigned yet)
+    chunk_S : (n_chunks, k * dp); chunk_Q, chunk_W : (n_chunks, k) float64; chunk_N : (n_chunks, k) int64:
+        overwritten with the change of the partial sums (see :func:`move_point`) caused by
+        the points of each chunk that changed label
     chunk_changed : (n_chunks,) int64, labels changed per chunk
-    dist_out : (n,) or (0,): when non-empty, the exact squared distance to the chosen center
+    dist_out : (n,) or (0,) float64: when non-empty, the exact squared distance to the chosen center
 
     Notes
     -----
-    O(n k d) time; chunks of :data:`CHUNK` rows in parallel.
+    O(n k d) time for the assignment plus O(d) per point that changes label;
+    chunks of :data:`CHUNK` rows in parallel.
     """
     n, d = X.shape
     L = vlanes(XT)
@@ -383,12 +399,14 @@ def lloyd_chunks(X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, labels, chun
         start = c * CHUNK
         end = min(n, start + CHUNK)
         S = chunk_S[c]
-        E = chunk_E[c]
+        Q = chunk_Q[c]
         W = chunk_W[c]
+        N = chunk_N[c]
         if do_sums:
             S[:] = 0.0
-            E[:] = 0.0
+            Q[:] = 0.0
             W[:] = 0.0
+            N[:] = 0
         changed = 0
         b_first = start // L
         b_end = (end + L - 1) // L
@@ -396,118 +414,199 @@ def lloyd_chunks(X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, labels, chun
             two = b + 1 < b_end
             ba, sa, ia, bb, sb, ib = scan_blocks(XT, b * d * L, (b + 1 if two else b) * d * L, d, C2, cn)
             thr = guard_threshold(kappa, block_norm[b], cmax)
-            changed += _finish_block(X, w, b, end, ba, sa, ia, thr, C64, k, labels, S, E, W, do_sums, dist_out)
+            changed += _finish_block(X, w, b, end, ba, sa, ia, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out)
             if two:
                 thr = guard_threshold(kappa, block_norm[b + 1], cmax)
-                changed += _finish_block(X, w, b + 1, end, bb, sb, ib, thr, C64, k, labels, S, E, W, do_sums, dist_out)
+                changed += _finish_block(
+                    X, w, b + 1, end, bb, sb, ib, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
+                )
         chunk_changed[c] = changed
 
 
 @njit
-def reduce_chunks(chunk_S, chunk_E, chunk_W, chunk_changed, S, W):
-    """Sum the partials in chunk order into ``S`` and ``W``; return (objective, labels changed).
+def apply_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
+    """Add the per-chunk changes to the running sums in chunk order; return the labels changed.
 
-    The objective is that of the packed centers and the labels of the pass,
-    exact in float64.
+    A cluster left with no point gets exactly zero sums (no rounding residue).
     """
-    S[:] = 0.0
-    W[:] = 0.0
-    obj = 0.0
     changed = 0
+    k = W.shape[0]
+    dp = S.shape[0] // k
     for c in range(chunk_S.shape[0]):
+        if chunk_changed[c] == 0:
+            continue
+        changed += chunk_changed[c]
         for t in range(S.shape[0]):
             S[t] += chunk_S[c, t]
-        for j in range(W.shape[0]):
+        for j in range(k):
+            Q[j] += chunk_Q[c, j]
             W[j] += chunk_W[c, j]
-        e = 0.0
-        for t in range(chunk_E.shape[1]):
-            e += chunk_E[c, t]
-        obj += e
-        changed += chunk_changed[c]
-    return obj, changed
+            N[j] += chunk_N[c, j]
+    for j in range(k):
+        if N[j] == 0:
+            W[j] = 0.0
+            Q[j] = 0.0
+            for f in range(dp):
+                S[j * dp + f] = 0.0
+    return changed
 
 
 @njit
-def update_centers(S, W, centers):
-    """``centers[j] = S_j / W_j`` (cast to the centers' dtype) where ``W_j > 0``; returns the count of empty clusters."""
+def objective_from_sums(S, Q, W, N, C64, mean):
+    """``sum_j Q_j - 2 c'_j . S_j + W_j ||c'_j||^2`` with ``c'_j = c_j - mean`` (each term clipped at 0).
+
+    With centered sums ``S_j = sum w_i (x_i - m)`` and ``Q_j = sum w_i ||x_i - m||^2``
+    this is ``sum_j sum_{i in j} w_i ||x_i - c_j||^2``, the objective of the
+    centers ``C64`` and the labels of the sums.
+    """
+    k = W.shape[0]
+    dp = S.shape[0] // k
+    d = C64.shape[1]
+    obj = 0.0
+    for j in range(k):
+        if N[j] == 0:
+            continue
+        cross = 0.0
+        cc = 0.0
+        for f in range(d):
+            cf = C64[j, f] - mean[f]
+            cross += cf * S[j * dp + f]
+            cc += cf * cf
+        obj += max(Q[j] - 2.0 * cross + W[j] * cc, 0.0)
+    return obj
+
+
+@njit
+def update_centers(S, W, N, mean, centers):
+    """``centers[j] = mean + S_j / W_j`` (in the centers' dtype) where cluster ``j`` has points.
+
+    Returns the number of empty clusters (their centers are left unchanged).
+    """
     k, d = centers.shape
     dp = S.shape[0] // k
     empty = 0
     for j in range(k):
-        if W[j] > 0:
+        if N[j] > 0 and W[j] > 0:
             for f in range(d):
-                centers[j, f] = S[j * dp + f] / W[j]
+                centers[j, f] = mean[f] + S[j * dp + f] / W[j]
         else:
             empty += 1
     return empty
+
+
+@pjit
+def chunk_sums_raw(X, w, labels, chunk_sums, chunk_weights):
+    """Per-chunk ``sum w_i x_i`` (n_chunks, k, d) and ``sum w_i`` (n_chunks, k), float64, rows in order."""
+    n, d = X.shape
+    for c in prange(chunk_sums.shape[0]):
+        chunk_sums[c] = 0.0
+        chunk_weights[c] = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            j = labels[i]
+            wi = np.float64(w[i])
+            chunk_weights[c, j] += wi
+            for f in range(d):
+                chunk_sums[c, j, f] += wi * np.float64(X[i, f])
+
+
+@njit
+def chunk_objectives(w, dist, out):
+    """out[c] = sum of ``w_i dist_i`` over the rows of chunk ``c`` (float64, rows in order)."""
+    n = dist.shape[0]
+    for c in range(out.shape[0]):
+        s = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            s += np.float64(w[i]) * np.float64(dist[i])
+        out[c] = s
 
 
 # ------------------------------------------------------------------ convenience
 
 
 class Workspace:
-    """Buffers of one run of the Lloyd-type kernels over a fixed data set.
+    """State of one run of the Lloyd-type kernels over a fixed data set.
 
-    Holds the packed copy of the data (built once), the packed centers and the
-    per-chunk partial sums, so an iteration allocates nothing.
+    Holds the packed copy of the data (built once), the packed centers, the
+    running float64 sums of every cluster (updated by the points that change
+    label) and the per-chunk scratch, so an iteration allocates nothing.
 
     Parameters
     ----------
     X : (n, d) float32/float64, C-contiguous
     n_clusters : int
+    sample_weight : (n,) float64, optional (None: unit weights)
 
     Notes
     -----
-    Memory: the packed data (``n d`` float32, half a float64 ``X``) and
-    ``ceil(n / CHUNK) * k * (2 dp + 1)`` float64 partial sums (``dp`` = d rounded
-    up to the float64 lanes).
+    Memory: the packed data (``n d`` float32, half a float64 ``X``), ``n``
+    labels and ``ceil(n / CHUNK) * k * (dp + 3)`` float64 scratch. The sums are
+    kept in float64 relative to the data mean; a pass costs O(n k d) for the
+    assignment plus O(d) per point that changes label.
     """
 
-    def __init__(self, X: np.ndarray, n_clusters: int) -> None:
+    def __init__(self, X: np.ndarray, n_clusters: int, sample_weight: np.ndarray | None = None) -> None:
         n, d = X.shape
         k = int(n_clusters)
         if k >= MAX_CLUSTERS:
             raise ValueError(f"n_clusters must be below {MAX_CLUSTERS}, got {k}")
         self.X = X
         self.k = k
-        self.mean = X.mean(axis=0, dtype=np.float64)
-        self.scale = data_scale(X, self.mean)
+        self.dp = padded_features(d)
+        mean = X.mean(axis=0, dtype=np.float64)
+        self.scale = data_scale(X, mean)
+        self.mean = np.zeros(self.dp, dtype=np.float64)
+        self.mean[:d] = mean
+        if sample_weight is None or bool(np.all(sample_weight == 1.0)):
+            # Unit weights travel as an empty array: the kernels skip loading them (same bits).
+            self.w = np.empty(0, dtype=np.float64)
+        else:
+            self.w = np.ascontiguousarray(sample_weight, dtype=np.float64)
         nb = (n + BLOCK - 1) // BLOCK
         self.XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
         self.block_norm = np.empty(nb, dtype=np.float64)
-        pack_data(X, self.mean, self.scale, self.XT, self.block_norm)
+        pack_data(X, mean, self.scale, self.XT, self.block_norm)
         self.kappa = guard_kappa(d)
         kp = padded_clusters(k)
-        self.dp = padded_features(d)
         self.C2 = np.empty((kp, d), dtype=np.float32)
         self.cn = np.empty(kp, dtype=np.float32)
         self.C64 = np.empty((kp, self.dp), dtype=np.float64)
         nc = n_chunks(n)
         self.chunk_S = np.empty((nc, k * self.dp), dtype=np.float64)
-        self.chunk_E = np.empty((nc, k * self.dp), dtype=np.float64)
+        self.chunk_Q = np.empty((nc, k), dtype=np.float64)
         self.chunk_W = np.empty((nc, k), dtype=np.float64)
+        self.chunk_N = np.empty((nc, k), dtype=np.int64)
         self.chunk_changed = np.empty(nc, dtype=np.int64)
-        self.S = np.empty(k * self.dp, dtype=np.float64)
-        self.W = np.empty(k, dtype=np.float64)
-        self.no_dist = np.empty(0, dtype=X.dtype)
+        self.labels = np.full(n, -1, dtype=np.int64)
+        self.S = np.zeros(k * self.dp, dtype=np.float64)
+        self.Q = np.zeros(k, dtype=np.float64)
+        self.W = np.zeros(k, dtype=np.float64)
+        self.N = np.zeros(k, dtype=np.int64)
+        self.no_dist = np.empty(0, dtype=np.float64)
         self.cmax = 0.0
 
     def set_centers(self, centers: np.ndarray) -> None:
         """Pack ``centers`` (k, d) for the next pass."""
         self.cmax = pack_centers(centers, self.mean, self.scale, self.C2, self.cn, self.C64)
 
-    def assign(self, w: np.ndarray, labels: np.ndarray, do_sums: bool = True, dist_out: np.ndarray | None = None) -> None:
-        """One pass at the packed centers: labels in place, partial sums when ``do_sums``."""
+    def assign(self, do_sums: bool = True, dist_out: np.ndarray | None = None) -> int:
+        """One pass at the packed centers: ``self.labels`` in place, the sums follow. Returns labels changed."""
         lloyd_chunks(
-            self.X, w, self.XT, self.block_norm, self.C2, self.cn, self.C64, self.k, self.cmax, self.kappa,
-            labels, self.chunk_S, self.chunk_E, self.chunk_W, self.chunk_changed, do_sums,
-            self.no_dist if dist_out is None else dist_out,
+            self.X, self.w, self.XT, self.block_norm, self.C2, self.cn, self.C64, self.k, self.cmax, self.kappa,
+            self.mean, self.labels, self.chunk_S, self.chunk_Q, self.chunk_W, self.chunk_N, self.chunk_changed,
+            do_sums, self.no_dist if dist_out is None else dist_out,
         )
+        if do_sums:
+            return int(apply_moves(self.chunk_S, self.chunk_Q, self.chunk_W, self.chunk_N, self.chunk_changed,
+                                   self.S, self.Q, self.W, self.N))
+        return int(self.chunk_changed.sum())
 
-    def reduce(self) -> tuple[float, int]:
-        """Reduce the partials in chunk order: (objective at the packed centers, labels changed)."""
-        obj, changed = reduce_chunks(self.chunk_S, self.chunk_E, self.chunk_W, self.chunk_changed, self.S, self.W)
-        return float(obj), int(changed)
+    def objective(self) -> float:
+        """The objective of the packed centers and the current labels (float64)."""
+        return float(objective_from_sums(self.S, self.Q, self.W, self.N, self.C64, self.mean))
+
+    def update_centers(self, centers: np.ndarray) -> int:
+        """Move every non-empty center to its cluster's mean (in place); returns the number of empty clusters."""
+        return int(update_centers(self.S, self.W, self.N, self.mean, centers))
 
 
 def assign_labels(X, centers, labels, min_sqdist):
@@ -520,11 +619,14 @@ def assign_labels(X, centers, labels, min_sqdist):
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
     ws = Workspace(X, centers.shape[0])
     ws.set_centers(centers)
-    ws.assign(np.empty(0, dtype=np.float64), labels, do_sums=False, dist_out=min_sqdist)
+    dist = np.empty(X.shape[0], dtype=np.float64)
+    ws.assign(do_sums=False, dist_out=dist)
+    labels[...] = ws.labels
+    min_sqdist[...] = dist
 
 
 def lloyd_pass(X, sample_weight, centers, labels, min_sqdist, chunk_sums, chunk_weights, chunk_obj, chunk_changed):
-    """One Lloyd pass: assign every row and accumulate per-chunk weighted sums.
+    """One Lloyd pass: assign every row and compute per-chunk weighted sums.
 
     Writes ``labels``, ``min_sqdist``; for every chunk ``c``:
     ``chunk_sums[c, j] = sum w_i x_i`` and ``chunk_weights[c, j] = sum w_i`` over
@@ -534,17 +636,18 @@ def lloyd_pass(X, sample_weight, centers, labels, min_sqdist, chunk_sums, chunk_
     Solvers that iterate should hold a :class:`Workspace` instead (this packs
     the data at every call).
     """
-    n, d = X.shape
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
-    k = centers.shape[0]
-    ws = Workspace(X, k)
+    ws = Workspace(X, centers.shape[0])
     ws.set_centers(centers)
-    ws.assign(sample_weight, labels, do_sums=True, dist_out=min_sqdist)
-    nc = ws.chunk_S.shape[0]
-    chunk_sums[...] = ws.chunk_S.reshape(nc, k, ws.dp)[:, :, :d]
-    chunk_weights[...] = ws.chunk_W
-    chunk_obj[...] = ws.chunk_E.sum(axis=1)
+    ws.labels[...] = labels
+    dist = np.empty(X.shape[0], dtype=np.float64)
+    ws.assign(do_sums=False, dist_out=dist)
     chunk_changed[...] = ws.chunk_changed
+    labels[...] = ws.labels
+    min_sqdist[...] = dist
+    w = np.ascontiguousarray(sample_weight)
+    chunk_sums_raw(X, w, labels, chunk_sums, chunk_weights)
+    chunk_objectives(w, dist, chunk_obj)
 
 
 @pjit

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._kernels.lloyd import CHUNK, Workspace, update_centers
+from .._kernels.lloyd import CHUNK, Workspace
 from .._numba import numba_threads
 from ..result import HistoryRecorder, Result
 from ..objective import point_objective
@@ -74,11 +74,8 @@ def run(
     n, d = X.shape
     k = centers_init.shape[0]
     w = np.ascontiguousarray(sample_weight, dtype=np.float64)
-    # Unit weights travel as an empty array: the kernels then skip loading them (same bits).
-    w_kernel = w[:0] if bool(np.all(w == 1.0)) else w
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
-    labels = np.full(n, -1, dtype=np.int64)
-    ws = Workspace(X, k)
+    ws = Workspace(X, k, w)
 
     t0 = now()
     hist = HistoryRecorder(t0)
@@ -91,17 +88,20 @@ def run(
     with numba_threads(threads):
         for it in range(1, max_iter + 1):
             ws.set_centers(centers)
-            ws.assign(w_kernel, labels)
-            obj, changed = ws.reduce()
+            changed = ws.assign()
+            obj = ws.objective()
             n_iter = it
             hist.record(obj, now(), it)
             if changed == 0:
                 stop_reason, converged = "labels_unchanged", True
                 break
-            # Distances to the centers of this pass, needed only to relocate an empty cluster.
-            dist = point_objective(X, centers, labels) if (ws.W <= 0).any() else None
-            if update_centers(ws.S, ws.W, centers):
-                relocate_empty(X, w, centers, ws.W, labels, dist)
+            if (ws.N == 0).any():
+                # Distances to the centers of this pass, to pick the points that take empty clusters.
+                dist = point_objective(X, centers, ws.labels)
+                ws.update_centers(centers)
+                relocate_empty(X, w, centers, ws.W * (ws.N > 0), ws.labels, dist)
+            else:
+                ws.update_centers(centers)
             if should_stop(callback, it, obj):
                 stop_reason = "callback"
                 break
@@ -112,7 +112,7 @@ def run(
         # Final assignment step, so that labels match the returned centers.
         if stop_reason != "labels_unchanged":
             ws.set_centers(centers)
-            ws.assign(w_kernel, labels, do_sums=False)
+            ws.assign(do_sums=False)
     return finalize(
         X,
         w,
@@ -123,6 +123,6 @@ def run(
         history=hist.freeze(),
         method="lloyd",
         options={"max_iter": max_iter, "tol": tol},
-        labels=labels,
+        labels=ws.labels,
         reassign=False,
     )
