@@ -22,8 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._api import fit as _fit
-from ._scaling import Scaler, check_scale
+from ._scaling import Scaler, fit_scaled
 from ._validation import check_data, check_numeric_columns, check_sample_weight
 from .objective import nearest_labels, point_objective
 from .result import Result
@@ -197,13 +196,10 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
             Non-numeric data (the column is named) or parameters of the wrong type.
         """
         X = self._validate_X(X, reset=True)
-        scale = check_scale(self.scale)
-        scaler = None if scale == "none" else Scaler.fit(X, scale)
-        if scaler is not None:
-            X = scaler.transform(X)
-        result = _fit(
+        result, scaler = fit_scaled(
             X,
             self.n_clusters,
+            scale=self.scale,
             method=self.method,
             init=self.init,
             n_init=self.n_init,
