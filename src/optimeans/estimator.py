@@ -22,7 +22,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._scaling import Scaler, fit_scaled
+from ._estimator_stream import StreamMixin
+from ._scaling import Scaler, check_scale, fit_scaled
 from ._validation import check_data, check_numeric_columns, check_sample_weight
 from .objective import nearest_labels, point_objective
 from .result import Result
@@ -30,7 +31,7 @@ from .result import Result
 __all__ = ["KMeans"]
 
 
-class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """k-means clustering: minimize ``sum_i w_i ||x_i - c_{a_i}||^2``.
 
     A scikit-learn estimator (``fit``, ``predict``, ``fit_predict``,
@@ -195,7 +196,17 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         TypeError
             Non-numeric data (the column is named) or parameters of the wrong type.
         """
-        X = self._validate_X(X, reset=True)
+        if hasattr(X, "__dask_graph__"):
+            # a dask array runs on the cluster (optimeans.distributed) without
+            # being gathered here; labels_ is then a lazy dask array
+            if check_scale(self.scale) != "none":
+                raise ValueError(
+                    f"scale={self.scale!r} is not supported for dask arrays; scale the data "
+                    "before fitting or use scale='none'"
+                )
+            self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
+        else:
+            X = self._validate_X(X, reset=True)
         result, scaler = fit_scaled(
             X,
             self.n_clusters,
