@@ -163,8 +163,9 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         in_dtype = X.dtype
         C = self.result_.centers
-        if self.scaler_ is not None:
-            X = self.scaler_.transform(X)
+        scaler = getattr(self, "scaler_", None)  # partial_fit streams set no scaler
+        if scaler is not None:
+            X = scaler.transform(X)
         dtype = np.result_type(X.dtype, C.dtype)
         return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(C, dtype=dtype), in_dtype
 
