@@ -121,3 +121,34 @@ def test_dataset_table():
     assert t.X.shape == (150, 2) and t.columns == ["petal_length", "petal_width"]
     with pytest.raises(DataError, match="unknown data set 'nope'"):
         dataset_table("nope")
+
+
+def test_labels_beside_rows_across_formats(tmp_path):
+    from optimeans._io import labels_beside_rows, write_files_atomically
+
+    src = write(tmp_path, "in.tsv", "name\ta\tb\nx\t1\t2\ny\t3\t4\n")
+    t = read_table(src, columns="a,b")
+    out = tmp_path / "out.tsv"
+    write_files_atomically({out: labels_beside_rows(t, np.array([1, 0]), out)})
+    assert out.read_text() == "name\ta\tb\tlabel\nx\t1\t2\t1\ny\t3\t4\t0\n"
+    # a column already named "label" is kept; the new one gets another name
+    src2 = write(tmp_path, "in2.csv", "a,label\n1,7\n3,8\n")
+    t2 = read_table(src2, columns="a")
+    out2 = tmp_path / "out2.csv"
+    write_files_atomically({out2: labels_beside_rows(t2, np.array([0, 1]), out2)})
+    assert out2.read_text() == "a,label,label_2\n1,7,0\n3,8,1\n"
+    npy = tmp_path / "x.npy"
+    np.save(npy, np.array([[1.5, 2.0], [3.0, 4.0]]))
+    out3 = tmp_path / "out3.csv"
+    write_files_atomically({out3: labels_beside_rows(read_table(npy), np.array([1, 1]), out3)})
+    assert out3.read_text() == "x1,x2,label\n1.5,2.0,1\n3.0,4.0,1\n"
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    out4 = tmp_path / "out4.parquet"
+    write_files_atomically({out4: labels_beside_rows(t, np.array([1, 0]), out4)})
+    table = pq.read_table(out4)
+    assert table.column_names == ["name", "a", "b", "label"]
+    assert table.column("name").to_pylist() == ["x", "y"]
+    assert table.column("a").type == pa.float64()
+    assert table.column("label").to_pylist() == [1, 0]
