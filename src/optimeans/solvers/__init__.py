@@ -22,6 +22,8 @@ from typing import Any, Callable
 _REGISTRY: dict[str, tuple[str, str]] = {
     "lloyd": ("optimeans.solvers.lloyd", "run"),
     "hartigan": ("optimeans.solvers.hartigan", "run"),
+    "global": ("optimeans.exact.search", "run"),
+    "bnb": ("optimeans.exact.branch_bound", "run"),
 }
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).
