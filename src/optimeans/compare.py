@@ -231,9 +231,10 @@ def compare(
     X : array-like of shape (n_samples, n_features)
     n_clusters : int
     methods : sequence of str or comma-separated str, default all
-        Method names (see :func:`optimeans.methods`). A name that is not
-        registered in this installation is skipped with a note in
-        ``Comparison.skipped``.
+        Method names (see :func:`optimeans.methods`). A method of
+        :data:`DEFAULT_METHODS` that is not registered in this installation is
+        skipped with a note in ``Comparison.skipped``; any other unknown name
+        is an error.
     init : {"k-means++", "random"} or ndarray, default "k-means++"
         How to draw the one set of initial centers all methods share.
     random_state : int, Generator or None, default 0
@@ -260,8 +261,8 @@ def compare(
     Raises
     ------
     ValueError
-        Empty ``methods``, ``"auto"`` among them, options for a method not
-        compared, and whatever :func:`optimeans.fit` refuses.
+        Empty ``methods``, ``"auto"`` or an unknown name among them, options
+        for a method not compared, and whatever :func:`optimeans.fit` refuses.
 
     Notes
     -----
@@ -290,6 +291,11 @@ def compare(
         # every pass would dominate the seconds of the small-data methods
         n_threads = 1
     registered = set(solvers.available())
+    unknown = [m for m in names if m not in registered and m not in DEFAULT_METHODS]
+    if unknown:
+        raise ValueError(
+            f"unknown method(s) {', '.join(map(repr, unknown))}; choose among {', '.join(sorted(registered - {'auto'}))}"
+        )
     results: dict[str, Result] = {}
     skipped: dict[str, str] = {}
     wall: dict[str, float] = {}
