@@ -20,6 +20,10 @@ from .result import History, Result
 
 from ._version import __version__
 
+# Imported eagerly: the function has its module's name, and a lazy lookup would
+# find the module object once anything imported ``optimeans.choose_k``.
+from .choose_k import choose_k
+
 # Heavier parts load on first use, so that `import optimeans` stays fast.
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
@@ -29,6 +33,9 @@ _LAZY = {
     "exact": ("optimeans.exact", None),
     "lower_bound": ("optimeans.exact.bounds", "lower_bound"),
     "certify": ("optimeans.exact.bounds", "certify"),
+    "distributed": ("optimeans.distributed", None),
+    "plotting": ("optimeans.plotting", None),
+    "projection": ("optimeans.projection", None),
 }
 
 
@@ -63,6 +70,9 @@ __all__ = [
     "exact",
     "lower_bound",
     "certify",
+    "choose_k",
+    "plotting",
+    "projection",
     "FewDistinctPointsWarning",
     "__version__",
 ]

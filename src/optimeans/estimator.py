@@ -197,11 +197,22 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         TypeError
             Non-numeric data (the column is named) or parameters of the wrong type.
         """
-        X = self._validate_X(X, reset=True)
         scale = check_scale(self.scale)
-        scaler = None if scale == "none" else Scaler.fit(X, scale)
-        if scaler is not None:
-            X = scaler.transform(X)
+        scaler = None
+        if hasattr(X, "__dask_graph__"):
+            # a dask array runs on the cluster (optimeans.distributed) without
+            # being gathered here; labels_ is then a lazy dask array
+            if scale != "none":
+                raise ValueError(
+                    f"scale={self.scale!r} is not supported for dask arrays; scale the data "
+                    "before fitting or use scale='none'"
+                )
+            self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
+        else:
+            X = self._validate_X(X, reset=True)
+            scaler = None if scale == "none" else Scaler.fit(X, scale)
+            if scaler is not None:
+                X = scaler.transform(X)
         result = _fit(
             X,
             self.n_clusters,
