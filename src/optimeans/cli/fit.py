@@ -132,6 +132,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(p)
     add_fit_options(p)
     add_output_options(p)
+    p.add_argument(
+        "--certify", nargs="?", const="auto", choices=("auto", "spectral", "sdp"), metavar="BOUND",
+        help="also compute a certified lower bound on the global minimum and the gap to it "
+        "(BOUND: auto (default), spectral or sdp; see optimeans.certify)",
+    )
     p.set_defaults(func=run)
 
 
@@ -282,6 +287,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{table.source}: {exc}") from None
     seconds = time.perf_counter() - t0
     show_warnings(caught)
+    if getattr(args, "certify", None):
+        certify_result(km, table, args.certify)
 
     summary = make_summary(km, table, seconds)
     written = write_outputs(args, km, table, summary)
@@ -292,6 +299,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(km, table, summary))
     return 0
+
+
+def certify_result(km: Any, table: Table, method: str) -> None:
+    """--certify: attach a certified lower bound and the gap to ``km.result_``.
+
+    The bound is computed on the data the objective was minimized on (scaled
+    with --scale).
+    """
+    from ..exact.bounds import certify
+
+    X = table.X if km.scaler_ is None else km.scaler_.transform(table.X)
+    try:
+        cert = certify(X, km.result_, method=method, n_threads=km.n_threads)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(f"--certify: {exc}") from None
+    km.result_ = km.result_.replace(lower_bound=cert.lower_bound, gap=cert.gap)
+    km.certificate_ = cert
 
 
 def make_summary(km: Any, table: Table, seconds: float) -> dict[str, Any]:
@@ -381,6 +405,12 @@ def format_report(km: Any, table: Table, summary: dict[str, Any]) -> str:
     lines.append("")
     obj_note = " in scaled units" if km.scale != "none" else ""
     lines.append(f"objective    {res.objective:.10g}  (sum of squared distances to the nearest center{obj_note})")
+    if res.lower_bound is not None:
+        how = getattr(getattr(km, "certificate_", None), "method", "")
+        lines.append(
+            f"lower bound  {res.lower_bound:.10g}  ({how + ' bound, ' if how else ''}certified: "
+            f"within {100 * res.gap:.3g} % of the global minimum)"
+        )
     why = STOP_EXPLAINED.get(res.stop_reason, res.stop_reason)
     lines.append(f"iterations   {res.n_iter}; {why}")
     restarts = f"best of {res.n_init} restarts, " if res.n_init > 1 else ""
