@@ -135,6 +135,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(p)
     add_fit_options(p)
     add_output_options(p)
+    p.add_argument(
+        "--certify", nargs="?", const="auto", choices=("auto", "spectral", "sdp"), metavar="BOUND",
+        help="also compute a certified lower bound on the global minimum and the gap to it "
+        "(BOUND: auto (default), spectral or sdp; see optimeans.certify)",
+    )
     p.set_defaults(func=run)
 
 
@@ -241,6 +246,7 @@ class Fitted:
     scaler: Scaler | None
     params: dict[str, Any]
     n_features: int
+    certificate: Any = None
 
     @property
     def scale(self) -> str:
@@ -324,6 +330,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{table.source}: {exc}") from None
     seconds = time.perf_counter() - t0
     show_warnings(caught)
+    if getattr(args, "certify", None):
+        certify_result(fitted, table, args.certify, fitted.params.get("n_threads"))
 
     summary = make_summary(fitted, table, seconds)
     written = write_outputs(args, fitted, table, summary)
@@ -334,6 +342,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(fitted, table, summary))
     return 0
+
+
+def certify_result(fitted: Fitted, table: Table, method: str, n_threads: Any = None) -> None:
+    """--certify: attach a certified lower bound and the gap to ``fitted.result``.
+
+    The bound is computed on the data the objective was minimized on (scaled
+    with --scale).
+    """
+    from ..exact.bounds import certify
+
+    X = table.X if fitted.scaler is None else fitted.scaler.transform(table.X)
+    try:
+        cert = certify(X, fitted.result, method=method, n_threads=n_threads)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(f"--certify: {exc}") from None
+    fitted.result = fitted.result.replace(lower_bound=cert.lower_bound, gap=cert.gap)
+    fitted.certificate = cert
 
 
 def make_summary(fitted: Fitted, table: Table, seconds: float) -> dict[str, Any]:
@@ -424,6 +449,12 @@ def format_report(fitted: Fitted, table: Table, summary: dict[str, Any]) -> str:
     lines.append("")
     obj_note = " in scaled units" if scale != "none" else ""
     lines.append(f"objective    {res.objective:.10g}  (sum of squared distances to the nearest center{obj_note})")
+    if res.lower_bound is not None:
+        how = getattr(fitted.certificate, "method", "")
+        lines.append(
+            f"lower bound  {res.lower_bound:.10g}  ({how + ' bound, ' if how else ''}certified: "
+            f"within {100 * res.gap:.3g} % of the global minimum)"
+        )
     why = STOP_EXPLAINED.get(res.stop_reason, res.stop_reason)
     lines.append(f"iterations   {res.n_iter}; {why}")
     restarts = f"best of {res.n_init} restarts, " if res.n_init > 1 else ""

@@ -69,8 +69,11 @@ def _solve(X: np.ndarray, w: np.ndarray, k: int, n_threads: int) -> tuple[np.nda
     """Centers (k, 1) float64 sorted, labels (n,) int64 of an optimal partition."""
     x = X[:, 0].astype(np.float64)
     n = x.shape[0]
-    pos = np.flatnonzero(w > 0)
-    order = pos[np.argsort(x[pos], kind="stable")]
+    if (w > 0).all():
+        order = np.argsort(x)  # deterministic; ties in any fixed order will do
+    else:
+        pos = np.flatnonzero(w > 0)
+        order = pos[np.argsort(x[pos])]
     xs = x[order]
     ws = w[order]
     # Centering at the weighted mean keeps the prefix sums of x^2 small, so
