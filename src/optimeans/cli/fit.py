@@ -30,6 +30,7 @@ from .._io import DataError, Table, dataset_table, format_csv, labels_beside_row
 from .._scaling import Scaler, fit_scaled
 from ..result import Result
 from ._common import CLIError, print_json
+from ._distributed import add_options as add_scale_out_options
 
 EXAMPLES = """\
 examples:
@@ -37,6 +38,8 @@ examples:
   optimeans fit data.csv -k 5 --columns 2-6 --scale standard --out results/
   optimeans fit data.parquet -k 8 --seed 0 --json
   optimeans fit data.csv -k 4 --out data_with_labels.csv --save model.npz
+  optimeans fit data/*.parquet --columns a,b,c -k 50 --local-cluster 2
+  optimeans fit big.npy -k 16 --out-of-core --out results/
 
 --out DIR writes labels.csv, centers.csv and result.json into DIR; --out
 FILE.csv / FILE.parquet writes the input rows with a new "label" column.
@@ -140,6 +143,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also compute a certified lower bound on the global minimum and the gap to it "
         "(BOUND: auto (default), spectral or sdp; see optimeans.certify)",
     )
+    add_scale_out_options(p)
     p.set_defaults(func=run)
 
 
@@ -303,6 +307,10 @@ def run(args: argparse.Namespace) -> int:
     from .._api import resolve_n_init
     from .._progress import Progress
 
+    from . import _distributed
+
+    if _distributed.wanted(args):  # several files, a cluster, out of core: dask
+        return _distributed.run(args)
     table = read_input(args)
     params = fit_params(args, table)
     try:
