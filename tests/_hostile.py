@@ -124,3 +124,36 @@ def blobs_tiny(d: int = 2, dtype=np.float64) -> np.ndarray:
     offs = np.array([[0.03, -0.05], [-0.07, 0.02], [0.05, 0.04]])[:, :d]
     X = np.concatenate([b + offs * (1 + i) for i, b in enumerate(base)])
     return X.astype(dtype)
+
+
+# ---------------------------------------------------------------------------
+# determinism: the data every solver runs on, and a fingerprint of its result
+
+#: Rows: two full chunks of the parallel kernels (CHUNK = 4096) and a ragged tail,
+#: so that 1 and 2 threads really split the work differently.
+DET_N = 2 * 4096 + 77
+
+
+def determinism_case(method: str):
+    """(X, n_clusters, fit kwargs) for the determinism tests, inside ``method``'s domain."""
+    from optimeans.datasets import make_blobs
+
+    dom = DOMAIN.get(method, {})
+    n = min(DET_N, dom.get("max_samples", DET_N))
+    d = min(3, dom.get("max_features", 3))
+    k = min(5, dom.get("max_clusters", 5), max(2, n // 4))
+    X = make_blobs(n, d, k, cluster_std=2.5, random_state=11)
+    return X, k, {"n_init": 2, "max_iter": 30}
+
+
+def fingerprint(res) -> str:
+    """SHA-256 of everything a user reads from a Result (bitwise)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(res.labels, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(res.centers, dtype=np.float64).tobytes())
+    h.update(np.float64(res.objective).tobytes())
+    h.update(np.ascontiguousarray(res.history.objective, dtype=np.float64).tobytes())
+    h.update(f"{res.n_iter}|{res.stop_reason}|{res.converged}|{res.seed}".encode())
+    return h.hexdigest()

@@ -424,3 +424,41 @@ def test_float32_far_from_origin_keeps_the_objective_to_1e_6():
     c32 = np.stack([X32[r32.labels == j].mean(axis=0) for j in range(5)]).astype(np.float32)
     naive = float(((X32**2).sum(1) - 2 * (X32 * c32[r32.labels]).sum(1) + (c32[r32.labels] ** 2).sum(1)).sum())
     assert abs(naive - exact) > 1e-3 * exact
+
+
+# ---------------------------------------------------------------------------
+# the objective functions are public too
+
+_C = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, -1.0]])
+OBJECTIVE_ERRORS = [
+    ("nan center", {"centers": np.array([[np.nan, 1.0, 0.0], [1.0, 0.0, -1.0]])}, ValueError,
+     r"centers contains nan at row 0, column 0"),
+    ("inf center", {"centers": np.array([[0.0, 1.0, 0.0], [1.0, -np.inf, -1.0]])}, ValueError,
+     r"centers contains -inf at row 1, column 1"),
+    ("string center", {"centers": [["a", "0", "0"]]}, TypeError, r"centers has a non-numeric value 'a'"),
+    ("no centers", {"centers": np.empty((0, 3))}, ValueError, r"n_clusters >= 1"),
+    ("1-D centers", {"centers": np.zeros(3)}, ValueError, r"centers must have shape \(n_clusters, 3\)"),
+    ("wrong width", {"centers": np.zeros((2, 2))}, ValueError, r"centers must have shape \(n_clusters, 3\)"),
+    ("float labels", {"labels": np.zeros(12)}, TypeError, r"labels must be integers"),
+    ("labels out of range", {"labels": np.full(12, 2)}, ValueError, r"labels must lie in \[0, 1\]"),
+    ("labels wrong length", {"labels": np.zeros(11, dtype=int)}, ValueError, r"labels must have shape \(12,\)"),
+    ("nan X", {"X": _with(np.nan, 2, 2)}, ValueError, r"NaN at row 2, column 2"),
+    ("negative weight", {"sample_weight": -np.ones(12)}, ValueError, r"negative value"),
+]
+
+
+@pytest.mark.parametrize("fn", ["objective", "gradient", "newton_step"])
+@pytest.mark.parametrize("case", OBJECTIVE_ERRORS, ids=[c[0] for c in OBJECTIVE_ERRORS])
+def test_objective_functions_error_table(fn, case):
+    _, kw, exc, msg = case
+    args = {"X": _X, "centers": _C, "labels": None, "sample_weight": None, **kw}
+    with pytest.raises(exc, match=msg):
+        getattr(optimeans, fn)(args["X"], args["centers"], args["labels"], args["sample_weight"])
+
+
+def test_objective_of_extreme_data_is_exact():
+    X = blobs_tiny(2)
+    C = X[[0, 3, 6]]
+    ref = optimeans.objective(X, C)
+    for e in (-100, 100):
+        assert optimeans.objective(np.ldexp(X, e), np.ldexp(C, e)) == np.ldexp(ref, 2 * e)

@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import Any
 
 from ._api import fit
+from .compare import compare  # the function shadows its module's name on purpose
 from ._validation import FewDistinctPointsWarning
 from .objective import gradient, newton_step, objective
 from .result import History, Result
@@ -27,6 +28,12 @@ from .choose_k import choose_k
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
+    "load": ("optimeans._model", "load"),
+    "GaussianMixture": ("optimeans.gmm", "GaussianMixture"),
+    "exact": ("optimeans.exact", None),
+    "lower_bound": ("optimeans.exact.bounds", "lower_bound"),
+    "certify": ("optimeans.exact.bounds", "certify"),
+    "distributed": ("optimeans.distributed", None),
     "plotting": ("optimeans.plotting", None),
     "projection": ("optimeans.projection", None),
 }
@@ -56,7 +63,13 @@ __all__ = [
     "Result",
     "History",
     "KMeans",
+    "load",
     "datasets",
+    "compare",
+    "GaussianMixture",
+    "exact",
+    "lower_bound",
+    "certify",
     "choose_k",
     "plotting",
     "projection",

@@ -73,6 +73,7 @@ def check_numeric_columns(X: Any, name: str = "X") -> None:
 def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
     """pandas / polars DataFrame -> ndarray, naming any non-numeric column."""
     check_numeric_columns(X, name)
+    dtypes = getattr(X, "dtypes", None)
     if hasattr(X, "to_numpy"):
         if _is_pandas(X):
             # nullable columns (Int64, Float64, boolean) hold pd.NA: read it as NaN,
@@ -147,6 +148,8 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
     if ensure_2d:
         if arr.ndim == 0:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got a scalar")
+        if arr.ndim == 1 and arr.shape[0] == 0:
+            raise ValueError(f"{name} is empty: it has 0 samples, at least 1 required")
         if arr.ndim == 1:
             raise ValueError(
                 f"{name} must be 2-D (n_samples, n_features), got 1-D of length {arr.shape[0]}; "
