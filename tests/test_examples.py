@@ -23,12 +23,14 @@ CASES = {
     ),
     "gaussian_mixture_limit.py": (
         ["--n", "600", "--k", "4", "--restarts", "4"],
-        ["soft centers land on Lloyd's", "deterministic annealing: objective"],
+        ["soft centers land on Lloyd's", "GaussianMixture (spherical", "deterministic annealing: objective"],
         ["gaussian_mixture_limit.png"],
     ),
     "local_vs_global_minima.py": (
         ["--n", "7", "--k", "3", "--starts", "8"],
-        ["7 points, k = 3: 301 partitions", "hartigan  from 8 random starts"],
+        ["7 points, k = 3: 301 partitions", "hartigan  from 8 random starts",
+         "every end point of Lloyd is one of the enumerated fixed points: True",
+         "within"],
         ["local_vs_global_minima.png"],
     ),
     "scaling_out.py": (

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._io import DataError, Table, dataset_table, format_csv, labels_beside_rows, read_table, write_files_atomically
 from ._common import CLIError, print_json
+from ._figures import add_plot_option, check_plot_option, cluster_figure
 
 EXAMPLES = """\
 examples:
@@ -34,6 +35,7 @@ examples:
   optimeans fit data.csv -k 5 --columns 2-6 --scale standard --out results/
   optimeans fit data.parquet -k 8 --seed 0 --json
   optimeans fit data.csv -k 4 --out data_with_labels.csv --save model.npz
+  optimeans fit --dataset iris -k 3 --plot iris_clusters.png
 
 --out DIR writes labels.csv, centers.csv and result.json into DIR; --out
 FILE.csv / FILE.parquet writes the input rows with a new "label" column.
@@ -132,6 +134,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(p)
     add_fit_options(p)
     add_output_options(p)
+    add_plot_option(p)
     p.set_defaults(func=run)
 
 
@@ -253,6 +256,7 @@ def run(args: argparse.Namespace) -> int:
     from .._api import resolve_n_init
     from .._progress import Progress
 
+    check_plot_option(args)
     table = read_input(args)
     km = make_estimator(args, table)
     progress = Progress(
@@ -327,6 +331,8 @@ def write_outputs(args: argparse.Namespace, km: Any, table: Table, summary: dict
         from .._model import model_bytes
 
         files[Path(args.save)] = model_bytes(km, feature_names=table.columns)
+    if getattr(args, "plot", None):
+        files[Path(args.plot)] = cluster_figure(km, table, args.plot, args.plot_size)
     if not files:
         return []
     try:
