@@ -478,7 +478,10 @@ def _choose_k(
     if bound_method is not None and bound_fn is None:
         notes.append("no lower bound: optimeans.lower_bound is not available in this installation")
     if bound_method == "spectral" and bound_fn is not None and ks[-1] - 1 >= d:
-        notes.append(f"the spectral bound is 0 for k > n_features = {d}; lower_bound='sdp' is tighter")
+        notes.append(
+            f"the spectral bound is 0 for k > n_features = {d}; the SDP bound is tighter "
+            "(lower_bound='sdp', or --bound sdp on the command line)"
+        )
 
     return ChooseKResult(
         k=ks, objective=objective, lower_bound=bounds, silhouette=sil, gap=gap, gap_se=gap_se,
