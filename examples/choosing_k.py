@@ -23,7 +23,6 @@ import os
 import numpy as np
 
 import optimeans
-from optimeans.datasets import load
 
 
 def main(argv=None):

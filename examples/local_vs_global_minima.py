@@ -44,7 +44,7 @@ def main(argv=None):
     X = X[rng.permutation(len(X))[: args.n]]
 
     land = optimeans.exact.enumerate_partitions(X, args.k)
-    obj, lloyd_fixed, single = land.objective, land.lloyd_fixed, land.hartigan_stable
+    obj, lloyd_fixed = land.objective, land.lloyd_fixed
     best = land.optimum
     print(f"{args.n} points, k = {args.k}: {land.n_partitions} partitions")
     print(f"global minimum {best:.6f}; {land.n_lloyd_fixed} Lloyd fixed points, "

@@ -416,3 +416,18 @@ def test_cli_fit_plot(capsys, tmp_path):
     assert main(["fit", "--dataset", "iris", "-k", "3", "-q", "--plot", str(bad)]) == 2
     assert "image format" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.png"]
+
+
+def test_cli_landscape_plot(capsys, tmp_path):
+    pytest.importorskip("optimeans.exact.enumerate")
+    from optimeans.cli import main
+
+    out = tmp_path / "land.png"
+    pts = "0,0;1,0;0,1;5,5;6,5;5,6;9,0;9,1;3,3"
+    assert main(["landscape", "--points", pts, "-k", "3", "--plot", str(out), "--size", "400x300"]) == 0
+    text = capsys.readouterr().out
+    assert "3,025 partitions" in text
+    assert_drawn(out, (400, 300))
+    # the figure shows every partition even though the table lists only the fixed points
+    assert main(["landscape", "--points", pts, "-k", "3", "--plot", str(tmp_path / "x.unknown")]) == 2
+    assert "image format" in capsys.readouterr().err

@@ -81,6 +81,28 @@ def cluster_figure(km: Any, table: Any, path: str, size: str) -> Callable[[Any],
     return write
 
 
+#: Largest number of partitions ``optimeans landscape --plot`` draws one by one.
+LANDSCAPE_PLOT_MAX = 2_000_000
+
+
+def add_landscape_plot_option(p: argparse.ArgumentParser) -> None:
+    """``--plot FILE.png`` and ``--size`` for ``optimeans landscape``."""
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also draw every partition's objective, local minima marked")
+    p.add_argument("--size", default="800x600", metavar="WxH", help="figure size in pixels (default 800x600)")
+
+
+def write_landscape_plot(X: np.ndarray, n_clusters: int, land: Any, args: argparse.Namespace) -> str:
+    """Draw the landscape of ``X`` to ``args.plot`` (all partitions when there are not too many)."""
+    from ..exact.enumerate import enumerate_partitions
+    from ..plotting import plot_landscape
+
+    if land.objective.size < land.n_partitions and land.n_partitions <= LANDSCAPE_PLOT_MAX:
+        land = enumerate_partitions(X, n_clusters, keep="all")
+    plot_landscape(land, figsize=parse_size(args.size), dpi=DPI, save=args.plot)
+    return args.plot
+
+
 def parse_size(text: str) -> tuple[float, float]:
     """``"800x600"`` (pixels) -> figure size in inches at :data:`DPI`."""
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text or "")
