@@ -428,6 +428,5 @@ def test_cli_landscape_plot(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "3,025 partitions" in text
     assert_drawn(out, (400, 300))
-    # the figure shows every partition even though the table lists only the fixed points
     assert main(["landscape", "--points", pts, "-k", "3", "--plot", str(tmp_path / "x.unknown")]) == 2
     assert "image format" in capsys.readouterr().err
