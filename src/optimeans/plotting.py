@@ -246,6 +246,7 @@ def plot_clusters(
     xlabel, ylabel = "", ""
     index = np.arange(n)
     projected = True
+    one_d = False
     if isinstance(projection, Projection):
         P = projection
         if P.embedding.shape[1] < 2:
@@ -282,6 +283,7 @@ def plot_clusters(
                 Y = np.column_stack([X[:, 0], base + jit])
                 Yc = None if C is None else np.column_stack([C[:, 0], np.arange(C.shape[0], dtype=float)])
                 xlabel, ylabel = names[0], "cluster (jittered)" if labels is not None else "jitter"
+                one_d = True
         else:
             P, Yc = project(X, method, 2, max_samples=max_embed, random_state=random_state, extra=C)
             index = P.index
@@ -321,6 +323,8 @@ def plot_clusters(
         ax.legend(loc="best", fontsize="small", markerscale=1.0, framealpha=0.8, title="cluster")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if one_d:
+        ax.set_yticks(range(k) if labels is not None and k <= 30 else [])
     if title is None:
         title = "clusters" if k == 0 else f"k = {k}"
         if result is not None:
