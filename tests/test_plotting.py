@@ -180,6 +180,21 @@ def test_convergence_excess_is_log_and_relative_to_best():
         np.testing.assert_allclose(y[:-1], np.maximum(r.history.objective[:-1] - best, y.min()), rtol=1e-12)
 
 
+def test_convergence_to_final_shows_each_runs_own_rate():
+    h = History(objective=np.array([10.0, 6.0, 5.5, 5.0]), seconds=np.arange(4.0), passes=np.arange(1.0, 5.0))
+    g = History(objective=np.array([9.0, 8.0]), seconds=np.arange(2.0), passes=np.arange(1.0, 3.0))
+    fig = plotting.plot_convergence({"a": h, "b": g}, y="to_final")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "objective - final objective"
+    (la, lb) = ax.get_lines()
+    np.testing.assert_allclose(la.get_ydata(), [5.0, 1.0, 0.5])  # the last point (0) left out
+    np.testing.assert_allclose(la.get_xdata(), [0, 1, 2])
+    np.testing.assert_allclose(lb.get_ydata(), [1.0])
+    assert la.get_linestyle() != lb.get_linestyle()  # coinciding runs stay visible
+    with pytest.raises(ValueError, match="y must be"):
+        plotting.plot_convergence(h, y="loss")
+
+
 def test_convergence_accepts_histories():
     h = History(objective=np.array([5.0, 3.0, 2.5]), seconds=np.array([0.1, 0.2, 0.3]), passes=np.array([1.0, 2.0, 3.0]))
     fig = plotting.plot_convergence(h, x="passes")
