@@ -124,6 +124,8 @@ def test_lower_bound_column(blobs4, blobs4_result):
     assert lb[0] == pytest.approx(blobs4_result.objective[0], rel=1e-9)  # k = 1: the bound is exact
     for k in (2, 3):
         assert lb[k - 1] == pytest.approx(fn(blobs4, k), rel=1e-12)
+        r = blobs4_result.results[k]
+        assert r.lower_bound == lb[k - 1] and r.gap == pytest.approx((r.objective - lb[k - 1]) / r.objective)
     assert np.all(lb[2:] == 0)  # spectral bound: 0 once k - 1 >= n_features = 2
     assert any("spectral bound is 0" in n for n in blobs4_result.notes)
     none = optimeans.choose_k(blobs4, [1, 2], n_refs=1, lower_bound=False, random_state=0)

@@ -71,7 +71,8 @@ class ChooseKResult:
     picks : dict
         The ``k`` each criterion would choose (``None`` if it cannot).
     results : dict of int -> Result
-        The best clustering for each ``k``.
+        The best clustering for each ``k`` (with ``lower_bound`` and ``gap``
+        set when a bound was computed).
     seed : int
         The seed everything was drawn from (pass it as ``random_state`` to
         get the same table again).
@@ -422,9 +423,13 @@ def _choose_k(
             X, int(k), method=method, n_init=n_init, n_threads=n_threads,
             random_state=int(k_seeds[i].generate_state(1)[0]),
         )
-        results[int(k)] = r
         objective[i] = r.objective
-        bounds.append(None if bound_fn is None else float(bound_fn(X, int(k), method=bound_method)))
+        lb = None if bound_fn is None else float(bound_fn(X, int(k), method=bound_method))
+        if lb is not None:
+            # the certificate travels with the result (Result.gap is relative)
+            r = r.replace(lower_bound=lb, gap=(r.objective - lb) / r.objective if r.objective > 0 else 0.0)
+        results[int(k)] = r
+        bounds.append(lb)
         sil.append(_silhouette(X, r.labels, silhouette_sample_size, sil_rng))
         bic.append(spherical_bic(X, r))
         tick()
