@@ -31,6 +31,7 @@ from .._scaling import Scaler, fit_scaled
 from ..result import Result
 from ._common import CLIError, print_json
 from ._distributed import add_options as add_scale_out_options
+from ._figures import add_plot_option, check_plot_option, cluster_figure
 
 EXAMPLES = """\
 examples:
@@ -40,6 +41,7 @@ examples:
   optimeans fit data.csv -k 4 --out data_with_labels.csv --save model.npz
   optimeans fit data/*.parquet --columns a,b,c -k 50 --local-cluster 2
   optimeans fit big.npy -k 16 --out-of-core --out results/
+  optimeans fit --dataset iris -k 3 --plot iris_clusters.png
 
 --out DIR writes labels.csv, centers.csv and result.json into DIR; --out
 FILE.csv / FILE.parquet writes the input rows with a new "label" column.
@@ -144,6 +146,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(BOUND: auto (default), spectral or sdp; see optimeans.certify)",
     )
     add_scale_out_options(p)
+    add_plot_option(p)
     p.set_defaults(func=run)
 
 
@@ -311,6 +314,7 @@ def run(args: argparse.Namespace) -> int:
 
     if _distributed.wanted(args):  # several files, a cluster, out of core: dask
         return _distributed.run(args)
+    check_plot_option(args)
     table = read_input(args)
     params = fit_params(args, table)
     try:
@@ -402,6 +406,8 @@ def write_outputs(args: argparse.Namespace, fitted: Fitted, table: Table, summar
         from .._model import model_bytes
 
         files[Path(args.save)] = model_bytes(fitted.estimator(), feature_names=table.columns)
+    if getattr(args, "plot", None):
+        files[Path(args.plot)] = cluster_figure(fitted.estimator(), table, args.plot, args.plot_size)
     if not files:
         return []
     try:
