@@ -375,7 +375,7 @@ def fit(
         if refine is not None and res.stop_reason != "callback":
             from .solvers.hartigan import refine as hartigan_refine
 
-            res = hartigan_refine(Xw, w, res, max_iter=max_iter, tol=tol, callback=cb)
+            res = hartigan_refine(Xw, ww, res, max_iter=max_iter, tol=tol, callback=cb)
         if best is None or res.objective < best.objective:
             best = res
         if res.stop_reason == "callback":
