@@ -27,8 +27,11 @@ def _blobs(n_per=1500, seed=0, dtype=np.float64):
 
 @pytest.fixture(scope="module")
 def client():
+    # no host= (it fails with processes=False); the HTTP servers that Dask
+    # starts anyway are kept on the loopback interface
     cluster = distributed.LocalCluster(
-        processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None
+        processes=False, n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
     )
     c = distributed.Client(cluster)
     try:
@@ -75,7 +78,7 @@ def test_float32_equals_in_memory(client):
     C0 = _init(X, 5).astype(np.float32)
     mem = optimeans.fit(X, 5, init=C0, tol=0)
     res = optimeans.fit(da.from_array(X, chunks=(1800, 3)), 5, init=C0, tol=0)
-    assert res.centers.dtype == np.float32
+    assert res.centers.dtype == mem.centers.dtype == np.float64  # as in memory
     np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
     assert res.objective == pytest.approx(mem.objective, rel=1e-6)
     np.testing.assert_array_equal(res.labels.compute(), mem.labels)
@@ -386,3 +389,43 @@ def test_read_passes_arrays_through():
     np.testing.assert_array_equal(arr.compute(), X)
     with pytest.raises(ValueError, match="float32 or float64"):
         od.read(X, dtype="int32")
+
+
+def test_in_process_cluster_listens_on_loopback_only(client):
+    psutil = pytest.importorskip("psutil")
+    with od.local_cluster(1, processes=False) as c2:
+        assert c2.submit(lambda: 1).result() == 1
+        listening = [
+            conn.laddr.ip for conn in psutil.Process().net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN
+        ]
+    assert listening and set(listening) == {"127.0.0.1"}
+
+
+def test_top_rows_matches_lexsort():
+    rng = np.random.default_rng(0)
+    for n, m in [(1000, 5), (1000, 400), (50, 50), (10, 20), (0, 3)]:
+        c = rng.integers(0, 30, n).astype(np.float64)  # many ties
+        expected = np.lexsort((np.arange(n), -c))[: min(m, n)]
+        np.testing.assert_array_equal(od._top_rows(c, m), expected)
+
+
+def test_kmeans_estimator_accepts_dask_arrays(client):
+    X = _blobs(seed=23)
+    C0 = _init(X, 5)
+    km = optimeans.KMeans(n_clusters=5, init=C0, tol=0).fit(da.from_array(X, chunks=(2500, 3)))
+    mem = optimeans.KMeans(n_clusters=5, init=C0, tol=0).fit(X)
+    assert km.n_features_in_ == 3
+    assert isinstance(km.labels_, da.Array)
+    np.testing.assert_allclose(km.cluster_centers_, mem.cluster_centers_, rtol=1e-6)
+    assert km.inertia_ == pytest.approx(mem.inertia_, rel=1e-6)
+    np.testing.assert_array_equal(km.predict(X), mem.labels_)
+    assert optimeans.distributed is od
+
+
+def test_empty_blocks_are_harmless(client):
+    X = _blobs(n_per=200, seed=24)
+    Xd = da.from_array(X, chunks=((400, 0, len(X) - 400), (3,)))
+    assert 0 in Xd.chunks[0]
+    for init in ("k-means||", "random"):
+        res = optimeans.fit(Xd, 5, init=init, random_state=0)
+        assert np.isfinite(res.objective) and res.labels.compute().shape == (len(X),)

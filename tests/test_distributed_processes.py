@@ -48,12 +48,16 @@ def test_process_cluster_matches_in_memory_and_shuts_down():
         assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
         pids = list(client.run(os.getpid).values())
         assert len(pids) == 2 and os.getpid() not in pids
-        res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0)
+        held = {}
+
+        def look(iteration, objective):
+            # during the run: blocks pinned round-robin, two on each worker
+            held.update(client.run(lambda dask_worker: len(dask_worker.data)))
+
+        res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
         mem = optimeans.fit(X, 4, init=C0, tol=0)
-        assert res.info["scheduler"] == "distributed"
-        # blocks were pinned round-robin: both workers hold data
-        held = client.run(lambda dask_worker: len(dask_worker.data))
-        assert all(v > 0 for v in held.values()), held
+        assert res.info["scheduler"] == "distributed" and res.info["persisted"]
+        assert len(held) == 2 and all(v >= 2 for v in held.values()), held
         np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
         assert res.objective == pytest.approx(mem.objective, rel=1e-6)
         assert res.n_iter == mem.n_iter

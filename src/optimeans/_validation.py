@@ -148,6 +148,8 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
     if ensure_2d:
         if arr.ndim == 0:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got a scalar")
+        if arr.ndim == 1 and arr.shape[0] == 0:
+            raise ValueError(f"{name} is empty: it has 0 samples, at least 1 required")
         if arr.ndim == 1:
             raise ValueError(
                 f"{name} must be 2-D (n_samples, n_features), got 1-D of length {arr.shape[0]}; "

@@ -62,7 +62,7 @@ from ._validation import (
     check_random_state,
 )
 from .objective import nearest_labels, point_objective
-from .result import HistoryRecorder, Result
+from .result import History, HistoryRecorder, Result
 
 __all__ = ["fit", "read", "local_cluster", "METHODS"]
 
@@ -153,10 +153,11 @@ def _block_weights(wb: np.ndarray | None, n: int, dtype: Any) -> np.ndarray:
 
 
 def _task_check(Xb: np.ndarray, wb: np.ndarray | None) -> tuple:
-    """Validation pass: first non-finite entry, bad weights, total weight."""
+    """Validation pass: first non-finite entry, bad weights, total weight, column stats."""
     bad_x = None
-    if not np.isfinite(Xb).all():
-        flat = int(np.flatnonzero(~np.isfinite(Xb).reshape(-1))[0])
+    finite = np.isfinite(Xb)
+    if not finite.all():
+        flat = int(np.flatnonzero(~finite.reshape(-1))[0])
         r, c = divmod(flat, Xb.shape[1])
         bad_x = (r, c, float(Xb[r, c]))
     bad_w = None
@@ -171,7 +172,21 @@ def _task_check(Xb: np.ndarray, wb: np.ndarray | None) -> tuple:
             r = int(np.flatnonzero(w < 0)[0])
             bad_w = (r, float(w[r]), "negative")
         total = float(w.sum())
-    return bad_x, bad_w, total, int(Xb.shape[0])
+    if bad_x is None and Xb.shape[0]:
+        col_sum = Xb.sum(axis=0, dtype=np.float64)
+        col_min = Xb.min(axis=0).astype(np.float64)
+        col_max = Xb.max(axis=0).astype(np.float64)
+    else:
+        col_sum = col_min = col_max = None
+    return bad_x, bad_w, total, int(Xb.shape[0]), col_sum, col_min, col_max
+
+
+def _to_work(Xb: np.ndarray, offset: np.ndarray, scale: float, dtype: Any) -> np.ndarray:
+    """``(X_b - offset) * scale`` in ``dtype``, as :class:`optimeans._api.WorkSpace` does."""
+    blk = np.asarray(Xb, dtype=np.float64) - offset
+    if scale != 1.0:
+        blk *= scale
+    return blk.astype(dtype)
 
 
 def _task_pick(Xb: np.ndarray, wb: np.ndarray | None, u: float) -> np.ndarray:
@@ -252,6 +267,8 @@ def _task_smallest_u(Xb: np.ndarray, wb: np.ndarray | None, start: int, key: int
     u = _uniform(key, start, n)
     u[w <= 0] = np.inf
     m = min(m, n)
+    if m == 0:
+        return u[:0], np.arange(start, start), np.array(Xb[:0], copy=True)
     idx = np.argpartition(u, m - 1)[:m]
     idx = idx[np.isfinite(u[idx])]
     return u[idx], idx + start, np.array(Xb[idx], copy=True)
@@ -280,30 +297,55 @@ def _task_lloyd(Xb: np.ndarray, wb: np.ndarray | None, centers: np.ndarray, n_th
     return c_sums.sum(axis=0), c_wts.sum(axis=0), float(c_obj.sum())
 
 
+def _top_rows(contrib: np.ndarray, m: int) -> np.ndarray:
+    """Indices of the ``m`` largest values, ordered by (value descending, index ascending).
+
+    Exactly ``np.lexsort((arange, -contrib))[:m]`` in O(n) time for m << n.
+    """
+    n = contrib.shape[0]
+    m = min(m, n)
+    if m == 0:
+        return np.empty(0, dtype=np.int64)
+    if 4 * m >= n:
+        return np.lexsort((np.arange(n), -contrib))[:m]
+    cut = contrib[np.argpartition(-contrib, m - 1)[:m]].min()
+    cand = np.flatnonzero(contrib >= cut)  # every tie at the cut, so the lowest indices win
+    return cand[np.lexsort((cand, -contrib[cand]))][:m]
+
+
 def _task_top(Xb: np.ndarray, wb: np.ndarray | None, start: int, centers: np.ndarray, m: int, n_threads: int) -> tuple:
     """The ``m`` rows with the largest ``w_i ||x_i - c_{a_i}||^2`` (for empty clusters)."""
     Xb = np.ascontiguousarray(Xb)
     n = Xb.shape[0]
     mind = _min_sqdist(Xb, centers, n_threads)
     contrib = _block_weights(wb, n, Xb.dtype).astype(np.float64) * mind.astype(np.float64)
-    order = np.lexsort((np.arange(n), -contrib))[: min(m, n)]
+    order = _top_rows(contrib, m)
     return contrib[order], order + start, np.array(Xb[order], copy=True)
 
 
-def _task_final(Xb: np.ndarray, wb: np.ndarray | None, centers: np.ndarray, n_threads: int) -> tuple:
-    """Final assignment: exact float64 objective, sizes and weights per cluster."""
-    Xb = np.ascontiguousarray(Xb)
+def _task_final(
+    Xb: np.ndarray, wb: np.ndarray | None, centers_work: np.ndarray, centers: np.ndarray,
+    offset: np.ndarray, scale: float, n_threads: int,
+) -> tuple:
+    """Final assignment (in work space) and the exact objective on the original block.
+
+    Returns the float64 objective ``sum w_i ||x_i - c_{a_i}||^2`` with the
+    original rows and float64 centers, the size and the weight of every cluster.
+    """
+    Xb = np.asarray(Xb)
     k = centers.shape[0]
+    Xw = _to_work(Xb, offset, scale, centers_work.dtype)
     with numba_threads(n_threads):
-        labels, _ = nearest_labels(Xb, centers)
+        labels, _ = nearest_labels(Xw, centers_work)
     w = _block_weights(wb, Xb.shape[0], np.float64)
     obj = float(np.dot(w, point_objective(Xb, centers, labels)))
     return obj, np.bincount(labels, minlength=k), np.bincount(labels, weights=w, minlength=k)
 
 
-def _labels_block(Xb: np.ndarray, centers: np.ndarray, n_threads: int) -> np.ndarray:
+def _labels_block(Xb: np.ndarray, centers_work: np.ndarray, offset: np.ndarray, scale: float, n_threads: int) -> np.ndarray:
+    Xw = _to_work(Xb, offset, scale, centers_work.dtype)
     with numba_threads(n_threads):
-        return nearest_labels(np.ascontiguousarray(Xb, dtype=centers.dtype), centers)[0]
+        return nearest_labels(Xw, centers_work)[0]
 
 
 class _MiniBatchState:
@@ -350,8 +392,7 @@ def _minibatch_update(state: _MiniBatchState, Xs: np.ndarray, ws: np.ndarray, st
     # points assigned to j so far (Sculley 2010, per-center learning rate).
     state.centers[nz] += (S[nz] - W[nz, None] * state.centers[nz]) / state.counts[nz, None]
     contrib = ws.astype(np.float64) * mind.astype(np.float64)
-    m = min(k, n)
-    best = np.lexsort((np.arange(n), -contrib))[:m]
+    best = _top_rows(contrib, k)
     cat_c = np.concatenate([state.top_contrib, contrib[best]])
     cat_i = np.concatenate([state.top_index, best + start])
     cat_r = np.concatenate([state.top_rows, Xs[best]])
@@ -659,7 +700,9 @@ def local_cluster(
         the workers as threads of this process (in-process transport, no port).
     dashboard : bool, default False
         Serve the dashboard on 127.0.0.1 on a free port (needs bokeh); off by
-        default. Dask's own default would listen on every interface.
+        default. Every server of the cluster (scheduler, workers, their HTTP
+        endpoints) listens on 127.0.0.1 only; Dask's defaults would listen on
+        every interface.
     memory_limit : str, int or None, default "auto"
 
     Returns
@@ -687,11 +730,18 @@ def local_cluster(
         "threads_per_worker": threads_per_worker,
         "processes": bool(processes),
         "memory_limit": memory_limit,
-        "dashboard_address": "127.0.0.1:0" if dashboard else None,
+        # The scheduler serves HTTP (health, metrics) even without the
+        # dashboard, on every interface unless told otherwise; keep it, and
+        # the dashboard when asked for, on the loopback interface.
+        "dashboard_address": "127.0.0.1:0",
+        "scheduler_kwargs": {"dashboard": bool(dashboard)},
     }
     if processes:
-        # host= with processes=False fails to start; in-process workers need no socket
         kwargs["host"] = "127.0.0.1"
+    else:
+        # host= with processes=False fails to start (the workers talk in
+        # process); their HTTP servers would bind the machine's address
+        kwargs["worker_dashboard_address"] = "127.0.0.1:0"
     # The nanny takes the variable from os.environ first (where an earlier
     # cluster may have left 65536) and writes it back there: set both, restore.
     trim = str(256 * 2**20)
@@ -799,6 +849,8 @@ def _check_dask_input(X: Any, sample_weight: Any, block_rows: int | None) -> tup
         X = X.rechunk((check_positive_int(block_rows, "block_rows"), d))
     elif len(X.chunks[1]) != 1:
         X = X.rechunk({1: d})
+    if 0 in X.chunks[0]:  # empty blocks would only cost tasks (and vanish on persist)
+        X = X.rechunk((tuple(c for c in X.chunks[0] if c), (d,)))
     w = None
     if sample_weight is not None:
         if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
@@ -871,10 +923,15 @@ def _persist(X: Any, w: Any, client: Any) -> tuple[Any, Any]:
     return pinned(X), (pinned(w) if w is not None else None)
 
 
-def _validate_pass(blocks: _Blocks) -> np.ndarray:
-    """One pass: NaN/inf in X, bad weights, total weight per block (float64)."""
+def _validate_pass(blocks: _Blocks) -> tuple[np.ndarray, np.ndarray, float]:
+    """One pass: NaN/inf in X, bad weights; the weight of every block and the work space.
+
+    Returns the block weights (float64), and the column means and power-of-two
+    scale of :class:`optimeans._api.WorkSpace`, from block sums and column
+    extremes (``max_i |x_if - m_f|`` is attained at a column's min or max).
+    """
     checks = blocks.map(_task_check)
-    for b, (bad_x, bad_w, _, _) in enumerate(checks):
+    for b, (bad_x, bad_w, *_) in enumerate(checks):
         if bad_x is not None:
             r, c, v = bad_x
             what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
@@ -890,7 +947,21 @@ def _validate_pass(blocks: _Blocks) -> np.ndarray:
     totals = np.array([c[2] for c in checks], dtype=np.float64)
     if not (totals > 0).any():
         raise ValueError("sample_weight is zero for every sample; at least one weight must be positive")
-    return totals
+    col_sum = np.zeros(blocks.d, dtype=np.float64)
+    col_min = np.full(blocks.d, np.inf)
+    col_max = np.full(blocks.d, -np.inf)
+    for c in checks:
+        if c[4] is not None:
+            col_sum += c[4]
+            col_min = np.minimum(col_min, c[5])
+            col_max = np.maximum(col_max, c[6])
+    offset = col_sum / blocks.n
+    maxabs = float(np.max(np.maximum(col_max - offset, offset - col_min)))
+    # the rule of WorkSpace: rescale (by an exact power of two) only to guard
+    # float32's range, leave ordinary magnitudes alone
+    exp = 0 if maxabs == 0.0 else -int(np.frexp(maxabs)[1])
+    scale = float(np.ldexp(1.0, exp)) if (maxabs > 2.0**40 or 0.0 < maxabs < 2.0**-40) else 1.0
+    return totals, offset, scale
 
 
 def _first_center(blocks: _Blocks, totals: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -1095,16 +1166,20 @@ def _minibatch(
         # cluster, the next block's read overlaps the current step. Submitting
         # one block at a time on the local scheduler keeps memory to a block.
         if client is not None:
-            futs = client.compute(
-                [dask.delayed(_task_minibatch, pure=False)(blocks.xd[0], blocks.wd[0], 0, state, batch_size, nb == 1, n_threads)]
-            )
-            fut = futs[0]
-            for b in range(1, nb):
-                fut = client.submit(
-                    _task_minibatch, client.compute(blocks.xd[b]), client.compute(blocks.wd[b]) if blocks.wd[b] is not None else None,
-                    int(blocks.starts[b]), fut, batch_size, b == nb - 1, n_threads, pure=False,
+            from distributed import wait
+
+            prev = None
+            cur: Any = state
+            for b in range(nb):
+                xb = client.compute(blocks.xd[b])
+                wb = client.compute(blocks.wd[b]) if blocks.wd[b] is not None else None
+                cur = client.submit(
+                    _task_minibatch, xb, wb, int(blocks.starts[b]), cur, batch_size, b == nb - 1, n_threads, pure=False
                 )
-            state = fut.result()
+                if prev is not None:
+                    wait(prev)  # at most two blocks in flight: the one stepping, the next one loading
+                prev = cur
+            state = cur.result()
         else:
             for b in range(nb):
                 (state,) = dask.compute(
@@ -1281,20 +1356,32 @@ def fit(
     elif callable(init):
         n_runs = resolve_n_init(n_init, init)
     else:
-        init = check_centers(init, k, d, X.dtype)
+        init = check_centers(init, k, d, np.float64)
         n_runs = 1
     if persist not in (True, False, "auto"):
         raise ValueError(f"persist must be True, False or 'auto', got {persist!r}")
     nt = _default_threads(n_threads, None)
     client = _current_client()
     t_start = time.perf_counter()
+    # Validation pass over the original data; it also yields the work space
+    # (column means, power-of-two scale) the in-memory fit runs in.
+    source = _Blocks(X, w)
+    totals, offset, scale = _validate_pass(source)
+    t_validated = time.perf_counter()
+    factor = 1.0 / (scale * scale)
+    Xw = X.map_blocks(_to_work, offset, scale, X.dtype, dtype=X.dtype)
     do_persist = persist is True or (persist == "auto" and X.nbytes <= _memory_budget(client))
     if do_persist:
-        X, w = _persist(X, w, client)
-    blocks = _Blocks(X, w)
-    totals = _validate_pass(blocks)
+        Xw, w_work = _persist(Xw, w, client)
+    else:
+        w_work = w
+    blocks = _Blocks(Xw, w_work)
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
+    cb = callback
+    if callback is not None and factor != 1.0:
+        def cb(iteration: int, obj: float) -> Any:
+            return callback(iteration, obj * factor)
 
     best: dict[str, Any] | None = None
     for run_seed in children:
@@ -1308,32 +1395,42 @@ def fit(
             centers0 = _random_init(blocks, k, rng)
             seed_info = {"init_passes": 1}
         elif callable(init):
-            centers0 = check_centers(init(X, k, rng), k, d, X.dtype, name="init()")
+            centers0 = check_centers(init(Xw, k, rng), k, d, X.dtype, name="init()")
         else:
-            centers0 = init
+            centers0 = _to_work(init, offset, scale, X.dtype)
         if name == "lloyd":
-            run = _lloyd(blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol, n_threads=nt, callback=callback)
+            run = _lloyd(blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol, n_threads=nt, callback=cb)
         else:
             run = _minibatch(
-                blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol, n_threads=nt, callback=callback,
+                blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol, n_threads=nt, callback=cb,
                 batch_size=batch_size, client=client,
             )
-        final = blocks.map(_task_final, run["centers"], nt)
+        centers_work = np.ascontiguousarray(run["centers"], dtype=X.dtype)
+        centers = centers_work.astype(np.float64)
+        if scale != 1.0:
+            centers /= scale
+        centers += offset
+        final = source.map(_task_final, centers_work, centers, offset, scale, nt)
         obj = final[0][0]
         sizes = final[0][1].copy()
         cw = final[0][2].copy()
-        for o, s, c in final[1:]:
+        for o, s_, c in final[1:]:
             obj += o
-            sizes += s
+            sizes += s_
             cw += c
-        run.update(objective=float(obj), sizes=sizes, cluster_weights=cw, seed_info=seed_info)
+        run.update(
+            objective=float(obj), sizes=sizes, cluster_weights=cw, seed_info=seed_info,
+            centers=centers, centers_work=centers_work,
+        )
         if best is None or run["objective"] < best["objective"]:
             best = run
         if run["stop_reason"] == "callback":
             break
     assert best is not None
-    centers = np.ascontiguousarray(best["centers"], dtype=X.dtype)
-    labels = X.map_blocks(_labels_block, centers, nt, dtype=np.int64, drop_axis=1)
+    labels = X.map_blocks(_labels_block, best["centers_work"], offset, scale, nt, dtype=np.int64, drop_axis=1)
+    hist = best["history"]
+    if factor != 1.0:
+        hist = History(hist.objective * factor, hist.seconds, hist.passes, dict(hist.extra))
     init_name = init if isinstance(init, str) else ("callable" if callable(init) else "array")
     seed_passes = int(best["seed_info"].get("init_passes", 0))
     info = {
@@ -1344,19 +1441,20 @@ def fit(
         "scheduler": "distributed" if client is not None else "threads",
         "passes": 1 + seed_passes + best["n_iter"] + best["extra_passes"] + 1,
         "seconds": time.perf_counter() - t_start,
+        "validation_seconds": t_validated - t_start,
         **{k_: v for k_, v in best["seed_info"].items() if k_ != "init_passes"},
     }
     options = {"max_iter": max_iter, "tol": tol, "init": "k-means||" if init_name == "k-means++" else init_name}
     if name == "minibatch":
         options["batch_size"] = batch_size
     return DistributedResult(
-        centers=centers,
+        centers=best["centers"],
         labels=labels,
         objective=best["objective"],
         n_iter=best["n_iter"],
         converged=best["converged"],
         stop_reason=best["stop_reason"],
-        history=best["history"],
+        history=hist,
         method=name,
         seed=seed,
         options=options,

@@ -23,6 +23,8 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._api import fit as _fit
+from ._scaling import Scaler, check_scale
+from ._estimator_stream import StreamMixin
 from ._validation import check_data, check_numeric_columns, check_sample_weight
 from .objective import nearest_labels, point_objective
 from .result import Result
@@ -30,7 +32,7 @@ from .result import Result
 __all__ = ["KMeans"]
 
 
-class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """k-means clustering: minimize ``sum_i w_i ||x_i - c_{a_i}||^2``.
 
     A scikit-learn estimator (``fit``, ``predict``, ``fit_predict``,
@@ -61,20 +63,29 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
     options : dict or None, default None
         Solver-specific options passed to the solver as keyword arguments
         (for example ``{"learning_rate": 0.1}`` for gradient descent).
+    scale : {"none", "standard", "minmax"}, default "none"
+        Scale every feature before clustering (mean 0 / std 1, or range
+        [0, 1]); the scaler is stored and applied by ``predict``,
+        ``transform`` and ``score``, and saved with the model.
 
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-        Final centers, in the dtype of the training data (float32 or float64).
+        Final centers, in the dtype of the training data (float32 or float64),
+        in the original units of the data (also with ``scale``).
     labels_ : ndarray of shape (n_samples,), int64
         Index of the nearest center of each training sample.
     inertia_ : float
         The objective on the training data (scikit-learn's name for it),
-        recomputed in float64 on the final centers and labels.
+        recomputed in float64 on the final centers and labels (in the scaled
+        space with ``scale``: that is what was minimized).
     n_iter_ : int
         Iterations of the best restart.
     result_ : Result
         Everything the solver returned: history, stop reason, method, seed...
+        (centers in the scaled space with ``scale``).
+    scaler_ : Scaler or None
+        The fitted scaler (``None`` with ``scale="none"``).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -113,6 +124,7 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         random_state: int | np.random.Generator | None = None,
         n_threads: int | None = None,
         options: dict[str, Any] | None = None,
+        scale: Literal["none", "standard", "minmax"] = "none",
     ) -> None:
         self.n_clusters = n_clusters
         self.method = method
@@ -123,6 +135,7 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.n_threads = n_threads
         self.options = options
+        self.scale = scale
 
     # -- validation ----------------------------------------------------------------
 
@@ -141,17 +154,24 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         )
         return check_data(X)
 
-    def _centers_for(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``X`` and the centers in one common dtype (float64 if either is)."""
-        dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
-        return (
-            np.ascontiguousarray(X, dtype=dtype),
-            np.ascontiguousarray(self.cluster_centers_, dtype=dtype),
-        )
+    def _prepare(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+        """New data, validated and scaled, the centers it is compared with, and its own dtype.
+
+        Data and centers come back in one dtype (float64 if either is
+        float64), in the space the model was fitted in.
+        """
+        check_is_fitted(self, "cluster_centers_")
+        X = self._validate_X(X, reset=False)
+        in_dtype = X.dtype
+        C = self.result_.centers
+        if self.scaler_ is not None:
+            X = self.scaler_.transform(X)
+        dtype = np.result_type(X.dtype, C.dtype)
+        return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(C, dtype=dtype), in_dtype
 
     # -- fitting -------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, callback: Any = None) -> "KMeans":
         """Compute the clustering.
 
         Parameters
@@ -161,6 +181,9 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights, not all zero.
+        callback : callable ``(iteration, objective) -> bool``, optional
+            Passed to :func:`optimeans.fit`: called after each iteration, a
+            truthy return stops the run.
 
         Returns
         -------
@@ -174,7 +197,22 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         TypeError
             Non-numeric data (the column is named) or parameters of the wrong type.
         """
-        X = self._validate_X(X, reset=True)
+        scale = check_scale(self.scale)
+        scaler = None
+        if hasattr(X, "__dask_graph__"):
+            # a dask array runs on the cluster (optimeans.distributed) without
+            # being gathered here; labels_ is then a lazy dask array
+            if scale != "none":
+                raise ValueError(
+                    f"scale={self.scale!r} is not supported for dask arrays; scale the data "
+                    "before fitting or use scale='none'"
+                )
+            self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
+        else:
+            X = self._validate_X(X, reset=True)
+            scaler = None if scale == "none" else Scaler.fit(X, scale)
+            if scaler is not None:
+                X = scaler.transform(X)
         result = _fit(
             X,
             self.n_clusters,
@@ -186,14 +224,16 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
             sample_weight=sample_weight,
             random_state=self.random_state,
             n_threads=self.n_threads,
+            callback=callback,
             **dict(self.options or {}),
         )
-        self._set_result(result)
+        self._set_result(result, scaler)
         return self
 
-    def _set_result(self, result: Result) -> None:
+    def _set_result(self, result: Result, scaler: Scaler | None = None) -> None:
         self.result_ = result
-        self.cluster_centers_ = result.centers
+        self.scaler_ = scaler
+        self.cluster_centers_ = result.centers if scaler is None else scaler.inverse_transform(result.centers)
         self.labels_ = result.labels
         self.inertia_ = float(result.objective)
         self.n_iter_ = int(result.n_iter)
@@ -222,24 +262,22 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         ValueError
             Wrong number of features, NaN or inf (with row and column).
         """
-        check_is_fitted(self, "cluster_centers_")
-        X, C = self._centers_for(self._validate_X(X, reset=False))
+        X, C, _ = self._prepare(X)
         labels, _ = nearest_labels(X, C)
         return labels
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each sample to each center, shape (n_samples, n_clusters).
 
-        The distances are computed in float64 and returned in the dtype of
-        ``X`` (float32 stays float32).
+        The distances are computed in float64 (in the scaled space with
+        ``scale``) and returned in the dtype of ``X`` (float32 stays float32).
         """
-        check_is_fitted(self, "cluster_centers_")
-        X = self._validate_X(X, reset=False)
+        X, C, in_dtype = self._prepare(X)
         from scipy.spatial.distance import cdist
 
-        d = cdist(X.astype(np.float64, copy=False), np.asarray(self.cluster_centers_, dtype=np.float64), "sqeuclidean")
+        d = cdist(X.astype(np.float64, copy=False), C.astype(np.float64, copy=False), "sqeuclidean")
         np.sqrt(d, out=d)
-        return d.astype(X.dtype, copy=False)
+        return d.astype(in_dtype, copy=False)
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the distances of the training samples to the centers."""
@@ -253,11 +291,26 @@ class KMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         float
             ``-sum_i w_i min_j ||x_i - c_j||^2``, summed in float64.
         """
-        check_is_fitted(self, "cluster_centers_")
-        X, C = self._centers_for(self._validate_X(X, reset=False))
+        X, C, _ = self._prepare(X)
         w = check_sample_weight(sample_weight, X.shape[0], np.float64)
         labels, _ = nearest_labels(X, C)
         return -float(np.dot(w, point_objective(X, C, labels)))
+
+    def save(self, path: Any, *, feature_names: list[str] | None = None) -> Any:
+        """Write the fitted model to ``path`` (a ``.npz`` without pickle), atomically.
+
+        Read it back with :func:`optimeans.load`. The file holds the centers,
+        the scaler, the parameters, the feature names (``feature_names_in_``,
+        or ``feature_names`` when given), the training labels and the run's
+        history, and a format version checked on load.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from ._model import save
+
+        return save(self, path, feature_names=feature_names)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,7 +16,10 @@ from .._numba import njit, pjit, prange
 
 #: Rows per parallel task inside one mini-batch. Fixed, so that nothing
 #: depends on the number of threads (each row's assignment is independent anyway).
-SUB_CHUNK = 256
+SUB_CHUNK = 1024
+
+#: Multiply-adds (batch size x k x d) above which a batch is assigned in parallel.
+PARALLEL_MIN_WORK = 1 << 25
 
 #: Learning-rate schedules of :func:`sgd_steps`.
 SCHEDULE_COUNT, SCHEDULE_CONSTANT, SCHEDULE_INVERSE = 0, 1, 2
@@ -83,8 +86,18 @@ def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, s
     return seen
 
 
+@njit
+def _assign_batch_serial(X, order, start, end, centers_t, labels, dists):
+    d, k = centers_t.shape
+    acc = np.empty(k, dtype=centers_t.dtype)
+    for p in range(end - start):
+        j, dist = nearest_transposed(X, order[start + p], centers_t, acc)
+        labels[p] = j
+        dists[p] = dist
+
+
 @pjit
-def _assign_batch(X, order, start, end, centers_t, labels, dists):
+def _assign_batch_parallel(X, order, start, end, centers_t, labels, dists):
     d, k = centers_t.shape
     m = end - start
     n_sub = (m + SUB_CHUNK - 1) // SUB_CHUNK
@@ -103,6 +116,7 @@ def minibatch_steps(
     X, sample_weight, order, batch_size, first_batch, last_batch,
     centers, centers_t, counts, labels, dists, batch_sums, batch_weights,
     state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work,
 ):
     """Mini-batch k-means steps over batches ``first_batch .. last_batch - 1``.
 
@@ -123,7 +137,9 @@ def minibatch_steps(
 
     ``state`` (float64) holds ``[ewa, best_ewa, no_improvement, since_reassign,
     n_steps, n_reassigned]``. ``batch_objective[b]`` receives each batch's
-    weighted objective. Returns the number of batches processed; fewer than
+    weighted objective. A batch is assigned in parallel when its
+    ``size * k * d`` is at least ``parallel_min_work`` (see ``PARALLEL_MIN_WORK``).
+    Returns the number of batches processed; fewer than
     asked when ``no_improvement`` reached ``max_no_improvement`` (> 0).
     """
     n = order.shape[0]
@@ -133,7 +149,12 @@ def minibatch_steps(
         start = b * batch_size
         end = min(n, start + batch_size)
         m = end - start
-        _assign_batch(X, order, start, end, centers_t, labels, dists)
+        # Waking the worker threads costs more than assigning a small batch
+        # (milliseconds on a loaded machine), so only large batches go parallel.
+        if m * k * d >= parallel_min_work:
+            _assign_batch_parallel(X, order, start, end, centers_t, labels, dists)
+        else:
+            _assign_batch_serial(X, order, start, end, centers_t, labels, dists)
         for j in range(k):
             batch_weights[j] = 0.0
             for f in range(d):

@@ -28,6 +28,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "minibatch": ("optimeans.solvers.stochastic", "run_minibatch"),
     "soft": ("optimeans.solvers.soft", "run_soft"),
     "annealing": ("optimeans.solvers.soft", "run_annealing"),
+    "exact": ("optimeans.exact.onedim", "run"),
 }
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).
@@ -44,6 +45,8 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {method!r}")
     if method == "auto":
+        if X is not None and getattr(X, "ndim", 0) == 2 and X.shape[1] == 1:
+            return "exact"  # one feature: the dynamic program is optimal and fast
         return "lloyd"
     if method not in _REGISTRY:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(available())}")

@@ -55,3 +55,14 @@ class HardPass:
             self._weights.sum(axis=0),
             int(self._changed.sum()),
         )
+
+
+def effective_threads(n_samples: int, n_threads: int | None) -> int | None:
+    """One thread when the data fit in one chunk, else ``n_threads``.
+
+    The parallel kernels split the rows into chunks of ``CHUNK``; with a
+    single chunk there is nothing to share, and waking the worker threads at
+    every pass costs more than the pass itself (milliseconds on a busy
+    machine). Results do not depend on the thread count either way.
+    """
+    return 1 if n_samples <= CHUNK else n_threads

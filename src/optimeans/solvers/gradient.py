@@ -32,7 +32,7 @@ import numpy as np
 from .._numba import numba_threads
 from ..result import HistoryRecorder, Result
 from ._common import Callback, finalize, now, relocate_empty, should_stop
-from ._hardpass import HardPass
+from ._hardpass import HardPass, effective_threads
 
 __all__ = ["run_gd", "run_newton"]
 
@@ -116,12 +116,14 @@ def run_newton(
     hist = HistoryRecorder(now())
     prev_obj = np.inf
     stop_reason, converged, n_iter = "max_iter", False, 0
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         for it in range(1, max_iter + 1):
             obj, S, W, changed = hp(centers)
             n_iter = it
             hist.record(obj, now(), it)
-            if changed == 0:
+            # with the full step, unchanged labels mean the centers are the
+            # means already: a fixed point. A damped step is still moving.
+            if changed == 0 and damping == 1.0:
                 stop_reason, converged = "labels_unchanged", True
                 break
             C = centers.astype(np.float64)
@@ -245,7 +247,7 @@ def run_gd(
     hist = HistoryRecorder(now())
     passes = 0
     stop_reason, converged, n_iter = "max_iter", False, 0
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         obj, S, W, _ = hp(centers)
         passes += 1
         if _relocate(hp, centers, W):

@@ -44,6 +44,7 @@ from .._kernels.soft import soft_pass, soft_responsibilities
 from .._numba import numba_threads
 from ..result import History, HistoryRecorder, Result
 from ._common import Callback, finalize, now, should_stop
+from ._hardpass import effective_threads
 
 __all__ = ["run_soft", "run_annealing", "responsibilities", "critical_sigma"]
 
@@ -170,7 +171,7 @@ def responsibilities(
     k = centers.shape[0]
     log_pi = _log_weights(mixing_weights, k)
     out = np.empty((X.shape[0], k), dtype=np.float64)
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         soft_responsibilities(X, np.ascontiguousarray(centers, dtype=X.dtype), log_pi, 1.0 / (2.0 * sigma * sigma), out)
     return out
 
@@ -315,7 +316,7 @@ def run_soft(
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     log_pi = np.full(k, -np.log(k)) if mixing == "learned" else np.zeros(k)
     hist = HistoryRecorder(now())
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         centers, log_pi, n_iter, passes, stop_reason, converged, softness = _soft_em(
             sp, centers, log_pi, T, mixing == "learned", max_iter, tol, hist, 0, callback, 0
         )
@@ -446,7 +447,7 @@ def run_annealing(
     passes = total_iter = levels = 0
     sigma = sigma_start
     stopped = False
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         while sigma >= sigma_min:
             levels += 1
             centers64 = centers64 + perturbation * sigma * dirs
@@ -474,7 +475,10 @@ def run_annealing(
     hard_cb = None
     if callback is not None:
         hard_cb = lambda it, obj: callback(total_iter + it, obj)  # noqa: E731
-    res = lloyd.run(X, sample_weight, centers, max_iter=max_iter, tol=tol, n_threads=n_threads, callback=hard_cb)
+    res = lloyd.run(
+        X, sample_weight, centers, max_iter=max_iter, tol=tol,
+        n_threads=effective_threads(X.shape[0], n_threads), callback=hard_cb,
+    )
     h2 = res.history
     offset_t = soft_history.seconds[-1] if len(soft_history) else 0.0
     history = History(

@@ -33,6 +33,7 @@ import numpy as np
 from .._kernels.stochastic import (
     SCHEDULE_CONSTANT,
     SCHEDULE_COUNT,
+    PARALLEL_MIN_WORK,
     SCHEDULE_INVERSE,
     minibatch_steps,
     sgd_steps,
@@ -41,6 +42,7 @@ from .._numba import numba_threads
 from ..objective import nearest_labels, point_objective
 from ..result import HistoryRecorder, Result
 from ._common import Callback, finalize, now, should_stop
+from ._hardpass import effective_threads
 
 __all__ = ["run_sgd", "run_minibatch", "MiniBatchState"]
 
@@ -113,7 +115,7 @@ def run_sgd(
         Epochs (passes over the data, each in a new random order).
     tol : float
         Stop when the objective decreased by at most ``tol`` (relative) over
-        an epoch.
+        an epoch; 0 disables this test.
     n_threads : int, optional
         Threads of the objective evaluations; the updates are sequential.
     rng : numpy Generator
@@ -172,7 +174,7 @@ def run_sgd(
     seen = 0
     prev_epoch_obj = np.inf
     stopped = False
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             for s, e in zip(bounds[:-1], bounds[1:]):
@@ -187,7 +189,7 @@ def run_sgd(
             n_iter = epoch
             if stopped:
                 break
-            if prev_epoch_obj < np.inf and prev_epoch_obj - obj <= tol * prev_epoch_obj:
+            if tol > 0 and prev_epoch_obj < np.inf and prev_epoch_obj - obj <= tol * prev_epoch_obj:
                 stop_reason, converged = "tol", True
                 break
             prev_epoch_obj = obj
@@ -235,6 +237,8 @@ class MiniBatchState:
         self.reassignment_ratio = float(reassignment_ratio)
         self.max_no_improvement = int(max_no_improvement)
         self.alpha = float(alpha)
+        #: batch size * k * d from which a batch is assigned by several threads
+        self.parallel_min_work = PARALLEL_MIN_WORK
         self._sums = np.empty((k, d), dtype=np.float64)
         self._weights = np.empty(k, dtype=np.float64)
         self._grow(batch_size)
@@ -275,6 +279,7 @@ class MiniBatchState:
             self.centers, self.centers_t, self.counts, self._labels, self._dists,
             self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
             self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
+            self.parallel_min_work,
         ))
 
     def step(self, X: np.ndarray, sample_weight: np.ndarray, rng: np.random.Generator) -> float:
@@ -305,6 +310,7 @@ def run_minibatch(
     reassignment_ratio: float = 0.01,
     monitor: bool = True,
     records_per_epoch: int = 1,
+    parallel_min_work: int | None = None,
 ) -> Result:
     """Mini-batch k-means (Sculley 2010) with per-center learning rates.
 
@@ -318,7 +324,7 @@ def run_minibatch(
         in ``ceil(n / batch_size)`` batches.
     tol : float
         Stop when the smoothed batch objective decreased by at most ``tol``
-        (relative) over an epoch.
+        (relative) over an epoch; 0 disables this test.
     n_threads : int, optional
         Threads that assign the points of a batch; the result does not depend on it.
     rng : numpy Generator
@@ -342,6 +348,10 @@ def run_minibatch(
         and ``history.seconds``). With False the history holds only the final
         objective, and the run costs no pass beyond the steps themselves.
     records_per_epoch : int, default 1
+    parallel_min_work : int, optional
+        A batch is assigned by several threads when ``batch_size * k * d``
+        reaches this (default ``PARALLEL_MIN_WORK`` = 2**25: below it, waking
+        the threads costs more than the work). 0 always uses the threads.
 
     Returns
     -------
@@ -374,6 +384,8 @@ def run_minibatch(
     records_per_epoch = _check_int(records_per_epoch, "records_per_epoch", 1)
     if not isinstance(monitor, (bool, np.bool_)):
         raise TypeError(f"monitor must be True or False, got {monitor!r}")
+    if parallel_min_work is not None:
+        parallel_min_work = _check_int(parallel_min_work, "parallel_min_work", 0)
     rng = rng if rng is not None else np.random.default_rng(0)
     n = X.shape[0]
     k = centers_init.shape[0]
@@ -385,6 +397,8 @@ def run_minibatch(
         centers_init, X.dtype, batch_size=b, reassignment_ratio=reassignment_ratio,
         max_no_improvement=max_no_improvement or 0, alpha=alpha,
     )
+    if parallel_min_work is not None:
+        st.parallel_min_work = parallel_min_work
     bounds = np.linspace(0, n_batches, min(records_per_epoch, n_batches) + 1).round().astype(np.int64)
     batch_obj = np.empty(n_batches, dtype=np.float64)
     clock = _Clock()
@@ -393,7 +407,7 @@ def run_minibatch(
     points = 0
     prev_ewa = np.inf
     stopped = False
-    with numba_threads(n_threads):
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             uniforms = rng.random((n_batches, k))
@@ -413,7 +427,7 @@ def run_minibatch(
             if stopped:
                 break
             ewa = st.smoothed_objective
-            if prev_ewa < np.inf and prev_ewa - ewa <= tol * prev_ewa:
+            if tol > 0 and prev_ewa < np.inf and prev_ewa - ewa <= tol * prev_ewa:
                 stop_reason, converged, early = "tol", True, "tol"
                 break
             prev_ewa = ewa
