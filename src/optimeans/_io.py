@@ -388,6 +388,12 @@ def _diagnose_text(
 
 
 def _read_npy(path: Path, selection: Sequence[str | int] | None) -> Table:
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic != b"\x93NUMPY":
+        # np.load falls back to unpickling anything else (refused with allow_pickle=False,
+        # but its message would call a text file "pickled")
+        raise DataError(f"{path}: not a valid .npy file (no NumPy header; is it text? name it .csv)")
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
