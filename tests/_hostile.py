@@ -146,7 +146,11 @@ def determinism_case(method: str):
     d = min(3, dom.get("max_features", 3))
     k = min(5, dom.get("max_clusters", 5), max(2, n // 4))
     X = make_blobs(n, d, k, cluster_std=2.5, random_state=11)
-    return X, k, {"n_init": 2, "max_iter": 30}
+    return X, k, {"n_init": 2, "max_iter": 30, **FAST_OPTIONS.get(method, {})}
+
+
+#: Options that keep a method's run short in the tests (the code paths are the same).
+FAST_OPTIONS: dict[str, dict] = {"annealing": {"cooling": 0.5}}
 
 
 def fingerprint(res) -> str:

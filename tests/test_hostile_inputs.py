@@ -20,6 +20,7 @@ from optimeans import FewDistinctPointsWarning
 
 from _hostile import (
     APPROXIMATE,
+    FAST_OPTIONS,
     DOMAIN,
     METHODS,
     blobs_tiny,
@@ -162,6 +163,8 @@ def _fit(method, X, k, **kw):
     kw.setdefault("random_state", 0)
     kw.setdefault("n_init", 3)
     kw.setdefault("n_threads", 1)  # thread counts are the subject of test_determinism
+    for key, value in FAST_OPTIONS.get(method, {}).items():
+        kw.setdefault(key, value)
     return optimeans.fit(X, k, method=method, **kw)
 
 
