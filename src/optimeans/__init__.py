@@ -13,16 +13,29 @@ from importlib import import_module
 from typing import Any
 
 from ._api import fit
+from .compare import compare  # the function shadows its module's name on purpose
 from ._validation import FewDistinctPointsWarning
 from .objective import gradient, newton_step, objective
 from .result import History, Result
 
 from ._version import __version__
 
+# Imported eagerly: the function has its module's name, and a lazy lookup would
+# find the module object once anything imported ``optimeans.choose_k``.
+from .choose_k import choose_k
+
 # Heavier parts load on first use, so that `import optimeans` stays fast.
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
+    "load": ("optimeans._model", "load"),
+    "GaussianMixture": ("optimeans.gmm", "GaussianMixture"),
+    "exact": ("optimeans.exact", None),
+    "lower_bound": ("optimeans.exact.bounds", "lower_bound"),
+    "certify": ("optimeans.exact.bounds", "certify"),
+    "distributed": ("optimeans.distributed", None),
+    "plotting": ("optimeans.plotting", None),
+    "projection": ("optimeans.projection", None),
 }
 
 
@@ -50,7 +63,16 @@ __all__ = [
     "Result",
     "History",
     "KMeans",
+    "load",
     "datasets",
+    "compare",
+    "GaussianMixture",
+    "exact",
+    "lower_bound",
+    "certify",
+    "choose_k",
+    "plotting",
+    "projection",
     "FewDistinctPointsWarning",
     "__version__",
 ]

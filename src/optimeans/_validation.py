@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "as_float_array",
     "check_data",
+    "check_numeric_columns",
     "check_sample_weight",
     "check_n_clusters",
     "check_random_state",
@@ -39,8 +40,14 @@ def _column_names(X: Any) -> list[str] | None:
         return None
 
 
-def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
-    """pandas / polars DataFrame -> ndarray, naming any non-numeric column."""
+def check_numeric_columns(X: Any, name: str = "X") -> None:
+    """Raise a ``TypeError`` naming every non-numeric column of a DataFrame.
+
+    Only the column dtypes are inspected (no conversion); anything without
+    ``columns`` and ``dtypes`` (ndarray, list) passes through unchecked.
+    """
+    if isinstance(X, np.ndarray):
+        return
     names = _column_names(X)
     dtypes = getattr(X, "dtypes", None)
     if names is not None and dtypes is not None:
@@ -61,12 +68,30 @@ def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
                 f"{name} has non-numeric column(s) {', '.join(repr(b) for b in bad)}; "
                 "select numeric columns or encode them first"
             )
+
+
+def _dataframe_to_array(X: Any, name: str) -> np.ndarray:
+    """pandas / polars DataFrame -> ndarray, naming any non-numeric column."""
+    check_numeric_columns(X, name)
+    dtypes = getattr(X, "dtypes", None)
     if hasattr(X, "to_numpy"):
+        if _is_pandas(X):
+            # nullable columns (Int64, Float64, boolean) hold pd.NA: read it as NaN,
+            # which check_data then reports with its row and column
+            all32 = dtypes is not None and all(str(dt) == "float32" for dt in list(dtypes))
+            try:
+                return np.asarray(X.to_numpy(dtype=np.float32 if all32 else np.float64, na_value=np.nan))
+            except (TypeError, ValueError):
+                pass
         try:
             return np.asarray(X.to_numpy())
         except TypeError:
             pass
     return np.asarray(X)
+
+
+def _is_pandas(X: Any) -> bool:
+    return type(X).__module__.startswith("pandas")
 
 
 def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: bool = False) -> np.ndarray:
@@ -85,25 +110,36 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
     elif hasattr(X, "toarray") and hasattr(X, "nnz"):
         raise TypeError(f"{name} is a sparse matrix; optimeans works on dense data (call .toarray())")
     else:
+        if isinstance(X, np.ma.MaskedArray) and np.ma.getmaskarray(X).any():
+            pos = np.unravel_index(int(np.flatnonzero(np.ma.getmaskarray(X))[0]), X.shape)
+            where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+            raise ValueError(
+                f"{name} is a masked array with a masked value at {where}; fill or drop masked values first"
+            )
         try:
-            arr = np.asarray(X)
+            arr = np.asarray(X.data if isinstance(X, np.ma.MaskedArray) else X)
+        except OverflowError:
+            raise ValueError(f"{name} has a number too large for float64") from None
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{name} could not be read as a numeric array: {exc}") from None
     if arr.dtype.kind in "OSUV" or arr.dtype.kind == "M" or arr.dtype.kind == "m":
         if arr.dtype.kind in "OSU":
             try:
                 arr = arr.astype(np.float64)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 flat = arr.reshape(-1)
                 for idx, v in enumerate(flat):
                     try:
                         float(v)
-                    except (ValueError, TypeError):
+                    except (ValueError, TypeError, OverflowError) as exc:
                         pos = np.unravel_index(idx, arr.shape)
                         where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
-                        raise TypeError(
-                            f"{name} has a non-numeric value {v!r} at {where}"
-                        ) from None
+                        shown = repr(v.item() if isinstance(v, np.generic) else v)
+                        if len(shown) > 40:
+                            shown = shown[:37] + "..."
+                        if isinstance(exc, OverflowError):
+                            raise ValueError(f"{name} has a number too large for float64 at {where}") from None
+                        raise TypeError(f"{name} has a non-numeric value {shown} at {where}") from None
                 raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}") from None
         else:
             raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
@@ -112,6 +148,8 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
     if ensure_2d:
         if arr.ndim == 0:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got a scalar")
+        if arr.ndim == 1 and arr.shape[0] == 0:
+            raise ValueError(f"{name} is empty: it has 0 samples, at least 1 required")
         if arr.ndim == 1:
             raise ValueError(
                 f"{name} must be 2-D (n_samples, n_features), got 1-D of length {arr.shape[0]}; "
@@ -120,7 +158,15 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
         if arr.ndim > 2:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
     dtype = np.float32 if arr.dtype == np.float32 else np.float64
-    out = np.ascontiguousarray(arr, dtype=dtype)
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
+        # long double values beyond float64's range become inf in the cast: say so
+        lost = np.isinf(out) & np.isfinite(arr)
+        if lost.any():
+            pos = np.unravel_index(int(np.flatnonzero(lost)[0]), arr.shape)
+            where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+            raise ValueError(f"{name} has a number too large for float64 at {where}")
     if copy and out is arr:
         out = out.copy()
     return out
@@ -168,10 +214,12 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype | ty
             w = np.asarray(sample_weight)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"sample_weight could not be read as numbers: {exc}") from None
+        if w.dtype.kind == "c":
+            raise TypeError("sample_weight is complex; weights must be real numbers")
         if w.dtype.kind not in "biuf":
             try:
                 w = w.astype(np.float64)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 raise TypeError(f"sample_weight must be numeric, got dtype {w.dtype}") from None
         w = np.squeeze(w) if w.ndim > 1 and max(w.shape) == w.size else w
         if w.ndim != 1:

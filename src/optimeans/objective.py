@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._kernels import assign_labels
-from ._validation import check_data, check_sample_weight
+from ._validation import as_float_array, check_data, check_sample_weight
 
 __all__ = ["objective", "gradient", "newton_step", "cluster_sums", "nearest_labels", "point_objective"]
 
@@ -60,9 +60,12 @@ def point_objective(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> n
 
 def _prepare(X: Any, centers: Any, labels: Any, sample_weight: Any):
     X = check_data(X)
-    C = np.asarray(centers, dtype=np.float64)
-    if C.ndim != 2 or C.shape[1] != X.shape[1]:
-        raise ValueError(f"centers must have shape (n_clusters, {X.shape[1]}), got {C.shape}")
+    C = as_float_array(centers, name="centers", ensure_2d=False).astype(np.float64, copy=False)
+    if C.ndim != 2 or C.shape[1] != X.shape[1] or C.shape[0] < 1:
+        raise ValueError(f"centers must have shape (n_clusters, {X.shape[1]}) with n_clusters >= 1, got {C.shape}")
+    if not np.isfinite(C).all():
+        bad = np.argwhere(~np.isfinite(C))[0]
+        raise ValueError(f"centers contains {C[bad[0], bad[1]]} at row {bad[0]}, column {bad[1]}")
     w = check_sample_weight(sample_weight, X.shape[0], np.float64)
     if labels is None:
         labels, _ = nearest_labels(X, C.astype(X.dtype))

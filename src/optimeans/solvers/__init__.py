@@ -21,6 +21,16 @@ from typing import Any, Callable
 # name -> (module, function)
 _REGISTRY: dict[str, tuple[str, str]] = {
     "lloyd": ("optimeans.solvers.lloyd", "run"),
+    "hartigan": ("optimeans.solvers.hartigan", "run"),
+    "gd": ("optimeans.solvers.gradient", "run_gd"),
+    "newton": ("optimeans.solvers.gradient", "run_newton"),
+    "sgd": ("optimeans.solvers.stochastic", "run_sgd"),
+    "minibatch": ("optimeans.solvers.stochastic", "run_minibatch"),
+    "soft": ("optimeans.solvers.soft", "run_soft"),
+    "annealing": ("optimeans.solvers.soft", "run_annealing"),
+    "exact": ("optimeans.exact.onedim", "run"),
+    "global": ("optimeans.exact.search", "run"),
+    "bnb": ("optimeans.exact.branch_bound", "run"),
 }
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).
@@ -37,6 +47,8 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {method!r}")
     if method == "auto":
+        if X is not None and getattr(X, "ndim", 0) == 2 and X.shape[1] == 1:
+            return "exact"  # one feature: the dynamic program is optimal and fast
         return "lloyd"
     if method not in _REGISTRY:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(available())}")

@@ -1,0 +1,283 @@
+"""Benchmark: k-means on Dask against the in-memory solver, and out of core.
+
+Two parts, each a subcommand:
+
+``memory``
+    2,000,000 x 16 float32, k = 16: time per Lloyd iteration of
+    ``optimeans.fit`` on a dask array with 2 worker processes (1 thread each,
+    bound to 127.0.0.1) against in-memory optimeans with 2 threads, and
+    scikit-learn's Lloyd with 2 threads, from the same initial centers, with a
+    fixed number of iterations (``tol=0``). Also the in-process cluster and the
+    local threaded scheduler. Target: dask <= 1.3x in-memory optimeans.
+
+``out-of-core``
+    Writes a float32 ``.npy`` file of ``--gib`` GiB (default 48, at least
+    twice this machine's memory), clusters it with the process's data segment
+    limited to ``--limit-gib`` GiB (RLIMIT_DATA; the file cache is not
+    counted), then deletes the file. Reports the read rate of a pass that
+    only reads, the time per Lloyd pass and
+    per mini-batch pass, and the peak resident memory.
+
+Every timing is a median over iterations (passes) after a warm-up that
+compiles the Numba kernels (compile time reported apart). The machine's load
+at start and end is printed: other jobs share the cores.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/bench_dask.py memory
+    PYTHONPATH=src python benchmarks/bench_dask.py out-of-core --path /work/bench_tmp/big.npy --gib 48
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import time
+
+import numpy as np
+
+
+def _load() -> str:
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def _versions() -> dict:
+    import dask
+    import distributed
+    import numba
+    import sklearn
+
+    return {
+        "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
+        "dask": dask.__version__, "distributed": distributed.__version__, "sklearn": sklearn.__version__,
+        "cores": os.cpu_count(),
+    }
+
+
+def _per_iter(history) -> float:
+    """Median seconds per iteration from a Result's history (skips the first, seeding)."""
+    t = np.asarray(history.seconds)
+    return float(np.median(np.diff(t))) if len(t) > 2 else float(t[-1])
+
+
+def _warm(X, C0):
+    import optimeans
+
+    optimeans.fit(X, C0.shape[0], init=C0, max_iter=2, tol=0, n_threads=1)
+    return True
+
+
+def bench_memory(args: argparse.Namespace) -> dict:
+    import dask
+    import dask.array as da
+    from threadpoolctl import threadpool_limits
+
+    import optimeans
+    from optimeans import distributed as od
+
+    n, d, k, iters = args.n, 16, 16, args.iters
+    out: dict = {"n": n, "d": d, "k": k, "iters": iters, "load_start": _load(), "versions": _versions()}
+    rng = np.random.default_rng(0)
+    centers_true = rng.uniform(-10, 10, (k, d)).astype(np.float32)
+    X = (centers_true[rng.integers(0, k, n)] + rng.standard_normal((n, d), dtype=np.float32) * 2).astype(np.float32)
+    C0 = X[rng.choice(n, k, replace=False)].copy()
+
+    # warm-up: compile every kernel once, in this process
+    t = time.perf_counter()
+    optimeans.fit(X[:50_000], k, init=C0, max_iter=2, tol=0, n_threads=2)
+    with dask.config.set(scheduler="threads"):
+        optimeans.fit(da.from_array(X[:50_000], chunks=(25_000, d)), k, init=C0, max_iter=2, tol=0)
+    out["compile_seconds"] = time.perf_counter() - t
+
+    mem_runs = []
+    for _ in range(args.repeats):
+        r = optimeans.fit(X, k, init=C0, max_iter=iters, tol=0, n_threads=2)
+        mem_runs.append(_per_iter(r.history))
+    out["inmemory_optimeans_2threads_s_per_iter"] = float(np.median(mem_runs))
+    out["objective_inmemory"] = r.objective
+
+    try:
+        from sklearn.cluster import KMeans
+
+        sk = []
+        with threadpool_limits(2):
+            for _ in range(args.repeats):
+                km = KMeans(k, init=C0, n_init=1, max_iter=iters, tol=0, algorithm="lloyd")
+                t = time.perf_counter()
+                km.fit(X)
+                sk.append((time.perf_counter() - t) / km.n_iter_)
+        out["sklearn_2threads_s_per_iter"] = float(np.median(sk))
+    except Exception as exc:  # noqa: BLE001 - a peer failing is reported, not fatal
+        out["sklearn_error"] = repr(exc)
+
+    block = args.block_rows
+    # local threaded scheduler (no cluster)
+    with dask.config.set(scheduler="threads", num_workers=2):
+        Xd = da.from_array(X, chunks=(block, d))
+        runs = [_per_iter(optimeans.fit(Xd, k, init=C0, max_iter=iters, tol=0).history) for _ in range(args.repeats)]
+    out["dask_threaded_scheduler_s_per_iter"] = float(np.median(runs))
+
+    # in-process cluster: 2 worker threads
+    with od.local_cluster(1, threads_per_worker=2, processes=False):
+        Xd = da.from_array(X, chunks=(block, d))
+        runs = [_per_iter(optimeans.fit(Xd, k, init=C0, max_iter=iters, tol=0).history) for _ in range(args.repeats)]
+    out["dask_inprocess_2threads_s_per_iter"] = float(np.median(runs))
+
+    # 2 worker processes, 1 thread each: the data are generated on the workers
+    with od.local_cluster(2, threads_per_worker=1, processes=True) as client:
+        client.run(_warm, X[:20_000].copy(), C0)  # compile (or load) the kernels on the workers
+        Xd = da.from_array(X, chunks=(block, d))
+        runs, res = [], None
+        for _ in range(args.repeats):
+            res = optimeans.fit(Xd, k, init=C0, max_iter=iters, tol=0)
+            runs.append(_per_iter(res.history))
+        out["dask_2processes_s_per_iter"] = float(np.median(runs))
+        out["objective_dask"] = res.objective
+        t = time.perf_counter()
+        seeded = optimeans.fit(Xd, k, random_state=0, max_iter=iters, tol=0)
+        out["dask_2processes_kmeans_parallel_fit_seconds"] = time.perf_counter() - t
+        out["kmeans_parallel_passes"] = seeded.info["passes"]
+        out["kmeans_parallel_objective"] = seeded.objective
+    out["ratio_2processes_vs_inmemory"] = out["dask_2processes_s_per_iter"] / out["inmemory_optimeans_2threads_s_per_iter"]
+    out["ratio_inprocess_vs_inmemory"] = out["dask_inprocess_2threads_s_per_iter"] / out["inmemory_optimeans_2threads_s_per_iter"]
+    out["objective_rel_diff"] = abs(out["objective_dask"] - out["objective_inmemory"]) / out["objective_inmemory"]
+    out["load_end"] = _load()
+    return out
+
+
+def _write_npy(path: str, gib: float, d: int, k: int, seed: int) -> tuple[int, float]:
+    """A float32 blob data set of ``gib`` GiB, written chunk by chunk (bounded memory)."""
+    n = int(gib * 2**30) // (4 * d)
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-10, 10, (k, d)).astype(np.float32)
+    mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
+    del mm  # header written; the rows go through plain file writes
+    with open(path, "r+b") as fh:
+        version = np.lib.format.read_magic(fh)
+        np.lib.format.read_array_header_1_0(fh) if version == (1, 0) else np.lib.format.read_array_header_2_0(fh)
+        offset = fh.tell()
+        fh.seek(offset)
+        step = 4_000_000
+        # noise drawn once and reused at random offsets: generating 48 GiB of
+        # fresh normals would take longer than the benchmark itself
+        noise = rng.standard_normal((2 * step, d), dtype=np.float32)
+        noise *= 2
+        t = time.perf_counter()
+        for start in range(0, n, step):
+            m = min(step, n - start)
+            blk = centers[rng.integers(0, k, m)]
+            shift = int(rng.integers(0, step))
+            blk += noise[shift : shift + m]
+            fh.write(memoryview(blk).cast("B"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return n, time.perf_counter() - t
+
+
+def _progress(out: dict) -> None:
+    """Partial results on stderr, so a long run that is cut short still reports."""
+    print(json.dumps(out), file=sys.stderr, flush=True)
+
+
+def _peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def bench_out_of_core(args: argparse.Namespace) -> dict:
+    import dask
+
+    import optimeans
+    from optimeans import distributed as od
+
+    d, k = 16, 16
+    out: dict = {"gib": args.gib, "d": d, "k": k, "load_start": _load(), "versions": _versions()}
+    with open("/proc/meminfo") as fh:
+        out["mem_total_gib"] = int(fh.readline().split()[1]) / 2**20
+    os.makedirs(os.path.dirname(os.path.abspath(args.path)), exist_ok=True)
+    free = shutil.disk_usage(os.path.dirname(os.path.abspath(args.path))).free / 2**30
+    if free < args.gib + 5:
+        raise SystemExit(f"only {free:.0f} GiB free on the target file system; need {args.gib + 5:.0f}")
+    try:
+        if not os.path.exists(args.path):
+            n, secs = _write_npy(args.path, args.gib, d, k, seed=1)
+            out["write_seconds"] = secs
+            out["write_gib_per_s"] = args.gib / secs
+            _progress(out)
+        X = od.read(args.path, block_rows=args.block_rows)
+        n = X.shape[0]
+        out["n"] = int(n)
+        out["n_blocks"] = int(X.numblocks[0])
+        out["block_mib"] = args.block_rows * d * 4 / 2**20
+        # seeds from the first rows (in memory), so the benchmark times the passes
+        head = np.load(args.path, mmap_mode="r")[:200_000].copy()
+        C0 = optimeans.fit(head, k, random_state=0, n_init=1).centers
+        del head
+        # from here on the process may not hold more than --limit-gib of data
+        limit = int(args.limit_gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        out["rlimit_data_gib"] = args.limit_gib
+        with dask.config.set(scheduler="threads", num_workers=2):
+            t0 = time.perf_counter()
+            res = optimeans.fit(X, k, init=C0, max_iter=args.lloyd_iters, tol=0, persist=False)
+            total = time.perf_counter() - t0
+        secs = np.diff(np.concatenate([[0.0], res.history.seconds]))
+        out["lloyd_pass_seconds"] = [float(s) for s in secs]
+        out["lloyd_total_seconds"] = total
+        out["lloyd_passes"] = res.info["passes"]
+        # validation pass + final pass = the two passes not in the history
+        out["validation_and_final_seconds"] = total - float(res.history.seconds[-1])
+        out["objective_lloyd"] = res.objective
+        # the validation pass reads every row and checks it (isfinite, column
+        # sums and extremes): its rate is the read rate the runs achieved
+        out["validation_pass_seconds"] = res.info["validation_seconds"]
+        out["read_gib_per_s"] = args.gib / res.info["validation_seconds"]
+        _progress(out)
+        out["peak_rss_gib_after_lloyd"] = _peak_rss_gib()
+        if args.minibatch_passes == 0:
+            return out
+        with dask.config.set(scheduler="threads", num_workers=2):
+            t0 = time.perf_counter()
+            mb = optimeans.fit(X, k, init=C0, method="minibatch", max_iter=args.minibatch_passes, tol=0, persist=False, batch_size=65536)
+            out["minibatch_total_seconds"] = time.perf_counter() - t0
+        out["minibatch_pass_seconds"] = [float(s) for s in np.diff(np.concatenate([[0.0], mb.history.seconds]))]
+        out["objective_minibatch"] = mb.objective
+        out["peak_rss_gib"] = _peak_rss_gib()
+        _progress(out)
+    finally:
+        out["load_end"] = _load()
+        if not args.keep and os.path.exists(args.path):
+            os.remove(args.path)
+            out["file_deleted"] = True
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="what", required=True)
+    m = sub.add_parser("memory")
+    m.add_argument("--n", type=int, default=2_000_000)
+    m.add_argument("--iters", type=int, default=8)
+    m.add_argument("--repeats", type=int, default=3)
+    m.add_argument("--block-rows", type=int, default=500_000)
+    o = sub.add_parser("out-of-core")
+    o.add_argument("--path", default="/work/bench_tmp/optimeans_big.npy")
+    o.add_argument("--gib", type=float, default=48.0)
+    o.add_argument("--limit-gib", type=float, default=4.0)
+    o.add_argument("--block-rows", type=int, default=1_048_576)
+    o.add_argument("--lloyd-iters", type=int, default=2)
+    o.add_argument("--minibatch-passes", type=int, default=1)
+    o.add_argument("--keep", action="store_true", help="keep the data file afterwards")
+    args = p.parse_args(argv)
+    result = bench_memory(args) if args.what == "memory" else bench_out_of_core(args)
+    json.dump(result, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,479 @@
+"""``optimeans fit``: cluster a data file or a built-in data set.
+
+The command reads the data (:mod:`optimeans._io`), makes one library call
+(:func:`optimeans.fit` on the data, scaled first with ``--scale``: the code
+path of ``KMeans.fit``), and formats the result: a short report for people by default, ``--json`` for scripts, files
+with ``--out``. Progress goes to stderr, results to stdout.
+
+The options come in groups added by small functions (:func:`add_input_options`,
+:func:`add_fit_options`, :func:`add_output_options`) that other commands
+reuse; a feature that adds a flag to ``fit`` adds it in :func:`register` and
+handles it in :func:`run` after the fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+import json
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import DataError, Table, dataset_table, format_csv, labels_beside_rows, read_table, write_files_atomically
+from .._scaling import Scaler, fit_scaled
+from ..result import Result
+from ._common import CLIError, print_json
+from ._distributed import add_options as add_scale_out_options
+from ._figures import add_plot_option, check_plot_option, cluster_figure
+
+EXAMPLES = """\
+examples:
+  optimeans fit --dataset iris -k 3
+  optimeans fit data.csv -k 5 --columns 2-6 --scale standard --out results/
+  optimeans fit data.parquet -k 8 --seed 0 --json
+  optimeans fit data.csv -k 4 --out data_with_labels.csv --save model.npz
+  optimeans fit data/*.parquet --columns a,b,c -k 50 --local-cluster 2
+  optimeans fit big.npy -k 16 --out-of-core --out results/
+  optimeans fit --dataset iris -k 3 --plot iris_clusters.png
+
+--out DIR writes labels.csv, centers.csv and result.json into DIR; --out
+FILE.csv / FILE.parquet writes the input rows with a new "label" column.
+Files are written atomically: an interrupted run leaves the previous ones.
+"""
+
+#: Suffixes that make ``--out`` a single file with the input rows and their labels.
+ROW_FILE_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq"}
+
+STOP_EXPLAINED = {
+    "labels_unchanged": "converged: no point changed cluster in the last iteration",
+    "tol": "converged: the objective decreased by less than tol (relative) in the last iteration",
+    "max_iter": "stopped at the iteration budget (--max-iter) before converging",
+    "callback": "stopped early by the callback",
+    "time_limit": "stopped at the time limit",
+    "optimal": "proven globally optimal",
+    "interrupted": "interrupted",
+}
+
+
+# -- option groups ------------------------------------------------------------------
+
+
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    """FILE or --dataset, and how to read it."""
+    g = p.add_argument_group("input")
+    g.add_argument(
+        "file", nargs="?", metavar="FILE",
+        help="CSV/TSV (header and delimiter detected), .npy or .parquet file, one sample per row",
+    )
+    g.add_argument("--dataset", metavar="NAME", help="a built-in data set instead of FILE (see `optimeans datasets`)")
+    g.add_argument(
+        "--columns", metavar="COLS",
+        help="columns to use: names (a,b,c) or 1-based positions (1,3 or 2-5); default: all",
+    )
+    g.add_argument(
+        "--header", choices=("auto", "yes", "no"), default="auto",
+        help="text files: does the first row hold column names? (default: detect)",
+    )
+    g.add_argument("--delimiter", metavar="CHAR", help="text files: field separator (default: detect)")
+
+
+def add_fit_options(p: argparse.ArgumentParser) -> None:
+    """The parameters of optimeans.fit."""
+    from ..solvers import available
+
+    g = p.add_argument_group("clustering")
+    g.add_argument("-k", "--n-clusters", type=int, required=True, metavar="K", help="number of clusters")
+    g.add_argument(
+        "--method", default="auto", metavar="NAME",
+        help=f"optimizer: {', '.join(available())} (default: auto)",
+    )
+    g.add_argument(
+        "--init", default="k-means++", metavar="INIT",
+        help="k-means++ (default), random, or a file of initial centers (K rows)",
+    )
+    g.add_argument("--n-init", default="auto", type=_n_init, metavar="N", help="restarts, best kept (default: auto)")
+    g.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: drawn and reported)")
+    g.add_argument("--max-iter", type=int, default=300, metavar="N", help="iterations per restart (default: 300)")
+    g.add_argument("--tol", type=float, default=1e-4, metavar="T", help="relative decrease to stop at (default: 1e-4)")
+    g.add_argument("--threads", type=int, metavar="N", help="threads (default: all cores); results do not depend on it")
+    g.add_argument(
+        "--scale", choices=("none", "standard", "minmax"), default="none",
+        help="scale features first (kept in the saved model, applied by predict)",
+    )
+    g.add_argument(
+        "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="solver option (repeatable), e.g. -o learning_rate=0.1",
+    )
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """Where and how results go."""
+    g = p.add_argument_group("output")
+    g.add_argument(
+        "--out", metavar="PATH",
+        help="directory for labels.csv, centers.csv, result.json; or FILE.csv/.parquet for the rows with labels",
+    )
+    g.add_argument("--save", metavar="MODEL.npz", help="save the fitted model (use with `optimeans predict`)")
+    g.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress indication on stderr")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fit",
+        help="cluster a data file or a built-in data set",
+        description=textwrap.fill(
+            "Cluster the rows of FILE (or of a built-in data set) into K groups by minimizing "
+            "the k-means objective, the sum of squared distances of the points to their nearest center.",
+            78,
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_input_options(p)
+    add_fit_options(p)
+    add_output_options(p)
+    p.add_argument(
+        "--certify", nargs="?", const="auto", choices=("auto", "spectral", "sdp"), metavar="BOUND",
+        help="also compute a certified lower bound on the global minimum and the gap to it "
+        "(BOUND: auto (default), spectral or sdp; see optimeans.certify)",
+    )
+    add_scale_out_options(p)
+    add_plot_option(p)
+    p.set_defaults(func=run)
+
+
+def _n_init(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+# -- steps shared with other commands -----------------------------------------------
+
+
+def read_input(args: argparse.Namespace) -> Table:
+    """The Table named by FILE or --dataset (exactly one of them)."""
+    if (args.file is None) == (args.dataset is None):
+        raise CLIError("give a data FILE or --dataset NAME (one of them)")
+    try:
+        if args.dataset is not None:
+            return dataset_table(args.dataset, columns=args.columns)
+        return read_table(args.file, columns=args.columns, header=args.header, delimiter=_delimiter(args.delimiter))
+    except DataError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _delimiter(text: str | None) -> str | None:
+    if text is None:
+        return None
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "space": " ", "semicolon": ";"}
+    text = named.get(text, text)
+    if len(text) != 1:
+        raise CLIError(f"--delimiter must be one character (or tab, comma, space, semicolon), got {text!r}")
+    return text
+
+
+def parse_options(items: list[str]) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values read as JSON when they parse)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CLIError(f"--option expects KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _init(args: argparse.Namespace, table: Table) -> Any:
+    if args.init in ("k-means++", "random"):
+        return args.init
+    path = Path(args.init)
+    if not path.exists():
+        raise CLIError(f"--init must be k-means++, random or a file of centers; {args.init!r} is neither")
+    try:
+        centers = read_table(path, header="auto").X
+    except DataError as exc:
+        raise CLIError(f"--init: {exc}") from None
+    if centers.shape != (args.n_clusters, table.n_features):
+        raise CLIError(
+            f"--init: {path} holds {centers.shape[0]} x {centers.shape[1]} centers, "
+            f"expected {args.n_clusters} x {table.n_features} (K x features)"
+        )
+    return centers
+
+
+def fit_params(args: argparse.Namespace, table: Table) -> dict[str, Any]:
+    """The parameters the options describe, named as ``KMeans``'s."""
+    return {
+        "n_clusters": args.n_clusters,
+        "method": args.method,
+        "init": _init(args, table),
+        "n_init": args.n_init,
+        "max_iter": args.max_iter,
+        "tol": args.tol,
+        "random_state": args.seed,
+        "n_threads": args.threads,
+        "options": parse_options(args.option) or None,
+        "scale": args.scale,
+    }
+
+
+@dataclass
+class Fitted:
+    """What one run produced: the Result (scaled space), the scaler, the parameters."""
+
+    result: Result
+    scaler: Scaler | None
+    params: dict[str, Any]
+    n_features: int
+    certificate: Any = None
+
+    @property
+    def scale(self) -> str:
+        return self.params["scale"]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.result.labels
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Centers in the data's own units."""
+        c = self.result.centers
+        return c if self.scaler is None else self.scaler.inverse_transform(c)
+
+    def estimator(self):
+        """The fitted ``KMeans`` (imports scikit-learn, so only when a model is saved)."""
+        from ..estimator import KMeans
+
+        km = KMeans(**self.params)
+        km._set_result(self.result, self.scaler)
+        km.n_features_in_ = self.n_features
+        return km
+
+
+def fit_table(params: dict[str, Any], table: Table, callback: Any = None) -> Fitted:
+    """The one library call: :func:`optimeans.fit` on the (scaled) data, as ``KMeans.fit`` does."""
+    kwargs = {k: v for k, v in params.items() if k not in ("n_clusters", "options", "scale", "init")}
+    result, scaler = fit_scaled(
+        table.X, params["n_clusters"], scale=params["scale"], init=params["init"], callback=callback,
+        **kwargs, **(params["options"] or {}),
+    )
+    return Fitted(result, scaler, params, table.n_features)
+
+
+def show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Library warnings as one line each on stderr."""
+    seen = set()
+    for w in caught:
+        text = str(w.message)
+        if text not in seen:
+            seen.add(text)
+            print(f"optimeans: warning: {text}", file=sys.stderr)
+
+
+def _debug() -> bool:
+    return os.environ.get("OPTIMEANS_DEBUG", "") not in ("", "0")
+
+
+# -- the command --------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._api import resolve_n_init
+    from .._progress import Progress
+
+    from . import _distributed
+
+    if _distributed.wanted(args):  # several files, a cluster, out of core: dask
+        return _distributed.run(args)
+    check_plot_option(args)
+    table = read_input(args)
+    params = fit_params(args, table)
+    try:
+        n_restarts = resolve_n_init(params["n_init"], params["init"])
+    except (ValueError, TypeError):
+        n_restarts = 1
+    progress = Progress(n_restarts=n_restarts, max_iter=args.max_iter, enabled=not args.quiet, label="optimeans fit")
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught, progress:
+            warnings.simplefilter("always")
+            fitted = fit_table(params, table, callback=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        kept = " (previous output left as it was)" if args.out or args.save else ""
+        print(
+            f"optimeans: interrupted at {progress.position()} after {progress.elapsed():.1f} s; "
+            f"nothing written{kept}",
+            file=sys.stderr,
+        )
+        return 130
+    except (ValueError, TypeError) as exc:
+        if _debug():
+            raise
+        raise CLIError(f"{table.source}: {exc}") from None
+    seconds = time.perf_counter() - t0
+    show_warnings(caught)
+    if getattr(args, "certify", None):
+        certify_result(fitted, table, args.certify, fitted.params.get("n_threads"))
+
+    summary = make_summary(fitted, table, seconds)
+    written = write_outputs(args, fitted, table, summary)
+    if written:
+        summary["files"] = [str(p) for p in written]
+    if args.json:
+        print_json(summary)
+    else:
+        print(format_report(fitted, table, summary))
+    return 0
+
+
+def certify_result(fitted: Fitted, table: Table, method: str, n_threads: Any = None) -> None:
+    """--certify: attach a certified lower bound and the gap to ``fitted.result``.
+
+    The bound is computed on the data the objective was minimized on (scaled
+    with --scale).
+    """
+    from ..exact.bounds import certify
+
+    X = table.X if fitted.scaler is None else fitted.scaler.transform(table.X)
+    try:
+        cert = certify(X, fitted.result, method=method, n_threads=n_threads)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(f"--certify: {exc}") from None
+    fitted.result = fitted.result.replace(lower_bound=cert.lower_bound, gap=cert.gap)
+    fitted.certificate = cert
+
+
+def make_summary(fitted: Fitted, table: Table, seconds: float) -> dict[str, Any]:
+    """The JSON summary: the Result's, plus timing and the input's description."""
+    summary = fitted.result.summary()
+    summary["seconds"] = round(seconds, 6)
+    summary["n_features"] = table.n_features
+    summary["input"] = table.source
+    if table.columns is not None:
+        summary["feature_names"] = list(table.columns)
+    summary["scale"] = fitted.scale
+    return summary
+
+
+def write_outputs(args: argparse.Namespace, fitted: Fitted, table: Table, summary: dict[str, Any]) -> list[Path]:
+    """--out (a directory or a rows file) and --save, all or nothing."""
+    files: dict[Path, Any] = {}
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() in ROW_FILE_SUFFIXES and not out.is_dir():
+            try:
+                files[out] = labels_beside_rows(table, fitted.labels, out)
+            except DataError as exc:
+                raise CLIError(str(exc)) from None
+        else:
+            if out.exists() and not out.is_dir():
+                raise CLIError(f"--out {out}: exists and is not a directory")
+            names = table.columns or [f"x{j + 1}" for j in range(table.n_features)]
+            files[out / "labels.csv"] = format_csv(["label"], fitted.labels)
+            files[out / "centers.csv"] = format_csv(names, fitted.centers)
+            files[out / "result.json"] = json.dumps(result_document(fitted, summary), indent=2) + "\n"
+    if getattr(args, "save", None):
+        from .._model import model_bytes
+
+        files[Path(args.save)] = model_bytes(fitted.estimator(), feature_names=table.columns)
+    if getattr(args, "plot", None):
+        files[Path(args.plot)] = cluster_figure(fitted.estimator(), table, args.plot, args.plot_size)
+    if not files:
+        return []
+    try:
+        return write_files_atomically(files)
+    except OSError as exc:
+        raise CLIError(f"cannot write output: {exc}") from None
+
+
+def result_document(fitted: Fitted, summary: dict[str, Any]) -> dict[str, Any]:
+    """result.json: the summary, the centers, the parameters and the history."""
+    doc = dict(summary)
+    doc["centers"] = np.asarray(fitted.centers, dtype=np.float64).tolist()
+    params = dict(fitted.params)
+    params["init"] = params["init"] if isinstance(params["init"], str) else "array"
+    doc["parameters"] = params
+    doc["history"] = fitted.result.history.to_dict()
+    return doc
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def format_report(fitted: Fitted, table: Table, summary: dict[str, Any]) -> str:
+    """The report for people: the clusters, the objective, how the run ended, the time."""
+    res = fitted.result
+    scale = fitted.scale
+    n, d = table.X.shape
+    k = res.n_clusters
+    lines = [
+        f"{table.source}: {n} samples x {d} features -> {k} clusters "
+        f"(method {res.method}{', scale ' + scale if scale != 'none' else ''})",
+        "",
+    ]
+    sizes = res.cluster_sizes
+    show_centers = d <= 6 and k <= 30
+    names = table.columns or [f"x{j + 1}" for j in range(d)]
+    header = ["cluster", "size"] + ([n_[:12] for n_ in names] if show_centers else [])
+    rows = []
+    for j in range(min(k, 30)):
+        row = [str(j), str(int(sizes[j]))]
+        if show_centers:
+            row += [_fmt(v) for v in fitted.centers[j]]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines.append("  " + "  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    for r in rows:
+        lines.append("  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)))
+    if k > 30:
+        lines.append(f"  ... {k - 30} more clusters (see --out DIR or --json)")
+    if show_centers:
+        lines.append("  (the columns after size are the cluster centers)")
+    lines.append("")
+    obj_note = " in scaled units" if scale != "none" else ""
+    lines.append(f"objective    {res.objective:.10g}  (sum of squared distances to the nearest center{obj_note})")
+    if res.lower_bound is not None:
+        how = getattr(fitted.certificate, "method", "")
+        lines.append(
+            f"lower bound  {res.lower_bound:.10g}  ({how + ' bound, ' if how else ''}certified: "
+            f"within {100 * res.gap:.3g} % of the global minimum)"
+        )
+    why = STOP_EXPLAINED.get(res.stop_reason, res.stop_reason)
+    lines.append(f"iterations   {res.n_iter}; {why}")
+    restarts = f"best of {res.n_init} restarts, " if res.n_init > 1 else ""
+    lines.append(f"seed         {res.seed} ({restarts}rerun with --seed {res.seed} to get the same result)")
+    lines.append(f"time         {summary['seconds']:.3f} s")
+    if summary.get("files"):
+        lines.append(f"written      {', '.join(summary['files'])}")
+    return "\n".join(lines)

@@ -1,0 +1,314 @@
+"""scikit-learn compatible estimator on top of :func:`optimeans.fit`.
+
+``KMeans`` stores its parameters, validates the data the scikit-learn way
+(``n_features_in_``, ``feature_names_in_``, the usual errors), and then makes
+exactly the library call :func:`optimeans.fit` makes: every method registered
+in :mod:`optimeans.solvers` works through ``KMeans(method=NAME)``.
+
+>>> import optimeans
+>>> X = optimeans.datasets.load("iris")
+>>> km = optimeans.KMeans(n_clusters=3, random_state=0).fit(X)
+>>> round(km.inertia_, 4)
+78.8514
+>>> km.predict(X[:2]).tolist() == km.labels_[:2].tolist()
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._estimator_stream import StreamMixin
+from ._scaling import Scaler, check_scale, fit_scaled
+from ._validation import check_data, check_numeric_columns, check_sample_weight
+from .objective import nearest_labels, point_objective
+from .result import Result
+
+__all__ = ["KMeans"]
+
+
+class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """k-means clustering: minimize ``sum_i w_i ||x_i - c_{a_i}||^2``.
+
+    A scikit-learn estimator (``fit``, ``predict``, ``fit_predict``,
+    ``transform``, ``score``, ``get_params``/``set_params``, ``clone``) that
+    runs :func:`optimeans.fit`.
+
+    Parameters
+    ----------
+    n_clusters : int, default 8
+        Number of clusters, ``1 <= n_clusters <= n_samples``.
+    method : str, default "auto"
+        A solver name from :func:`optimeans.methods` (``"lloyd"``, and every
+        method registered later); ``"auto"`` picks one by the data's shape.
+    init : {"k-means++", "random"}, ndarray of shape (n_clusters, n_features) or callable, default "k-means++"
+        Initial centers; a callable is called as ``init(X, n_clusters, rng)``.
+    n_init : int or "auto", default "auto"
+        Restarts from independent seeds; the lowest objective wins. "auto" is 3
+        for k-means++, 10 for random, 1 for given centers.
+    max_iter : int, default 300
+        Iteration budget of each restart.
+    tol : float, default 1e-4
+        Relative decrease of the objective at which a run stops.
+    random_state : int, Generator or None, default None
+        Seed of every random choice; the same seed gives bitwise the same
+        result on any number of threads.
+    n_threads : int or None, default None
+        Threads for the kernels (``None``: all cores).
+    options : dict or None, default None
+        Solver-specific options passed to the solver as keyword arguments
+        (for example ``{"learning_rate": 0.1}`` for gradient descent).
+    scale : {"none", "standard", "minmax"}, default "none"
+        Scale every feature before clustering (mean 0 / std 1, or range
+        [0, 1]); the scaler is stored and applied by ``predict``,
+        ``transform`` and ``score``, and saved with the model.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Final centers, in the dtype of the training data (float32 or float64),
+        in the original units of the data (also with ``scale``).
+    labels_ : ndarray of shape (n_samples,), int64
+        Index of the nearest center of each training sample.
+    inertia_ : float
+        The objective on the training data (scikit-learn's name for it),
+        recomputed in float64 on the final centers and labels (in the scaled
+        space with ``scale``: that is what was minimized).
+    n_iter_ : int
+        Iterations of the best restart.
+    result_ : Result
+        Everything the solver returned: history, stop reason, method, seed...
+        (centers in the scaled space with ``scale``).
+    scaler_ : Scaler or None
+        The fitted scaler (``None`` with ``scale="none"``).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in ``fit``, when ``X`` had string column names.
+
+    Notes
+    -----
+    ``fit`` costs what the solver costs (Lloyd: O(n k d) per iteration);
+    ``predict`` and ``transform`` are one assignment pass, O(n k d) time and
+    O(n) (``transform``: O(n k)) memory.
+
+    References
+    ----------
+    Lloyd, S. (1982). Least squares quantization in PCM.
+    Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of careful seeding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optimeans import KMeans
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_[:, 0].tolist())
+    [0.0, 10.0]
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        method: str = "auto",
+        init: Literal["k-means++", "random"] | Any = "k-means++",
+        n_init: int | Literal["auto"] = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: int | np.random.Generator | None = None,
+        n_threads: int | None = None,
+        options: dict[str, Any] | None = None,
+        scale: Literal["none", "standard", "minmax"] = "none",
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.method = method
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.options = options
+        self.scale = scale
+
+    # -- validation ----------------------------------------------------------------
+
+    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
+        """scikit-learn's checks (shapes, feature names) then ours (NaN/inf with row and column)."""
+        check_numeric_columns(X, "X")
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=False,
+            dtype=[np.float64, np.float32],
+            order="C",
+            ensure_all_finite=False,
+            ensure_min_samples=1,
+        )
+        return check_data(X)
+
+    def _prepare(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+        """New data, validated and scaled, the centers it is compared with, and its own dtype.
+
+        Data and centers come back in one dtype (float64 if either is
+        float64), in the space the model was fitted in.
+        """
+        check_is_fitted(self, "cluster_centers_")
+        X = self._validate_X(X, reset=False)
+        in_dtype = X.dtype
+        C = self.result_.centers
+        scaler = getattr(self, "scaler_", None)  # partial_fit streams set no scaler
+        if scaler is not None:
+            X = scaler.transform(X)
+        dtype = np.result_type(X.dtype, C.dtype)
+        return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(C, dtype=dtype), in_dtype
+
+    # -- fitting -------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, callback: Any = None) -> "KMeans":
+        """Compute the clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            ndarray, list of lists, pandas or polars DataFrame.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights, not all zero.
+        callback : callable ``(iteration, objective) -> bool``, optional
+            Passed to :func:`optimeans.fit`: called after each iteration, a
+            truthy return stops the run.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            NaN or inf in X (first offending row and column), empty or 1-D X,
+            ``n_clusters`` < 1 or > n_samples, bad weights, unknown method.
+        TypeError
+            Non-numeric data (the column is named) or parameters of the wrong type.
+        """
+        if hasattr(X, "__dask_graph__"):
+            # a dask array runs on the cluster (optimeans.distributed) without
+            # being gathered here; labels_ is then a lazy dask array
+            if check_scale(self.scale) != "none":
+                raise ValueError(
+                    f"scale={self.scale!r} is not supported for dask arrays; scale the data "
+                    "before fitting or use scale='none'"
+                )
+            self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
+        else:
+            X = self._validate_X(X, reset=True)
+        result, scaler = fit_scaled(
+            X,
+            self.n_clusters,
+            scale=self.scale,
+            method=self.method,
+            init=self.init,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            sample_weight=sample_weight,
+            random_state=self.random_state,
+            n_threads=self.n_threads,
+            callback=callback,
+            **dict(self.options or {}),
+        )
+        self._set_result(result, scaler)
+        return self
+
+    def _set_result(self, result: Result, scaler: Scaler | None = None) -> None:
+        self.result_ = result
+        self.scaler_ = scaler
+        self.cluster_centers_ = result.centers if scaler is None else scaler.inverse_transform(result.centers)
+        self.labels_ = result.labels
+        self.inertia_ = float(result.objective)
+        self.n_iter_ = int(result.n_iter)
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit and return the labels of the training samples, shape (n_samples,)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    # -- using a fitted model ------------------------------------------------------
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest center of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int64
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            Wrong number of features, NaN or inf (with row and column).
+        """
+        X, C, _ = self._prepare(X)
+        labels, _ = nearest_labels(X, C)
+        return labels
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Euclidean distance of each sample to each center, shape (n_samples, n_clusters).
+
+        The distances are computed in float64 (in the scaled space with
+        ``scale``) and returned in the dtype of ``X`` (float32 stays float32).
+        """
+        X, C, in_dtype = self._prepare(X)
+        from scipy.spatial.distance import cdist
+
+        d = cdist(X.astype(np.float64, copy=False), C.astype(np.float64, copy=False), "sqeuclidean")
+        np.sqrt(d, out=d)
+        return d.astype(in_dtype, copy=False)
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the distances of the training samples to the centers."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the objective of ``X`` under the fitted centers (higher is better).
+
+        Returns
+        -------
+        float
+            ``-sum_i w_i min_j ||x_i - c_j||^2``, summed in float64.
+        """
+        X, C, _ = self._prepare(X)
+        w = check_sample_weight(sample_weight, X.shape[0], np.float64)
+        labels, _ = nearest_labels(X, C)
+        return -float(np.dot(w, point_objective(X, C, labels)))
+
+    def save(self, path: Any, *, feature_names: list[str] | None = None) -> Any:
+        """Write the fitted model to ``path`` (a ``.npz`` without pickle), atomically.
+
+        Read it back with :func:`optimeans.load`. The file holds the centers,
+        the scaler, the parameters, the feature names (``feature_names_in_``,
+        or ``feature_names`` when given), the training labels and the run's
+        history, and a format version checked on load.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from ._model import save
+
+        return save(self, path, feature_names=feature_names)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,41 @@
+"""Exact answers and certificates: is this the global minimum?
+
+* :func:`kmeans_1d` -- the optimal partition of one-dimensional data (dynamic
+  programming, any n).
+* :func:`enumerate_partitions` -- every partition of a tiny set, with its
+  objective, and which of them are Lloyd fixed points or stable under
+  single-point (Hartigan) moves: the whole landscape of local minima.
+* :func:`lower_bound` -- a certified lower bound on the global minimum
+  (spectral for any n, Peng-Wei SDP for n up to a few thousand), and
+  :func:`certify`, which turns it into the gap of a result.
+
+Modules load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    "kmeans_1d": "optimeans.exact.onedim",
+    "enumerate_partitions": "optimeans.exact.enumerate",
+    "Landscape": "optimeans.exact.enumerate",
+    "lower_bound": "optimeans.exact.bounds",
+    "certify": "optimeans.exact.bounds",
+    "Certificate": "optimeans.exact.bounds",
+    "branch_and_bound": "optimeans.exact.branch_bound",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'optimeans.exact' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = sorted(_LAZY)

@@ -1,0 +1,448 @@
+r"""Stochastic optimizers of the k-means objective: online SGD and mini-batch.
+
+Both follow the gradient of the objective estimated from a sample instead of
+the whole data. The gradient of :math:`E` for center :math:`j` from one point
+:math:`x` assigned to it is :math:`2 (c_j - x)`; with the learning rate
+:math:`1 / (2 n_j)`, where :math:`n_j` counts the points assigned to :math:`j`
+so far, the update :math:`c_j \leftarrow c_j + (x - c_j) / n_j` keeps every
+center at the running mean of its points (MacQueen 1967). Bottou & Bengio
+(1995) show this learning rate is the inverse of the curvature, i.e. the
+stochastic counterpart of Newton's (= Lloyd's) step.
+
+* ``"sgd"``: one point at a time, in a fresh random order every epoch (one
+  epoch = one pass over the data); the counts persist across epochs, so the
+  learning rates decrease as the data are seen again.
+* ``"minibatch"``: Sculley (2010). Each step assigns a batch of points with the
+  centers fixed, then moves every center towards the mean of its batch points
+  with its own learning rate ``B_j / counts_j``. Early stopping watches a
+  smoothed batch objective; centers that receive too little data are moved
+  onto batch points (reassignment, as in scikit-learn).
+
+On large redundant data both reach a good objective after a fraction of one
+pass, where Lloyd still needs several passes; on small data they pay for the
+noise of their gradient with many more passes.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .._kernels.stochastic import (
+    SCHEDULE_CONSTANT,
+    SCHEDULE_COUNT,
+    PARALLEL_MIN_WORK,
+    SCHEDULE_INVERSE,
+    minibatch_steps,
+    sgd_steps,
+)
+from .._numba import numba_threads
+from ..objective import nearest_labels, point_objective
+from ..result import HistoryRecorder, Result
+from ._common import Callback, finalize, now, should_stop
+from ._hardpass import effective_threads
+
+__all__ = ["run_sgd", "run_minibatch", "MiniBatchState"]
+
+_SCHEDULES = {"count": SCHEDULE_COUNT, "constant": SCHEDULE_CONSTANT, "inverse": SCHEDULE_INVERSE}
+
+
+def _hard_objective(X: np.ndarray, w64: np.ndarray, centers: np.ndarray) -> float:
+    """The objective of ``centers`` with nearest-center labels, in float64."""
+    c = np.ascontiguousarray(centers, dtype=X.dtype)
+    labels, _ = nearest_labels(X, c)
+    return float(np.dot(w64, point_objective(X, c, labels)))
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_float(value: Any, name: str, low: float, high: float, *, low_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    ok = (v > low if low_open else v >= low) and v <= high and np.isfinite(v)
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must lie in {bracket}{low:g}, {high:g}], got {value!r}")
+    return v
+
+
+class _Clock:
+    """Wall time of the algorithm, without the time spent monitoring the objective."""
+
+    def __init__(self) -> None:
+        self.t0 = now()
+        self.paused = 0.0
+
+    def elapsed(self) -> float:
+        return now() - self.t0 - self.paused
+
+    def monitor(self, fn, *args):
+        t = now()
+        out = fn(*args)
+        self.paused += now() - t
+        return out
+
+
+def run_sgd(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    *,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    n_threads: int | None = None,
+    rng: np.random.Generator | None = None,
+    callback: Callback | None = None,
+    schedule: str = "count",
+    eta0: float = 0.05,
+    records_per_epoch: int = 1,
+) -> Result:
+    """Online k-means (MacQueen 1967; Bottou & Bengio 1995): one point at a time.
+
+    Parameters
+    ----------
+    X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
+    sample_weight : ndarray (n_samples,)
+    centers_init : ndarray (n_clusters, n_features), X's dtype
+    max_iter : int
+        Epochs (passes over the data, each in a new random order).
+    tol : float
+        Stop when the objective decreased by at most ``tol`` (relative) over
+        an epoch; 0 disables this test.
+    n_threads : int, optional
+        Threads of the objective evaluations; the updates are sequential.
+    rng : numpy Generator
+        Shuffles the epochs (required for a reproducible run).
+    callback : callable ``(iteration, objective) -> bool``, optional
+        Called at every record.
+    schedule : {"count", "constant", "inverse"}, default "count"
+        Learning rate of a point of weight ``w`` assigned to center ``j``:
+        ``w / n_j`` with ``n_j`` the weight assigned to ``j`` so far (count),
+        ``eta0 * w`` (constant), or ``eta0 * w / (1 + t / n)`` with ``t`` the
+        points seen (inverse); capped at 1.
+    eta0 : float in (0, 1], default 0.05
+        Base rate of the "constant" and "inverse" schedules.
+    records_per_epoch : int, default 1
+        How often the objective of the current centers is evaluated and
+        recorded in the history; the evaluation passes are not counted in
+        ``history.passes`` nor in ``history.seconds``.
+
+    Returns
+    -------
+    Result
+        ``history.passes`` is the fraction of the data processed so far.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``schedule``; ``eta0`` or ``records_per_epoch`` out of range.
+
+    Notes
+    -----
+    Time O(n k d) per epoch, sequential (each update depends on the last);
+    memory O(n) for the permutation. The result depends only on the seed.
+
+    References
+    ----------
+    MacQueen, J. (1967). Some methods for classification and analysis of
+    multivariate observations. 5th Berkeley Symposium.
+    Bottou, L. and Bengio, Y. (1995). Convergence properties of the k-means
+    algorithms. NIPS 7, section 4 (online k-means).
+    """
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {tuple(_SCHEDULES)}, got {schedule!r}")
+    eta0 = _check_float(eta0, "eta0", 0.0, 1.0, low_open=True)
+    records_per_epoch = _check_int(records_per_epoch, "records_per_epoch", 1)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    n, d = X.shape
+    k = centers_init.shape[0]
+    w64 = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    centers = np.array(centers_init, dtype=np.float64, order="C", copy=True)
+    centers_t = np.ascontiguousarray(centers.T, dtype=X.dtype)
+    counts = np.zeros(k, dtype=np.float64)
+    bounds = np.linspace(0, n, min(records_per_epoch, n) + 1).round().astype(np.int64)
+    clock = _Clock()
+    hist = HistoryRecorder(0.0)
+    stop_reason, converged, n_iter = "max_iter", False, 0
+    seen = 0
+    prev_epoch_obj = np.inf
+    stopped = False
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
+        for epoch in range(1, max_iter + 1):
+            order = rng.permutation(n).astype(np.int64)
+            for s, e in zip(bounds[:-1], bounds[1:]):
+                sgd_steps(X, w64, order, int(s), int(e), centers, centers_t, counts,
+                          _SCHEDULES[schedule], eta0, float(seen), float(n))
+                seen += int(e - s)
+                obj = clock.monitor(_hard_objective, X, w64, centers)
+                hist.record(obj, clock.elapsed(), seen / n)
+                if should_stop(callback, len(hist.objective), obj):
+                    stop_reason, stopped = "callback", True
+                    break
+            n_iter = epoch
+            if stopped:
+                break
+            if tol > 0 and prev_epoch_obj < np.inf and prev_epoch_obj - obj <= tol * prev_epoch_obj:
+                stop_reason, converged = "tol", True
+                break
+            prev_epoch_obj = obj
+    return finalize(
+        X, w64, centers, n_iter=n_iter, converged=converged, stop_reason=stop_reason,
+        history=hist.freeze(), method="sgd",
+        options={"max_iter": max_iter, "tol": tol, "schedule": schedule, "eta0": eta0,
+                 "records_per_epoch": records_per_epoch},
+        info={"counts": counts, "monitor_seconds": clock.paused},
+    )
+
+
+class MiniBatchState:
+    """The state of mini-batch k-means between steps: what ``partial_fit`` keeps.
+
+    Parameters
+    ----------
+    centers : ndarray (n_clusters, n_features)
+        Initial centers (copied to float64).
+    dtype : numpy dtype
+        The dtype of the data that will be fed (float32 or float64).
+    batch_size : int
+        Largest batch :meth:`step` will receive (sizes the buffers; grown on demand).
+    reassignment_ratio, smoothing, max_no_improvement :
+        As in :func:`run_minibatch`.
+    """
+
+    def __init__(
+        self,
+        centers: np.ndarray,
+        dtype: Any,
+        *,
+        batch_size: int = 1024,
+        reassignment_ratio: float = 0.01,
+        max_no_improvement: int = 0,
+        alpha: float = 0.1,
+    ) -> None:
+        self.centers = np.array(centers, dtype=np.float64, order="C", copy=True)
+        k, d = self.centers.shape
+        self.dtype = np.dtype(dtype)
+        self.centers_t = np.ascontiguousarray(self.centers.T, dtype=self.dtype)
+        self.counts = np.zeros(k, dtype=np.float64)
+        # [ewa, best_ewa, no_improvement, since_reassign, n_steps, n_reassigned]
+        self.state = np.array([np.inf, np.inf, 0.0, 0.0, 0.0, 0.0])
+        self.reassignment_ratio = float(reassignment_ratio)
+        self.max_no_improvement = int(max_no_improvement)
+        self.alpha = float(alpha)
+        #: batch size * k * d from which a batch is assigned by several threads
+        self.parallel_min_work = PARALLEL_MIN_WORK
+        self._sums = np.empty((k, d), dtype=np.float64)
+        self._weights = np.empty(k, dtype=np.float64)
+        self._grow(batch_size)
+
+    def _grow(self, size: int) -> None:
+        self._labels = np.empty(size, dtype=np.int64)
+        self._dists = np.empty(size, dtype=self.dtype)
+
+    @property
+    def n_clusters(self) -> int:
+        return self.centers.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.state[4])
+
+    @property
+    def smoothed_objective(self) -> float:
+        """Exponentially weighted mean of the batch objective per unit weight."""
+        return float(self.state[0])
+
+    def steps(
+        self,
+        X: np.ndarray,
+        sample_weight: np.ndarray,
+        order: np.ndarray,
+        batch_size: int,
+        first_batch: int,
+        last_batch: int,
+        uniforms: np.ndarray,
+        batch_objective: np.ndarray,
+    ) -> int:
+        """Run batches ``first_batch .. last_batch - 1`` of ``order``; returns how many ran."""
+        if self._labels.shape[0] < batch_size:
+            self._grow(batch_size)
+        return int(minibatch_steps(
+            X, sample_weight, order, batch_size, first_batch, last_batch,
+            self.centers, self.centers_t, self.counts, self._labels, self._dists,
+            self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
+            self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
+            self.parallel_min_work,
+        ))
+
+    def step(self, X: np.ndarray, sample_weight: np.ndarray, rng: np.random.Generator) -> float:
+        """One mini-batch step on the whole of ``X`` (a batch from a stream).
+
+        Returns the batch's weighted objective before the update.
+        """
+        m = X.shape[0]
+        order = np.arange(m, dtype=np.int64)
+        uniforms = rng.random((1, self.n_clusters))
+        out = np.empty(1, dtype=np.float64)
+        self.steps(X, sample_weight, order, m, 0, 1, uniforms, out)
+        return float(out[0])
+
+
+def run_minibatch(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    *,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    n_threads: int | None = None,
+    rng: np.random.Generator | None = None,
+    callback: Callback | None = None,
+    batch_size: int = 1024,
+    max_no_improvement: int | None = 10,
+    reassignment_ratio: float = 0.01,
+    monitor: bool = True,
+    records_per_epoch: int = 1,
+    parallel_min_work: int | None = None,
+) -> Result:
+    """Mini-batch k-means (Sculley 2010) with per-center learning rates.
+
+    Parameters
+    ----------
+    X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
+    sample_weight : ndarray (n_samples,)
+    centers_init : ndarray (n_clusters, n_features), X's dtype
+    max_iter : int
+        Epochs; every epoch visits each point once, in a new random order,
+        in ``ceil(n / batch_size)`` batches.
+    tol : float
+        Stop when the smoothed batch objective decreased by at most ``tol``
+        (relative) over an epoch; 0 disables this test.
+    n_threads : int, optional
+        Threads that assign the points of a batch; the result does not depend on it.
+    rng : numpy Generator
+        Shuffles the epochs and draws the reassignments.
+    callback : callable ``(iteration, objective) -> bool``, optional
+        Called at every record (with ``monitor=True``).
+    batch_size : int, default 1024
+        Points per step (the whole data if larger).
+    max_no_improvement : int or None, default 10
+        Early stopping: stop after this many consecutive steps without a new
+        minimum of the smoothed batch objective (smoothing weight
+        ``2 * batch_size / (n + 1)``, as in scikit-learn). None disables it.
+    reassignment_ratio : float in [0, 1], default 0.01
+        Every ``10 k`` points, centers whose accumulated weight is below this
+        fraction of the largest are moved onto batch points drawn with
+        probability proportional to their weighted squared distance. 0
+        disables it.
+    monitor : bool, default True
+        Evaluate the objective of the current centers ``records_per_epoch``
+        times per epoch for the history (not counted in ``history.passes``
+        and ``history.seconds``). With False the history holds only the final
+        objective, and the run costs no pass beyond the steps themselves.
+    records_per_epoch : int, default 1
+    parallel_min_work : int, optional
+        A batch is assigned by several threads when ``batch_size * k * d``
+        reaches this (default ``PARALLEL_MIN_WORK`` = 2**25: below it, waking
+        the threads costs more than the work). 0 always uses the threads.
+
+    Returns
+    -------
+    Result
+        ``stop_reason`` "tol" for early stopping (``info["early_stop"]`` tells
+        which rule), "max_iter", or "callback". ``info`` has ``counts`` (the
+        weight each center absorbed), ``n_steps``, ``n_reassigned``.
+
+    Raises
+    ------
+    ValueError
+        ``batch_size`` < 1, ``max_no_improvement`` < 1, ``reassignment_ratio``
+        outside [0, 1].
+
+    Notes
+    -----
+    Time O(b k d) per step, O(n k d) per epoch like one Lloyd iteration, with
+    the points of a batch assigned in parallel; the center updates are
+    summed in a fixed order, so the result depends only on the seed. Memory:
+    the permutation O(n), buffers O(b + k d).
+
+    References
+    ----------
+    Sculley, D. (2010). Web-scale k-means clustering. WWW '10, algorithm 1.
+    """
+    batch_size = _check_int(batch_size, "batch_size", 1)
+    if max_no_improvement is not None:
+        max_no_improvement = _check_int(max_no_improvement, "max_no_improvement", 1)
+    reassignment_ratio = _check_float(reassignment_ratio, "reassignment_ratio", 0.0, 1.0)
+    records_per_epoch = _check_int(records_per_epoch, "records_per_epoch", 1)
+    if not isinstance(monitor, (bool, np.bool_)):
+        raise TypeError(f"monitor must be True or False, got {monitor!r}")
+    if parallel_min_work is not None:
+        parallel_min_work = _check_int(parallel_min_work, "parallel_min_work", 0)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    n = X.shape[0]
+    k = centers_init.shape[0]
+    b = min(batch_size, n)
+    n_batches = (n + b - 1) // b
+    w64 = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    alpha = min(1.0, 2.0 * b / (n + 1))
+    st = MiniBatchState(
+        centers_init, X.dtype, batch_size=b, reassignment_ratio=reassignment_ratio,
+        max_no_improvement=max_no_improvement or 0, alpha=alpha,
+    )
+    if parallel_min_work is not None:
+        st.parallel_min_work = parallel_min_work
+    bounds = np.linspace(0, n_batches, min(records_per_epoch, n_batches) + 1).round().astype(np.int64)
+    batch_obj = np.empty(n_batches, dtype=np.float64)
+    clock = _Clock()
+    hist = HistoryRecorder(0.0)
+    stop_reason, converged, n_iter, early = "max_iter", False, 0, None
+    points = 0
+    prev_ewa = np.inf
+    stopped = False
+    with numba_threads(effective_threads(X.shape[0], n_threads)):
+        for epoch in range(1, max_iter + 1):
+            order = rng.permutation(n).astype(np.int64)
+            uniforms = rng.random((n_batches, k))
+            for s, e in zip(bounds[:-1], bounds[1:]):
+                ran = st.steps(X, w64, order, b, int(s), int(e), uniforms, batch_obj)
+                points += min(n, (int(s) + ran) * b) - int(s) * b
+                if monitor:
+                    obj = clock.monitor(_hard_objective, X, w64, st.centers)
+                    hist.record(obj, clock.elapsed(), points / n)
+                    if should_stop(callback, len(hist.objective), obj):
+                        stop_reason, stopped = "callback", True
+                        break
+                if ran < e - s:
+                    stop_reason, converged, early, stopped = "tol", True, "max_no_improvement", True
+                    break
+            n_iter = epoch
+            if stopped:
+                break
+            ewa = st.smoothed_objective
+            if tol > 0 and prev_ewa < np.inf and prev_ewa - ewa <= tol * prev_ewa:
+                stop_reason, converged, early = "tol", True, "tol"
+                break
+            prev_ewa = ewa
+    elapsed = clock.elapsed()
+    res = finalize(
+        X, w64, st.centers, n_iter=n_iter, converged=converged, stop_reason=stop_reason,
+        history=hist.freeze(), method="minibatch",
+        options={"max_iter": max_iter, "tol": tol, "batch_size": batch_size,
+                 "max_no_improvement": max_no_improvement, "reassignment_ratio": reassignment_ratio,
+                 "monitor": bool(monitor), "records_per_epoch": records_per_epoch},
+        info={"counts": st.counts.copy(), "n_steps": st.n_steps, "n_reassigned": int(st.state[5]),
+              "early_stop": early, "monitor_seconds": clock.paused, "passes": points / n},
+    )
+    if not monitor:
+        h = HistoryRecorder(0.0)
+        h.record(res.objective, elapsed, points / n)
+        res = res.replace(history=h.freeze())
+    return res

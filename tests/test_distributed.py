@@ -1,0 +1,433 @@
+"""k-means on dask arrays: equal to the in-memory solvers, independent of the chunking.
+
+Most tests run on an in-process cluster (LocalCluster(processes=False): no
+socket, no host=, dashboard off); a few on Dask's local threaded scheduler.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+import optimeans  # noqa: E402
+from optimeans import distributed as od  # noqa: E402
+
+
+def _blobs(n_per=1500, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    means = np.array([[0, 0, 0], [6, 6, 0], [0, 7, 7], [9, 0, 3], [4, -5, 2]], dtype=float)
+    X = np.concatenate([rng.standard_normal((n_per, 3)) + m for m in means])
+    return X[rng.permutation(len(X))].astype(dtype)
+
+
+@pytest.fixture(scope="module")
+def client():
+    # no host= (it fails with processes=False); the HTTP servers that Dask
+    # starts anyway are kept on the loopback interface
+    cluster = distributed.LocalCluster(
+        processes=False, n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+    )
+    c = distributed.Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()
+
+
+def _init(X, k, seed=1):
+    rng = np.random.default_rng(seed)
+    return X[rng.choice(len(X), k, replace=False)] + 0.25
+
+
+@pytest.mark.parametrize("chunks", [7500, 1000, 3333])
+def test_lloyd_equals_in_memory_from_same_centers(client, chunks):
+    X = _blobs()
+    C0 = _init(X, 5)
+    mem = optimeans.fit(X, 5, init=C0, tol=0)
+    res = optimeans.fit(da.from_array(X, chunks=(chunks, 3)), 5, init=C0, tol=0)
+    assert isinstance(res, optimeans.Result)
+    assert res.info["scheduler"] == "distributed"
+    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6, atol=1e-9)
+    assert res.objective == pytest.approx(mem.objective, rel=1e-6)
+    np.testing.assert_array_equal(res.labels.compute(), mem.labels)
+    assert res.n_iter == mem.n_iter
+    assert res.stop_reason == mem.stop_reason == "labels_unchanged"
+    np.testing.assert_allclose(res.history.objective, mem.history.objective, rtol=1e-9)
+    np.testing.assert_array_equal(res.cluster_sizes, mem.cluster_sizes)
+
+
+def test_tol_stop_equals_in_memory(client):
+    X = _blobs(seed=3)
+    C0 = _init(X, 5, seed=4)
+    mem = optimeans.fit(X, 5, init=C0, tol=1e-3)
+    res = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, init=C0, tol=1e-3)
+    assert res.stop_reason == mem.stop_reason
+    assert res.n_iter == mem.n_iter
+    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
+
+
+def test_float32_equals_in_memory(client):
+    X = _blobs(dtype=np.float32)
+    C0 = _init(X, 5).astype(np.float32)
+    mem = optimeans.fit(X, 5, init=C0, tol=0)
+    res = optimeans.fit(da.from_array(X, chunks=(1800, 3)), 5, init=C0, tol=0)
+    assert res.centers.dtype == mem.centers.dtype == np.float64  # as in memory
+    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
+    assert res.objective == pytest.approx(mem.objective, rel=1e-6)
+    np.testing.assert_array_equal(res.labels.compute(), mem.labels)
+
+
+def test_sample_weight_equals_in_memory(client):
+    X = _blobs(seed=5)
+    w = np.random.default_rng(6).uniform(0.0, 3.0, len(X))
+    C0 = _init(X, 5, seed=7)
+    mem = optimeans.fit(X, 5, init=C0, tol=0, sample_weight=w)
+    for weights in (w, da.from_array(w, chunks=1000)):
+        res = optimeans.fit(da.from_array(X, chunks=(2500, 3)), 5, init=C0, tol=0, sample_weight=weights)
+        np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
+        assert res.objective == pytest.approx(mem.objective, rel=1e-6)
+        np.testing.assert_allclose(res.info["cluster_weights"], np.bincount(mem.labels, weights=w, minlength=5), rtol=1e-9)
+
+
+def test_threaded_scheduler_equals_cluster(client):
+    X = _blobs(seed=8)
+    Xd = da.from_array(X, chunks=(2000, 3))
+    on_cluster = optimeans.fit(Xd, 5, random_state=11)
+    with _no_default_client():
+        local = optimeans.fit(Xd, 5, random_state=11)
+    assert local.info["scheduler"] == "threads"
+    np.testing.assert_array_equal(local.centers, on_cluster.centers)  # bitwise: same blocks, same order
+    assert local.objective == on_cluster.objective
+
+
+class _no_default_client:
+    """Make ``default_client()`` find nothing for a while."""
+
+    def __enter__(self):
+        self._patch = pytest.MonkeyPatch()
+        self._patch.setattr(od, "_current_client", lambda: None)
+        import dask
+
+        self._cfg = dask.config.set(scheduler="threads")
+        self._cfg.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._cfg.__exit__(*exc)
+        self._patch.undo()
+        return False
+
+
+@pytest.mark.parametrize("method", ["lloyd", "minibatch"])
+def test_seeded_result_does_not_depend_on_chunking(client, method):
+    X = _blobs(seed=9)
+    results = [
+        optimeans.fit(da.from_array(X, chunks=(c, 3)), 5, method=method, random_state=3, max_iter=30)
+        for c in (7500, 1234, 4096)
+    ]
+    for r in results[1:]:
+        np.testing.assert_allclose(r.centers, results[0].centers, rtol=1e-6, atol=1e-9)
+        assert r.objective == pytest.approx(results[0].objective, rel=1e-6)
+        assert r.n_iter == results[0].n_iter
+
+
+def test_kmeans_parallel_finds_the_blobs(client):
+    X = _blobs(seed=10)
+    res = optimeans.fit(da.from_array(X, chunks=(1500, 3)), 5, random_state=0)
+    # five well separated unit blobs: the optimum is about n * d = 22500
+    best = optimeans.fit(X, 5, random_state=0, n_init=5)
+    assert res.objective == pytest.approx(best.objective, rel=1e-9)
+    assert res.options["init"] == "k-means||"
+    # 1 first center + about l = 2k per round, 5 rounds
+    assert 1 + 5 <= res.info["n_candidates"] <= 1 + 5 * 4 * 5
+
+
+def test_kmeans_parallel_sample_is_exact():
+    """Block scores with the exact threshold reproduce Bahmani's sample on the whole array."""
+    X = _blobs(seed=12)
+    C = X[:3].copy()
+    l, key = 10.0, 987654321
+    Xd = da.from_array(X, chunks=(1000, 3))
+    blocks = od._Blocks(Xd, None)
+    out = blocks.map(od._task_sample, C, l, key, 8, None, 1, with_start=True)
+    psi = sum(o[0] for o in out)
+    d2 = np.min(((X[:, None, :] - C[None]) ** 2).sum(-1), axis=1)
+    assert psi == pytest.approx(d2.sum(), rel=1e-12)
+    u = od._uniform(key, 0, len(X))
+    expected = np.flatnonzero(u < l * d2 / psi)
+    exact = blocks.map(od._task_sample, C, l, key, 8, psi, 1, with_start=True)
+    got = np.concatenate([o[2][o[1] > psi] for o in exact])
+    np.testing.assert_array_equal(got, expected)
+    # the capped answers hold every selected row unless they hit the cap
+    for capped, full in zip(out, exact):
+        sel_full = set(full[2][full[1] > psi])
+        sel_capped = set(capped[2][capped[1] > psi])
+        assert sel_capped <= sel_full
+        if len(capped[1]) < 8:
+            assert sel_capped == sel_full
+
+
+def test_uniform_hash_is_uniform_and_block_free():
+    u = od._uniform(42, 0, 200_000)
+    assert 0 < u.min() and u.max() < 1
+    assert abs(u.mean() - 0.5) < 0.005
+    np.testing.assert_array_equal(od._uniform(42, 1000, 50), u[1000:1050])
+    assert not np.array_equal(od._uniform(43, 0, 50), u[:50])
+
+
+def test_empty_cluster_relocated_as_in_memory(client):
+    X = _blobs(seed=13)
+    C0 = _init(X, 5, seed=14)
+    C0[2] = [1e3, 1e3, 1e3]  # attracts nothing: empty after the first pass
+    mem = optimeans.fit(X, 5, init=C0, tol=0)
+    res = optimeans.fit(da.from_array(X, chunks=(1700, 3)), 5, init=C0, tol=0)
+    assert np.isfinite(res.centers).all()
+    assert not np.any(np.all(res.centers == 0, axis=1))
+    assert (res.cluster_sizes > 0).all()
+    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
+    assert res.n_iter == mem.n_iter
+    assert res.info["passes"] > res.n_iter + 2  # the relocation pass was run
+
+
+def test_minibatch_empty_cluster_never_nan(client):
+    X = _blobs(seed=15)
+    C0 = _init(X, 5, seed=16)
+    C0[0] = [-1e3, 0, 0]
+    res = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, method="minibatch", init=C0, max_iter=5, tol=0)
+    assert np.isfinite(res.centers).all()
+    assert res.centers[0, 0] > -100  # moved onto the data
+    assert res.method == "minibatch"
+    assert len(res.history) == res.n_iter == 5
+
+
+def test_minibatch_close_to_lloyd(client):
+    X = _blobs(seed=17)
+    Xd = da.from_array(X, chunks=(3000, 3))
+    lloyd = optimeans.fit(Xd, 5, random_state=1)
+    mb = optimeans.fit(Xd, 5, method="minibatch", random_state=1, batch_size=1024, max_iter=20)
+    assert mb.objective <= 1.02 * lloyd.objective
+    # the reported objective is the exact one of the final centers
+    assert mb.objective == pytest.approx(optimeans.objective(X, mb.centers), rel=1e-10)
+
+
+def test_labels_are_lazy_and_match_centers(client):
+    X = _blobs(seed=18)
+    res = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, random_state=2)
+    assert isinstance(res.labels, da.Array)
+    assert res.labels.dtype == np.int64
+    labels = res.labels.compute()
+    expected = np.argmin(((X[:, None, :] - res.centers[None]) ** 2).sum(-1), axis=1)
+    np.testing.assert_array_equal(labels, expected)
+    assert res.objective == pytest.approx(optimeans.objective(X, res.centers, labels), rel=1e-12)
+    s = res.summary()
+    assert s["n_samples"] == len(X) and sum(s["cluster_sizes"]) == len(X)
+
+
+def test_reproducible_and_thread_count_free(client):
+    X = _blobs(seed=19)
+    Xd = da.from_array(X, chunks=(1500, 3))
+    a = optimeans.fit(Xd, 5, random_state=5)
+    b = optimeans.fit(Xd, 5, random_state=5, n_threads=2)
+    np.testing.assert_array_equal(a.centers, b.centers)
+    assert a.objective == b.objective and a.seed == b.seed == 5
+
+
+def test_random_init_and_restarts(client):
+    X = _blobs(seed=20)
+    res = optimeans.fit(da.from_array(X, chunks=(2500, 3)), 5, init="random", n_init=2, random_state=0)
+    assert res.n_init == 2
+    assert res.options["init"] == "random"
+    assert np.isfinite(res.objective)
+
+
+def test_callback_stops(client):
+    X = _blobs(seed=21)
+    seen = []
+    res = optimeans.fit(
+        da.from_array(X, chunks=(2500, 3)), 5, random_state=0, tol=0,
+        callback=lambda it, obj: seen.append((it, obj)) or it == 1,
+    )
+    assert res.stop_reason == "callback" and res.n_iter == 1
+    assert seen == [(1, res.history.objective[0])]
+
+
+def test_not_persisted_streams_the_same(client):
+    X = _blobs(seed=22)
+    C0 = _init(X, 5)
+    a = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, init=C0, persist=False)
+    b = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, init=C0, persist=True)
+    assert not a.info["persisted"] and b.info["persisted"]
+    np.testing.assert_array_equal(a.centers, b.centers)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"n_clusters": 0}, ValueError, "n_clusters must be >= 1"),
+        ({"n_clusters": 10_000}, ValueError, "larger than the number of samples"),
+        ({"method": "elkan"}, ValueError, "does not run on dask arrays"),
+        ({"init": "kmeans"}, ValueError, "init must be"),
+        ({"init": np.zeros((2, 3))}, ValueError, r"init has shape \(2, 3\)"),
+        ({"max_iter": 0}, ValueError, "max_iter must be >= 1"),
+        ({"sample_weight": np.ones(5)}, ValueError, "sample_weight has length 5"),
+        ({"persist": "yes"}, ValueError, "persist must be"),
+        ({"oversampling_factor": 0}, ValueError, "oversampling_factor must be > 0"),
+        ({"n_threads": 0}, ValueError, "n_threads must be a non-zero integer"),
+        ({"n_threads": "2"}, TypeError, "n_threads must be an integer"),
+    ],
+)
+def test_argument_errors(client, kwargs, exc, match):
+    X = da.from_array(_blobs(n_per=100), chunks=(200, 3))
+    kwargs = {"n_clusters": 3, **kwargs}
+    with pytest.raises(exc, match=match):
+        optimeans.fit(X, **kwargs)
+
+
+def test_data_errors_name_the_global_row(client):
+    X = _blobs(n_per=200)
+    X[777, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN at row 777, column 2"):
+        optimeans.fit(da.from_array(X, chunks=(300, 3)), 3)
+    X[777, 2] = 0
+    w = np.ones(len(X))
+    w[650] = -1
+    with pytest.raises(ValueError, match="negative value -1.0 at index 650"):
+        optimeans.fit(da.from_array(X, chunks=(300, 3)), 3, sample_weight=w)
+    with pytest.raises(ValueError, match="zero for every sample"):
+        optimeans.fit(da.from_array(X, chunks=(300, 3)), 3, sample_weight=np.zeros(len(X)))
+    with pytest.raises(ValueError, match="must be 2-D"):
+        optimeans.fit(da.ones(10, chunks=5), 2)
+    with pytest.raises(TypeError, match="must be numeric"):
+        optimeans.fit(da.from_array(np.array([["a", "b"], ["c", "d"]])), 1)
+
+
+def test_install_hint_without_dask(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask", None)
+    monkeypatch.setitem(sys.modules, "dask.array", None)
+    with pytest.raises(ImportError, match=r'pip install "optimeans\[dask\]"'):
+        od._import_dask()
+
+
+# ---------------------------------------------------------------- read()
+
+
+def test_read_npy_streams_blocks(tmp_path):
+    X = _blobs(n_per=300).astype(np.float32)
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    arr = od.read(str(path), block_rows=256)
+    assert arr.dtype == np.float32 and arr.shape == X.shape
+    assert arr.chunks[0][0] == 256
+    np.testing.assert_array_equal(arr.compute(), X)
+    both = od.read([str(path), str(path)], dtype="float64")
+    assert both.dtype == np.float64 and both.shape == (2 * len(X), 3)
+    np.testing.assert_array_equal(both[len(X):].compute(), X.astype(np.float64))
+
+
+def test_read_npy_errors(tmp_path):
+    np.save(tmp_path / "one.npy", np.arange(5.0))
+    with pytest.raises(ValueError, match="2-D"):
+        od.read(str(tmp_path / "one.npy"))
+    np.save(tmp_path / "f.npy", np.asfortranarray(np.ones((4, 3))))
+    with pytest.raises(ValueError, match="Fortran order"):
+        od.read(str(tmp_path / "f.npy"))
+    with pytest.raises(ValueError, match="no file matches"):
+        od.read(str(tmp_path / "*.parquet"))
+    with pytest.raises(ValueError, match="no such file"):
+        od.read(str(tmp_path / "absent.npy"))
+
+
+def test_read_parquet_columns_glob_and_directory(tmp_path, client):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    X = _blobs(n_per=400)
+    for i, part in enumerate(np.array_split(X, 3)):
+        table = pa.table({"a": part[:, 0], "name": [f"r{j}" for j in range(len(part))], "b": part[:, 1], "c": part[:, 2]})
+        pq.write_table(table, tmp_path / f"part{i}.parquet", row_group_size=150)
+    arr = od.read(str(tmp_path / "*.parquet"), columns="a,b,c", block_rows=300)
+    assert arr.dtype == np.float64 and arr.shape == X.shape
+    np.testing.assert_array_equal(arr.compute(), X)
+    arr2 = od.read(str(tmp_path), columns=["c", "a"])
+    np.testing.assert_array_equal(arr2.compute(), X[:, [2, 0]])
+    with pytest.raises(TypeError, match="non-numeric column.*'name'"):
+        od.read(str(tmp_path))
+    with pytest.raises(ValueError, match="no column.*'zz'"):
+        od.read(str(tmp_path), columns="a,zz")
+    C0 = _init(X, 5)
+    res = optimeans.fit(arr, 5, init=C0, tol=0)
+    mem = optimeans.fit(X, 5, init=C0, tol=0)
+    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
+
+
+def test_read_parquet_nulls_are_reported(tmp_path, client):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.table({"a": [1.0, 2.0, None, 4.0], "b": [1, 2, 3, 4]}), tmp_path / "n.parquet")
+    arr = od.read(str(tmp_path / "n.parquet"))
+    with pytest.raises(ValueError, match="NaN at row 2, column 0"):
+        optimeans.fit(arr, 2)
+
+
+def test_read_zarr(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    X = _blobs(n_per=100)
+    z = zarr.open(str(tmp_path / "x.zarr"), mode="w", shape=X.shape, chunks=(128, 3), dtype="f8")
+    z[:] = X
+    arr = od.read(str(tmp_path / "x.zarr"), block_rows=200)
+    np.testing.assert_array_equal(arr.compute(), X)
+
+
+def test_read_passes_arrays_through():
+    X = _blobs(n_per=100)
+    arr = od.read(X, block_rows=64)
+    assert arr.chunks[0][0] == 64
+    np.testing.assert_array_equal(arr.compute(), X)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        od.read(X, dtype="int32")
+
+
+def test_in_process_cluster_listens_on_loopback_only(client):
+    psutil = pytest.importorskip("psutil")
+    with od.local_cluster(1, processes=False) as c2:
+        assert c2.submit(lambda: 1).result() == 1
+        listening = [
+            conn.laddr.ip for conn in psutil.Process().net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN
+        ]
+    assert listening and set(listening) == {"127.0.0.1"}
+
+
+def test_top_rows_matches_lexsort():
+    rng = np.random.default_rng(0)
+    for n, m in [(1000, 5), (1000, 400), (50, 50), (10, 20), (0, 3)]:
+        c = rng.integers(0, 30, n).astype(np.float64)  # many ties
+        expected = np.lexsort((np.arange(n), -c))[: min(m, n)]
+        np.testing.assert_array_equal(od._top_rows(c, m), expected)
+
+
+def test_kmeans_estimator_accepts_dask_arrays(client):
+    X = _blobs(seed=23)
+    C0 = _init(X, 5)
+    km = optimeans.KMeans(n_clusters=5, init=C0, tol=0).fit(da.from_array(X, chunks=(2500, 3)))
+    mem = optimeans.KMeans(n_clusters=5, init=C0, tol=0).fit(X)
+    assert km.n_features_in_ == 3
+    assert isinstance(km.labels_, da.Array)
+    np.testing.assert_allclose(km.cluster_centers_, mem.cluster_centers_, rtol=1e-6)
+    assert km.inertia_ == pytest.approx(mem.inertia_, rel=1e-6)
+    np.testing.assert_array_equal(km.predict(X), mem.labels_)
+    assert optimeans.distributed is od
+
+
+def test_empty_blocks_are_harmless(client):
+    X = _blobs(n_per=200, seed=24)
+    Xd = da.from_array(X, chunks=((400, 0, len(X) - 400), (3,)))
+    assert 0 in Xd.chunks[0]
+    for init in ("k-means||", "random"):
+        res = optimeans.fit(Xd, 5, init=init, random_state=0)
+        assert np.isfinite(res.objective) and res.labels.compute().shape == (len(X),)

@@ -1,0 +1,82 @@
+"""k-means on a cluster of worker processes bound to 127.0.0.1, and a clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+import optimeans  # noqa: E402
+from optimeans import distributed as od  # noqa: E402
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped) counts as gone
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_gone(pids, timeout=20.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if _alive(p)]
+
+
+def test_process_cluster_matches_in_memory_and_shuts_down():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.standard_normal((2000, 4)) + 5 * m for m in np.eye(4)])
+    C0 = X[rng.choice(len(X), 4, replace=False)]
+    cluster = distributed.LocalCluster(
+        processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    )
+    client = distributed.Client(cluster)
+    try:
+        info = client.scheduler_info()
+        addresses = [cluster.scheduler_address, *info["workers"]]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
+        pids = list(client.run(os.getpid).values())
+        assert len(pids) == 2 and os.getpid() not in pids
+        held = {}
+
+        def look(iteration, objective):
+            # during the run: blocks pinned round-robin, two on each worker
+            held.update(client.run(lambda dask_worker: len(dask_worker.data)))
+
+        res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
+        mem = optimeans.fit(X, 4, init=C0, tol=0)
+        assert res.info["scheduler"] == "distributed" and res.info["persisted"]
+        assert len(held) == 2 and all(v >= 2 for v in held.values()), held
+        np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
+        assert res.objective == pytest.approx(mem.objective, rel=1e-6)
+        assert res.n_iter == mem.n_iter
+        np.testing.assert_array_equal(res.labels.compute(), mem.labels)
+    finally:
+        client.close()
+        cluster.close()
+    assert _wait_gone(pids) == []
+
+
+def test_local_cluster_helper_binds_loopback_and_closes():
+    with od.local_cluster(1, processes=True) as client:
+        info = client.scheduler_info()
+        assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+        assert all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+        env = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert set(env.values()) == {str(256 * 2**20)}
+        pids = list(client.run(os.getpid).values())
+        X = da.from_array(np.arange(40.0).reshape(20, 2), chunks=(10, 2))
+        res = optimeans.fit(X, 2, init=np.array([[0.0, 1.0], [38.0, 39.0]]))
+        np.testing.assert_allclose(np.sort(res.centers[:, 0]), [9.0, 29.0])
+    assert _wait_gone(pids) == []

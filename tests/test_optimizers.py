@@ -1,0 +1,407 @@
+"""The other optimizers of the k-means objective: gd, newton, sgd, minibatch, soft, annealing.
+
+Each test proves one claim of issue 3 (see the solvers' module docstrings).
+"""
+
+import numpy as np
+import pytest
+
+import optimeans
+from optimeans.datasets import load, make_blobs
+from optimeans.objective import objective
+from optimeans.seeding import kmeans_plusplus, random_points
+from optimeans.solvers import get, lloyd
+from optimeans.solvers.gradient import run_gd, run_newton
+from optimeans.solvers.soft import critical_sigma, responsibilities, run_annealing, run_soft
+from optimeans.solvers.stochastic import MiniBatchState, run_minibatch, run_sgd
+
+METHODS = ["gd", "newton", "sgd", "minibatch", "soft", "annealing"]
+IRIS_OPT = 78.851441426146  # the global optimum of Iris, k=3
+
+
+def _setup(X, k, seed, init="k-means++"):
+    X = np.ascontiguousarray(X)
+    w = np.ones(X.shape[0])
+    rng = np.random.default_rng(seed)
+    if init == "k-means++":
+        c0 = kmeans_plusplus(X, k, w, rng)[0]
+    else:
+        c0 = random_points(X, k, w, rng)[0]
+    return X, w, c0
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return make_blobs(600, 2, 6, cluster_std=2.0, random_state=3)
+
+
+# --- every method through the one entry point ------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_method_through_fit(method, dtype):
+    X = load("iris").astype(dtype)
+    r = optimeans.fit(X, 3, method=method, random_state=0, n_init=1)
+    assert r.method == method
+    assert r.labels.shape == (150,)
+    # labels are the nearest centers and the objective is recomputed on them
+    assert r.objective == pytest.approx(objective(X.astype(np.float64), r.centers), rel=1e-9)
+    assert r.objective < 1.1 * IRIS_OPT
+    h = r.history
+    assert len(h) >= 1 and len(h.seconds) == len(h) == len(h.passes)
+    assert np.all(np.diff(h.passes) > 0) and np.all(np.diff(h.seconds) >= 0)
+    for series in h.extra.values():
+        assert len(series) == len(h)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_seed_same_result_on_1_and_2_threads(method):
+    # more rows than one chunk (4096), so that two threads really share the work
+    X = make_blobs(9000, 3, 6, cluster_std=2.0, random_state=3)
+    kw = dict(method=method, random_state=5, n_init=1, max_iter=8)
+    if method == "annealing":
+        kw.update(cooling=0.3, sigma_min=0.05)
+    a = optimeans.fit(X, 6, n_threads=1, **kw)
+    b = optimeans.fit(X, 6, n_threads=2, **kw)
+    np.testing.assert_array_equal(a.centers, b.centers)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.history.objective, b.history.objective)
+
+
+@pytest.mark.parametrize("method", ["gd", "newton", "soft"])
+def test_integer_weights_equal_repeated_rows(method):
+    X = load("ruspini").astype(np.float64)
+    rng = np.random.default_rng(0)
+    reps = rng.integers(1, 4, size=X.shape[0])
+    c0 = X[[0, 20, 40, 60]]
+    a = optimeans.fit(X, 4, method=method, init=c0, sample_weight=reps.astype(float), tol=1e-10)
+    b = optimeans.fit(np.repeat(X, reps, axis=0), 4, method=method, init=c0, tol=1e-10)
+    np.testing.assert_allclose(a.centers, b.centers, rtol=1e-9, atol=1e-9)
+    assert a.objective == pytest.approx(b.objective, rel=1e-9)
+
+
+def test_inputs_not_mutated(blobs):
+    X = blobs.copy()
+    c0 = X[:6].copy()
+    for method in METHODS:
+        optimeans.fit(X, 6, method=method, init=c0, random_state=0, max_iter=5)
+        np.testing.assert_array_equal(X, blobs)
+        np.testing.assert_array_equal(c0, blobs[:6])
+
+
+# --- newton is lloyd ---------------------------------------------------------------
+
+
+def test_newton_gives_lloyds_centers_at_every_iteration():
+    X = make_blobs(800, 3, 8, cluster_std=3.0, random_state=11)
+    X, w, c0 = _setup(X, 8, 2, init="random")
+    full = lloyd.run(X, w, c0, max_iter=300, tol=0, n_threads=1)
+    assert full.n_iter >= 8  # enough iterations for the claim to mean something
+    for t in range(1, full.n_iter + 1):
+        a = lloyd.run(X, w, c0, max_iter=t, tol=0, n_threads=1)
+        b = run_newton(X, w, c0, max_iter=t, tol=0)
+        np.testing.assert_allclose(b.centers, a.centers, rtol=1e-12, atol=0)
+        np.testing.assert_array_equal(b.labels, a.labels)
+    b = run_newton(X, w, c0, max_iter=300, tol=0)
+    assert b.n_iter == full.n_iter and b.stop_reason == full.stop_reason == "labels_unchanged"
+    np.testing.assert_allclose(b.history.objective, full.history.objective, rtol=1e-12)
+
+
+def test_damped_newton_takes_more_iterations_to_a_fixed_point(blobs):
+    X, w, c0 = _setup(blobs, 6, 0)
+    exact = run_newton(X, w, c0, tol=0)
+    damped = run_newton(X, w, c0, tol=1e-13, damping=0.5)
+    assert damped.n_iter > exact.n_iter
+    # a stationary point: every center is the mean of its points (zero gradient)
+    for j in range(6):
+        np.testing.assert_allclose(damped.centers[j], X[damped.labels == j].mean(axis=0), atol=1e-5)
+
+
+# --- gradient descent ----------------------------------------------------------------
+
+
+def test_gd_line_search_decreases_monotonically_to_a_stationary_point(blobs):
+    X, w, c0 = _setup(blobs, 6, 1)
+    ref = lloyd.run(X, w, c0, tol=0)
+    r = run_gd(X, w, c0, tol=1e-13, max_iter=5000)
+    assert np.all(np.diff(r.history.objective) <= 1e-12 * r.history.objective[0])
+    for j in range(6):  # zero gradient: every center is the mean of its points
+        np.testing.assert_allclose(r.centers[j], X[r.labels == j].mean(axis=0), atol=1e-5)
+    # the point of Bottou & Bengio: without the curvature it needs many more passes
+    assert r.history.passes[-1] > 3 * ref.history.passes[-1]
+
+
+def test_gd_reaches_lloyds_fixed_point_on_iris():
+    X, w, c0 = _setup(load("iris"), 3, 0)
+    ref = lloyd.run(X, w, c0, tol=0)
+    r = run_gd(X, w, c0, tol=1e-13, max_iter=5000)
+    np.testing.assert_array_equal(r.labels, ref.labels)
+    np.testing.assert_allclose(r.centers, ref.centers, atol=1e-6)
+
+
+def test_gd_fixed_step_moves_each_center_its_weight_share_towards_the_mean():
+    X = np.array([[0.0], [2.0], [10.0], [11.0], [12.0]])
+    w = np.ones(5)
+    c0 = np.array([[0.5], [12.0]])
+    r = run_gd(X, w, c0, step=0.5, max_iter=1, tol=0)
+    # eta = 0.5: center j moves the fraction W_j / W of the way to its mean
+    expected = np.array([[0.5 + (2 / 5) * (1.0 - 0.5)], [12.0 + (3 / 5) * (11.0 - 12.0)]])
+    np.testing.assert_allclose(r.centers, expected, rtol=1e-15)
+    assert r.history.passes.tolist() == [1.0, 2.0]
+
+
+# --- online SGD and mini-batch -------------------------------------------------------
+
+
+def _separated():
+    """Three far-apart groups; any reasonable center sits in its own group."""
+    rng = np.random.default_rng(0)
+    mu = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0]])
+    labels = np.repeat([0, 1, 2], [50, 80, 120])
+    X = mu[labels] + rng.standard_normal((250, 2))
+    c0 = mu + 3.0
+    return X, labels, c0
+
+
+def test_sgd_count_rate_keeps_each_center_at_the_running_mean():
+    X, labels, c0 = _separated()
+    w = np.ones(len(X))
+    r = run_sgd(X, w, c0, max_iter=1, tol=0, rng=np.random.default_rng(0))
+    # learning rate 1/n_j from zero counts: after one epoch each center is the
+    # mean of the points it received (the initial center is forgotten)
+    for j in range(3):
+        np.testing.assert_allclose(r.centers[j], X[labels == j].mean(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(r.info["counts"], [50, 80, 120])
+
+
+def test_sgd_weighted_count_rate_gives_weighted_means():
+    X, labels, c0 = _separated()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
+    r = run_sgd(X, w, c0, max_iter=1, tol=0, rng=np.random.default_rng(0))
+    for j in range(3):
+        m = labels == j
+        np.testing.assert_allclose(r.centers[j], (w[m] @ X[m]) / w[m].sum(), rtol=1e-12)
+
+
+def test_sgd_schedules_and_records(blobs):
+    X, w, c0 = _setup(blobs, 6, 0)
+    ref = lloyd.run(X, w, c0, tol=0)
+    for schedule in ("count", "constant", "inverse"):
+        r = run_sgd(X, w, c0, max_iter=30, tol=1e-6, rng=np.random.default_rng(0), schedule=schedule,
+                    records_per_epoch=4)
+        assert r.objective < 1.02 * ref.objective, schedule
+        np.testing.assert_allclose(r.history.passes[:4], [0.25, 0.5, 0.75, 1.0])
+    with pytest.raises(ValueError, match="schedule"):
+        run_sgd(X, w, c0, schedule="adam")
+    with pytest.raises(ValueError, match="eta0"):
+        run_sgd(X, w, c0, schedule="constant", eta0=2.0)
+
+
+def test_minibatch_running_mean_with_per_center_rates():
+    X, labels, c0 = _separated()
+    w = np.ones(len(X))
+    r = run_minibatch(X, w, c0, max_iter=1, tol=0, batch_size=32, max_no_improvement=None,
+                      rng=np.random.default_rng(0))
+    for j in range(3):
+        np.testing.assert_allclose(r.centers[j], X[labels == j].mean(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(r.info["counts"], [50, 80, 120])
+    assert r.info["n_steps"] == 8  # ceil(250 / 32)
+    assert r.history.passes[-1] == 1.0
+
+
+def test_minibatch_reassigns_starved_centers():
+    X, labels, c0 = _separated()
+    w = np.ones(len(X))
+    dead = np.vstack([c0, [[1e4, 1e4]]])  # a fourth center no point will ever choose
+    on = run_minibatch(X, w, dead, max_iter=5, tol=0, batch_size=50, max_no_improvement=None,
+                       rng=np.random.default_rng(0))
+    off = run_minibatch(X, w, dead, max_iter=5, tol=0, batch_size=50, max_no_improvement=None,
+                        reassignment_ratio=0.0, rng=np.random.default_rng(0))
+    assert on.info["n_reassigned"] >= 1 and off.info["n_reassigned"] == 0
+    assert np.bincount(off.labels, minlength=4)[3] == 0
+    assert np.bincount(on.labels, minlength=4)[3] > 0
+    assert on.objective < off.objective
+
+
+def test_minibatch_early_stopping_on_the_smoothed_objective(blobs):
+    X, w, c0 = _setup(blobs, 6, 0)
+    r = run_minibatch(X, w, c0, max_iter=500, tol=0, batch_size=20, max_no_improvement=3,
+                      rng=np.random.default_rng(0))
+    assert r.stop_reason == "tol" and r.info["early_stop"] == "max_no_improvement"
+    assert r.n_iter < 500
+    never = run_minibatch(X, w, c0, max_iter=3, tol=0, batch_size=20, max_no_improvement=None,
+                          rng=np.random.default_rng(0))
+    assert never.stop_reason == "max_iter" and never.info["n_steps"] == 3 * 30
+
+
+def test_minibatch_parallel_assignment_matches_serial(blobs):
+    X, w, c0 = _setup(blobs.astype(np.float32), 6, 0)
+    a = run_minibatch(X, w, c0, max_iter=3, batch_size=64, n_threads=1, rng=np.random.default_rng(4))
+    b = run_minibatch(X, w, c0, max_iter=3, batch_size=64, n_threads=2, parallel_min_work=0,
+                      rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(a.centers, b.centers)
+
+
+def test_minibatch_without_monitor_records_only_the_end(blobs):
+    X, w, c0 = _setup(blobs, 6, 0)
+    r = run_minibatch(X, w, c0, max_iter=4, tol=0, max_no_improvement=None, monitor=False, batch_size=100)
+    assert len(r.history) == 1 and r.history.objective[0] == r.objective
+    assert r.history.passes[0] == 4.0
+
+
+def test_minibatch_state_streams_batches_like_one_epoch():
+    X, labels, c0 = _separated()
+    w = np.ones(len(X))
+    st = MiniBatchState(c0, X.dtype, batch_size=50)
+    rng = np.random.default_rng(0)
+    perm = rng.permutation(250)  # a stream in random order: every batch meets every group
+    for start in range(0, 250, 50):
+        rows = perm[start:start + 50]
+        st.step(np.ascontiguousarray(X[rows]), w[rows], rng)
+    for j in range(3):
+        np.testing.assert_allclose(st.centers[j], X[labels == j].mean(axis=0), rtol=1e-12)
+    assert st.n_steps == 5
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"batch_size": 0}, "batch_size"),
+    ({"max_no_improvement": 0}, "max_no_improvement"),
+    ({"reassignment_ratio": 1.5}, "reassignment_ratio"),
+    ({"records_per_epoch": 0}, "records_per_epoch"),
+])
+def test_minibatch_option_errors(bad, match, blobs):
+    with pytest.raises(ValueError, match=match):
+        optimeans.fit(blobs, 3, method="minibatch", **bad)
+
+
+# --- soft k-means and annealing ------------------------------------------------------
+
+
+@pytest.mark.parametrize("sigma", [2.0, 0.7, 0.3])
+@pytest.mark.parametrize("mixing", ["equal", "learned"])
+def test_soft_free_energy_never_decreases(sigma, mixing, blobs):
+    X, w, c0 = _setup(blobs, 6, 2, init="random")
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(X))
+    r = run_soft(X, w, c0, sigma=sigma, mixing=mixing, tol=0, max_iter=300)
+    F = r.history.extra["free_energy"]
+    assert len(F) > 5
+    assert np.all(np.diff(F) >= -1e-12 * np.abs(F[:-1])), np.diff(F).min()
+    assert F[-1] > F[0]
+    assert r.info["mixing_weights"].sum() == pytest.approx(1.0)
+
+
+def test_soft_free_energy_formula():
+    """F after the E-step equals -sum g d - T sum g log g (equal weights)."""
+    X, w, c0 = _setup(load("iris"), 3, 0)
+    sigma = 0.4
+    r = run_soft(X, w, c0, sigma=sigma, max_iter=1, tol=0)
+    T = 2 * sigma**2
+    g = responsibilities(X, c0, sigma)
+    d = ((X[:, None, :] - c0[None, :, :]) ** 2).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = np.where(g > 0, g * np.log(g), 0.0)
+    F = -(g * d).sum() - T * ent.sum()
+    assert r.history.extra["free_energy"][0] == pytest.approx(F, rel=1e-12)
+
+
+def test_soft_kmeans_as_sigma_goes_to_zero_is_lloyd():
+    X, w, c0 = _setup(load("iris"), 3, 0)
+    ref = lloyd.run(X, w, c0, tol=0)
+    gaps = []
+    for sigma in (1.0, 0.3, 0.1, 0.01):
+        r = run_soft(X, w, c0, sigma=sigma, tol=0, max_iter=1000)
+        gaps.append(np.abs(r.centers - ref.centers).max())
+    assert gaps[0] > gaps[1] > gaps[2] > gaps[3]
+    np.testing.assert_array_equal(r.labels, ref.labels)
+    np.testing.assert_allclose(r.centers, ref.centers, rtol=1e-12)
+    assert r.objective == pytest.approx(ref.objective, rel=1e-12)
+    # and the responsibilities became the nearest-center indicators
+    g = responsibilities(X, r.centers, 0.01)
+    np.testing.assert_array_equal(g.argmax(axis=1), ref.labels)
+    assert g.max(axis=1).min() > 1 - 1e-9
+
+
+def test_responsibilities_rows_sum_to_one_and_mixing_matters():
+    X, w, c0 = _setup(load("iris"), 3, 0)
+    g = responsibilities(X, c0, 0.8)
+    np.testing.assert_allclose(g.sum(axis=1), 1.0, rtol=1e-12)
+    g2 = responsibilities(X, c0, 0.8, mixing_weights=[0.98, 0.01, 0.01])
+    assert g2[:, 0].mean() > g[:, 0].mean()
+    with pytest.raises(ValueError, match="sigma"):
+        responsibilities(X, c0, -1.0)
+
+
+def test_annealing_reaches_the_iris_optimum_where_lloyd_does_not():
+    X = load("iris")
+    w = np.ones(150)
+    worse = 0
+    for seed in range(6):
+        c0 = random_points(X, 3, w, np.random.default_rng(seed))[0]
+        lo = lloyd.run(X, w, c0, tol=0)
+        an = run_annealing(X, w, c0, tol=1e-6)
+        assert an.objective == pytest.approx(IRIS_OPT, rel=1e-12)
+        worse += lo.objective > IRIS_OPT * (1 + 1e-9)
+    assert worse >= 1  # plain Lloyd fell into a worse local minimum from some of these starts
+
+
+def test_annealing_history_cools_then_hardens():
+    X, w, c0 = _setup(load("iris"), 3, 0)
+    r = run_annealing(X, w, c0)
+    s = r.history.extra["sigma"]
+    assert s[0] == pytest.approx(1.2 * critical_sigma(X, w))
+    assert np.all(np.diff(s) <= 0)
+    assert s[-1] == 0.0 and r.info["levels"] > 5
+    # above the critical temperature all centers sit at the mean, where
+    # F = T sum_i log sum_j exp(-d_ij / T) = T W log k - (total scatter)
+    total = ((X - X.mean(0)) ** 2).sum()
+    T0 = 2 * s[0] ** 2
+    assert r.history.extra["free_energy"][0] == pytest.approx(T0 * 150 * np.log(3) - total, rel=1e-4)
+    # hard phase: F = -E
+    hard = s == 0
+    np.testing.assert_allclose(r.history.extra["free_energy"][hard], -r.history.objective[hard])
+
+
+@pytest.mark.parametrize("method, bad, match", [
+    ("soft", {"sigma": 0.0}, "sigma"),
+    ("soft", {"sigma": "big"}, "sigma"),
+    ("soft", {"mixing": "free"}, "mixing"),
+    ("annealing", {"cooling": 1.0}, "cooling"),
+    ("annealing", {"sigma_min": -1.0}, "sigma_min"),
+    ("gd", {"step": "armijo"}, "step"),
+    ("gd", {"step": -1.0}, "step"),
+    ("gd", {"armijo": 1.0}, "armijo"),
+    ("newton", {"damping": 2.0}, "damping"),
+])
+def test_option_errors_name_the_option(method, bad, match):
+    with pytest.raises(ValueError, match=match):
+        optimeans.fit(load("iris"), 3, method=method, **bad)
+
+
+def test_registry_knows_every_method():
+    for m in METHODS:
+        assert m in optimeans.methods()
+        assert callable(get(m))
+
+
+# --- kernels against a short NumPy reference ----------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_assign_rows_kernel_matches_numpy(dtype):
+    from optimeans._kernels.stochastic import assign_rows, nearest_transposed
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((101, 5)).astype(dtype)  # 101: blocks of 8 and a tail
+    C = rng.standard_normal((7, 5)).astype(dtype)
+    order = rng.permutation(101).astype(np.int64)
+    labels = np.empty(90, dtype=np.int64)
+    dists = np.empty(90, dtype=dtype)
+    assign_rows(X, order, 5, 95, np.ascontiguousarray(C.T), labels, dists)
+    ref = ((X[order[5:95], None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(-1)
+    np.testing.assert_array_equal(labels, ref.argmin(axis=1))
+    np.testing.assert_allclose(dists, ref.min(axis=1), rtol=1e-5 if dtype == np.float32 else 1e-12)
+    acc = np.empty(7, dtype=dtype)
+    for p in range(90):  # bit for bit the row-at-a-time kernel
+        j, d2 = nearest_transposed(X, order[5 + p], np.ascontiguousarray(C.T), acc)
+        assert j == labels[p] and d2 == dists[p]
