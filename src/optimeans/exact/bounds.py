@@ -197,6 +197,16 @@ def _dual_value(Kt: np.ndarray, N: np.ndarray, hh: _Householder, u: np.ndarray, 
     return T - uNu - top - margin
 
 
+def _best_at(history: list[tuple[int, float, float]], iteration: int) -> float:
+    """The best certified bound known at ``iteration`` (history is in order)."""
+    value = history[0][1]
+    for it, b, _ in history:
+        if it > iteration:
+            break
+        value = b
+    return value
+
+
 @dataclass
 class _SDPState:
     bound: float
@@ -275,6 +285,10 @@ def _sdp(
                 stop = "target"
                 break
             if abs(primal - best) <= tol * max(abs(primal), abs(best), 1e-300) and r_primal <= 10.0 * max(tol, 1e-9) * math.sqrt(k):
+                stop = "converged"
+                break
+            # ADMM's tail is slow: stop when 100 iterations gained <= tol (relative).
+            if it >= 100 and best - _best_at(history, it - 100) <= tol * abs(best):
                 stop = "converged"
                 break
         if time_limit is not None and time.perf_counter() - t0 >= time_limit:
