@@ -233,9 +233,9 @@ def _sdp(
     n = Xc.shape[0]
     spectral = _spectral(Xc, w, k, T)
     if k == 1 or k >= n or T <= 0.0:
-        # k = 1: the bound T is the optimum; k = n: the optimum is 0.
+        # k = 1: the optimum is T itself; k = n or all points equal: it is 0.
         val = T if k == 1 else 0.0
-        return _SDPState(max(spectral, val) if k == 1 else 0.0, 0, time.perf_counter() - t0, "optimal", val)
+        return _SDPState(val, 0, time.perf_counter() - t0, "optimal", val)
     sw = np.sqrt(w)
     u = sw / math.sqrt(float(w.sum()))
     G = sw[:, None] * Xc
