@@ -26,7 +26,7 @@ from hypothesis.extra.numpy import arrays
 import optimeans
 from optimeans import FewDistinctPointsWarning
 
-from _hostile import DOMAIN, METHODS, MONOTONE, check_valid, in_domain
+from _hostile import DOMAIN, FAST_OPTIONS, METHODS, MONOTONE, check_valid, in_domain
 
 EXAMPLES = int(os.environ.get("OPTIMEANS_PROPERTY_EXAMPLES", "30"))
 SETTINGS = settings(
@@ -70,6 +70,8 @@ def _fit(X, k, method, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewDistinctPointsWarning)
         kw.setdefault("n_threads", 1)  # thread counts are the subject of test_determinism
+        for key, value in FAST_OPTIONS.get(method, {}).items():
+            kw.setdefault(key, value)
         return optimeans.fit(X, k, method=method, **kw)
 
 

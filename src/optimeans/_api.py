@@ -59,7 +59,7 @@ def _fmt_log2(l2: float) -> str:
 class WorkSpace:
     """The affine change of coordinates solvers run in: ``(X - offset) * 2**exp``.
 
-    ``offset`` is the float64 column mean and ``2**exp`` an exact power of two
+    ``offset`` is the float64 (weighted) column mean and ``2**exp`` an exact power of two
     that brings the largest centered magnitude near 1 (``exp = 0``, no scaling,
     when that magnitude is already within ``[2**-40, 2**40]``). Centering keeps
     float32 accurate when the data sit far from the origin (values around 1e6
@@ -87,14 +87,23 @@ class WorkSpace:
             if b.stop > b.start:
                 top = max(top, float(np.abs(X[b]).max()))
         self._pre = -int(np.frexp(top)[1]) if top > _HUGE else 0
-        if self._pre == 0:
+        # the weighted mean: rows of weight zero (outliers switched off) must not
+        # pull the origin away from the rows that count and cost them digits
+        uniform = sample_weight is None or not sample_weight.size or bool(
+            (sample_weight == sample_weight[0]).all()
+        )
+        if self._pre == 0 and uniform:
             self.offset = X.mean(axis=0, dtype=np.float64)
             off_p = self.offset
         else:
             acc = np.zeros(d, dtype=np.float64)
+            wn = None if uniform else np.ldexp(sample_weight, _pow2_exponent(float(sample_weight.max())) or 0)
             for b in _blocks(n):
-                acc += np.ldexp(X[b].astype(np.float64), self._pre).sum(axis=0)
-            off_p = acc / n
+                blk = X[b].astype(np.float64)
+                if self._pre:
+                    blk = np.ldexp(blk, self._pre)
+                acc += blk.sum(axis=0) if wn is None else wn[b] @ blk
+            off_p = acc / (n if wn is None else float(wn.sum()))
             self.offset = np.ldexp(off_p, -self._pre)
         self._offset_p = off_p
         maxabs_p = 0.0
@@ -375,7 +384,7 @@ def fit(
         if refine is not None and res.stop_reason != "callback":
             from .solvers.hartigan import refine as hartigan_refine
 
-            res = hartigan_refine(Xw, w, res, max_iter=max_iter, tol=tol, callback=cb)
+            res = hartigan_refine(Xw, ww, res, max_iter=max_iter, tol=tol, callback=cb)
         if best is None or res.objective < best.objective:
             best = res
         if res.stop_reason == "callback":

@@ -1219,9 +1219,9 @@ def _default_threads(n_threads: int | None, client: Any) -> int:
     """
     if n_threads is None:
         return 1
-    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral) or n_threads == 0:
-        raise TypeError(f"n_threads must be a positive integer or None, got {n_threads!r}")
-    return max(1, int(n_threads))
+    from ._numba import resolve_n_threads
+
+    return resolve_n_threads(n_threads)  # -1: every core, as in memory
 
 
 def fit(

@@ -180,9 +180,12 @@ def _run(X: np.ndarray, w: np.ndarray, k: int, n_threads: int, callback: Any) ->
     t0 = now()
     rec = HistoryRecorder(t0)
     centers, labels = _solve(X, w, k, n_threads)
+    # reassign: the optimal partition is kept (every point is already at its
+    # nearest center), but ties go to the first center, as in every method, so
+    # equal points get equal labels when there are fewer distinct points than k
     res = finalize(
         X, w, centers, n_iter=1, converged=True, stop_reason="optimal", history=rec.freeze(),
-        method="exact", labels=labels, reassign=False,
+        method="exact", labels=labels, reassign=True,
         info={"algorithm": "dynamic programming, divide and conquer per layer", "seconds": now() - t0},
     )
     rec.record(res.objective, now(), passes=float(k))

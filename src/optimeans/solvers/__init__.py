@@ -29,6 +29,8 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "soft": ("optimeans.solvers.soft", "run_soft"),
     "annealing": ("optimeans.solvers.soft", "run_annealing"),
     "exact": ("optimeans.exact.onedim", "run"),
+    "global": ("optimeans.exact.search", "run"),
+    "bnb": ("optimeans.exact.branch_bound", "run"),
 }
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from .._kernels import CHUNK
 from .._kernels.soft import soft_pass, soft_responsibilities
 from .._numba import numba_threads
 from ..result import History, HistoryRecorder, Result
@@ -55,8 +56,6 @@ class _SoftPass:
     """Owns the buffers of :func:`soft_pass` for one run."""
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, n_clusters: int) -> None:
-        from .._kernels import CHUNK
-
         n, d = X.shape
         n_chunks = (n + CHUNK - 1) // CHUNK
         self.X = X
