@@ -352,6 +352,8 @@ def fit(
     solver = solvers.get(name)
     if refine is not None and refine != "hartigan":
         raise ValueError(f"refine must be None or 'hartigan', got {refine!r}")
+    if name in solvers.INIT_FREE:
+        n_runs = 1  # an exact solver needs no starting point: restarts would repeat it
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
 
@@ -376,7 +378,10 @@ def fit(
     best: Result | None = None
     for run_seed in children:
         rng = np.random.default_rng(run_seed)
-        centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)
+        if name in solvers.INIT_FREE:
+            centers0 = np.zeros((k, d), dtype=Xw.dtype)  # only its shape is read
+        else:
+            centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)
         res = solver(
             Xw, ww, centers0, max_iter=max_iter, tol=tol, n_threads=n_threads, rng=rng,
             callback=cb, **options,
