@@ -16,7 +16,8 @@ from ._validation import (
     check_random_state,
     check_sample_weight,
 )
-from ._numba import resolve_n_threads
+from ._kernels import CHUNK
+from ._numba import numba_threads, resolve_n_threads
 from ._validation import check_centers
 from .objective import point_objective
 from .result import History, Result
@@ -348,6 +349,10 @@ def fit(
     tol = check_nonneg_float(tol, "tol")
     n_runs = resolve_n_init(n_init, init)
     n_threads = resolve_n_threads(n_threads)
+    if n <= CHUNK:
+        # one chunk of rows: waking threads costs more than the work, and no
+        # result depends on the thread count
+        n_threads = 1
     name = solvers.resolve(method, X, k)
     solver = solvers.get(name)
     if refine is not None and refine != "hartigan":
@@ -375,6 +380,21 @@ def fit(
         def cb(iteration: int, obj: float) -> Any:
             return callback(iteration, space.to_original_objective(obj))
 
+    with numba_threads(n_threads):
+        best = _run_restarts(
+            Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
+        )
+        res = _to_original(X, w, best, space)
+    method_name = name if refine is None else f"{name}+{refine}"
+    return res.replace(method=method_name, seed=seed, n_init=n_runs)
+
+
+def _run_restarts(
+    Xw: np.ndarray, ww: np.ndarray, k: int, d: int, name: str, solver: Any, init: Any,
+    children: list[np.random.SeedSequence], refine: str | None, max_iter: int, tol: float,
+    n_threads: int, cb: Any, options: dict[str, Any],
+) -> Result:
+    """Seed and run the solver once per child seed; the lowest objective wins."""
     best: Result | None = None
     for run_seed in children:
         rng = np.random.default_rng(run_seed)
@@ -395,8 +415,7 @@ def fit(
         if res.stop_reason == "callback":
             break
     assert best is not None
-    method_name = name if refine is None else f"{name}+{refine}"
-    return _to_original(X, w, best, space).replace(method=method_name, seed=seed, n_init=n_runs)
+    return best
 
 
 #: Arguments fit passes to every solver itself; they are not solver options.
