@@ -81,6 +81,8 @@ BAD_FILES = [
     ("empty", "data.csv", b"", r"the file is empty"),
     ("only blank lines", "data.csv", b"\n  \n\t\n", r"the file is empty"),
     ("only a header", "data.csv", b"a,b,c\n", r"no data rows \(only a header\)"),
+    ("only delimiters", "data.csv", b",", r"no data \(only empty fields\)"),  # found by test_fuzz
+    ("BOM and delimiters", "data.csv", b"\xef\xbb\xbf,,\n,,\n", r"no data \(only empty fields\)"),
     ("header and blank lines", "data.csv", b"a,b\n\n\n", r"no data rows"),
     ("ragged rows", "data.csv", b"1,2,3\n4,5,6\n7,8\n9,10,11\n", r"line 3 has 2 field\(s\), expected 3"),
     ("non-numeric cell", "data.csv", b"a,b\n1,2\n3,4\n5,oops\n", r"line 4, column 2 \('b'\): 'oops' is not a number"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -55,6 +56,13 @@ def _fmt_log2(l2: float) -> str:
     e10 = l2 * np.log10(2.0)
     mant = 10.0 ** (e10 - np.floor(e10))
     return f"{mant:.1f}e{int(np.floor(e10)):+d}"
+
+
+#: Solver options (and info / history entries) that are lengths in the data's
+#: units: fit moves them into work units and back.
+LENGTH_OPTIONS = ("sigma", "sigma_start", "sigma_min", "sigma_final")
+#: Info and history entries in the objective's units (weight x length squared).
+ENERGY_INFO = ("free_energy",)
 
 
 class WorkSpace:
@@ -185,6 +193,44 @@ class WorkSpace:
             diff = np.ldexp(X[b].astype(np.float64), self.exp) - C[labels[b]]
             total += float(np.dot(ws[b], np.einsum("ij,ij->i", diff, diff)))
         return float(np.ldexp(total, -2 * self.exp - self.wexp))
+
+    def options_to_work(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Solver options that are lengths in the data's units, in work units."""
+        if self.exp == 0:
+            return options
+        out = dict(options)
+        for key in LENGTH_OPTIONS:
+            v = out.get(key)
+            if isinstance(v, numbers.Real) and not isinstance(v, bool):
+                out[key] = float(np.ldexp(float(v), self.exp))
+        return out
+
+    def result_to_original(self, res: Result) -> Result:
+        """Options, info and history series of a work-space result in the data's units."""
+        if self.exp == 0 and self.wexp == 0:
+            return res
+
+        def length(v: Any) -> Any:
+            if isinstance(v, numbers.Real) and not isinstance(v, bool):
+                return float(np.ldexp(float(v), -self.exp))
+            return v
+
+        options = {k: (length(v) if k in LENGTH_OPTIONS else v) for k, v in res.options.items()}
+        info = dict(res.info)
+        for key in LENGTH_OPTIONS:
+            if key in info:
+                info[key] = length(info[key])
+        for key in ENERGY_INFO:
+            if key in info and isinstance(info[key], numbers.Real):
+                info[key] = self.to_original_objective(float(info[key]))
+        extra = dict(res.history.extra)
+        for key, val in extra.items():
+            if key in LENGTH_OPTIONS:
+                extra[key] = np.ldexp(np.asarray(val, dtype=np.float64), -self.exp)
+            elif key in ENERGY_INFO:
+                extra[key] = self.to_original_objective(np.asarray(val, dtype=np.float64))
+        hist = History(res.history.objective, res.history.seconds, res.history.passes, extra)
+        return res.replace(options=options, info=info, history=hist)
 
     def check_range(self, Xw: np.ndarray, ww: np.ndarray) -> None:
         """Refuse data whose objective could overflow float64.
@@ -375,6 +421,7 @@ def fit(
         init64 = space.to_work(init0, np.float64)
         space.check_init(init64, X.dtype, init0)
         init = init64.astype(X.dtype)
+    options = space.options_to_work(options)
     cb = callback
     if callback is not None and (space.exp or space.wexp):
         def cb(iteration: int, obj: float) -> Any:
@@ -451,6 +498,7 @@ def _check_options(name: str, solver: Any, options: dict[str, Any]) -> None:
 
 def _to_original(X: np.ndarray, w: np.ndarray, res: Result, space: WorkSpace) -> Result:
     """Map a work-space result back: float64 centers, objective on the original X."""
+    res = space.result_to_original(res)
     centers = space.from_work(res.centers)
     obj = space.objective(X, w, centers, res.labels)
     hist = res.history

@@ -237,6 +237,8 @@ def _text_layout(path: Path, header: str, delimiter: str | None) -> tuple[str, b
         head_rows.append(fields)
         if len(head_rows) == 2:
             break
+    if not head_rows:  # only delimiters and blank fields, e.g. ",,\n,"
+        raise DataError(f"{path}: no data (only empty fields)")
     has_header = {"yes": True, "no": False}.get(header)
     if has_header is None:
         has_header = _detect_header(head_rows)
