@@ -24,6 +24,7 @@ _LAZY = {
     "lower_bound": "optimeans.exact.bounds",
     "certify": "optimeans.exact.bounds",
     "Certificate": "optimeans.exact.bounds",
+    "branch_and_bound": "optimeans.exact.branch_bound",
 }
 
 

@@ -29,10 +29,17 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "soft": ("optimeans.solvers.soft", "run_soft"),
     "annealing": ("optimeans.solvers.soft", "run_annealing"),
     "exact": ("optimeans.exact.onedim", "run"),
+    "global": ("optimeans.exact.search", "run"),
+    "bnb": ("optimeans.exact.branch_bound", "run"),
 }
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).
 SolverFn = Callable[..., Any]
+
+
+#: Exact solvers that read only the shape of ``centers_init`` (they need no
+#: starting point): ``fit`` skips the seeding for them and runs them once.
+INIT_FREE = frozenset({"exact", "bnb"})
 
 
 def available() -> list[str]:

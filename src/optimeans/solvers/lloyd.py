@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .._kernels import CHUNK, lloyd_pass
+from .._kernels.lloyd import CHUNK, Workspace
 from .._numba import numba_threads
 from ..result import HistoryRecorder, Result
+from ..objective import point_objective
 from ._common import Callback, finalize, now, relocate_empty, should_stop
 
 
@@ -72,15 +73,9 @@ def run(
     """
     n, d = X.shape
     k = centers_init.shape[0]
-    w = np.ascontiguousarray(sample_weight, dtype=X.dtype)
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
-    labels = np.full(n, -1, dtype=np.int64)
-    min_sqdist = np.empty(n, dtype=X.dtype)
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    chunk_sums = np.empty((n_chunks, k, d), dtype=np.float64)
-    chunk_weights = np.empty((n_chunks, k), dtype=np.float64)
-    chunk_obj = np.empty(n_chunks, dtype=np.float64)
-    chunk_changed = np.empty(n_chunks, dtype=np.int64)
+    ws = Workspace(X, k, w)
 
     t0 = now()
     hist = HistoryRecorder(t0)
@@ -88,23 +83,25 @@ def run(
     stop_reason = "max_iter"
     converged = False
     n_iter = 0
-    with numba_threads(n_threads):
+    # One chunk: nothing to share, and waking idle threads would cost more than the pass.
+    threads = 1 if n <= CHUNK else n_threads
+    with numba_threads(threads):
         for it in range(1, max_iter + 1):
-            lloyd_pass(X, w, centers, labels, min_sqdist, chunk_sums, chunk_weights, chunk_obj, chunk_changed)
+            ws.set_centers(centers)
+            changed = ws.assign()
+            obj = ws.objective()
             n_iter = it
-            obj = float(chunk_obj.sum())  # numpy's pairwise sum: fixed order
-            changed = int(chunk_changed.sum())
             hist.record(obj, now(), it)
             if changed == 0:
                 stop_reason, converged = "labels_unchanged", True
                 break
-            sums = chunk_sums.sum(axis=0)
-            weights = chunk_weights.sum(axis=0)
-            nz = weights > 0
-            new_centers = centers.copy()
-            new_centers[nz] = (sums[nz] / weights[nz, None]).astype(X.dtype)
-            relocate_empty(X, w, new_centers, weights, labels, min_sqdist)
-            centers = new_centers
+            if (ws.N == 0).any():
+                # Distances to the centers of this pass, to pick the points that take empty clusters.
+                dist = point_objective(X, centers, ws.labels)
+                ws.update_centers(centers)
+                relocate_empty(X, w, centers, ws.W * (ws.N > 0), ws.labels, dist)
+            else:
+                ws.update_centers(centers)
             if should_stop(callback, it, obj):
                 stop_reason = "callback"
                 break
@@ -112,6 +109,10 @@ def run(
                 stop_reason, converged = "tol", True
                 break
             prev_obj = obj
+        # Final assignment step, so that labels match the returned centers.
+        if stop_reason != "labels_unchanged":
+            ws.set_centers(centers)
+            ws.assign(do_sums=False)
     return finalize(
         X,
         w,
@@ -122,4 +123,6 @@ def run(
         history=hist.freeze(),
         method="lloyd",
         options={"max_iter": max_iter, "tol": tol},
+        labels=ws.labels,
+        reassign=False,
     )

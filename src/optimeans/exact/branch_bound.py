@@ -1,0 +1,348 @@
+r"""Exact k-means for small sets: repetitive branch and bound (Brusco 2006).
+
+The search assigns the rows one at a time, in a fixed order, to a cluster
+already opened or to a new one. A node's bound is the scatter of the clusters
+built so far plus the optimum of the rows not yet assigned, clustered on their
+own: a valid bound because within-cluster scatter is superadditive over
+disjoint subsets. Those optima come from solving the same problem on the last
+``m`` rows for ``m = k + 1, ..., n`` in turn (hence *repetitive*): each stage
+supplies the bounds of the next, and the last stage is the whole set.
+
+Every stage starts from a good partition (the restriction of a strong
+heuristic solution of the whole set, or the previous stage's optimum extended
+by one row, polished by Hartigan transfers) and only looks for strictly better
+ones, so most nodes are pruned near the root.
+
+Identical rows are merged into one weighted row first (an optimal partition
+never separates identical points), and rows of zero weight are left out of the
+search and assigned to their nearest center at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from .._kernels.branch_bound import solve_stage
+from .._kernels.hartigan import compute_cluster_stats, labelled_objective
+from .._validation import check_data, check_n_clusters, check_random_state, check_sample_weight
+from ..result import HistoryRecorder, Result
+from ..solvers._common import finalize, now
+from ..solvers.hartigan import transfer
+
+__all__ = ["branch_and_bound", "run"]
+
+#: Bounds within this relative distance of the incumbent prune: the optimum is
+#: proven to within this relative tolerance (rounding in the bounds is ~1e-15).
+RTOL = 1e-10
+
+Order = Literal["clusters", "farthest", "natural", "centroid"]
+
+
+def _merge_duplicates(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of positive weight, their summed weights, and each row's index among them (-1: zero weight)."""
+    keep = np.flatnonzero(w > 0)
+    uniq, inverse = np.unique(X[keep], axis=0, return_inverse=True)
+    wu = np.bincount(inverse.ravel(), weights=w[keep], minlength=len(uniq))
+    index = np.full(X.shape[0], -1, dtype=np.int64)
+    index[keep] = inverse.ravel()
+    return np.ascontiguousarray(uniq, dtype=np.float64), wu, index
+
+
+def _order(X: np.ndarray, w: np.ndarray, how: str, labels: np.ndarray) -> np.ndarray:
+    """The order in which rows are branched on (``labels``: a good partition of X)."""
+    n = X.shape[0]
+    if how == "clusters":
+        # round robin over the clusters of a good partition, each cluster's rows
+        # from the farthest from its mean inward: the first rows spread over
+        # every cluster and the suffixes stay balanced
+        queues = []
+        for j in np.unique(labels):
+            idx = np.flatnonzero(labels == j)
+            mean = (w[idx, None] * X[idx]).sum(0) / w[idx].sum()
+            dist = ((X[idx] - mean) ** 2).sum(1)
+            queues.append(idx[np.argsort(-dist, kind="stable")])
+        out = np.empty(n, dtype=np.int64)
+        pos = 0
+        for t in range(max(len(q) for q in queues)):
+            for q in queues:
+                if t < len(q):
+                    out[pos] = q[t]
+                    pos += 1
+        return out
+    if how == "natural":
+        return np.arange(n)
+    centroid = (w[:, None] * X).sum(0) / w.sum()
+    far = ((X - centroid) ** 2).sum(1)
+    if how == "centroid":
+        return np.argsort(-far, kind="stable")
+    if how == "farthest":
+        # farthest-first traversal: the rows branched on first are spread out,
+        # so that putting two of them together costs much early in the tree
+        order = np.empty(n, dtype=np.int64)
+        taken = np.zeros(n, dtype=bool)
+        first = int(np.argmax(far))
+        order[0] = first
+        taken[first] = True
+        mind = ((X - X[first]) ** 2).sum(1)
+        for t in range(1, n):
+            cand = np.where(taken, -1.0, mind)
+            nxt = int(np.argmax(cand))
+            order[t] = nxt
+            taken[nxt] = True
+            np.minimum(mind, ((X - X[nxt]) ** 2).sum(1), out=mind)
+        return order
+    raise ValueError(f"order must be 'clusters', 'farthest', 'centroid' or 'natural', got {how!r}")
+
+
+def _sse(X: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> float:
+    sums = np.zeros((k, X.shape[1]))
+    weights = np.zeros(k)
+    centers = np.zeros((k, X.shape[1]))
+    compute_cluster_stats(X, w, labels, sums, weights, centers)
+    return float(labelled_objective(X, w, labels, centers))
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    """Relabel to 0..m-1 in order of first appearance."""
+    _, first, inv = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))
+    return rank[inv.ravel()].astype(np.int64)
+
+
+def _heuristic(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_starts: int) -> np.ndarray:
+    """A strong partition of the whole set: the global search of :mod:`optimeans.exact.search`."""
+    from .search import global_search
+
+    labels, _ = global_search(X, w, k, rng, n_starts=n_starts)
+    return labels
+
+
+def _polish(X: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    lab, _, _, _, _ = transfer(X, w, labels, k, max_iter=1000, tol=0.0)
+    return lab, _sse(X, w, lab, k)
+
+
+def branch_and_bound(
+    X: Any,
+    n_clusters: int,
+    *,
+    sample_weight: Any = None,
+    time_limit: float | None = 60.0,
+    order: Order = "clusters",
+    random_state: int | np.random.Generator | None = 0,
+    n_starts: int = 20,
+) -> Result:
+    r"""Prove the global minimum of the k-means objective on a small set.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : int
+    sample_weight : array-like of shape (n_samples,), optional
+    time_limit : float or None, default 60
+        Seconds before the search stops; the best partition found is then
+        returned with ``proven_optimal=False``, a certified ``lower_bound`` and
+        the relative ``gap``. ``None`` searches until done.
+    order : {"clusters", "farthest", "centroid", "natural"}, default "clusters"
+        Order in which rows are branched on: round robin over the clusters of
+        the heuristic partition (each from its outermost row inward),
+        farthest-first traversal from the row farthest from the centroid,
+        decreasing distance to the centroid, or as given.
+    random_state : int, Generator or None, default 0
+        Seed of the heuristic that supplies the first incumbent (the proof does
+        not depend on it, only the running time).
+    n_starts : int, default 20
+        Restarts of that heuristic.
+
+    Returns
+    -------
+    Result
+        ``method="bnb"``. When the search finished, ``proven_optimal=True``,
+        ``stop_reason="optimal"`` and ``lower_bound == objective`` (to the
+        relative tolerance ``RTOL = 1e-10``); otherwise ``stop_reason="time_limit"``.
+        ``info`` holds ``nodes`` (per stage), ``stage_seconds`` and ``order``.
+
+    Raises
+    ------
+    ValueError
+        Bad data or ``n_clusters`` (see :func:`optimeans.fit`), negative time limit.
+
+    Notes
+    -----
+    Worst case exponential, O(k^n); in practice fast when the clusters are
+    well separated or ``k`` small: Ruspini (75 x 2) takes seconds for every
+    k up to 10. Memory O(n k + n d). Identical rows are merged first.
+    The search is single-threaded and deterministic given ``random_state``.
+
+    References
+    ----------
+    Brusco, M. J. (2006). A repetitive branch-and-bound procedure for minimum
+    within-cluster sums of squares partitioning. Psychometrika 71(2), 347-363.
+    Koontz, W. L. G., Narendra, P. M. and Fukunaga, K. (1975). A branch and
+    bound clustering algorithm. IEEE Trans. Computers C-24(9).
+
+    Examples
+    --------
+    >>> import optimeans
+    >>> from optimeans.exact import branch_and_bound
+    >>> r = branch_and_bound(optimeans.datasets.load("ruspini"), 4)
+    >>> r.proven_optimal, round(r.objective, 6)
+    (True, 12881.051236)
+    """
+    X = check_data(X)
+    n, d = X.shape
+    w = check_sample_weight(sample_weight, n, np.float64)
+    k = check_n_clusters(n_clusters, X, w)
+    if time_limit is not None:
+        if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+    rng, seed = check_random_state(random_state)
+    t0 = now()
+    deadline = np.inf if time_limit is None else t0 + float(time_limit)
+
+    Xu, wu, index = _merge_duplicates(X, w)
+    m = Xu.shape[0]
+    hist = HistoryRecorder(t0)
+    info: dict[str, Any] = {"order": order, "n_distinct": int(m)}
+    if m <= k:
+        labels_u = np.arange(m, dtype=np.int64)
+        best_val, lower, finished = 0.0, 0.0, True
+        info.update(nodes=[], stage_seconds=[])
+    else:
+        best_labels_u, best_val, lower, finished = _search(Xu, wu, k, rng, n_starts, order, deadline, info)
+        labels_u = best_labels_u
+    hist.record(best_val, now(), 1)
+
+    kk = int(labels_u.max()) + 1 if m else 1
+    centers = np.zeros((k, d))
+    sums = np.zeros((kk, d))
+    weights = np.zeros(kk)
+    cu = np.zeros((kk, d))
+    compute_cluster_stats(Xu, wu, labels_u, sums, weights, cu)
+    centers[:kk] = cu
+    if kk < k:
+        # fewer distinct points than clusters: the spare centers repeat a point
+        centers[kk:] = Xu[0] if m else 0.0
+    labels = np.empty(n, dtype=np.int64)
+    pos = index >= 0
+    labels[pos] = labels_u[index[pos]]
+    if (~pos).any():
+        dist = ((X[~pos, None, :].astype(np.float64) - centers[None, :kk, :]) ** 2).sum(2)
+        labels[~pos] = dist.argmin(1)
+    res = finalize(
+        X, w, centers.astype(X.dtype), n_iter=len(info.get("nodes", [])), converged=finished,
+        stop_reason="optimal" if finished else "time_limit", history=hist.freeze(), method="bnb",
+        options={"time_limit": time_limit, "order": order, "n_starts": n_starts},
+        labels=labels, reassign=False, info=info,
+    )
+    lb = min(float(lower), res.objective) if not finished else res.objective
+    gap = 0.0 if res.objective <= 0 else max(0.0, (res.objective - lb) / res.objective)
+    return res.replace(proven_optimal=finished, lower_bound=lb, gap=gap, seed=seed)
+
+
+def _search(Xu, wu, k, rng, n_starts, order, deadline, info):
+    """The stages; returns (labels of Xu, value, lower bound, finished)."""
+    m = Xu.shape[0]
+    heur = _heuristic(Xu, wu, k, rng, n_starts)
+    perm = _order(Xu, wu, order, heur)
+    Xo = np.ascontiguousarray(Xu[perm])
+    wo = np.ascontiguousarray(wu[perm])
+    heur, heur_val = _polish(Xo, wo, _compact(heur[perm]), k)
+
+    zsuf = np.zeros(m + 1)
+    stage_labels = np.zeros(m, dtype=np.int64)  # optimal labels of the last solved suffix
+    work = np.zeros(m, dtype=np.int64)
+    nodes, seconds = [], []
+    lower = 0.0
+    finished = True
+    best_full = heur.copy()
+    best_val = heur_val
+    first = m - k - 1
+    # suffixes of at most k rows: every row its own cluster, optimum 0
+    stage_labels[m - k:] = np.arange(k)
+    for start in range(first, -1, -1):
+        ts = now()
+        sub = slice(start, m)
+        cands = []
+        ext = stage_labels[sub].copy()
+        ext[0] = _cheapest(Xo[sub], wo[sub], ext, k)
+        cands.append(ext)
+        cands.append(_compact(heur[sub]))
+        ub_labels, ub = None, np.inf
+        for lab in cands:
+            lab, val = _polish(Xo[sub], wo[sub], lab, k)
+            if val < ub:
+                ub_labels, ub = lab, val
+        val, found, done, low, n_nodes = solve_stage(Xo, wo, start, k, zsuf, ub, RTOL, deadline, work)
+        nodes.append(int(n_nodes))
+        seconds.append(now() - ts)
+        if found:
+            stage_labels[sub] = work[sub]
+        else:
+            stage_labels[sub] = ub_labels
+            val = ub
+        if not done:
+            finished = False
+            lower = max(zsuf[start + 1], low)
+            break
+        zsuf[start] = val
+    info.update(nodes=nodes, stage_seconds=seconds)
+    if finished:
+        best_full = stage_labels
+        best_val = zsuf[0]
+        lower = best_val
+    elif stage_labels is not None and start == 0:
+        # the last stage was interrupted after improving on the heuristic
+        cand_val = _sse(Xo, wo, stage_labels, k)
+        if cand_val < best_val:
+            best_full, best_val = stage_labels.copy(), cand_val
+    labels_u = np.empty(m, dtype=np.int64)
+    labels_u[perm] = _compact(best_full)
+    return labels_u, float(best_val), float(lower), finished
+
+
+def _cheapest(X: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> int:
+    """Cluster whose insertion cost for row 0 (given rows 1.. labelled) is least."""
+    rest = labels[1:]
+    best, best_c = np.inf, 0
+    for c in range(k):
+        mask = rest == c
+        if not mask.any():
+            return c  # an empty cluster takes it for free
+        wc = w[1:][mask].sum()
+        mean = (w[1:][mask, None] * X[1:][mask]).sum(0) / wc
+        cost = wc * w[0] / (wc + w[0]) * float(((X[0] - mean) ** 2).sum())
+        if cost < best:
+            best, best_c = cost, c
+    return best_c
+
+
+def run(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    *,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    n_threads: int | None = None,
+    rng: np.random.Generator | None = None,
+    callback: Any = None,
+    time_limit: float | None = 60.0,
+    order: Order = "clusters",
+) -> Result:
+    """Solver-registry entry ``method="bnb"``: :func:`branch_and_bound` on ``X``.
+
+    ``centers_init``, ``max_iter``, ``tol`` and ``n_threads`` do not apply (the
+    search proves the optimum whatever the start); ``rng`` seeds the heuristic
+    incumbent. Every restart of ``fit`` gives the same optimum, so use ``n_init=1``.
+    """
+    seed = None if rng is None else int(rng.integers(2**63 - 1))
+    res = branch_and_bound(
+        X, centers_init.shape[0], sample_weight=sample_weight, time_limit=time_limit,
+        order=order, random_state=seed,
+    )
+    if callback is not None:
+        callback(1, res.objective)
+    return res

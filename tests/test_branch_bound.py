@@ -1,0 +1,123 @@
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optimeans
+from optimeans.exact import branch_and_bound
+
+DATA = Path(__file__).parent / "data"
+
+
+def _brute_force(X, w, k):
+    """Lowest objective over every assignment of rows to k non-empty clusters."""
+    best = np.inf
+    n = len(X)
+    for lab in itertools.product(range(k), repeat=n - 1):
+        lab = np.array((0,) + lab)
+        if len(np.unique(lab)) < k:
+            continue
+        total = 0.0
+        for j in range(k):
+            m = lab == j
+            c = (w[m, None] * X[m]).sum(0) / w[m].sum()
+            total += float((w[m] * ((X[m] - c) ** 2).sum(1)).sum())
+        best = min(best, total)
+    return best
+
+
+def _optkmeans_rows():
+    rows = np.loadtxt(DATA / "optkmeans_results.csv", delimiter=",", comments="#")
+    return [(int(k), int(d), int(n), float(v)) for k, d, n, v in rows]
+
+
+def _same_partition(a, b):
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n, k, d = 8, 2 + seed % 2, 1 + seed % 3
+    X = rng.normal(size=(n, d))
+    w = rng.uniform(0.5, 2.0, size=n) if seed % 2 else np.ones(n)
+    r = branch_and_bound(X, k, sample_weight=w)
+    assert r.proven_optimal and r.stop_reason == "optimal"
+    assert r.objective == pytest.approx(_brute_force(X, w, k), rel=1e-10)
+    assert r.lower_bound == pytest.approx(r.objective, rel=1e-9) and r.gap == pytest.approx(0.0, abs=1e-9)
+    assert r.method == "bnb"
+
+
+# a fixed sample of the 906 proven optima (prefixes up to 30 rows, every k and d)
+_ROWS = _optkmeans_rows()
+_SAMPLE = [r for r in _ROWS if r[2] <= 30][::7]
+
+
+@pytest.mark.parametrize("k,d,n,value", _SAMPLE)
+def test_optkmeans_proven_optima(k, d, n, value):
+    X = np.loadtxt(DATA / f"optkmeans_linux{d}.txt", delimiter=",")[:n]
+    r = branch_and_bound(X, k, time_limit=60)
+    assert r.proven_optimal
+    # the published values are rounded to 6 decimals or 6 significant digits
+    assert abs(r.objective - value) <= max(5.1e-7, 5.1e-6 * value)
+
+
+@pytest.mark.parametrize("k,expected", [(2, 89337.832142857), (4, 12881.051236147)])
+def test_ruspini_optimal_assignment(k, expected):
+    X = optimeans.datasets.load("ruspini")
+    r = branch_and_bound(X, k)
+    assert r.proven_optimal
+    assert r.objective == pytest.approx(expected, rel=1e-11)
+    ref = np.loadtxt(DATA / f"ruspini_optimal_assignment_k{k}.txt", dtype=np.int64)
+    assert _same_partition(r.labels, ref)
+    assert r.cluster_sizes.min() > 0
+
+
+def test_time_limit_gives_certified_bound():
+    X = np.loadtxt(DATA / "optkmeans_linux2.txt", delimiter=",")[:120]
+    r = branch_and_bound(X, 3, time_limit=0.3)
+    assert not r.proven_optimal
+    assert r.stop_reason == "time_limit"
+    assert 0.0 < r.lower_bound <= r.objective
+    assert r.gap == pytest.approx((r.objective - r.lower_bound) / r.objective)
+    # the bound is below the proven optimum of this prefix
+    opt = {(k, d, n): v for k, d, n, v in _ROWS}[(3, 2, 120)] if (3, 2, 120) in {(k, d, n) for k, d, n, _ in _ROWS} else None
+    if opt is not None:
+        assert r.lower_bound <= opt + 1e-6
+
+
+def test_duplicates_and_zero_weights():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(7, 2))
+    X = np.vstack([base, base[:3]])  # three rows twice
+    w = np.r_[np.ones(7), np.ones(3)]
+    r = branch_and_bound(X, 3, sample_weight=w)
+    wdup = np.ones(7)
+    wdup[:3] = 2.0
+    expected = _brute_force(base, wdup, 3)
+    assert r.objective == pytest.approx(expected, rel=1e-10)
+    # a zero-weight row changes nothing but still gets a label
+    X2 = np.vstack([base, [[50.0, 50.0]]])
+    r2 = branch_and_bound(X2, 3, sample_weight=np.r_[np.ones(7), 0.0])
+    assert r2.objective == pytest.approx(_brute_force(base, np.ones(7), 3), rel=1e-10)
+    assert r2.labels.shape == (8,)
+
+
+def test_fewer_distinct_points_than_clusters():
+    X = np.array([[0.0], [0.0], [1.0], [1.0]])
+    with pytest.warns(optimeans.FewDistinctPointsWarning):
+        r = branch_and_bound(X, 3)
+    assert r.objective == 0.0 and r.proven_optimal
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "10", True])
+def test_bad_time_limit(bad):
+    with pytest.raises(ValueError, match="time_limit"):
+        branch_and_bound(np.eye(4), 2, time_limit=bad)
+
+
+def test_bad_order():
+    with pytest.raises(ValueError, match="order"):
+        branch_and_bound(np.arange(12.0).reshape(6, 2), 2, order="sideways")

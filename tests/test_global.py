@@ -1,0 +1,125 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optimeans
+from optimeans.exact.search import global_search, run
+
+DATA = Path(__file__).parent / "data"
+RUSPINI_OPT = {2: 89337.832142857, 4: 12881.051236147, 8: 6149.639019314}
+
+
+def _same_partition(a, b):
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+@pytest.mark.parametrize("k", [2, 4, 8])
+@pytest.mark.parametrize("seed", range(5))
+def test_ruspini_optimal_assignment_every_seed(k, seed):
+    X = optimeans.datasets.load("ruspini")
+    r = optimeans.fit(X, k, method="global", random_state=seed)
+    assert r.method == "global"
+    assert r.objective == pytest.approx(RUSPINI_OPT[k], rel=1e-11)
+    ref = np.loadtxt(DATA / f"ruspini_optimal_assignment_k{k}.txt", dtype=np.int64)
+    assert _same_partition(r.labels, ref)
+
+
+def test_ruspini_k8_single_start_beats_restarts_of_lloyd():
+    # Lloyd from the same k-means++ starts usually stops above the optimum
+    X = optimeans.datasets.load("ruspini")
+    lloyd = [optimeans.fit(X, 8, method="lloyd", n_init=1, random_state=s).objective for s in range(10)]
+    glob = [optimeans.fit(X, 8, method="global", n_init=1, random_state=s).objective for s in range(10)]
+    assert max(glob) == pytest.approx(RUSPINI_OPT[8], rel=1e-11)
+    assert min(lloyd) >= RUSPINI_OPT[8] * (1 - 1e-12)
+    assert sum(v > RUSPINI_OPT[8] * (1 + 1e-9) for v in lloyd) >= 5
+
+
+def _optkmeans_sample():
+    rows = np.loadtxt(DATA / "optkmeans_results.csv", delimiter=",", comments="#")
+    rows = [(int(k), int(d), int(n), float(v)) for k, d, n, v in rows]
+    # the largest prefix of every (k, d), and a spread of others
+    out = []
+    for k in (2, 3):
+        for d in (2, 3, 4, 5):
+            sel = [r for r in rows if r[0] == k and r[1] == d]
+            out.extend([sel[-1], sel[len(sel) // 2]])
+    return out
+
+
+@pytest.mark.parametrize("k,d,n,value", _optkmeans_sample())
+def test_optkmeans_optima_reached(k, d, n, value):
+    X = np.loadtxt(DATA / f"optkmeans_linux{d}.txt", delimiter=",")[:n]
+    for seed in range(3):
+        r = optimeans.fit(X, k, method="global", random_state=seed)
+        assert abs(r.objective - value) <= max(5.1e-7, 5.1e-6 * value)
+
+
+def test_never_worse_than_lloyd_from_same_start():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(c, 1.0, size=(40, 3)) for c in rng.uniform(-8, 8, size=(12, 3))])
+    w = np.ones(len(X))
+    for seed in range(4):
+        init = X[np.random.default_rng(seed).choice(len(X), 12, replace=False)]
+        lloyd = optimeans.fit(X, 12, method="lloyd", init=init, tol=0)
+        res = run(X, w, init.copy(), rng=np.random.default_rng(seed))
+        assert res.objective <= lloyd.objective * (1 + 1e-12)
+        assert np.all(np.diff(res.history.objective) <= 1e-9 * res.history.objective[0])
+
+
+def test_threads_and_repeat_give_same_result():
+    X = optimeans.datasets.load("iris")
+    a = optimeans.fit(X, 6, method="global", random_state=3, n_threads=1)
+    b = optimeans.fit(X, 6, method="global", random_state=3, n_threads=2)
+    c = optimeans.fit(X, 6, method="global", random_state=3, n_threads=2)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(b.labels, c.labels)
+    assert a.objective == b.objective == c.objective
+
+
+def test_weights_equal_repeated_rows():
+    X = optimeans.datasets.load("ruspini")
+    counts = np.tile([1, 2, 3], 25)
+    rep = np.repeat(X, counts, axis=0)
+    a = optimeans.fit(X, 5, method="global", sample_weight=counts.astype(float), random_state=0)
+    b = optimeans.fit(rep, 5, method="global", random_state=0)
+    assert a.objective == pytest.approx(b.objective, rel=1e-10)
+
+
+def test_float32_input():
+    X = optimeans.datasets.load("ruspini").astype(np.float32)
+    r = optimeans.fit(X, 4, method="global", random_state=0)
+    assert r.objective == pytest.approx(RUSPINI_OPT[4], rel=1e-6)
+
+
+def test_time_limit_stops_search():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 4))
+    r = optimeans.fit(X, 60, method="global", n_init=1, random_state=0, time_limit=0.05)
+    assert r.stop_reason == "time_limit"
+    assert not r.converged
+    assert r.objective == pytest.approx(optimeans.objective(X, r.centers, r.labels), rel=1e-9)
+
+
+def test_callback_stops_search():
+    X = optimeans.datasets.load("iris")
+    seen = []
+    r = optimeans.fit(X, 7, method="global", n_init=1, random_state=0, callback=lambda it, obj: seen.append(obj) or True)
+    assert r.stop_reason == "callback" and len(seen) == 1
+
+
+def test_global_search_helper_matches_bnb_on_small_set():
+    from optimeans.exact import branch_and_bound
+
+    X = np.loadtxt(DATA / "optkmeans_linux3.txt", delimiter=",")[:25]
+    w = np.ones(len(X))
+    labels, value = global_search(X, w, 3, np.random.default_rng(0), n_starts=2)
+    assert value == pytest.approx(branch_and_bound(X, 3).objective, rel=1e-10)
+    assert labels.shape == (25,)
+
+
+@pytest.mark.parametrize("opt,bad", [("m", 0), ("m", 2.5), ("time_limit", -1.0), ("time_limit", "1")])
+def test_bad_options(opt, bad):
+    with pytest.raises(ValueError, match=opt):
+        optimeans.fit(optimeans.datasets.load("iris"), 3, method="global", **{opt: bad})
