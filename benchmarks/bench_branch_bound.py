@@ -88,6 +88,8 @@ def optkmeans(time_limit: float, max_n: int) -> None:
         s["sec"].append(sec)
         if not match:
             mismatches.append((k, d, n, value, r.objective, r.proven_optimal))
+        print(f"k={k} d={d} n={n}: {r.objective:.6f} (published {value}) proven={r.proven_optimal} "
+              f"{sec:.2f} s {r.info.get('proof', '')}", file=sys.stderr, flush=True)
     print("| k | d | instances (n range) | proven | value matches | median s | max s | largest n proven |")
     print("|---|---|---|---|---|---|---|---|")
     tot = [0, 0, 0]
