@@ -10,6 +10,10 @@ numerically, from one common start:
 * for a decreasing sigma, soft k-means started at Lloyd's solution: how far
   its fixed point is from Lloyd's centers, how soft the assignments are (mean
   entropy of the responsibilities, in bits) and how close -F is to E;
+* the full EM of ``optimeans.GaussianMixture`` with one free variance per
+  component (covariance_type="spherical"): on round clusters of equal size
+  its means sit next to the k-means centers and its variances next to the
+  pooled k-means estimate sigma^2 = E / (n d);
 * deterministic annealing (Rose 1998), which follows the soft solution while
   lowering sigma, against plain Lloyd restarted from many random starts.
 
@@ -62,6 +66,16 @@ def main(argv=None):
         print(f"{s:>7.3f} {dist:>19.2e} {rows[-1][2]:>15.4f} {r.objective:>11.2f} {rel:>11.2e}")
     print("\nAs sigma falls the responsibilities harden (entropy -> 0), -F approaches E and the\n"
           "soft centers land on Lloyd's: k-means is the zero-variance limit of the mixture.")
+
+    from scipy.optimize import linear_sum_assignment
+
+    gm = optimeans.GaussianMixture(args.k, covariance_type="spherical", random_state=0).fit(X)
+    dist = np.linalg.norm(gm.means_[:, None, :] - lloyd.centers[None, :, :], axis=2)
+    rows_, cols_ = linear_sum_assignment(dist)  # pair each component with a k-means center
+    pooled = np.sqrt(lloyd.objective / (X.shape[0] * X.shape[1]))
+    print(f"\nGaussianMixture (spherical, free variances): means within {dist[rows_, cols_].max():.3f} "
+          f"of the k-means centers;\ncomponent sigmas {np.round(np.sqrt(gm.covariances_), 3).tolist()} "
+          f"against the pooled k-means sigma {pooled:.3f}")
 
     ann = optimeans.fit(X, args.k, method="annealing", random_state=0)
     rand = [optimeans.fit(X, args.k, method="lloyd", init="random", n_init=1, tol=0, random_state=s).objective

@@ -10,16 +10,23 @@ them can be scored, so the global minimum is known exactly, and so are
   another cluster improves, where Hartigan's method stops (a subset of the
   Lloyd fixed points).
 
-Then Lloyd and Hartigan are started from many random centers, and we count how
-often each ends at the global minimum.
+``optimeans.exact.enumerate_partitions`` visits them all. Then Lloyd and
+Hartigan are started from many random centers, and we count how often each
+ends at the global minimum.
 
-Run:  python examples/local_vs_global_minima.py [--n 10] [--k 3] [--starts 200] [--out figures]
+For data too large to enumerate, ``optimeans.certify`` bounds the distance to
+the global minimum from below (the Peng-Wei SDP relaxation), and branch and
+bound (``method="bnb"``) proves optimality outright on small sets: on
+Ruspini's 75 points both confirm the usual k-means answer. On larger data,
+where no proof is in reach, global search (``method="global"``) finds better
+minima than many Lloyd restarts.
+
+Run:  python examples/local_vs_global_minima.py [--n 10] [--k 3] [--starts 200] [--blobs 3000 --blob-k 25] [--out figures]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 
 import numpy as np
@@ -27,47 +34,13 @@ import numpy as np
 import optimeans
 
 
-def all_partitions(X, k):
-    """Every partition of X's rows into k non-empty clusters: (objective, lloyd_fixed, single_move_stable, labels)."""
-    n = len(X)
-    out = []
-    for tail in itertools.product(range(k), repeat=n - 1):
-        lab = np.array((0, *tail))
-        # one labelling per partition: clusters numbered by first appearance, none empty
-        seen = []
-        for v in lab:
-            if v not in seen:
-                seen.append(v)
-        if seen != list(range(k)):
-            continue
-        C = np.array([X[lab == j].mean(axis=0) for j in range(k)])
-        D = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
-        own = D[np.arange(n), lab]
-        objective = float(own.sum())
-        lloyd_fixed = bool(np.all(own <= D.min(axis=1) + 1e-12))
-        size = np.bincount(lab, minlength=k)
-        # Hartigan: moving x_i from a to b changes the objective by
-        # n_b/(n_b+1) |x_i - c_b|^2 - n_a/(n_a-1) |x_i - c_a|^2
-        single = True
-        for i in range(n):
-            a = lab[i]
-            if size[a] == 1:
-                continue
-            gain = size[a] / (size[a] - 1) * D[i, a]
-            cost = size / (size + 1.0) * D[i]
-            cost[a] = np.inf
-            if cost.min() < gain - 1e-12:
-                single = False
-                break
-        out.append((objective, lloyd_fixed, single, lab))
-    return out
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10, help="points (default 10; the work grows as k^n)")
     ap.add_argument("--k", type=int, default=3)
     ap.add_argument("--starts", type=int, default=200, help="random starts of each method (default 200)")
+    ap.add_argument("--blobs", type=int, default=3000, help="points of the global-search comparison (default 3000)")
+    ap.add_argument("--blob-k", type=int, default=25, help="clusters of the global-search comparison (default 25)")
     ap.add_argument("--out", default="figures", help="directory for the figure (default: figures/)")
     args = ap.parse_args(argv)
 
@@ -75,14 +48,12 @@ def main(argv=None):
     X = np.vstack([rng.normal(c, 0.7, size=(args.n, 2)) for c in [(0, 0), (3, 0), (1.5, 2.6)]])
     X = X[rng.permutation(len(X))[: args.n]]
 
-    parts = all_partitions(X, args.k)
-    obj = np.array([p[0] for p in parts])
-    lloyd_fixed = np.array([p[1] for p in parts])
-    single = np.array([p[2] for p in parts])
-    best = obj.min()
-    print(f"{args.n} points, k = {args.k}: {len(parts)} partitions")
-    print(f"global minimum {best:.6f}; {lloyd_fixed.sum()} Lloyd fixed points, "
-          f"{single.sum()} single-move local minima")
+    land = optimeans.exact.enumerate_partitions(X, args.k)
+    obj, lloyd_fixed = land.objective, land.lloyd_fixed
+    best = land.optimum
+    print(f"{args.n} points, k = {args.k}: {land.n_partitions} partitions")
+    print(f"global minimum {best:.6f}; {land.n_lloyd_fixed} Lloyd fixed points, "
+          f"{land.n_hartigan_stable} single-move local minima")
     worst_lloyd = obj[lloyd_fixed].max()
     print(f"the worst partition Lloyd can stop at is {100 * (worst_lloyd / best - 1):.1f} % above the global minimum")
 
@@ -97,9 +68,10 @@ def main(argv=None):
         hit = np.isclose(found, best, rtol=1e-9).mean()
         print(f"{method:<9} from {args.starts} random starts: global minimum reached in {100 * hit:.0f} % "
               f"of the runs, {len(np.unique(np.round(found, 9)))} distinct end points")
-    # Every end point of Lloyd is one of the enumerated fixed points: a check of both sides.
+    # A check of both sides: Lloyd stops only at partitions the enumeration calls fixed points.
     fixed_values = obj[lloyd_fixed]
-    assert all(np.isclose(fixed_values, v, rtol=1e-9).any() for v in ends["lloyd"])
+    ok = all(np.isclose(fixed_values, v, rtol=1e-9).any() for v in ends["lloyd"])
+    print(f"every end point of Lloyd is one of the enumerated fixed points: {ok}")
 
     from matplotlib.figure import Figure
 
@@ -107,8 +79,7 @@ def main(argv=None):
 
     fig = Figure(figsize=(11, 4.2), dpi=100, layout="constrained")
     a, b = fig.subplots(1, 2)
-    plot_landscape(list(zip(obj, lloyd_fixed, single)), ax=a,
-                   title=f"all {len(parts)} partitions of {args.n} points into {args.k} clusters")
+    plot_landscape(land, ax=a, title=f"all {land.n_partitions} partitions of {args.n} points into {args.k} clusters")
     bins = np.unique(np.round(np.concatenate(list(ends.values())), 6))
     width = 0.4
     for j, (method, found) in enumerate(ends.items()):
@@ -122,7 +93,22 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     path = save(fig, os.path.join(args.out, "local_vs_global_minima.png"))
     print(f"figure: {path}")
-    return obj, lloyd_fixed, single, ends
+
+    # Too many points to enumerate: certify instead.
+    R = optimeans.datasets.load("ruspini")
+    r = optimeans.fit(R, 4, random_state=0)
+    cert = optimeans.certify(R, r, method="sdp")
+    print(f"\nRuspini (75 points, k = 4): {cert}")
+    bnb = optimeans.fit(R, 4, method="bnb")
+    print(f"branch and bound: objective {bnb.objective:.10g}, proven optimal: {bnb.proven_optimal}")
+
+    # Beyond proofs: global search against Lloyd restarts on many overlapping clusters.
+    B = optimeans.datasets.make_blobs(args.blobs, 2, centers=args.blob_k, cluster_std=0.8, random_state=0)
+    g = optimeans.fit(B, args.blob_k, method="global", random_state=0)
+    lr = optimeans.fit(B, args.blob_k, n_init=10, random_state=0)
+    print(f"\n{args.blobs} points, k = {args.blob_k}: best of 10 Lloyd restarts {lr.objective:.6g}, "
+          f"global search {g.objective:.6g} ({100 * (lr.objective - g.objective) / lr.objective:.2f} % lower)")
+    return land, ends, cert
 
 
 if __name__ == "__main__":

@@ -135,3 +135,23 @@ def test_certify_errors():
 def test_public_names():
     assert optimeans.lower_bound is lower_bound and optimeans.certify is certify
     assert optimeans.exact.kmeans_1d is kmeans_1d
+
+
+def test_cli_fit_certify_json(capsys):
+    import json
+
+    from optimeans.cli import main
+
+    assert main(["fit", "--dataset", "ruspini", "-k", "4", "--seed", "0", "--certify", "--json", "-q"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["lower_bound"] <= RUSPINI_OPT[4] <= out["objective"] + 1e-6
+    assert 0.0 <= out["gap"] < 1e-5
+    assert out["gap"] == pytest.approx((out["objective"] - out["lower_bound"]) / out["objective"])
+
+
+def test_cli_fit_certify_scaled_spectral(capsys):
+    from optimeans.cli import main
+
+    assert main(["fit", "--dataset", "iris", "-k", "2", "--seed", "0", "--scale", "standard", "--certify", "spectral", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "lower bound" in out and "spectral bound" in out

@@ -111,15 +111,27 @@ def test_reproducible_and_table(blobs4, blobs4_result):
     assert text.splitlines()[4].endswith("<")  # the row of k = 4 is marked
 
 
-def test_lower_bound_column_is_none_when_unavailable(blobs4_result):
+def test_lower_bound_column(blobs4, blobs4_result):
     from optimeans.choose_k import _lower_bound_fn
 
-    if _lower_bound_fn() is None:
+    fn = _lower_bound_fn()
+    if fn is None:  # a build without optimeans.exact: the column stays empty, never made up
         assert all(v is None for v in blobs4_result.lower_bound)
         assert any("lower bound" in n for n in blobs4_result.notes)
-    else:
-        lb = blobs4_result.lower_bound
-        assert all(v is not None and v <= o * (1 + 1e-9) for v, o in zip(lb, blobs4_result.objective))
+        return
+    lb = np.array(blobs4_result.lower_bound, dtype=float)
+    assert np.all(lb <= blobs4_result.objective * (1 + 1e-9))
+    assert lb[0] == pytest.approx(blobs4_result.objective[0], rel=1e-9)  # k = 1: the bound is exact
+    for k in (2, 3):
+        assert lb[k - 1] == pytest.approx(fn(blobs4, k), rel=1e-12)
+        r = blobs4_result.results[k]
+        assert r.lower_bound == lb[k - 1] and r.gap == pytest.approx((r.objective - lb[k - 1]) / r.objective)
+    assert np.all(lb[2:] == 0)  # spectral bound: 0 once k - 1 >= n_features = 2
+    assert any("spectral bound is 0" in n for n in blobs4_result.notes)
+    none = optimeans.choose_k(blobs4, [1, 2], n_refs=1, lower_bound=False, random_state=0)
+    assert none.lower_bound == [None, None] and not any("bound" in n for n in none.notes)
+    with pytest.raises(ValueError, match="lower_bound must be"):
+        optimeans.choose_k(blobs4, [1, 2], lower_bound="tight")
 
 
 def test_other_criteria_and_options(blobs4):

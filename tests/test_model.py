@@ -166,3 +166,22 @@ def test_cli_predict_errors(tmp_path, capsys):
     _rewrite_metadata(model, newer, format_version=FORMAT_VERSION + 1)
     code, out, err = run(capsys, "predict", "--model", newer, "--dataset", "iris")
     assert code == 2 and out == "" and "Upgrade optimeans" in err and "Traceback" not in err
+
+
+def test_init_array_is_given_in_the_data_units_with_scale():
+    X = IRIS * np.array([1.0, 1000.0, 1.0, 0.001])
+    init = X[[0, 50, 100]]
+    km = KMeans(3, init=init, scale="standard").fit(X)
+    Z = (X - X.mean(0)) / X.std(0)
+    r = optimeans.fit(Z, 3, init=Z[[0, 50, 100]])
+    np.testing.assert_array_equal(km.labels_, r.labels)
+    assert km.inertia_ == pytest.approx(r.objective, rel=1e-12)
+
+
+def test_cli_scale_matches_estimator(capsys):
+    code = cli.main(["fit", "--dataset", "iris", "-k", "3", "--seed", "4", "--scale", "minmax", "--json"])
+    s = json.loads(capsys.readouterr().out)
+    km = KMeans(3, random_state=4, scale="minmax").fit(IRIS)
+    assert code == 0
+    assert s["objective"] == km.inertia_ and s["scale"] == "minmax"
+    assert s["cluster_sizes"] == np.bincount(km.labels_).tolist()

@@ -180,6 +180,21 @@ def test_convergence_excess_is_log_and_relative_to_best():
         np.testing.assert_allclose(y[:-1], np.maximum(r.history.objective[:-1] - best, y.min()), rtol=1e-12)
 
 
+def test_convergence_to_final_shows_each_runs_own_rate():
+    h = History(objective=np.array([10.0, 6.0, 5.5, 5.0]), seconds=np.arange(4.0), passes=np.arange(1.0, 5.0))
+    g = History(objective=np.array([9.0, 8.0]), seconds=np.arange(2.0), passes=np.arange(1.0, 3.0))
+    fig = plotting.plot_convergence({"a": h, "b": g}, y="to_final")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "objective - final objective"
+    (la, lb) = ax.get_lines()
+    np.testing.assert_allclose(la.get_ydata(), [5.0, 1.0, 0.5])  # the last point (0) left out
+    np.testing.assert_allclose(la.get_xdata(), [0, 1, 2])
+    np.testing.assert_allclose(lb.get_ydata(), [1.0])
+    assert la.get_linestyle() != lb.get_linestyle()  # coinciding runs stay visible
+    with pytest.raises(ValueError, match="y must be"):
+        plotting.plot_convergence(h, y="loss")
+
+
 def test_convergence_accepts_histories():
     h = History(objective=np.array([5.0, 3.0, 2.5]), seconds=np.array([0.1, 0.2, 0.3]), passes=np.array([1.0, 2.0, 3.0]))
     fig = plotting.plot_convergence(h, x="passes")
@@ -205,7 +220,9 @@ def brute_force_landscape(X, k):
         C = np.array([X[lab == j].mean(0) for j in range(k)])
         D = ((X[:, None, :] - C[None]) ** 2).sum(-1)
         obj = D[np.arange(n), lab].sum()
-        lloyd = bool(np.all(D[np.arange(n), lab] <= D.min(1) + 1e-12))
+        # no point strictly nearer another mean; two clusters with one mean are degenerate, not minima
+        distinct = len(np.unique(np.round(C, 12), axis=0)) == k
+        lloyd = bool(np.all(D[np.arange(n), lab] <= D.min(1) + 1e-12)) and distinct
         sizes = np.bincount(lab, minlength=k)
         single = True
         for i in range(n):
@@ -239,6 +256,23 @@ def test_landscape(tmp_path):
     assert n_single >= 1 and n_lloyd >= n_single
     star = ax.collections[2].get_offsets()
     assert star[0][1] == pytest.approx(min(p[0] for p in parts))
+
+
+def test_landscape_from_enumerate_partitions(tmp_path):
+    exact = pytest.importorskip("optimeans.exact.enumerate")
+    X = np.array([[0.0], [1.0], [2.0], [6.0], [7.0], [8.5], [12.0], [13.0]])
+    land = exact.enumerate_partitions(X, 3)
+    o, lloyd, single = plotting.landscape_arrays(land)
+    # the same landscape as the brute force of this file
+    ref = brute_force_landscape(X, 3)
+    np.testing.assert_allclose(np.sort(o), np.sort([p[0] for p in ref]), rtol=1e-12)
+    assert lloyd.sum() == sum(p[1] for p in ref) and single.sum() == sum(p[2] for p in ref)
+    fig = plotting.plot_landscape(land, save=tmp_path / "l.png")
+    assert_drawn(tmp_path / "l.png", (640, 480))
+    kept = exact.enumerate_partitions(X, 3, keep="lloyd")
+    fig = plotting.plot_landscape(kept)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0] == f"{kept.n_lloyd_fixed} kept of 966 partitions"
 
 
 def test_landscape_inputs():
@@ -379,3 +413,35 @@ def test_cli_plot_text_and_errors(capsys, tmp_path):
         err = capsys.readouterr().err
         assert match in err and err.startswith("optimeans: error:")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_fit_plot(capsys, tmp_path):
+    from optimeans.cli import main
+
+    out = tmp_path / "fit.png"
+    assert main(["fit", "--dataset", "iris", "-k", "3", "--seed", "0", "-q", "--json",
+                 "--plot", str(out), "--plot-size", "500x400", "--scale", "standard"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert str(out) in doc["files"]
+    rgb = assert_drawn(out, (500, 400))
+    for j in range(3):
+        assert colour_pixels(rgb, TAB10[j]) > 20
+    # a bad --plot is refused before the clustering runs, and nothing is written
+    bad = tmp_path / "x.bmpx"
+    assert main(["fit", "--dataset", "iris", "-k", "3", "-q", "--plot", str(bad)]) == 2
+    assert "image format" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.png"]
+
+
+def test_cli_landscape_plot(capsys, tmp_path):
+    pytest.importorskip("optimeans.exact.enumerate")
+    from optimeans.cli import main
+
+    out = tmp_path / "land.png"
+    pts = "0,0;1,0;0,1;5,5;6,5;5,6;9,0;9,1;3,3"
+    assert main(["landscape", "--points", pts, "-k", "3", "--plot", str(out), "--size", "400x300"]) == 0
+    text = capsys.readouterr().out
+    assert "3,025 partitions" in text
+    assert_drawn(out, (400, 300))
+    assert main(["landscape", "--points", pts, "-k", "3", "--plot", str(tmp_path / "x.unknown")]) == 2
+    assert "image format" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -16,7 +17,8 @@ from ._validation import (
     check_random_state,
     check_sample_weight,
 )
-from ._numba import resolve_n_threads
+from ._kernels import CHUNK
+from ._numba import numba_threads, resolve_n_threads
 from ._validation import check_centers
 from .objective import point_objective
 from .result import History, Result
@@ -56,10 +58,17 @@ def _fmt_log2(l2: float) -> str:
     return f"{mant:.1f}e{int(np.floor(e10)):+d}"
 
 
+#: Solver options (and info / history entries) that are lengths in the data's
+#: units: fit moves them into work units and back.
+LENGTH_OPTIONS = ("sigma", "sigma_start", "sigma_min", "sigma_final")
+#: Info and history entries in the objective's units (weight x length squared).
+ENERGY_INFO = ("free_energy",)
+
+
 class WorkSpace:
     """The affine change of coordinates solvers run in: ``(X - offset) * 2**exp``.
 
-    ``offset`` is the float64 column mean and ``2**exp`` an exact power of two
+    ``offset`` is the float64 (weighted) column mean and ``2**exp`` an exact power of two
     that brings the largest centered magnitude near 1 (``exp = 0``, no scaling,
     when that magnitude is already within ``[2**-40, 2**40]``). Centering keeps
     float32 accurate when the data sit far from the origin (values around 1e6
@@ -87,14 +96,23 @@ class WorkSpace:
             if b.stop > b.start:
                 top = max(top, float(np.abs(X[b]).max()))
         self._pre = -int(np.frexp(top)[1]) if top > _HUGE else 0
-        if self._pre == 0:
+        # the weighted mean: rows of weight zero (outliers switched off) must not
+        # pull the origin away from the rows that count and cost them digits
+        uniform = sample_weight is None or not sample_weight.size or bool(
+            (sample_weight == sample_weight[0]).all()
+        )
+        if self._pre == 0 and uniform:
             self.offset = X.mean(axis=0, dtype=np.float64)
             off_p = self.offset
         else:
             acc = np.zeros(d, dtype=np.float64)
+            wn = None if uniform else np.ldexp(sample_weight, _pow2_exponent(float(sample_weight.max())) or 0)
             for b in _blocks(n):
-                acc += np.ldexp(X[b].astype(np.float64), self._pre).sum(axis=0)
-            off_p = acc / n
+                blk = X[b].astype(np.float64)
+                if self._pre:
+                    blk = np.ldexp(blk, self._pre)
+                acc += blk.sum(axis=0) if wn is None else wn[b] @ blk
+            off_p = acc / (n if wn is None else float(wn.sum()))
             self.offset = np.ldexp(off_p, -self._pre)
         self._offset_p = off_p
         maxabs_p = 0.0
@@ -175,6 +193,44 @@ class WorkSpace:
             diff = np.ldexp(X[b].astype(np.float64), self.exp) - C[labels[b]]
             total += float(np.dot(ws[b], np.einsum("ij,ij->i", diff, diff)))
         return float(np.ldexp(total, -2 * self.exp - self.wexp))
+
+    def options_to_work(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Solver options that are lengths in the data's units, in work units."""
+        if self.exp == 0:
+            return options
+        out = dict(options)
+        for key in LENGTH_OPTIONS:
+            v = out.get(key)
+            if isinstance(v, numbers.Real) and not isinstance(v, bool):
+                out[key] = float(np.ldexp(float(v), self.exp))
+        return out
+
+    def result_to_original(self, res: Result) -> Result:
+        """Options, info and history series of a work-space result in the data's units."""
+        if self.exp == 0 and self.wexp == 0:
+            return res
+
+        def length(v: Any) -> Any:
+            if isinstance(v, numbers.Real) and not isinstance(v, bool):
+                return float(np.ldexp(float(v), -self.exp))
+            return v
+
+        options = {k: (length(v) if k in LENGTH_OPTIONS else v) for k, v in res.options.items()}
+        info = dict(res.info)
+        for key in LENGTH_OPTIONS:
+            if key in info:
+                info[key] = length(info[key])
+        for key in ENERGY_INFO:
+            if key in info and isinstance(info[key], numbers.Real):
+                info[key] = self.to_original_objective(float(info[key]))
+        extra = dict(res.history.extra)
+        for key, val in extra.items():
+            if key in LENGTH_OPTIONS:
+                extra[key] = np.ldexp(np.asarray(val, dtype=np.float64), -self.exp)
+            elif key in ENERGY_INFO:
+                extra[key] = self.to_original_objective(np.asarray(val, dtype=np.float64))
+        hist = History(res.history.objective, res.history.seconds, res.history.passes, extra)
+        return res.replace(options=options, info=info, history=hist)
 
     def check_range(self, Xw: np.ndarray, ww: np.ndarray) -> None:
         """Refuse data whose objective could overflow float64.
@@ -339,10 +395,16 @@ def fit(
     tol = check_nonneg_float(tol, "tol")
     n_runs = resolve_n_init(n_init, init)
     n_threads = resolve_n_threads(n_threads)
+    if n <= CHUNK:
+        # one chunk of rows: waking threads costs more than the work, and no
+        # result depends on the thread count
+        n_threads = 1
     name = solvers.resolve(method, X, k)
     solver = solvers.get(name)
     if refine is not None and refine != "hartigan":
         raise ValueError(f"refine must be None or 'hartigan', got {refine!r}")
+    if name in solvers.INIT_FREE:
+        n_runs = 1  # an exact solver needs no starting point: restarts would repeat it
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
 
@@ -359,15 +421,34 @@ def fit(
         init64 = space.to_work(init0, np.float64)
         space.check_init(init64, X.dtype, init0)
         init = init64.astype(X.dtype)
+    options = space.options_to_work(options)
     cb = callback
     if callback is not None and (space.exp or space.wexp):
         def cb(iteration: int, obj: float) -> Any:
             return callback(iteration, space.to_original_objective(obj))
 
+    with numba_threads(n_threads):
+        best = _run_restarts(
+            Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
+        )
+        res = _to_original(X, w, best, space)
+    method_name = name if refine is None else f"{name}+{refine}"
+    return res.replace(method=method_name, seed=seed, n_init=n_runs)
+
+
+def _run_restarts(
+    Xw: np.ndarray, ww: np.ndarray, k: int, d: int, name: str, solver: Any, init: Any,
+    children: list[np.random.SeedSequence], refine: str | None, max_iter: int, tol: float,
+    n_threads: int, cb: Any, options: dict[str, Any],
+) -> Result:
+    """Seed and run the solver once per child seed; the lowest objective wins."""
     best: Result | None = None
     for run_seed in children:
         rng = np.random.default_rng(run_seed)
-        centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)
+        if name in solvers.INIT_FREE:
+            centers0 = np.zeros((k, d), dtype=Xw.dtype)  # only its shape is read
+        else:
+            centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)
         res = solver(
             Xw, ww, centers0, max_iter=max_iter, tol=tol, n_threads=n_threads, rng=rng,
             callback=cb, **options,
@@ -381,8 +462,7 @@ def fit(
         if res.stop_reason == "callback":
             break
     assert best is not None
-    method_name = name if refine is None else f"{name}+{refine}"
-    return _to_original(X, w, best, space).replace(method=method_name, seed=seed, n_init=n_runs)
+    return best
 
 
 #: Arguments fit passes to every solver itself; they are not solver options.
@@ -418,6 +498,7 @@ def _check_options(name: str, solver: Any, options: dict[str, Any]) -> None:
 
 def _to_original(X: np.ndarray, w: np.ndarray, res: Result, space: WorkSpace) -> Result:
     """Map a work-space result back: float64 centers, objective on the original X."""
+    res = space.result_to_original(res)
     centers = space.from_work(res.centers)
     obj = space.objective(X, w, centers, res.labels)
     hist = res.history

@@ -29,6 +29,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -170,7 +171,10 @@ def _sniff_delimiter(sample: str, path: Path) -> str:
     preferred = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
     candidates = [preferred] + [d for d in (",", "\t", ";", "|") if d != preferred]
     for delim in candidates:
-        counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
+        try:
+            counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
+        except csv.Error:  # a field beyond csv's size limit: not this delimiter's business
+            continue
         if counts[0] > 1 and all(c == counts[0] for c in counts):
             return delim
     if all(len(ln.split()) > 1 for ln in lines) and len({len(ln.split()) for ln in lines}) == 1:
@@ -194,10 +198,14 @@ def _iter_rows(path: Path, delim: str) -> Iterator[tuple[int, list[str]]]:
         else:
             reader = csv.reader(f, delimiter=delim)
             start = 1
-            for fields in reader:
-                if fields and any(x.strip() for x in fields):
-                    yield start, fields
-                start = reader.line_num + 1
+            try:
+                for fields in reader:
+                    if fields and any(x.strip() for x in fields):
+                        yield start, fields
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                # e.g. a field longer than csv.field_size_limit(): no number is that long
+                raise DataError(f"{path}: line {start}: cannot be read as delimited text ({exc})") from None
 
 
 def _detect_header(rows: list[list[str]]) -> bool:
@@ -229,6 +237,8 @@ def _text_layout(path: Path, header: str, delimiter: str | None) -> tuple[str, b
         head_rows.append(fields)
         if len(head_rows) == 2:
             break
+    if not head_rows:  # only delimiters and blank fields, e.g. ",,\n,"
+        raise DataError(f"{path}: no data (only empty fields)")
     has_header = {"yes": True, "no": False}.get(header)
     if has_header is None:
         has_header = _detect_header(head_rows)
@@ -278,6 +288,7 @@ def _read_text(
     except (ValueError, UserWarning):
         X = None
     if X is None or X.shape[1] != len(idx):
+        _check_decimal_comma(path)
         _diagnose_text(path, delim, has_header, n_fields, idx, names)
         raise DataError(f"{path}: could not read the file as numbers")  # diagnose found nothing specific
     if X.shape[0] == 0:
@@ -316,6 +327,28 @@ def _line_of_row(path: Path, delim: str, has_header: bool, row: int) -> int:
         if i - skip == row:
             return line_no
     return -1
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
+
+
+def _check_decimal_comma(path: Path) -> None:
+    """Name numbers written with a decimal comma (``1,5;2,5``), which would otherwise
+    be misread as more columns or reported as non-numeric columns."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        for line_no, line in enumerate(f, 1):
+            if line_no > 200:
+                return
+            for sep in (";", "\t", "|"):
+                parts = line.rstrip("\r\n").split(sep)
+                if len(parts) < 2:
+                    continue
+                for part in parts:
+                    if _DECIMAL_COMMA.match(part):
+                        raise DataError(
+                            f"{path}: line {line_no}: {part.strip()!r} has a decimal comma; optimeans reads "
+                            "numbers with a decimal point (1.5, not 1,5): convert the file first"
+                        )
 
 
 def _diagnose_text(
@@ -357,6 +390,12 @@ def _diagnose_text(
 
 
 def _read_npy(path: Path, selection: Sequence[str | int] | None) -> Table:
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic != b"\x93NUMPY":
+        # np.load falls back to unpickling anything else (refused with allow_pickle=False,
+        # but its message would call a text file "pickled")
+        raise DataError(f"{path}: not a valid .npy file (no NumPy header; is it text? name it .csv)")
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:

@@ -26,6 +26,7 @@ import json
 import numbers
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -159,19 +160,39 @@ def save(km: Any, path: str | os.PathLike, *, feature_names: list[str] | None = 
     return p
 
 
+#: What reading a damaged archive member can raise: bad zip structure or CRC,
+#: a corrupt deflate stream, a truncated member, a bad .npy header.
+_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, MemoryError)
+
+
+def _member(npz: Any, name: str, p: Path) -> np.ndarray:
+    """One array of the archive (never unpickled); a damaged member is a ModelFormatError."""
+    try:
+        return npz[name]
+    except KeyError:
+        raise ModelFormatError(f"{p}: damaged model file (no {name!r})") from None
+    except _READ_ERRORS as exc:
+        raise ModelFormatError(f"{p}: damaged model file ({name!r} cannot be read: {exc})") from None
+
+
 def _open(path: str | os.PathLike) -> tuple[dict[str, Any], Any]:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such model file")
+    if p.is_dir():
+        raise ModelFormatError(f"{p}: is a directory, expected a model file")
     try:
         npz = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except _READ_ERRORS as exc:
         raise ModelFormatError(f"{p}: not an optimeans model file ({exc})") from None
     if not isinstance(npz, np.lib.npyio.NpzFile) or "metadata" not in npz.files:
         raise ModelFormatError(f"{p}: not an optimeans model file (no metadata)")
+    raw = _member(npz, "metadata", p)
     try:
-        meta = json.loads(bytes(npz["metadata"]).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ValueError(f"metadata of dtype {raw.dtype} and shape {raw.shape}")
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ModelFormatError(f"{p}: damaged model metadata ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFormatError(f"{p}: not an optimeans model file")
@@ -185,6 +206,42 @@ def _open(path: str | os.PathLike) -> tuple[dict[str, Any], Any]:
             "Upgrade optimeans (pip install -U optimeans) to read it"
         )
     return meta, npz
+
+
+def _check_arrays(path: Any, result: Any, n_features: int, meta: dict[str, Any], km: Any, scaler: Any) -> None:
+    """What predict relies on: real finite centers of the stated shape, labels in range."""
+
+    def bad(what: str) -> ModelFormatError:
+        return ModelFormatError(f"{path}: damaged model file ({what})")
+
+    C = result.centers
+    if C.dtype.kind not in "iuf" or C.ndim != 2 or C.shape[0] < 1 or C.shape[1] != n_features or n_features < 1:
+        raise bad(f"centers of dtype {C.dtype} and shape {C.shape} for {n_features} feature(s)")
+    if not np.isfinite(C).all():
+        raise bad("centers are not all finite")
+    k = getattr(km, "n_clusters", C.shape[0])
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k != C.shape[0]:
+        raise bad(f"n_clusters={k!r} but {C.shape[0]} centers")
+    L = result.labels
+    if L.dtype.kind not in "iu" or L.ndim != 1 or (L.size and (L.min() < 0 or L.max() >= C.shape[0])):
+        raise bad(f"labels of dtype {L.dtype} and shape {L.shape} are not cluster indices")
+    for name, arr in (("objective", result.history.objective), ("seconds", result.history.seconds),
+                      ("passes", result.history.passes)):
+        if arr.dtype.kind not in "iuf" or arr.ndim != 1:
+            raise bad(f"history_{name} of dtype {arr.dtype} and shape {arr.shape}")
+    for key in ("feature_names", "feature_names_in"):
+        names = meta.get(key)
+        if names is not None and (not isinstance(names, list) or len(names) != n_features):
+            raise bad(f"{key} does not list {n_features} names")
+    if scaler is not None:
+        if scaler.kind not in ("standard", "minmax"):
+            raise bad(f"unknown scaler {scaler.kind!r}")
+        for name in ("offset", "factor"):
+            arr = np.asarray(getattr(scaler, name, None))
+            if arr.dtype.kind not in "iuf" or arr.shape != (n_features,) or not np.isfinite(arr).all():
+                raise bad(f"scaler_{name} is not {n_features} finite numbers")
+        if not (np.asarray(scaler.factor) > 0).all():
+            raise bad("scaler_factor has a value <= 0")
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
@@ -230,9 +287,9 @@ def load(path: str | os.PathLike):
     from .result import History, Result
 
     meta, npz = _open(path)
+    with npz:
+        arrays = {k: _member(npz, k, Path(path)) for k in npz.files}
     try:
-        with npz:
-            arrays = {k: npz[k] for k in npz.files}
         params = dict(meta["params"])
         if params.get("init") == "array":
             params["init"] = arrays["init"]
@@ -264,10 +321,9 @@ def load(path: str | os.PathLike):
         if meta.get("scaler"):
             scaler = Scaler(meta["scaler"]["kind"], arrays["scaler_offset"], arrays["scaler_factor"])
         n_features = int(meta["n_features_in"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFormatError(f"{path}: damaged model file (missing or bad {exc})") from None
-    if result.centers.ndim != 2 or result.centers.shape[1] != n_features:
-        raise ModelFormatError(f"{path}: damaged model file (centers of shape {result.centers.shape})")
+    _check_arrays(path, result, n_features, meta, km, scaler)
     km._set_result(result, scaler)
     km.n_features_in_ = n_features
     if meta.get("feature_names_in"):

@@ -10,11 +10,11 @@ offset and factor are kept, so that new data is scaled the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["Scaler", "SCALES", "check_scale"]
+__all__ = ["Scaler", "SCALES", "check_scale", "fit_scaled"]
 
 SCALES = ("none", "standard", "minmax")
 ScaleName = Literal["none", "standard", "minmax"]
@@ -68,3 +68,29 @@ class Scaler:
         """Back to the original units (for centers), in ``C``'s dtype."""
         out = np.asarray(C, dtype=np.float64) * self.factor + self.offset
         return np.ascontiguousarray(out, dtype=C.dtype)
+
+
+def fit_scaled(X: Any, n_clusters: int, *, scale: str = "none", init: Any = "k-means++", **kwargs: Any) -> tuple[Any, Scaler | None]:
+    """:func:`optimeans.fit` on ``X`` scaled by ``scale``.
+
+    Initial centers given as an array are in ``X``'s units and are scaled
+    the same way. The shared code path of ``KMeans.fit`` and ``optimeans fit``.
+
+    Returns
+    -------
+    result : Result
+        Centers (and objective) in the scaled space.
+    scaler : Scaler or None
+        ``None`` for ``scale="none"``.
+    """
+    from ._api import fit
+    from ._validation import check_data
+
+    scale = check_scale(scale)
+    if scale == "none":
+        return fit(X, n_clusters, init=init, **kwargs), None
+    X = check_data(X)
+    scaler = Scaler.fit(X, scale)
+    if not isinstance(init, str) and not callable(init) and init is not None:
+        init = scaler.transform(np.asarray(init, dtype=np.float64))
+    return fit(scaler.transform(X), n_clusters, init=init, **kwargs), scaler

@@ -5,8 +5,8 @@ For each ``k`` in a range, :func:`choose_k` clusters the data with
 
 * **objective**: the best within-cluster sum of squares found, ``W_k``;
 * **lower_bound**: a certified lower bound on the global minimum of ``W_k``
-  (the spectral bound of ``optimeans.lower_bound``) when that function is
-  available, else ``None``;
+  (:func:`optimeans.lower_bound`, by default the spectral bound), so the
+  table says how far from optimal each objective can be at most;
 * **silhouette**: the mean silhouette width (Rousseeuw 1987), on a random
   sample of ``silhouette_sample_size`` rows for large data (undefined for
   ``k = 1``);
@@ -71,7 +71,8 @@ class ChooseKResult:
     picks : dict
         The ``k`` each criterion would choose (``None`` if it cannot).
     results : dict of int -> Result
-        The best clustering for each ``k``.
+        The best clustering for each ``k`` (with ``lower_bound`` and ``gap``
+        set when a bound was computed).
     seed : int
         The seed everything was drawn from (pass it as ``random_state`` to
         get the same table again).
@@ -256,35 +257,13 @@ def _total_ss(X: np.ndarray) -> float:
     return float(np.einsum("ij,ij->", Xc, Xc))
 
 
-def _lower_bound_fn() -> Callable[..., Any] | None:
-    """``optimeans.lower_bound`` if this installation has it."""
+def _lower_bound_fn() -> Callable[..., float] | None:
+    """``optimeans.lower_bound`` (the ``exact`` subpackage) if this build has it."""
     try:
-        from . import exact  # type: ignore[attr-defined]
+        from .exact.bounds import lower_bound
     except ImportError:
-        exact = None
-    fn = getattr(exact, "lower_bound", None) if exact is not None else None
-    if fn is None:
-        import optimeans
-
-        try:
-            fn = getattr(optimeans, "lower_bound")
-        except (AttributeError, ImportError):
-            fn = None
-    return fn if callable(fn) else None
-
-
-def _bound_value(out: Any) -> float:
-    if isinstance(out, (int, float, np.floating, np.integer)):
-        return float(out)
-    for attr in ("value", "lower_bound", "bound"):
-        v = getattr(out, attr, None)
-        if isinstance(v, (int, float, np.floating, np.integer)):
-            return float(v)
-    if isinstance(out, dict):
-        for key in ("value", "lower_bound", "bound"):
-            if key in out:
-                return float(out[key])
-    raise TypeError(f"optimeans.lower_bound returned {type(out).__name__}, not a number")
+        return None
+    return lower_bound
 
 
 def choose_k(
@@ -299,7 +278,7 @@ def choose_k(
     ref_n_init: int = 2,
     gap_max_samples: int | None = 5000,
     silhouette_sample_size: int | None = 2000,
-    lower_bound: bool = True,
+    lower_bound: bool | Literal["spectral", "sdp", "auto"] = True,
     random_state: int | np.random.Generator | None = None,
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
@@ -331,8 +310,11 @@ def choose_k(
     silhouette_sample_size : int or None, default 2000
         Silhouette on a random sample of this many rows when ``n`` is larger
         (it costs ``O(m^2)``); ``None``: all rows.
-    lower_bound : bool, default True
-        Compute the spectral lower bound when ``optimeans.lower_bound`` exists.
+    lower_bound : bool or {"spectral", "sdp", "auto"}, default True
+        Compute a certified lower bound on the global minimum of each ``W_k``
+        with :func:`optimeans.lower_bound` (True: the spectral bound, cheap
+        for any n but 0 once ``k - 1 >= n_features``; "sdp": the Peng-Wei
+        bound, much tighter, for n up to a few thousand; False: none).
     random_state : int, Generator or None
         Seeds every fit and reference draw (one child seed each, from
         ``SeedSequence``), so the table is reproducible.
@@ -388,7 +370,15 @@ def choose_k(
     if silhouette_sample_size is not None:
         silhouette_sample_size = check_positive_int(silhouette_sample_size, "silhouette_sample_size", minimum=2)
     _, seed = check_random_state(random_state)
-    bound_fn = _lower_bound_fn() if lower_bound else None
+    if lower_bound is True:
+        bound_method = "spectral"
+    elif lower_bound is False or lower_bound is None:
+        bound_method = None
+    elif lower_bound in ("spectral", "sdp", "auto"):
+        bound_method = lower_bound
+    else:
+        raise ValueError(f"lower_bound must be True, False, 'spectral', 'sdp' or 'auto', got {lower_bound!r}")
+    bound_fn = _lower_bound_fn() if bound_method is not None else None
     if n_threads is None and n <= CHUNK:
         # The kernels split rows into chunks of CHUNK: one chunk runs on one
         # thread anyway, and waking idle threads for each of the many small
@@ -398,13 +388,13 @@ def choose_k(
         # (the whole block: fit's final assignment also runs on these threads)
         return _choose_k(
             X, ks, criterion, method, n_init, n_refs, ref_n_init, sampler, m, silhouette_sample_size,
-            seed, bound_fn, lower_bound, n_threads, progress,
+            seed, bound_fn, bound_method, n_threads, progress,
         )
 
 
 def _choose_k(
     X, ks, criterion, method, n_init, n_refs, ref_n_init, sampler, m, silhouette_sample_size,
-    seed, bound_fn, lower_bound, n_threads, progress,
+    seed, bound_fn, bound_method, n_threads, progress,
 ) -> ChooseKResult:
     from . import _api
 
@@ -433,9 +423,13 @@ def _choose_k(
             X, int(k), method=method, n_init=n_init, n_threads=n_threads,
             random_state=int(k_seeds[i].generate_state(1)[0]),
         )
-        results[int(k)] = r
         objective[i] = r.objective
-        bounds.append(None if bound_fn is None else _bound_value(bound_fn(X, int(k))))
+        lb = None if bound_fn is None else float(bound_fn(X, int(k), method=bound_method))
+        if lb is not None:
+            # the certificate travels with the result (Result.gap is relative)
+            r = r.replace(lower_bound=lb, gap=(r.objective - lb) / r.objective if r.objective > 0 else 0.0)
+        results[int(k)] = r
+        bounds.append(lb)
         sil.append(_silhouette(X, r.labels, silhouette_sample_size, sil_rng))
         bic.append(spherical_bic(X, r))
         tick()
@@ -486,8 +480,13 @@ def _choose_k(
         raise ValueError(f"criterion {criterion!r} is undefined for every k in {list(map(int, ks))}")
     if criterion != "gap" and recommended in (ks[0], ks[-1]) and len(ks) > 2:
         notes.append(f"the {criterion} choice is at the edge of k_range")
-    if lower_bound and bound_fn is None:
+    if bound_method is not None and bound_fn is None:
         notes.append("no lower bound: optimeans.lower_bound is not available in this installation")
+    if bound_method == "spectral" and bound_fn is not None and ks[-1] - 1 >= d:
+        notes.append(
+            f"the spectral bound is 0 for k > n_features = {d}; the SDP bound is tighter "
+            "(lower_bound='sdp', or --bound sdp on the command line)"
+        )
 
     return ChooseKResult(
         k=ks, objective=objective, lower_bound=bounds, silhouette=sil, gap=gap, gap_se=gap_se,

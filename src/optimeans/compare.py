@@ -142,34 +142,39 @@ class Comparison:
             matplotlib is missing (with the install hint).
         """
         try:
-            import matplotlib
-
-            if path is not None:
-                matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - exercised with matplotlib hidden
+            # a Figure of its own, without pyplot: no global state, no backend switch
+            from matplotlib.figure import Figure
+        except ImportError as exc:
             raise ImportError(_PLOT_HINT) from exc
         best = self.best_objective()
         floor = 1e-12
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
+        fig = Figure(figsize=(11, 5.0), layout="constrained")
+        axes = fig.subplots(1, 2)
         markers = "osD^v<>ph*"
+        dashes = ["-", "--", "-", "-", "-", "-", "-", "-.", ":", "-"]
+        handles = []
         for idx, (name, r) in enumerate(self.results.items()):
             h = r.history
             if not len(h):
                 continue
             excess = np.maximum((h.objective - best) / best, floor)
-            style = dict(marker=markers[idx % len(markers)], markersize=3, linewidth=1.3,
+            # later curves are drawn thinner with hollow markers, so that a
+            # curve that coincides with an earlier one (newton on lloyd) shows both
+            style = dict(marker=markers[idx % len(markers)], markersize=4 + 2 * (idx % 2),
+                         linewidth=2.2 - 0.2 * idx if idx < 6 else 1.0, linestyle=dashes[idx % len(dashes)],
+                         markerfacecolor="none" if idx % 2 else None,
                          label=f"{name} ({r.objective:.6g})")
-            axes[0].plot(h.passes, excess, **style)
-            secs = np.maximum(h.seconds, 1e-6)
-            axes[1].plot(secs, excess, **style)
+            (line,) = axes[0].plot(h.passes, excess, **style)
+            handles.append(line)
+            axes[1].plot(np.maximum(h.seconds, 1e-6), excess, **style)
         for ax, xlabel in zip(axes, ("passes over the data", "seconds")):
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel(xlabel)
             ax.set_ylabel("(objective - best) / best   (floor 1e-12)")
             ax.grid(True, which="major", alpha=0.3)
-        axes[0].legend(fontsize=8, title="method (final objective)", title_fontsize=8)
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(4, max(1, len(handles))), fontsize=8,
+                   title="method (final objective)", title_fontsize=8)
         fig.suptitle(title or f"k-means objective, k={self.n_clusters}, best {best:.6g}")
         if path is not None:
             _save_atomically(fig, path)
@@ -231,9 +236,10 @@ def compare(
     X : array-like of shape (n_samples, n_features)
     n_clusters : int
     methods : sequence of str or comma-separated str, default all
-        Method names (see :func:`optimeans.methods`). A name that is not
-        registered in this installation is skipped with a note in
-        ``Comparison.skipped``.
+        Method names (see :func:`optimeans.methods`). A method of
+        :data:`DEFAULT_METHODS` that is not registered in this installation is
+        skipped with a note in ``Comparison.skipped``; any other unknown name
+        is an error.
     init : {"k-means++", "random"} or ndarray, default "k-means++"
         How to draw the one set of initial centers all methods share.
     random_state : int, Generator or None, default 0
@@ -260,8 +266,8 @@ def compare(
     Raises
     ------
     ValueError
-        Empty ``methods``, ``"auto"`` among them, options for a method not
-        compared, and whatever :func:`optimeans.fit` refuses.
+        Empty ``methods``, ``"auto"`` or an unknown name among them, options
+        for a method not compared, and whatever :func:`optimeans.fit` refuses.
 
     Notes
     -----
@@ -290,6 +296,11 @@ def compare(
         # every pass would dominate the seconds of the small-data methods
         n_threads = 1
     registered = set(solvers.available())
+    unknown = [m for m in names if m not in registered and m not in DEFAULT_METHODS]
+    if unknown:
+        raise ValueError(
+            f"unknown method(s) {', '.join(map(repr, unknown))}; choose among {', '.join(sorted(registered - {'auto'}))}"
+        )
     results: dict[str, Result] = {}
     skipped: dict[str, str] = {}
     wall: dict[str, float] = {}

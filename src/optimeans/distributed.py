@@ -810,21 +810,17 @@ class _Blocks:
     def __len__(self) -> int:
         return len(self.xd)
 
-    def map(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, with_start: bool = False, per_block: dict[int, tuple] | None = None) -> list:
+    def map(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, with_start: bool = False) -> list:
         """``fn(X_b, w_b, [start_b,] *args)`` for every block, results in block order."""
         delayed = self.dask.delayed
         idx = range(len(self)) if blocks is None else blocks
         tasks = []
         for b in idx:
-            extra = per_block[b] if per_block is not None else args
             head = (self.xd[b], self.wd[b], int(self.starts[b])) if with_start else (self.xd[b], self.wd[b])
             # pure=False: fresh keys every pass, so a pass never waits on the
             # release of the previous pass's results under the same key
-            tasks.append(delayed(fn, pure=False)(*head, *extra))
+            tasks.append(delayed(fn, pure=False)(*head, *args))
         return list(self.dask.compute(*tasks))
-
-    def row(self, i: int) -> np.ndarray:
-        return np.asarray(self.X[i].compute())
 
 
 def _check_dask_input(X: Any, sample_weight: Any, block_rows: int | None) -> tuple[Any, Any]:
@@ -1219,9 +1215,9 @@ def _default_threads(n_threads: int | None, client: Any) -> int:
     """
     if n_threads is None:
         return 1
-    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral) or n_threads == 0:
-        raise TypeError(f"n_threads must be a positive integer or None, got {n_threads!r}")
-    return max(1, int(n_threads))
+    from ._numba import resolve_n_threads
+
+    return resolve_n_threads(n_threads)  # -1: every core, as in memory
 
 
 def fit(

@@ -22,9 +22,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._api import fit as _fit
-from ._scaling import Scaler, check_scale
 from ._estimator_stream import StreamMixin
+from ._scaling import Scaler, check_scale, fit_scaled
 from ._validation import check_data, check_numeric_columns, check_sample_weight
 from .objective import nearest_labels, point_objective
 from .result import Result
@@ -164,8 +163,9 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         in_dtype = X.dtype
         C = self.result_.centers
-        if self.scaler_ is not None:
-            X = self.scaler_.transform(X)
+        scaler = getattr(self, "scaler_", None)  # partial_fit streams set no scaler
+        if scaler is not None:
+            X = scaler.transform(X)
         dtype = np.result_type(X.dtype, C.dtype)
         return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(C, dtype=dtype), in_dtype
 
@@ -197,12 +197,10 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         TypeError
             Non-numeric data (the column is named) or parameters of the wrong type.
         """
-        scale = check_scale(self.scale)
-        scaler = None
         if hasattr(X, "__dask_graph__"):
             # a dask array runs on the cluster (optimeans.distributed) without
             # being gathered here; labels_ is then a lazy dask array
-            if scale != "none":
+            if check_scale(self.scale) != "none":
                 raise ValueError(
                     f"scale={self.scale!r} is not supported for dask arrays; scale the data "
                     "before fitting or use scale='none'"
@@ -210,12 +208,10 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
             self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
         else:
             X = self._validate_X(X, reset=True)
-            scaler = None if scale == "none" else Scaler.fit(X, scale)
-            if scaler is not None:
-                X = scaler.transform(X)
-        result = _fit(
+        result, scaler = fit_scaled(
             X,
             self.n_clusters,
+            scale=self.scale,
             method=self.method,
             init=self.init,
             n_init=self.n_init,

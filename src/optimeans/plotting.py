@@ -246,6 +246,7 @@ def plot_clusters(
     xlabel, ylabel = "", ""
     index = np.arange(n)
     projected = True
+    one_d = False
     if isinstance(projection, Projection):
         P = projection
         if P.embedding.shape[1] < 2:
@@ -282,6 +283,7 @@ def plot_clusters(
                 Y = np.column_stack([X[:, 0], base + jit])
                 Yc = None if C is None else np.column_stack([C[:, 0], np.arange(C.shape[0], dtype=float)])
                 xlabel, ylabel = names[0], "cluster (jittered)" if labels is not None else "jitter"
+                one_d = True
         else:
             P, Yc = project(X, method, 2, max_samples=max_embed, random_state=random_state, extra=C)
             index = P.index
@@ -321,6 +323,8 @@ def plot_clusters(
         ax.legend(loc="best", fontsize="small", markerscale=1.0, framealpha=0.8, title="cluster")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if one_d:
+        ax.set_yticks(range(k) if labels is not None and k <= 30 else [])
     if title is None:
         title = "clusters" if k == 0 else f"k = {k}"
         if result is not None:
@@ -505,8 +509,10 @@ def landscape_arrays(partitions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarra
           is_single_move_stable)``, one per partition;
         * a mapping or object with arrays ``objective`` (or ``objectives``),
           ``lloyd_fixed`` (or ``is_lloyd_fixed_point`` / ``lloyd``) and
-          ``single_move_stable`` (or ``is_single_move_stable`` /
-          ``hartigan``), as an enumeration of the partitions returns them.
+          ``hartigan_stable`` (or ``single_move_stable`` /
+          ``is_single_move_stable``), such as the
+          :class:`~optimeans.exact.Landscape` of
+          :func:`optimeans.exact.enumerate_partitions`.
 
     Returns
     -------
@@ -582,6 +588,8 @@ def plot_landscape(
     Parameters
     ----------
     partitions : see :func:`landscape_arrays`
+        For example the :class:`~optimeans.exact.Landscape` that
+        :func:`optimeans.exact.enumerate_partitions` returns.
     ax : Axes, optional
     title : str, optional
     logx : bool, default True
@@ -604,7 +612,13 @@ def plot_landscape(
         ax = axes[0, 0]
     else:
         fig = ax.figure
-    ax.plot(rank, o, color="0.6", linewidth=1.5, label=f"all {o.size} partitions", zorder=1)
+    n_total = getattr(partitions, "n_partitions", None)
+    if isinstance(n_total, (int, np.integer)) and n_total > o.size:
+        # e.g. enumerate_partitions(..., keep="lloyd"): only some partitions were kept
+        curve_label = f"{o.size} kept of {int(n_total)} partitions"
+    else:
+        curve_label = f"all {o.size} partitions"
+    ax.plot(rank, o, color="0.6", linewidth=1.5, label=curve_label, zorder=1)
     only_lloyd = lloyd & ~single
     ax.scatter(rank[only_lloyd], o[only_lloyd], s=36, marker="o", facecolors="none", edgecolors="tab:blue",
                linewidths=1.4, label=f"Lloyd fixed points ({int(lloyd.sum())})", zorder=3)

@@ -230,8 +230,9 @@ def classical_mds(X: Any, n_components: int = 2, *, metric: Literal["euclidean",
     ``B = -1/2 J D^2 J`` with ``J = I - 11^T / n``; the map is the leading
     eigenvectors of ``B`` scaled by the square roots of their eigenvalues
     (negative eigenvalues, from non-Euclidean distances, are dropped).
-    ``O(n^2 d)`` time for the distances, ``O(n^3)`` at worst for the
-    eigen-decomposition, ``O(n^2)`` memory. For Euclidean distances the
+    ``O(n^2 d)`` time for the distances, ``O(n^2 m)`` to ``O(n^3)`` for the
+    leading eigenpairs (all of them for a precomputed matrix, whose negative
+    eigenvalues must be told apart), ``O(n^2)`` memory. For Euclidean distances the
     result equals :func:`pca` up to the signs of the axes.
 
     References
@@ -256,14 +257,23 @@ def classical_mds(X: Any, n_components: int = 2, *, metric: Literal["euclidean",
     D2 = D * D
     row = D2.mean(axis=1)
     B = -0.5 * (D2 - row[:, None] - row[None, :] + row.mean())
-    evals, evecs = np.linalg.eigh(B)
+    if metric == "euclidean":
+        # Only the m leading eigenpairs are needed (much faster than all n);
+        # B is then positive semi-definite, so its trace is the sum of its
+        # positive eigenvalues (the total variance).
+        from scipy.linalg import eigh
+
+        evals, evecs = eigh(B, subset_by_index=[n - m, n - 1])
+        pos = float(np.trace(B))
+    else:
+        evals, evecs = np.linalg.eigh(B)
+        pos = float(np.clip(evals, 0, None).sum())
     order = np.argsort(evals)[::-1]
     evals, evecs = evals[order], evecs[:, order]
     lam = np.clip(evals[:m], 0.0, None)
     Y = evecs[:, :m] * np.sqrt(lam)[None, :]
     Y = _fix_signs(Y.T).T.copy()
-    pos = float(np.clip(evals, 0, None).sum())
-    explained = float(lam.sum() / pos) if pos > 0 else 1.0
+    explained = float(min(lam.sum() / pos, 1.0)) if pos > 0 else 1.0
     stress = _stress_from_distances(D, Y)
     return Projection(
         embedding=Y, method="mds", index=np.arange(n, dtype=np.int64), stress=stress,

@@ -1,83 +1,657 @@
-"""Kernels of Lloyd's iteration: assignment fused with per-chunk partial sums."""
+r"""Kernels of Lloyd's iteration: assignment fused with per-chunk partial sums.
+
+The assignment step
+-------------------
+The nearest center of every point is found with the expansion
+
+.. math::  \lVert x - c_j \rVert^2 = \lVert x' \rVert^2 + \lVert c'_j \rVert^2 - 2\, x' \cdot c'_j,
+           \quad x' = s (x - m),\; c'_j = s (c_j - m) ,
+
+where ``m`` is the mean of the data and ``s`` a power of two that brings the
+largest ``|x'|`` into ``[0.5, 1)`` (exact, and immune to overflow and
+underflow). ``||x'||^2`` is the same for every center and is dropped, so a
+distance costs ``d`` fused multiply-adds. The data are laid out once per fit,
+centered, scaled, rounded to float32 (whatever the input dtype) and
+transposed in blocks of ``L`` points (``L`` = float32 lanes of a SIMD vector,
+16 with AVX-512): one vector holds one feature of ``L`` points, and the kernel
+keeps, per lane, the smallest and second-smallest value and the index of the
+best center, for two blocks and four centers at a time, in registers
+(:mod:`._simd`). No ``n x k`` matrix is ever formed.
+
+Exactness guard
+---------------
+The label of a point is defined *canonically* as the first index minimizing
+the squared distance computed directly, ``sum_f (x_f - c_jf)^2`` in float64
+(:func:`sqdist64`), on the input data and the centers in the input dtype. Each fast float32 value
+is within
+
+.. math::  \varepsilon = (d + 4)\, u\, (\lVert x' \rVert + \max_j \lVert c'_j \rVert)^2 ,
+           \quad u = 2^{-24},
+
+of the exact ``||x' - c'_j||^2 - ||x'||^2`` (rounding of the centered data, of
+``||c'||^2`` and of the ``d``-term FMA chain, Higham 2002, §3.1; the kernels use
+``2d + 8`` for margin). Whenever the gap between the two smallest fast values
+is at most ``2 epsilon`` (or not a number) the point is re-checked with the
+canonical formula. Labels are therefore the same whatever the input dtype's
+fast path, the thread count or the accelerated method that computed them;
+float64 data get exact float64 labels at float32 speed.
+
+The update step
+---------------
+Rows are split into fixed chunks of :data:`CHUNK`; chunks run in parallel and
+each writes its own float64 partial sums ``S_j = sum w_i x_i``, ``W_j = sum
+w_i`` and ``E_j = sum w_i (x_i - c_j)^2`` (lane-wise over the features; the
+objective of the current centers and labels, exact in float64). The caller
+reduces them in chunk order, so a seed gives bitwise the same result on 1 and
+on many threads.
+
+References
+----------
+Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .._numba import njit, pjit, prange
+from ._simd import (
+    lanes, vadd, vchanged_mask, vfill, vfma, vget, vlanes, vload, vload_ext, vmask_not_gt, vmax, vmin, vmul,
+    vstore, vsub, vsum, vwhere_lt,
+)
 
 #: Rows per chunk of the parallel kernels. Fixed, so the reduction order (and
 #: therefore every rounding) does not depend on the number of threads.
 CHUNK = 4096
 
+#: float32 lanes per vector: points per block of the packed data.
+BLOCK = lanes(np.float32)
+#: float64 lanes per vector: partial sums are padded to a multiple of it.
+_L64 = lanes(np.float64)
+#: Centers are processed four at a time; the center arrays are padded to a multiple of 4.
+CENTER_GROUP = 4
+#: Largest number of clusters the kernels accept (center indices travel as float32 lanes).
+MAX_CLUSTERS = 1 << 24
+#: Unit roundoff of the fast (float32) path.
+U32 = 2.0**-24
+#: A scaled center with ||c'||^2 above this is left out of the fast path (cn = inf).
+_FAR = 1e30
+
+
+def padded_features(d: int) -> int:
+    """Row length of the float64 partial sums and centers (a multiple of the float64 lanes)."""
+    return -(-d // _L64) * _L64
+
+
+def padded_clusters(k: int) -> int:
+    """Rows of the packed centers (a multiple of :data:`CENTER_GROUP`)."""
+    return -(-k // CENTER_GROUP) * CENTER_GROUP
+
+
+def n_chunks(n: int) -> int:
+    """Number of chunks of :data:`CHUNK` rows."""
+    return (n + CHUNK - 1) // CHUNK
+
+
+def guard_kappa(d: int) -> float:
+    """``(2d + 8) u``: the relative size of the exactness guard (module docstring)."""
+    return (2.0 * d + 8.0) * U32
+
+
+# ------------------------------------------------------------------ packing
+
+
+@pjit
+def _max_abs_deviation(X, mean, out):
+    """out[c] = max |X[i, f] - mean[f]| over chunk c (float64)."""
+    n, d = X.shape
+    for c in prange(out.shape[0]):
+        r = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for f in range(d):
+                v = abs(np.float64(X[i, f]) - mean[f])
+                if v > r:
+                    r = v
+        out[c] = r
+
+
+def data_scale(X: np.ndarray, mean: np.ndarray) -> float:
+    """The power of two ``s`` with ``s * max|x - m|`` in ``[0.5, 1)`` (1 for constant data)."""
+    out = np.empty(n_chunks(X.shape[0]), dtype=np.float64)
+    _max_abs_deviation(X, mean, out)
+    r = float(out.max()) if out.size else 0.0
+    if not (r > 0.0 and math.isfinite(r)):
+        return 1.0
+    _, e = math.frexp(r)  # r = f * 2**e, f in [0.5, 1)
+    return math.ldexp(1.0, -e)
+
+
+@pjit
+def pack_data(X, mean, scale, XT, block_norm):
+    """Center, scale and transpose ``X`` into float32 blocks of :data:`BLOCK` points.
+
+    ``XT[(b * d + f) * L + l] = float32(scale * (X[b * L + l, f] - mean[f]))``
+    (rows past ``n`` are 0) and ``block_norm[b]`` is the largest ``||x'||`` of
+    block ``b`` (rounded up).
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    for b in prange(block_norm.shape[0]):
+        r = 0.0
+        for l in range(L):
+            i = b * L + l
+            s = 0.0
+            if i < n:
+                for f in range(d):
+                    v = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
+                    XT[(b * d + f) * L + l] = v
+                    s += np.float64(v) * np.float64(v)
+            else:
+                for f in range(d):
+                    XT[(b * d + f) * L + l] = 0.0
+            if s > r:
+                r = s
+        block_norm[b] = math.sqrt(r) * (1.0 + 1e-6)
+
 
 @njit
-def _nearest(X, i, centers):
-    """Index of the nearest center to X[i] and the squared distance (X's dtype)."""
+def pack_centers(centers, mean, scale, C2, cn, C64):
+    """Centers in the kernels' layouts; returns ``max_j ||c'_j||`` (scaled units).
+
+    ``C2[j, f] = -2 c'_jf`` and ``cn[j] = ||c'_j||^2`` in float32 with
+    ``c' = scale (c - mean)``; padded rows (and centers so far away that
+    float32 could overflow) get ``C2 = 0``, ``cn = inf`` and are never chosen by
+    the fast path. ``C64[j, f] = c_jf`` in float64, padded with zeros.
+    """
     k, d = centers.shape
+    kp = cn.shape[0]
+    dp = C64.shape[1]
+    cmax = 0.0
+    for j in range(kp):
+        s = 0.0
+        if j < k:
+            for f in range(d):
+                v = (np.float64(centers[j, f]) - mean[f]) * scale
+                s += v * v
+        if j < k and s <= _FAR:
+            for f in range(d):
+                v = (np.float64(centers[j, f]) - mean[f]) * scale
+                C2[j, f] = -2.0 * v
+            cn[j] = s
+            if s > cmax:
+                cmax = s
+        else:
+            for f in range(d):
+                C2[j, f] = 0.0
+            cn[j] = np.inf
+        for f in range(dp):
+            C64[j, f] = np.float64(centers[j, f]) if (j < k and f < d) else 0.0
+    return math.sqrt(cmax) * (1.0 + 1e-6)
+
+
+# ------------------------------------------------------------------ assignment
+
+
+@njit(inline="always")
+def _track(acc, jv, best, second, idx):
+    """Fold the distances ``acc`` to center ``jv`` into the lane-wise best / second / index."""
+    second = vmin(second, vmax(best, acc))
+    idx = vwhere_lt(acc, best, jv, idx)
+    best = vmin(best, acc)
+    return best, second, idx
+
+
+@njit(inline="always")
+def scan_blocks(panel, base_a, base_b, d, C2, cn):
+    """Lane-wise smallest and second-smallest fast distance, and the best center, of two blocks.
+
+    ``base_a`` and ``base_b`` are the offsets of two blocks in ``panel`` (they may
+    be equal). Returns ``(best_a, second_a, index_a, best_b, second_b, index_b)``,
+    vectors of panel's dtype (indices as floats). Distances omit ``||x'||^2``.
+    """
+    L = vlanes(panel)
+    zero = vfill(panel, 0.0)
+    inf = vfill(panel, np.inf)
+    ba = inf
+    sa = inf
+    ia = zero
+    bb = inf
+    sb = inf
+    ib = zero
+    for j in range(0, cn.shape[0], 4):
+        a0 = vfill(panel, cn[j])
+        a1 = vfill(panel, cn[j + 1])
+        a2 = vfill(panel, cn[j + 2])
+        a3 = vfill(panel, cn[j + 3])
+        b0 = a0
+        b1 = a1
+        b2 = a2
+        b3 = a3
+        for f in range(d):
+            xa = vload(panel, base_a + f * L)
+            xb = vload(panel, base_b + f * L)
+            c = vfill(panel, C2[j, f])
+            a0 = vfma(xa, c, a0)
+            b0 = vfma(xb, c, b0)
+            c = vfill(panel, C2[j + 1, f])
+            a1 = vfma(xa, c, a1)
+            b1 = vfma(xb, c, b1)
+            c = vfill(panel, C2[j + 2, f])
+            a2 = vfma(xa, c, a2)
+            b2 = vfma(xb, c, b2)
+            c = vfill(panel, C2[j + 3, f])
+            a3 = vfma(xa, c, a3)
+            b3 = vfma(xb, c, b3)
+        jv = vfill(panel, j)
+        ba, sa, ia = _track(a0, jv, ba, sa, ia)
+        bb, sb, ib = _track(b0, jv, bb, sb, ib)
+        jv = vfill(panel, j + 1)
+        ba, sa, ia = _track(a1, jv, ba, sa, ia)
+        bb, sb, ib = _track(b1, jv, bb, sb, ib)
+        jv = vfill(panel, j + 2)
+        ba, sa, ia = _track(a2, jv, ba, sa, ia)
+        bb, sb, ib = _track(b2, jv, bb, sb, ib)
+        jv = vfill(panel, j + 3)
+        ba, sa, ia = _track(a3, jv, ba, sa, ia)
+        bb, sb, ib = _track(b3, jv, bb, sb, ib)
+    return ba, sa, ia, bb, sb, ib
+
+
+@njit(inline="always")
+def sqdist64(X, i, C64, j):
+    """``||x_i - c_j||^2`` in float64: the canonical distance.
+
+    Differences and squares in float64, accumulated lane-wise over blocks of
+    the float64 lanes and summed by a fixed halving tree (so one formula, one
+    rounding, everywhere it is used). ``C64`` rows are padded with zeros.
+    """
+    d = X.shape[1]
+    L8 = vlanes(C64)
+    dp = C64.shape[1]
+    acc = vfill(C64, 0.0)
+    for f0 in range(0, d, L8):
+        diff = vsub(vload_ext(X, i * d + f0, min(L8, d - f0)), vload(C64, j * dp + f0))
+        acc = vfma(diff, diff, acc)
+    return vsum(acc)
+
+
+@njit(inline="always")
+def canonical_label(X, i, C64, k):
+    """The canonical nearest center of row ``i``: the first index minimizing :func:`sqdist64`."""
     best = np.inf
     best_j = 0
     for j in range(k):
-        dist = centers[j, 0] - centers[j, 0]
-        for f in range(d):
-            t = X[i, f] - centers[j, f]
-            dist += t * t
-        if dist < best:
-            best = dist
+        s = sqdist64(X, i, C64, j)
+        if s < best:
+            best = s
             best_j = j
-    return best_j, best
+    return best_j
+
+
+@njit(inline="always")
+def move_point(X, w, i, old, new, mean, S, Q, W, N):
+    """Move row ``i`` from cluster ``old`` (``-1``: none) to ``new`` in the float64 partial sums.
+
+    With ``x' = x_i - mean`` and weight ``w_i`` (an empty ``w`` means unit
+    weights): ``S[j*dp : j*dp + d] += w_i x'``, ``Q[j] += w_i ||x'||^2``,
+    ``W[j] += w_i``, ``N[j] += 1`` for ``j = new``, the opposite for ``old``
+    (``dp = S.shape[0] // W.shape[0]``, ``mean`` padded to ``dp`` with zeros).
+    """
+    d = X.shape[1]
+    dp = S.shape[0] // W.shape[0]
+    L8 = vlanes(S)
+    wi = 1.0 if w.shape[0] == 0 else np.float64(w[i])
+    qi = 0.0
+    for f in range(d):
+        t = np.float64(X[i, f]) - mean[f]
+        qi += t * t
+    W[new] += wi
+    Q[new] += wi * qi
+    N[new] += 1
+    if old >= 0:
+        W[old] -= wi
+        Q[old] -= wi * qi
+        N[old] -= 1
+    wv = vfill(S, wi)
+    for f0 in range(0, d, L8):
+        wx = vmul(wv, vsub(vload_ext(X, i * d + f0, min(L8, d - f0)), vload(mean, f0)))
+        o = new * dp + f0
+        vstore(S, o, vadd(vload(S, o), wx))
+        if old >= 0:
+            o = old * dp + f0
+            vstore(S, o, vsub(vload(S, o), wx))
+
+
+@njit(inline="always")
+def guard_threshold(kappa, block_norm, cmax):
+    """``2 epsilon`` of the module docstring for a block whose largest ``||x'||`` is ``block_norm``."""
+    r = block_norm + cmax
+    return 2.0 * kappa * r * r
+
+
+@njit(inline="always")
+def _finish_block(X, w, b, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out):
+    """Labels of block ``b`` from the scan (re-checking close calls); moves of changed points."""
+    L = vlanes(best)
+    gap = vsub(second, best)
+    recheck = vmask_not_gt(gap, vfill(gap, thr))
+    i0 = b * L
+    m = min(L, end - i0)
+    changed = 0
+    if recheck == 0 and m == L:
+        moved = vchanged_mask(labels, i0, idx)
+        if moved != 0:
+            for l in range(L):
+                if (moved >> l) & 1:
+                    i = i0 + l
+                    j = int(vget(idx, l))
+                    if do_sums:
+                        move_point(X, w, i, labels[i], j, mean, S, Q, W, N)
+                    labels[i] = j
+                    changed += 1
+    else:
+        for l in range(m):
+            i = i0 + l
+            if (recheck >> l) & 1:
+                j = canonical_label(X, i, C64, k)
+            else:
+                j = int(vget(idx, l))
+            if labels[i] != j:
+                if do_sums:
+                    move_point(X, w, i, labels[i], j, mean, S, Q, W, N)
+                labels[i] = j
+                changed += 1
+    if dist_out.shape[0] > 0:
+        for l in range(m):
+            dist_out[i0 + l] = sqdist64(X, i0 + l, C64, labels[i0 + l])
+    return changed
 
 
 @pjit
-def assign_labels(X, centers, labels, min_sqdist):
-    """labels[i] = argmin_j ||X[i] - centers[j]||^2 (first index on ties); min_sqdist[i] its value."""
-    n = X.shape[0]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
+def lloyd_chunks(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+    chunk_changed, do_sums, dist_out,
+):
+    """Assign every row to its canonical nearest center; with ``do_sums`` record the moves.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, the input data (for the exact re-checks and the sums)
+    w : (n,) weights, or (0,) for unit weights (unused unless ``do_sums``)
+    XT, block_norm : the packed data, from :func:`pack_data`
+    C2, cn, C64 : from :func:`pack_centers`, ``k`` real centers, ``cmax`` its return value
+    kappa : :func:`guard_kappa`
+    mean : (dp,) float64, the data mean padded with zeros
+    labels : (n,) int32 or int64, updated in place (``-1``: not assigned yet)
+    chunk_S : (n_chunks, k * dp); chunk_Q, chunk_W : (n_chunks, k) float64; chunk_N : (n_chunks, k) int64:
+        overwritten with the change of the partial sums (see :func:`move_point`) caused by
+        the points of each chunk that changed label
+    chunk_changed : (n_chunks,) int64, labels changed per chunk
+    dist_out : (n,) or (0,) float64: when non-empty, the exact squared distance to the chosen center
+
+    Notes
+    -----
+    O(n k d) time for the assignment plus O(d) per point that changes label;
+    chunks of :data:`CHUNK` rows in parallel.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    nc = (n + CHUNK - 1) // CHUNK
+    for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        for i in range(start, end):
-            j, dist = _nearest(X, i, centers)
-            labels[i] = j
-            min_sqdist[i] = dist
+        S = chunk_S[c]
+        Q = chunk_Q[c]
+        W = chunk_W[c]
+        N = chunk_N[c]
+        if do_sums:
+            S[:] = 0.0
+            Q[:] = 0.0
+            W[:] = 0.0
+            N[:] = 0
+        changed = 0
+        b_first = start // L
+        b_end = (end + L - 1) // L
+        for b in range(b_first, b_end, 2):
+            two = b + 1 < b_end
+            ba, sa, ia, bb, sb, ib = scan_blocks(XT, b * d * L, (b + 1 if two else b) * d * L, d, C2, cn)
+            thr = guard_threshold(kappa, block_norm[b], cmax)
+            changed += _finish_block(X, w, b, end, ba, sa, ia, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out)
+            if two:
+                thr = guard_threshold(kappa, block_norm[b + 1], cmax)
+                changed += _finish_block(
+                    X, w, b + 1, end, bb, sb, ib, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
+                )
+        chunk_changed[c] = changed
+
+
+@njit
+def apply_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
+    """Add the per-chunk changes to the running sums in chunk order; return the labels changed.
+
+    A cluster left with no point gets exactly zero sums (no rounding residue).
+    """
+    changed = 0
+    k = W.shape[0]
+    dp = S.shape[0] // k
+    for c in range(chunk_S.shape[0]):
+        if chunk_changed[c] == 0:
+            continue
+        changed += chunk_changed[c]
+        for t in range(S.shape[0]):
+            S[t] += chunk_S[c, t]
+        for j in range(k):
+            Q[j] += chunk_Q[c, j]
+            W[j] += chunk_W[c, j]
+            N[j] += chunk_N[c, j]
+    for j in range(k):
+        if N[j] == 0:
+            W[j] = 0.0
+            Q[j] = 0.0
+            for f in range(dp):
+                S[j * dp + f] = 0.0
+    return changed
+
+
+@njit
+def objective_from_sums(S, Q, W, N, C64, mean):
+    """``sum_j Q_j - 2 c'_j . S_j + W_j ||c'_j||^2`` with ``c'_j = c_j - mean`` (each term clipped at 0).
+
+    With centered sums ``S_j = sum w_i (x_i - m)`` and ``Q_j = sum w_i ||x_i - m||^2``
+    this is ``sum_j sum_{i in j} w_i ||x_i - c_j||^2``, the objective of the
+    centers ``C64`` and the labels of the sums.
+    """
+    k = W.shape[0]
+    dp = S.shape[0] // k
+    d = C64.shape[1]
+    obj = 0.0
+    for j in range(k):
+        if N[j] == 0:
+            continue
+        cross = 0.0
+        cc = 0.0
+        for f in range(d):
+            cf = C64[j, f] - mean[f]
+            cross += cf * S[j * dp + f]
+            cc += cf * cf
+        obj += max(Q[j] - 2.0 * cross + W[j] * cc, 0.0)
+    return obj
+
+
+@njit
+def update_centers(S, W, N, mean, centers):
+    """``centers[j] = mean + S_j / W_j`` (in the centers' dtype) where cluster ``j`` has points.
+
+    Returns the number of empty clusters (their centers are left unchanged).
+    """
+    k, d = centers.shape
+    dp = S.shape[0] // k
+    empty = 0
+    for j in range(k):
+        if N[j] > 0 and W[j] > 0:
+            for f in range(d):
+                centers[j, f] = mean[f] + S[j * dp + f] / W[j]
+        else:
+            empty += 1
+    return empty
 
 
 @pjit
+def chunk_sums_raw(X, w, labels, chunk_sums, chunk_weights):
+    """Per-chunk ``sum w_i x_i`` (n_chunks, k, d) and ``sum w_i`` (n_chunks, k), float64, rows in order."""
+    n, d = X.shape
+    for c in prange(chunk_sums.shape[0]):
+        chunk_sums[c] = 0.0
+        chunk_weights[c] = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            j = labels[i]
+            wi = np.float64(w[i])
+            chunk_weights[c, j] += wi
+            for f in range(d):
+                chunk_sums[c, j, f] += wi * np.float64(X[i, f])
+
+
+@njit
+def chunk_objectives(w, dist, out):
+    """out[c] = sum of ``w_i dist_i`` over the rows of chunk ``c`` (float64, rows in order)."""
+    n = dist.shape[0]
+    for c in range(out.shape[0]):
+        s = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            s += np.float64(w[i]) * np.float64(dist[i])
+        out[c] = s
+
+
+# ------------------------------------------------------------------ convenience
+
+
+class Workspace:
+    """State of one run of the Lloyd-type kernels over a fixed data set.
+
+    Holds the packed copy of the data (built once), the packed centers, the
+    running float64 sums of every cluster (updated by the points that change
+    label) and the per-chunk scratch, so an iteration allocates nothing.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, C-contiguous
+    n_clusters : int
+    sample_weight : (n,) float64, optional (None: unit weights)
+
+    Notes
+    -----
+    Memory: the packed data (``n d`` float32, half a float64 ``X``), ``n``
+    labels and ``ceil(n / CHUNK) * k * (dp + 3)`` float64 scratch. The sums are
+    kept in float64 relative to the data mean; a pass costs O(n k d) for the
+    assignment plus O(d) per point that changes label.
+    """
+
+    def __init__(self, X: np.ndarray, n_clusters: int, sample_weight: np.ndarray | None = None) -> None:
+        n, d = X.shape
+        k = int(n_clusters)
+        if k >= MAX_CLUSTERS:
+            raise ValueError(f"n_clusters must be below {MAX_CLUSTERS}, got {k}")
+        self.X = X
+        self.k = k
+        self.dp = padded_features(d)
+        mean = X.mean(axis=0, dtype=np.float64)
+        self.scale = data_scale(X, mean)
+        self.mean = np.zeros(self.dp, dtype=np.float64)
+        self.mean[:d] = mean
+        if sample_weight is None or bool(np.all(sample_weight == 1.0)):
+            # Unit weights travel as an empty array: the kernels skip loading them (same bits).
+            self.w = np.empty(0, dtype=np.float64)
+        else:
+            self.w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        nb = (n + BLOCK - 1) // BLOCK
+        self.XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
+        self.block_norm = np.empty(nb, dtype=np.float64)
+        pack_data(X, mean, self.scale, self.XT, self.block_norm)
+        self.kappa = guard_kappa(d)
+        kp = padded_clusters(k)
+        self.C2 = np.empty((kp, d), dtype=np.float32)
+        self.cn = np.empty(kp, dtype=np.float32)
+        self.C64 = np.empty((kp, self.dp), dtype=np.float64)
+        nc = n_chunks(n)
+        self.chunk_S = np.empty((nc, k * self.dp), dtype=np.float64)
+        self.chunk_Q = np.empty((nc, k), dtype=np.float64)
+        self.chunk_W = np.empty((nc, k), dtype=np.float64)
+        self.chunk_N = np.empty((nc, k), dtype=np.int64)
+        self.chunk_changed = np.empty(nc, dtype=np.int64)
+        self.labels = np.full(n, -1, dtype=np.int64)
+        self.S = np.zeros(k * self.dp, dtype=np.float64)
+        self.Q = np.zeros(k, dtype=np.float64)
+        self.W = np.zeros(k, dtype=np.float64)
+        self.N = np.zeros(k, dtype=np.int64)
+        self.no_dist = np.empty(0, dtype=np.float64)
+        self.cmax = 0.0
+
+    def set_centers(self, centers: np.ndarray) -> None:
+        """Pack ``centers`` (k, d) for the next pass."""
+        self.cmax = pack_centers(centers, self.mean, self.scale, self.C2, self.cn, self.C64)
+
+    def assign(self, do_sums: bool = True, dist_out: np.ndarray | None = None) -> int:
+        """One pass at the packed centers: ``self.labels`` in place, the sums follow. Returns labels changed."""
+        lloyd_chunks(
+            self.X, self.w, self.XT, self.block_norm, self.C2, self.cn, self.C64, self.k, self.cmax, self.kappa,
+            self.mean, self.labels, self.chunk_S, self.chunk_Q, self.chunk_W, self.chunk_N, self.chunk_changed,
+            do_sums, self.no_dist if dist_out is None else dist_out,
+        )
+        if do_sums:
+            return int(apply_moves(self.chunk_S, self.chunk_Q, self.chunk_W, self.chunk_N, self.chunk_changed,
+                                   self.S, self.Q, self.W, self.N))
+        return int(self.chunk_changed.sum())
+
+    def objective(self) -> float:
+        """The objective of the packed centers and the current labels (float64)."""
+        return float(objective_from_sums(self.S, self.Q, self.W, self.N, self.C64, self.mean))
+
+    def update_centers(self, centers: np.ndarray) -> int:
+        """Move every non-empty center to its cluster's mean (in place); returns the number of empty clusters."""
+        return int(update_centers(self.S, self.W, self.N, self.mean, centers))
+
+
+def assign_labels(X, centers, labels, min_sqdist):
+    """``labels[i]`` = the canonical nearest center of ``X[i]``, ``min_sqdist[i]`` its squared distance.
+
+    Canonical: the first index minimizing ``sum_f (x_f - c_f)^2`` in float64
+    (see the module docstring). ``min_sqdist`` has X's dtype (the float64
+    value rounded). Runs on the current Numba thread count.
+    """
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    ws = Workspace(X, centers.shape[0])
+    ws.set_centers(centers)
+    dist = np.empty(X.shape[0], dtype=np.float64)
+    ws.assign(do_sums=False, dist_out=dist)
+    labels[...] = ws.labels
+    min_sqdist[...] = dist
+
+
 def lloyd_pass(X, sample_weight, centers, labels, min_sqdist, chunk_sums, chunk_weights, chunk_obj, chunk_changed):
-    """One Lloyd pass: assign every row and accumulate per-chunk weighted sums.
+    """One Lloyd pass: assign every row and compute per-chunk weighted sums.
 
     Writes ``labels``, ``min_sqdist``; for every chunk ``c``:
     ``chunk_sums[c, j] = sum w_i x_i`` and ``chunk_weights[c, j] = sum w_i`` over
     the chunk's rows assigned to ``j`` (float64), ``chunk_obj[c]`` the weighted
     sum of squared distances, ``chunk_changed[c]`` how many labels changed.
+    Reducing them in chunk order gives a result independent of the thread count.
+    Solvers that iterate should hold a :class:`Workspace` instead (this packs
+    the data at every call).
     """
-    n, d = X.shape
-    k = centers.shape[0]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
-        start = c * CHUNK
-        end = min(n, start + CHUNK)
-        sums = chunk_sums[c]
-        wts = chunk_weights[c]
-        for j in range(k):
-            wts[j] = 0.0
-            for f in range(d):
-                sums[j, f] = 0.0
-        obj = 0.0
-        changed = 0
-        for i in range(start, end):
-            j, dist = _nearest(X, i, centers)
-            if labels[i] != j:
-                changed += 1
-                labels[i] = j
-            min_sqdist[i] = dist
-            wi = sample_weight[i]
-            obj += wi * dist
-            wts[j] += wi
-            for f in range(d):
-                sums[j, f] += wi * X[i, f]
-        chunk_obj[c] = obj
-        chunk_changed[c] = changed
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    ws = Workspace(X, centers.shape[0])
+    ws.set_centers(centers)
+    ws.labels[...] = labels
+    dist = np.empty(X.shape[0], dtype=np.float64)
+    ws.assign(do_sums=False, dist_out=dist)
+    chunk_changed[...] = ws.chunk_changed
+    labels[...] = ws.labels
+    min_sqdist[...] = dist
+    w = np.ascontiguousarray(sample_weight)
+    chunk_sums_raw(X, w, labels, chunk_sums, chunk_weights)
+    chunk_objectives(w, dist, chunk_obj)
 
 
 @pjit

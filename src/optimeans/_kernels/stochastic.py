@@ -86,29 +86,63 @@ def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, s
     return seen
 
 
+#: Points whose distances are accumulated together: each center coordinate
+#: loaded once serves BLOCK points (the distances are the same, bit for bit).
+BLOCK = 8
+
+
 @njit
-def _assign_batch_serial(X, order, start, end, centers_t, labels, dists):
+def _assign_block(X, order, p0, m, centers_t, acc, xs, idx, labels, dists, offset):
+    """Rows ``order[p0 : p0 + m]`` (m <= BLOCK) into ``labels/dists[p0 - offset ...]``."""
     d, k = centers_t.shape
-    acc = np.empty(k, dtype=centers_t.dtype)
-    for p in range(end - start):
-        j, dist = nearest_transposed(X, order[start + p], centers_t, acc)
-        labels[p] = j
-        dists[p] = dist
+    for q in range(m):
+        idx[q] = order[p0 + q]
+        for j in range(k):
+            acc[q, j] = 0.0
+    for f in range(d):
+        for q in range(m):
+            xs[q] = X[idx[q], f]
+        for j in range(k):
+            c = centers_t[f, j]
+            for q in range(m):
+                t = xs[q] - c
+                acc[q, j] += t * t
+    for q in range(m):
+        best = 0
+        for j in range(1, k):
+            if acc[q, j] < acc[q, best]:
+                best = j
+        labels[p0 + q - offset] = best
+        dists[p0 + q - offset] = acc[q, best]
+
+
+@njit
+def assign_rows(X, order, start, end, centers_t, labels, dists):
+    """labels[p - start], dists[p - start]: nearest center to X[order[p]] for p in [start, end).
+
+    Same result as :func:`nearest_transposed` row by row (first index on
+    ties), computed BLOCK rows at a time: full blocks pass the constant BLOCK
+    as the trip count, which the compiler unrolls.
+    """
+    d, k = centers_t.shape
+    acc = np.empty((BLOCK, k), dtype=centers_t.dtype)
+    xs = np.empty(BLOCK, dtype=centers_t.dtype)
+    idx = np.empty(BLOCK, dtype=np.int64)
+    full_end = start + (end - start) // BLOCK * BLOCK
+    for p0 in range(start, full_end, BLOCK):
+        _assign_block(X, order, p0, BLOCK, centers_t, acc, xs, idx, labels, dists, start)
+    if full_end < end:
+        _assign_block(X, order, full_end, end - full_end, centers_t, acc, xs, idx, labels, dists, start)
 
 
 @pjit
 def _assign_batch_parallel(X, order, start, end, centers_t, labels, dists):
-    d, k = centers_t.shape
     m = end - start
     n_sub = (m + SUB_CHUNK - 1) // SUB_CHUNK
     for c in prange(n_sub):
-        acc = np.empty(k, dtype=centers_t.dtype)
-        lo = c * SUB_CHUNK
-        hi = min(m, lo + SUB_CHUNK)
-        for p in range(lo, hi):
-            j, dist = nearest_transposed(X, order[start + p], centers_t, acc)
-            labels[p] = j
-            dists[p] = dist
+        lo = start + c * SUB_CHUNK
+        hi = min(end, lo + SUB_CHUNK)
+        assign_rows(X, order, lo, hi, centers_t, labels[lo - start:hi - start], dists[lo - start:hi - start])
 
 
 @njit
@@ -154,7 +188,7 @@ def minibatch_steps(
         if m * k * d >= parallel_min_work:
             _assign_batch_parallel(X, order, start, end, centers_t, labels, dists)
         else:
-            _assign_batch_serial(X, order, start, end, centers_t, labels, dists)
+            assign_rows(X, order, start, end, centers_t, labels, dists)
         for j in range(k):
             batch_weights[j] = 0.0
             for f in range(d):

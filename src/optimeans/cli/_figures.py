@@ -1,17 +1,18 @@
-"""Options and steps shared by the commands that draw figures or read data.
+"""Options and steps shared by the commands that draw figures.
 
-Reading data: the input options and :func:`read_input` of ``optimeans fit``
-(FILE or ``--dataset``, ``--columns``...) when this build has them, else
-``--dataset`` alone.
+Data are read with the input options and :func:`read_input` of ``optimeans
+fit`` (FILE or ``--dataset``, ``--columns``, ``--header``, ``--delimiter``), so
+every command reads files the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -22,31 +23,84 @@ DPI = 100
 
 
 def add_input(p: argparse.ArgumentParser) -> None:
-    """FILE or --dataset NAME (and the reading options of ``optimeans fit``)."""
-    try:
-        from .fit import add_input_options
-    except ImportError:
-        g = p.add_argument_group("input")
-        g.add_argument("--dataset", metavar="NAME", required=True,
-                       help="a built-in data set (see `optimeans datasets`)")
-        return
+    """FILE or --dataset NAME, and how to read it (the options of ``optimeans fit``)."""
+    from .fit import add_input_options
+
     add_input_options(p)
 
 
 def read_input(args: argparse.Namespace) -> tuple[np.ndarray, str, list[str] | None]:
     """(X, a description of the source, column names or None)."""
-    try:
-        from .fit import read_input as read_table_input
-    except ImportError:
-        from .. import datasets
+    from .fit import read_input as read_table_input
 
-        try:
-            X = datasets.load(args.dataset)
-        except ValueError as exc:
-            raise CLIError(str(exc)) from None
-        return X, args.dataset, datasets.feature_names(args.dataset)
     table = read_table_input(args)
     return table.X, table.source, table.columns
+
+
+def add_plot_option(p: argparse.ArgumentParser) -> None:
+    """``--plot FILE.png`` and ``--plot-size`` for ``optimeans fit``."""
+    g = p.add_argument_group("figure")
+    g.add_argument("--plot", metavar="FILE.png",
+                   help="also draw the clusters and centers (a PCA map for more than 2 features)")
+    g.add_argument("--plot-size", default="800x600", metavar="WxH", help="figure size in pixels (default 800x600)")
+
+
+def check_plot_option(args: argparse.Namespace) -> None:
+    """Refuse a bad ``--plot`` before the clustering runs."""
+    if getattr(args, "plot", None):
+        need_matplotlib()
+        check_image_path(args.plot)
+        parse_size(args.plot_size)
+
+
+def cluster_figure(km: Any, table: Any, path: str, size: str) -> Callable[[Any], None]:
+    """A writer ``f(binary_file)`` of the cluster plot of a fitted KMeans.
+
+    With ``--scale`` the picture shows the scaled data, the space the
+    clustering was done in.
+    """
+    from ..plotting import plot_clusters
+
+    figsize = parse_size(size)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    X = table.X
+    centers = km.cluster_centers_
+    names = table.columns
+    title = None
+    if getattr(km, "scaler_", None) is not None:
+        X = km.scaler_.transform(X)
+        centers = km.result_.centers
+        names = [f"{c} ({km.scale})" for c in names] if names else None
+        title = f"k = {km.result_.n_clusters}, objective {km.result_.objective:.6g} (data {km.scale}-scaled)"
+    fig = plot_clusters(X, km.labels_, centers, result=km.result_, feature_names=names, title=title,
+                        figsize=figsize, dpi=DPI)
+
+    def write(fh: Any) -> None:
+        fig.savefig(fh, format=fmt, dpi=DPI)
+
+    return write
+
+
+#: Largest number of partitions ``optimeans landscape --plot`` draws one by one.
+LANDSCAPE_PLOT_MAX = 2_000_000
+
+
+def add_landscape_plot_option(p: argparse.ArgumentParser) -> None:
+    """``--plot FILE.png`` and ``--size`` for ``optimeans landscape``."""
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also draw every partition's objective, local minima marked")
+    p.add_argument("--size", default="800x600", metavar="WxH", help="figure size in pixels (default 800x600)")
+
+
+def write_landscape_plot(X: np.ndarray, n_clusters: int, land: Any, args: argparse.Namespace) -> str:
+    """Draw the landscape of ``X`` to ``args.plot`` (all partitions when there are not too many)."""
+    from ..exact.enumerate import enumerate_partitions
+    from ..plotting import plot_landscape
+
+    if land.objective.size < land.n_partitions and land.n_partitions <= LANDSCAPE_PLOT_MAX:
+        land = enumerate_partitions(X, n_clusters, keep="all")
+    plot_landscape(land, figsize=parse_size(args.size), dpi=DPI, save=args.plot)
+    return args.plot
 
 
 def parse_size(text: str) -> tuple[float, float]:
@@ -62,8 +116,6 @@ def parse_size(text: str) -> tuple[float, float]:
 
 def check_image_path(path: str) -> None:
     """Refuse an output path whose format matplotlib cannot write, before any work."""
-    import os
-
     ext = os.path.splitext(path)[1].lstrip(".").lower()
     if ext not in ("png", "svg", "pdf", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp"):
         raise CLIError(f"cannot tell the image format of {path!r}: end it with .png, .svg or .pdf")

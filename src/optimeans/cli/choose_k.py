@@ -14,6 +14,7 @@ examples:
   optimeans choose-k --dataset iris --k 1..10
   optimeans choose-k data.csv --k 2..12 --plot choose_k.png
   optimeans choose-k --dataset ruspini --k 1..8 --criterion silhouette --json
+  optimeans choose-k --dataset ruspini --k 2..6 --bound sdp
 
 For each k the table shows the best objective found, the spectral lower bound
 (when this build has one), the mean silhouette, the gap statistic with its
@@ -63,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--refs", type=int, default=10, metavar="B", help="reference data sets of the gap statistic (default 10)")
     g.add_argument("--reference", choices=("box", "pca"), default="box",
                    help="gap reference: uniform in the features' box or in the principal axes' box")
+    g.add_argument("--bound", choices=("spectral", "sdp", "none"), default="spectral",
+                   help="certified lower bound per k: spectral (cheap), sdp (tight, n up to a few "
+                        "thousand, slower) or none (default: spectral)")
     g.add_argument("--method", default="auto", metavar="NAME", help="optimizer for each k (default: auto)")
     g.add_argument("--seed", type=int, metavar="S", help="random seed (default: drawn and reported)")
     g.add_argument("--threads", type=int, metavar="N", help="threads (results do not depend on it)")
@@ -96,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             res = choose_k(
                 X, ks, criterion=args.criterion, method=args.method, n_refs=args.refs,
                 reference=args.reference, random_state=args.seed, n_threads=args.threads,
+                lower_bound=False if args.bound == "none" else args.bound,
                 progress=progress,
             )
     except (ValueError, TypeError) as exc:

@@ -1,8 +1,8 @@
 """``optimeans fit``: cluster a data file or a built-in data set.
 
 The command reads the data (:mod:`optimeans._io`), makes one library call
-(``KMeans(...).fit``, which runs :func:`optimeans.fit`), and formats the
-result: a short report for people by default, ``--json`` for scripts, files
+(:func:`optimeans.fit` on the data, scaled first with ``--scale``: the code
+path of ``KMeans.fit``), and formats the result: a short report for people by default, ``--json`` for scripts, files
 with ``--out``. Progress goes to stderr, results to stdout.
 
 The options come in groups added by small functions (:func:`add_input_options`,
@@ -20,13 +20,18 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._io import DataError, Table, dataset_table, format_csv, labels_beside_rows, read_table, write_files_atomically
+from .._scaling import Scaler, fit_scaled
+from ..result import Result
 from ._common import CLIError, print_json
+from ._distributed import add_options as add_scale_out_options
+from ._figures import add_plot_option, check_plot_option, cluster_figure
 
 EXAMPLES = """\
 examples:
@@ -34,6 +39,9 @@ examples:
   optimeans fit data.csv -k 5 --columns 2-6 --scale standard --out results/
   optimeans fit data.parquet -k 8 --seed 0 --json
   optimeans fit data.csv -k 4 --out data_with_labels.csv --save model.npz
+  optimeans fit data/*.parquet --columns a,b,c -k 50 --local-cluster 2
+  optimeans fit big.npy -k 16 --out-of-core --out results/
+  optimeans fit --dataset iris -k 3 --plot iris_clusters.png
 
 --out DIR writes labels.csv, centers.csv and result.json into DIR; --out
 FILE.csv / FILE.parquet writes the input rows with a new "label" column.
@@ -132,6 +140,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(p)
     add_fit_options(p)
     add_output_options(p)
+    p.add_argument(
+        "--certify", nargs="?", const="auto", choices=("auto", "spectral", "sdp"), metavar="BOUND",
+        help="also compute a certified lower bound on the global minimum and the gap to it "
+        "(BOUND: auto (default), spectral or sdp; see optimeans.certify)",
+    )
+    add_scale_out_options(p)
+    add_plot_option(p)
     p.set_defaults(func=run)
 
 
@@ -214,22 +229,64 @@ def _init(args: argparse.Namespace, table: Table) -> Any:
     return centers
 
 
-def make_estimator(args: argparse.Namespace, table: Table):
-    """The KMeans the options describe."""
-    from ..estimator import KMeans
+def fit_params(args: argparse.Namespace, table: Table) -> dict[str, Any]:
+    """The parameters the options describe, named as ``KMeans``'s."""
+    return {
+        "n_clusters": args.n_clusters,
+        "method": args.method,
+        "init": _init(args, table),
+        "n_init": args.n_init,
+        "max_iter": args.max_iter,
+        "tol": args.tol,
+        "random_state": args.seed,
+        "n_threads": args.threads,
+        "options": parse_options(args.option) or None,
+        "scale": args.scale,
+    }
 
-    return KMeans(
-        n_clusters=args.n_clusters,
-        method=args.method,
-        init=_init(args, table),
-        n_init=args.n_init,
-        max_iter=args.max_iter,
-        tol=args.tol,
-        random_state=args.seed,
-        n_threads=args.threads,
-        options=parse_options(args.option) or None,
-        scale=args.scale,
+
+@dataclass
+class Fitted:
+    """What one run produced: the Result (scaled space), the scaler, the parameters."""
+
+    result: Result
+    scaler: Scaler | None
+    params: dict[str, Any]
+    n_features: int
+    certificate: Any = None
+
+    @property
+    def scale(self) -> str:
+        return self.params["scale"]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.result.labels
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Centers in the data's own units."""
+        c = self.result.centers
+        return c if self.scaler is None else self.scaler.inverse_transform(c)
+
+    def estimator(self):
+        """The fitted ``KMeans`` (imports scikit-learn, so only when a model is saved)."""
+        from ..estimator import KMeans
+
+        km = KMeans(**self.params)
+        km._set_result(self.result, self.scaler)
+        km.n_features_in_ = self.n_features
+        return km
+
+
+def fit_table(params: dict[str, Any], table: Table, callback: Any = None) -> Fitted:
+    """The one library call: :func:`optimeans.fit` on the (scaled) data, as ``KMeans.fit`` does."""
+    kwargs = {k: v for k, v in params.items() if k not in ("n_clusters", "options", "scale", "init")}
+    result, scaler = fit_scaled(
+        table.X, params["n_clusters"], scale=params["scale"], init=params["init"], callback=callback,
+        **kwargs, **(params["options"] or {}),
     )
+    return Fitted(result, scaler, params, table.n_features)
 
 
 def show_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -253,20 +310,23 @@ def run(args: argparse.Namespace) -> int:
     from .._api import resolve_n_init
     from .._progress import Progress
 
+    from . import _distributed
+
+    if _distributed.wanted(args):  # several files, a cluster, out of core: dask
+        return _distributed.run(args)
+    check_plot_option(args)
     table = read_input(args)
-    km = make_estimator(args, table)
-    progress = Progress(
-        n_restarts=resolve_n_init(km.n_init, km.init) if isinstance(km.n_init, (int, str)) else 1,
-        max_iter=args.max_iter,
-        enabled=not args.quiet,
-        label="optimeans fit",
-    )
-    X = table.X
+    params = fit_params(args, table)
+    try:
+        n_restarts = resolve_n_init(params["n_init"], params["init"])
+    except (ValueError, TypeError):
+        n_restarts = 1
+    progress = Progress(n_restarts=n_restarts, max_iter=args.max_iter, enabled=not args.quiet, label="optimeans fit")
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught, progress:
             warnings.simplefilter("always")
-            km.fit(X, callback=progress)
+            fitted = fit_table(params, table, callback=progress)
     except KeyboardInterrupt:
         progress.close()
         kept = " (previous output left as it was)" if args.out or args.save else ""
@@ -282,51 +342,72 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{table.source}: {exc}") from None
     seconds = time.perf_counter() - t0
     show_warnings(caught)
+    if getattr(args, "certify", None):
+        certify_result(fitted, table, args.certify, fitted.params.get("n_threads"))
 
-    summary = make_summary(km, table, seconds)
-    written = write_outputs(args, km, table, summary)
+    summary = make_summary(fitted, table, seconds)
+    written = write_outputs(args, fitted, table, summary)
     if written:
         summary["files"] = [str(p) for p in written]
     if args.json:
         print_json(summary)
     else:
-        print(format_report(km, table, summary))
+        print(format_report(fitted, table, summary))
     return 0
 
 
-def make_summary(km: Any, table: Table, seconds: float) -> dict[str, Any]:
+def certify_result(fitted: Fitted, table: Table, method: str, n_threads: Any = None) -> None:
+    """--certify: attach a certified lower bound and the gap to ``fitted.result``.
+
+    The bound is computed on the data the objective was minimized on (scaled
+    with --scale).
+    """
+    from ..exact.bounds import certify
+
+    X = table.X if fitted.scaler is None else fitted.scaler.transform(table.X)
+    try:
+        cert = certify(X, fitted.result, method=method, n_threads=n_threads)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(f"--certify: {exc}") from None
+    fitted.result = fitted.result.replace(lower_bound=cert.lower_bound, gap=cert.gap)
+    fitted.certificate = cert
+
+
+def make_summary(fitted: Fitted, table: Table, seconds: float) -> dict[str, Any]:
     """The JSON summary: the Result's, plus timing and the input's description."""
-    summary = km.result_.summary()
+    summary = fitted.result.summary()
     summary["seconds"] = round(seconds, 6)
     summary["n_features"] = table.n_features
     summary["input"] = table.source
     if table.columns is not None:
         summary["feature_names"] = list(table.columns)
-    summary["scale"] = km.scale
+    summary["scale"] = fitted.scale
     return summary
 
 
-def write_outputs(args: argparse.Namespace, km: Any, table: Table, summary: dict[str, Any]) -> list[Path]:
+def write_outputs(args: argparse.Namespace, fitted: Fitted, table: Table, summary: dict[str, Any]) -> list[Path]:
     """--out (a directory or a rows file) and --save, all or nothing."""
     files: dict[Path, Any] = {}
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() in ROW_FILE_SUFFIXES and not out.is_dir():
             try:
-                files[out] = labels_beside_rows(table, km.labels_, out)
+                files[out] = labels_beside_rows(table, fitted.labels, out)
             except DataError as exc:
                 raise CLIError(str(exc)) from None
         else:
             if out.exists() and not out.is_dir():
                 raise CLIError(f"--out {out}: exists and is not a directory")
             names = table.columns or [f"x{j + 1}" for j in range(table.n_features)]
-            files[out / "labels.csv"] = format_csv(["label"], km.labels_)
-            files[out / "centers.csv"] = format_csv(names, km.cluster_centers_)
-            files[out / "result.json"] = json.dumps(result_document(km, summary), indent=2) + "\n"
+            files[out / "labels.csv"] = format_csv(["label"], fitted.labels)
+            files[out / "centers.csv"] = format_csv(names, fitted.centers)
+            files[out / "result.json"] = json.dumps(result_document(fitted, summary), indent=2) + "\n"
     if getattr(args, "save", None):
         from .._model import model_bytes
 
-        files[Path(args.save)] = model_bytes(km, feature_names=table.columns)
+        files[Path(args.save)] = model_bytes(fitted.estimator(), feature_names=table.columns)
+    if getattr(args, "plot", None):
+        files[Path(args.plot)] = cluster_figure(fitted.estimator(), table, args.plot, args.plot_size)
     if not files:
         return []
     try:
@@ -335,14 +416,14 @@ def write_outputs(args: argparse.Namespace, km: Any, table: Table, summary: dict
         raise CLIError(f"cannot write output: {exc}") from None
 
 
-def result_document(km: Any, summary: dict[str, Any]) -> dict[str, Any]:
+def result_document(fitted: Fitted, summary: dict[str, Any]) -> dict[str, Any]:
     """result.json: the summary, the centers, the parameters and the history."""
     doc = dict(summary)
-    doc["centers"] = np.asarray(km.cluster_centers_, dtype=np.float64).tolist()
-    params = km.get_params()
+    doc["centers"] = np.asarray(fitted.centers, dtype=np.float64).tolist()
+    params = dict(fitted.params)
     params["init"] = params["init"] if isinstance(params["init"], str) else "array"
     doc["parameters"] = params
-    doc["history"] = km.result_.history.to_dict()
+    doc["history"] = fitted.result.history.to_dict()
     return doc
 
 
@@ -350,14 +431,15 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
-def format_report(km: Any, table: Table, summary: dict[str, Any]) -> str:
+def format_report(fitted: Fitted, table: Table, summary: dict[str, Any]) -> str:
     """The report for people: the clusters, the objective, how the run ended, the time."""
-    res = km.result_
+    res = fitted.result
+    scale = fitted.scale
     n, d = table.X.shape
     k = res.n_clusters
     lines = [
         f"{table.source}: {n} samples x {d} features -> {k} clusters "
-        f"(method {res.method}{', scale ' + km.scale if km.scale != 'none' else ''})",
+        f"(method {res.method}{', scale ' + scale if scale != 'none' else ''})",
         "",
     ]
     sizes = res.cluster_sizes
@@ -368,7 +450,7 @@ def format_report(km: Any, table: Table, summary: dict[str, Any]) -> str:
     for j in range(min(k, 30)):
         row = [str(j), str(int(sizes[j]))]
         if show_centers:
-            row += [_fmt(v) for v in km.cluster_centers_[j]]
+            row += [_fmt(v) for v in fitted.centers[j]]
         rows.append(row)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines.append("  " + "  ".join(h.rjust(w) for h, w in zip(header, widths)))
@@ -379,8 +461,14 @@ def format_report(km: Any, table: Table, summary: dict[str, Any]) -> str:
     if show_centers:
         lines.append("  (the columns after size are the cluster centers)")
     lines.append("")
-    obj_note = " in scaled units" if km.scale != "none" else ""
+    obj_note = " in scaled units" if scale != "none" else ""
     lines.append(f"objective    {res.objective:.10g}  (sum of squared distances to the nearest center{obj_note})")
+    if res.lower_bound is not None:
+        how = getattr(fitted.certificate, "method", "")
+        lines.append(
+            f"lower bound  {res.lower_bound:.10g}  ({how + ' bound, ' if how else ''}certified: "
+            f"within {100 * res.gap:.3g} % of the global minimum)"
+        )
     why = STOP_EXPLAINED.get(res.stop_reason, res.stop_reason)
     lines.append(f"iterations   {res.n_iter}; {why}")
     restarts = f"best of {res.n_init} restarts, " if res.n_init > 1 else ""

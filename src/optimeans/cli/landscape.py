@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ._common import CLIError, print_json
+from ._figures import add_landscape_plot_option, check_image_path, need_matplotlib, parse_size, write_landscape_plot
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "list the fixed points of Lloyd's iteration and the partitions stable under "
             "single-point (Hartigan) moves, sorted by objective, marking the global optimum."
         ),
-        epilog="Example: optimeans landscape --points 1,2,3,4 -k 2",
+        epilog="Examples:\n  optimeans landscape --points 1,2,3,4 -k 2\n"
+        "  optimeans landscape --points '0,0;1,0;0,1;5,5;6,5;5,6;9,0;9,1' -k 3 --plot landscape.png",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -33,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-k", "--n-clusters", type=int, required=True, help="number of clusters")
     p.add_argument("--all", action="store_true", help="list every partition, not only the Lloyd fixed points")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_landscape_plot_option(p)
     p.set_defaults(func=run)
 
 
@@ -86,11 +89,17 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.file is None) == (args.points is None):
         raise CLIError("give the points either as FILE or with --points (one of them)")
+    if args.plot:
+        need_matplotlib()
+        check_image_path(args.plot)
+        parse_size(args.size)
     X = parse_points(args.points) if args.points is not None else read_points(args.file)
     try:
         land = enumerate_partitions(X, args.n_clusters, keep="all" if args.all else "lloyd")
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc)) from None
+    if args.plot:
+        write_landscape_plot(X, args.n_clusters, land, args)
     if args.json:
         print_json(land.to_dict())
         return 0

@@ -78,17 +78,22 @@ def run(args: argparse.Namespace) -> int:
         method = "none" if d <= 2 else "pca"
     proj = None
     centers = None
-    if method == "none":
-        projection = "none"
-    else:
-        proj, centers = project(X, method, max_samples=args.max_embed, random_state=0, extra=res.centers,
-                                n_threads=args.threads)
-        projection = proj
-    plot_clusters(
-        X, res.labels, res.centers, result=res, projection=projection, title=args.title,
-        feature_names=columns, figsize=figsize, dpi=DPI, save=args.output,
-        centers_embedding=centers,
-    )
+    try:
+        if method == "none":
+            projection = "none"
+        else:
+            proj, centers = project(X, method, max_samples=args.max_embed, random_state=0, extra=res.centers,
+                                    n_threads=args.threads)
+            projection = proj
+        plot_clusters(
+            X, res.labels, res.centers, result=res, projection=projection, title=args.title,
+            feature_names=columns, figsize=figsize, dpi=DPI, save=args.output,
+            centers_embedding=centers,
+        )
+    except ValueError as exc:
+        raise CLIError(f"{source}: --projection {args.projection}: {exc}") from None
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.output}: {exc}") from None
     summary = res.summary()
     summary["input"] = source
     summary["projection"] = None if proj is None else proj.summary()

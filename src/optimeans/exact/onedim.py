@@ -69,8 +69,11 @@ def _solve(X: np.ndarray, w: np.ndarray, k: int, n_threads: int) -> tuple[np.nda
     """Centers (k, 1) float64 sorted, labels (n,) int64 of an optimal partition."""
     x = X[:, 0].astype(np.float64)
     n = x.shape[0]
-    pos = np.flatnonzero(w > 0)
-    order = pos[np.argsort(x[pos], kind="stable")]
+    if (w > 0).all():
+        order = np.argsort(x)  # deterministic; ties in any fixed order will do
+    else:
+        pos = np.flatnonzero(w > 0)
+        order = pos[np.argsort(x[pos])]
     xs = x[order]
     ws = w[order]
     # Centering at the weighted mean keeps the prefix sums of x^2 small, so
@@ -177,9 +180,12 @@ def _run(X: np.ndarray, w: np.ndarray, k: int, n_threads: int, callback: Any) ->
     t0 = now()
     rec = HistoryRecorder(t0)
     centers, labels = _solve(X, w, k, n_threads)
+    # reassign: the optimal partition is kept (every point is already at its
+    # nearest center), but ties go to the first center, as in every method, so
+    # equal points get equal labels when there are fewer distinct points than k
     res = finalize(
         X, w, centers, n_iter=1, converged=True, stop_reason="optimal", history=rec.freeze(),
-        method="exact", labels=labels, reassign=False,
+        method="exact", labels=labels, reassign=True,
         info={"algorithm": "dynamic programming, divide and conquer per layer", "seconds": now() - t0},
     )
     rec.record(res.objective, now(), passes=float(k))

@@ -21,6 +21,9 @@ from typing import Any, Callable
 # name -> (module, function)
 _REGISTRY: dict[str, tuple[str, str]] = {
     "lloyd": ("optimeans.solvers.lloyd", "run"),
+    "hamerly": ("optimeans.solvers.accelerated", "run_hamerly"),
+    "elkan": ("optimeans.solvers.accelerated", "run_elkan"),
+    "yinyang": ("optimeans.solvers.accelerated", "run_yinyang"),
     "hartigan": ("optimeans.solvers.hartigan", "run"),
     "gd": ("optimeans.solvers.gradient", "run_gd"),
     "newton": ("optimeans.solvers.gradient", "run_newton"),
@@ -35,6 +38,11 @@ _REGISTRY: dict[str, tuple[str, str]] = {
 
 #: Options each solver accepts beyond the common ones (filled by the modules that need it).
 SolverFn = Callable[..., Any]
+
+
+#: Exact solvers that read only the shape of ``centers_init`` (they need no
+#: starting point): ``fit`` skips the seeding for them and runs them once.
+INIT_FREE = frozenset({"exact", "bnb"})
 
 
 def available() -> list[str]:

@@ -226,7 +226,7 @@ def run_gd(
     >>> import optimeans
     >>> r = optimeans.fit(optimeans.datasets.load("iris"), 3, method="gd", tol=1e-8, random_state=0)
     >>> round(r.objective, 2)
-    78.85
+    78.86
     """
     if isinstance(step, str):
         if step != "backtracking":

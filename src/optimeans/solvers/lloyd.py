@@ -7,22 +7,115 @@ with the labels fixed (and is the Newton step, see :mod:`optimeans.objective`).
 The objective never increases, and the iteration stops at a fixed point where
 no label changes.
 
-Both steps are one fused Numba pass: the assignment of a chunk of rows and the
-chunk's partial sums are computed together, chunks run in parallel, and the
-partial sums are reduced in chunk order, so a seed gives bitwise the same
-result on 1 and on many threads.
+Both steps are one fused Numba pass (:mod:`optimeans._kernels.lloyd`): the
+assignment of a chunk of rows and the moves of the rows that change cluster
+are computed together, chunks run in parallel, and the per-chunk changes of
+the float64 cluster sums are applied in chunk order, so a seed gives bitwise
+the same result on 1 and on many threads. The assignment runs a float32 fast
+path with an exactness guard, so the labels are those of exact float64
+distances (first index on ties) for either input dtype.
+
+:func:`iterate` is the loop shared with the accelerated methods
+(:mod:`optimeans.solvers.accelerated`), which differ only in how they assign:
+given the same initial centers they take the same steps, bit for bit.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from .._kernels import CHUNK, lloyd_pass
+from .._kernels.lloyd import CHUNK, Workspace
 from .._numba import numba_threads
+from ..objective import point_objective
 from ..result import HistoryRecorder, Result
 from ._common import Callback, finalize, now, relocate_empty, should_stop
+
+
+class Assigner(Protocol):
+    """One assignment step of a Lloyd-type method over a :class:`Workspace`."""
+
+    def __call__(self, centers: np.ndarray, final: bool) -> int:
+        """Assign every point to the canonical nearest of ``centers`` (and update the sums unless ``final``);
+        return the number of labels that changed."""
+
+
+def iterate(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    ws: Workspace,
+    assign: Assigner,
+    *,
+    method: str,
+    max_iter: int,
+    tol: float,
+    n_threads: int | None,
+    callback: Callback | None,
+    options: dict[str, Any] | None = None,
+    info: dict[str, Any] | None = None,
+) -> Result:
+    """The Lloyd loop: assign, record, stop or move the centers to the means.
+
+    ``assign(centers, final)`` labels every point (``ws.labels``) and keeps the
+    workspace's cluster sums up to date; the rest is shared by every
+    Lloyd-type method, so they stop for the same reasons at the same
+    iteration.
+    """
+    n = X.shape[0]
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
+    t0 = now()
+    hist = HistoryRecorder(t0)
+    prev_obj = np.inf
+    stop_reason = "max_iter"
+    converged = False
+    n_iter = 0
+    # One chunk: nothing to share, and waking idle threads would cost more than the pass.
+    threads = 1 if n <= CHUNK else n_threads
+    with numba_threads(threads):
+        for it in range(1, max_iter + 1):
+            ws.set_centers(centers)
+            changed = assign(centers, False)
+            obj = ws.objective()
+            n_iter = it
+            hist.record(obj, now(), it)
+            if changed == 0:
+                stop_reason, converged = "labels_unchanged", True
+                break
+            if (ws.N == 0).any():
+                # Distances to the centers of this pass, to pick the points that take empty clusters.
+                dist = point_objective(X, centers, ws.labels)
+                ws.update_centers(centers)
+                relocate_empty(X, w, centers, ws.W * (ws.N > 0), ws.labels, dist)
+            else:
+                ws.update_centers(centers)
+            if should_stop(callback, it, obj):
+                stop_reason = "callback"
+                break
+            if prev_obj < np.inf and prev_obj - obj <= tol * prev_obj:
+                stop_reason, converged = "tol", True
+                break
+            prev_obj = obj
+        if stop_reason != "labels_unchanged":
+            # Final assignment step, so that labels match the returned centers.
+            ws.set_centers(centers)
+            assign(centers, True)
+    return finalize(
+        X,
+        w,
+        centers,
+        n_iter=n_iter,
+        converged=converged,
+        stop_reason=stop_reason,
+        history=hist.freeze(),
+        method=method,
+        options={"max_iter": max_iter, "tol": tol, **(options or {})},
+        labels=ws.labels,
+        reassign=False,
+        info=info,
+    )
 
 
 def run(
@@ -41,7 +134,7 @@ def run(
     Parameters
     ----------
     X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
-    sample_weight : ndarray (n_samples,), X's dtype or float64
+    sample_weight : ndarray (n_samples,), non-negative
     centers_init : ndarray (n_clusters, n_features), X's dtype
     max_iter : int
         Iteration budget.
@@ -59,67 +152,36 @@ def run(
     Result
         ``stop_reason`` is ``"labels_unchanged"``, ``"tol"``, ``"max_iter"`` or
         ``"callback"``; ``history.objective[i]`` is the objective after the
-        assignment step of iteration ``i + 1``.
+        assignment step of iteration ``i + 1`` (float64, exact). An empty
+        cluster's center moves to the point that contributes most to the
+        objective (:func:`optimeans.solvers._common.relocate_empty`).
 
     Notes
     -----
-    Time O(n k d) per iteration; memory O(n) for labels and distances plus
-    ``ceil(n / 4096) * k * d`` float64 partial sums.
+    Time O(n k d) per iteration for the assignment (float32 SIMD, about
+    ``n k d / 16`` fused multiply-adds with AVX-512) plus O(d) per point that
+    changes cluster; memory: a packed float32 copy of ``X`` and O(n + k d
+    n / 4096) scratch. No ``n x k`` matrix is formed.
 
     References
     ----------
-    Lloyd, S. (1982). Least squares quantization in PCM. IEEE Trans. Inf. Theory.
-    """
-    n, d = X.shape
-    k = centers_init.shape[0]
-    w = np.ascontiguousarray(sample_weight, dtype=X.dtype)
-    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
-    labels = np.full(n, -1, dtype=np.int64)
-    min_sqdist = np.empty(n, dtype=X.dtype)
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    chunk_sums = np.empty((n_chunks, k, d), dtype=np.float64)
-    chunk_weights = np.empty((n_chunks, k), dtype=np.float64)
-    chunk_obj = np.empty(n_chunks, dtype=np.float64)
-    chunk_changed = np.empty(n_chunks, dtype=np.int64)
+    Lloyd, S. (1982). Least squares quantization in PCM. IEEE Trans. Inf. Theory 28(2), 129-137.
 
-    t0 = now()
-    hist = HistoryRecorder(t0)
-    prev_obj = np.inf
-    stop_reason = "max_iter"
-    converged = False
-    n_iter = 0
-    with numba_threads(n_threads):
-        for it in range(1, max_iter + 1):
-            lloyd_pass(X, w, centers, labels, min_sqdist, chunk_sums, chunk_weights, chunk_obj, chunk_changed)
-            n_iter = it
-            obj = float(chunk_obj.sum())  # numpy's pairwise sum: fixed order
-            changed = int(chunk_changed.sum())
-            hist.record(obj, now(), it)
-            if changed == 0:
-                stop_reason, converged = "labels_unchanged", True
-                break
-            sums = chunk_sums.sum(axis=0)
-            weights = chunk_weights.sum(axis=0)
-            nz = weights > 0
-            new_centers = centers.copy()
-            new_centers[nz] = (sums[nz] / weights[nz, None]).astype(X.dtype)
-            relocate_empty(X, w, new_centers, weights, labels, min_sqdist)
-            centers = new_centers
-            if should_stop(callback, it, obj):
-                stop_reason = "callback"
-                break
-            if prev_obj < np.inf and prev_obj - obj <= tol * prev_obj:
-                stop_reason, converged = "tol", True
-                break
-            prev_obj = obj
-    return finalize(
-        X,
-        w,
-        centers,
-        n_iter=n_iter,
-        converged=converged,
-        stop_reason=stop_reason,
-        history=hist.freeze(),
-        method="lloyd",
-        options={"max_iter": max_iter, "tol": tol},
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optimeans.solvers import lloyd
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> r = lloyd.run(X, np.ones(4), X[[0, 1]], max_iter=10, tol=0.0)
+    >>> r.centers.ravel().tolist(), r.stop_reason
+    ([0.5, 10.5], 'labels_unchanged')
+    """
+    ws = Workspace(X, centers_init.shape[0], sample_weight)
+
+    def assign(centers: np.ndarray, final: bool) -> int:
+        return ws.assign(do_sums=not final)
+
+    return iterate(
+        X, sample_weight, centers_init, ws, assign,
+        method="lloyd", max_iter=max_iter, tol=tol, n_threads=n_threads, callback=callback,
     )
