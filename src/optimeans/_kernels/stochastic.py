@@ -6,6 +6,12 @@ d x k), where the nearest-center search reads them. With the centers
 transposed the inner loop runs over the clusters, ``acc[j] += (x_f - c_jf)^2``,
 which the compiler vectorizes without any reassociation of a sum (no fastmath
 needed) and which subtracts before squaring (no cancellation in float32).
+
+Online SGD must take the points one at a time (each update moves a center the
+next point may choose). A mini-batch is assigned with the centers fixed, so
+its points are processed ``L`` at a time in explicit SIMD vectors
+(:func:`assign_rows`, one point per lane), with the same sums in the same
+order: the labels and distances are bit for bit those of the row-by-row loop.
 """
 
 from __future__ import annotations
