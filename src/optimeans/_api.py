@@ -34,6 +34,8 @@ _HUGE = 2.0**960
 #: Magnitudes inside [2**-40, 2**40] are left alone; outside, a power of two
 #: brings them near 1 (exactly, with no rounding).
 _LOW, _HIGH = 2.0**-40, 2.0**40
+#: Smallest normal float64: products below it have lost digits.
+_TINY = float(np.finfo(np.float64).tiny)
 #: Largest magnitude, in work units, of a user-given initial center: squared
 #: distances must stay finite in the work dtype (float32 overflows at 2**128).
 _INIT_LIMIT = {np.dtype(np.float32): 2.0**50, np.dtype(np.float64): 2.0**500}
@@ -187,12 +189,28 @@ class WorkSpace:
         if self.exp == 0 and self.wexp == 0:
             return float(np.dot(w, point_objective(X, centers, labels)))
         C = np.ldexp(np.asarray(centers, dtype=np.float64), self.exp)
-        ws = np.ldexp(w, self.wexp)
-        total = 0.0
-        for b in _blocks(X.shape[0]):
+        n = X.shape[0]
+        po = np.empty(n, dtype=np.float64)
+        for b in _blocks(n):
             diff = np.ldexp(X[b].astype(np.float64), self.exp) - C[labels[b]]
-            total += float(np.dot(ws[b], np.einsum("ij,ij->i", diff, diff)))
-        return float(np.ldexp(total, -2 * self.exp - self.wexp))
+            po[b] = np.einsum("ij,ij->i", diff, diff)
+        ws = np.ldexp(np.asarray(w, dtype=np.float64), self.wexp)
+        prod = ws * po
+        if np.isfinite(prod).all() and not ((prod < _TINY) & (ws > 0) & (po > 0)).any():
+            # the same summation as the unscaled path: the result is exactly
+            # 2**(2 exp + wexp) times the objective of the scaled problem
+            return float(np.ldexp(float(np.dot(ws, po)), -2 * self.exp - self.wexp))
+        # products under- or overflow (subnormal weights, say): split each factor
+        # into mantissa and exponent and add the terms relative to the largest one
+        mw, ew = np.frexp(np.asarray(w, dtype=np.float64))
+        mp, ep = np.frexp(po)
+        e = ew.astype(np.int64) + ep.astype(np.int64)
+        nz = (mw != 0) & (mp != 0)
+        if not nz.any():
+            return 0.0
+        emax = int(e[nz].max())
+        terms = np.where(nz, np.ldexp(mw * mp, np.clip(e - emax, -1100, 0)), 0.0)
+        return float(np.ldexp(float(terms.sum()), emax - 2 * self.exp))
 
     def options_to_work(self, options: dict[str, Any]) -> dict[str, Any]:
         """Solver options that are lengths in the data's units, in work units."""
