@@ -162,7 +162,10 @@ def test_permuting_rows_permutes_labels(problem, random, seed):
     st.integers(0, 2**32 - 1),
 )
 def test_translating_the_data_translates_the_centers(problem, shift, method, seed):
-    X, k, w = problem
+    # unit weights: the offset (the mean) of n = 2^j integer rows is exact, so the
+    # centered data, and the whole run, are bitwise the same after the shift
+    X, k, _ = problem
+    w = None
     assume(in_domain(method, X, k))
     t = np.ldexp(shift, -np.arange(X.shape[1]))  # dyadic: x + t is exact
     a = _fit(X, k, method, sample_weight=w, random_state=seed, n_init=2)
@@ -181,6 +184,8 @@ def test_translating_the_data_translates_the_centers(problem, shift, method, see
 def test_power_of_two_scaling_is_exact(problem, e, method, seed):
     X, k, w = problem
     assume(in_domain(method, X, k))
+    # in the subnormal range a power of two is not exact (fixed absolute precision)
+    assume(np.all((X == 0) | (np.abs(X) > 2.0**-900)))
     a = _fit(X, k, method, sample_weight=w, random_state=seed, n_init=2)
     b = _fit(np.ldexp(X, e), k, method, sample_weight=w, random_state=seed, n_init=2)
     np.testing.assert_array_equal(b.labels, a.labels)
@@ -201,7 +206,7 @@ def _kmeans_class():
 @given(problems(elements=st.integers(-50, 50).map(float)), st.integers(0, 2**32 - 1))
 def test_predict_of_the_centers_is_arange(problem, seed):
     X, k, w = problem
-    assume(len(np.unique(X, axis=0)) >= k)
+    assume(len(np.unique(X if w is None else X[w > 0], axis=0)) >= k)  # k distinct points that count
     KMeans = _kmeans_class()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewDistinctPointsWarning)

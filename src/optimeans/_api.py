@@ -22,7 +22,7 @@ from ._numba import numba_threads, resolve_n_threads
 from ._validation import check_centers
 from .objective import point_objective
 from .result import History, Result
-from .seeding import init_centers
+from .seeding import INIT_METHODS, init_centers
 
 __all__ = ["fit", "resolve_n_init", "WorkSpace"]
 
@@ -34,6 +34,8 @@ _HUGE = 2.0**960
 #: Magnitudes inside [2**-40, 2**40] are left alone; outside, a power of two
 #: brings them near 1 (exactly, with no rounding).
 _LOW, _HIGH = 2.0**-40, 2.0**40
+#: Smallest normal float64: products below it have lost digits.
+_TINY = float(np.finfo(np.float64).tiny)
 #: Largest magnitude, in work units, of a user-given initial center: squared
 #: distances must stay finite in the work dtype (float32 overflows at 2**128).
 _INIT_LIMIT = {np.dtype(np.float32): 2.0**50, np.dtype(np.float64): 2.0**500}
@@ -187,12 +189,28 @@ class WorkSpace:
         if self.exp == 0 and self.wexp == 0:
             return float(np.dot(w, point_objective(X, centers, labels)))
         C = np.ldexp(np.asarray(centers, dtype=np.float64), self.exp)
-        ws = np.ldexp(w, self.wexp)
-        total = 0.0
-        for b in _blocks(X.shape[0]):
+        n = X.shape[0]
+        po = np.empty(n, dtype=np.float64)
+        for b in _blocks(n):
             diff = np.ldexp(X[b].astype(np.float64), self.exp) - C[labels[b]]
-            total += float(np.dot(ws[b], np.einsum("ij,ij->i", diff, diff)))
-        return float(np.ldexp(total, -2 * self.exp - self.wexp))
+            po[b] = np.einsum("ij,ij->i", diff, diff)
+        ws = np.ldexp(np.asarray(w, dtype=np.float64), self.wexp)
+        prod = ws * po
+        if np.isfinite(prod).all() and not ((prod < _TINY) & (ws > 0) & (po > 0)).any():
+            # the same summation as the unscaled path: the result is exactly
+            # 2**(2 exp + wexp) times the objective of the scaled problem
+            return float(np.ldexp(float(np.dot(ws, po)), -2 * self.exp - self.wexp))
+        # products under- or overflow (subnormal weights, say): split each factor
+        # into mantissa and exponent and add the terms relative to the largest one
+        mw, ew = np.frexp(np.asarray(w, dtype=np.float64))
+        mp, ep = np.frexp(po)
+        e = ew.astype(np.int64) + ep.astype(np.int64)
+        nz = (mw != 0) & (mp != 0)
+        if not nz.any():
+            return 0.0
+        emax = int(e[nz].max())
+        terms = np.where(nz, np.ldexp(mw * mp, np.clip(e - emax, -1100, 0)), 0.0)
+        return float(np.ldexp(float(terms.sum()), emax - 2 * self.exp))
 
     def options_to_work(self, options: dict[str, Any]) -> dict[str, Any]:
         """Solver options that are lengths in the data's units, in work units."""
@@ -394,6 +412,8 @@ def fit(
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_nonneg_float(tol, "tol")
     n_runs = resolve_n_init(n_init, init)
+    if isinstance(init, str) and init not in INIT_METHODS:
+        raise ValueError(f"init must be one of {INIT_METHODS}, an array or a callable; got {init!r}")
     n_threads = resolve_n_threads(n_threads)
     if n <= CHUNK:
         # one chunk of rows: waking threads costs more than the work, and no
@@ -446,6 +466,8 @@ def _run_restarts(
     for run_seed in children:
         rng = np.random.default_rng(run_seed)
         if name in solvers.INIT_FREE:
+            if not isinstance(init, str):
+                init_centers(Xw, k, ww, init, rng, n_threads=n_threads)  # validate the user's init
             centers0 = np.zeros((k, d), dtype=Xw.dtype)  # only its shape is read
         else:
             centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)

@@ -32,7 +32,7 @@ from numba.extending import intrinsic, register_model
 __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
-    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vreduce_max",
+    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vreduce_max", "vsum",
 ]
 
 
@@ -367,3 +367,21 @@ def vchanged_mask(typingctx, labels, idx, v):
         return _mask_bits(builder, ne, n)
 
     return types.int64(labels, idx, v), codegen
+
+
+@intrinsic
+def vsum(typingctx, a):
+    """The sum of the lanes of ``a`` (halving tree: a fixed order, so a fixed rounding)."""
+
+    def codegen(context, builder, sig, args):
+        v = args[0]
+        n = a.lanes
+        while n > 1:
+            h = n // 2
+            lo = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(_I32, h), list(range(h))))
+            hi = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(_I32, h), list(range(h, n))))
+            v = builder.fadd(lo, hi)
+            n = h
+        return builder.extract_element(v, ir.Constant(_I32, 0))
+
+    return a.dtype(a), codegen

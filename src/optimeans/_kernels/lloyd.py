@@ -21,8 +21,8 @@ best center, for two blocks and four centers at a time, in registers
 Exactness guard
 ---------------
 The label of a point is defined *canonically* as the first index minimizing
-the squared distance computed directly, ``sum_f (x_f - c_jf)^2`` in float64,
-on the input data and the centers in the input dtype. Each fast float32 value
+the squared distance computed directly, ``sum_f (x_f - c_jf)^2`` in float64
+(:func:`sqdist64`), on the input data and the centers in the input dtype. Each fast float32 value
 is within
 
 .. math::  \varepsilon = (d + 4)\, u\, (\lVert x' \rVert + \max_j \lVert c'_j \rVert)^2 ,
@@ -59,7 +59,7 @@ import numpy as np
 from .._numba import njit, pjit, prange
 from ._simd import (
     lanes, vadd, vchanged_mask, vfill, vfma, vget, vlanes, vload, vload_ext, vmask_not_gt, vmax, vmin, vmul,
-    vstore, vsub, vwhere_lt,
+    vstore, vsub, vsum, vwhere_lt,
 )
 
 #: Rows per chunk of the parallel kernels. Fixed, so the reduction order (and
@@ -260,30 +260,34 @@ def scan_blocks(panel, base_a, base_b, d, C2, cn):
 
 
 @njit(inline="always")
-def canonical_label(X, i, C64, k):
-    """The canonical nearest center of row ``i``: first argmin of ``sum_f (x_f - c_f)^2`` in float64."""
+def sqdist64(X, i, C64, j):
+    """``||x_i - c_j||^2`` in float64: the canonical distance.
+
+    Differences and squares in float64, accumulated lane-wise over blocks of
+    the float64 lanes and summed by a fixed halving tree (so one formula, one
+    rounding, everywhere it is used). ``C64`` rows are padded with zeros.
+    """
     d = X.shape[1]
+    L8 = vlanes(C64)
+    dp = C64.shape[1]
+    acc = vfill(C64, 0.0)
+    for f0 in range(0, d, L8):
+        diff = vsub(vload_ext(X, i * d + f0, min(L8, d - f0)), vload(C64, j * dp + f0))
+        acc = vfma(diff, diff, acc)
+    return vsum(acc)
+
+
+@njit(inline="always")
+def canonical_label(X, i, C64, k):
+    """The canonical nearest center of row ``i``: the first index minimizing :func:`sqdist64`."""
     best = np.inf
     best_j = 0
     for j in range(k):
-        s = 0.0
-        for f in range(d):
-            t = np.float64(X[i, f]) - C64[j, f]
-            s += t * t
+        s = sqdist64(X, i, C64, j)
         if s < best:
             best = s
             best_j = j
     return best_j
-
-
-@njit(inline="always")
-def sqdist64(X, i, C64, j):
-    """``||x_i - c_j||^2`` in float64 (the canonical formula)."""
-    s = 0.0
-    for f in range(X.shape[1]):
-        t = np.float64(X[i, f]) - C64[j, f]
-        s += t * t
-    return s
 
 
 @njit(inline="always")

@@ -21,6 +21,9 @@ from typing import Any, Callable
 # name -> (module, function)
 _REGISTRY: dict[str, tuple[str, str]] = {
     "lloyd": ("optimeans.solvers.lloyd", "run"),
+    "hamerly": ("optimeans.solvers.accelerated", "run_hamerly"),
+    "elkan": ("optimeans.solvers.accelerated", "run_elkan"),
+    "yinyang": ("optimeans.solvers.accelerated", "run_yinyang"),
     "hartigan": ("optimeans.solvers.hartigan", "run"),
     "gd": ("optimeans.solvers.gradient", "run_gd"),
     "newton": ("optimeans.solvers.gradient", "run_newton"),

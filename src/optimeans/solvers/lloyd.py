@@ -7,76 +7,65 @@ with the labels fixed (and is the Newton step, see :mod:`optimeans.objective`).
 The objective never increases, and the iteration stops at a fixed point where
 no label changes.
 
-Both steps are one fused Numba pass: the assignment of a chunk of rows and the
-chunk's partial sums are computed together, chunks run in parallel, and the
-partial sums are reduced in chunk order, so a seed gives bitwise the same
-result on 1 and on many threads.
+Both steps are one fused Numba pass (:mod:`optimeans._kernels.lloyd`): the
+assignment of a chunk of rows and the moves of the rows that change cluster
+are computed together, chunks run in parallel, and the per-chunk changes of
+the float64 cluster sums are applied in chunk order, so a seed gives bitwise
+the same result on 1 and on many threads. The assignment runs a float32 fast
+path with an exactness guard, so the labels are those of exact float64
+distances (first index on ties) for either input dtype.
+
+:func:`iterate` is the loop shared with the accelerated methods
+(:mod:`optimeans.solvers.accelerated`), which differ only in how they assign:
+given the same initial centers they take the same steps, bit for bit.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .._kernels.lloyd import CHUNK, Workspace
 from .._numba import numba_threads
-from ..result import HistoryRecorder, Result
 from ..objective import point_objective
+from ..result import HistoryRecorder, Result
 from ._common import Callback, finalize, now, relocate_empty, should_stop
 
 
-def run(
+class Assigner(Protocol):
+    """One assignment step of a Lloyd-type method over a :class:`Workspace`."""
+
+    def __call__(self, centers: np.ndarray, final: bool) -> int:
+        """Assign every point to the canonical nearest of ``centers`` (and update the sums unless ``final``);
+        return the number of labels that changed."""
+
+
+def iterate(
     X: np.ndarray,
     sample_weight: np.ndarray,
     centers_init: np.ndarray,
+    ws: Workspace,
+    assign: Assigner,
     *,
-    max_iter: int = 300,
-    tol: float = 1e-4,
-    n_threads: int | None = None,
-    rng: np.random.Generator | None = None,
-    callback: Callback | None = None,
+    method: str,
+    max_iter: int,
+    tol: float,
+    n_threads: int | None,
+    callback: Callback | None,
+    options: dict[str, Any] | None = None,
+    info: dict[str, Any] | None = None,
 ) -> Result:
-    """Run Lloyd's iteration from ``centers_init``.
+    """The Lloyd loop: assign, record, stop or move the centers to the means.
 
-    Parameters
-    ----------
-    X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
-    sample_weight : ndarray (n_samples,), X's dtype or float64
-    centers_init : ndarray (n_clusters, n_features), X's dtype
-    max_iter : int
-        Iteration budget.
-    tol : float
-        Stop when the relative decrease of the objective, ``(E_prev - E) / E_prev``,
-        is at most ``tol``. ``tol=0`` runs until labels stop changing.
-    n_threads : int, optional
-        Numba threads; the result does not depend on it.
-    rng : unused (Lloyd is deterministic given the initial centers)
-    callback : callable ``(iteration, objective) -> bool``, optional
-        Called after every iteration; a truthy return stops the run.
-
-    Returns
-    -------
-    Result
-        ``stop_reason`` is ``"labels_unchanged"``, ``"tol"``, ``"max_iter"`` or
-        ``"callback"``; ``history.objective[i]`` is the objective after the
-        assignment step of iteration ``i + 1``.
-
-    Notes
-    -----
-    Time O(n k d) per iteration; memory O(n) for labels and distances plus
-    ``ceil(n / 4096) * k * d`` float64 partial sums.
-
-    References
-    ----------
-    Lloyd, S. (1982). Least squares quantization in PCM. IEEE Trans. Inf. Theory.
+    ``assign(centers, final)`` labels every point (``ws.labels``) and keeps the
+    workspace's cluster sums up to date; the rest is shared by every
+    Lloyd-type method, so they stop for the same reasons at the same
+    iteration.
     """
-    n, d = X.shape
-    k = centers_init.shape[0]
+    n = X.shape[0]
     w = np.ascontiguousarray(sample_weight, dtype=np.float64)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
-    ws = Workspace(X, k, w)
-
     t0 = now()
     hist = HistoryRecorder(t0)
     prev_obj = np.inf
@@ -88,7 +77,7 @@ def run(
     with numba_threads(threads):
         for it in range(1, max_iter + 1):
             ws.set_centers(centers)
-            changed = ws.assign()
+            changed = assign(centers, False)
             obj = ws.objective()
             n_iter = it
             hist.record(obj, now(), it)
@@ -109,10 +98,10 @@ def run(
                 stop_reason, converged = "tol", True
                 break
             prev_obj = obj
-        # Final assignment step, so that labels match the returned centers.
         if stop_reason != "labels_unchanged":
+            # Final assignment step, so that labels match the returned centers.
             ws.set_centers(centers)
-            ws.assign(do_sums=False)
+            assign(centers, True)
     return finalize(
         X,
         w,
@@ -121,8 +110,78 @@ def run(
         converged=converged,
         stop_reason=stop_reason,
         history=hist.freeze(),
-        method="lloyd",
-        options={"max_iter": max_iter, "tol": tol},
+        method=method,
+        options={"max_iter": max_iter, "tol": tol, **(options or {})},
         labels=ws.labels,
         reassign=False,
+        info=info,
+    )
+
+
+def run(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    *,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    n_threads: int | None = None,
+    rng: np.random.Generator | None = None,
+    callback: Callback | None = None,
+) -> Result:
+    """Run Lloyd's iteration from ``centers_init``.
+
+    Parameters
+    ----------
+    X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
+    sample_weight : ndarray (n_samples,), non-negative
+    centers_init : ndarray (n_clusters, n_features), X's dtype
+    max_iter : int
+        Iteration budget.
+    tol : float
+        Stop when the relative decrease of the objective, ``(E_prev - E) / E_prev``,
+        is at most ``tol``. ``tol=0`` runs until labels stop changing.
+    n_threads : int, optional
+        Numba threads; the result does not depend on it.
+    rng : unused (Lloyd is deterministic given the initial centers)
+    callback : callable ``(iteration, objective) -> bool``, optional
+        Called after every iteration; a truthy return stops the run.
+
+    Returns
+    -------
+    Result
+        ``stop_reason`` is ``"labels_unchanged"``, ``"tol"``, ``"max_iter"`` or
+        ``"callback"``; ``history.objective[i]`` is the objective after the
+        assignment step of iteration ``i + 1`` (float64, exact). An empty
+        cluster's center moves to the point that contributes most to the
+        objective (:func:`optimeans.solvers._common.relocate_empty`).
+
+    Notes
+    -----
+    Time O(n k d) per iteration for the assignment (float32 SIMD, about
+    ``n k d / 16`` fused multiply-adds with AVX-512) plus O(d) per point that
+    changes cluster; memory: a packed float32 copy of ``X`` and O(n + k d
+    n / 4096) scratch. No ``n x k`` matrix is formed.
+
+    References
+    ----------
+    Lloyd, S. (1982). Least squares quantization in PCM. IEEE Trans. Inf. Theory 28(2), 129-137.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optimeans.solvers import lloyd
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> r = lloyd.run(X, np.ones(4), X[[0, 1]], max_iter=10, tol=0.0)
+    >>> r.centers.ravel().tolist(), r.stop_reason
+    ([0.5, 10.5], 'labels_unchanged')
+    """
+    ws = Workspace(X, centers_init.shape[0], sample_weight)
+
+    def assign(centers: np.ndarray, final: bool) -> int:
+        return ws.assign(do_sums=not final)
+
+    return iterate(
+        X, sample_weight, centers_init, ws, assign,
+        method="lloyd", max_iter=max_iter, tol=tol, n_threads=n_threads, callback=callback,
     )

@@ -1,0 +1,579 @@
+r"""Kernels of the exact accelerated Lloyd iterations (Hamerly, Elkan, Yinyang).
+
+Each keeps, per point, bounds on distances (not squared) that survive a
+center update thanks to the triangle inequality: if center ``j`` moved by
+``delta_j``, then ``||x - c_j^new|| <= ||x - c_j^old|| + delta_j`` and
+``>= ||x - c_j^old|| - delta_j``. A point whose upper bound on the distance to
+its own center is below every lower bound on the others keeps its label
+without any distance computation.
+
+Exactness
+---------
+The labels must be *exactly* those of Lloyd's canonical assignment (first
+index minimizing the float64 :func:`~optimeans._kernels.lloyd.sqdist64`), so a
+point is only skipped when the bounds prove a strict margin: every bound is
+widened by a relative ``rel`` that dominates the rounding of the float64
+distances and of the bound updates. Ties (exact or within rounding) therefore
+always fall through to a computation that applies the canonical rule, and
+bounds are exact lower/upper bounds of true distances, never estimates. The
+fast float32 values of the Lloyd scan give bounds too, after subtracting their
+error bound ``epsilon`` (:mod:`optimeans._kernels.lloyd`).
+
+The cluster sums are kept by the same :func:`~optimeans._kernels.lloyd.move_point`
+as Lloyd, chunk by chunk in chunk order, so from the same initial centers every
+method produces the same centers, bit for bit, and the same iterations.
+
+References
+----------
+Hamerly, G. (2010). Making k-means even faster. SIAM SDM, 130-140.
+Elkan, C. (2003). Using the triangle inequality to accelerate k-means. ICML, 147-153.
+Ding, Y., Zhao, Y., Shen, X., Musuvathi, M., Mytkowicz, T. (2015). Yinyang K-means:
+a drop-in replacement of the classic K-means with consistent speedup. ICML, 579-587.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._numba import njit, pjit, prange
+from ._simd import vfill, vfma, vget, vlanes, vload, vstore
+from .lloyd import CHUNK, canonical_label, guard_threshold, move_point, scan_blocks, sqdist64
+
+__all__ = [
+    "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
+    "group_drifts",
+]
+
+#: Relative widening of every bound (module docstring), times the number of features + 8.
+_REL_UNIT = 16.0 * 2.0**-53
+
+
+def bound_margin(d: int) -> float:
+    """The relative widening ``rel`` of the bounds for ``d`` features."""
+    return (d + 8) * _REL_UNIT
+
+
+# ------------------------------------------------------------------ per-iteration geometry
+
+
+@njit
+def center_geometry(old, new, k, rel, drift, half_sep, pairwise):
+    """Center drifts and separations, all widened by ``rel`` in the safe direction.
+
+    ``drift[j] >= ||new_j - old_j||``; ``half_sep[j] <= min_{j' != j} ||c_j - c_j'|| / 2``
+    (``inf`` when ``k == 1``); ``pairwise[j, j'] <= ||c_j - c_j'|| / 2`` when
+    ``pairwise`` is ``(k, k)`` (Elkan), untouched when it is ``(0, 0)``.
+    ``old``/``new`` are ``(k_pad, dp)`` float64. Returns ``(max_drift,
+    argmax_drift, second_max_drift)``.
+    """
+    dp = new.shape[1]
+    top = -1.0
+    top_j = 0
+    second = -1.0
+    for j in range(k):
+        s = 0.0
+        for f in range(dp):
+            t = new[j, f] - old[j, f]
+            s += t * t
+        dj = math.sqrt(s) * (1.0 + rel)
+        drift[j] = dj
+        if dj > top:
+            second = top
+            top = dj
+            top_j = j
+        elif dj > second:
+            second = dj
+    if second < 0.0:
+        second = 0.0
+    full = pairwise.shape[0] == k
+    for j in range(k):
+        half_sep[j] = np.inf
+    for j in range(k):
+        for jj in range(j + 1, k):
+            s = 0.0
+            for f in range(dp):
+                t = new[j, f] - new[jj, f]
+                s += t * t
+            h = 0.5 * math.sqrt(s) * (1.0 - rel)
+            if h < half_sep[j]:
+                half_sep[j] = h
+            if h < half_sep[jj]:
+                half_sep[jj] = h
+            if full:
+                pairwise[j, jj] = h
+                pairwise[jj, j] = h
+    return top, top_j, second
+
+
+@njit(inline="always")
+def _centered_sq(X, i, mean):
+    """``||x_i - mean||^2`` in float64."""
+    s = 0.0
+    for f in range(X.shape[1]):
+        t = np.float64(X[i, f]) - mean[f]
+        s += t * t
+    return s
+
+
+@njit(inline="always")
+def _fill_panel(XT, cand, g, cnt, d, panel):
+    """Copy the packed columns of points ``cand[g : g + cnt]`` into the two blocks of ``panel``."""
+    L = vlanes(panel)
+    for slot in range(2 * L):
+        blk = slot // L
+        lane = slot - blk * L
+        if slot < cnt:
+            i = cand[g + slot]
+            b = i // L
+            l = i - b * L
+            for f in range(d):
+                panel[(blk * d + f) * L + lane] = XT[(b * d + f) * L + l]
+        else:
+            for f in range(d):
+                panel[(blk * d + f) * L + lane] = 0.0
+
+
+@njit(inline="always")
+def _fast_pair(ba, sa, ia, bb, sb, ib, slot):
+    """(best, second, index) of candidate ``slot`` from the two blocks' scan vectors."""
+    L = vlanes(ba)
+    if slot < L:
+        return np.float64(vget(ba, slot)), np.float64(vget(sa, slot)), int(vget(ia, slot))
+    return np.float64(vget(bb, slot - L)), np.float64(vget(sb, slot - L)), int(vget(ib, slot - L))
+
+
+@njit(inline="always")
+def _scan_candidates(XT, cand, g, cnt, d, C2, cn, panel):
+    """Scan candidates ``cand[g : g + cnt]`` (at most two blocks), in place when they are two whole blocks."""
+    L = vlanes(panel)
+    i0 = cand[g]
+    if cnt == 2 * L and i0 % L == 0 and cand[g + cnt - 1] == i0 + cnt - 1:
+        base = (i0 // L) * d * L
+        return scan_blocks(XT, base, base + d * L, d, C2, cn)
+    _fill_panel(XT, cand, g, cnt, d, panel)
+    return scan_blocks(panel, 0, d * L, d, C2, cn)
+
+
+@njit(inline="always")
+def _resolve(X, i, best, second, jf, eps, scale, mean, C64, k):
+    """The canonical label of a scanned point and a lower bound on the distance to every other center.
+
+    ``best``/``second``/``jf``: the point's fast values (scaled units, without
+    ``||x'||^2``) and fast argmin; ``eps`` their error bound. Returns
+    ``(label, lower)`` with ``lower`` a true (unscaled) distance bound, or 0
+    when the fast path had no information.
+    """
+    if second - best > 2.0 * eps:
+        j = jf
+        lo = second
+    else:
+        j = canonical_label(X, i, C64, k)
+        lo = best
+    v = lo + scale * scale * _centered_sq(X, i, mean) - eps
+    lower = math.sqrt(v) / scale if (v > 0.0 and v < np.inf) else (np.inf if (k == 1) else 0.0)
+    return j, lower
+
+
+# ------------------------------------------------------------------ Hamerly
+
+
+@pjit
+def hamerly_chunks(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower,
+    drift, half_sep, max_drift, argmax_drift, second_drift,
+    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
+):
+    """One Hamerly assignment step over chunks of rows.
+
+    ``upper[i]`` bounds the distance to the point's center, ``lower[i]`` the
+    distance to every other center; both are advanced by the drifts, then the
+    point is skipped if ``upper < max(lower, half_sep[label])``; otherwise the
+    upper bound is tightened with the exact distance and, failing again, the
+    point joins the candidates that get the full scan (two blocks at a time,
+    with the Lloyd kernel). Points with ``labels[i] < 0`` are always scanned.
+    The partial sums and ``chunk_changed`` are as in
+    :func:`~optimeans._kernels.lloyd.lloyd_chunks`; ``chunk_scanned`` counts
+    the points that needed the full scan.
+
+    Notes
+    -----
+    O(n) bound work plus O(k d) per scanned point and O(d) per tightened one.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    nc = (n + CHUNK - 1) // CHUNK
+    up = 1.0 + rel
+    down = 1.0 - rel
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S = chunk_S[c]
+        Q = chunk_Q[c]
+        W = chunk_W[c]
+        N = chunk_N[c]
+        if do_sums:
+            S[:] = 0.0
+            Q[:] = 0.0
+            W[:] = 0.0
+            N[:] = 0
+        cand = np.empty(end - start, dtype=np.int64)
+        n_cand = 0
+        for i in range(start, end):
+            a = labels[i]
+            if a < 0:
+                cand[n_cand] = i
+                n_cand += 1
+                continue
+            u = (upper[i] + drift[a]) * up
+            lo = (lower[i] - (second_drift if a == argmax_drift else max_drift)) * down
+            lower[i] = lo
+            m = max(half_sep[a], lo)
+            if u < m:
+                upper[i] = u
+                continue
+            u = math.sqrt(sqdist64(X, i, C64, a)) * up
+            upper[i] = u
+            if u < m:
+                continue
+            cand[n_cand] = i
+            n_cand += 1
+        changed = 0
+        panel = np.empty(2 * d * L, dtype=np.float32)
+        for g in range(0, n_cand, 2 * L):
+            cnt = min(2 * L, n_cand - g)
+            ba, sa, ia, bb, sb, ib = _scan_candidates(XT, cand, g, cnt, d, C2, cn, panel)
+            for slot in range(cnt):
+                i = cand[g + slot]
+                best, second, jf = _fast_pair(ba, sa, ia, bb, sb, ib, slot)
+                eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
+                j, lo = _resolve(X, i, best, second, jf, eps, scale, mean, C64, k)
+                a = labels[i]
+                if a != j:
+                    if do_sums:
+                        move_point(X, w, i, a, j, mean, S, Q, W, N)
+                    labels[i] = j
+                    changed += 1
+                upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
+                lower[i] = lo * down
+        chunk_changed[c] = changed
+        chunk_scanned[c] = n_cand
+
+
+# ------------------------------------------------------------------ first pass of Elkan / Yinyang
+
+
+@njit(inline="always")
+def scan_all(XT, base, d, C2, cn, out):
+    """Fast values of every center for one block: ``out[j * L + l]`` (scaled, without ``||x'||^2``)."""
+    L = vlanes(XT)
+    for j in range(0, cn.shape[0], 4):
+        a0 = vfill(XT, cn[j])
+        a1 = vfill(XT, cn[j + 1])
+        a2 = vfill(XT, cn[j + 2])
+        a3 = vfill(XT, cn[j + 3])
+        for f in range(d):
+            x = vload(XT, base + f * L)
+            a0 = vfma(x, vfill(XT, C2[j, f]), a0)
+            a1 = vfma(x, vfill(XT, C2[j + 1, f]), a1)
+            a2 = vfma(x, vfill(XT, C2[j + 2, f]), a2)
+            a3 = vfma(x, vfill(XT, C2[j + 3, f]), a3)
+        vstore(out, j * L, a0)
+        vstore(out, (j + 1) * L, a1)
+        vstore(out, (j + 2) * L, a2)
+        vstore(out, (j + 3) * L, a3)
+
+
+@njit(inline="always")
+def _round_down32(v):
+    """The largest float32 not above ``v`` (``v >= 0``)."""
+    r = np.float32(v)
+    if np.float64(r) > v:
+        r = np.nextafter(r, np.float32(-1.0))
+    return r
+
+
+@pjit
+def first_pass_chunks(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower, group_of,
+    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums,
+):
+    """Assign every point with the full scan and set the bounds of Elkan or Yinyang.
+
+    ``lower`` is ``(n, k)`` float32 (Elkan: a bound per center) or ``(n, t)``
+    float64 (Yinyang: per group ``group_of[j]``, over the centers other than the
+    point's own). Bounds come from the fast values minus their error bound.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    nc = (n + CHUNK - 1) // CHUNK
+    per_center = lower.shape[1] == k and group_of.shape[0] == 0
+    up = 1.0 + rel
+    down = 1.0 - rel
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S = chunk_S[c]
+        Q = chunk_Q[c]
+        W = chunk_W[c]
+        N = chunk_N[c]
+        if do_sums:
+            S[:] = 0.0
+            Q[:] = 0.0
+            W[:] = 0.0
+            N[:] = 0
+        out = np.empty(cn.shape[0] * L, dtype=np.float32)
+        changed = 0
+        for b in range(start // L, (end + L - 1) // L):
+            scan_all(XT, b * d * L, d, C2, cn, out)
+            eps = 0.5 * guard_threshold(kappa, block_norm[b], cmax)
+            for l in range(min(L, end - b * L)):
+                i = b * L + l
+                best = np.inf
+                second = np.inf
+                jf = 0
+                for j in range(k):
+                    t = np.float64(out[j * L + l])
+                    if t < best:
+                        second = best
+                        best = t
+                        jf = j
+                    elif t < second:
+                        second = t
+                j, _ = _resolve(X, i, best, second, jf, eps, scale, mean, C64, k)
+                qs = scale * scale * _centered_sq(X, i, mean)
+                if not per_center:
+                    for g in range(lower.shape[1]):
+                        lower[i, g] = np.inf
+                for jj in range(k):
+                    if jj == j:
+                        continue
+                    v = np.float64(out[jj * L + l]) + qs - eps
+                    lb = math.sqrt(v) / scale * down if (v > 0.0 and v < np.inf) else 0.0
+                    if per_center:
+                        lower[i, jj] = _round_down32(lb)
+                    elif lb < lower[i, group_of[jj]]:
+                        lower[i, group_of[jj]] = lb
+                if per_center:
+                    lower[i, j] = 0.0
+                upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
+                a = labels[i]
+                if a != j:
+                    if do_sums:
+                        move_point(X, w, i, a, j, mean, S, Q, W, N)
+                    labels[i] = j
+                    changed += 1
+        chunk_changed[c] = changed
+
+
+# ------------------------------------------------------------------ Elkan
+
+
+@pjit
+def elkan_chunks(
+    X, w, C64, k, mean, rel, labels, upper, lower, drift, half_sep, pairwise,
+    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
+):
+    """One Elkan assignment step over chunks of rows (after :func:`first_pass_chunks`).
+
+    ``lower`` is ``(n, k)`` float32, rounded down: ``lower[i, j]`` bounds
+    ``||x_i - c_j||``. Every bound is advanced by the drifts; then, unless
+    ``upper < half_sep[label]``, each other center ``j`` is examined in index
+    order and its exact distance computed only when ``upper`` is not below
+    ``lower[i, j]`` nor ``pairwise[label, j]`` (half the distance between the
+    centers). ``chunk_scanned`` counts the exact distances computed.
+
+    Notes
+    -----
+    O(n k) bound work plus O(d) per distance computed; memory ``n k`` float32.
+    """
+    n, d = X.shape
+    nc = (n + CHUNK - 1) // CHUNK
+    up = 1.0 + rel
+    down = 1.0 - rel
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S = chunk_S[c]
+        Q = chunk_Q[c]
+        W = chunk_W[c]
+        N = chunk_N[c]
+        if do_sums:
+            S[:] = 0.0
+            Q[:] = 0.0
+            W[:] = 0.0
+            N[:] = 0
+        changed = 0
+        computed = 0
+        for i in range(start, end):
+            a = labels[i]
+            for j in range(k):
+                v = (np.float64(lower[i, j]) - drift[j]) * down
+                lower[i, j] = _round_down32(v) if v > 0.0 else np.float32(0.0)
+            u = (upper[i] + drift[a]) * up
+            bj = a
+            if u >= half_sep[a]:
+                tight = False
+                best = 0.0
+                for j in range(k):
+                    if j == bj:
+                        continue
+                    if u < np.float64(lower[i, j]) or u < pairwise[bj, j]:
+                        continue
+                    if not tight:
+                        best = sqdist64(X, i, C64, bj)
+                        computed += 1
+                        u = math.sqrt(best) * up
+                        tight = True
+                        if u < np.float64(lower[i, j]) or u < pairwise[bj, j]:
+                            continue
+                    s = sqdist64(X, i, C64, j)
+                    computed += 1
+                    lower[i, j] = _round_down32(math.sqrt(s) * down)
+                    if s < best or (s == best and j < bj):
+                        # the old center becomes one of the others: its exact distance bounds it
+                        lower[i, bj] = _round_down32(math.sqrt(best) * down)
+                        best = s
+                        bj = j
+                        u = math.sqrt(s) * up
+            upper[i] = u
+            if a != bj:
+                if do_sums:
+                    move_point(X, w, i, a, bj, mean, S, Q, W, N)
+                labels[i] = bj
+                changed += 1
+        chunk_changed[c] = changed
+        chunk_scanned[c] = computed
+
+
+# ------------------------------------------------------------------ Yinyang
+
+
+@njit
+def group_drifts(drift, groups, group_start, out):
+    """out[g] = the largest drift of the centers of group ``g`` (``groups`` sorted by group)."""
+    for g in range(out.shape[0]):
+        m = 0.0
+        for t in range(group_start[g], group_start[g + 1]):
+            if drift[groups[t]] > m:
+                m = drift[groups[t]]
+        out[g] = m
+
+
+@pjit
+def yinyang_chunks(
+    X, w, C64, k, mean, rel, labels, upper, glower, drift, gdrift, groups, group_start, group_of,
+    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
+):
+    """One Yinyang assignment step over chunks of rows (after :func:`first_pass_chunks`).
+
+    Centers are split into groups (``groups[group_start[g]:group_start[g+1]]``
+    are the centers of group ``g``, ``group_of[j]`` the group of center ``j``);
+    ``glower[i, g]`` bounds the distance from point ``i`` to every center of
+    group ``g`` other than its own. After the drift updates the global filter
+    skips a point whose upper bound is below every group bound; otherwise the
+    upper bound is tightened, and each group whose bound does not clear it is
+    examined center by center, where the local filter skips a center whose old
+    group bound minus its own drift already clears the best distance so far.
+    ``chunk_scanned`` counts the exact distances computed.
+
+    Notes
+    -----
+    O(n t) bound work for ``t`` groups plus O(d) per distance computed; memory ``n t`` float64.
+    """
+    n, d = X.shape
+    n_groups = glower.shape[1]
+    nc = (n + CHUNK - 1) // CHUNK
+    up = 1.0 + rel
+    down = 1.0 - rel
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S = chunk_S[c]
+        Q = chunk_Q[c]
+        W = chunk_W[c]
+        N = chunk_N[c]
+        if do_sums:
+            S[:] = 0.0
+            Q[:] = 0.0
+            W[:] = 0.0
+            N[:] = 0
+        changed = 0
+        computed = 0
+        old_lb = np.empty(n_groups, dtype=np.float64)
+        min1 = np.empty(n_groups, dtype=np.float64)
+        arg1 = np.empty(n_groups, dtype=np.int64)
+        min2 = np.empty(n_groups, dtype=np.float64)
+        seen = np.empty(n_groups, dtype=np.bool_)
+        for i in range(start, end):
+            a = labels[i]
+            u = (upper[i] + drift[a]) * up
+            glob = np.inf
+            for g in range(n_groups):
+                old_lb[g] = glower[i, g]
+                v = (glower[i, g] - gdrift[g]) * down
+                glower[i, g] = v
+                if v < glob:
+                    glob = v
+            if u < glob:
+                upper[i] = u
+                continue
+            best = sqdist64(X, i, C64, a)
+            computed += 1
+            da = math.sqrt(best)
+            u = da * up
+            if u < glob:
+                upper[i] = u
+                continue
+            bj = a
+            ga = group_of[a]
+            for g in range(n_groups):
+                seen[g] = False
+                if u < glower[i, g]:
+                    continue
+                seen[g] = True
+                # the two smallest lower bounds (exact distances where computed) over the whole group
+                m1 = np.inf
+                a1 = -1
+                m2 = np.inf
+                for t in range(group_start[g], group_start[g + 1]):
+                    j = groups[t]
+                    if j == a:
+                        v = da * down
+                    else:
+                        loc = (old_lb[g] - drift[j]) * down
+                        if u < loc:
+                            v = loc  # local filter: cannot beat the best so far
+                        else:
+                            s = sqdist64(X, i, C64, j)
+                            computed += 1
+                            v = math.sqrt(s) * down
+                            if s < best or (s == best and j < bj):
+                                best = s
+                                bj = j
+                                u = math.sqrt(s) * up
+                    if v < m1:
+                        m2 = m1
+                        m1 = v
+                        a1 = j
+                    elif v < m2:
+                        m2 = v
+                min1[g] = m1
+                arg1[g] = a1
+                min2[g] = m2
+            for g in range(n_groups):
+                if seen[g]:
+                    glower[i, g] = min2[g] if arg1[g] == bj else min1[g]
+                elif g == ga and bj != a:
+                    # the old center joins the "others" of its group
+                    if da * down < glower[i, g]:
+                        glower[i, g] = da * down
+            upper[i] = u
+            if a != bj:
+                if do_sums:
+                    move_point(X, w, i, a, bj, mean, S, Q, W, N)
+                labels[i] = bj
+                changed += 1
+        chunk_changed[c] = changed
+        chunk_scanned[c] = computed
