@@ -47,6 +47,10 @@ RTOL = 1e-10
 #: Seconds of enumeration tried before the LP bound (at most a tenth of the time limit).
 ENUM_FIRST = 5.0
 
+#: Local searches whose clusters seed the column generation (on Ruspini, k = 10:
+#: 32 rounds instead of 126).
+LP_SEED_STARTS = 100
+
 Order = Literal["clusters", "farthest", "natural", "centroid"]
 
 
@@ -360,7 +364,10 @@ def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp):
         if not stages.finished and now() < deadline:
             from .colgen import lp_bound
 
-            lp_lower, lp_info = lp_bound(Xo, wo, k, [heur], heur_val, deadline=deadline, rtol=RTOL)
+            from .search import local_optima
+
+            starts = [heur, *local_optima(Xo, wo, k, rng, LP_SEED_STARTS)]
+            lp_lower, lp_info = lp_bound(Xo, wo, k, starts, heur_val, deadline=deadline, rtol=RTOL)
             info.update(lp_bound=float(lp_lower), lp_value=lp_info["lp_value"], lp_rounds=lp_info["rounds"],
                         lp_columns=lp_info["columns"], lp_nodes=lp_info["nodes"], lp_seconds=lp_info["seconds"])
             if lp_info["better"] is not None:

@@ -38,7 +38,7 @@ from .._kernels.search import center_utility, lloyd_serial, nearest_center_pairs
 from ..result import HistoryRecorder, Result
 from ..solvers._common import finalize, now, should_stop
 
-__all__ = ["global_search", "breathe", "run"]
+__all__ = ["global_search", "breathe", "jump", "local_optima", "run"]
 
 #: Relative margin of improvement that counts as progress.
 _PROGRESS = 1e-10
@@ -211,6 +211,30 @@ def jump(
         if not improved:
             break
     return centers, labels, objective, improvements
+
+
+def local_optima(
+    X: np.ndarray, sample_weight: np.ndarray, n_clusters: int, rng: np.random.Generator, count: int, *, max_iter: int = 300
+) -> list[np.ndarray]:
+    """Distinct partitions reached by Lloyd then Hartigan from ``count`` greedy k-means++ starts.
+
+    Their clusters are good first columns for column generation
+    (:mod:`optimeans.exact.colgen`): varied and close to optimal.
+    """
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    n, d = X.shape
+    k = int(n_clusters)
+    trials = 2 + int(np.log(k))
+    out, seen = [], set()
+    for _ in range(count):
+        centers = np.empty((k, d))
+        seed_plusplus(X, w, k, trials, rng.random(1 + (k - 1) * trials), centers)
+        _, labels, _ = _local(X, w, centers, max_iter)
+        key = labels.tobytes()
+        if key not in seen:
+            seen.add(key)
+            out.append(labels)
+    return out
 
 
 def global_search(
