@@ -34,12 +34,13 @@ from .._kernels.accelerated import (
     bound_margin,
     center_geometry,
     elkan_chunks,
+    elkan_tables,
     first_pass_chunks,
     group_drifts,
     hamerly_chunks,
     yinyang_chunks,
 )
-from .._kernels.lloyd import Workspace, apply_moves
+from .._kernels.lloyd import BLOCK, Workspace, apply_moves
 from ..result import Result
 from ._common import Callback
 from .lloyd import iterate
@@ -118,7 +119,10 @@ class _Hamerly(_Bounded):
 class _Elkan(_Bounded):
     def __init__(self, X: np.ndarray, k: int, sample_weight: np.ndarray) -> None:
         super().__init__(X, k, sample_weight, pairwise=True)
-        self.lower = np.empty((X.shape[0], k), dtype=np.float32)
+        kp = -(-k // BLOCK) * BLOCK
+        self.lower = np.empty((X.shape[0], kp), dtype=np.float32)
+        self.drift32 = np.empty(kp, dtype=np.float32)
+        self.pair32 = np.empty((k, kp), dtype=np.float32)
 
     def __call__(self, centers: np.ndarray, final: bool) -> int:
         ws = self.ws
@@ -130,9 +134,10 @@ class _Elkan(_Bounded):
                 ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
             )
             return self.finish(final, self.X.shape[0] * self.k)
+        elkan_tables(self.drift, self.pairwise, self.k, self.drift32, self.pair32)
         elkan_chunks(
-            ws.X, ws.w, ws.C64, self.k, ws.mean, self.rel, ws.labels, self.upper, self.lower, self.drift,
-            self.half_sep, self.pairwise, ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed,
+            ws.X, ws.w, ws.C64, self.k, ws.mean, self.rel, ws.labels, self.upper, self.lower, self.half_sep,
+            self.drift, self.drift32, self.pair32, ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed,
             self.scanned, not final,
         )
         return self.finish(final, self.scanned.sum())
@@ -243,9 +248,10 @@ def run_elkan(
     {params}
     Notes
     -----
-    Per iteration O(n k) bound updates and O(d) per distance computed, O(k^2 d)
-    for the center-center distances. Memory: ``n k`` float32 bounds (rounded
-    down, so they stay valid), ``k^2`` float64.
+    Per iteration O(n k) bound updates (float32 SIMD, ``L`` centers at a time)
+    and O(d) per distance computed, O(k^2 d) for the center-center distances.
+    Memory: ``n k`` float32 bounds (rounded down, so they stay valid), ``k^2``
+    float64.
 
     References
     ----------
