@@ -118,6 +118,81 @@ def test_bad_time_limit(bad):
         branch_and_bound(np.eye(4), 2, time_limit=bad)
 
 
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_bad_lp(bad):
+    with pytest.raises(ValueError, match="lp"):
+        branch_and_bound(np.arange(12.0).reshape(6, 2), 2, lp=bad)
+
+
 def test_bad_order():
     with pytest.raises(ValueError, match="order"):
         branch_and_bound(np.arange(12.0).reshape(6, 2), 2, order="sideways")
+
+
+def _brute_pricing(X, w, lam, cannot=()):
+    best = -np.inf
+    n = len(X)
+    for mask in range(1, 1 << n):
+        m = np.array([(mask >> i) & 1 for i in range(n)], dtype=bool)
+        if any(m[a] and m[b] for a, b in cannot):
+            continue
+        c = (w[m, None] * X[m]).sum(0) / w[m].sum()
+        best = max(best, lam[m].sum() - float((w[m] * ((X[m] - c) ** 2).sum(1)).sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_planar_pricing_is_exact(seed):
+    from optimeans._kernels.colgen import price_plane
+
+    rng = np.random.default_rng(seed)
+    n = 9
+    X = rng.normal(size=(n, 2)) if seed % 2 else rng.integers(0, 4, size=(n, 2)).astype(float)  # lattice: ties
+    X = np.unique(X, axis=0)
+    n = len(X)
+    w = rng.uniform(0.5, 2.0, size=n) if seed % 3 == 0 else np.ones(n)
+    lam = rng.uniform(-0.5, 3.0, size=n)
+    cannot = ((0, 1), (2, 3)) if seed >= 4 else ()
+    ca = np.array([a for a, _ in cannot], dtype=np.int64)
+    cb = np.array([b for _, b in cannot], dtype=np.int64)
+    top_val = np.full(10, -np.inf)
+    top_set = np.zeros((10, n), dtype=bool)
+    value, exact = price_plane(X, w, lam, ca, cb, top_val, top_set)
+    assert exact
+    assert value == pytest.approx(_brute_pricing(X, w, lam, cannot), rel=1e-12, abs=1e-12)
+    # the sets returned carry the values reported
+    t = int(np.argmax(top_val))
+    m = top_set[t]
+    c = (w[m, None] * X[m]).sum(0) / w[m].sum()
+    assert top_val[t] == pytest.approx(lam[m].sum() - float((w[m] * ((X[m] - c) ** 2).sum(1)).sum()), rel=1e-12)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_column_generation_bound_is_valid_and_tight(k):
+    from optimeans.exact.colgen import lp_bound
+
+    X = np.loadtxt(DATA / "optkmeans_linux2.txt", delimiter=",")[:24]
+    X = np.unique(X, axis=0)
+    w = np.ones(len(X))
+    opt = branch_and_bound(X, k, lp=False)
+    assert opt.proven_optimal and opt.info["proof"] == "enumeration"
+    # a deliberately poor start: the clusters of a round-robin labelling
+    poor = np.arange(len(X)) % k
+    lower, info = lp_bound(X, w, k, [poor, opt.labels], opt.objective)
+    assert lower <= opt.objective * (1 + 1e-12)
+    assert info["closed"]  # branch and price finished: the bound proves the optimum
+    assert lower >= opt.objective * (1 - 1e-9)
+    assert info["better"] is None
+
+
+def test_lp_route_proves_ruspini(monkeypatch):
+    import optimeans.exact.branch_bound as bb
+
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.0)  # straight to the LP bound
+    X = optimeans.datasets.load("ruspini")
+    r = bb.branch_and_bound(X, 4, time_limit=120)
+    assert r.info["proof"] == "lp"
+    assert r.proven_optimal and r.stop_reason == "optimal"
+    assert r.objective == pytest.approx(12881.051236147, rel=1e-11)
+    assert r.objective * (1 - 1e-9) <= r.lower_bound <= r.objective
+    assert r.info["lp_bound"] <= r.objective

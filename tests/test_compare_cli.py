@@ -189,3 +189,9 @@ def test_default_methods_cover_the_issue():
     assert set(DEFAULT_METHODS) == {"lloyd", "newton", "gd", "sgd", "minibatch", "soft", "annealing", "hartigan"}
     assert isinstance(optimeans.compare, type(test_default_methods_cover_the_issue))
     assert Comparison.__name__ == "Comparison"
+
+
+def test_plot_without_matplotlib_raises_the_install_hint(cmp_iris, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r'pip install "optimeans\[plot\]"'):
+        cmp_iris.plot()

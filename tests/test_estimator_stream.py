@@ -98,3 +98,16 @@ def test_predict_proba_with_learned_mixing_weights_and_annealing():
     P = ann.predict_proba(X)
     np.testing.assert_array_equal(P.argmax(axis=1), ann.labels_)
     assert P.max(axis=1).min() > 0.99  # annealing ends (nearly) hard
+
+
+def test_partial_fit_and_predict_proba_with_a_scaled_model():
+    X = load("iris")
+    km = KMeans(3, method="soft", random_state=0, n_init=1, scale="standard", options={"sigma": 0.5}).fit(X)
+    Z = km.scaler_.transform(X)
+    np.testing.assert_allclose(km.predict_proba(X), responsibilities(Z, km.result_.centers, 0.5), rtol=1e-12)
+    km.partial_fit(X[:30])
+    # continues in the scaled space, with the fitted scaler
+    np.testing.assert_allclose(km.cluster_centers_, km.scaler_.inverse_transform(km.result_.centers), rtol=1e-12)
+    np.testing.assert_array_equal(km.predict(X[:30]), km.labels_)
+    with pytest.raises(ValueError, match="scale"):
+        KMeans(3, scale="standard").partial_fit(X)

@@ -27,10 +27,10 @@ CASES = {
         ["gaussian_mixture_limit.png"],
     ),
     "local_vs_global_minima.py": (
-        ["--n", "7", "--k", "3", "--starts", "8"],
+        ["--n", "7", "--k", "3", "--starts", "8", "--blobs", "400", "--blob-k", "8"],
         ["7 points, k = 3: 301 partitions", "hartigan  from 8 random starts",
          "every end point of Lloyd is one of the enumerated fixed points: True",
-         "within"],
+         "within", "proven optimal: True", "global search"],
         ["local_vs_global_minima.png"],
     ),
     "scaling_out.py": (

@@ -125,9 +125,19 @@ def test_results_are_valid_for_any_input(problem, dtype, method, seed):
 
 @pytest.mark.skipif(not BATCH + EXACT, reason="no order-independent method registered")
 @SETTINGS
-@given(problems(elements=st.integers(-30, 30).map(float)), st.randoms(use_true_random=False), st.integers(0, 2**32 - 1))
+@given(
+    problems(elements=st.integers(-30, 30).map(float), n_values=[1, 2, 4, 8, 16, 32]),
+    st.randoms(use_true_random=False),
+    st.integers(0, 2**32 - 1),
+)
 def test_permuting_rows_permutes_labels(problem, random, seed):
-    X, k, w = problem
+    # n a power of two, small integers, unit weights: the centered data are exact
+    # dyadic numbers and every sum is exact, so the order of the rows cannot change
+    # a rounding. (Otherwise a point at the exact midpoint of two centers, a tie
+    # in exact arithmetic, goes to either center depending on the last bit of a
+    # sum, and the runs part ways, both correct.)
+    X, k, _ = problem
+    w = None
     perm = np.array(random.sample(range(len(X)), len(X)), dtype=np.int64)
     wp = None if w is None else w[perm]
     for method in _methods_for(X, k, BATCH + EXACT):
@@ -152,7 +162,10 @@ def test_permuting_rows_permutes_labels(problem, random, seed):
     st.integers(0, 2**32 - 1),
 )
 def test_translating_the_data_translates_the_centers(problem, shift, method, seed):
-    X, k, w = problem
+    # unit weights: the offset (the mean) of n = 2^j integer rows is exact, so the
+    # centered data, and the whole run, are bitwise the same after the shift
+    X, k, _ = problem
+    w = None
     assume(in_domain(method, X, k))
     t = np.ldexp(shift, -np.arange(X.shape[1]))  # dyadic: x + t is exact
     a = _fit(X, k, method, sample_weight=w, random_state=seed, n_init=2)
@@ -171,6 +184,8 @@ def test_translating_the_data_translates_the_centers(problem, shift, method, see
 def test_power_of_two_scaling_is_exact(problem, e, method, seed):
     X, k, w = problem
     assume(in_domain(method, X, k))
+    # in the subnormal range a power of two is not exact (fixed absolute precision)
+    assume(np.all((X == 0) | (np.abs(X) > 2.0**-900)))
     a = _fit(X, k, method, sample_weight=w, random_state=seed, n_init=2)
     b = _fit(np.ldexp(X, e), k, method, sample_weight=w, random_state=seed, n_init=2)
     np.testing.assert_array_equal(b.labels, a.labels)
@@ -191,7 +206,7 @@ def _kmeans_class():
 @given(problems(elements=st.integers(-50, 50).map(float)), st.integers(0, 2**32 - 1))
 def test_predict_of_the_centers_is_arange(problem, seed):
     X, k, w = problem
-    assume(len(np.unique(X, axis=0)) >= k)
+    assume(len(np.unique(X if w is None else X[w > 0], axis=0)) >= k)  # k distinct points that count
     KMeans = _kmeans_class()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewDistinctPointsWarning)

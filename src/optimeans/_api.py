@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -16,11 +17,12 @@ from ._validation import (
     check_random_state,
     check_sample_weight,
 )
-from ._numba import resolve_n_threads
+from ._kernels import CHUNK
+from ._numba import numba_threads, resolve_n_threads
 from ._validation import check_centers
 from .objective import point_objective
 from .result import History, Result
-from .seeding import init_centers
+from .seeding import INIT_METHODS, init_centers
 
 __all__ = ["fit", "resolve_n_init", "WorkSpace"]
 
@@ -32,6 +34,8 @@ _HUGE = 2.0**960
 #: Magnitudes inside [2**-40, 2**40] are left alone; outside, a power of two
 #: brings them near 1 (exactly, with no rounding).
 _LOW, _HIGH = 2.0**-40, 2.0**40
+#: Smallest normal float64: products below it have lost digits.
+_TINY = float(np.finfo(np.float64).tiny)
 #: Largest magnitude, in work units, of a user-given initial center: squared
 #: distances must stay finite in the work dtype (float32 overflows at 2**128).
 _INIT_LIMIT = {np.dtype(np.float32): 2.0**50, np.dtype(np.float64): 2.0**500}
@@ -54,6 +58,13 @@ def _fmt_log2(l2: float) -> str:
     e10 = l2 * np.log10(2.0)
     mant = 10.0 ** (e10 - np.floor(e10))
     return f"{mant:.1f}e{int(np.floor(e10)):+d}"
+
+
+#: Solver options (and info / history entries) that are lengths in the data's
+#: units: fit moves them into work units and back.
+LENGTH_OPTIONS = ("sigma", "sigma_start", "sigma_min", "sigma_final")
+#: Info and history entries in the objective's units (weight x length squared).
+ENERGY_INFO = ("free_energy",)
 
 
 class WorkSpace:
@@ -178,12 +189,66 @@ class WorkSpace:
         if self.exp == 0 and self.wexp == 0:
             return float(np.dot(w, point_objective(X, centers, labels)))
         C = np.ldexp(np.asarray(centers, dtype=np.float64), self.exp)
-        ws = np.ldexp(w, self.wexp)
-        total = 0.0
-        for b in _blocks(X.shape[0]):
+        n = X.shape[0]
+        po = np.empty(n, dtype=np.float64)
+        for b in _blocks(n):
             diff = np.ldexp(X[b].astype(np.float64), self.exp) - C[labels[b]]
-            total += float(np.dot(ws[b], np.einsum("ij,ij->i", diff, diff)))
-        return float(np.ldexp(total, -2 * self.exp - self.wexp))
+            po[b] = np.einsum("ij,ij->i", diff, diff)
+        ws = np.ldexp(np.asarray(w, dtype=np.float64), self.wexp)
+        prod = ws * po
+        if np.isfinite(prod).all() and not ((prod < _TINY) & (ws > 0) & (po > 0)).any():
+            # the same summation as the unscaled path: the result is exactly
+            # 2**(2 exp + wexp) times the objective of the scaled problem
+            return float(np.ldexp(float(np.dot(ws, po)), -2 * self.exp - self.wexp))
+        # products under- or overflow (subnormal weights, say): split each factor
+        # into mantissa and exponent and add the terms relative to the largest one
+        mw, ew = np.frexp(np.asarray(w, dtype=np.float64))
+        mp, ep = np.frexp(po)
+        e = ew.astype(np.int64) + ep.astype(np.int64)
+        nz = (mw != 0) & (mp != 0)
+        if not nz.any():
+            return 0.0
+        emax = int(e[nz].max())
+        terms = np.where(nz, np.ldexp(mw * mp, np.clip(e - emax, -1100, 0)), 0.0)
+        return float(np.ldexp(float(terms.sum()), emax - 2 * self.exp))
+
+    def options_to_work(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Solver options that are lengths in the data's units, in work units."""
+        if self.exp == 0:
+            return options
+        out = dict(options)
+        for key in LENGTH_OPTIONS:
+            v = out.get(key)
+            if isinstance(v, numbers.Real) and not isinstance(v, bool):
+                out[key] = float(np.ldexp(float(v), self.exp))
+        return out
+
+    def result_to_original(self, res: Result) -> Result:
+        """Options, info and history series of a work-space result in the data's units."""
+        if self.exp == 0 and self.wexp == 0:
+            return res
+
+        def length(v: Any) -> Any:
+            if isinstance(v, numbers.Real) and not isinstance(v, bool):
+                return float(np.ldexp(float(v), -self.exp))
+            return v
+
+        options = {k: (length(v) if k in LENGTH_OPTIONS else v) for k, v in res.options.items()}
+        info = dict(res.info)
+        for key in LENGTH_OPTIONS:
+            if key in info:
+                info[key] = length(info[key])
+        for key in ENERGY_INFO:
+            if key in info and isinstance(info[key], numbers.Real):
+                info[key] = self.to_original_objective(float(info[key]))
+        extra = dict(res.history.extra)
+        for key, val in extra.items():
+            if key in LENGTH_OPTIONS:
+                extra[key] = np.ldexp(np.asarray(val, dtype=np.float64), -self.exp)
+            elif key in ENERGY_INFO:
+                extra[key] = self.to_original_objective(np.asarray(val, dtype=np.float64))
+        hist = History(res.history.objective, res.history.seconds, res.history.passes, extra)
+        return res.replace(options=options, info=info, history=hist)
 
     def check_range(self, Xw: np.ndarray, ww: np.ndarray) -> None:
         """Refuse data whose objective could overflow float64.
@@ -347,11 +412,19 @@ def fit(
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_nonneg_float(tol, "tol")
     n_runs = resolve_n_init(n_init, init)
+    if isinstance(init, str) and init not in INIT_METHODS:
+        raise ValueError(f"init must be one of {INIT_METHODS}, an array or a callable; got {init!r}")
     n_threads = resolve_n_threads(n_threads)
+    if n <= CHUNK:
+        # one chunk of rows: waking threads costs more than the work, and no
+        # result depends on the thread count
+        n_threads = 1
     name = solvers.resolve(method, X, k)
     solver = solvers.get(name)
     if refine is not None and refine != "hartigan":
         raise ValueError(f"refine must be None or 'hartigan', got {refine!r}")
+    if name in solvers.INIT_FREE:
+        n_runs = 1  # an exact solver needs no starting point: restarts would repeat it
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
 
@@ -368,15 +441,36 @@ def fit(
         init64 = space.to_work(init0, np.float64)
         space.check_init(init64, X.dtype, init0)
         init = init64.astype(X.dtype)
+    options = space.options_to_work(options)
     cb = callback
     if callback is not None and (space.exp or space.wexp):
         def cb(iteration: int, obj: float) -> Any:
             return callback(iteration, space.to_original_objective(obj))
 
+    with numba_threads(n_threads):
+        best = _run_restarts(
+            Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
+        )
+        res = _to_original(X, w, best, space)
+    method_name = name if refine is None else f"{name}+{refine}"
+    return res.replace(method=method_name, seed=seed, n_init=n_runs)
+
+
+def _run_restarts(
+    Xw: np.ndarray, ww: np.ndarray, k: int, d: int, name: str, solver: Any, init: Any,
+    children: list[np.random.SeedSequence], refine: str | None, max_iter: int, tol: float,
+    n_threads: int, cb: Any, options: dict[str, Any],
+) -> Result:
+    """Seed and run the solver once per child seed; the lowest objective wins."""
     best: Result | None = None
     for run_seed in children:
         rng = np.random.default_rng(run_seed)
-        centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)
+        if name in solvers.INIT_FREE:
+            if not isinstance(init, str):
+                init_centers(Xw, k, ww, init, rng, n_threads=n_threads)  # validate the user's init
+            centers0 = np.zeros((k, d), dtype=Xw.dtype)  # only its shape is read
+        else:
+            centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)
         res = solver(
             Xw, ww, centers0, max_iter=max_iter, tol=tol, n_threads=n_threads, rng=rng,
             callback=cb, **options,
@@ -390,8 +484,7 @@ def fit(
         if res.stop_reason == "callback":
             break
     assert best is not None
-    method_name = name if refine is None else f"{name}+{refine}"
-    return _to_original(X, w, best, space).replace(method=method_name, seed=seed, n_init=n_runs)
+    return best
 
 
 #: Arguments fit passes to every solver itself; they are not solver options.
@@ -427,6 +520,7 @@ def _check_options(name: str, solver: Any, options: dict[str, Any]) -> None:
 
 def _to_original(X: np.ndarray, w: np.ndarray, res: Result, space: WorkSpace) -> Result:
     """Map a work-space result back: float64 centers, objective on the original X."""
+    res = space.result_to_original(res)
     centers = space.from_work(res.centers)
     obj = space.objective(X, w, centers, res.labels)
     hist = res.history

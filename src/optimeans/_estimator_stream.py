@@ -14,7 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_random_state, check_sample_weight
-from .objective import nearest_labels, point_objective
+from .objective import nearest_labels
 from .seeding import init_centers
 from .result import History
 from .solvers._common import finalize, now
@@ -62,14 +62,16 @@ class StreamMixin:
         -------
         self
             ``cluster_centers_`` updated; ``labels_`` and ``inertia_`` describe
-            this batch under the updated centers; ``n_steps_`` counts the
+            this batch under the updated centers (in the scaled space when
+            continuing a model fitted with ``scale``); ``n_steps_`` counts the
             calls; ``result_.history`` has one record per call.
 
         Raises
         ------
         ValueError
-            Bad data, a different number of features than before, or a first
-            batch with fewer samples than ``n_clusters``.
+            Bad data, a different number of features than before, a first
+            batch with fewer samples than ``n_clusters``, or a new stream with
+            ``scale`` other than "none" (fit first to learn the scaler).
 
         Notes
         -----
@@ -81,16 +83,25 @@ class StreamMixin:
         first = getattr(self, "_stream_result", None) is not getattr(self, "result_", None) or not hasattr(
             self, "_stream_state"
         )
-        fitted = hasattr(self, "cluster_centers_") and first and hasattr(self, "result_")
+        fitted = first and hasattr(self, "result_")
+        scaler = getattr(self, "scaler_", None) if fitted or not first else None
+        if first and not fitted and getattr(self, "scale", "none") not in (None, "none"):
+            raise ValueError(
+                f"partial_fit cannot start a stream with scale={self.scale!r} (the scaling needs the "
+                "whole data); call fit on a first sample to learn the scaler, then partial_fit continues "
+                "with it, or use scale='none'"
+            )
         X = self._validate_X(X, reset=first and not fitted)
         n = X.shape[0]
         w = check_sample_weight(sample_weight, n, np.float64)
+        if scaler is not None:
+            X = scaler.transform(X)
         opts = dict(self.options or {})
         ratio = float(opts.get("reassignment_ratio", 0.01))
         if first:
             rng, _ = check_random_state(self.random_state)
             if fitted:
-                centers = np.asarray(self.cluster_centers_, dtype=np.float64)
+                centers = np.asarray(self.result_.centers, dtype=np.float64)
                 counts = np.bincount(self.labels_, minlength=centers.shape[0]).astype(np.float64)
             else:
                 if n < self.n_clusters:
@@ -118,13 +129,9 @@ class StreamMixin:
             options={"reassignment_ratio": ratio, "partial_fit": True},
             labels=labels, reassign=False,
             info={"counts": state.counts.copy(), "n_reassigned": int(state.state[5])},
-        )
-        self.result_ = result.replace(centers=centers)
+        ).replace(centers=centers)
+        self._set_result(result, scaler)
         self._stream_result = self.result_
-        self.cluster_centers_ = centers
-        self.labels_ = result.labels
-        self.inertia_ = float(np.dot(w, point_objective(X, centers, result.labels)))
-        self.n_iter_ = state.n_steps
         self.n_steps_ = state.n_steps
         return self
 
@@ -149,13 +156,12 @@ class StreamMixin:
         from .solvers.soft import responsibilities
 
         check_is_fitted(self, "cluster_centers_")
-        X = self._validate_X(X, reset=False)
         info = self.result_.info
         sigma = info.get("sigma", info.get("sigma_final"))
         if sigma is None:
             raise ValueError("this model was not fitted by a soft method; refit with method='soft'")
-        C = np.asarray(self.cluster_centers_, dtype=np.float64)
+        X, C, _ = self._prepare(X)  # in the space the model was fitted in (scaled, if any)
         return responsibilities(
-            np.ascontiguousarray(X, dtype=np.float64), C, float(sigma), info.get("mixing_weights"),
-            n_threads=self.n_threads,
+            np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(C, dtype=np.float64),
+            float(sigma), info.get("mixing_weights"), n_threads=self.n_threads,
         )

@@ -237,6 +237,8 @@ def _text_layout(path: Path, header: str, delimiter: str | None) -> tuple[str, b
         head_rows.append(fields)
         if len(head_rows) == 2:
             break
+    if not head_rows:  # only delimiters and blank fields, e.g. ",,\n,"
+        raise DataError(f"{path}: no data (only empty fields)")
     has_header = {"yes": True, "no": False}.get(header)
     if has_header is None:
         has_header = _detect_header(head_rows)
@@ -341,10 +343,10 @@ def _check_decimal_comma(path: Path) -> None:
                 parts = line.rstrip("\r\n").split(sep)
                 if len(parts) < 2:
                     continue
-                for part in parts:
+                for col, part in enumerate(parts, 1):
                     if _DECIMAL_COMMA.match(part):
                         raise DataError(
-                            f"{path}: line {line_no}: {part.strip()!r} has a decimal comma; optimeans reads "
+                            f"{path}: line {line_no}, column {col}: {part.strip()!r} has a decimal comma; optimeans reads "
                             "numbers with a decimal point (1.5, not 1,5): convert the file first"
                         )
 

@@ -142,16 +142,14 @@ class Comparison:
             matplotlib is missing (with the install hint).
         """
         try:
-            import matplotlib
-
-            if path is not None:
-                matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - exercised with matplotlib hidden
+            # a Figure of its own, without pyplot: no global state, no backend switch
+            from matplotlib.figure import Figure
+        except ImportError as exc:
             raise ImportError(_PLOT_HINT) from exc
         best = self.best_objective()
         floor = 1e-12
-        fig, axes = plt.subplots(1, 2, figsize=(11, 5.0), constrained_layout=True)
+        fig = Figure(figsize=(11, 5.0), layout="constrained")
+        axes = fig.subplots(1, 2)
         markers = "osD^v<>ph*"
         dashes = ["-", "--", "-", "-", "-", "-", "-", "-.", ":", "-"]
         handles = []

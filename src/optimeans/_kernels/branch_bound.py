@@ -73,57 +73,6 @@ def _expand(X, w, p, k, used, sse, zsuf_next, sums, weights, cand, cbound, cinc,
 
 
 @njit
-def _insertion_bound(X, w, first, k, sse, zsuf, sums, weights, means, factor, dist, cutoff):
-    r"""True when a split bound of the node proves it cannot beat ``cutoff``.
-
-    Every cluster is open (weight ``W_j``, mean ``m_j``). Split the unassigned
-    rows into ``A = first..q`` and the suffix ``B = q+1..``. Adding ``A_j`` (weight
-    ``t_j``) to cluster ``j`` costs exactly
-    ``(t_j V(A_j) + W_j sum_{a in A_j} w_a ||a - m_j||^2) / (W_j + t_j)``, at least
-    ``sum_a w_a W_j / (W_j + T_A) ||a - m_j||^2``; and by superadditivity the rows
-    of ``B`` add at least their own optimum ``zsuf[q+1]``. Tried for
-    ``|A| = 2, 4, 8, ...`` and ``A`` = every unassigned row.
-    """
-    n, d = X.shape
-    for j in range(k):
-        inv = 1.0 / weights[j]
-        for f in range(d):
-            means[j, f] = sums[j, f] * inv
-    for a in range(first, n):
-        for j in range(k):
-            s = 0.0
-            for f in range(d):
-                t = X[a, f] - means[j, f]
-                s += t * t
-            dist[a, j] = s
-    size = 2
-    total_w = 0.0
-    done = first
-    while True:
-        q = first + size - 1
-        if q >= n - 1:
-            q = n - 1
-        for a in range(done, q + 1):
-            total_w += w[a]
-        done = q + 1
-        for j in range(k):
-            factor[j] = weights[j] / (weights[j] + total_w)
-        lb = sse + zsuf[q + 1]
-        for a in range(first, q + 1):
-            best = np.inf
-            for j in range(k):
-                v = factor[j] * dist[a, j]
-                if v < best:
-                    best = v
-            lb += w[a] * best
-        if lb >= cutoff:
-            return True
-        if q == n - 1:
-            return False
-        size *= 2
-
-
-@njit
 def solve_stage(X, w, start, k, zsuf, upper, rtol, deadline, best_labels):
     """Optimal partition of ``X[start:]`` into ``k`` clusters, if one beats ``upper``.
 
@@ -162,9 +111,6 @@ def solve_stage(X, w, start, k, zsuf, upper, rtol, deadline, best_labels):
     used_before = np.empty(n, dtype=np.int64)
     saved_sum = np.empty((n, d))
     saved_w = np.empty(n)
-    dist = np.empty((n, k))
-    means = np.empty((k, d))
-    factor = np.empty(k)
 
     best = upper
     found = False
@@ -200,8 +146,6 @@ def solve_stage(X, w, start, k, zsuf, upper, rtol, deadline, best_labels):
                     found = True
                     for i in range(start, n):
                         best_labels[i] = lab[i]
-            elif used == k and _insertion_bound(X, w, p + 1, k, sse, zsuf, sums, weights, means, factor, dist, best * (1.0 - rtol)):
-                pass  # pruned by the insertion bound: undo below
             else:
                 p += 1
                 nodes += 1

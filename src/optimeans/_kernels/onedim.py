@@ -75,6 +75,16 @@ def prefix_sums(xs, ws, W, S, Q):
         Q[i + 1] = sq
 
 
+@njit(inline="always")
+def _between(s, w):
+    """``s^2 / w``, the part of a segment's cost its mean removes; 0 for a segment
+    whose weight is lost in the prefix sums (a weight of 1e-125 beside weights of 1:
+    ``W[t] - W[j]`` rounds to 0, and the segment weighs nothing at this precision)."""
+    if w > 0.0:
+        return s * s / w
+    return 0.0
+
+
 @njit
 def first_layer(W, S, Q, D):
     """D[t] = c(0, t): the first t points in one cluster (D[0] = 0)."""
@@ -82,7 +92,7 @@ def first_layer(W, S, Q, D):
     D[0] = 0.0
     for t in range(1, n + 1):
         s = S[t]
-        D[t] = Q[t] - s * s / W[t]
+        D[t] = Q[t] - _between(s, W[t])
 
 
 @njit(inline="always")
@@ -107,7 +117,7 @@ def _scan(S, W, E, inv, unit, t, lo, hi):
         wt = W[t]
         for j in range(lo, hi + 1):
             d = st - S[j]
-            v = E[j] - d * d / (wt - W[j])
+            v = E[j] - _between(d, wt - W[j])
             if v < best:
                 best = v
                 best_j = j
@@ -175,7 +185,7 @@ def last_layer(W, S, Q, Dprev, m):
     best_j = m
     for j in range(m, n):
         s = S[n] - S[j]
-        v = Dprev[j] + (Q[n] - Q[j]) - s * s / (W[n] - W[j])
+        v = Dprev[j] + (Q[n] - Q[j]) - _between(s, W[n] - W[j])
         if v < best:
             best = v
             best_j = j

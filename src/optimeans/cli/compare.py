@@ -107,9 +107,6 @@ def run(args: argparse.Namespace) -> int:
     show_warnings(caught)
     plotted = None
     if args.plot is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
         try:
             result.plot(args.plot, title=f"{table.source}: k-means objective, k={args.n_clusters}, seed {args.seed}")
         except (OSError, ValueError) as exc:

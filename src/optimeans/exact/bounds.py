@@ -110,7 +110,7 @@ def _spectral(Xc: np.ndarray, w: np.ndarray, k: int, T: float) -> float:
     top = _top_sum(lam, k - 1)
     # eigvalsh is backward stable: each eigenvalue within a few d eps ||C||.
     margin = 8.0 * (k - 1) * Xc.shape[1] * _EPS * max(float(np.abs(lam).max(initial=0.0)), T)
-    return max(0.0, T - top - margin)
+    return float(max(0.0, T - top - margin))
 
 
 # ---------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def _dual_value(Kt: np.ndarray, N: np.ndarray, hh: _Householder, u: np.ndarray, 
     # per eigenvalue; generous constant.
     normB = float(np.linalg.norm(Bs))
     margin = 32.0 * m * n * _EPS * normB + 32.0 * n * _EPS * (abs(uNu) + T)
-    return T - uNu - top - margin
+    return float(T - uNu - top - margin)
 
 
 def _best_at(history: list[tuple[int, float, float]], iteration: int) -> float:
@@ -233,9 +233,9 @@ def _sdp(
     n = Xc.shape[0]
     spectral = _spectral(Xc, w, k, T)
     if k == 1 or k >= n or T <= 0.0:
-        # k = 1: the bound T is the optimum; k = n: the optimum is 0.
+        # k = 1: the optimum is T itself; k = n or all points equal: it is 0.
         val = T if k == 1 else 0.0
-        return _SDPState(max(spectral, val) if k == 1 else 0.0, 0, time.perf_counter() - t0, "optimal", val)
+        return _SDPState(val, 0, time.perf_counter() - t0, "optimal", val)
     sw = np.sqrt(w)
     u = sw / math.sqrt(float(w.sum()))
     G = sw[:, None] * Xc
@@ -359,7 +359,7 @@ def _sdp_checked(Xc, w, k, T, *, max_iter, time_limit, tol, target, n_threads=No
         "sdp_primal": st.primal,
         "history": st.history,
     }
-    return st.bound, info
+    return float(st.bound), info
 
 
 def lower_bound(
@@ -445,7 +445,7 @@ def lower_bound(
     value, _ = _sdp_checked(
         Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=None, n_threads=n_threads
     )
-    return value
+    return float(value)
 
 
 def _resolve_method(method: Any, n: int) -> str:
@@ -590,7 +590,7 @@ def certify(
     return Certificate(
         lower_bound=float(bound),
         objective=objective,
-        gap=_relative_gap(objective, bound),
+        gap=float(_relative_gap(objective, bound)),
         method=method,
         seconds=time.perf_counter() - t0,
         info=info,

@@ -16,6 +16,13 @@ ones, so most nodes are pruned near the root.
 Identical rows are merged into one weighted row first (an optimal partition
 never separates identical points), and rows of zero weight are left out of the
 search and assigned to their nearest center at the end.
+
+In the plane, a second certificate is tried when a short enumeration does not
+finish: the bound of the set-partitioning linear relaxation, by column
+generation with exact geometric pricing (:mod:`optimeans.exact.colgen`). It
+is tight on most classic planar sets (Ruspini for every k up to 10 but 8), and
+then proves the optimum in seconds where enumeration would take minutes; when
+it is not tight, enumeration resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ __all__ = ["branch_and_bound", "run"]
 #: Bounds within this relative distance of the incumbent prune: the optimum is
 #: proven to within this relative tolerance (rounding in the bounds is ~1e-15).
 RTOL = 1e-10
+
+#: Seconds of enumeration tried before the LP bound (at most a tenth of the time limit).
+ENUM_FIRST = 5.0
 
 Order = Literal["clusters", "farthest", "natural", "centroid"]
 
@@ -133,6 +143,7 @@ def branch_and_bound(
     order: Order = "clusters",
     random_state: int | np.random.Generator | None = 0,
     n_starts: int = 20,
+    lp: bool | Literal["auto"] = "auto",
 ) -> Result:
     r"""Prove the global minimum of the k-means objective on a small set.
 
@@ -154,15 +165,26 @@ def branch_and_bound(
         Seed of the heuristic that supplies the first incumbent (the proof does
         not depend on it, only the running time).
     n_starts : int, default 20
-        Restarts of that heuristic.
+        Restarts of that heuristic (:func:`optimeans.exact.search.global_search`).
+    lp : bool or "auto", default "auto"
+        For two-dimensional data, try the column-generation bound when a short
+        enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
+        does not finish. ``"auto"`` does so for ``n_clusters >= 4``: with few
+        large clusters the LP relaxation is often loose (Ruspini k = 2, 3 are
+        exceptions, but enumeration is fast there anyway; the optkmeans sets
+        with k = 2 have gaps near 10 %) while enumeration is at its strongest.
 
     Returns
     -------
     Result
-        ``method="bnb"``. When the search finished, ``proven_optimal=True``,
-        ``stop_reason="optimal"`` and ``lower_bound == objective`` (to the
-        relative tolerance ``RTOL = 1e-10``); otherwise ``stop_reason="time_limit"``.
-        ``info`` holds ``nodes`` (per stage), ``stage_seconds`` and ``order``.
+        ``method="bnb"``. When optimality is proven, ``proven_optimal=True``,
+        ``stop_reason="optimal"`` and ``gap <= RTOL = 1e-10``: enumeration
+        gives ``lower_bound == objective``, the LP bound a value within that
+        relative tolerance. Otherwise ``stop_reason="time_limit"``, with the
+        best partition found and the best certified bound. ``info`` holds
+        ``proof`` ("enumeration" or "lp"), ``nodes`` and ``stage_seconds`` per
+        enumeration stage, ``order``, and the LP's ``lp_bound``, ``lp_value``,
+        ``lp_rounds``, ``lp_columns``, ``lp_seconds`` when it ran.
 
     Raises
     ------
@@ -172,16 +194,23 @@ def branch_and_bound(
     Notes
     -----
     Worst case exponential, O(k^n); in practice fast when the clusters are
-    well separated or ``k`` small: Ruspini (75 x 2) takes seconds for every
-    k up to 10. Memory O(n k + n d). Identical rows are merged first.
-    The search is single-threaded and deterministic given ``random_state``.
+    well separated or ``k`` small. The LP bound costs O(n^3) per pricing
+    round (a few hundred rounds at most) plus the LP solves (scipy's HiGHS).
+    Memory O(n k + n d) for the enumeration, O(n x columns) for the LP.
+    Identical rows are merged first. Single-threaded; the result is
+    deterministic given ``random_state`` (only the running time, and which
+    certificate finishes first, depend on the machine).
 
     References
     ----------
     Brusco, M. J. (2006). A repetitive branch-and-bound procedure for minimum
     within-cluster sums of squares partitioning. Psychometrika 71(2), 347-363.
-    Koontz, W. L. G., Narendra, P. M. and Fukunaga, K. (1975). A branch and
-    bound clustering algorithm. IEEE Trans. Computers C-24(9).
+    du Merle, O., Hansen, P., Jaumard, B. and Mladenovic, N. (2000). An interior
+    point algorithm for minimum sum-of-squares clustering. SIAM J. Sci. Comput. 21(4).
+    Aloise, D., Hansen, P. and Liberti, L. (2012). An improved column generation
+    algorithm for minimum sum-of-squares clustering. Math. Program. 131.
+    Wentges, P. (1997). Weighted Dantzig-Wolfe decomposition for linear mixed-
+    integer programming. Int. Trans. Oper. Res. 4(2) (dual smoothing).
 
     Examples
     --------
@@ -198,6 +227,7 @@ def branch_and_bound(
     if time_limit is not None:
         if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
             raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+    use_lp = _use_lp(lp, d, k)
     rng, seed = check_random_state(random_state)
     t0 = now()
     deadline = np.inf if time_limit is None else t0 + float(time_limit)
@@ -211,7 +241,9 @@ def branch_and_bound(
         best_val, lower, finished = 0.0, 0.0, True
         info.update(nodes=[], stage_seconds=[])
     else:
-        best_labels_u, best_val, lower, finished = _search(Xu, wu, k, rng, n_starts, order, deadline, info)
+        best_labels_u, best_val, lower, finished = _search(
+            Xu, wu, k, rng, n_starts, order, deadline, info, use_lp=use_lp
+        )
         labels_u = best_labels_u
     hist.record(best_val, now(), 1)
 
@@ -237,70 +269,122 @@ def branch_and_bound(
         options={"time_limit": time_limit, "order": order, "n_starts": n_starts},
         labels=labels, reassign=False, info=info,
     )
-    lb = min(float(lower), res.objective) if not finished else res.objective
+    lb = min(float(lower), res.objective)
     gap = 0.0 if res.objective <= 0 else max(0.0, (res.objective - lb) / res.objective)
     return res.replace(proven_optimal=finished, lower_bound=lb, gap=gap, seed=seed)
 
 
-def _search(Xu, wu, k, rng, n_starts, order, deadline, info):
-    """The stages; returns (labels of Xu, value, lower bound, finished)."""
+class _Stages:
+    """The repetitive branch and bound over suffixes, resumable after a deadline.
+
+    Stage ``start`` proves the optimum ``zsuf[start]`` of rows ``start..m-1``
+    (in search order); completed stages are kept when a deadline interrupts
+    the search, and the interrupted stage starts again on the next call.
+    """
+
+    def __init__(self, Xo: np.ndarray, wo: np.ndarray, k: int, heur: np.ndarray) -> None:
+        m = Xo.shape[0]
+        self.Xo, self.wo, self.k, self.heur = Xo, wo, k, heur
+        self.zsuf = np.zeros(m + 1)
+        self.stage_labels = np.zeros(m, dtype=np.int64)  # optimal labels of the last solved suffix
+        # suffixes of at most k rows: every row its own cluster, optimum 0
+        self.stage_labels[m - k:] = np.arange(k)
+        self.next_start = m - k - 1
+        self.lower = 0.0  # certified bound on the whole problem from the stages so far
+        self.nodes: list[int] = []
+        self.seconds: list[float] = []
+        self.partial: tuple[np.ndarray, float] | None = None  # a full partition from an interrupted last stage
+
+    @property
+    def finished(self) -> bool:
+        return self.next_start < 0
+
+    def run(self, deadline: float) -> bool:
+        Xo, wo, k, m = self.Xo, self.wo, self.k, self.Xo.shape[0]
+        work = np.zeros(m, dtype=np.int64)
+        while self.next_start >= 0:
+            start = self.next_start
+            ts = now()
+            if ts > deadline:
+                self.lower = max(self.lower, float(self.zsuf[start + 1]))
+                return False
+            sub = slice(start, m)
+            ext = self.stage_labels[sub].copy()
+            ext[0] = _cheapest(Xo[sub], wo[sub], ext, k)
+            ub_labels, ub = None, np.inf
+            for lab in (ext, _compact(self.heur[sub])):
+                lab, val = _polish(Xo[sub], wo[sub], lab, k)
+                if val < ub:
+                    ub_labels, ub = lab, val
+            val, found, done, low, n_nodes = solve_stage(Xo, wo, start, k, self.zsuf, ub, RTOL, deadline, work)
+            self.nodes.append(int(n_nodes))
+            self.seconds.append(now() - ts)
+            if not done:
+                # suffix optima bound the whole problem from below
+                self.lower = max(self.lower, float(self.zsuf[start + 1]), float(low))
+                if start == 0 and found:
+                    self.partial = (work.copy(), _sse(Xo, wo, work, k))
+                return False
+            self.stage_labels[sub] = work[sub] if found else ub_labels
+            self.zsuf[start] = val if found else ub
+            self.lower = max(self.lower, float(self.zsuf[start]))
+            self.next_start = start - 1
+        return True
+
+
+def _use_lp(lp: Any, d: int, k: int) -> bool:
+    if isinstance(lp, str):
+        if lp != "auto":
+            raise ValueError(f"lp must be True, False or 'auto', got {lp!r}")
+        return d == 2 and k >= 4
+    if not isinstance(lp, (bool, np.bool_)):
+        raise ValueError(f"lp must be True, False or 'auto', got {lp!r}")
+    return bool(lp) and d == 2
+
+
+def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp):
+    """Heuristic, then enumeration and (in the plane) the LP bound; returns (labels of Xu, value, lower bound, proven)."""
     m = Xu.shape[0]
     heur = _heuristic(Xu, wu, k, rng, n_starts)
     perm = _order(Xu, wu, order, heur)
     Xo = np.ascontiguousarray(Xu[perm])
     wo = np.ascontiguousarray(wu[perm])
     heur, heur_val = _polish(Xo, wo, _compact(heur[perm]), k)
+    stages = _Stages(Xo, wo, k, heur)
+    lp_lower = -np.inf
+    t0 = now()
+    if use_lp:
+        # a short enumeration first: it settles easy cases faster than the LP
+        first = t0 + min(ENUM_FIRST, max(0.0, deadline - t0) * 0.1)
+        stages.run(min(first, deadline))
+        if not stages.finished and now() < deadline:
+            from .colgen import lp_bound
 
-    zsuf = np.zeros(m + 1)
-    stage_labels = np.zeros(m, dtype=np.int64)  # optimal labels of the last solved suffix
-    work = np.zeros(m, dtype=np.int64)
-    nodes, seconds = [], []
-    lower = 0.0
-    finished = True
-    best_full = heur.copy()
-    best_val = heur_val
-    first = m - k - 1
-    # suffixes of at most k rows: every row its own cluster, optimum 0
-    stage_labels[m - k:] = np.arange(k)
-    for start in range(first, -1, -1):
-        ts = now()
-        sub = slice(start, m)
-        cands = []
-        ext = stage_labels[sub].copy()
-        ext[0] = _cheapest(Xo[sub], wo[sub], ext, k)
-        cands.append(ext)
-        cands.append(_compact(heur[sub]))
-        ub_labels, ub = None, np.inf
-        for lab in cands:
-            lab, val = _polish(Xo[sub], wo[sub], lab, k)
-            if val < ub:
-                ub_labels, ub = lab, val
-        val, found, done, low, n_nodes = solve_stage(Xo, wo, start, k, zsuf, ub, RTOL, deadline, work)
-        nodes.append(int(n_nodes))
-        seconds.append(now() - ts)
-        if found:
-            stage_labels[sub] = work[sub]
-        else:
-            stage_labels[sub] = ub_labels
-            val = ub
-        if not done:
-            finished = False
-            lower = max(zsuf[start + 1], low)
-            break
-        zsuf[start] = val
-    info.update(nodes=nodes, stage_seconds=seconds)
-    if finished:
-        best_full = stage_labels
-        best_val = zsuf[0]
-        lower = best_val
-    elif stage_labels is not None and start == 0:
-        # the last stage was interrupted after improving on the heuristic
-        cand_val = _sse(Xo, wo, stage_labels, k)
-        if cand_val < best_val:
-            best_full, best_val = stage_labels.copy(), cand_val
+            lp_lower, lp_info = lp_bound(Xo, wo, k, [heur], heur_val, deadline=deadline, rtol=RTOL)
+            info.update(lp_bound=float(lp_lower), lp_value=lp_info["lp_value"], lp_rounds=lp_info["rounds"],
+                        lp_columns=lp_info["columns"], lp_nodes=lp_info["nodes"], lp_seconds=lp_info["seconds"])
+            if lp_info["better"] is not None:
+                # an integral LP optimum below the heuristic's value (never seen on the test sets)
+                heur = _compact(lp_info["better"])
+                heur_val = _sse(Xo, wo, heur, k)
+    proven_by_lp = lp_lower >= heur_val * (1.0 - RTOL)
+    if not proven_by_lp and not stages.finished:
+        stages.run(deadline)
+    info.update(nodes=stages.nodes, stage_seconds=stages.seconds)
+    if stages.finished:
+        best_full, best_val, lower, proven = stages.stage_labels, float(stages.zsuf[0]), float(stages.zsuf[0]), True
+        info["proof"] = "enumeration"
+    else:
+        best_full, best_val = heur, heur_val
+        if stages.partial is not None and stages.partial[1] < best_val:
+            best_full, best_val = stages.partial
+        lower = max(stages.lower, lp_lower)
+        proven = lower >= best_val * (1.0 - RTOL)
+        if proven:
+            info["proof"] = "lp"
     labels_u = np.empty(m, dtype=np.int64)
     labels_u[perm] = _compact(best_full)
-    return labels_u, float(best_val), float(lower), finished
+    return labels_u, float(best_val), float(min(lower, best_val)), proven
 
 
 def _cheapest(X: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> int:

@@ -348,5 +348,5 @@ def run(
         X, sample_weight, centers.astype(X.dtype), n_iter=rounds, converged=why == "converged",
         stop_reason=stop, history=hist.freeze(), method="global",
         options={"max_iter": max_iter, "time_limit": time_limit, "m": int(m), "max_jumps": max_jumps},
-        labels=labels, reassign=X.dtype != np.float64, info={"jumps": jumps},
+        labels=labels, reassign=True, info={"jumps": jumps},  # nearest-center labels: never a higher objective, canonical ties
     )

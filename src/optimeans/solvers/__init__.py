@@ -40,6 +40,11 @@ _REGISTRY: dict[str, tuple[str, str]] = {
 SolverFn = Callable[..., Any]
 
 
+#: Exact solvers that read only the shape of ``centers_init`` (they need no
+#: starting point): ``fit`` skips the seeding for them and runs them once.
+INIT_FREE = frozenset({"exact", "bnb"})
+
+
 def available() -> list[str]:
     """Names of every registered method (plus ``"auto"``)."""
     return ["auto", *sorted(_REGISTRY)]

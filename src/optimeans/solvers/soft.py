@@ -108,11 +108,27 @@ def auto_sigma(X: np.ndarray, sample_weight: np.ndarray, centers: np.ndarray) ->
     E = float(np.dot(sample_weight.astype(np.float64), point_objective(X, centers, labels)))
     W = float(np.sum(sample_weight, dtype=np.float64))
     s2 = E / (W * X.shape[1])
-    if s2 <= 0:
-        # every point on a center: any small sigma gives hard assignments
-        scale = float(np.max(np.abs(X))) or 1.0
-        s2 = (1e-6 * scale) ** 2
-    return float(np.sqrt(s2))
+    # every point on a center (or nearly: a subnormal weight off its center makes
+    # s2 ~ 1e-324, whose square T = 2 sigma^2 underflows to 0): any small sigma
+    # gives hard assignments
+    return float(np.sqrt(max(s2, _sigma_floor(X) ** 2)))
+
+
+def _sigma_floor(X: np.ndarray) -> float:
+    """Smallest sigma used by the automatic choices: 1e-6 of the data's magnitude.
+
+    Below it the assignments are hard anyway, and ``1 / (2 sigma^2)`` stays finite.
+    """
+    scale = float(np.max(np.abs(X))) if X.size else 0.0
+    return 1e-6 * (scale or 1.0)
+
+
+def _check_temperature(sigma: float, name: str) -> float:
+    """``T = 2 sigma^2`` must be a positive finite number with a finite inverse."""
+    T = 2.0 * sigma * sigma
+    if not (T > 0 and np.isfinite(T) and np.isfinite(1.0 / T)):
+        raise ValueError(f"{name}={sigma!r} is out of range: the temperature 2*{name}**2 = {T!r} is not usable")
+    return sigma
 
 
 def critical_sigma(X: np.ndarray, sample_weight: np.ndarray) -> float:
@@ -309,7 +325,7 @@ def run_soft(
             raise ValueError(f"sigma must be a positive number or 'auto', got {sigma!r}")
         sigma = auto_sigma(X, sample_weight, centers_init)
     else:
-        sigma = _check_positive(sigma, "sigma")
+        sigma = _check_temperature(_check_positive(sigma, "sigma"), "sigma")
     T = 2.0 * sigma * sigma
     sp = _SoftPass(X, sample_weight, k)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
@@ -417,14 +433,17 @@ def run_annealing(
         sigma_start = 1.2 * critical_sigma(X, sample_weight)
         if sigma_start <= 0:  # every point identical
             sigma_start = 1.0
+        # a spread of a few ulps (or carried by subnormal weights) must not
+        # cool the temperature 2 sigma^2 into underflow
+        sigma_start = max(sigma_start, _sigma_floor(X))
     else:
-        sigma_start = _check_positive(sigma_start, "sigma_start")
+        sigma_start = _check_temperature(_check_positive(sigma_start, "sigma_start"), "sigma_start")
     if isinstance(sigma_min, str):
         if sigma_min != "auto":
             raise ValueError(f"sigma_min must be a positive number or 'auto', got {sigma_min!r}")
         sigma_min = 1e-4 * sigma_start
     else:
-        sigma_min = _check_positive(sigma_min, "sigma_min")
+        sigma_min = _check_temperature(_check_positive(sigma_min, "sigma_min"), "sigma_min")
 
     from . import lloyd
 

@@ -1,0 +1,128 @@
+"""Branch and bound against the proven optima.
+
+1. Ruspini (75 x 2), k = 2..10: time to prove the optimum (target: each within
+   60 s), checked against the proven assignments for k = 2, 4, 8.
+2. The 906 proven optima of optkmeans (prefixes of linux{2..5}, k = 2, 3):
+   how many are proven, and whether the value matches the published one
+   (printed to 6 decimals or 6 significant digits).
+
+Usage::
+
+    python benchmarks/bench_branch_bound.py ruspini [--time-limit 60]
+    python benchmarks/bench_branch_bound.py optkmeans [--time-limit 60] [--max-n 300]
+
+Run from the repository root (the data come from tests/data/). Prints a
+markdown table. The first call compiles the kernels: a warm-up on a tiny set
+runs first and its time is reported apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import optimeans  # noqa: E402
+from optimeans.exact import branch_and_bound  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+RUSPINI_PROVEN = {2: 89337.832142857, 4: 12881.051236147, 8: 6149.639019314}
+
+
+def _warm_up() -> float:
+    t = time.perf_counter()
+    branch_and_bound(np.random.default_rng(0).normal(size=(12, 2)), 3)
+    return time.perf_counter() - t
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def ruspini(time_limit: float) -> None:
+    X = optimeans.datasets.load("ruspini")
+    print("| k | objective | proven | lower bound | gap | seconds | nodes | check |")
+    print("|---|---|---|---|---|---|---|---|")
+    for k in range(2, 11):
+        t = time.perf_counter()
+        r = branch_and_bound(X, k, time_limit=time_limit)
+        sec = time.perf_counter() - t
+        check = ""
+        if k in RUSPINI_PROVEN:
+            ref = np.loadtxt(DATA / f"ruspini_optimal_assignment_k{k}.txt", dtype=np.int64)
+            same = _same_partition(r.labels, ref) and abs(r.objective - RUSPINI_PROVEN[k]) <= 1e-9 * RUSPINI_PROVEN[k]
+            check = "= proven assignment" if same else "DIFFERS from proven assignment"
+        nodes = sum(r.info.get("nodes", []))
+        print(
+            f"| {k} | {r.objective:.6f} | {r.proven_optimal} | {r.lower_bound:.6f} | {r.gap:.2e} "
+            f"| {sec:.2f} | {nodes} | {check} |",
+            flush=True,
+        )
+
+
+def optkmeans(time_limit: float, max_n: int) -> None:
+    rows = np.loadtxt(DATA / "optkmeans_results.csv", delimiter=",", comments="#")
+    data = {d: np.loadtxt(DATA / f"optkmeans_linux{d}.txt", delimiter=",") for d in (2, 3, 4, 5)}
+    stats: dict[tuple[int, int], dict[str, list]] = {}
+    mismatches = []
+    for k, d, n, value in rows:
+        k, d, n = int(k), int(d), int(n)
+        if n > max_n:
+            continue
+        t = time.perf_counter()
+        r = branch_and_bound(data[d][:n], k, time_limit=time_limit)
+        sec = time.perf_counter() - t
+        match = abs(r.objective - value) <= max(5.1e-7, 5.1e-6 * value)
+        s = stats.setdefault((k, d), {"n": [], "proven": [], "match": [], "sec": []})
+        s["n"].append(n)
+        s["proven"].append(r.proven_optimal)
+        s["match"].append(match)
+        s["sec"].append(sec)
+        if not match:
+            mismatches.append((k, d, n, value, r.objective, r.proven_optimal))
+        print(f"k={k} d={d} n={n}: {r.objective:.6f} (published {value}) proven={r.proven_optimal} "
+              f"{sec:.2f} s {r.info.get('proof', '')}", file=sys.stderr, flush=True)
+    print("| k | d | instances (n range) | proven | value matches | median s | max s | largest n proven |")
+    print("|---|---|---|---|---|---|---|---|")
+    tot = [0, 0, 0]
+    for (k, d), s in sorted(stats.items()):
+        proven_n = [n for n, p in zip(s["n"], s["proven"]) if p]
+        print(
+            f"| {k} | {d} | {len(s['n'])} ({min(s['n'])}..{max(s['n'])}) | {sum(s['proven'])} | {sum(s['match'])} "
+            f"| {np.median(s['sec']):.2f} | {max(s['sec']):.2f} | {max(proven_n) if proven_n else '-'} |",
+            flush=True,
+        )
+        tot[0] += len(s["n"])
+        tot[1] += sum(s["proven"])
+        tot[2] += sum(s["match"])
+    print(f"\ntotal: {tot[0]} instances, {tot[1]} proven optimal, {tot[2]} values equal to the published optimum")
+    for m in mismatches:
+        print("value differs:", m)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["ruspini", "optkmeans"])
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--max-n", type=int, default=10**9)
+    args = ap.parse_args()
+    print(
+        f"optimeans {optimeans.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
+        f"{platform.machine()}; compile + warm-up {_warm_up():.1f} s\n"
+    )
+    if args.what == "ruspini":
+        ruspini(args.time_limit)
+    else:
+        optkmeans(args.time_limit, args.max_n)
+
+
+if __name__ == "__main__":
+    main()

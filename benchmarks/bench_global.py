@@ -1,0 +1,150 @@
+"""``method="global"`` against scikit-learn and against plain restarts.
+
+1. Classic small sets (Ruspini, German towns, Bavaria 1 and 2, Glass, Breast
+   cancer Wisconsin): the objective reached by ``optimeans.fit(method="global")``
+   with default settings over several seeds, beside scikit-learn's
+   ``KMeans(n_init=10)`` and the optimum proven by ``branch_and_bound`` where it
+   finishes (planar sets and small k).
+2. Blobs with 50 to 200 clusters: objective and wall time of
+   ``method="global"`` (default settings) against ``KMeans(n_init=10)``.
+
+Usage::
+
+    python benchmarks/bench_global.py classic [--seeds 5] [--prove]
+    python benchmarks/bench_global.py blobs [--n 20000] [--d 2] [--repeats 3]
+
+Run from the repository root. The kernels are compiled by a warm-up run first
+(time reported apart). Timings are medians of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import optimeans  # noqa: E402
+
+# the shared data folder sits beside the clone in CI, two levels up from a worktree
+SHARED = next(
+    (p for p in (ROOT.parent / "shared" / "datasets", ROOT.parent.parent / "shared" / "datasets") if p.exists()),
+    ROOT.parent / "shared" / "datasets",
+)
+CLASSIC = {
+    "ruspini": (None, (2, 4, 8, 10)),
+    "german_towns_59": ("german_towns_59.txt", (2, 5, 10)),
+    "bavaria1": ("bavaria1_89x3.txt", (2, 5, 10)),
+    "bavaria2": ("bavaria2_89x4.txt", (2, 5, 10)),
+    "glass": ("glass_scaled_pm1.txt", (2, 5, 10, 20)),
+    "breast": ("breast_wisconsin_683x9.txt", (2, 5, 10, 20)),
+}
+
+
+def _load(name: str) -> np.ndarray | None:
+    fname, _ = CLASSIC[name]
+    if fname is None:
+        return optimeans.datasets.load(name)
+    path = SHARED / fname
+    if not path.exists():
+        return None
+    return np.loadtxt(path, skiprows=1)
+
+
+def _sklearn(X: np.ndarray, k: int, seed: int = 0) -> tuple[float, float]:
+    from sklearn.cluster import KMeans
+
+    t = time.perf_counter()
+    km = KMeans(k, n_init=10, random_state=seed).fit(X)
+    return float(km.inertia_), time.perf_counter() - t
+
+
+def _warm_up() -> float:
+    t = time.perf_counter()
+    optimeans.fit(np.random.default_rng(0).normal(size=(200, 3)), 8, method="global", random_state=0)
+    return time.perf_counter() - t
+
+
+def classic(seeds: int, prove: bool) -> None:
+    print("| data | n x d | k | global: best | global: worst | runs at best | median s | sklearn n_init=10 | sklearn s | proven optimum |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, (_, ks) in CLASSIC.items():
+        X = _load(name)
+        if X is None:
+            print(f"| {name} | missing (../shared/datasets) | | | | | | | | |")
+            continue
+        for k in ks:
+            vals, secs = [], []
+            for s in range(seeds):
+                t = time.perf_counter()
+                r = optimeans.fit(X, k, method="global", random_state=s)
+                secs.append(time.perf_counter() - t)
+                vals.append(r.objective)
+            best, worst = min(vals), max(vals)
+            at_best = sum(v <= best * (1 + 1e-9) for v in vals)
+            sk, sks = _sklearn(X, k)
+            proven = ""
+            if prove and (X.shape[1] == 2 or k <= 3):
+                from optimeans.exact import branch_and_bound
+
+                bb = branch_and_bound(X, k, time_limit=60)
+                proven = f"{bb.objective:.6g}" if bb.proven_optimal else f"(gap {bb.gap:.1e} after 60 s)"
+            print(
+                f"| {name} | {X.shape[0]} x {X.shape[1]} | {k} | {best:.9g} | {worst:.9g} | {at_best}/{seeds} "
+                f"| {np.median(secs):.3f} | {sk:.9g} | {sks:.3f} | {proven} |",
+                flush=True,
+            )
+
+
+def blobs(n: int, d: int, repeats: int, ks: list[int]) -> None:
+    from sklearn.datasets import make_blobs
+
+    print(f"blobs: n = {n}, d = {d}, cluster_std = 1, centers in a box of side 20 k^(1/d)\n")
+    print("| k | global objective | global s | sklearn KMeans(n_init=10) objective | sklearn s | global / sklearn objective | time ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for k in ks:
+        side = 10.0 * k ** (1.0 / d)
+        X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=1.0, center_box=(-side, side), random_state=k)
+        g_obj, g_t, s_obj, s_t = [], [], [], []
+        for rep in range(repeats):
+            t = time.perf_counter()
+            r = optimeans.fit(X, k, method="global", random_state=rep)
+            g_t.append(time.perf_counter() - t)
+            g_obj.append(r.objective)
+            o, st = _sklearn(X, k, seed=rep)
+            s_obj.append(o)
+            s_t.append(st)
+        go, gt, so, stt = np.median(g_obj), np.median(g_t), np.median(s_obj), np.median(s_t)
+        print(f"| {k} | {go:.6g} | {gt:.2f} | {so:.6g} | {stt:.2f} | {go / so:.4f} | {gt / stt:.2f} |", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["classic", "blobs"])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--prove", action="store_true", help="also run branch_and_bound (60 s each) where it may finish")
+    ap.add_argument("--n", type=int, default=20000)
+    ap.add_argument("--d", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--ks", default="50,100,200")
+    args = ap.parse_args()
+    import sklearn
+
+    print(
+        f"optimeans {optimeans.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
+        f"python {platform.python_version()}; compile + warm-up {_warm_up():.1f} s\n"
+    )
+    if args.what == "classic":
+        classic(args.seeds, args.prove)
+    else:
+        blobs(args.n, args.d, args.repeats, [int(v) for v in args.ks.split(",")])
+
+
+if __name__ == "__main__":
+    main()
