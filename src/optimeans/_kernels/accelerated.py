@@ -108,16 +108,6 @@ def center_geometry(old, new, k, rel, drift, half_sep, pairwise):
 
 
 @njit
-def _centered_sq(X, i, mean):
-    """``||x_i - mean||^2`` in float64."""
-    s = 0.0
-    for f in range(X.shape[1]):
-        t = np.float64(X[i, f]) - mean[f]
-        s += t * t
-    return s
-
-
-@njit
 def _fill_panel(XT, cand, g, cnt, d, panel):
     """Copy the packed columns of points ``cand[g : g + cnt]`` into the two blocks of ``panel``."""
     L = vlanes(panel)
@@ -157,11 +147,12 @@ def _scan_candidates(XT, cand, g, cnt, d, C2, cn, panel):
 
 
 @njit
-def _resolve(X, i, best, second, jf, eps, scale, mean, C64, k):
+def _resolve(X, i, best, second, jf, eps, scale, sqnorm, C64, k):
     """The canonical label of a scanned point and a lower bound on the distance to every other center.
 
     ``best``/``second``/``jf``: the point's fast values (scaled units, without
-    ``||x'||^2``) and fast argmin; ``eps`` their error bound. Returns
+    ``||x'||^2``) and fast argmin; ``eps`` their error bound; ``sqnorm`` from
+    :func:`~optimeans._kernels.lloyd.pack_data`. Returns
     ``(label, lower)`` with ``lower`` a true (unscaled) distance bound, or 0
     when the fast path had no information.
     """
@@ -171,7 +162,8 @@ def _resolve(X, i, best, second, jf, eps, scale, mean, C64, k):
     else:
         j = canonical_label(X, i, C64, k)
         lo = best
-    v = lo + scale * scale * _centered_sq(X, i, mean) - eps
+    # sqnorm is ||x'||^2 of the float32 x': within 3u ||x'||^2 of the exact one, well inside eps
+    v = lo + sqnorm[i] - eps - 4.0 * 2.0**-24 * sqnorm[i]
     lower = math.sqrt(v) / scale if (v > 0.0 and v < np.inf) else (np.inf if (k == 1) else 0.0)
     return j, lower
 
@@ -181,7 +173,7 @@ def _resolve(X, i, best, second, jf, eps, scale, mean, C64, k):
 
 @pjit
 def hamerly_chunks(
-    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower,
+    X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower,
     drift, half_sep, max_drift, argmax_drift, second_drift,
     chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
 ):
@@ -248,7 +240,7 @@ def hamerly_chunks(
                 i = cand[g + slot]
                 best, second, jf = _fast_pair(ba, sa, ia, bb, sb, ib, slot)
                 eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
-                j, lo = _resolve(X, i, best, second, jf, eps, scale, mean, C64, k)
+                j, lo = _resolve(X, i, best, second, jf, eps, scale, sqnorm, C64, k)
                 a = labels[i]
                 if a != j:
                     if do_sums:
@@ -296,7 +288,7 @@ def _round_down32(v):
 
 @pjit
 def first_pass_chunks(
-    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower, group_of,
+    X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower, group_of,
     chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums,
 ):
     """Assign every point with the full scan and set the bounds of Elkan or Yinyang.
@@ -341,8 +333,8 @@ def first_pass_chunks(
                         jf = j
                     elif t < second:
                         second = t
-                j, _ = _resolve(X, i, best, second, jf, eps, scale, mean, C64, k)
-                qs = scale * scale * _centered_sq(X, i, mean)
+                j, _ = _resolve(X, i, best, second, jf, eps, scale, sqnorm, C64, k)
+                qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
                 if not per_center:
                     for g in range(lower.shape[1]):
                         lower[i, g] = np.inf

@@ -129,12 +129,13 @@ def data_scale(X: np.ndarray, mean: np.ndarray) -> float:
 
 
 @pjit
-def pack_data(X, mean, scale, XT, block_norm):
+def pack_data(X, mean, scale, XT, block_norm, sqnorm):
     """Center, scale and transpose ``X`` into float32 blocks of :data:`BLOCK` points.
 
     ``XT[(b * d + f) * L + l] = float32(scale * (X[b * L + l, f] - mean[f]))``
-    (rows past ``n`` are 0) and ``block_norm[b]`` is the largest ``||x'||`` of
-    block ``b`` (rounded up).
+    (rows past ``n`` are 0), ``block_norm[b]`` is the largest ``||x'||`` of
+    block ``b`` (rounded up) and ``sqnorm[i] = ||x'_i||^2`` (float64 sum of the
+    float32 values).
     """
     n, d = X.shape
     L = vlanes(XT)
@@ -148,6 +149,7 @@ def pack_data(X, mean, scale, XT, block_norm):
                     v = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
                     XT[(b * d + f) * L + l] = v
                     s += np.float64(v) * np.float64(v)
+                sqnorm[i] = s
             else:
                 for f in range(d):
                     XT[(b * d + f) * L + l] = 0.0
@@ -545,7 +547,7 @@ class Workspace:
     Notes
     -----
     Memory: the packed data (``n d`` float32, half a float64 ``X``), ``n``
-    labels and ``ceil(n / CHUNK) * k * (dp + 3)`` float64 scratch. The sums are
+    labels, ``n`` float64 norms and ``ceil(n / CHUNK) * k * (dp + 3)`` float64 scratch. The sums are
     kept in float64 relative to the data mean; a pass costs O(n k d) for the
     assignment plus O(d) per point that changes label.
     """
@@ -570,7 +572,8 @@ class Workspace:
         nb = (n + BLOCK - 1) // BLOCK
         self.XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
         self.block_norm = np.empty(nb, dtype=np.float64)
-        pack_data(X, mean, self.scale, self.XT, self.block_norm)
+        self.sqnorm = np.empty(n, dtype=np.float64)
+        pack_data(X, mean, self.scale, self.XT, self.block_norm, self.sqnorm)
         self.kappa = guard_kappa(d)
         kp = padded_clusters(k)
         self.C2 = np.empty((kp, d), dtype=np.float32)

@@ -109,7 +109,7 @@ class _Hamerly(_Bounded):
         ws = self.ws
         top, top_j, second = self.geometry()
         hamerly_chunks(
-            ws.X, ws.w, ws.XT, ws.block_norm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
+            ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
             self.rel, ws.labels, self.upper, self.lower, self.drift, self.half_sep, top, top_j, second,
             ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
         )
@@ -129,7 +129,7 @@ class _Elkan(_Bounded):
         self.geometry()
         if self.first:
             first_pass_chunks(
-                ws.X, ws.w, ws.XT, ws.block_norm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
+                ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
                 self.rel, ws.labels, self.upper, self.lower, np.empty(0, dtype=np.int64),
                 ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
             )
@@ -173,7 +173,7 @@ class _Yinyang(_Bounded):
         self.geometry()
         if self.first:
             first_pass_chunks(
-                ws.X, ws.w, ws.XT, ws.block_norm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
+                ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
                 self.rel, ws.labels, self.upper, self.glower, self.group_of,
                 ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
             )
