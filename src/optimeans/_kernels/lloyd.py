@@ -659,29 +659,44 @@ def lloyd_pass(X, sample_weight, centers, labels, min_sqdist, chunk_sums, chunk_
     chunk_objectives(w, dist, chunk_obj)
 
 
+@njit
+def _padded_rows(X, rows, dp):
+    """``X[rows]`` in float64, each row padded with zeros to ``dp`` entries (for :func:`sqdist64`)."""
+    out = np.zeros((rows.shape[0], dp), dtype=np.float64)
+    for t in range(rows.shape[0]):
+        for f in range(X.shape[1]):
+            out[t, f] = X[rows[t], f]
+    return out
+
+
+@njit
+def _padded_center(center, dp):
+    out = np.zeros((1, dp), dtype=np.float64)
+    for f in range(center.shape[0]):
+        out[0, f] = center[f]
+    return out
+
+
 @pjit
 def sqdist_to_center(X, center, out):
-    """out[i] = ||X[i] - center||^2 in float64."""
-    n, d = X.shape
-    for i in prange(n):
-        s = 0.0
-        for f in range(d):
-            t = np.float64(X[i, f]) - np.float64(center[f])
-            s += t * t
-        out[i] = s
+    """out[i] = ||X[i] - center||^2 in float64 (:func:`sqdist64`)."""
+    n = X.shape[0]
+    cp = _padded_center(center, (X.shape[1] + _L64 - 1) // _L64 * _L64)
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            out[i] = sqdist64(X, i, cp, 0)
 
 
 @pjit
 def update_min_sqdist(X, center, min_sqdist):
-    """min_sqdist[i] = min(min_sqdist[i], ||X[i] - center||^2) in float64."""
-    n, d = X.shape
-    for i in prange(n):
-        s = 0.0
-        for f in range(d):
-            t = np.float64(X[i, f]) - np.float64(center[f])
-            s += t * t
-        if s < min_sqdist[i]:
-            min_sqdist[i] = s
+    """min_sqdist[i] = min(min_sqdist[i], ||X[i] - center||^2) in float64 (:func:`sqdist64`)."""
+    n = X.shape[0]
+    cp = _padded_center(center, (X.shape[1] + _L64 - 1) // _L64 * _L64)
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            s = sqdist64(X, i, cp, 0)
+            if s < min_sqdist[i]:
+                min_sqdist[i] = s
 
 
 @pjit
@@ -689,23 +704,19 @@ def candidate_potentials(X, w, closest, candidates, chunk_pot):
     """k-means++ candidates: ``chunk_pot[t, c] = sum_i w_i min(closest_i, ||x_i - x_{cand_t}||^2)`` over chunk ``c``.
 
     One pass over the rows for all the candidates, distances as in
-    :func:`update_min_sqdist` (float64), sums per chunk in row order; reduce
-    ``chunk_pot`` along its last axis for the potentials (independent of the
-    thread count).
+    :func:`update_min_sqdist`, sums per chunk in row order; reduce ``chunk_pot``
+    along its last axis for the potentials (independent of the thread count).
     """
-    n, d = X.shape
+    n = X.shape[0]
     m = candidates.shape[0]
+    cp = _padded_rows(X, candidates, (X.shape[1] + _L64 - 1) // _L64 * _L64)
     for c in prange(chunk_pot.shape[1]):
         acc = np.zeros(m, dtype=np.float64)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             wi = np.float64(w[i])
             ci = closest[i]
             for t in range(m):
-                row = candidates[t]
-                s = 0.0
-                for f in range(d):
-                    u = np.float64(X[i, f]) - np.float64(X[row, f])
-                    s += u * u
+                s = sqdist64(X, i, cp, t)
                 acc[t] += wi * (s if s < ci else ci)
         for t in range(m):
             chunk_pot[t, c] = acc[t]
