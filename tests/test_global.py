@@ -123,3 +123,17 @@ def test_global_search_helper_matches_bnb_on_small_set():
 def test_bad_options(opt, bad):
     with pytest.raises(ValueError, match=opt):
         optimeans.fit(optimeans.datasets.load("iris"), 3, method="global", **{opt: bad})
+
+
+@pytest.mark.parametrize("name,k", [("iris", 7), ("ruspini", 5)])
+def test_serial_plusplus_matches_package_seeding(name, k):
+    from optimeans.exact.search import plusplus
+    from optimeans.seeding import kmeans_plusplus
+
+    X = optimeans.datasets.load(name)
+    for seed in range(5):
+        a = plusplus(X, k, np.random.default_rng(seed))
+        b, _ = kmeans_plusplus(X, k, np.ones(len(X)), np.random.default_rng(seed))
+        np.testing.assert_array_equal(a, b)
+    r = optimeans.fit(X, k, method="global", init=plusplus, random_state=0)
+    assert r.method == "global"
