@@ -87,80 +87,166 @@ def seed_plusplus(X, w, k, n_trials, uniforms, centers):
 
 
 @njit
-def lloyd_serial(X, w, centers, labels, mind, max_iter, tol):
-    """Lloyd from ``centers`` until no label changes, ``max_iter``, or relative decrease <= ``tol``.
+def _full_assign(X, centers, i, ub, lb):
+    """Nearest and second-nearest center of row i: returns the nearest; writes the distances (not squared)."""
+    k, d = centers.shape
+    b1 = np.inf
+    b2 = np.inf
+    j1 = 0
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            t = np.float64(X[i, f]) - centers[j, f]
+            s += t * t
+        if s < b1:
+            b2 = b1
+            b1 = s
+            j1 = j
+        elif s < b2:
+            b2 = s
+    ub[i] = np.sqrt(b1)
+    lb[i] = np.sqrt(b2)
+    return j1
 
-    Writes ``centers`` (the means of the final labels), ``labels`` and ``mind``
-    (squared distance of each row to its center). An empty cluster takes the
-    row farthest from its center. Returns (iterations, objective).
+
+@njit
+def lloyd_serial(X, w, centers, labels, mind, max_iter):
+    """Lloyd from ``centers`` until no label changes or ``max_iter`` iterations.
+
+    Exact Lloyd accelerated with Hamerly's bounds (an upper bound on the
+    distance to the own center, a lower bound on the distance to every other
+    one, both moved by the centers' drifts), so rows far from any change cost
+    O(1) per iteration; the labels are those of plain Lloyd up to ties.
+    Writes ``centers`` (the means of the final labels), ``labels`` and
+    ``mind`` (squared distance of each row to its center). An empty cluster
+    takes the row farthest from its center. Returns (iterations, objective).
     """
     n, d = X.shape
     k = centers.shape[0]
     sums = np.zeros((k, d))
     weights = np.zeros(k)
-    prev = np.inf
-    obj = 0.0
+    ub = np.empty(n)
+    lb = np.empty(n)
+    old = np.empty((k, d))
+    drift = np.zeros(k)
+    half = np.zeros(k)
     it = 0
-    for i in range(n):
-        labels[i] = -1
+    full = True
     while it < max_iter:
         it += 1
         changed = 0
-        obj = 0.0
-        for j in range(k):
-            weights[j] = 0.0
-            for f in range(d):
-                sums[j, f] = 0.0
-        for i in range(n):
-            best = np.inf
-            bj = 0
+        if full:
             for j in range(k):
+                weights[j] = 0.0
+                for f in range(d):
+                    sums[j, f] = 0.0
+            for i in range(n):
+                j = _full_assign(X, centers, i, ub, lb)
+                if labels[i] != j:
+                    changed += 1
+                labels[i] = j
+                weights[j] += w[i]
+                for f in range(d):
+                    sums[j, f] += w[i] * np.float64(X[i, f])
+            full = False
+        else:
+            # half the distance from each center to its nearest other center
+            for j in range(k):
+                best = np.inf
+                for l in range(k):
+                    if l != j:
+                        s = 0.0
+                        for f in range(d):
+                            t = centers[j, f] - centers[l, f]
+                            s += t * t
+                        if s < best:
+                            best = s
+                half[j] = 0.5 * np.sqrt(best)
+            for i in range(n):
+                a = labels[i]
+                m = lb[i] if lb[i] > half[a] else half[a]
+                if ub[i] <= m:
+                    continue
                 s = 0.0
                 for f in range(d):
-                    t = np.float64(X[i, f]) - centers[j, f]
+                    t = np.float64(X[i, f]) - centers[a, f]
                     s += t * t
-                    if s >= best:
-                        break
-                if s < best:
-                    best = s
-                    bj = j
-            if labels[i] != bj:
-                changed += 1
-                labels[i] = bj
-            mind[i] = best
-            obj += w[i] * best
-            weights[bj] += w[i]
+                ub[i] = np.sqrt(s)
+                if ub[i] <= m:
+                    continue
+                j = _full_assign(X, centers, i, ub, lb)
+                if j != a:
+                    changed += 1
+                    labels[i] = j
+                    weights[a] -= w[i]
+                    weights[j] += w[i]
+                    for f in range(d):
+                        x = w[i] * np.float64(X[i, f])
+                        sums[a, f] -= x
+                        sums[j, f] += x
+        if changed == 0 and it > 1:
+            break
+        for j in range(k):
             for f in range(d):
-                sums[bj, f] += w[i] * np.float64(X[i, f])
+                old[j, f] = centers[j, f]
+        empty = False
         for j in range(k):
             if weights[j] > 0.0:
                 for f in range(d):
                     centers[j, f] = sums[j, f] / weights[j]
-        empty = False
-        for j in range(k):
-            if weights[j] <= 0.0:
+            else:
                 empty = True
-                far = -1.0
-                fi = -1
-                for i in range(n):
-                    v = w[i] * mind[i]
-                    if v > far:
-                        far = v
-                        fi = i
-                if far > 0.0:
-                    for f in range(d):
-                        centers[j, f] = X[fi, f]
-                    mind[fi] = 0.0
         if empty:
-            prev = np.inf
+            # an empty cluster takes the row farthest from its center; bounds restart
+            for j in range(k):
+                if weights[j] <= 0.0:
+                    far = -1.0
+                    fi = -1
+                    for i in range(n):
+                        v = w[i] * ub[i] * ub[i]
+                        if v > far:
+                            far = v
+                            fi = i
+                    if far > 0.0:
+                        for f in range(d):
+                            centers[j, f] = X[fi, f]
+                        ub[fi] = 0.0
+            full = True
             continue
-        if changed == 0:
-            break
-        if prev < np.inf and prev - obj <= tol * prev:
-            break
-        prev = obj
-    # labels and mind match the centers of the last assignment; centers are now the
-    # means, which can only lower the objective: recompute it exactly
+        m1 = 0.0
+        m2 = 0.0
+        j1 = -1
+        for j in range(k):
+            s = 0.0
+            for f in range(d):
+                t = centers[j, f] - old[j, f]
+                s += t * t
+            drift[j] = np.sqrt(s)
+            if drift[j] > m1:
+                m2 = m1
+                m1 = drift[j]
+                j1 = j
+            elif drift[j] > m2:
+                m2 = drift[j]
+        for i in range(n):
+            a = labels[i]
+            ub[i] += drift[a]
+            lb[i] -= m2 if a == j1 else m1
+    # recompute the sums from the labels (no drift from the incremental updates),
+    # the centers as their means, and the objective exactly
+    for j in range(k):
+        weights[j] = 0.0
+        for f in range(d):
+            sums[j, f] = 0.0
+    for i in range(n):
+        j = labels[i]
+        weights[j] += w[i]
+        for f in range(d):
+            sums[j, f] += w[i] * np.float64(X[i, f])
+    for j in range(k):
+        if weights[j] > 0.0:
+            for f in range(d):
+                centers[j, f] = sums[j, f] / weights[j]
     obj = 0.0
     for i in range(n):
         s = _sq(X, i, centers, labels[i])

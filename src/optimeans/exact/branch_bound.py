@@ -33,7 +33,7 @@ import numpy as np
 
 from .._kernels.branch_bound import solve_stage
 from .._kernels.hartigan import compute_cluster_stats, labelled_objective
-from .._validation import check_data, check_n_clusters, check_random_state, check_sample_weight
+from .._validation import check_data, check_n_clusters, check_positive_int, check_random_state, check_sample_weight
 from ..result import HistoryRecorder, Result
 from ..solvers._common import finalize, now
 from ..solvers.hartigan import transfer
@@ -43,6 +43,9 @@ __all__ = ["branch_and_bound", "run"]
 #: Bounds within this relative distance of the incumbent prune: the optimum is
 #: proven to within this relative tolerance (rounding in the bounds is ~1e-15).
 RTOL = 1e-10
+
+#: Share of the time limit the heuristic may use beyond its first start.
+HEURISTIC_SHARE = 0.05
 
 #: Seconds of enumeration tried before the LP bound (at most a tenth of the time limit).
 ENUM_FIRST = 5.0
@@ -125,11 +128,11 @@ def _compact(labels: np.ndarray) -> np.ndarray:
     return rank[inv.ravel()].astype(np.int64)
 
 
-def _heuristic(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_starts: int) -> np.ndarray:
+def _heuristic(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_starts: int, seconds: float | None) -> np.ndarray:
     """A strong partition of the whole set: the global search of :mod:`optimeans.exact.search`."""
     from .search import global_search
 
-    labels, _ = global_search(X, w, k, rng, n_starts=n_starts)
+    labels, _ = global_search(X, w, k, rng, n_starts=n_starts, time_limit=seconds)
     return labels
 
 
@@ -146,7 +149,7 @@ def branch_and_bound(
     time_limit: float | None = 60.0,
     order: Order = "clusters",
     random_state: int | np.random.Generator | None = 0,
-    n_starts: int = 20,
+    n_starts: int = 5,
     lp: bool | Literal["auto"] = "auto",
 ) -> Result:
     r"""Prove the global minimum of the k-means objective on a small set.
@@ -168,8 +171,9 @@ def branch_and_bound(
     random_state : int, Generator or None, default 0
         Seed of the heuristic that supplies the first incumbent (the proof does
         not depend on it, only the running time).
-    n_starts : int, default 20
-        Restarts of that heuristic (:func:`optimeans.exact.search.global_search`).
+    n_starts : int, default 5
+        Restarts of that heuristic (those after the first stop once 5 % of
+        ``time_limit`` has passed) (:func:`optimeans.exact.search.global_search`).
     lp : bool or "auto", default "auto"
         For two-dimensional data, try the column-generation bound when a short
         enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
@@ -232,6 +236,7 @@ def branch_and_bound(
         if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
             raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
     use_lp = _use_lp(lp, d, k)
+    n_starts = check_positive_int(n_starts, "n_starts")
     rng, seed = check_random_state(random_state)
     t0 = now()
     deadline = np.inf if time_limit is None else t0 + float(time_limit)
@@ -349,7 +354,8 @@ def _use_lp(lp: Any, d: int, k: int) -> bool:
 def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp):
     """Heuristic, then enumeration and (in the plane) the LP bound; returns (labels of Xu, value, lower bound, proven)."""
     m = Xu.shape[0]
-    heur = _heuristic(Xu, wu, k, rng, n_starts)
+    budget = None if deadline == np.inf else HEURISTIC_SHARE * max(0.0, deadline - now())
+    heur = _heuristic(Xu, wu, k, rng, n_starts, budget)
     perm = _order(Xu, wu, order, heur)
     Xo = np.ascontiguousarray(Xu[perm])
     wo = np.ascontiguousarray(wu[perm])

@@ -28,6 +28,10 @@ from ..solvers._common import now
 
 __all__ = ["lp_bound"]
 
+#: A node's column generation stops once the certified bound is within this
+#: fraction of the remaining gap (upper - bound) of the restricted LP's value.
+_SETTLED = 1e-3
+
 #: Columns added per pricing round at most.
 _BATCH = 50
 
@@ -61,8 +65,15 @@ class _Pool:
 class _Node:
     """A node of the branch-and-price tree: must-link and cannot-link pairs of rows (Ryan & Foster 1981)."""
 
-    def __init__(self, must: tuple[tuple[int, int], ...], cannot: tuple[tuple[int, int], ...], bound: float) -> None:
-        self.must, self.cannot, self.bound = must, cannot, bound
+    def __init__(
+        self,
+        must: tuple[tuple[int, int], ...],
+        cannot: tuple[tuple[int, int], ...],
+        bound: float,
+        lam: np.ndarray | None = None,
+    ) -> None:
+        # lam: the parent's best multipliers spread over the rows, a warm start
+        self.must, self.cannot, self.bound, self.lam = must, cannot, bound, lam
 
 
 def _groups(n: int, must) -> np.ndarray:
@@ -86,7 +97,8 @@ def _groups(n: int, must) -> np.ndarray:
 def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
     """Column generation at one node.
 
-    Returns (bound, status, pair, partition, rounds): ``status`` is "pruned"
+    Returns (bound, status, pair, partition, rounds, multipliers per row):
+    ``status`` is "pruned"
     (bound within ``rtol`` of ``upper``), "integral" (the LP optimum is a
     partition; ``partition`` holds its labels), "fractional" (branch on the
     rows ``pair``), "infeasible" or "stopped" (deadline or round limit).
@@ -104,9 +116,9 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
     gsize = np.bincount(g, minlength=G)
     conf = np.array([(g[a], g[b]) for a, b in node.cannot], dtype=np.int64).reshape(-1, 2)
     if len(conf) and np.any(conf[:, 0] == conf[:, 1]):
-        return np.inf, "infeasible", None, None, 0
+        return np.inf, "infeasible", None, None, 0, None
     if G < k:
-        return np.inf, "infeasible", None, None, 0
+        return np.inf, "infeasible", None, None, 0, None
     conf_a = np.ascontiguousarray(conf[:, 0])
     conf_b = np.ascontiguousarray(conf[:, 1])
     gxc = np.ascontiguousarray(gx)
@@ -143,6 +155,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
         return True
 
     best, center = -np.inf, None
+    spread = None  # the best multipliers, per row (for the children)
 
     def price(lam):
         top_val = np.full(_BATCH, -np.inf)
@@ -151,13 +164,14 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
         return value, top_val, top_set, exact
 
     def certify(lam, value, exact):
-        nonlocal best, center
+        nonlocal best, center, spread
         if not exact:
             return
         lb = float(lam.sum() - k * value)
         lb -= 1e-12 * (abs(lam).sum() + k * abs(value))  # rounding of the sums above
         if lb > best:
             best, center = lb, lam.copy()
+            spread = (lam / gsize)[g]
 
     def add_columns(top_val, top_set, lam_lp, sigma):
         added = 0
@@ -171,6 +185,13 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
                 added += 1
         return added
 
+    if node.lam is not None:
+        # the parent's multipliers stay valid here and only price out fewer sets
+        lam0 = np.bincount(g, weights=node.lam, minlength=G)
+        value, _, _, exact = price(lam0)
+        certify(lam0, value, exact)
+        if best >= upper - rtol * scale:
+            return best, "pruned", None, None, 0, spread
     res = None
     status = "stopped"
     rounds = 0
@@ -190,31 +211,49 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
             options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10, "presolve": False},
         )
         if res.status != 0:
-            return best, "stopped", None, None, rounds
+            return best, "stopped", None, None, rounds, spread
         duals = np.asarray(res.eqlin.marginals, dtype=np.float64)
         lam_lp, sigma = duals[:G].copy(), float(duals[G])
         lam = lam_lp if center is None else smoothing * center + (1.0 - smoothing) * lam_lp
         value, top_val, top_set, exact = price(lam)
         certify(lam, value, exact)
         if best >= upper - rtol * scale:
-            return best, "pruned", None, None, rounds
+            return best, "pruned", None, None, rounds, spread
+        if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[: len(cols)], cols, G) is not None:
+            # the restricted LP's value is (nearly) certified: it is the node's LP
+            # bound, and more columns would only shuffle its degenerate duals
+            status = "converged"
+            break
         added = add_columns(top_val, top_set, lam_lp, sigma)
         if added == 0 and center is not None:
             value, top_val, top_set, exact = price(lam_lp)
             certify(lam_lp, value, exact)
             if best >= upper - rtol * scale:
-                return best, "pruned", None, None, rounds
+                return best, "pruned", None, None, rounds, spread
             added = add_columns(top_val, top_set, lam_lp, sigma)
         if added == 0:
             status = "converged"
             break
         if now() > deadline:
-            return best, "stopped", None, None, rounds
+            return best, "stopped", None, None, rounds, spread
     if status != "converged":
-        return best, "stopped", None, None, rounds
+        return best, "stopped", None, None, rounds, spread
     y = res.x[: len(cols)]
     if np.any(res.x[len(cols):] > 1e-9):
-        return best, "stopped", None, None, rounds  # artificial columns still in use: no certificate to branch on
+        return best, "stopped", None, None, rounds, spread  # artificial columns still in use: no certificate to branch on
+    gpair = _fractional(y, cols, G)
+    if gpair is None:
+        labels_g = np.full(G, -1, dtype=np.int64)
+        for t, j in enumerate(np.flatnonzero(y > 0.5)):
+            labels_g[cols[j]] = t
+        return best, "integral", None, labels_g[g], rounds, spread
+    ga, gb = gpair
+    pair = (int(np.flatnonzero(g == ga)[0]), int(np.flatnonzero(g == gb)[0]))
+    return best, "fractional", pair, None, rounds, spread
+
+
+def _fractional(y: np.ndarray, cols: list[np.ndarray], G: int) -> tuple[int, int] | None:
+    """The pair of groups the LP solution ``y`` puts together most fractionally (None: integral)."""
     together = np.zeros((G, G))
     for j in np.flatnonzero(y > 1e-9):
         s = cols[j]
@@ -222,13 +261,9 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
     frac = np.minimum(together, 1.0 - together)
     np.fill_diagonal(frac, 0.0)
     if frac.max() <= 1e-7:
-        labels_g = np.full(G, -1, dtype=np.int64)
-        for t, j in enumerate(np.flatnonzero(y > 0.5)):
-            labels_g[cols[j]] = t
-        return best, "integral", None, labels_g[g], rounds
+        return None
     ga, gb = np.unravel_index(int(np.argmax(frac)), frac.shape)
-    pair = (int(np.flatnonzero(g == ga)[0]), int(np.flatnonzero(g == gb)[0]))
-    return best, "fractional", pair, None, rounds
+    return int(ga), int(gb)
 
 
 def lp_bound(
@@ -293,7 +328,7 @@ def lp_bound(
         if parent_bound >= upper - rtol * max(abs(upper), 1e-300):
             continue
         nodes += 1
-        bound, status, pair, part, r = _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing)
+        bound, status, pair, part, r, spread = _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing)
         rounds += r
         bound = max(bound, parent_bound)
         if nodes == 1:
@@ -309,8 +344,8 @@ def lp_bound(
             stopped_bound = min(stopped_bound, bound)
             break
         a, b = pair
-        heapq.heappush(heap, (bound, counter, _Node(node.must + ((a, b),), node.cannot, bound)))
-        heapq.heappush(heap, (bound, counter + 1, _Node(node.must, node.cannot + ((a, b),), bound)))
+        heapq.heappush(heap, (bound, counter, _Node(node.must + ((a, b),), node.cannot, bound, spread)))
+        heapq.heappush(heap, (bound, counter + 1, _Node(node.must, node.cannot + ((a, b),), bound, spread)))
         counter += 2
     else:
         closed = stopped_bound == np.inf
