@@ -185,11 +185,23 @@ def test_bad_data_file_predict(case, tmp_path, capsys, saved_model):
 
 def test_missing_file_and_directory(tmp_path, capsys, previous):
     out, model = previous
-    before = _snapshot(out)
-    for target, message in ((tmp_path / "nope.csv", r"no such file"), (tmp_path, r"is a directory")):
-        code, stdout, err = run(capsys, "fit", target, "-k", 2, "--quiet", "--out", out, "--save", model)
+    before, model_before = _snapshot(out), model.read_bytes()
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    stray = tmp_path / "stray_dir"
+    stray.mkdir()
+    (stray / "notes.txt").write_text("not data\n")
+    # a directory is read as a set of .npy/.parquet blocks (dask); without any, it is an error
+    cases = [
+        (tmp_path / "nope.csv", ["--save", model], r"no such file"),
+        (empty, [], r"holds no \.parquet, \.pq or \.npy file"),
+        (stray, [], r"holds no \.parquet, \.pq or \.npy file"),
+    ]
+    for target, extra, message in cases:
+        code, stdout, err = run(capsys, "fit", target, "-k", 2, "--quiet", "--out", out, *extra)
         _assert_one_line_error(code, stdout, err, message)
     assert _snapshot(out) == before
+    assert model.read_bytes() == model_before
 
 
 def test_out_is_an_existing_file(tmp_path, capsys):
@@ -288,7 +300,9 @@ def test_sigint_exits_130_and_keeps_previous_output(tmp_path, previous):
     reader.join(10)
     stdout = proc.stdout.read()
     err = "".join(lines)
-    assert code == 130, err
+    # 130, or (seen a few times on a heavily loaded machine, after the interrupt was
+    # handled and reported) death by the SIGINT itself, which a shell also reports as 130
+    assert code in (130, -signal.SIGINT), err
     assert "Traceback" not in err
     assert "interrupted at" in err and "restart" in err  # where it stopped
     assert stdout == ""

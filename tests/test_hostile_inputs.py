@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import optimeans
-from optimeans import FewDistinctPointsWarning
+from optimeans import FewDistinctPointsWarning, solvers
 
 from _hostile import (
     APPROXIMATE,
@@ -137,11 +137,17 @@ def test_error_table(case):
 def test_error_table_every_method(method):
     """The whole table again with each method named: validation comes before any solver."""
     for case in ERRORS:
-        if case[3].get("method") is None:
-            _expect_error(method, case)
+        if case[3].get("method") is not None:
+            continue
+        X = case[1]
+        if X is _X and not in_domain(method, _X, 2):
+            continue  # valid data outside the method's domain: the domain error comes first
+        if case[0] == "init callable" and method in getattr(solvers, "INIT_FREE", ()):
+            continue  # a method that needs no start never calls init()
+        _expect_error(method, case)
 
 
-@pytest.mark.parametrize("method", sorted(DOMAIN))
+@pytest.mark.parametrize("method", sorted(m for m in DOMAIN if "outside" in DOMAIN[m]))
 def test_restricted_methods_refuse_inputs_outside_their_domain(method):
     if method not in METHODS:
         pytest.skip(f"method {method!r} is not registered in this build")
@@ -224,7 +230,8 @@ def test_more_clusters_than_distinct_points(method):
         res = _fit(method, X, 5)
     check_valid(res, X, 5)
     assert res.objective <= 1e-24 * float((X**2).sum())
-    assert len(np.unique(res.labels)) == 3
+    # equal points sit on equal centers (they may be split among coincident ones)
+    np.testing.assert_allclose(res.centers[res.labels], X, rtol=0, atol=1e-13 * float(np.abs(X).max()))
 
 
 @pytest.mark.parametrize("method", METHODS)
