@@ -154,9 +154,12 @@ def main(argv=None) -> int:
     p.add_argument("--shapes", nargs="+", default=SHAPES, help="n x d x k, e.g. 200000x32x64")
     p.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    p.add_argument("--iters", type=int, default=8, help="M, iterations of the long run")
+    p.add_argument("--iters", type=int, default=20, help="M, iterations of the long run")
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--tools", nargs="+", default=["optimeans", "sklearn-lloyd", "sklearn-elkan", "faiss"])
+    p.add_argument(
+        "--tools", nargs="+", default=["optimeans", "optimeans-elkan", "sklearn-lloyd", "sklearn-elkan", "faiss"],
+        help="optimeans is its Lloyd; optimeans-{hamerly,elkan,yinyang,auto} the other methods",
+    )
     p.add_argument(
         "--clock", choices=["wall", "cpu"], default="wall",
         help="wall: elapsed time; cpu: CPU time of the calling thread, steadier on a loaded machine "
@@ -168,6 +171,10 @@ def main(argv=None) -> int:
 
     tools = {
         "optimeans": run_optimeans,
+        "optimeans-hamerly": lambda *a: run_optimeans(*a, method="hamerly"),
+        "optimeans-elkan": lambda *a: run_optimeans(*a, method="elkan"),
+        "optimeans-yinyang": lambda *a: run_optimeans(*a, method="yinyang"),
+        "optimeans-auto": lambda *a: run_optimeans(*a, method="auto"),
         "sklearn-lloyd": run_sklearn("lloyd"),
         "sklearn-elkan": run_sklearn("elkan"),
         "faiss": run_faiss,

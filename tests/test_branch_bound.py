@@ -118,6 +118,12 @@ def test_bad_time_limit(bad):
         branch_and_bound(np.eye(4), 2, time_limit=bad)
 
 
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_bad_lp(bad):
+    with pytest.raises(ValueError, match="lp"):
+        branch_and_bound(np.arange(12.0).reshape(6, 2), 2, lp=bad)
+
+
 def test_bad_order():
     with pytest.raises(ValueError, match="order"):
         branch_and_bound(np.arange(12.0).reshape(6, 2), 2, order="sideways")
@@ -161,11 +167,11 @@ def test_planar_pricing_is_exact(seed):
     assert top_val[t] == pytest.approx(lam[m].sum() - float((w[m] * ((X[m] - c) ** 2).sum(1)).sum()), rel=1e-12)
 
 
-@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("k", [2, 3])
 def test_column_generation_bound_is_valid_and_tight(k):
     from optimeans.exact.colgen import lp_bound
 
-    X = np.loadtxt(DATA / "optkmeans_linux2.txt", delimiter=",")[:30]
+    X = np.loadtxt(DATA / "optkmeans_linux2.txt", delimiter=",")[:24]
     X = np.unique(X, axis=0)
     w = np.ones(len(X))
     opt = branch_and_bound(X, k, lp=False)
@@ -177,3 +183,16 @@ def test_column_generation_bound_is_valid_and_tight(k):
     assert info["closed"]  # branch and price finished: the bound proves the optimum
     assert lower >= opt.objective * (1 - 1e-9)
     assert info["better"] is None
+
+
+def test_lp_route_proves_ruspini(monkeypatch):
+    import optimeans.exact.branch_bound as bb
+
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.0)  # straight to the LP bound
+    X = optimeans.datasets.load("ruspini")
+    r = bb.branch_and_bound(X, 4, time_limit=120)
+    assert r.info["proof"] == "lp"
+    assert r.proven_optimal and r.stop_reason == "optimal"
+    assert r.objective == pytest.approx(12881.051236147, rel=1e-11)
+    assert r.objective * (1 - 1e-9) <= r.lower_bound <= r.objective
+    assert r.info["lp_bound"] <= r.objective

@@ -152,6 +152,8 @@ def test_restricted_methods_refuse_inputs_outside_their_domain(method):
     if method not in METHODS:
         pytest.skip(f"method {method!r} is not registered in this build")
     dom = DOMAIN[method]
+    if "outside" not in dom:
+        pytest.skip(f"method {method!r} accepts every size (its limit here only keeps the tests fast)")
     rng = np.random.default_rng(1)
     if "max_features" in dom:
         X = rng.normal(size=(10, dom["max_features"] + 1))

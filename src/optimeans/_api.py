@@ -421,6 +421,8 @@ def fit(
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_nonneg_float(tol, "tol")
     n_runs = resolve_n_init(n_init, init)
+    if isinstance(init, str) and init not in INIT_METHODS:
+        raise ValueError(f"init must be one of {INIT_METHODS}, an array or a callable; got {init!r}")
     n_threads = resolve_n_threads(n_threads)
     if n <= CHUNK:
         # one chunk of rows: waking threads costs more than the work, and no
@@ -477,6 +479,8 @@ def _run_restarts(
     for run_seed in children:
         rng = np.random.default_rng(run_seed)
         if name in solvers.INIT_FREE:
+            if not isinstance(init, str):
+                init_centers(Xw, k, ww, init, rng, n_threads=n_threads)  # validate the user's init
             centers0 = np.zeros((k, d), dtype=Xw.dtype)  # only its shape is read
         else:
             centers0 = init_centers(Xw, k, ww, init, rng, n_threads=n_threads)

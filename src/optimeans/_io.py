@@ -343,10 +343,10 @@ def _check_decimal_comma(path: Path) -> None:
                 parts = line.rstrip("\r\n").split(sep)
                 if len(parts) < 2:
                     continue
-                for part in parts:
+                for col, part in enumerate(parts, 1):
                     if _DECIMAL_COMMA.match(part):
                         raise DataError(
-                            f"{path}: line {line_no}: {part.strip()!r} has a decimal comma; optimeans reads "
+                            f"{path}: line {line_no}, column {col}: {part.strip()!r} has a decimal comma; optimeans reads "
                             "numbers with a decimal point (1.5, not 1,5): convert the file first"
                         )
 

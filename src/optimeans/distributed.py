@@ -373,7 +373,7 @@ class _MiniBatchState:
         self.top_rows = np.empty((0, d), dtype=dtype)
 
 
-def _minibatch_update(state: _MiniBatchState, Xs: np.ndarray, ws: np.ndarray, start: int, n_threads: int) -> None:
+def _minibatch_update(state: _MiniBatchState, Xs: np.ndarray, ws: np.ndarray, start: int, n_threads: int | None) -> None:
     """Assign one batch to the current centers, then move each center by 1 / v_j."""
     n, d = Xs.shape
     k = state.centers.shape[0]
@@ -407,7 +407,7 @@ def _task_minibatch(
     state: _MiniBatchState,
     batch_size: int,
     last: bool,
-    n_threads: int,
+    n_threads: int | None,
 ) -> _MiniBatchState:
     """Feed one block to the mini-batch sweep; batches start at multiples of ``batch_size``."""
     Xb = np.ascontiguousarray(Xb)
@@ -1139,7 +1139,7 @@ def _lloyd(blocks: _Blocks, centers: np.ndarray, *, max_iter: int, tol: float, n
 
 
 def _minibatch(
-    blocks: _Blocks, centers: np.ndarray, *, max_iter: int, tol: float, n_threads: int, callback: Any,
+    blocks: _Blocks, centers: np.ndarray, *, max_iter: int, tol: float, n_threads: int | None, callback: Any,
     batch_size: int, client: Any,
 ) -> dict[str, Any]:
     """Mini-batch k-means, one sequential sweep over the blocks per pass."""
@@ -1262,7 +1262,8 @@ def fit(
     random_state : int, Generator or None
     n_threads : int, optional
         Numba threads inside each block task (default 1: the blocks run in
-        parallel on the workers' threads).
+        parallel on the workers' threads; for "minibatch", whose blocks run
+        one after the other, every core of the worker).
     callback : callable ``(iteration, objective) -> bool``, optional
     persist : bool or "auto", default "auto"
         Keep the blocks in the workers' memory (spread evenly over the workers)
@@ -1397,8 +1398,11 @@ def fit(
         if name == "lloyd":
             run = _lloyd(blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol, n_threads=nt, callback=cb)
         else:
+            # the blocks of a sweep run one after the other, so by default a
+            # step uses every core of the machine it runs on (None)
             run = _minibatch(
-                blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol, n_threads=nt, callback=cb,
+                blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol,
+                n_threads=None if n_threads is None else nt, callback=cb,
                 batch_size=batch_size, client=client,
             )
         centers_work = np.ascontiguousarray(run["centers"], dtype=X.dtype)

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from ._kernels import assign_labels
+from ._kernels import CHUNK, assign_labels
+from ._numba import numba_threads
 from ._validation import as_float_array, check_data, check_sample_weight
 
 __all__ = ["objective", "gradient", "newton_step", "cluster_sums", "nearest_labels", "point_objective"]
@@ -42,7 +43,14 @@ def nearest_labels(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
     n = X.shape[0]
     labels = np.empty(n, dtype=np.int64)
     mind = np.empty(n, dtype=X.dtype)
-    assign_labels(X, np.ascontiguousarray(centers, dtype=X.dtype), labels, mind)
+    C = np.ascontiguousarray(centers, dtype=X.dtype)
+    if n <= CHUNK:
+        # one chunk: waking the thread pool costs more than the work (the
+        # result does not depend on the thread count)
+        with numba_threads(1):
+            assign_labels(X, C, labels, mind)
+    else:
+        assign_labels(X, C, labels, mind)
     return labels, mind
 
 

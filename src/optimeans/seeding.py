@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._kernels import sqdist_to_center, update_min_sqdist
+from ._kernels import CHUNK, candidate_potentials, sqdist_to_center, update_min_sqdist
 from ._numba import numba_threads
 from ._validation import check_centers
 
@@ -84,8 +84,8 @@ def kmeans_plusplus(
         indices[0] = first
         closest = np.empty(n, dtype=np.float64)
         sqdist_to_center(X, X[first], closest)
-        potential = float(np.dot(w, closest))
-        cand_d = np.empty(n, dtype=np.float64)
+        potential = float((w * closest).sum())
+        chunk_pot = np.empty((n_local_trials, (n + CHUNK - 1) // CHUNK), dtype=np.float64)
         for c in range(1, n_clusters):
             if potential <= 0.0:
                 # every point sits on a chosen center: repeat points by weight
@@ -94,21 +94,16 @@ def kmeans_plusplus(
                 indices[c] = idx
                 continue
             cands = _sample(rng, w * closest, n_local_trials)
-            best_pot = np.inf
-            best_idx = -1
-            best_d = None
-            for cand in cands:
-                np.copyto(cand_d, closest)
-                update_min_sqdist(X, X[cand], cand_d)
-                pot = float(np.dot(w, cand_d))
-                if pot < best_pot:
-                    best_pot = pot
-                    best_idx = int(cand)
-                    best_d = cand_d.copy()
+            # every candidate's potential in one pass, summed per chunk in row order
+            # (no BLAS dot: its threads would change the rounding and wake on every call)
+            candidate_potentials(X, w, closest, cands, chunk_pot[: len(cands)])
+            pots = chunk_pot[: len(cands)].sum(axis=1)
+            best = int(np.argmin(pots))  # the first of equal potentials
+            best_idx = int(cands[best])
             centers[c] = X[best_idx]
             indices[c] = best_idx
-            closest = best_d
-            potential = best_pot
+            update_min_sqdist(X, X[best_idx], closest)
+            potential = float(pots[best])
     return centers, indices
 
 

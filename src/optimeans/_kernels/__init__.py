@@ -5,6 +5,6 @@ per-chunk partial results; the caller reduces them in chunk order, so results
 are bitwise the same whatever the number of threads.
 """
 
-from .lloyd import CHUNK, assign_labels, lloyd_pass, sqdist_to_center, update_min_sqdist
+from .lloyd import CHUNK, assign_labels, candidate_potentials, lloyd_pass, sqdist_to_center, update_min_sqdist
 
-__all__ = ["CHUNK", "assign_labels", "lloyd_pass", "sqdist_to_center", "update_min_sqdist"]
+__all__ = ["CHUNK", "assign_labels", "candidate_potentials", "lloyd_pass", "sqdist_to_center", "update_min_sqdist"]

@@ -38,12 +38,12 @@ import math
 import numpy as np
 
 from .._numba import njit, pjit, prange
-from ._simd import vfill, vfma, vget, vlanes, vload, vstore
+from ._simd import vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmul, vstore, vsub
 from .lloyd import CHUNK, canonical_label, guard_threshold, move_point, scan_blocks, sqdist64
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
-    "group_drifts",
+    "group_drifts", "elkan_tables",
 ]
 
 #: Relative widening of every bound (module docstring), times the number of features + 8.
@@ -107,17 +107,7 @@ def center_geometry(old, new, k, rel, drift, half_sep, pairwise):
     return top, top_j, second
 
 
-@njit(inline="always")
-def _centered_sq(X, i, mean):
-    """``||x_i - mean||^2`` in float64."""
-    s = 0.0
-    for f in range(X.shape[1]):
-        t = np.float64(X[i, f]) - mean[f]
-        s += t * t
-    return s
-
-
-@njit(inline="always")
+@njit
 def _fill_panel(XT, cand, g, cnt, d, panel):
     """Copy the packed columns of points ``cand[g : g + cnt]`` into the two blocks of ``panel``."""
     L = vlanes(panel)
@@ -135,7 +125,7 @@ def _fill_panel(XT, cand, g, cnt, d, panel):
                 panel[(blk * d + f) * L + lane] = 0.0
 
 
-@njit(inline="always")
+@njit
 def _fast_pair(ba, sa, ia, bb, sb, ib, slot):
     """(best, second, index) of candidate ``slot`` from the two blocks' scan vectors."""
     L = vlanes(ba)
@@ -144,7 +134,7 @@ def _fast_pair(ba, sa, ia, bb, sb, ib, slot):
     return np.float64(vget(bb, slot - L)), np.float64(vget(sb, slot - L)), int(vget(ib, slot - L))
 
 
-@njit(inline="always")
+@njit
 def _scan_candidates(XT, cand, g, cnt, d, C2, cn, panel):
     """Scan candidates ``cand[g : g + cnt]`` (at most two blocks), in place when they are two whole blocks."""
     L = vlanes(panel)
@@ -156,12 +146,13 @@ def _scan_candidates(XT, cand, g, cnt, d, C2, cn, panel):
     return scan_blocks(panel, 0, d * L, d, C2, cn)
 
 
-@njit(inline="always")
-def _resolve(X, i, best, second, jf, eps, scale, mean, C64, k):
+@njit
+def _resolve(X, i, best, second, jf, eps, scale, sqnorm, C64, k):
     """The canonical label of a scanned point and a lower bound on the distance to every other center.
 
     ``best``/``second``/``jf``: the point's fast values (scaled units, without
-    ``||x'||^2``) and fast argmin; ``eps`` their error bound. Returns
+    ``||x'||^2``) and fast argmin; ``eps`` their error bound; ``sqnorm`` from
+    :func:`~optimeans._kernels.lloyd.pack_data`. Returns
     ``(label, lower)`` with ``lower`` a true (unscaled) distance bound, or 0
     when the fast path had no information.
     """
@@ -171,7 +162,8 @@ def _resolve(X, i, best, second, jf, eps, scale, mean, C64, k):
     else:
         j = canonical_label(X, i, C64, k)
         lo = best
-    v = lo + scale * scale * _centered_sq(X, i, mean) - eps
+    # sqnorm is ||x'||^2 of the float32 x': within 3u ||x'||^2 of the exact one, well inside eps
+    v = lo + sqnorm[i] - eps - 4.0 * 2.0**-24 * sqnorm[i]
     lower = math.sqrt(v) / scale if (v > 0.0 and v < np.inf) else (np.inf if (k == 1) else 0.0)
     return j, lower
 
@@ -181,7 +173,7 @@ def _resolve(X, i, best, second, jf, eps, scale, mean, C64, k):
 
 @pjit
 def hamerly_chunks(
-    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower,
+    X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower,
     drift, half_sep, max_drift, argmax_drift, second_drift,
     chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
 ):
@@ -248,7 +240,7 @@ def hamerly_chunks(
                 i = cand[g + slot]
                 best, second, jf = _fast_pair(ba, sa, ia, bb, sb, ib, slot)
                 eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
-                j, lo = _resolve(X, i, best, second, jf, eps, scale, mean, C64, k)
+                j, lo = _resolve(X, i, best, second, jf, eps, scale, sqnorm, C64, k)
                 a = labels[i]
                 if a != j:
                     if do_sums:
@@ -264,7 +256,7 @@ def hamerly_chunks(
 # ------------------------------------------------------------------ first pass of Elkan / Yinyang
 
 
-@njit(inline="always")
+@njit
 def scan_all(XT, base, d, C2, cn, out):
     """Fast values of every center for one block: ``out[j * L + l]`` (scaled, without ``||x'||^2``)."""
     L = vlanes(XT)
@@ -285,7 +277,7 @@ def scan_all(XT, base, d, C2, cn, out):
         vstore(out, (j + 3) * L, a3)
 
 
-@njit(inline="always")
+@njit
 def _round_down32(v):
     """The largest float32 not above ``v`` (``v >= 0``)."""
     r = np.float32(v)
@@ -296,19 +288,19 @@ def _round_down32(v):
 
 @pjit
 def first_pass_chunks(
-    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower, group_of,
+    X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower, group_of,
     chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums,
 ):
     """Assign every point with the full scan and set the bounds of Elkan or Yinyang.
 
-    ``lower`` is ``(n, k)`` float32 (Elkan: a bound per center) or ``(n, t)``
-    float64 (Yinyang: per group ``group_of[j]``, over the centers other than the
-    point's own). Bounds come from the fast values minus their error bound.
+    ``lower`` is ``(n, kp)`` float32 (Elkan: a bound per center, ``kp >= k``
+    with ``inf`` padding; ``group_of`` empty) or ``(n, t)`` float64 (Yinyang:
+    per group ``group_of[j]``, over the centers other than the point's own). Bounds come from the fast values minus their error bound.
     """
     n, d = X.shape
     L = vlanes(XT)
     nc = (n + CHUNK - 1) // CHUNK
-    per_center = lower.shape[1] == k and group_of.shape[0] == 0
+    per_center = group_of.shape[0] == 0
     up = 1.0 + rel
     down = 1.0 - rel
     for c in prange(nc):
@@ -341,8 +333,8 @@ def first_pass_chunks(
                         jf = j
                     elif t < second:
                         second = t
-                j, _ = _resolve(X, i, best, second, jf, eps, scale, mean, C64, k)
-                qs = scale * scale * _centered_sq(X, i, mean)
+                j, _ = _resolve(X, i, best, second, jf, eps, scale, sqnorm, C64, k)
+                qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
                 if not per_center:
                     for g in range(lower.shape[1]):
                         lower[i, g] = np.inf
@@ -357,6 +349,8 @@ def first_pass_chunks(
                         lower[i, group_of[jj]] = lb
                 if per_center:
                     lower[i, j] = 0.0
+                    for jj in range(k, lower.shape[1]):
+                        lower[i, jj] = np.inf
                 upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
                 a = labels[i]
                 if a != j:
@@ -370,25 +364,55 @@ def first_pass_chunks(
 # ------------------------------------------------------------------ Elkan
 
 
+@njit
+def elkan_tables(drift, pairwise, k, drift32, pair32):
+    """float32 tables for :func:`elkan_chunks`: drifts rounded up, half center distances rounded down.
+
+    ``drift32`` is ``(kp,)``, ``pair32`` is ``(k, kp)`` with ``kp`` a multiple of the
+    float32 lanes; padding and the diagonal are ``inf`` in ``pair32`` (never a
+    candidate) and 0 in ``drift32``.
+    """
+    kp = drift32.shape[0]
+    for j in range(kp):
+        if j < k:
+            r = np.float32(drift[j])
+            if np.float64(r) < drift[j]:
+                r = np.nextafter(r, np.float32(np.inf))
+            drift32[j] = r
+        else:
+            drift32[j] = 0.0
+    for a in range(k):
+        for j in range(kp):
+            if j < k and j != a:
+                pair32[a, j] = _round_down32(pairwise[a, j])
+            else:
+                pair32[a, j] = np.inf
+
+
 @pjit
 def elkan_chunks(
-    X, w, C64, k, mean, rel, labels, upper, lower, drift, half_sep, pairwise,
+    X, w, C64, k, mean, rel, labels, upper, lower, half_sep, drift, drift32, pair32,
     chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
 ):
     """One Elkan assignment step over chunks of rows (after :func:`first_pass_chunks`).
 
-    ``lower`` is ``(n, k)`` float32, rounded down: ``lower[i, j]`` bounds
-    ``||x_i - c_j||``. Every bound is advanced by the drifts; then, unless
-    ``upper < half_sep[label]``, each other center ``j`` is examined in index
-    order and its exact distance computed only when ``upper`` is not below
-    ``lower[i, j]`` nor ``pairwise[label, j]`` (half the distance between the
-    centers). ``chunk_scanned`` counts the exact distances computed.
+    ``lower`` is ``(n, kp)`` float32 (``kp`` = ``k`` rounded up to the float32
+    lanes, padding ``inf``): ``lower[i, j]`` bounds ``||x_i - c_j||`` from
+    below. Every bound is decreased by its center's drift (float32 vector
+    arithmetic, with a relative shrink that dominates its rounding); the centers
+    ``j`` whose bound and half distance to the point's center ``pair32[label,
+    j]`` are both not above the point's upper bound are the candidates,
+    examined in index order with the exact distance, after the upper bound is
+    tightened once. ``chunk_scanned`` counts the exact distances computed.
 
     Notes
     -----
-    O(n k) bound work plus O(d) per distance computed; memory ``n k`` float32.
+    O(n k / L) vector work on the bounds plus O(d) per distance computed;
+    memory ``n kp`` float32.
     """
     n, d = X.shape
+    kp = lower.shape[1]
+    L = vlanes(lower)
     nc = (n + CHUNK - 1) // CHUNK
     up = 1.0 + rel
     down = 1.0 - rel
@@ -404,36 +428,53 @@ def elkan_chunks(
             Q[:] = 0.0
             W[:] = 0.0
             N[:] = 0
+        flat = lower.reshape(n * kp)
+        pflat = pair32.reshape(pair32.shape[0] * kp)
+        shrink = vfill(lower, 1.0 - 4.0 * 2.0**-24)
+        zero = vfill(lower, 0.0)
         changed = 0
         computed = 0
         for i in range(start, end):
             a = labels[i]
-            for j in range(k):
-                v = (np.float64(lower[i, j]) - drift[j]) * down
-                lower[i, j] = _round_down32(v) if v > 0.0 else np.float32(0.0)
             u = (upper[i] + drift[a]) * up
+            u32 = np.float32(u)
+            if np.float64(u32) < u:
+                u32 = np.nextafter(u32, np.float32(np.inf))
+            uv = vfill(lower, u32)
+            skip_all = u < half_sep[a]
             bj = a
-            if u >= half_sep[a]:
-                tight = False
-                best = 0.0
-                for j in range(k):
+            tight = False
+            best = 0.0
+            for j0 in range(0, kp, L):
+                o = i * kp + j0
+                lv = vmax(vmul(vsub(vload(flat, o), vload(drift32, j0)), shrink), zero)
+                vstore(flat, o, lv)
+                if skip_all:
+                    continue
+                bits = vmask_not_gt(lv, uv) & vmask_not_gt(vload(pflat, a * kp + j0), uv)
+                while bits != 0:
+                    lane = 0
+                    while (bits >> lane) & 1 == 0:
+                        lane += 1
+                    bits &= bits - 1
+                    j = j0 + lane
                     if j == bj:
                         continue
-                    if u < np.float64(lower[i, j]) or u < pairwise[bj, j]:
+                    if u < np.float64(flat[o + lane]) or u < np.float64(pflat[bj * kp + j]):
                         continue
                     if not tight:
                         best = sqdist64(X, i, C64, bj)
                         computed += 1
                         u = math.sqrt(best) * up
                         tight = True
-                        if u < np.float64(lower[i, j]) or u < pairwise[bj, j]:
+                        if u < np.float64(flat[o + lane]) or u < np.float64(pflat[bj * kp + j]):
                             continue
                     s = sqdist64(X, i, C64, j)
                     computed += 1
-                    lower[i, j] = _round_down32(math.sqrt(s) * down)
+                    flat[o + lane] = _round_down32(math.sqrt(s) * down)
                     if s < best or (s == best and j < bj):
                         # the old center becomes one of the others: its exact distance bounds it
-                        lower[i, bj] = _round_down32(math.sqrt(best) * down)
+                        flat[i * kp + bj] = _round_down32(math.sqrt(best) * down)
                         best = s
                         bj = j
                         u = math.sqrt(s) * up

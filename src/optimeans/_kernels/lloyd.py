@@ -129,12 +129,13 @@ def data_scale(X: np.ndarray, mean: np.ndarray) -> float:
 
 
 @pjit
-def pack_data(X, mean, scale, XT, block_norm):
+def pack_data(X, mean, scale, XT, block_norm, sqnorm):
     """Center, scale and transpose ``X`` into float32 blocks of :data:`BLOCK` points.
 
     ``XT[(b * d + f) * L + l] = float32(scale * (X[b * L + l, f] - mean[f]))``
-    (rows past ``n`` are 0) and ``block_norm[b]`` is the largest ``||x'||`` of
-    block ``b`` (rounded up).
+    (rows past ``n`` are 0), ``block_norm[b]`` is the largest ``||x'||`` of
+    block ``b`` (rounded up) and ``sqnorm[i] = ||x'_i||^2`` (float64 sum of the
+    float32 values).
     """
     n, d = X.shape
     L = vlanes(XT)
@@ -148,6 +149,7 @@ def pack_data(X, mean, scale, XT, block_norm):
                     v = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
                     XT[(b * d + f) * L + l] = v
                     s += np.float64(v) * np.float64(v)
+                sqnorm[i] = s
             else:
                 for f in range(d):
                     XT[(b * d + f) * L + l] = 0.0
@@ -259,7 +261,7 @@ def scan_blocks(panel, base_a, base_b, d, C2, cn):
     return ba, sa, ia, bb, sb, ib
 
 
-@njit(inline="always")
+@njit
 def sqdist64(X, i, C64, j):
     """``||x_i - c_j||^2`` in float64: the canonical distance.
 
@@ -277,7 +279,7 @@ def sqdist64(X, i, C64, j):
     return vsum(acc)
 
 
-@njit(inline="always")
+@njit
 def canonical_label(X, i, C64, k):
     """The canonical nearest center of row ``i``: the first index minimizing :func:`sqdist64`."""
     best = np.inf
@@ -290,7 +292,7 @@ def canonical_label(X, i, C64, k):
     return best_j
 
 
-@njit(inline="always")
+@njit
 def move_point(X, w, i, old, new, mean, S, Q, W, N):
     """Move row ``i`` from cluster ``old`` (``-1``: none) to ``new`` in the float64 partial sums.
 
@@ -415,14 +417,16 @@ def lloyd_chunks(
         b_first = start // L
         b_end = (end + L - 1) // L
         for b in range(b_first, b_end, 2):
-            two = b + 1 < b_end
-            ba, sa, ia, bb, sb, ib = scan_blocks(XT, b * d * L, (b + 1 if two else b) * d * L, d, C2, cn)
-            thr = guard_threshold(kappa, block_norm[b], cmax)
-            changed += _finish_block(X, w, b, end, ba, sa, ia, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out)
-            if two:
-                thr = guard_threshold(kappa, block_norm[b + 1], cmax)
+            n_blocks = 2 if b + 1 < b_end else 1
+            ba, sa, ia, bb, sb, ib = scan_blocks(XT, b * d * L, (b + n_blocks - 1) * d * L, d, C2, cn)
+            for h in range(n_blocks):  # one copy of the finishing code for both blocks
+                if h == 0:
+                    best, second, idx = ba, sa, ia
+                else:
+                    best, second, idx = bb, sb, ib
+                thr = guard_threshold(kappa, block_norm[b + h], cmax)
                 changed += _finish_block(
-                    X, w, b + 1, end, bb, sb, ib, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
+                    X, w, b + h, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
                 )
         chunk_changed[c] = changed
 
@@ -543,7 +547,7 @@ class Workspace:
     Notes
     -----
     Memory: the packed data (``n d`` float32, half a float64 ``X``), ``n``
-    labels and ``ceil(n / CHUNK) * k * (dp + 3)`` float64 scratch. The sums are
+    labels, ``n`` float64 norms and ``ceil(n / CHUNK) * k * (dp + 3)`` float64 scratch. The sums are
     kept in float64 relative to the data mean; a pass costs O(n k d) for the
     assignment plus O(d) per point that changes label.
     """
@@ -568,7 +572,8 @@ class Workspace:
         nb = (n + BLOCK - 1) // BLOCK
         self.XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
         self.block_norm = np.empty(nb, dtype=np.float64)
-        pack_data(X, mean, self.scale, self.XT, self.block_norm)
+        self.sqnorm = np.empty(n, dtype=np.float64)
+        pack_data(X, mean, self.scale, self.XT, self.block_norm, self.sqnorm)
         self.kappa = guard_kappa(d)
         kp = padded_clusters(k)
         self.C2 = np.empty((kp, d), dtype=np.float32)
@@ -677,3 +682,30 @@ def update_min_sqdist(X, center, min_sqdist):
             s += t * t
         if s < min_sqdist[i]:
             min_sqdist[i] = s
+
+
+@pjit
+def candidate_potentials(X, w, closest, candidates, chunk_pot):
+    """k-means++ candidates: ``chunk_pot[t, c] = sum_i w_i min(closest_i, ||x_i - x_{cand_t}||^2)`` over chunk ``c``.
+
+    One pass over the rows for all the candidates, distances as in
+    :func:`update_min_sqdist` (float64), sums per chunk in row order; reduce
+    ``chunk_pot`` along its last axis for the potentials (independent of the
+    thread count).
+    """
+    n, d = X.shape
+    m = candidates.shape[0]
+    for c in prange(chunk_pot.shape[1]):
+        acc = np.zeros(m, dtype=np.float64)
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            wi = np.float64(w[i])
+            ci = closest[i]
+            for t in range(m):
+                row = candidates[t]
+                s = 0.0
+                for f in range(d):
+                    u = np.float64(X[i, f]) - np.float64(X[row, f])
+                    s += u * u
+                acc[t] += wi * (s if s < ci else ci)
+        for t in range(m):
+            chunk_pot[t, c] = acc[t]

@@ -6,6 +6,12 @@ d x k), where the nearest-center search reads them. With the centers
 transposed the inner loop runs over the clusters, ``acc[j] += (x_f - c_jf)^2``,
 which the compiler vectorizes without any reassociation of a sum (no fastmath
 needed) and which subtracts before squaring (no cancellation in float32).
+
+Online SGD must take the points one at a time (each update moves a center the
+next point may choose). A mini-batch is assigned with the centers fixed, so
+its points are processed ``L`` at a time in explicit SIMD vectors
+(:func:`assign_rows`, one point per lane), with the same sums in the same
+order: the labels and distances are bit for bit those of the row-by-row loop.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import njit, pjit, prange
+from ._simd import vadd, vfill, vget, vlanes, vload, vmin, vmul, vsub, vwhere_lt
 
 #: Rows per parallel task inside one mini-batch. Fixed, so that nothing
 #: depends on the number of threads (each row's assignment is independent anyway).
@@ -86,53 +93,83 @@ def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, s
     return seen
 
 
-#: Points whose distances are accumulated together: each center coordinate
-#: loaded once serves BLOCK points (the distances are the same, bit for bit).
-BLOCK = 8
-
-
 @njit
-def _assign_block(X, order, p0, m, centers_t, acc, xs, idx, labels, dists, offset):
-    """Rows ``order[p0 : p0 + m]`` (m <= BLOCK) into ``labels/dists[p0 - offset ...]``."""
+def _assign_panel(panel, m, centers_t, labels, dists, out0):
+    """Nearest centers of the ``m`` points held lane-wise in ``panel`` (d x L).
+
+    ``panel[f * L + q]`` is feature ``f`` of point ``q``; results go to
+    ``labels[out0 + q]`` and ``dists[out0 + q]`` for ``q < m``. Four centers
+    are scanned per sweep over the features, so that each panel vector loaded
+    serves four accumulators, all held in registers.
+    """
     d, k = centers_t.shape
+    L = vlanes(panel)
+    zero = vfill(panel, 0.0)
+    best = vfill(panel, np.inf)
+    bidx = zero
+    j = 0
+    while j + 4 <= k:
+        a0 = zero
+        a1 = zero
+        a2 = zero
+        a3 = zero
+        for f in range(d):
+            x = vload(panel, f * L)
+            t0 = vsub(x, vfill(panel, centers_t[f, j]))
+            t1 = vsub(x, vfill(panel, centers_t[f, j + 1]))
+            t2 = vsub(x, vfill(panel, centers_t[f, j + 2]))
+            t3 = vsub(x, vfill(panel, centers_t[f, j + 3]))
+            a0 = vadd(a0, vmul(t0, t0))
+            a1 = vadd(a1, vmul(t1, t1))
+            a2 = vadd(a2, vmul(t2, t2))
+            a3 = vadd(a3, vmul(t3, t3))
+        # strict "<" in increasing j: the first index wins ties, as row by row
+        bidx = vwhere_lt(a0, best, vfill(panel, j), bidx)
+        best = vmin(a0, best)
+        bidx = vwhere_lt(a1, best, vfill(panel, j + 1), bidx)
+        best = vmin(a1, best)
+        bidx = vwhere_lt(a2, best, vfill(panel, j + 2), bidx)
+        best = vmin(a2, best)
+        bidx = vwhere_lt(a3, best, vfill(panel, j + 3), bidx)
+        best = vmin(a3, best)
+        j += 4
+    while j < k:
+        a0 = zero
+        for f in range(d):
+            t0 = vsub(vload(panel, f * L), vfill(panel, centers_t[f, j]))
+            a0 = vadd(a0, vmul(t0, t0))
+        bidx = vwhere_lt(a0, best, vfill(panel, j), bidx)
+        best = vmin(a0, best)
+        j += 1
     for q in range(m):
-        idx[q] = order[p0 + q]
-        for j in range(k):
-            acc[q, j] = 0.0
-    for f in range(d):
-        for q in range(m):
-            xs[q] = X[idx[q], f]
-        for j in range(k):
-            c = centers_t[f, j]
-            for q in range(m):
-                t = xs[q] - c
-                acc[q, j] += t * t
-    for q in range(m):
-        best = 0
-        for j in range(1, k):
-            if acc[q, j] < acc[q, best]:
-                best = j
-        labels[p0 + q - offset] = best
-        dists[p0 + q - offset] = acc[q, best]
+        labels[out0 + q] = int(vget(bidx, q))
+        dists[out0 + q] = vget(best, q)
 
 
 @njit
 def assign_rows(X, order, start, end, centers_t, labels, dists):
     """labels[p - start], dists[p - start]: nearest center to X[order[p]] for p in [start, end).
 
-    Same result as :func:`nearest_transposed` row by row (first index on
-    ties), computed BLOCK rows at a time: full blocks pass the constant BLOCK
-    as the trip count, which the compiler unrolls.
+    The same values, bit for bit, as :func:`nearest_transposed` row by row
+    (the same sum ``sum_f (x_f - c_jf)^2`` in X's dtype, in the same order;
+    the first index on ties), computed for ``L`` rows at once in SIMD vectors
+    (:mod:`._simd`; L = 8 float32 with AVX2): the rows of a block are copied
+    feature by feature into a small panel, then every center coordinate is
+    broadcast once per block.
     """
     d, k = centers_t.shape
-    acc = np.empty((BLOCK, k), dtype=centers_t.dtype)
-    xs = np.empty(BLOCK, dtype=centers_t.dtype)
-    idx = np.empty(BLOCK, dtype=np.int64)
-    full_end = start + (end - start) // BLOCK * BLOCK
-    for p0 in range(start, full_end, BLOCK):
-        _assign_block(X, order, p0, BLOCK, centers_t, acc, xs, idx, labels, dists, start)
-    if full_end < end:
-        _assign_block(X, order, full_end, end - full_end, centers_t, acc, xs, idx, labels, dists, start)
+    L = vlanes(centers_t)
+    panel = np.zeros(d * L, dtype=centers_t.dtype)
+    for p0 in range(start, end, L):
+        m = min(L, end - p0)
+        for q in range(m):
+            i = order[p0 + q]
+            for f in range(d):
+                panel[f * L + q] = X[i, f]
+        for q in range(m, L):  # unused lanes repeat the first point
+            for f in range(d):
+                panel[f * L + q] = panel[f * L]
+        _assign_panel(panel, m, centers_t, labels, dists, p0 - start)
 
 
 @pjit

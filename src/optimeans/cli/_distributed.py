@@ -72,7 +72,15 @@ def wanted(args: argparse.Namespace) -> bool:
     if f is None:
         return False
     # a glob the shell did not expand, a directory of files, a Zarr array
-    return any(ch in f for ch in "*?[") or os.path.isdir(f)
+    return any(ch in f for ch in "*?[") or (os.path.isdir(f) and _holds_data(f))
+
+
+def _holds_data(directory: str) -> bool:
+    """A directory of Parquet or .npy files, or a Zarr store (else the plain reader names the problem)."""
+    names = os.listdir(directory)
+    if any(n in (".zarray", ".zgroup", "zarr.json") for n in names):
+        return True
+    return any(n.lower().endswith((".parquet", ".pq", ".npy")) for n in names)
 
 
 def _paths(args: argparse.Namespace) -> list[str]:

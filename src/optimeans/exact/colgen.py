@@ -186,8 +186,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
         b[G] = k
         c = np.concatenate([np.asarray(costs), np.full(G + 1, big)])
         res = linprog(
-            c, A_eq=A, b_eq=b, bounds=(0, None), method="highs",
-            options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10},
+            c, A_eq=A, b_eq=b, bounds=(0, None), method="highs-ds",
+            options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10, "presolve": False},
         )
         if res.status != 0:
             return best, "stopped", None, None, rounds

@@ -38,7 +38,7 @@ from .._kernels.search import center_utility, lloyd_serial, nearest_center_pairs
 from ..result import HistoryRecorder, Result
 from ..solvers._common import finalize, now, should_stop
 
-__all__ = ["global_search", "breathe", "run"]
+__all__ = ["global_search", "breathe", "jump", "local_optima", "run"]
 
 #: Relative margin of improvement that counts as progress.
 _PROGRESS = 1e-10
@@ -213,6 +213,30 @@ def jump(
     return centers, labels, objective, improvements
 
 
+def local_optima(
+    X: np.ndarray, sample_weight: np.ndarray, n_clusters: int, rng: np.random.Generator, count: int, *, max_iter: int = 300
+) -> list[np.ndarray]:
+    """Distinct partitions reached by Lloyd then Hartigan from ``count`` greedy k-means++ starts.
+
+    Their clusters are good first columns for column generation
+    (:mod:`optimeans.exact.colgen`): varied and close to optimal.
+    """
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    n, d = X.shape
+    k = int(n_clusters)
+    trials = 2 + int(np.log(k))
+    out, seen = [], set()
+    for _ in range(count):
+        centers = np.empty((k, d))
+        seed_plusplus(X, w, k, trials, rng.random(1 + (k - 1) * trials), centers)
+        _, labels, _ = _local(X, w, centers, max_iter)
+        key = labels.tobytes()
+        if key not in seen:
+            seen.add(key)
+            out.append(labels)
+    return out
+
+
 def global_search(
     X: np.ndarray,
     sample_weight: np.ndarray,
@@ -348,5 +372,5 @@ def run(
         X, sample_weight, centers.astype(X.dtype), n_iter=rounds, converged=why == "converged",
         stop_reason=stop, history=hist.freeze(), method="global",
         options={"max_iter": max_iter, "time_limit": time_limit, "m": int(m), "max_jumps": max_jumps},
-        labels=labels, reassign=X.dtype != np.float64, info={"jumps": jumps},
+        labels=labels, reassign=True, info={"jumps": jumps},  # nearest-center labels: never a higher objective, canonical ties
     )

@@ -3,19 +3,25 @@
 A pass assigns every point to its nearest center and returns, in float64, the
 objective of the centers, the per-cluster weighted sums ``S_j`` and weights
 ``W_j`` (from which the gradient ``2 (W_j c_j - S_j)`` follows) and how many
-labels changed. It wraps the fused kernel of Lloyd's iteration and owns its
-buffers, so a solver allocates them once per run.
+labels changed. It runs Lloyd's assignment kernel over a workspace that the
+solver builds once per run.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import CHUNK, lloyd_pass
+from .._kernels import CHUNK
+from .._kernels.lloyd import Workspace
+from ..objective import point_objective
 
 
 class HardPass:
     """Evaluate ``min_a E(C, a)`` and its gradient statistics at given centers.
+
+    Holds a :class:`optimeans._kernels.lloyd.Workspace` (the data packed once
+    for the SIMD assignment kernel, the running cluster sums), so that a pass
+    allocates nothing and the labels are Lloyd's canonical ones.
 
     Parameters
     ----------
@@ -25,36 +31,43 @@ class HardPass:
 
     Notes
     -----
-    Memory: labels and distances O(n), plus ``ceil(n / 4096) * k * d`` float64
-    partial sums. The partial sums are reduced in chunk order, so the result
-    does not depend on the number of threads.
+    Memory: the workspace (half a float64 copy of X, labels, per-chunk sums).
+    Sums are reduced in chunk order, so nothing depends on the thread count.
     """
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, n_clusters: int) -> None:
-        n, d = X.shape
         self.X = X
-        self.w = np.ascontiguousarray(sample_weight, dtype=X.dtype)
-        self.labels = np.full(n, -1, dtype=np.int64)
-        self.min_sqdist = np.empty(n, dtype=X.dtype)
-        n_chunks = (n + CHUNK - 1) // CHUNK
-        self._sums = np.empty((n_chunks, n_clusters, d), dtype=np.float64)
-        self._weights = np.empty((n_chunks, n_clusters), dtype=np.float64)
-        self._obj = np.empty(n_chunks, dtype=np.float64)
-        self._changed = np.empty(n_chunks, dtype=np.int64)
+        self.w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        self.ws = Workspace(X, n_clusters, self.w)
+        self._d = X.shape[1]
+        self._centers: np.ndarray | None = None
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Labels of the last pass."""
+        return self.ws.labels
+
+    @property
+    def min_sqdist(self) -> np.ndarray:
+        """Squared distance of every point to its center at the last pass (float64)."""
+        return point_objective(self.X, self._centers, self.ws.labels)
 
     def __call__(self, centers: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, int]:
-        """Assign every point to ``centers``; return (objective, S, W, n_changed)."""
+        """Assign every point to ``centers``; return (objective, S, W, n_changed).
+
+        ``S`` (k x d) and ``W`` (k,) are the weighted sums and weights of the
+        clusters in float64.
+        """
         c = np.ascontiguousarray(centers, dtype=self.X.dtype)
-        lloyd_pass(
-            self.X, self.w, c, self.labels, self.min_sqdist,
-            self._sums, self._weights, self._obj, self._changed,
-        )
-        return (
-            float(self._obj.sum()),
-            self._sums.sum(axis=0),
-            self._weights.sum(axis=0),
-            int(self._changed.sum()),
-        )
+        self._centers = c
+        ws = self.ws
+        ws.set_centers(c)
+        changed = ws.assign(do_sums=True)
+        obj = ws.objective()
+        W = ws.W.copy()
+        d = self._d
+        S = ws.S.reshape(ws.k, ws.dp)[:, :d] + W[:, None] * ws.mean[:d]
+        return obj, S, W, changed
 
 
 def effective_threads(n_samples: int, n_threads: int | None) -> int | None:

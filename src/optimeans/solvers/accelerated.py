@@ -34,12 +34,13 @@ from .._kernels.accelerated import (
     bound_margin,
     center_geometry,
     elkan_chunks,
+    elkan_tables,
     first_pass_chunks,
     group_drifts,
     hamerly_chunks,
     yinyang_chunks,
 )
-from .._kernels.lloyd import Workspace, apply_moves
+from .._kernels.lloyd import BLOCK, Workspace, apply_moves
 from ..result import Result
 from ._common import Callback
 from .lloyd import iterate
@@ -108,7 +109,7 @@ class _Hamerly(_Bounded):
         ws = self.ws
         top, top_j, second = self.geometry()
         hamerly_chunks(
-            ws.X, ws.w, ws.XT, ws.block_norm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
+            ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
             self.rel, ws.labels, self.upper, self.lower, self.drift, self.half_sep, top, top_j, second,
             ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
         )
@@ -118,21 +119,25 @@ class _Hamerly(_Bounded):
 class _Elkan(_Bounded):
     def __init__(self, X: np.ndarray, k: int, sample_weight: np.ndarray) -> None:
         super().__init__(X, k, sample_weight, pairwise=True)
-        self.lower = np.empty((X.shape[0], k), dtype=np.float32)
+        kp = -(-k // BLOCK) * BLOCK
+        self.lower = np.empty((X.shape[0], kp), dtype=np.float32)
+        self.drift32 = np.empty(kp, dtype=np.float32)
+        self.pair32 = np.empty((k, kp), dtype=np.float32)
 
     def __call__(self, centers: np.ndarray, final: bool) -> int:
         ws = self.ws
         self.geometry()
         if self.first:
             first_pass_chunks(
-                ws.X, ws.w, ws.XT, ws.block_norm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
+                ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
                 self.rel, ws.labels, self.upper, self.lower, np.empty(0, dtype=np.int64),
                 ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
             )
             return self.finish(final, self.X.shape[0] * self.k)
+        elkan_tables(self.drift, self.pairwise, self.k, self.drift32, self.pair32)
         elkan_chunks(
-            ws.X, ws.w, ws.C64, self.k, ws.mean, self.rel, ws.labels, self.upper, self.lower, self.drift,
-            self.half_sep, self.pairwise, ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed,
+            ws.X, ws.w, ws.C64, self.k, ws.mean, self.rel, ws.labels, self.upper, self.lower, self.half_sep,
+            self.drift, self.drift32, self.pair32, ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed,
             self.scanned, not final,
         )
         return self.finish(final, self.scanned.sum())
@@ -168,7 +173,7 @@ class _Yinyang(_Bounded):
         self.geometry()
         if self.first:
             first_pass_chunks(
-                ws.X, ws.w, ws.XT, ws.block_norm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
+                ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
                 self.rel, ws.labels, self.upper, self.glower, self.group_of,
                 ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
             )
@@ -243,9 +248,10 @@ def run_elkan(
     {params}
     Notes
     -----
-    Per iteration O(n k) bound updates and O(d) per distance computed, O(k^2 d)
-    for the center-center distances. Memory: ``n k`` float32 bounds (rounded
-    down, so they stay valid), ``k^2`` float64.
+    Per iteration O(n k) bound updates (float32 SIMD, ``L`` centers at a time)
+    and O(d) per distance computed, O(k^2 d) for the center-center distances.
+    Memory: ``n k`` float32 bounds (rounded down, so they stay valid), ``k^2``
+    float64.
 
     References
     ----------

@@ -133,7 +133,8 @@ def run_newton(
             new = C.copy()
             new[nz] = C[nz] - damping * grad[nz] / hess[nz, None]
             new_centers = new.astype(X.dtype)
-            relocate_empty(X, hp.w, new_centers, W, hp.labels, hp.min_sqdist)
+            if (W <= 0).any():
+                relocate_empty(X, hp.w, new_centers, W, hp.labels, hp.min_sqdist)
             centers = new_centers
             if should_stop(callback, it, obj):
                 stop_reason = "callback"
