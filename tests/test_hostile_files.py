@@ -191,11 +191,11 @@ def test_missing_file_and_directory(tmp_path, capsys, previous):
     stray = tmp_path / "stray_dir"
     stray.mkdir()
     (stray / "notes.txt").write_text("not data\n")
-    # a directory is read as a set of .npy/.parquet blocks (dask); without any, it is an error
+    # a directory of .npy/.parquet blocks is dask input; any other directory is an error
     cases = [
         (tmp_path / "nope.csv", ["--save", model], r"no such file"),
-        (empty, [], r"holds no \.parquet, \.pq or \.npy file"),
-        (stray, [], r"holds no \.parquet, \.pq or \.npy file"),
+        (empty, [], r"is a directory|holds no \.parquet, \.pq or \.npy file"),
+        (stray, [], r"is a directory|holds no \.parquet, \.pq or \.npy file"),
     ]
     for target, extra, message in cases:
         code, stdout, err = run(capsys, "fit", target, "-k", 2, "--quiet", "--out", out, *extra)
