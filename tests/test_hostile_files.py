@@ -446,3 +446,28 @@ def test_cli_save_refuses_a_directory_and_keeps_previous_model(tmp_path, capsys)
     code, stdout, err = run(capsys, "fit", data, "-k", 2, "--quiet", "--save", target)
     _assert_one_line_error(code, stdout, err, r"cannot write output|directory")
     assert target.is_dir() and not any(target.iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-k", "0"], r"n_clusters must be >= 1, got 0"),
+        (["-k", "-3"], r"n_clusters must be >= 1, got -3"),
+        (["-k", "4"], r"n_clusters=4 is larger than the number of samples n_samples=3"),
+        (["-k", "2", "--tol", "-1"], r"tol must be a finite number >= 0"),
+        (["-k", "2", "--tol", "nan"], r"tol must be a finite number >= 0"),
+        (["-k", "2", "--max-iter", "0"], r"max_iter must be >= 1"),
+        (["-k", "2", "--method", "kmeans"], r"unknown method 'kmeans'"),
+        (["-k", "2", "--threads", "0"], r"n_threads must be a non-zero integer"),
+        (["-k", "2", "-o", "no_such_option=1"], r"no_such_option"),
+    ],
+    ids=["k=0", "k<0", "k>n", "tol<0", "tol nan", "max_iter 0", "method", "threads 0", "option"],
+)
+def test_bad_values_on_the_command_line(args, message, tmp_path, capsys, previous):
+    data = tmp_path / "data.csv"
+    data.write_text("1,2\n3,4\n5,6\n")
+    out, model = previous
+    before = _snapshot(out)
+    code, stdout, err = run(capsys, "fit", data, "--quiet", "--out", out, *args)
+    _assert_one_line_error(code, stdout, err, message)
+    assert _snapshot(out) == before
