@@ -15,15 +15,16 @@ import optimeans
 #: Every concrete method; "auto" is a name for one of them and is tested apart.
 METHODS = [m for m in optimeans.methods() if m != "auto"]
 
-#: Methods whose domain is restricted. Keys a method may use:
-#: ``max_features`` / ``max_samples`` / ``max_clusters`` (inclusive limits) and
-#: ``outside``, a regex the ValueError raised outside the domain must match.
-#: A method not listed here must accept every valid input.
+#: Methods whose domain is restricted, or whose cost restricts what the tests
+#: give them. Keys: ``max_features`` / ``max_samples`` / ``max_clusters``
+#: (inclusive limits of the inputs the tests use) and ``outside``, a regex the
+#: ValueError raised outside the domain must match, for methods that refuse
+#: such inputs (branch and bound accepts any size and stops at its time limit;
+#: the tests keep it to small sets). A method not listed here must accept every
+#: valid input.
 DOMAIN: dict[str, dict] = {
-    "exact": {"max_features": 1, "outside": r"(?i)1-D|one-dimensional|one feature|single feature|n_features"},
-    # bnb accepts any size (a time limit bounds it): the limit only keeps these tests fast
-    "bnb": {"max_samples": 40},
-    "enumerate": {"max_samples": 14, "outside": r"(?i)n_samples|samples|too (large|many)"},
+    "exact": {"max_features": 1, "outside": r"(?i)one-dimensional data only \(X has 2 features\)"},
+    "bnb": {"max_samples": 12},
 }
 
 #: Methods that optimise the objective only approximately (stochastic steps,
@@ -151,7 +152,7 @@ def determinism_case(method: str):
 
 
 #: Options that keep a method's run short in the tests (the code paths are the same).
-FAST_OPTIONS: dict[str, dict] = {"annealing": {"cooling": 0.5}}
+FAST_OPTIONS: dict[str, dict] = {"annealing": {"cooling": 0.5}, "global": {"max_jumps": 20}}
 
 
 def fingerprint(res) -> str:

@@ -185,11 +185,23 @@ def test_bad_data_file_predict(case, tmp_path, capsys, saved_model):
 
 def test_missing_file_and_directory(tmp_path, capsys, previous):
     out, model = previous
-    before = _snapshot(out)
-    for target, message in ((tmp_path / "nope.csv", r"no such file"), (tmp_path, r"is a directory")):
-        code, stdout, err = run(capsys, "fit", target, "-k", 2, "--quiet", "--out", out, "--save", model)
+    before, model_before = _snapshot(out), model.read_bytes()
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    stray = tmp_path / "stray_dir"
+    stray.mkdir()
+    (stray / "notes.txt").write_text("not data\n")
+    # a directory of .npy/.parquet blocks is dask input; any other directory is an error
+    cases = [
+        (tmp_path / "nope.csv", ["--save", model], r"no such file"),
+        (empty, [], r"is a directory|holds no \.parquet, \.pq or \.npy file"),
+        (stray, [], r"is a directory|holds no \.parquet, \.pq or \.npy file"),
+    ]
+    for target, extra, message in cases:
+        code, stdout, err = run(capsys, "fit", target, "-k", 2, "--quiet", "--out", out, *extra)
         _assert_one_line_error(code, stdout, err, message)
     assert _snapshot(out) == before
+    assert model.read_bytes() == model_before
 
 
 def test_out_is_an_existing_file(tmp_path, capsys):
@@ -288,7 +300,9 @@ def test_sigint_exits_130_and_keeps_previous_output(tmp_path, previous):
     reader.join(10)
     stdout = proc.stdout.read()
     err = "".join(lines)
-    assert code == 130, err
+    # 130, or (seen a few times on a heavily loaded machine, after the interrupt was
+    # handled and reported) death by the SIGINT itself, which a shell also reports as 130
+    assert code in (130, -signal.SIGINT), err
     assert "Traceback" not in err
     assert "interrupted at" in err and "restart" in err  # where it stopped
     assert stdout == ""
@@ -432,3 +446,28 @@ def test_cli_save_refuses_a_directory_and_keeps_previous_model(tmp_path, capsys)
     code, stdout, err = run(capsys, "fit", data, "-k", 2, "--quiet", "--save", target)
     _assert_one_line_error(code, stdout, err, r"cannot write output|directory")
     assert target.is_dir() and not any(target.iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-k", "0"], r"n_clusters must be >= 1, got 0"),
+        (["-k", "-3"], r"n_clusters must be >= 1, got -3"),
+        (["-k", "4"], r"n_clusters=4 is larger than the number of samples n_samples=3"),
+        (["-k", "2", "--tol", "-1"], r"tol must be a finite number >= 0"),
+        (["-k", "2", "--tol", "nan"], r"tol must be a finite number >= 0"),
+        (["-k", "2", "--max-iter", "0"], r"max_iter must be >= 1"),
+        (["-k", "2", "--method", "kmeans"], r"unknown method 'kmeans'"),
+        (["-k", "2", "--threads", "0"], r"n_threads must be a non-zero integer"),
+        (["-k", "2", "-o", "no_such_option=1"], r"no_such_option"),
+    ],
+    ids=["k=0", "k<0", "k>n", "tol<0", "tol nan", "max_iter 0", "method", "threads 0", "option"],
+)
+def test_bad_values_on_the_command_line(args, message, tmp_path, capsys, previous):
+    data = tmp_path / "data.csv"
+    data.write_text("1,2\n3,4\n5,6\n")
+    out, model = previous
+    before = _snapshot(out)
+    code, stdout, err = run(capsys, "fit", data, "--quiet", "--out", out, *args)
+    _assert_one_line_error(code, stdout, err, message)
+    assert _snapshot(out) == before

@@ -39,9 +39,9 @@ SETTINGS = settings(
 #: rows (full-batch updates, ties broken by center index).
 BATCH = [m for m in ["lloyd", "hamerly", "elkan", "yinyang", "newton"] if m in METHODS]
 #: Return a global optimum: their objective depends on the data only.
-EXACT = [m for m in ["exact", "bnb", "enumerate"] if m in METHODS]
+EXACT = [m for m in ["exact", "bnb"] if m in METHODS]
 #: Equivariant under scaling by a power of two (no absolute step size, width or regularisation).
-SCALE_FREE = [m for m in ["lloyd", "hamerly", "elkan", "yinyang", "newton", "hartigan", "exact", "bnb", "enumerate"] if m in METHODS]
+SCALE_FREE = [m for m in ["lloyd", "hamerly", "elkan", "yinyang", "newton", "hartigan", "exact", "bnb", "global"] if m in METHODS]
 
 
 @st.composite

@@ -196,12 +196,21 @@ class WorkSpace:
             po[b] = np.einsum("ij,ij->i", diff, diff)
         ws = np.ldexp(np.asarray(w, dtype=np.float64), self.wexp)
         prod = ws * po
+        # the same summation as the unscaled path: the result is exactly
+        # 2**(2 exp + wexp) times the objective of the scaled problem
+        plain = float(np.ldexp(float(np.dot(ws, po)), -2 * self.exp - self.wexp))
         if np.isfinite(prod).all() and not ((prod < _TINY) & (ws > 0) & (po > 0)).any():
-            # the same summation as the unscaled path: the result is exactly
-            # 2**(2 exp + wexp) times the objective of the scaled problem
-            return float(np.ldexp(float(np.dot(ws, po)), -2 * self.exp - self.wexp))
-        # products under- or overflow (subnormal weights, say): split each factor
-        # into mantissa and exponent and add the terms relative to the largest one
+            return plain
+        # some products under- or overflow (subnormal weights, say): add the terms
+        # by mantissa and exponent, relative to the largest one; keep the plain sum
+        # when the lost products were below its last bit anyway
+        exact = self._sum_products(w, po)
+        if np.isfinite(plain) and abs(exact - plain) <= 2.0**-50 * abs(exact):
+            return plain
+        return exact
+
+    def _sum_products(self, w: np.ndarray, po: np.ndarray) -> float:
+        """``sum_i w_i po_i 2**(-2 exp)`` without intermediate under- or overflow."""
         mw, ew = np.frexp(np.asarray(w, dtype=np.float64))
         mp, ep = np.frexp(po)
         e = ew.astype(np.int64) + ep.astype(np.int64)
@@ -428,6 +437,10 @@ def fit(
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
 
+    if isinstance(init, str) and init not in INIT_METHODS:
+        # checked here, not only when seeding: methods that need no start must not
+        # silently accept a misspelt init
+        raise ValueError(f"init must be one of {INIT_METHODS}, an array or a callable; got {init!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable (iteration, objective) -> bool or None, got {callback!r}")
     _check_options(name, solver, options)

@@ -141,6 +141,7 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
         """scikit-learn's checks (shapes, feature names) then ours (NaN/inf with row and column)."""
         check_numeric_columns(X, "X")
+        _refuse_what_sklearn_accepts(X)
         X = validate_data(
             self,
             X,
@@ -312,3 +313,30 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _refuse_what_sklearn_accepts(X: Any) -> None:
+    """Inputs scikit-learn's validation would silently misread, or crash on.
+
+    A masked array loses its mask (the masked values are used as data), a
+    datetime64 array becomes days since 1970, and a Python int beyond float64
+    raises OverflowError. The rest is left to scikit-learn, whose messages its
+    estimator checks expect.
+    """
+    if isinstance(X, np.ma.MaskedArray) and np.ma.getmaskarray(X).any():
+        r = np.unravel_index(int(np.flatnonzero(np.ma.getmaskarray(X))[0]), X.shape)
+        where = f"row {r[0]}" + (f", column {r[1]}" if len(r) > 1 else "")
+        raise ValueError(f"X is a masked array with a masked value at {where}; fill or drop masked values first")
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind in ("M", "m"):
+        raise TypeError(f"X must be numeric, got dtype {X.dtype}")
+    if kind == "O" or (kind is None and isinstance(X, (list, tuple))):
+        try:
+            np.asarray(X, dtype=np.float64)
+        except OverflowError:
+            from ._validation import as_float_array
+
+            as_float_array(X, name="X", ensure_2d=False)  # names the row and column
+            raise ValueError("X has a number too large for float64") from None
+        except (ValueError, TypeError):
+            pass  # scikit-learn reports it
