@@ -12,6 +12,14 @@ objective is recomputed in float64 from its final centers (every point to its
 nearest center), so the numbers are comparable. optimeans' JIT compile time is
 measured apart, on a tiny problem, before anything is timed.
 
+Peak memory (column ``peakMB``, off with ``--no-memory``): the extra resident
+memory of one run of M iterations, measured in a fresh process per tool (so
+the tools share no allocations): the peak resident set size during the run
+(``VmHWM``, reset just before through ``/proc/self/clear_refs``) minus the
+resident size before it, with the data already in memory and the tool warmed
+up on a small slice. It counts everything the tool allocates (NumPy, Numba,
+C++), not only NumPy arrays; Linux only.
+
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_lloyd.py                 # every shape
@@ -25,7 +33,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import json
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -152,6 +162,61 @@ def versions() -> str:
     return ", ".join(parts)
 
 
+TOOLS = {
+    "optimeans": run_optimeans,
+    "optimeans-hamerly": lambda *a: run_optimeans(*a, method="hamerly"),
+    "optimeans-elkan": lambda *a: run_optimeans(*a, method="elkan"),
+    "optimeans-yinyang": lambda *a: run_optimeans(*a, method="yinyang"),
+    "optimeans-auto": lambda *a: run_optimeans(*a, method="auto"),
+    "sklearn-lloyd": run_sklearn("lloyd"),
+    "sklearn-elkan": run_sklearn("elkan"),
+    "faiss": run_faiss,
+}
+
+
+def _status(key: str) -> int:
+    """A field of /proc/self/status in bytes (Linux)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def memory_child(tool: str, shape: str, dtype: str, threads: int, iters: int) -> float:
+    """Peak extra resident MB of one run of ``tool`` (in this fresh process); NaN when not measurable."""
+    n, d, k = (int(v) for v in shape.split("x"))
+    X64, C64 = make_data(n, d, k)
+    X = np.ascontiguousarray(X64, dtype=dtype)
+    C0 = np.ascontiguousarray(C64, dtype=dtype)
+    del X64
+    fn = TOOLS[tool]
+    m = min(n, max(2000, 4 * k))
+    fn(np.ascontiguousarray(X[:m]), C0, 2, threads)  # imports, JIT cache, thread pools
+    base = _status("VmRSS")
+    if not _reset_peak():
+        return float("nan")
+    fn(X, C0, iters, threads)
+    return max(_status("VmHWM") - base, 0) / 2**20
+
+
+def peak_memory_mb(tool: str, shape: str, dtype: str, threads: int, iters: int) -> float:
+    cmd = [sys.executable, __file__, "--_memory-child", tool, shape, dtype, str(threads), str(iters)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    if out.returncode != 0:
+        return float("nan")
+    return float(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--shapes", nargs="+", default=SHAPES, help="n x d x k, e.g. 200000x32x64")
@@ -168,20 +233,16 @@ def main(argv=None) -> int:
         help="wall: elapsed time; cpu: CPU time of the calling thread, steadier on a loaded machine "
         "(1-thread runs only: the work must run on the calling thread)",
     )
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory column (one process per tool)")
+    p.add_argument("--_memory-child", nargs=5, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args._memory_child:
+        tool, shape, dtype, threads, iters = args._memory_child
+        print(json.dumps(memory_child(tool, shape, dtype, int(threads), int(iters))))
+        return 0
     global CLOCK
     CLOCK = time.perf_counter if args.clock == "wall" else time.thread_time
 
-    tools = {
-        "optimeans": run_optimeans,
-        "optimeans-hamerly": lambda *a: run_optimeans(*a, method="hamerly"),
-        "optimeans-elkan": lambda *a: run_optimeans(*a, method="elkan"),
-        "optimeans-yinyang": lambda *a: run_optimeans(*a, method="yinyang"),
-        "optimeans-auto": lambda *a: run_optimeans(*a, method="auto"),
-        "sklearn-lloyd": run_sklearn("lloyd"),
-        "sklearn-elkan": run_sklearn("elkan"),
-        "faiss": run_faiss,
-    }
     if args.clock == "cpu" and args.threads != [1]:
         p.error("--clock cpu measures the calling thread only: use it with --threads 1")
     if "faiss" in args.tools and not have_faiss():
@@ -195,7 +256,7 @@ def main(argv=None) -> int:
         f"# {args.iters} iterations vs 1, tol=0, median of {args.repeats} (3x both when n k d < {SMALL_WORK:.0e}); "
         f"{args.clock} ms per iteration; ratio = peer / optimeans"
     )
-    print("shape            dtype   thr tool            ms/iter   ratio  iters  objective(f64)        rel.diff")
+    print("shape            dtype   thr tool            ms/iter   ratio  iters  objective(f64)        rel.diff   peakMB")
     for shape in args.shapes:
         n, d, k = (int(v) for v in shape.split("x"))
         X64, C64 = make_data(n, d, k)
@@ -210,15 +271,16 @@ def main(argv=None) -> int:
                 for name in args.tools:
                     if name == "faiss" and dtype != "float32":
                         continue
-                    sec, n_it, centers = per_iteration(tools[name], X, C0, iters, threads, repeats)
-                    rows.append((name, sec, n_it, objective64(X, centers)))
+                    sec, n_it, centers = per_iteration(TOOLS[name], X, C0, iters, threads, repeats)
+                    mem = float("nan") if args.no_memory else peak_memory_mb(name, shape, dtype, threads, iters)
+                    rows.append((name, sec, n_it, objective64(X, centers), mem))
                 base = next((r for r in rows if r[0] == "optimeans"), rows[0])
-                for name, sec, iters, obj in rows:
+                for name, sec, n_iter, obj, mem in rows:
                     ratio = sec / base[1] if base[1] > 0 else float("nan")
                     rel = (obj - base[3]) / base[3]
                     print(
                         f"{shape:<16} {dtype:<7} {threads:>3} {name:<15} {sec * 1e3:>8.3f} {ratio:>7.2f} "
-                        f"{iters:>5}  {obj:<20.10g} {rel:+.1e}"
+                        f"{n_iter:>5}  {obj:<20.10g} {rel:+.1e} {mem:>8.1f}"
                     )
                 sys.stdout.flush()
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
