@@ -32,7 +32,7 @@ from numba.extending import intrinsic, register_model
 __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
-    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vreduce_max", "vsum",
+    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vreduce_max", "vsum", "prefetch",
 ]
 
 
@@ -385,3 +385,25 @@ def vsum(typingctx, a):
         return builder.extract_element(v, ir.Constant(_I32, 0))
 
     return a.dtype(a), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Hint the CPU to bring the cache line of ``arr.flat[idx]`` into cache (no effect on results).
+
+    For rows that a kernel will read soon in a pattern the hardware prefetcher
+    cannot follow (sparse rows of a long array).
+    """
+    if not isinstance(arr, types.Array) or arr.layout != "C":
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1])
+        i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        fnty = ir.FunctionType(ir.VoidType(), [i8p.type, _I32, _I32, _I32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # read, high temporal locality, data cache
+        builder.call(fn, [i8p, ir.Constant(_I32, 0), ir.Constant(_I32, 3), ir.Constant(_I32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, idx), codegen
