@@ -150,10 +150,11 @@ def _band(S, W, E, inv, unit, t_a, t_b, j_a, j_b, argcur, Ecur):
     """Rows ``t_a .. t_b`` whose argmins all lie in ``j_a .. j_b``: every
     candidate against every row (``j < t``), candidate-major.
 
-    The inner loop runs over rows with no branch, so it vectorizes; each value
-    is computed as in :func:`_scan` and the leftmost least one is kept, which
-    is the argmin over the whole band (a superset of the range the divide and
-    conquer would search).
+    Each value is computed as in :func:`_scan` and the leftmost least one is
+    kept, which is the argmin over the whole band (a superset of the range the
+    divide and conquer would search). The inner loop runs over rows with no
+    branch and over slices (no index that could be negative), so it compiles
+    to SIMD instructions.
     """
     for t in range(t_a, t_b + 1):
         Ecur[t] = np.inf
@@ -162,20 +163,30 @@ def _band(S, W, E, inv, unit, t_a, t_b, j_a, j_b, argcur, Ecur):
         ej = E[j]
         sj = S[j]
         first = t_a if t_a > j else j + 1
+        L = t_b + 1 - first
+        if L <= 0:
+            continue
+        Sv = S[first:t_b + 1]
+        Ev = Ecur[first:t_b + 1]
+        Av = argcur[first:t_b + 1]
         if unit:
-            for t in range(first, t_b + 1):
-                d = S[t] - sj
-                v = ej - d * d * inv[t - j]
-                better = v < Ecur[t]
-                Ecur[t] = v if better else Ecur[t]
-                argcur[t] = j if better else argcur[t]
+            Iv = inv[first - j:t_b + 1 - j]
+            for i in range(L):
+                d = Sv[i] - sj
+                v = ej - d * d * Iv[i]
+                e = Ev[i]
+                better = v < e
+                Ev[i] = v if better else e
+                Av[i] = j if better else Av[i]
         else:
             wj = W[j]
-            for t in range(first, t_b + 1):
-                v = ej - _between(S[t] - sj, W[t] - wj)
-                better = v < Ecur[t]
-                Ecur[t] = v if better else Ecur[t]
-                argcur[t] = j if better else argcur[t]
+            Wv = W[first:t_b + 1]
+            for i in range(L):
+                v = ej - _between(Sv[i] - sj, Wv[i] - wj)
+                e = Ev[i]
+                better = v < e
+                Ev[i] = v if better else e
+                Av[i] = j if better else Av[i]
 
 
 #: Inside a gap the strides stop at ``BLOCK`` rows; each block of ``BLOCK - 1``
