@@ -235,12 +235,30 @@ def test_minibatch_early_stopping_on_the_smoothed_objective(blobs):
     assert never.stop_reason == "max_iter" and never.info["n_steps"] == 3 * 30
 
 
-def test_minibatch_parallel_assignment_matches_serial(blobs):
-    X, w, c0 = _setup(blobs.astype(np.float32), 6, 0)
-    a = run_minibatch(X, w, c0, max_iter=3, batch_size=64, n_threads=1, rng=np.random.default_rng(4))
-    b = run_minibatch(X, w, c0, max_iter=3, batch_size=64, n_threads=2, parallel_min_work=0,
-                      rng=np.random.default_rng(4))
+@pytest.mark.parametrize("shuffle", ["rows", "blocks"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minibatch_parallel_assignment_matches_serial(blobs, shuffle, dtype):
+    X, w, c0 = _setup(blobs.astype(dtype)[:597], 6, 0)  # 597: a short last block
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
+    # batches of 50 points start and end inside blocks
+    opts = dict(max_iter=3, tol=0, max_no_improvement=None, batch_size=50, shuffle=shuffle)
+    a = run_minibatch(X, w, c0, n_threads=1, rng=np.random.default_rng(4), **opts)
+    b = run_minibatch(X, w, c0, n_threads=2, parallel_min_work=0, rng=np.random.default_rng(4), **opts)
     np.testing.assert_array_equal(a.centers, b.centers)
+    assert a.info["n_steps"] == 3 * 12
+
+
+@pytest.mark.parametrize("shuffle", ["rows", "blocks"])
+def test_minibatch_weighted_running_mean_whatever_the_shuffle(shuffle):
+    X, labels, c0 = _separated()  # rows sorted by group: the hard case for "blocks"
+    w = np.random.default_rng(2).uniform(0.1, 3.0, len(X))
+    r = run_minibatch(X, w, c0, max_iter=1, tol=0, batch_size=40, max_no_improvement=None,
+                      shuffle=shuffle, rng=np.random.default_rng(0))
+    for j in range(3):
+        np.testing.assert_allclose(r.centers[j], np.average(X[labels == j], axis=0, weights=w[labels == j]),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(r.info["counts"][j], w[labels == j].sum(), rtol=1e-12)
+    assert r.options["shuffle"] == shuffle
 
 
 def test_minibatch_without_monitor_records_only_the_end(blobs):
@@ -269,6 +287,7 @@ def test_minibatch_state_streams_batches_like_one_epoch():
     ({"max_no_improvement": 0}, "max_no_improvement"),
     ({"reassignment_ratio": 1.5}, "reassignment_ratio"),
     ({"records_per_epoch": 0}, "records_per_epoch"),
+    ({"shuffle": "points"}, "shuffle"),
 ])
 def test_minibatch_option_errors(bad, match, blobs):
     with pytest.raises(ValueError, match=match):
@@ -388,20 +407,32 @@ def test_registry_knows_every_method():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_assign_rows_kernel_matches_numpy(dtype):
-    from optimeans._kernels.stochastic import assign_rows, nearest_transposed
+def test_assign_span_kernel_matches_numpy(dtype):
+    from optimeans._kernels.lloyd import BLOCK, pack_centers
+    from optimeans._kernels.stochastic import assign_span
+    from optimeans.solvers.stochastic import MiniBatchState, PackedData
 
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((101, 5)).astype(dtype)  # 101: blocks of 8 and a tail
+    n = 6 * BLOCK + 5  # full blocks and a short last one
+    X = rng.standard_normal((n, 5)).astype(dtype)
     C = rng.standard_normal((7, 5)).astype(dtype)
-    order = rng.permutation(101).astype(np.int64)
-    labels = np.empty(90, dtype=np.int64)
-    dists = np.empty(90, dtype=dtype)
-    assign_rows(X, order, 5, 95, np.ascontiguousarray(C.T), labels, dists)
-    ref = ((X[order[5:95], None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(-1)
+    C[3] = C[2]  # an exact tie: the first index must win
+    rows = rng.permutation(n)
+    data = PackedData(X, np.ones(n), rows)
+    order = data.block_order(rng)
+    assert order[-1] == n // BLOCK  # the short block stays last
+    st = MiniBatchState(C, dtype, batch_size=n)
+    cmax = pack_centers(st.centers, data.mean, data.scale, st._C2, st._cn, st._C64)
+    s, e = 3, n - 2  # partial blocks at both ends
+    labels = np.empty(e - s, dtype=np.int64)
+    dists = np.empty(e - s)
+    index = np.empty(e - s, dtype=np.int64)
+    assign_span(X, data.rows, data.XT, data.block_norm, data.sqnorm, 1.0 / data.scale**2, order,
+                st._C2, st._cn, st._C64, 7, cmax, data.kappa, s, e, s, labels, dists, index)
+    pos = np.arange(s, e)
+    packed = order[pos // BLOCK] * BLOCK + pos % BLOCK
+    np.testing.assert_array_equal(index, packed)
+    ref = ((X[rows[packed], None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(-1)
     np.testing.assert_array_equal(labels, ref.argmin(axis=1))
-    np.testing.assert_allclose(dists, ref.min(axis=1), rtol=1e-5 if dtype == np.float32 else 1e-12)
-    acc = np.empty(7, dtype=dtype)
-    for p in range(90):  # bit for bit the row-at-a-time kernel
-        j, d2 = nearest_transposed(X, order[5 + p], np.ascontiguousarray(C.T), acc)
-        assert j == labels[p] and d2 == dists[p]
+    assert not np.any(labels == 3)
+    np.testing.assert_allclose(dists, ref.min(axis=1), rtol=1e-5, atol=1e-5)

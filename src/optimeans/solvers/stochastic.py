@@ -30,10 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from .._kernels.lloyd import BLOCK, MAX_CLUSTERS, data_scale, guard_kappa, pack_data, padded_clusters, padded_features
 from .._kernels.stochastic import (
+    PARALLEL_MIN_WORK,
     SCHEDULE_CONSTANT,
     SCHEDULE_COUNT,
-    PARALLEL_MIN_WORK,
     SCHEDULE_INVERSE,
     minibatch_steps,
     sgd_steps,
@@ -44,7 +45,7 @@ from ..result import HistoryRecorder, Result
 from ._common import Callback, finalize, now, should_stop
 from ._hardpass import effective_threads
 
-__all__ = ["run_sgd", "run_minibatch", "MiniBatchState"]
+__all__ = ["run_sgd", "run_minibatch", "MiniBatchState", "PackedData"]
 
 _SCHEDULES = {"count": SCHEDULE_COUNT, "constant": SCHEDULE_CONSTANT, "inverse": SCHEDULE_INVERSE}
 
@@ -202,6 +203,68 @@ def run_sgd(
     )
 
 
+class PackedData:
+    """A data set laid out once for the mini-batch kernels.
+
+    The rows ``X[rows]`` (all rows in order when ``rows`` is None) packed in
+    blocks of :data:`optimeans._kernels.lloyd.BLOCK` points, centered, scaled
+    and transposed, as Lloyd's kernels read them
+    (:func:`optimeans._kernels.lloyd.pack_data`), with their weights in the
+    same order.
+
+    Parameters
+    ----------
+    X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
+    sample_weight : ndarray (n_samples,)
+    rows : ndarray (n_samples,) of int64, optional
+        A permutation of the rows: packed position ``p`` holds ``X[rows[p]]``.
+
+    Notes
+    -----
+    One pass over ``X`` (in slices of :data:`PACK_ROWS` rows, so a permuted
+    packing never copies all of ``X``); memory ``n d`` float32 and ``3 n``
+    float64 / int64 values.
+    """
+
+    #: rows gathered and packed at a time
+    PACK_ROWS = 64 * 1024
+
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, rows: np.ndarray | None = None) -> None:
+        n, d = X.shape
+        self.X = X
+        self.rows = np.arange(n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        self.weights = w if rows is None else w[self.rows]
+        mean = X.mean(axis=0, dtype=np.float64)
+        self.scale = data_scale(X, mean)
+        self.mean = np.zeros(padded_features(d), dtype=np.float64)
+        self.mean[:d] = mean
+        self.n_blocks = (n + BLOCK - 1) // BLOCK
+        self.XT = np.empty(max(self.n_blocks * d * BLOCK, 1), dtype=np.float32)
+        self.block_norm = np.empty(self.n_blocks, dtype=np.float64)
+        self.sqnorm = np.empty(self.n_blocks * BLOCK, dtype=np.float64)
+        step = self.PACK_ROWS  # a multiple of BLOCK
+        for s in range(0, n, step):
+            e = min(n, s + step)
+            src = X[s:e] if rows is None else X[self.rows[s:e]]
+            b0, b1 = s // BLOCK, (e + BLOCK - 1) // BLOCK
+            pack_data(src, mean, self.scale, self.XT[b0 * d * BLOCK:b1 * d * BLOCK],
+                      self.block_norm[b0:b1], self.sqnorm[s:e])
+        self.kappa = guard_kappa(d)
+
+    def block_order(self, rng: np.random.Generator | None) -> np.ndarray:
+        """The packed blocks in a random order (in order without ``rng``); a short last block stays last.
+
+        The short block must come last so that every block before it fills
+        ``BLOCK`` epoch positions.
+        """
+        full = self.X.shape[0] // BLOCK
+        head = np.arange(full, dtype=np.int64) if rng is None else rng.permutation(full).astype(np.int64)
+        if full < self.n_blocks:
+            head = np.append(head, np.int64(full))
+        return head
+
+
 class MiniBatchState:
     """The state of mini-batch k-means between steps: what ``partial_fit`` keeps.
 
@@ -229,8 +292,9 @@ class MiniBatchState:
     ) -> None:
         self.centers = np.array(centers, dtype=np.float64, order="C", copy=True)
         k, d = self.centers.shape
+        if k >= MAX_CLUSTERS:
+            raise ValueError(f"n_clusters must be below {MAX_CLUSTERS}, got {k}")
         self.dtype = np.dtype(dtype)
-        self.centers_t = np.ascontiguousarray(self.centers.T, dtype=self.dtype)
         self.counts = np.zeros(k, dtype=np.float64)
         # [ewa, best_ewa, no_improvement, since_reassign, n_steps, n_reassigned]
         self.state = np.array([np.inf, np.inf, 0.0, 0.0, 0.0, 0.0])
@@ -239,13 +303,18 @@ class MiniBatchState:
         self.alpha = float(alpha)
         #: batch size * k * d from which a batch is assigned by several threads
         self.parallel_min_work = PARALLEL_MIN_WORK
-        self._sums = np.empty((k, d), dtype=np.float64)
+        kp, dp = padded_clusters(k), padded_features(d)
+        self._C2 = np.empty((kp, d), dtype=np.float32)
+        self._cn = np.empty(kp, dtype=np.float32)
+        self._C64 = np.empty((kp, dp), dtype=np.float64)
+        self._sums = np.empty(k * dp, dtype=np.float64)
         self._weights = np.empty(k, dtype=np.float64)
         self._grow(batch_size)
 
     def _grow(self, size: int) -> None:
         self._labels = np.empty(size, dtype=np.int64)
-        self._dists = np.empty(size, dtype=self.dtype)
+        self._dists = np.empty(size, dtype=np.float64)
+        self._index = np.empty(size, dtype=np.int64)
 
     @property
     def n_clusters(self) -> int:
@@ -262,21 +331,26 @@ class MiniBatchState:
 
     def steps(
         self,
-        X: np.ndarray,
-        sample_weight: np.ndarray,
-        order: np.ndarray,
+        data: PackedData,
+        block_order: np.ndarray,
         batch_size: int,
         first_batch: int,
         last_batch: int,
         uniforms: np.ndarray,
         batch_objective: np.ndarray,
     ) -> int:
-        """Run batches ``first_batch .. last_batch - 1`` of ``order``; returns how many ran."""
+        """Run batches ``first_batch .. last_batch - 1`` of an epoch over ``data``; returns how many ran.
+
+        The epoch visits the packed blocks in ``block_order``
+        (:meth:`PackedData.block_order`); batch ``b`` holds its positions
+        ``b * batch_size`` to ``(b + 1) * batch_size - 1``.
+        """
         if self._labels.shape[0] < batch_size:
             self._grow(batch_size)
         return int(minibatch_steps(
-            X, sample_weight, order, batch_size, first_batch, last_batch,
-            self.centers, self.centers_t, self.counts, self._labels, self._dists,
+            data.X, data.weights, data.rows, data.XT, data.block_norm, data.sqnorm, data.mean, data.scale, data.kappa,
+            block_order, batch_size, first_batch, last_batch,
+            self.centers, self._C2, self._cn, self._C64, self.counts, self._labels, self._dists, self._index,
             self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
             self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
             self.parallel_min_work,
@@ -287,11 +361,11 @@ class MiniBatchState:
 
         Returns the batch's weighted objective before the update.
         """
-        m = X.shape[0]
-        order = np.arange(m, dtype=np.int64)
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        data = PackedData(X, sample_weight)
         uniforms = rng.random((1, self.n_clusters))
         out = np.empty(1, dtype=np.float64)
-        self.steps(X, sample_weight, order, m, 0, 1, uniforms, out)
+        self.steps(data, data.block_order(None), X.shape[0], 0, 1, uniforms, out)
         return float(out[0])
 
 
@@ -311,6 +385,7 @@ def run_minibatch(
     monitor: bool = True,
     records_per_epoch: int = 1,
     parallel_min_work: int | None = None,
+    shuffle: str = "rows",
 ) -> Result:
     """Mini-batch k-means (Sculley 2010) with per-center learning rates.
 
@@ -320,8 +395,8 @@ def run_minibatch(
     sample_weight : ndarray (n_samples,)
     centers_init : ndarray (n_clusters, n_features), X's dtype
     max_iter : int
-        Epochs; every epoch visits each point once, in a new random order,
-        in ``ceil(n / batch_size)`` batches.
+        Epochs; every epoch visits each point once, in a new random order
+        of blocks of points (see ``shuffle``), in ``ceil(n / batch_size)`` batches.
     tol : float
         Stop when the smoothed batch objective decreased by at most ``tol``
         (relative) over an epoch; 0 disables this test.
@@ -352,6 +427,19 @@ def run_minibatch(
         A batch is assigned by several threads when ``batch_size * k * d``
         reaches this (default ``PARALLEL_MIN_WORK`` = 2**25: below it, waking
         the threads costs more than the work). 0 always uses the threads.
+    shuffle : {"rows", "blocks"}, default "rows"
+        How an epoch is randomized. The data are packed once per run in
+        blocks of ``L`` points (``L = optimeans._kernels.lloyd.BLOCK``, 16
+        float32 lanes with AVX-512), and every epoch visits the blocks in a
+        new random order, so a batch reads whole blocks, contiguous in
+        memory, instead of gathering scattered rows. With "rows" the rows
+        are first put in one random order (a shuffled copy of ``X``): a block
+        is ``L`` random points, and a batch of ``b`` points is ``b / L``
+        random blocks, a sample spread like ``b`` random points (only the
+        grouping into blocks is kept across epochs). With "blocks" a block is
+        ``L`` consecutive rows of ``X`` and nothing is copied: as good when
+        the rows are already in random order, but a batch is correlated when
+        nearby rows are alike (data sorted by class, time or a feature).
 
     Returns
     -------
@@ -364,14 +452,17 @@ def run_minibatch(
     ------
     ValueError
         ``batch_size`` < 1, ``max_no_improvement`` < 1, ``reassignment_ratio``
-        outside [0, 1].
+        outside [0, 1], unknown ``shuffle``.
 
     Notes
     -----
-    Time O(b k d) per step, O(n k d) per epoch like one Lloyd iteration, with
-    the points of a batch assigned in parallel; the center updates are
-    summed in a fixed order, so the result depends only on the seed. Memory:
-    the permutation O(n), buffers O(b + k d).
+    Time O(b k d) per step, O(n k d) per epoch like one Lloyd iteration, plus
+    one packing pass per run. The assignment is Lloyd's SIMD kernel with its
+    exactness guard (canonical labels); a batch's points are assigned in
+    parallel when the batch is large enough; the center updates are summed in
+    position order, so the result depends only on the seed. Memory: the
+    packed data (``n d`` float32) and O(n) indices and norms; with
+    ``shuffle="rows"`` also the shuffled copy of ``X``; buffers O(b + k d).
 
     References
     ----------
@@ -386,6 +477,8 @@ def run_minibatch(
         raise TypeError(f"monitor must be True or False, got {monitor!r}")
     if parallel_min_work is not None:
         parallel_min_work = _check_int(parallel_min_work, "parallel_min_work", 0)
+    if shuffle not in ("rows", "blocks"):
+        raise ValueError(f"shuffle must be 'rows' or 'blocks', got {shuffle!r}")
     rng = rng if rng is not None else np.random.default_rng(0)
     n = X.shape[0]
     k = centers_init.shape[0]
@@ -408,11 +501,19 @@ def run_minibatch(
     prev_ewa = np.inf
     stopped = False
     with numba_threads(effective_threads(X.shape[0], n_threads)):
+        t_pack = now()
+        if shuffle == "rows":
+            perm = rng.permutation(n)
+            data = PackedData(np.ascontiguousarray(X[perm]), w64[perm])
+            del perm
+        else:
+            data = PackedData(X, w64)
+        pack_seconds = now() - t_pack
         for epoch in range(1, max_iter + 1):
-            order = rng.permutation(n).astype(np.int64)
+            order = data.block_order(rng)
             uniforms = rng.random((n_batches, k))
             for s, e in zip(bounds[:-1], bounds[1:]):
-                ran = st.steps(X, w64, order, b, int(s), int(e), uniforms, batch_obj)
+                ran = st.steps(data, order, b, int(s), int(e), uniforms, batch_obj)
                 points += min(n, (int(s) + ran) * b) - int(s) * b
                 if monitor:
                     obj = clock.monitor(_hard_objective, X, w64, st.centers)
@@ -437,9 +538,10 @@ def run_minibatch(
         history=hist.freeze(), method="minibatch",
         options={"max_iter": max_iter, "tol": tol, "batch_size": batch_size,
                  "max_no_improvement": max_no_improvement, "reassignment_ratio": reassignment_ratio,
-                 "monitor": bool(monitor), "records_per_epoch": records_per_epoch},
+                 "monitor": bool(monitor), "records_per_epoch": records_per_epoch, "shuffle": shuffle},
         info={"counts": st.counts.copy(), "n_steps": st.n_steps, "n_reassigned": int(st.state[5]),
-              "early_stop": early, "monitor_seconds": clock.paused, "passes": points / n},
+              "early_stop": early, "monitor_seconds": clock.paused, "passes": points / n,
+              "pack_seconds": pack_seconds},
     )
     if not monitor:
         h = HistoryRecorder(0.0)
