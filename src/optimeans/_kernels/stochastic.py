@@ -124,43 +124,77 @@ def prefetch(typingctx, arr, idx):
     return types.none(arr, idx), codegen
 
 
+#: Blocks ahead of the scan whose packed vectors (and rows) are prefetched.
+PREFETCH_AHEAD = 4
+
+
 @njit(inline="always")
-def _prefetch_block(XT, block_norm, sqnorm, blk, d, L):
-    """Prefetch packed block ``blk``: its ``d`` vectors and its norms."""
+def _prefetch_block(X, XT, sqnorm, weights, blk, d, L, rows_too):
+    """Prefetch packed block ``blk`` (its ``d`` vectors, norms, weights) and, with ``rows_too``, its rows of X."""
     base = blk * d * L
     for f in range(d):
         prefetch(XT, base + f * L)
     prefetch(sqnorm, blk * L)
     prefetch(sqnorm, blk * L + L - 1)
+    if rows_too:
+        prefetch(weights, blk * L)
+        prefetch(weights, blk * L + L - 1)
+        line = 64 // X.itemsize
+        for t in range(blk * L * d, min(X.shape[0], blk * L + L) * d, line):
+            prefetch(X, t)
+
+
+@njit(inline="always")
+def _packed_row(block_order, p, L):
+    """The row of the packed data at epoch position ``p``."""
+    return block_order[p // L] * L + p % L
+
+
+@njit(inline="always")
+def add_point(X, i, wi, j, batch_sums, batch_weights, dp):
+    """``batch_sums[j * dp : j * dp + d] += wi * X[i]``, ``batch_weights[j] += wi`` (float64, SIMD)."""
+    d = X.shape[1]
+    L8 = vlanes(batch_sums)
+    batch_weights[j] += wi
+    wv = vfill(batch_sums, wi)
+    for f0 in range(0, d, L8):
+        o = j * dp + f0
+        wx = vmul(wv, vload_ext(X, i * d + f0, min(L8, d - f0)))
+        vstore(batch_sums, o, vadd(vload(batch_sums, o), wx))
 
 
 @njit
-def assign_span(X, rows, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
-                labels, dists, index):
+def assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
+                labels, dists, do_sums, batch_sums, batch_weights):
     """Assign the points at epoch positions ``s .. e - 1`` to their canonical nearest centers.
 
-    Epoch position ``p`` is lane ``p % L`` of the packed block
-    ``blk = block_order[p // L]`` (``L`` = :data:`optimeans._kernels.lloyd.BLOCK`),
-    i.e. packed position ``P = blk * L + p % L``, row ``rows[P]`` of ``X``.
-    Writes, for ``q = p - base``: ``labels[q]``, the canonical label (as in
-    Lloyd's kernel: the fast float32 scan, re-checked in float64 when the two
-    best are within the guard); ``dists[q]``, its squared distance (from the
-    fast scan, ``(best + ||x'||^2) / scale^2`` clipped at 0, within the guard
-    of the exact value; exact float64 for re-checked points); ``index[q] = P``.
-    Two blocks are scanned at a time, and the next two are prefetched; a
+    Epoch position ``p`` is row ``P = block_order[p // L] * L + p % L`` of the
+    packed data (lane ``p % L`` of block ``block_order[p // L]``; ``L`` =
+    :data:`optimeans._kernels.lloyd.BLOCK`). Writes, for ``q = p - base``:
+    ``labels[q]``, the canonical label of ``X[P]`` (as in Lloyd's kernel: the
+    fast float32 scan, re-checked in float64 when the two best are within the
+    guard), and ``dists[q]``, its squared distance (from the fast scan,
+    ``(best + ||x'||^2) / scale^2`` clipped at 0, within the guard of the
+    exact value; exact float64 for re-checked points). With ``do_sums`` the
+    points are also added, in position order, to ``batch_sums`` and
+    ``batch_weights`` (:func:`add_point`, weights ``weights[P]``) and the
+    weighted sum of ``dists`` is returned (else 0). Two blocks are scanned at
+    a time, and the blocks :data:`PREFETCH_AHEAD` ahead are prefetched; a
     block at either end of the span contributes only its lanes inside it.
     """
     d = X.shape[1]
+    dp = C64.shape[1]
     L = vlanes(XT)
     nb = block_order.shape[0]
     g0 = s // L
     g1 = (e + L - 1) // L
+    obj = 0.0
     for g in range(g0, g1, 2):
         two = g + 1 < g1
         blk_a = block_order[g]
         blk_b = block_order[g + 1] if two else blk_a
-        for t in range(g + 2, min(g + 4, nb)):
-            _prefetch_block(XT, block_norm, sqnorm, block_order[t], d, L)
+        for t in range(g + PREFETCH_AHEAD, min(g + PREFETCH_AHEAD + 2, nb)):
+            _prefetch_block(X, XT, sqnorm, weights, block_order[t], d, L, do_sums)
         ba, sa, ia, bb, sb, ib = scan_blocks(XT, blk_a * d * L, blk_b * d * L, d, C2, cn)
         for h in range(2 if two else 1):
             if h == 0:
@@ -176,52 +210,82 @@ def assign_span(X, rows, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn
                 P = blk * L + lane
                 q = gg * L + lane - base
                 if (recheck >> lane) & 1:
-                    i = rows[P]
-                    j = canonical_label(X, i, C64, k)
-                    dists[q] = sqdist64(X, i, C64, j)
+                    j = canonical_label(X, P, C64, k)
+                    dq = sqdist64(X, P, C64, j)
                 else:
                     j = int(vget(idx, lane))
                     dq = (np.float64(vget(best, lane)) + sqnorm[P]) * inv_scale2
-                    dists[q] = dq if dq > 0.0 else 0.0
+                    if dq < 0.0:
+                        dq = 0.0
                 labels[q] = j
-                index[q] = P
+                dists[q] = dq
+                if do_sums:
+                    wi = weights[P]
+                    obj += wi * dq
+                    add_point(X, P, wi, j, batch_sums, batch_weights, dp)
+    return obj
 
 
 @pjit
-def _assign_span_parallel(X, rows, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                          s, e, labels, dists, index):
+def _assign_span_parallel(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                          s, e, labels, dists, batch_sums, batch_weights):
     n_sub = (e - s + SUB_CHUNK - 1) // SUB_CHUNK
     for c in prange(n_sub):
         lo = s + c * SUB_CHUNK
         hi = min(e, lo + SUB_CHUNK)
-        assign_span(X, rows, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                    lo, hi, s, labels, dists, index)
+        assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                    lo, hi, s, labels, dists, False, batch_sums, batch_weights)
+
+
+@pjit
+def packed_labels_objective(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, labels, chunk_obj):
+    """Canonical labels of every row of the packed data and the weighted objective, per chunk.
+
+    ``labels[i]`` is the canonical nearest center of ``X[i]`` (centers packed in
+    ``C2``, ``cn``, ``C64`` by :func:`pack_centers`); ``chunk_obj[c]`` the sum of
+    ``weights[i] * sqdist64(X, i, C64, labels[i])`` over the rows of chunk ``c``
+    of :data:`SUB_CHUNK` rows, in row order (exact float64 distances; reduce in
+    chunk order for a result independent of the thread count).
+    """
+    n = X.shape[0]
+    order = np.arange(block_norm.shape[0])
+    empty = np.empty(0, dtype=np.float64)
+    for c in prange(chunk_obj.shape[0]):
+        lo = c * SUB_CHUNK
+        hi = min(n, lo + SUB_CHUNK)
+        dists = np.empty(hi - lo, dtype=np.float64)
+        assign_span(X, weights, XT, block_norm, sqnorm, 1.0, order, C2, cn, C64, k, cmax, kappa, lo, hi, lo,
+                    labels[lo:hi], dists, False, empty, empty)
+        obj = 0.0
+        for i in range(lo, hi):
+            obj += weights[i] * sqdist64(X, i, C64, labels[i])
+        chunk_obj[c] = obj
 
 
 @njit
 def minibatch_steps(
-    X, weights, rows, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
-    centers, C2, cn, C64, counts, labels, dists, index, batch_sums, batch_weights,
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
     state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
     parallel_min_work,
 ):
     """Mini-batch k-means steps over batches ``first_batch .. last_batch - 1``.
 
     Batch ``b`` is made of the epoch positions ``b * batch_size`` up to
-    ``min(n, (b + 1) * batch_size)`` (``n = rows.shape[0]``), mapped to rows
-    of ``X`` through ``block_order`` and ``rows`` as in :func:`assign_span`;
-    ``XT``, ``block_norm``, ``sqnorm`` are the packed rows ``X[rows]``
-    (:func:`optimeans._kernels.lloyd.pack_data`), ``mean``, ``scale`` the
-    packing's (padded) mean and scale, ``kappa`` its guard; ``weights[P]``
-    (float64) is the weight of row ``rows[P]``. Each step
-    (Sculley 2010, algorithm 1, with the per-point updates of one center
-    summed, which gives the same running mean):
+    ``min(n, (b + 1) * batch_size)``, mapped to rows of ``X`` through
+    ``block_order`` as in :func:`assign_span`; ``XT``, ``block_norm``,
+    ``sqnorm`` are ``X`` packed by :func:`optimeans._kernels.lloyd.pack_data`,
+    ``mean``, ``scale`` the packing's (padded) mean and scale, ``kappa`` its
+    guard; ``weights`` (float64) the rows' weights. Each step (Sculley 2010,
+    algorithm 1, with the per-point updates of one center summed, which gives
+    the same running mean):
 
     1. pack the centers, assign every point of the batch to its canonical
-       nearest center (in parallel when ``size * k * d >= parallel_min_work``);
+       nearest center (in parallel when ``size * k * d >= parallel_min_work``)
+       and sum the points of every center, in position order;
     2. for every center ``j`` with batch weight ``B_j`` and batch mean ``m_j``:
        ``counts[j] += B_j``, ``c_j += (B_j / counts[j]) (m_j - c_j)``
-       (per-center learning rate ``1 / counts[j]``), sums in position order;
+       (per-center learning rate ``1 / counts[j]``);
     3. smooth the batch objective per unit weight, ``ewa = (1 - alpha) ewa +
        alpha * batch_mean``; count the steps since ``ewa`` last hit a minimum;
     4. every ``reassign_after`` points, move each starved center
@@ -230,20 +294,19 @@ def minibatch_steps(
        ``uniforms[b]``) and give it the smallest count of the others.
 
     ``centers`` (k x d float64) is updated in place; ``C2``, ``cn``, ``C64``
-    are scratch for :func:`pack_centers`; ``labels``, ``dists``, ``index`` hold
-    at least ``batch_size`` entries; ``batch_sums`` is ``k * dp`` float64
-    (``dp = C64.shape[1]``). ``state`` (float64) holds ``[ewa, best_ewa,
+    are scratch for :func:`pack_centers`; ``labels``, ``dists`` hold at least
+    ``batch_size`` entries; ``batch_sums`` is ``k * dp`` float64 (``dp =
+    C64.shape[1]``). ``state`` (float64) holds ``[ewa, best_ewa,
     no_improvement, since_reassign, n_steps, n_reassigned]``.
     ``batch_objective[b]`` receives each batch's weighted objective. Returns
     the number of batches processed; fewer than asked when ``no_improvement``
     reached ``max_no_improvement`` (> 0).
     """
-    n = rows.shape[0]
+    n = X.shape[0]
     d = X.shape[1]
     k = centers.shape[0]
     dp = C64.shape[1]
-    L8 = vlanes(batch_sums)
-    line = 64 // X.itemsize  # values per cache line
+    L = vlanes(XT)
     inv_scale2 = 1.0 / (scale * scale)
     done = 0
     for b in range(first_batch, last_batch):
@@ -251,35 +314,25 @@ def minibatch_steps(
         end = min(n, start + batch_size)
         m = end - start
         cmax = pack_centers(centers, mean, scale, C2, cn, C64)
+        batch_sums[:] = 0.0
+        batch_weights[:] = 0.0
         # Waking the worker threads costs more than assigning a small batch
         # (milliseconds on a loaded machine), so only large batches go parallel.
         if m * k * d >= parallel_min_work:
-            _assign_span_parallel(X, rows, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax,
-                                  kappa, start, end, labels, dists, index)
+            _assign_span_parallel(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k,
+                                  cmax, kappa, start, end, labels, dists, batch_sums, batch_weights)
+            obj = 0.0
+            for p in range(m):  # the same sums, in the same order, as the serial path
+                P = _packed_row(block_order, start + p, L)
+                wi = weights[P]
+                obj += wi * dists[p]
+                add_point(X, P, wi, labels[p], batch_sums, batch_weights, dp)
         else:
-            assign_span(X, rows, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                        start, end, start, labels, dists, index)
-        batch_sums[:] = 0.0
-        batch_weights[:] = 0.0
-        obj = 0.0
+            obj = assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                              kappa, start, end, start, labels, dists, True, batch_sums, batch_weights)
         wsum = 0.0
-        for p in range(m):
-            if p + 8 < m:
-                ip = rows[index[p + 8]]
-                for f0 in range(0, d, line):
-                    prefetch(X, ip * d + f0)
-            P = index[p]
-            i = rows[P]
-            wi = weights[P]
-            j = labels[p]
-            obj += wi * dists[p]
-            wsum += wi
-            batch_weights[j] += wi
-            wv = vfill(batch_sums, wi)
-            for f0 in range(0, d, L8):
-                o = j * dp + f0
-                wx = vmul(wv, vload_ext(X, i * d + f0, min(L8, d - f0)))
-                vstore(batch_sums, o, vadd(vload(batch_sums, o), wx))
+        for j in range(k):
+            wsum += batch_weights[j]
         for j in range(k):
             bw = batch_weights[j]
             if bw > 0.0:
@@ -325,18 +378,18 @@ def minibatch_steps(
                         continue
                     total = 0.0
                     for p in range(m):
-                        total += weights[index[p]] * dists[p]
+                        total += weights[_packed_row(block_order, start + p, L)] * dists[p]
                     if total <= 0.0:
                         break
                     target = uniforms[b, moved] * total
                     cum = 0.0
                     pick = m - 1
                     for p in range(m):
-                        cum += weights[index[p]] * dists[p]
+                        cum += weights[_packed_row(block_order, start + p, L)] * dists[p]
                         if cum > target:
                             pick = p
                             break
-                    i = rows[index[pick]]
+                    i = _packed_row(block_order, start + pick, L)
                     dists[pick] = 0.0
                     for f in range(d):
                         centers[j, f] = np.float64(X[i, f])

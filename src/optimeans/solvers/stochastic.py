@@ -30,13 +30,24 @@ from typing import Any
 
 import numpy as np
 
-from .._kernels.lloyd import BLOCK, MAX_CLUSTERS, data_scale, guard_kappa, pack_data, padded_clusters, padded_features
+from .._kernels.lloyd import (
+    BLOCK,
+    MAX_CLUSTERS,
+    data_scale,
+    guard_kappa,
+    pack_centers,
+    pack_data,
+    padded_clusters,
+    padded_features,
+)
 from .._kernels.stochastic import (
     PARALLEL_MIN_WORK,
     SCHEDULE_CONSTANT,
     SCHEDULE_COUNT,
     SCHEDULE_INVERSE,
+    SUB_CHUNK,
     minibatch_steps,
+    packed_labels_objective,
     sgd_steps,
 )
 from .._numba import numba_threads
@@ -206,35 +217,25 @@ def run_sgd(
 class PackedData:
     """A data set laid out once for the mini-batch kernels.
 
-    The rows ``X[rows]`` (all rows in order when ``rows`` is None) packed in
-    blocks of :data:`optimeans._kernels.lloyd.BLOCK` points, centered, scaled
-    and transposed, as Lloyd's kernels read them
-    (:func:`optimeans._kernels.lloyd.pack_data`), with their weights in the
-    same order.
+    ``X`` packed in blocks of :data:`optimeans._kernels.lloyd.BLOCK` points,
+    centered, scaled and transposed, as Lloyd's kernels read them
+    (:func:`optimeans._kernels.lloyd.pack_data`), with the squared norms of
+    the packed rows and the weights.
 
     Parameters
     ----------
     X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
     sample_weight : ndarray (n_samples,)
-    rows : ndarray (n_samples,) of int64, optional
-        A permutation of the rows: packed position ``p`` holds ``X[rows[p]]``.
 
     Notes
     -----
-    One pass over ``X`` (in slices of :data:`PACK_ROWS` rows, so a permuted
-    packing never copies all of ``X``); memory ``n d`` float32 and ``3 n``
-    float64 / int64 values.
+    One pass over ``X``; memory ``n d`` float32 plus ``n`` float64 (norms).
     """
 
-    #: rows gathered and packed at a time
-    PACK_ROWS = 64 * 1024
-
-    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, rows: np.ndarray | None = None) -> None:
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray) -> None:
         n, d = X.shape
         self.X = X
-        self.rows = np.arange(n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
-        w = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        self.weights = w if rows is None else w[self.rows]
+        self.weights = np.ascontiguousarray(sample_weight, dtype=np.float64)
         mean = X.mean(axis=0, dtype=np.float64)
         self.scale = data_scale(X, mean)
         self.mean = np.zeros(padded_features(d), dtype=np.float64)
@@ -242,27 +243,38 @@ class PackedData:
         self.n_blocks = (n + BLOCK - 1) // BLOCK
         self.XT = np.empty(max(self.n_blocks * d * BLOCK, 1), dtype=np.float32)
         self.block_norm = np.empty(self.n_blocks, dtype=np.float64)
-        self.sqnorm = np.empty(self.n_blocks * BLOCK, dtype=np.float64)
-        step = self.PACK_ROWS  # a multiple of BLOCK
-        for s in range(0, n, step):
-            e = min(n, s + step)
-            src = X[s:e] if rows is None else X[self.rows[s:e]]
-            b0, b1 = s // BLOCK, (e + BLOCK - 1) // BLOCK
-            pack_data(src, mean, self.scale, self.XT[b0 * d * BLOCK:b1 * d * BLOCK],
-                      self.block_norm[b0:b1], self.sqnorm[s:e])
+        self.sqnorm = np.empty(n, dtype=np.float64)
+        pack_data(X, mean, self.scale, self.XT, self.block_norm, self.sqnorm)
         self.kappa = guard_kappa(d)
 
-    def block_order(self, rng: np.random.Generator | None) -> np.ndarray:
-        """The packed blocks in a random order (in order without ``rng``); a short last block stays last.
+    #: Blocks visited together: an epoch shuffles groups of this many consecutive blocks
+    #: (64 points with 16-point blocks), long enough runs for the hardware prefetcher.
+    GROUP = 4
 
-        The short block must come last so that every block before it fills
+    def block_order(self, rng: np.random.Generator | None) -> np.ndarray:
+        """The order in which an epoch visits the packed blocks (in order without ``rng``).
+
+        The full blocks, cyclically shifted by a random offset, are cut into
+        groups of :attr:`GROUP` consecutive blocks, and the groups are
+        shuffled (the offset moves the group boundaries from epoch to epoch).
+        A short last block stays last, so that every block before it fills
         ``BLOCK`` epoch positions.
         """
         full = self.X.shape[0] // BLOCK
-        head = np.arange(full, dtype=np.int64) if rng is None else rng.permutation(full).astype(np.int64)
+        blocks = np.arange(full, dtype=np.int64)
+        if rng is not None and full > 0:
+            blocks = np.roll(blocks, -int(rng.integers(self.GROUP)))
+            G = self.GROUP
+            n_groups = -(-full // G)
+            sizes = np.full(n_groups, G, dtype=np.int64)
+            sizes[-1] = full - G * (n_groups - 1)
+            perm = rng.permutation(n_groups)
+            lens = sizes[perm]
+            first = np.cumsum(lens) - lens  # where each group lands
+            blocks = blocks[np.repeat(perm * G - first, lens) + np.arange(full)]
         if full < self.n_blocks:
-            head = np.append(head, np.int64(full))
-        return head
+            blocks = np.append(blocks, np.int64(full))
+        return blocks
 
 
 class MiniBatchState:
@@ -314,7 +326,6 @@ class MiniBatchState:
     def _grow(self, size: int) -> None:
         self._labels = np.empty(size, dtype=np.int64)
         self._dists = np.empty(size, dtype=np.float64)
-        self._index = np.empty(size, dtype=np.int64)
 
     @property
     def n_clusters(self) -> int:
@@ -348,13 +359,30 @@ class MiniBatchState:
         if self._labels.shape[0] < batch_size:
             self._grow(batch_size)
         return int(minibatch_steps(
-            data.X, data.weights, data.rows, data.XT, data.block_norm, data.sqnorm, data.mean, data.scale, data.kappa,
+            data.X, data.weights, data.XT, data.block_norm, data.sqnorm, data.mean, data.scale, data.kappa,
             block_order, batch_size, first_batch, last_batch,
-            self.centers, self._C2, self._cn, self._C64, self.counts, self._labels, self._dists, self._index,
+            self.centers, self._C2, self._cn, self._C64, self.counts, self._labels, self._dists,
             self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
             self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
             self.parallel_min_work,
         ))
+
+    def labels_objective(self, data: PackedData) -> tuple[np.ndarray, float]:
+        """Canonical labels of the rows of ``data`` for the centers rounded to its dtype, and the objective.
+
+        The same labels as :func:`optimeans.objective.nearest_labels`; the
+        objective is the float64 weighted sum of exact squared distances,
+        summed per chunk of rows and then in chunk order (independent of the
+        thread count). One pass, O(n k d), on the current Numba threads.
+        """
+        X = data.X
+        C = np.ascontiguousarray(self.centers, dtype=X.dtype)
+        cmax = pack_centers(C, data.mean, data.scale, self._C2, self._cn, self._C64)
+        labels = np.empty(X.shape[0], dtype=np.int64)
+        chunk_obj = np.empty(-(-X.shape[0] // SUB_CHUNK), dtype=np.float64)
+        packed_labels_objective(X, data.weights, data.XT, data.block_norm, data.sqnorm, self._C2, self._cn,
+                                self._C64, self.n_clusters, cmax, data.kappa, labels, chunk_obj)
+        return labels, float(np.sum(chunk_obj))
 
     def step(self, X: np.ndarray, sample_weight: np.ndarray, rng: np.random.Generator) -> float:
         """One mini-batch step on the whole of ``X`` (a batch from a stream).
@@ -502,10 +530,10 @@ def run_minibatch(
     stopped = False
     with numba_threads(effective_threads(X.shape[0], n_threads)):
         t_pack = now()
+        perm = None
         if shuffle == "rows":
             perm = rng.permutation(n)
             data = PackedData(np.ascontiguousarray(X[perm]), w64[perm])
-            del perm
         else:
             data = PackedData(X, w64)
         pack_seconds = now() - t_pack
@@ -516,7 +544,7 @@ def run_minibatch(
                 ran = st.steps(data, order, b, int(s), int(e), uniforms, batch_obj)
                 points += min(n, (int(s) + ran) * b) - int(s) * b
                 if monitor:
-                    obj = clock.monitor(_hard_objective, X, w64, st.centers)
+                    obj = clock.monitor(st.labels_objective, data)[1]
                     hist.record(obj, clock.elapsed(), points / n)
                     if should_stop(callback, len(hist.objective), obj):
                         stop_reason, stopped = "callback", True
@@ -532,10 +560,16 @@ def run_minibatch(
                 stop_reason, converged, early = "tol", True, "tol"
                 break
             prev_ewa = ewa
-    elapsed = clock.elapsed()
+        elapsed = clock.elapsed()
+        packed_labels, _ = st.labels_objective(data)
+    if perm is None:
+        labels = packed_labels
+    else:
+        labels = np.empty(n, dtype=np.int64)
+        labels[perm] = packed_labels
     res = finalize(
         X, w64, st.centers, n_iter=n_iter, converged=converged, stop_reason=stop_reason,
-        history=hist.freeze(), method="minibatch",
+        history=hist.freeze(), method="minibatch", labels=labels, reassign=False,
         options={"max_iter": max_iter, "tol": tol, "batch_size": batch_size,
                  "max_no_improvement": max_no_improvement, "reassignment_ratio": reassignment_ratio,
                  "monitor": bool(monitor), "records_per_epoch": records_per_epoch, "shuffle": shuffle},
