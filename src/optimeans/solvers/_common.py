@@ -27,17 +27,25 @@ def finalize(
     labels: np.ndarray | None = None,
     reassign: bool = True,
     info: dict[str, Any] | None = None,
+    objective: float | None = None,
 ) -> Result:
     """Build the Result: labels that match the centers, the float64 objective.
 
     With ``reassign`` (the default) a last assignment step makes every label the
     nearest center; exact methods that return an optimal partition pass
-    ``reassign=False`` with their labels.
+    ``reassign=False`` with their labels. A solver that has just computed the
+    objective of ``labels`` and the centers rounded to X's dtype, in float64
+    from exact float64 squared distances, may pass it as ``objective`` (with
+    ``reassign=False``) to save a pass over the data.
     """
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
     if reassign or labels is None:
         labels, _ = nearest_labels(X, centers)
-    obj = float(np.dot(sample_weight.astype(np.float64), point_objective(X, centers, labels)))
+        objective = None
+    if objective is None:
+        obj = float(np.dot(sample_weight.astype(np.float64), point_objective(X, centers, labels)))
+    else:
+        obj = float(objective)
     return Result(
         centers=centers,
         labels=np.asarray(labels, dtype=np.int64),

@@ -561,7 +561,7 @@ def run_minibatch(
                 break
             prev_ewa = ewa
         elapsed = clock.elapsed()
-        packed_labels, _ = st.labels_objective(data)
+        packed_labels, final_obj = st.labels_objective(data)
     if perm is None:
         labels = packed_labels
     else:
@@ -569,7 +569,7 @@ def run_minibatch(
         labels[perm] = packed_labels
     res = finalize(
         X, w64, st.centers, n_iter=n_iter, converged=converged, stop_reason=stop_reason,
-        history=hist.freeze(), method="minibatch", labels=labels, reassign=False,
+        history=hist.freeze(), method="minibatch", labels=labels, reassign=False, objective=final_obj,
         options={"max_iter": max_iter, "tol": tol, "batch_size": batch_size,
                  "max_no_improvement": max_no_improvement, "reassignment_ratio": reassignment_ratio,
                  "monitor": bool(monitor), "records_per_epoch": records_per_epoch, "shuffle": shuffle},
