@@ -470,3 +470,13 @@ def test_assign_span_kernel_matches_numpy(dtype):
         sel = rows[labels == j]
         np.testing.assert_allclose(weights[j], w[sel].sum(), rtol=1e-12)
         np.testing.assert_allclose(sums[j * dp:j * dp + 5], (w[sel, None] * X[sel]).sum(axis=0), rtol=1e-9, atol=1e-9)
+
+
+def test_small_change_is_the_relative_convergence_test():
+    from optimeans.solvers._common import small_change
+
+    assert not small_change(np.inf, 5.0, 0.1)  # no previous value yet
+    assert small_change(100.0, 95.0, 0.1) and not small_change(100.0, 85.0, 0.1)
+    assert small_change(100.0, 101.0, 0.0)  # worse counts as no progress
+    assert small_change(-(-10.0), -(-9.5), 0.1)  # a rising quantity, negated
+    assert not small_change(10.0, 8.0, 0.1) and small_change(-10.0, -10.5, 0.1)

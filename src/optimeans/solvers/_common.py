@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any, Callable
 
 import numpy as np
 
+from .._numba import numba_threads
 from ..objective import nearest_labels, point_objective
 from ..result import History, Result
+from ._hardpass import effective_threads
 
 Callback = Callable[[int, float], Any]
 
@@ -97,3 +100,24 @@ def should_stop(callback: Callback | None, iteration: int, objective: float) -> 
 
 def now() -> float:
     return time.perf_counter()
+
+
+def solver_threads(X: np.ndarray, n_threads: int | None) -> contextlib.AbstractContextManager:
+    """The Numba thread count of a solver's passes over ``X`` (one thread for a single chunk).
+
+    ``with solver_threads(X, n_threads): ...`` runs the block on
+    :func:`optimeans.solvers._hardpass.effective_threads` threads and restores
+    the previous count; the results do not depend on it.
+    """
+    return numba_threads(effective_threads(X.shape[0], n_threads))
+
+
+def small_change(prev: float, current: float, tol: float) -> bool:
+    """The convergence test of the iterative solvers: ``prev - current <= tol * |prev|``.
+
+    True when ``current`` improved on ``prev`` (lower is better; pass
+    negated values for a quantity that rises, like a free energy) by at
+    most ``tol`` relative, or got worse. False while ``prev`` is not finite
+    (no previous value yet).
+    """
+    return bool(np.isfinite(prev) and prev - current <= tol * abs(prev))

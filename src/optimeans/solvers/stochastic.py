@@ -50,11 +50,9 @@ from .._kernels.stochastic import (
     packed_labels_objective,
     sgd_steps,
 )
-from .._numba import numba_threads
 from ..objective import nearest_labels, point_objective
 from ..result import HistoryRecorder, Result
-from ._common import Callback, finalize, now, should_stop
-from ._hardpass import effective_threads
+from ._common import Callback, finalize, now, should_stop, small_change, solver_threads
 
 __all__ = ["run_sgd", "run_minibatch", "MiniBatchState", "PackedData"]
 
@@ -186,7 +184,7 @@ def run_sgd(
     seen = 0
     prev_epoch_obj = np.inf
     stopped = False
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             for s, e in zip(bounds[:-1], bounds[1:]):
@@ -201,7 +199,7 @@ def run_sgd(
             n_iter = epoch
             if stopped:
                 break
-            if tol > 0 and prev_epoch_obj < np.inf and prev_epoch_obj - obj <= tol * prev_epoch_obj:
+            if tol > 0 and small_change(prev_epoch_obj, obj, tol):
                 stop_reason, converged = "tol", True
                 break
             prev_epoch_obj = obj
@@ -528,7 +526,7 @@ def run_minibatch(
     points = 0
     prev_ewa = np.inf
     stopped = False
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         t_pack = now()
         perm = None
         if shuffle == "rows":
@@ -556,7 +554,7 @@ def run_minibatch(
             if stopped:
                 break
             ewa = st.smoothed_objective
-            if tol > 0 and prev_ewa < np.inf and prev_ewa - ewa <= tol * prev_ewa:
+            if tol > 0 and small_change(prev_ewa, ewa, tol):
                 stop_reason, converged, early = "tol", True, "tol"
                 break
             prev_ewa = ewa
