@@ -3,13 +3,15 @@
 1. Ruspini (75 x 2), k = 2..10: time to prove the optimum (target: each within
    60 s), checked against the proven assignments for k = 2, 4, 8.
 2. The 906 proven optima of optkmeans (prefixes of linux{2..5}, k = 2, 3):
-   how many are proven, and whether the value matches the published one
-   (printed to 6 decimals or 6 significant digits).
+   how many branch and bound proves within the time limit, whether its value
+   matches the published one (printed to 6 decimals or 6 significant digits),
+   and whether ``fit(method="global")`` with default settings reaches the
+   published value for each of ``--global-seeds`` seeds.
 
 Usage::
 
     python benchmarks/bench_branch_bound.py ruspini [--time-limit 60]
-    python benchmarks/bench_branch_bound.py optkmeans [--time-limit 60] [--max-n 300]
+    python benchmarks/bench_branch_bound.py optkmeans [--time-limit 60] [--max-n 300] [--global-seeds 3]
 
 Run from the repository root (the data come from tests/data/). Prints a
 markdown table. The first call compiles the kernels: a warm-up on a tiny set
@@ -68,7 +70,7 @@ def ruspini(time_limit: float) -> None:
         )
 
 
-def optkmeans(time_limit: float, max_n: int) -> None:
+def optkmeans(time_limit: float, max_n: int, global_seeds: int) -> None:
     rows = np.loadtxt(DATA / "optkmeans_results.csv", delimiter=",", comments="#")
     data = {d: np.loadtxt(DATA / f"optkmeans_linux{d}.txt", delimiter=",") for d in (2, 3, 4, 5)}
     stats: dict[tuple[int, int], dict[str, list]] = {}
@@ -80,8 +82,14 @@ def optkmeans(time_limit: float, max_n: int) -> None:
         t = time.perf_counter()
         r = branch_and_bound(data[d][:n], k, time_limit=time_limit)
         sec = time.perf_counter() - t
-        match = abs(r.objective - value) <= max(5.1e-7, 5.1e-6 * value)
-        s = stats.setdefault((k, d), {"n": [], "proven": [], "match": [], "sec": []})
+        tol = max(5.1e-7, 5.1e-6 * value)
+        match = abs(r.objective - value) <= tol
+        t = time.perf_counter()
+        glob = [optimeans.fit(data[d][:n], k, method="global", random_state=seed).objective for seed in range(global_seeds)]
+        gsec = (time.perf_counter() - t) / max(global_seeds, 1)
+        s = stats.setdefault((k, d), {"n": [], "proven": [], "match": [], "sec": [], "global": [], "gsec": []})
+        s["global"].append(sum(abs(g - value) <= tol for g in glob))
+        s["gsec"].append(gsec)
         s["n"].append(n)
         s["proven"].append(r.proven_optimal)
         s["match"].append(match)
@@ -89,21 +97,30 @@ def optkmeans(time_limit: float, max_n: int) -> None:
         if not match:
             mismatches.append((k, d, n, value, r.objective, r.proven_optimal))
         print(f"k={k} d={d} n={n}: {r.objective:.6f} (published {value}) proven={r.proven_optimal} "
-              f"{sec:.2f} s {r.info.get('proof', '')}", file=sys.stderr, flush=True)
-    print("| k | d | instances (n range) | proven | value matches | median s | max s | largest n proven |")
-    print("|---|---|---|---|---|---|---|---|")
-    tot = [0, 0, 0]
+              f"{sec:.2f} s {r.info.get('proof', '')}; global {s['global'][-1]}/{global_seeds} {gsec:.2f} s",
+              file=sys.stderr, flush=True)
+    print(
+        "| k | d | instances (n range) | proven | value matches | median s | max s | largest n proven "
+        f"| global runs at the optimum (of {global_seeds} per instance) | global median s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    tot = [0, 0, 0, 0]
     for (k, d), s in sorted(stats.items()):
         proven_n = [n for n, p in zip(s["n"], s["proven"]) if p]
         print(
             f"| {k} | {d} | {len(s['n'])} ({min(s['n'])}..{max(s['n'])}) | {sum(s['proven'])} | {sum(s['match'])} "
-            f"| {np.median(s['sec']):.2f} | {max(s['sec']):.2f} | {max(proven_n) if proven_n else '-'} |",
+            f"| {np.median(s['sec']):.2f} | {max(s['sec']):.2f} | {max(proven_n) if proven_n else '-'} "
+            f"| {sum(s['global'])} / {global_seeds * len(s['n'])} | {np.median(s['gsec']):.3f} |",
             flush=True,
         )
         tot[0] += len(s["n"])
         tot[1] += sum(s["proven"])
         tot[2] += sum(s["match"])
-    print(f"\ntotal: {tot[0]} instances, {tot[1]} proven optimal, {tot[2]} values equal to the published optimum")
+        tot[3] += sum(s["global"])
+    print(
+        f"\ntotal: {tot[0]} instances, {tot[1]} proven optimal, {tot[2]} values equal to the published optimum; "
+        f"method='global' reached it in {tot[3]} of {global_seeds * tot[0]} runs"
+    )
     for m in mismatches:
         print("value differs:", m)
 
@@ -113,6 +130,7 @@ def main() -> None:
     ap.add_argument("what", choices=["ruspini", "optkmeans"])
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--max-n", type=int, default=10**9)
+    ap.add_argument("--global-seeds", type=int, default=3, help="method='global' runs per optkmeans instance")
     args = ap.parse_args()
     print(
         f"optimeans {optimeans.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
@@ -121,7 +139,7 @@ def main() -> None:
     if args.what == "ruspini":
         ruspini(args.time_limit)
     else:
-        optkmeans(args.time_limit, args.max_n)
+        optkmeans(args.time_limit, args.max_n, args.global_seeds)
 
 
 if __name__ == "__main__":
