@@ -230,6 +230,10 @@ class PackedData:
     One pass over ``X``; memory ``n d`` float32 plus ``n`` float64 (norms).
     """
 
+    #: Blocks visited together: an epoch shuffles groups of this many consecutive blocks
+    #: (64 points with 16-point blocks), long enough runs for the hardware prefetcher.
+    GROUP = 4
+
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray) -> None:
         n, d = X.shape
         self.X = X
@@ -244,10 +248,6 @@ class PackedData:
         self.sqnorm = np.empty(n, dtype=np.float64)
         pack_data(X, mean, self.scale, self.XT, self.block_norm, self.sqnorm)
         self.kappa = guard_kappa(d)
-
-    #: Blocks visited together: an epoch shuffles groups of this many consecutive blocks
-    #: (64 points with 16-point blocks), long enough runs for the hardware prefetcher.
-    GROUP = 4
 
     def block_order(self, rng: np.random.Generator | None) -> np.ndarray:
         """The order in which an epoch visits the packed blocks (in order without ``rng``).
@@ -456,17 +456,19 @@ def run_minibatch(
     shuffle : {"rows", "blocks"}, default "rows"
         How an epoch is randomized. The data are packed once per run in
         blocks of ``L`` points (``L = optimeans._kernels.lloyd.BLOCK``, 16
-        float32 lanes with AVX-512), and every epoch visits the blocks in a
-        new random order, so a batch reads whole blocks, contiguous in
-        memory, instead of gathering scattered rows. With "rows" the rows
-        are first put in one random order (a shuffled copy of ``X``): a block
-        is ``L`` random points, and a batch of ``b`` points is ``b / L``
-        random blocks, a sample spread like ``b`` random points (only the
-        grouping into blocks is kept across epochs). With "blocks" a block is
-        ``L`` consecutive rows of ``X`` and nothing is copied: as good when
-        the rows are already in random order, but a batch is correlated when
-        nearby rows are alike (data sorted by class, time or a feature).
-
+        float32 lanes with AVX-512), and every epoch visits runs of
+        ``PackedData.GROUP = 4`` consecutive blocks (``4 L`` = 64 points) in
+        a new random order, the run boundaries moved by a random offset, so a
+        batch reads contiguous memory instead of gathering scattered rows.
+        With "rows" the rows are first put in one random order (a shuffled
+        copy of ``X``): a run is 64 random points and a batch of ``b``
+        points is ``b / 64`` random runs, spread over the data like ``b``
+        random points (what is kept from one epoch to the next is only which
+        points share a block). With "blocks" a run is 64 consecutive rows of
+        ``X`` and nothing is copied: as good when the rows are already in
+        random order, but when nearby rows are alike (data sorted by class,
+        time or a feature) a batch sees only a few regions of the data, its
+        mean is noisier and centers may be taken for starved and moved.
     Returns
     -------
     Result
