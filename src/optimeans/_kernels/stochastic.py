@@ -10,7 +10,7 @@ reassociation of a sum (no fastmath needed) and which subtracts before
 squaring (no cancellation in float32).
 
 A mini-batch is assigned with the centers fixed, so it reuses Lloyd's SIMD
-assignment (:func:`optimeans._kernels.lloyd.scan_blocks`) on the data packed
+assignment (``scan_pair`` / ``scan_blocks`` of :mod:`optimeans._kernels.lloyd`) on the data packed
 once per fit in blocks of ``L`` points (:func:`~optimeans._kernels.lloyd.pack_data`),
 with the same exactness guard: labels are the canonical ones (first index
 minimizing the float64 squared distance), whatever the thread count. An epoch
@@ -29,7 +29,23 @@ from numba.extending import intrinsic
 
 from .._numba import njit, pjit, prange
 from ._simd import vadd, vfill, vget, vlanes, vload, vload_ext, vmask_not_gt, vmul, vstore, vsub
+from . import lloyd as _lloyd
 from .lloyd import canonical_label, guard_threshold, pack_centers, scan_blocks, sqdist64
+
+if hasattr(_lloyd, "scan_pair"):
+    # the Lloyd kernel chooses its register blocking (wider for many centers)
+    from .lloyd import scan_mode, scan_pair
+else:  # a Lloyd kernel with the one blocking of scan_blocks
+
+    @njit(inline="always")
+    def scan_mode(kp, d):
+        """The register blocking of the scan: only two blocks x four centers here."""
+        return 0
+
+    @njit(inline="always")
+    def scan_pair(mode, panel, base_a, base_b, d, C2, cn):
+        """:func:`scan_blocks` (``mode`` has a single value)."""
+        return scan_blocks(panel, base_a, base_b, d, C2, cn)
 
 #: Positions per parallel task inside one mini-batch (a multiple of every block size).
 #: Fixed, so that nothing depends on the number of threads (each point's label
@@ -188,6 +204,7 @@ def assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2,
     nb = block_order.shape[0]
     g0 = s // L
     g1 = (e + L - 1) // L
+    mode = scan_mode(cn.shape[0], d)
     obj = 0.0
     for g in range(g0, g1, 2):
         two = g + 1 < g1
@@ -195,7 +212,7 @@ def assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2,
         blk_b = block_order[g + 1] if two else blk_a
         for t in range(g + PREFETCH_AHEAD, min(g + PREFETCH_AHEAD + 2, nb)):
             _prefetch_block(X, XT, sqnorm, weights, block_order[t], d, L, do_sums)
-        ba, sa, ia, bb, sb, ib = scan_blocks(XT, blk_a * d * L, blk_b * d * L, d, C2, cn)
+        ba, sa, ia, bb, sb, ib = scan_pair(mode, XT, blk_a * d * L, blk_b * d * L, d, C2, cn)
         for h in range(2 if two else 1):
             if h == 0:
                 best, second, idx, blk = ba, sa, ia, blk_a
