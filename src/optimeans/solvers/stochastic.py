@@ -474,7 +474,9 @@ def run_minibatch(
     Result
         ``stop_reason`` "tol" for early stopping (``info["early_stop"]`` tells
         which rule), "max_iter", or "callback". ``info`` has ``counts`` (the
-        weight each center absorbed), ``n_steps``, ``n_reassigned``.
+        weight each center absorbed), ``n_steps``, ``n_reassigned`` and
+        ``pack_seconds`` (the one-off packing of the data, included in
+        ``history.seconds``).
 
     Raises
     ------
