@@ -45,15 +45,18 @@ def _optkmeans_sample():
         for d in (2, 3, 4, 5):
             sel = [r for r in rows if r[0] == k and r[1] == d]
             out.append(sel[-1])
+    # prefixes where ten jump candidates per center were too few with k = 2
+    # (found by benchmarks/bench_branch_bound.py optkmeans over all 906)
+    out += [r for r in rows if (r[0], r[1], r[2]) in {(2, 3, 145), (2, 2, 225), (2, 4, 71)}]
     return out
 
 
 @pytest.mark.parametrize("k,d,n,value", _optkmeans_sample())
 def test_optkmeans_optima_reached(k, d, n, value):
     X = np.loadtxt(DATA / f"optkmeans_linux{d}.txt", delimiter=",")[:n]
-    for seed in range(2):
+    for seed in range(3):
         r = optimeans.fit(X, k, method="global", random_state=seed)
-        assert abs(r.objective - value) <= max(5.1e-7, 5.1e-6 * value)
+        assert abs(r.objective - value) <= max(5.1e-7, 5.1e-6 * value), seed
 
 
 def test_never_worse_than_lloyd_from_same_start():

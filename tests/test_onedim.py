@@ -61,6 +61,70 @@ def test_matches_brute_force(seed):
     assert np.all(d[np.arange(n), r.labels] <= d.min(axis=1) + 1e-12)
 
 
+def quadratic_dp_1d(x, k, w=None):
+    """Least objective by the plain O(k n^2) dynamic program: every split of every
+    prefix is tried, no monotonicity of the argmins is assumed (the kernel's
+    divide and conquer, bands and cross-layer bounds all rely on it)."""
+    x = np.asarray(x, dtype=np.float64)
+    w = np.ones_like(x) if w is None else np.asarray(w, dtype=np.float64)
+    keep = w > 0
+    order = np.argsort(x[keep])
+    xs, ws = x[keep][order], w[keep][order]
+    n = len(xs)
+    k = min(k, n)
+    xs = xs - np.dot(ws, xs) / ws.sum()
+    W = np.concatenate([[0.0], np.cumsum(ws)])
+    S = np.concatenate([[0.0], np.cumsum(ws * xs)])
+    Q = np.concatenate([[0.0], np.cumsum(ws * xs * xs)])
+    j = np.arange(n + 1)
+    cost = np.full((n + 1, n + 1), np.inf)  # cost[j, t] of the points j .. t-1
+    for t in range(1, n + 1):
+        jj = j[:t]
+        cost[jj, t] = (Q[t] - Q[jj]) - (S[t] - S[jj]) ** 2 / (W[t] - W[jj])
+    D = cost[0].copy()
+    for _ in range(1, k):
+        D = np.min(D[:, None] + cost, axis=0)
+    return max(D[n], 0.0)
+
+
+@pytest.mark.filterwarnings("ignore::optimeans.FewDistinctPointsWarning")
+@pytest.mark.parametrize("seed", range(24))
+def test_matches_quadratic_dp(seed):
+    """Sizes where the layers have blocks, bands and gaps, with ties and weights."""
+    rng = np.random.default_rng(1000 + seed)
+    n = int(rng.integers(40, 400))
+    k = int(rng.integers(2, 24))
+    kind = seed % 4
+    if kind == 0:
+        x = rng.standard_normal(n)
+    elif kind == 1:
+        x = rng.integers(0, 12, n).astype(float)  # many ties
+    elif kind == 2:
+        x = np.concatenate([rng.standard_normal(n // 3), 30 + rng.standard_normal(n - n // 3)])
+    else:
+        x = np.round(rng.exponential(size=n) ** 2, 2)
+    w = None if seed % 3 == 0 else rng.uniform(0.1, 3.0, n)
+    if seed % 3 == 2:
+        w = rng.integers(0, 4, n).astype(float)  # integer weights, some zero
+        w[0] = 1.0
+    r = kmeans_1d(x, k, sample_weight=w)
+    ref = quadratic_dp_1d(x, k, w)
+    assert r.objective == pytest.approx(ref, rel=1e-9, abs=1e-9)
+    assert r.proven_optimal
+
+
+def test_threads_agree_bitwise_on_large_weighted_ties():
+    rng = np.random.default_rng(11)
+    x = np.round(rng.standard_normal(60_000) * 3, 1)  # many ties
+    w = rng.uniform(0.5, 2.0, x.size)
+    for k, weights in ((9, None), (40, w)):
+        a = kmeans_1d(x, k, sample_weight=weights, n_threads=1)
+        b = kmeans_1d(x, k, sample_weight=weights, n_threads=2)
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_array_equal(a.centers, b.centers)
+        assert a.objective == b.objective
+
+
 def test_matches_kmeans1d_on_larger_data():
     kmeans1d = pytest.importorskip("kmeans1d")
     rng = np.random.default_rng(7)

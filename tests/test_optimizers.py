@@ -235,12 +235,58 @@ def test_minibatch_early_stopping_on_the_smoothed_objective(blobs):
     assert never.stop_reason == "max_iter" and never.info["n_steps"] == 3 * 30
 
 
-def test_minibatch_parallel_assignment_matches_serial(blobs):
-    X, w, c0 = _setup(blobs.astype(np.float32), 6, 0)
-    a = run_minibatch(X, w, c0, max_iter=3, batch_size=64, n_threads=1, rng=np.random.default_rng(4))
-    b = run_minibatch(X, w, c0, max_iter=3, batch_size=64, n_threads=2, parallel_min_work=0,
-                      rng=np.random.default_rng(4))
+@pytest.mark.parametrize("shuffle", ["rows", "blocks"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minibatch_parallel_assignment_matches_serial(blobs, shuffle, dtype):
+    X, w, c0 = _setup(blobs.astype(dtype)[:597], 6, 0)  # 597: a short last block
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
+    # batches of 50 points start and end inside blocks
+    opts = dict(max_iter=3, tol=0, max_no_improvement=None, batch_size=50, shuffle=shuffle)
+    a = run_minibatch(X, w, c0, n_threads=1, rng=np.random.default_rng(4), **opts)
+    b = run_minibatch(X, w, c0, n_threads=2, parallel_min_work=0, rng=np.random.default_rng(4), **opts)
     np.testing.assert_array_equal(a.centers, b.centers)
+    assert a.info["n_steps"] == 3 * 12
+
+
+@pytest.mark.parametrize("shuffle", ["rows", "blocks"])
+def test_minibatch_weighted_running_mean_whatever_the_shuffle(shuffle):
+    X, labels, c0 = _separated()
+    w = np.random.default_rng(2).uniform(0.1, 3.0, len(X))
+    r = run_minibatch(X, w, c0, max_iter=1, tol=0, batch_size=40, max_no_improvement=None,
+                      reassignment_ratio=0.0, shuffle=shuffle, rng=np.random.default_rng(0))
+    for j in range(3):
+        np.testing.assert_allclose(r.centers[j], np.average(X[labels == j], axis=0, weights=w[labels == j]),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(r.info["counts"][j], w[labels == j].sum(), rtol=1e-12)
+    assert r.options["shuffle"] == shuffle
+
+
+def test_minibatch_shuffle_rows_mixes_sorted_data():
+    # Rows sorted by group. With shuffle="blocks" a batch is made of runs of
+    # consecutive rows, so the first batch misses a group and its center is
+    # taken for starved and moved; shuffled rows give every batch all groups.
+    X, labels, c0 = _separated()
+    w = np.ones(len(X))
+    runs = {s: run_minibatch(X, w, c0, max_iter=1, tol=0, batch_size=40, max_no_improvement=None,
+                             shuffle=s, rng=np.random.default_rng(0)) for s in ("rows", "blocks")}
+    assert runs["rows"].info["n_reassigned"] == 0
+    for j in range(3):
+        np.testing.assert_allclose(runs["rows"].centers[j], X[labels == j].mean(axis=0), rtol=1e-12)
+    assert runs["blocks"].info["n_reassigned"] >= 1
+
+
+@pytest.mark.parametrize("shuffle", ["rows", "blocks"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minibatch_labels_and_monitored_objective_are_exact(blobs, shuffle, dtype):
+    from optimeans.objective import nearest_labels, objective
+
+    X, w, c0 = _setup(blobs.astype(dtype)[:597], 6, 0)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
+    r = run_minibatch(X, w, c0, max_iter=2, tol=0, max_no_improvement=None, batch_size=50, shuffle=shuffle,
+                      rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(r.labels, nearest_labels(X, r.centers)[0])
+    np.testing.assert_allclose(r.history.objective[-1], objective(X, r.centers, sample_weight=w), rtol=1e-12)
+    np.testing.assert_allclose(r.history.objective[-1], r.objective, rtol=1e-12)
 
 
 def test_minibatch_without_monitor_records_only_the_end(blobs):
@@ -269,6 +315,7 @@ def test_minibatch_state_streams_batches_like_one_epoch():
     ({"max_no_improvement": 0}, "max_no_improvement"),
     ({"reassignment_ratio": 1.5}, "reassignment_ratio"),
     ({"records_per_epoch": 0}, "records_per_epoch"),
+    ({"shuffle": "points"}, "shuffle"),
 ])
 def test_minibatch_option_errors(bad, match, blobs):
     with pytest.raises(ValueError, match=match):
@@ -388,20 +435,48 @@ def test_registry_knows_every_method():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_assign_rows_kernel_matches_numpy(dtype):
-    from optimeans._kernels.stochastic import assign_rows, nearest_transposed
+def test_assign_span_kernel_matches_numpy(dtype):
+    from optimeans._kernels.lloyd import BLOCK, pack_centers
+    from optimeans._kernels.stochastic import assign_span
+    from optimeans.solvers.stochastic import MiniBatchState, PackedData
 
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((101, 5)).astype(dtype)  # 101: blocks of 8 and a tail
+    n = 6 * BLOCK + 5  # full blocks and a short last one
+    X = rng.standard_normal((n, 5)).astype(dtype)
+    w = rng.uniform(0.5, 2.0, n)
     C = rng.standard_normal((7, 5)).astype(dtype)
-    order = rng.permutation(101).astype(np.int64)
-    labels = np.empty(90, dtype=np.int64)
-    dists = np.empty(90, dtype=dtype)
-    assign_rows(X, order, 5, 95, np.ascontiguousarray(C.T), labels, dists)
-    ref = ((X[order[5:95], None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(-1)
+    C[3] = C[2]  # an exact tie: the first index must win
+    data = PackedData(X, w)
+    order = data.block_order(rng)
+    assert order[-1] == n // BLOCK and sorted(order) == list(range(n // BLOCK + 1))  # the short block stays last
+    st = MiniBatchState(C, dtype, batch_size=n)
+    cmax = pack_centers(st.centers, data.mean, data.scale, st._C2, st._cn, st._C64)
+    s, e = 3, n - 2  # partial blocks at both ends
+    labels = np.empty(e - s, dtype=np.int64)
+    dists = np.empty(e - s)
+    dp = st._C64.shape[1]
+    sums = np.zeros(7 * dp)
+    weights = np.zeros(7)
+    obj = assign_span(X, data.weights, data.XT, data.block_norm, data.sqnorm, 1.0 / data.scale**2, order,
+                      st._C2, st._cn, st._C64, 7, cmax, data.kappa, s, e, s, labels, dists, True, sums, weights)
+    pos = np.arange(s, e)
+    rows = order[pos // BLOCK] * BLOCK + pos % BLOCK
+    ref = ((X[rows, None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(-1)
     np.testing.assert_array_equal(labels, ref.argmin(axis=1))
-    np.testing.assert_allclose(dists, ref.min(axis=1), rtol=1e-5 if dtype == np.float32 else 1e-12)
-    acc = np.empty(7, dtype=dtype)
-    for p in range(90):  # bit for bit the row-at-a-time kernel
-        j, d2 = nearest_transposed(X, order[5 + p], np.ascontiguousarray(C.T), acc)
-        assert j == labels[p] and d2 == dists[p]
+    assert not np.any(labels == 3)
+    np.testing.assert_allclose(dists, ref.min(axis=1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(obj, np.dot(w[rows], ref.min(axis=1)), rtol=1e-5)
+    for j in range(7):
+        sel = rows[labels == j]
+        np.testing.assert_allclose(weights[j], w[sel].sum(), rtol=1e-12)
+        np.testing.assert_allclose(sums[j * dp:j * dp + 5], (w[sel, None] * X[sel]).sum(axis=0), rtol=1e-9, atol=1e-9)
+
+
+def test_small_change_is_the_relative_convergence_test():
+    from optimeans.solvers._common import small_change
+
+    assert not small_change(np.inf, 5.0, 0.1)  # no previous value yet
+    assert small_change(100.0, 95.0, 0.1) and not small_change(100.0, 85.0, 0.1)
+    assert small_change(100.0, 101.0, 0.0)  # worse counts as no progress
+    assert small_change(-(-10.0), -(-9.5), 0.1)  # a rising quantity, negated
+    assert not small_change(10.0, 8.0, 0.1) and small_change(-10.0, -10.5, 0.1)

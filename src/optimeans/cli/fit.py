@@ -307,6 +307,7 @@ def _debug() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import solvers
     from .._api import resolve_n_init
     from .._progress import Progress
 
@@ -319,6 +320,8 @@ def run(args: argparse.Namespace) -> int:
     params = fit_params(args, table)
     try:
         n_restarts = resolve_n_init(params["n_init"], params["init"])
+        if solvers.resolve(params["method"], table.X, params["n_clusters"]) in solvers.INIT_FREE:
+            n_restarts = 1  # an exact solver runs once, as fit does
     except (ValueError, TypeError):
         n_restarts = 1
     progress = Progress(n_restarts=n_restarts, max_iter=args.max_iter, enabled=not args.quiet, label="optimeans fit")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any, Callable
 
 import numpy as np
 
+from .._numba import numba_threads
 from ..objective import nearest_labels, point_objective
 from ..result import History, Result
+from ._hardpass import effective_threads
 
 Callback = Callable[[int, float], Any]
 
@@ -27,17 +30,25 @@ def finalize(
     labels: np.ndarray | None = None,
     reassign: bool = True,
     info: dict[str, Any] | None = None,
+    objective: float | None = None,
 ) -> Result:
     """Build the Result: labels that match the centers, the float64 objective.
 
     With ``reassign`` (the default) a last assignment step makes every label the
     nearest center; exact methods that return an optimal partition pass
-    ``reassign=False`` with their labels.
+    ``reassign=False`` with their labels. A solver that has just computed the
+    objective of ``labels`` and the centers rounded to X's dtype, in float64
+    from exact float64 squared distances, may pass it as ``objective`` (with
+    ``reassign=False``) to save a pass over the data.
     """
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
     if reassign or labels is None:
         labels, _ = nearest_labels(X, centers)
-    obj = float(np.dot(sample_weight.astype(np.float64), point_objective(X, centers, labels)))
+        objective = None
+    if objective is None:
+        obj = float(np.dot(sample_weight.astype(np.float64), point_objective(X, centers, labels)))
+    else:
+        obj = float(objective)
     return Result(
         centers=centers,
         labels=np.asarray(labels, dtype=np.int64),
@@ -89,3 +100,24 @@ def should_stop(callback: Callback | None, iteration: int, objective: float) -> 
 
 def now() -> float:
     return time.perf_counter()
+
+
+def solver_threads(X: np.ndarray, n_threads: int | None) -> contextlib.AbstractContextManager:
+    """The Numba thread count of a solver's passes over ``X`` (one thread for a single chunk).
+
+    ``with solver_threads(X, n_threads): ...`` runs the block on
+    :func:`optimeans.solvers._hardpass.effective_threads` threads and restores
+    the previous count; the results do not depend on it.
+    """
+    return numba_threads(effective_threads(X.shape[0], n_threads))
+
+
+def small_change(prev: float, current: float, tol: float) -> bool:
+    """The convergence test of the iterative solvers: ``prev - current <= tol * |prev|``.
+
+    True when ``current`` improved on ``prev`` (lower is better; pass
+    negated values for a quantity that rises, like a free energy) by at
+    most ``tol`` relative, or got worse. False while ``prev`` is not finite
+    (no previous value yet).
+    """
+    return bool(np.isfinite(prev) and prev - current <= tol * abs(prev))

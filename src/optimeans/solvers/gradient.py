@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from .._numba import numba_threads
 from ..result import HistoryRecorder, Result
-from ._common import Callback, finalize, now, relocate_empty, should_stop
-from ._hardpass import HardPass, effective_threads
+from ._common import Callback, finalize, now, relocate_empty, should_stop, small_change, solver_threads
+from ._hardpass import HardPass
 
 __all__ = ["run_gd", "run_newton"]
 
@@ -116,7 +115,7 @@ def run_newton(
     hist = HistoryRecorder(now())
     prev_obj = np.inf
     stop_reason, converged, n_iter = "max_iter", False, 0
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         for it in range(1, max_iter + 1):
             obj, S, W, changed = hp(centers)
             n_iter = it
@@ -139,7 +138,7 @@ def run_newton(
             if should_stop(callback, it, obj):
                 stop_reason = "callback"
                 break
-            if prev_obj < np.inf and prev_obj - obj <= tol * prev_obj:
+            if small_change(prev_obj, obj, tol):
                 stop_reason, converged = "tol", True
                 break
             prev_obj = obj
@@ -248,7 +247,7 @@ def run_gd(
     hist = HistoryRecorder(now())
     passes = 0
     stop_reason, converged, n_iter = "max_iter", False, 0
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         obj, S, W, _ = hp(centers)
         passes += 1
         if _relocate(hp, centers, W):

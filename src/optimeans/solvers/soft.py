@@ -42,9 +42,8 @@ import numpy as np
 
 from .._kernels import CHUNK
 from .._kernels.soft import soft_pass, soft_responsibilities
-from .._numba import numba_threads
 from ..result import History, HistoryRecorder, Result
-from ._common import Callback, finalize, now, should_stop
+from ._common import Callback, finalize, now, should_stop, small_change, solver_threads
 from ._hardpass import effective_threads
 
 __all__ = ["run_soft", "run_annealing", "responsibilities", "critical_sigma"]
@@ -186,7 +185,7 @@ def responsibilities(
     k = centers.shape[0]
     log_pi = _log_weights(mixing_weights, k)
     out = np.empty((X.shape[0], k), dtype=np.float64)
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         soft_responsibilities(X, np.ascontiguousarray(centers, dtype=X.dtype), log_pi, 1.0 / (2.0 * sigma * sigma), out)
     return out
 
@@ -234,7 +233,7 @@ def _soft_em(
         hist.record(hard, now(), passes, **extra)
         if should_stop(callback, it0 + it, hard):
             return centers, log_pi, n_iter, passes, "callback", False, softness
-        if np.isfinite(prev_F) and F - prev_F <= tol * abs(prev_F):
+        if small_change(-prev_F, -F, tol):  # the free energy rises
             stop_reason, converged = "tol", True
             break
         prev_F = F
@@ -331,7 +330,7 @@ def run_soft(
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     log_pi = np.full(k, -np.log(k)) if mixing == "learned" else np.zeros(k)
     hist = HistoryRecorder(now())
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         centers, log_pi, n_iter, passes, stop_reason, converged, softness = _soft_em(
             sp, centers, log_pi, T, mixing == "learned", max_iter, tol, hist, 0, callback, 0
         )
@@ -465,7 +464,7 @@ def run_annealing(
     passes = total_iter = levels = 0
     sigma = sigma_start
     stopped = False
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         while sigma >= sigma_min:
             levels += 1
             centers64 = centers64 + perturbation * sigma * dirs

@@ -30,21 +30,31 @@ from typing import Any
 
 import numpy as np
 
+from .._kernels.lloyd import (
+    BLOCK,
+    MAX_CLUSTERS,
+    data_scale,
+    guard_kappa,
+    pack_centers,
+    pack_data,
+    padded_clusters,
+    padded_features,
+)
 from .._kernels.stochastic import (
+    PARALLEL_MIN_WORK,
     SCHEDULE_CONSTANT,
     SCHEDULE_COUNT,
-    PARALLEL_MIN_WORK,
     SCHEDULE_INVERSE,
+    SUB_CHUNK,
     minibatch_steps,
+    packed_labels_objective,
     sgd_steps,
 )
-from .._numba import numba_threads
 from ..objective import nearest_labels, point_objective
 from ..result import HistoryRecorder, Result
-from ._common import Callback, finalize, now, should_stop
-from ._hardpass import effective_threads
+from ._common import Callback, finalize, now, should_stop, small_change, solver_threads
 
-__all__ = ["run_sgd", "run_minibatch", "MiniBatchState"]
+__all__ = ["run_sgd", "run_minibatch", "MiniBatchState", "PackedData"]
 
 _SCHEDULES = {"count": SCHEDULE_COUNT, "constant": SCHEDULE_CONSTANT, "inverse": SCHEDULE_INVERSE}
 
@@ -174,7 +184,7 @@ def run_sgd(
     seen = 0
     prev_epoch_obj = np.inf
     stopped = False
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             for s, e in zip(bounds[:-1], bounds[1:]):
@@ -189,7 +199,7 @@ def run_sgd(
             n_iter = epoch
             if stopped:
                 break
-            if tol > 0 and prev_epoch_obj < np.inf and prev_epoch_obj - obj <= tol * prev_epoch_obj:
+            if tol > 0 and small_change(prev_epoch_obj, obj, tol):
                 stop_reason, converged = "tol", True
                 break
             prev_epoch_obj = obj
@@ -200,6 +210,69 @@ def run_sgd(
                  "records_per_epoch": records_per_epoch},
         info={"counts": counts, "monitor_seconds": clock.paused},
     )
+
+
+class PackedData:
+    """A data set laid out once for the mini-batch kernels.
+
+    ``X`` packed in blocks of :data:`optimeans._kernels.lloyd.BLOCK` points,
+    centered, scaled and transposed, as Lloyd's kernels read them
+    (:func:`optimeans._kernels.lloyd.pack_data`), with the squared norms of
+    the packed rows and the weights.
+
+    Parameters
+    ----------
+    X : ndarray (n_samples, n_features), float32 or float64, C-contiguous
+    sample_weight : ndarray (n_samples,)
+
+    Notes
+    -----
+    One pass over ``X``; memory ``n d`` float32 plus ``n`` float64 (norms).
+    """
+
+    #: Blocks visited together: an epoch shuffles groups of this many consecutive blocks
+    #: (64 points with 16-point blocks), long enough runs for the hardware prefetcher.
+    GROUP = 4
+
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray) -> None:
+        n, d = X.shape
+        self.X = X
+        self.weights = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        mean = X.mean(axis=0, dtype=np.float64)
+        self.scale = data_scale(X, mean)
+        self.mean = np.zeros(padded_features(d), dtype=np.float64)
+        self.mean[:d] = mean
+        self.n_blocks = (n + BLOCK - 1) // BLOCK
+        self.XT = np.empty(max(self.n_blocks * d * BLOCK, 1), dtype=np.float32)
+        self.block_norm = np.empty(self.n_blocks, dtype=np.float64)
+        self.sqnorm = np.empty(n, dtype=np.float64)
+        pack_data(X, mean, self.scale, self.XT, self.block_norm, self.sqnorm)
+        self.kappa = guard_kappa(d)
+
+    def block_order(self, rng: np.random.Generator | None) -> np.ndarray:
+        """The order in which an epoch visits the packed blocks (in order without ``rng``).
+
+        The full blocks, cyclically shifted by a random offset, are cut into
+        groups of :attr:`GROUP` consecutive blocks, and the groups are
+        shuffled (the offset moves the group boundaries from epoch to epoch).
+        A short last block stays last, so that every block before it fills
+        ``BLOCK`` epoch positions.
+        """
+        full = self.X.shape[0] // BLOCK
+        blocks = np.arange(full, dtype=np.int64)
+        if rng is not None and full > 0:
+            blocks = np.roll(blocks, -int(rng.integers(self.GROUP)))
+            G = self.GROUP
+            n_groups = -(-full // G)
+            sizes = np.full(n_groups, G, dtype=np.int64)
+            sizes[-1] = full - G * (n_groups - 1)
+            perm = rng.permutation(n_groups)
+            lens = sizes[perm]
+            first = np.cumsum(lens) - lens  # where each group lands
+            blocks = blocks[np.repeat(perm * G - first, lens) + np.arange(full)]
+        if full < self.n_blocks:
+            blocks = np.append(blocks, np.int64(full))
+        return blocks
 
 
 class MiniBatchState:
@@ -229,8 +302,9 @@ class MiniBatchState:
     ) -> None:
         self.centers = np.array(centers, dtype=np.float64, order="C", copy=True)
         k, d = self.centers.shape
+        if k >= MAX_CLUSTERS:
+            raise ValueError(f"n_clusters must be below {MAX_CLUSTERS}, got {k}")
         self.dtype = np.dtype(dtype)
-        self.centers_t = np.ascontiguousarray(self.centers.T, dtype=self.dtype)
         self.counts = np.zeros(k, dtype=np.float64)
         # [ewa, best_ewa, no_improvement, since_reassign, n_steps, n_reassigned]
         self.state = np.array([np.inf, np.inf, 0.0, 0.0, 0.0, 0.0])
@@ -239,13 +313,17 @@ class MiniBatchState:
         self.alpha = float(alpha)
         #: batch size * k * d from which a batch is assigned by several threads
         self.parallel_min_work = PARALLEL_MIN_WORK
-        self._sums = np.empty((k, d), dtype=np.float64)
+        kp, dp = padded_clusters(k), padded_features(d)
+        self._C2 = np.empty((kp, d), dtype=np.float32)
+        self._cn = np.empty(kp, dtype=np.float32)
+        self._C64 = np.empty((kp, dp), dtype=np.float64)
+        self._sums = np.empty(k * dp, dtype=np.float64)
         self._weights = np.empty(k, dtype=np.float64)
         self._grow(batch_size)
 
     def _grow(self, size: int) -> None:
         self._labels = np.empty(size, dtype=np.int64)
-        self._dists = np.empty(size, dtype=self.dtype)
+        self._dists = np.empty(size, dtype=np.float64)
 
     @property
     def n_clusters(self) -> int:
@@ -262,36 +340,58 @@ class MiniBatchState:
 
     def steps(
         self,
-        X: np.ndarray,
-        sample_weight: np.ndarray,
-        order: np.ndarray,
+        data: PackedData,
+        block_order: np.ndarray,
         batch_size: int,
         first_batch: int,
         last_batch: int,
         uniforms: np.ndarray,
         batch_objective: np.ndarray,
     ) -> int:
-        """Run batches ``first_batch .. last_batch - 1`` of ``order``; returns how many ran."""
+        """Run batches ``first_batch .. last_batch - 1`` of an epoch over ``data``; returns how many ran.
+
+        The epoch visits the packed blocks in ``block_order``
+        (:meth:`PackedData.block_order`); batch ``b`` holds its positions
+        ``b * batch_size`` to ``(b + 1) * batch_size - 1``.
+        """
         if self._labels.shape[0] < batch_size:
             self._grow(batch_size)
         return int(minibatch_steps(
-            X, sample_weight, order, batch_size, first_batch, last_batch,
-            self.centers, self.centers_t, self.counts, self._labels, self._dists,
+            data.X, data.weights, data.XT, data.block_norm, data.sqnorm, data.mean, data.scale, data.kappa,
+            block_order, batch_size, first_batch, last_batch,
+            self.centers, self._C2, self._cn, self._C64, self.counts, self._labels, self._dists,
             self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
             self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
             self.parallel_min_work,
         ))
+
+    def labels_objective(self, data: PackedData) -> tuple[np.ndarray, float]:
+        """Canonical labels of the rows of ``data`` for the centers rounded to its dtype, and the objective.
+
+        The same labels as :func:`optimeans.objective.nearest_labels`; the
+        objective is the float64 weighted sum of exact squared distances,
+        summed per chunk of rows and then in chunk order (independent of the
+        thread count). One pass, O(n k d), on the current Numba threads.
+        """
+        X = data.X
+        C = np.ascontiguousarray(self.centers, dtype=X.dtype)
+        cmax = pack_centers(C, data.mean, data.scale, self._C2, self._cn, self._C64)
+        labels = np.empty(X.shape[0], dtype=np.int64)
+        chunk_obj = np.empty(-(-X.shape[0] // SUB_CHUNK), dtype=np.float64)
+        packed_labels_objective(X, data.weights, data.XT, data.block_norm, data.sqnorm, self._C2, self._cn,
+                                self._C64, self.n_clusters, cmax, data.kappa, labels, chunk_obj)
+        return labels, float(np.sum(chunk_obj))
 
     def step(self, X: np.ndarray, sample_weight: np.ndarray, rng: np.random.Generator) -> float:
         """One mini-batch step on the whole of ``X`` (a batch from a stream).
 
         Returns the batch's weighted objective before the update.
         """
-        m = X.shape[0]
-        order = np.arange(m, dtype=np.int64)
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        data = PackedData(X, sample_weight)
         uniforms = rng.random((1, self.n_clusters))
         out = np.empty(1, dtype=np.float64)
-        self.steps(X, sample_weight, order, m, 0, 1, uniforms, out)
+        self.steps(data, data.block_order(None), X.shape[0], 0, 1, uniforms, out)
         return float(out[0])
 
 
@@ -311,6 +411,7 @@ def run_minibatch(
     monitor: bool = True,
     records_per_epoch: int = 1,
     parallel_min_work: int | None = None,
+    shuffle: str = "rows",
 ) -> Result:
     """Mini-batch k-means (Sculley 2010) with per-center learning rates.
 
@@ -320,8 +421,8 @@ def run_minibatch(
     sample_weight : ndarray (n_samples,)
     centers_init : ndarray (n_clusters, n_features), X's dtype
     max_iter : int
-        Epochs; every epoch visits each point once, in a new random order,
-        in ``ceil(n / batch_size)`` batches.
+        Epochs; every epoch visits each point once, in a new random order
+        of blocks of points (see ``shuffle``), in ``ceil(n / batch_size)`` batches.
     tol : float
         Stop when the smoothed batch objective decreased by at most ``tol``
         (relative) over an epoch; 0 disables this test.
@@ -352,26 +453,46 @@ def run_minibatch(
         A batch is assigned by several threads when ``batch_size * k * d``
         reaches this (default ``PARALLEL_MIN_WORK`` = 2**25: below it, waking
         the threads costs more than the work). 0 always uses the threads.
-
+    shuffle : {"rows", "blocks"}, default "rows"
+        How an epoch is randomized. The data are packed once per run in
+        blocks of ``L`` points (``L = optimeans._kernels.lloyd.BLOCK``, 16
+        float32 lanes with AVX-512), and every epoch visits runs of
+        ``PackedData.GROUP = 4`` consecutive blocks (``4 L`` = 64 points) in
+        a new random order, the run boundaries moved by a random offset, so a
+        batch reads contiguous memory instead of gathering scattered rows.
+        With "rows" the rows are first put in one random order (a shuffled
+        copy of ``X``): a run is 64 random points and a batch of ``b``
+        points is ``b / 64`` random runs, spread over the data like ``b``
+        random points (what is kept from one epoch to the next is only which
+        points share a block). With "blocks" a run is 64 consecutive rows of
+        ``X`` and nothing is copied: as good when the rows are already in
+        random order, but when nearby rows are alike (data sorted by class,
+        time or a feature) a batch sees only a few regions of the data, its
+        mean is noisier and centers may be taken for starved and moved.
     Returns
     -------
     Result
         ``stop_reason`` "tol" for early stopping (``info["early_stop"]`` tells
         which rule), "max_iter", or "callback". ``info`` has ``counts`` (the
-        weight each center absorbed), ``n_steps``, ``n_reassigned``.
+        weight each center absorbed), ``n_steps``, ``n_reassigned`` and
+        ``pack_seconds`` (the one-off packing of the data, included in
+        ``history.seconds``).
 
     Raises
     ------
     ValueError
         ``batch_size`` < 1, ``max_no_improvement`` < 1, ``reassignment_ratio``
-        outside [0, 1].
+        outside [0, 1], unknown ``shuffle``.
 
     Notes
     -----
-    Time O(b k d) per step, O(n k d) per epoch like one Lloyd iteration, with
-    the points of a batch assigned in parallel; the center updates are
-    summed in a fixed order, so the result depends only on the seed. Memory:
-    the permutation O(n), buffers O(b + k d).
+    Time O(b k d) per step, O(n k d) per epoch like one Lloyd iteration, plus
+    one packing pass per run. The assignment is Lloyd's SIMD kernel with its
+    exactness guard (canonical labels); a batch's points are assigned in
+    parallel when the batch is large enough; the center updates are summed in
+    position order, so the result depends only on the seed. Memory: the
+    packed data (``n d`` float32) and O(n) indices and norms; with
+    ``shuffle="rows"`` also the shuffled copy of ``X``; buffers O(b + k d).
 
     References
     ----------
@@ -386,6 +507,8 @@ def run_minibatch(
         raise TypeError(f"monitor must be True or False, got {monitor!r}")
     if parallel_min_work is not None:
         parallel_min_work = _check_int(parallel_min_work, "parallel_min_work", 0)
+    if shuffle not in ("rows", "blocks"):
+        raise ValueError(f"shuffle must be 'rows' or 'blocks', got {shuffle!r}")
     rng = rng if rng is not None else np.random.default_rng(0)
     n = X.shape[0]
     k = centers_init.shape[0]
@@ -407,15 +530,23 @@ def run_minibatch(
     points = 0
     prev_ewa = np.inf
     stopped = False
-    with numba_threads(effective_threads(X.shape[0], n_threads)):
+    with solver_threads(X, n_threads):
+        t_pack = now()
+        perm = None
+        if shuffle == "rows":
+            perm = rng.permutation(n)
+            data = PackedData(np.ascontiguousarray(X[perm]), w64[perm])
+        else:
+            data = PackedData(X, w64)
+        pack_seconds = now() - t_pack
         for epoch in range(1, max_iter + 1):
-            order = rng.permutation(n).astype(np.int64)
+            order = data.block_order(rng)
             uniforms = rng.random((n_batches, k))
             for s, e in zip(bounds[:-1], bounds[1:]):
-                ran = st.steps(X, w64, order, b, int(s), int(e), uniforms, batch_obj)
+                ran = st.steps(data, order, b, int(s), int(e), uniforms, batch_obj)
                 points += min(n, (int(s) + ran) * b) - int(s) * b
                 if monitor:
-                    obj = clock.monitor(_hard_objective, X, w64, st.centers)
+                    obj = clock.monitor(st.labels_objective, data)[1]
                     hist.record(obj, clock.elapsed(), points / n)
                     if should_stop(callback, len(hist.objective), obj):
                         stop_reason, stopped = "callback", True
@@ -427,19 +558,26 @@ def run_minibatch(
             if stopped:
                 break
             ewa = st.smoothed_objective
-            if tol > 0 and prev_ewa < np.inf and prev_ewa - ewa <= tol * prev_ewa:
+            if tol > 0 and small_change(prev_ewa, ewa, tol):
                 stop_reason, converged, early = "tol", True, "tol"
                 break
             prev_ewa = ewa
-    elapsed = clock.elapsed()
+        elapsed = clock.elapsed()
+        packed_labels, final_obj = st.labels_objective(data)
+    if perm is None:
+        labels = packed_labels
+    else:
+        labels = np.empty(n, dtype=np.int64)
+        labels[perm] = packed_labels
     res = finalize(
         X, w64, st.centers, n_iter=n_iter, converged=converged, stop_reason=stop_reason,
-        history=hist.freeze(), method="minibatch",
+        history=hist.freeze(), method="minibatch", labels=labels, reassign=False, objective=final_obj,
         options={"max_iter": max_iter, "tol": tol, "batch_size": batch_size,
                  "max_no_improvement": max_no_improvement, "reassignment_ratio": reassignment_ratio,
-                 "monitor": bool(monitor), "records_per_epoch": records_per_epoch},
+                 "monitor": bool(monitor), "records_per_epoch": records_per_epoch, "shuffle": shuffle},
         info={"counts": st.counts.copy(), "n_steps": st.n_steps, "n_reassigned": int(st.state[5]),
-              "early_stop": early, "monitor_seconds": clock.paused, "passes": points / n},
+              "early_stop": early, "monitor_seconds": clock.paused, "passes": points / n,
+              "pack_seconds": pack_seconds},
     )
     if not monitor:
         h = HistoryRecorder(0.0)
