@@ -498,14 +498,15 @@ def scan_tail(panel, base_a, base_b, d, C2, cn, j0, k, ba, sa, ia, bb, sb, ib):
 
 
 @njit(inline="always")
-def scan_pair(mode, panel, base_a, base_b, d, C2, cn, k):
+def scan_pair(mode, panel, base_a, base_b, d, C2, cn, k=-1):
     """:func:`scan_blocks` with the register blocking ``mode`` of :func:`scan_mode` (same values).
 
-    In mode 0 the last ``k % 4`` real centers are scanned one at a time
-    (:func:`scan_tail`) instead of as a group padded with never-chosen centers:
-    at k = 10 that is 10 distances per point instead of 12.
+    With the number ``k`` of real centers, mode 0 scans the last ``k % 4`` of
+    them one at a time (:func:`scan_tail`) instead of as a group padded with
+    never-chosen centers: at k = 10 that is 10 distances per point instead of
+    12. Without it (``k = -1``) every padded center is scanned.
     """
-    if mode == 0 and k % 4 != 0:
+    if mode == 0 and k > 0 and k % 4 != 0:
         k4 = k - k % 4
         ba, sa, ia, bb, sb, ib = scan_blocks(panel, base_a, base_b, d, C2[:k4], cn[:k4])
         return scan_tail(panel, base_a, base_b, d, C2, cn, k4, k, ba, sa, ia, bb, sb, ib)
