@@ -165,3 +165,12 @@ def test_serial_lloyd_kernel_reaches_a_lloyd_fixed_point(seed):
     np.testing.assert_allclose(centers, ref, rtol=1e-12)
     assert obj == pytest.approx(float((w * ((X - centers[labels]) ** 2).sum(1)).sum()), rel=1e-12)
     np.testing.assert_allclose(mind, ((X - centers[labels]) ** 2).sum(1), rtol=1e-12)
+
+
+def test_auto_runs_one_search_on_large_problems_and_three_on_small():
+    rng = np.random.default_rng(0)
+    big = rng.normal(size=(2000, 2)) + 8 * rng.integers(0, 7, size=(2000, 1))
+    assert optimeans.fit(big, 50, method="global", random_state=0, time_limit=5).n_init == 1  # n k = 100000
+    assert optimeans.fit(big, 50, method="global", random_state=0, n_init=2, time_limit=5).n_init == 2
+    assert optimeans.fit(big[:500], 5, method="global", random_state=0).n_init == 3
+    assert optimeans.fit(big, 50, method="lloyd", random_state=0).n_init == 3

@@ -308,7 +308,7 @@ def _debug() -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from .. import solvers
-    from .._api import resolve_n_init
+    from .._api import planned_runs, resolve_n_init
     from .._progress import Progress
 
     from . import _distributed
@@ -319,9 +319,10 @@ def run(args: argparse.Namespace) -> int:
     table = read_input(args)
     params = fit_params(args, table)
     try:
-        n_restarts = resolve_n_init(params["n_init"], params["init"])
-        if solvers.resolve(params["method"], table.X, params["n_clusters"]) in solvers.INIT_FREE:
-            n_restarts = 1  # an exact solver runs once, as fit does
+        n_restarts = planned_runs(
+            resolve_n_init(params["n_init"], params["init"]), params["n_init"], params["init"],
+            solvers.resolve(params["method"], table.X, params["n_clusters"]), table.X.shape[0], params["n_clusters"],
+        )
     except (ValueError, TypeError):
         n_restarts = 1
     progress = Progress(n_restarts=n_restarts, max_iter=args.max_iter, enabled=not args.quiet, label="optimeans fit")
