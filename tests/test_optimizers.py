@@ -248,6 +248,59 @@ def test_minibatch_parallel_assignment_matches_serial(blobs, shuffle, dtype):
     assert a.info["n_steps"] == 3 * 12
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_size", [50, 256])
+def test_minibatch_bounds_skip_points_and_change_nothing(dtype, batch_size):
+    from optimeans.datasets import make_blobs
+
+    X = make_blobs(3001, 6, 8, cluster_std=1.0, dtype=dtype, random_state=3)  # a short last block
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
+    c0 = X[:8].copy()
+    c0[5] = c0[4]  # an exact tie: the first index must win, with or without bounds
+    opts = dict(max_iter=6, tol=0, max_no_improvement=None, batch_size=batch_size, reassignment_ratio=0.0,
+                n_threads=1)
+    plain = run_minibatch(X, w, c0, rng=np.random.default_rng(4), bounds=False, **opts)
+    fast = run_minibatch(X, w, c0, rng=np.random.default_rng(4), **opts)
+    np.testing.assert_array_equal(fast.centers, plain.centers)
+    np.testing.assert_array_equal(fast.labels, plain.labels)
+    assert plain.info["scanned"] == 1.0 and fast.options["bounds"] is True
+    # every point is scanned in the first epoch; after it the bounds settle most of them
+    assert 1.0 / 6 < fast.info["scanned"] < 0.5
+    with pytest.raises(TypeError, match="bounds"):
+        run_minibatch(X, w, c0, bounds="yes")
+
+
+def test_assign_bounded_keeps_canonical_labels_when_centers_move():
+    from optimeans._kernels.lloyd import BLOCK, pack_centers
+    from optimeans._kernels.stochastic import assign_bounded
+    from optimeans.solvers.stochastic import MiniBatchState, PackedData
+
+    rng = np.random.default_rng(0)
+    n = 8 * BLOCK + 3
+    X = rng.standard_normal((n, 5))
+    data = PackedData(X, np.ones(n))
+    order = data.block_order(None)
+    C = rng.standard_normal((6, 5))
+    st = MiniBatchState(C, X.dtype, batch_size=n)
+    blab, blo = st.new_bounds(data)
+    labels, dists = np.empty(n, dtype=np.int64), np.empty(n)
+    cand = np.empty(n, dtype=np.int64)
+    drift = 0.0
+    scanned = []
+    for step in range(6):
+        cmax = pack_centers(st.centers, data.mean, data.scale, st._C2, st._cn, st._C64)
+        scanned.append(assign_bounded(X, data.block_norm, data.sqnorm, data.mean, data.scale, 1.0 / data.scale**2,
+                                      order, st._C2, st._cn, st._C64, 6, cmax, data.kappa, 0, n, labels, dists,
+                                      blab, blo, drift, st._rel, cand, st._panel))
+        ref = ((X[:, None, :] - st.centers[None]) ** 2).sum(-1)
+        np.testing.assert_array_equal(labels, ref.argmin(axis=1))
+        np.testing.assert_allclose(dists, ref.min(axis=1), rtol=1e-6, atol=1e-9)
+        move = rng.standard_normal((6, 5)) * (0.3 if step % 2 else 0.0)  # every other step the centers move
+        st.centers += move
+        drift += np.sqrt((move**2).sum(1)).max() * (1 + 1e-12)
+    assert scanned[0] == n and min(scanned[1:]) < n // 2  # the bounds skip points, and the labels stay right
+
+
 @pytest.mark.parametrize("shuffle", ["rows", "blocks"])
 def test_minibatch_weighted_running_mean_whatever_the_shuffle(shuffle):
     X, labels, c0 = _separated()
@@ -437,7 +490,7 @@ def test_registry_knows_every_method():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_assign_span_kernel_matches_numpy(dtype):
     from optimeans._kernels.lloyd import BLOCK, pack_centers
-    from optimeans._kernels.stochastic import assign_span
+    from optimeans._kernels.stochastic import add_batch, assign_span
     from optimeans.solvers.stochastic import MiniBatchState, PackedData
 
     rng = np.random.default_rng(0)
@@ -457,8 +510,9 @@ def test_assign_span_kernel_matches_numpy(dtype):
     dp = st._C64.shape[1]
     sums = np.zeros(7 * dp)
     weights = np.zeros(7)
-    obj = assign_span(X, data.weights, data.XT, data.block_norm, data.sqnorm, 1.0 / data.scale**2, order,
-                      st._C2, st._cn, st._C64, 7, cmax, data.kappa, s, e, s, labels, dists, True, sums, weights)
+    assign_span(data.XT, X, data.block_norm, data.sqnorm, 1.0 / data.scale**2, order,
+                st._C2, st._cn, st._C64, 7, cmax, data.kappa, s, e, s, labels, dists)
+    obj = add_batch(X, data.weights, order, s, e - s, labels, dists, sums, weights)
     pos = np.arange(s, e)
     rows = order[pos // BLOCK] * BLOCK + pos % BLOCK
     ref = ((X[rows, None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(-1)

@@ -32,7 +32,7 @@ from numba.extending import intrinsic, register_model
 __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
-    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vreduce_max", "vsum", "prefetch",
+    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vstore_int", "vload_wide", "vreduce_max", "vsum", "prefetch",
 ]
 
 
@@ -184,6 +184,23 @@ def vload_ext(typingctx, arr, idx, n):
         return builder.fpext(v, context.get_value_type(vt))
 
     return vt(arr, idx, n), codegen
+
+
+@intrinsic
+def vload_wide(typingctx, arr, idx):
+    """``lanes(float64)`` values from ``arr.flat[idx:]`` widened to a float64 vector (all read; no mask)."""
+    _check_array(arr)
+    vt = _vec_of(types.float64)
+
+    def codegen(context, builder, sig, args):
+        src = ir.VectorType(context.get_value_type(arr.dtype), vt.lanes)
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1])
+        v = builder.load(builder.bitcast(ptr, src.as_pointer()), align=arr.dtype.bitwidth // 8)
+        if arr.dtype.bitwidth == 64:
+            return v
+        return builder.fpext(v, context.get_value_type(vt))
+
+    return vt(arr, idx), codegen
 
 
 @intrinsic
@@ -367,6 +384,26 @@ def vchanged_mask(typingctx, labels, idx, v):
         return _mask_bits(builder, ne, n)
 
     return types.int64(labels, idx, v), codegen
+
+
+@intrinsic
+def vstore_int(typingctx, labels, idx, v):
+    """``labels[idx : idx + lanes] = int(v)`` for a float vector ``v`` of integral values.
+
+    ``labels`` is a C-contiguous int32 or int64 array (truncating conversion,
+    no bounds check).
+    """
+    if not isinstance(labels, types.Array) or not isinstance(labels.dtype, types.Integer) or labels.layout != "C":
+        return None
+
+    def codegen(context, builder, sig, args):
+        ity = ir.VectorType(ir.IntType(labels.dtype.bitwidth), v.lanes)
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1])
+        builder.store(builder.fptosi(args[2], ity), builder.bitcast(ptr, ity.as_pointer()),
+                      align=labels.dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.none(labels, idx, v), codegen
 
 
 @intrinsic

@@ -20,17 +20,16 @@ whole blocks, contiguous in memory, instead of gathering scattered rows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from llvmlite import ir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
-
 from .._numba import njit, pjit, prange
-from ._simd import vadd, vfill, vget, vlanes, vload, vload_ext, vmask_not_gt, vmul, vstore, vsub
+from ._simd import (
+    prefetch, vadd, vfill, vfma, vget, vlanes, vload, vload_ext, vload_wide, vmask_not_gt, vmul, vstore, vstore_int, vsub, vsum, vwhere_lt,
+)
 from . import lloyd as _lloyd
-from .lloyd import canonical_label, guard_threshold, pack_centers, scan_blocks, sqdist64
+from .lloyd import BLOCK, canonical_label, guard_threshold, pack_centers, scan_blocks, sqdist64
 
 if hasattr(_lloyd, "scan_pair"):
     # the Lloyd kernel chooses its register blocking (wider for many centers)
@@ -120,42 +119,23 @@ def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, s
     return seen
 
 
-@intrinsic
-def prefetch(typingctx, arr, idx):
-    """Hint the CPU to bring the cache line of ``arr.flat[idx]`` in (no effect on results, never faults)."""
-    if not isinstance(arr, types.Array) or arr.layout != "C":
-        return None
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        i = context.cast(builder, args[1], sig.args[1], types.intp)
-        ptr = builder.bitcast(builder.gep(ary.data, [i]), ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        # read, high temporal locality, data cache
-        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return types.none(arr, idx), codegen
-
+#: Blocks ahead of the bound test of :func:`assign_bounded` whose rows are prefetched.
+BOUND_AHEAD = 3
 
 #: Blocks ahead of the scan whose packed vectors (and rows) are prefetched.
 PREFETCH_AHEAD = 4
 
 
 @njit(inline="always")
-def _prefetch_block(X, XT, sqnorm, weights, blk, d, L, rows_too):
-    """Prefetch packed block ``blk`` (its ``d`` vectors, norms, weights) and, with ``rows_too``, its rows of X."""
+def _prefetch_block(XT, sqnorm, X, blk, d, L, rows_too):
+    """Prefetch packed block ``blk`` (its ``d`` vectors and squared norms) and, with ``rows_too``, its rows of X."""
     base = blk * d * L
     for f in range(d):
         prefetch(XT, base + f * L)
     prefetch(sqnorm, blk * L)
     prefetch(sqnorm, blk * L + L - 1)
     if rows_too:
-        prefetch(weights, blk * L)
-        prefetch(weights, blk * L + L - 1)
-        line = 64 // X.itemsize
+        line = max(1, 64 // X.itemsize)
         for t in range(blk * L * d, min(X.shape[0], blk * L + L) * d, line):
             prefetch(X, t)
 
@@ -166,52 +146,40 @@ def _packed_row(block_order, p, L):
     return block_order[p // L] * L + p % L
 
 
-@njit(inline="always")
-def add_point(X, i, wi, j, batch_sums, batch_weights, dp):
-    """``batch_sums[j * dp : j * dp + d] += wi * X[i]``, ``batch_weights[j] += wi`` (float64, SIMD)."""
-    d = X.shape[1]
-    L8 = vlanes(batch_sums)
-    batch_weights[j] += wi
-    wv = vfill(batch_sums, wi)
-    for f0 in range(0, d, L8):
-        o = j * dp + f0
-        wx = vmul(wv, vload_ext(X, i * d + f0, min(L8, d - f0)))
-        vstore(batch_sums, o, vadd(vload(batch_sums, o), wx))
-
-
 @njit
-def assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
-                labels, dists, do_sums, batch_sums, batch_weights):
+def assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
+                labels, dists, prefetch_rows=False):
     """Assign the points at epoch positions ``s .. e - 1`` to their canonical nearest centers.
 
     Epoch position ``p`` is row ``P = block_order[p // L] * L + p % L`` of the
     packed data (lane ``p % L`` of block ``block_order[p // L]``; ``L`` =
     :data:`optimeans._kernels.lloyd.BLOCK`). Writes, for ``q = p - base``:
-    ``labels[q]``, the canonical label of ``X[P]`` (as in Lloyd's kernel: the
-    fast float32 scan, re-checked in float64 when the two best are within the
-    guard), and ``dists[q]``, its squared distance (from the fast scan,
-    ``(best + ||x'||^2) / scale^2`` clipped at 0, within the guard of the
-    exact value; exact float64 for re-checked points). With ``do_sums`` the
-    points are also added, in position order, to ``batch_sums`` and
-    ``batch_weights`` (:func:`add_point`, weights ``weights[P]``) and the
-    weighted sum of ``dists`` is returned (else 0). Two blocks are scanned at
-    a time, and the blocks :data:`PREFETCH_AHEAD` ahead are prefetched; a
-    block at either end of the span contributes only its lanes inside it.
+    ``labels[q]`` (int32 or int64), the canonical label of ``X[P]`` (as in
+    Lloyd's kernel: the fast float32 scan, re-checked in float64 when the two
+    best are within the guard), and ``dists[q]``, its squared distance (from
+    the fast scan, ``(best + ||x'||^2) / scale^2`` clipped at 0, within the
+    guard of the exact value; exact float64 for re-checked points). Two
+    blocks are scanned at a time, and the blocks :data:`PREFETCH_AHEAD` ahead
+    are prefetched. A whole block is written with vector stores and only its
+    re-checked lanes one by one; a block at either end of the span
+    contributes only its lanes inside it, one by one.
     """
     d = X.shape[1]
-    dp = C64.shape[1]
     L = vlanes(XT)
+    L8 = vlanes(dists)
     nb = block_order.shape[0]
     g0 = s // L
     g1 = (e + L - 1) // L
     mode = scan_mode(cn.shape[0], d)
-    obj = 0.0
+    lanes = np.empty(L, dtype=XT.dtype)
+    inv = vfill(dists, inv_scale2)
+    zero = vfill(dists, 0.0)
     for g in range(g0, g1, 2):
         two = g + 1 < g1
         blk_a = block_order[g]
         blk_b = block_order[g + 1] if two else blk_a
         for t in range(g + PREFETCH_AHEAD, min(g + PREFETCH_AHEAD + 2, nb)):
-            _prefetch_block(X, XT, sqnorm, weights, block_order[t], d, L, do_sums)
+            _prefetch_block(XT, sqnorm, X, block_order[t], d, L, prefetch_rows)
         ba, sa, ia, bb, sb, ib = scan_pair(mode, XT, blk_a * d * L, blk_b * d * L, d, C2, cn)
         for h in range(2 if two else 1):
             if h == 0:
@@ -223,35 +191,201 @@ def assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2,
             hi = min(e, gg * L + L) - gg * L
             thr = guard_threshold(kappa, block_norm[blk], cmax)
             recheck = vmask_not_gt(vsub(second, best), vfill(best, thr))
-            for lane in range(lo, hi):
+            q0 = gg * L - base
+            if lo == 0 and hi == L:
+                vstore_int(labels, q0, idx)
+                vstore(lanes, 0, best)
+                for f0 in range(0, L, L8):
+                    dq = vmul(vadd(vload_ext(lanes, f0, L8), vload(sqnorm, blk * L + f0)), inv)
+                    vstore(dists, q0 + f0, vwhere_lt(dq, zero, zero, dq))
+                todo = recheck
+            else:
+                todo = 0
+                for lane in range(lo, hi):
+                    if (recheck >> lane) & 1:
+                        todo |= 1 << lane
+                    else:
+                        dq = (np.float64(vget(best, lane)) + sqnorm[blk * L + lane]) * inv_scale2
+                        labels[q0 + lane] = int(vget(idx, lane))
+                        dists[q0 + lane] = dq if dq >= 0.0 else 0.0
+            while todo != 0:
+                lane = 0
+                while not (todo >> lane) & 1:
+                    lane += 1
+                todo &= todo - 1
                 P = blk * L + lane
-                q = gg * L + lane - base
-                if (recheck >> lane) & 1:
-                    j = canonical_label(X, P, C64, k)
-                    dq = sqdist64(X, P, C64, j)
-                else:
-                    j = int(vget(idx, lane))
-                    dq = (np.float64(vget(best, lane)) + sqnorm[P]) * inv_scale2
-                    if dq < 0.0:
-                        dq = 0.0
-                labels[q] = j
-                dists[q] = dq
-                if do_sums:
-                    wi = weights[P]
-                    obj += wi * dq
-                    add_point(X, P, wi, j, batch_sums, batch_weights, dp)
+                j = canonical_label(X, P, C64, k)
+                labels[q0 + lane] = j
+                dists[q0 + lane] = sqdist64(X, P, C64, j)
+
+
+@njit
+def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                   labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel):
+    """:func:`assign_span` for positions ``s .. e - 1`` (``base = s``), skipping points that bounds prove settled.
+
+    Hamerly's test (Hamerly 2010) carried across mini-batch steps, as in
+    nested mini-batch k-means (Newling and Fleuret 2016). For packed row
+    ``P``, ``bound_label[P]`` is its label when it was last assigned (-1:
+    never) and ``bound_lower[P] - drift_total`` a lower bound on its distance
+    (not squared) to every other center now, where ``drift_total`` is the sum
+    over all steps since the start of the run of the largest distance a center
+    moved in that step (every bound is widened by the relative ``rel``). A
+    point whose exact float64 distance to its previous center is below that
+    bound keeps its label without a scan (it is the canonical label: every
+    other center is strictly farther), and ``dists`` gets that exact squared
+    distance. The other points are packed into ``panel`` (two blocks of
+    :data:`BLOCK` lanes, ``2 d L`` float32; from their rows of ``X``, with
+    the ``mean`` and ``scale`` of :func:`pack_data`) and scanned as in
+    :func:`assign_span`, with the same exactness guard; their bounds are
+    renewed from the scan (second-best fast distance minus its error bound).
+    ``cand`` is scratch of at least ``e - s`` entries. Returns the number of
+    points scanned.
+    """
+    d = X.shape[1]
+    L = vlanes(panel)
+    L8 = vlanes(C64)
+    dp = C64.shape[1]
+    up = 1.0 + rel
+    n_cand = 0
+    nb = block_order.shape[0]
+    line = max(1, 64 // X.itemsize)
+    for q in range(e - s):
+        P = _packed_row(block_order, s + q, L)
+        if (s + q) % L == 0 and (s + q) // L + BOUND_AHEAD < nb:
+            # the rows (and bounds) of a block ahead: the test below reads every row, in random blocks
+            ahead = block_order[(s + q) // L + BOUND_AHEAD] * L
+            for t in range(ahead * d, min(X.shape[0], ahead + L) * d, line):
+                prefetch(X, t)
+            prefetch(bound_lower, ahead)
+            prefetch(bound_lower, ahead + L - 1)
+            prefetch(bound_label, ahead)
+            prefetch(bound_label, ahead + L - 1)
+        a = bound_label[P]
+        if a >= 0:
+            stored = bound_lower[P]
+            low = (stored - drift_total) - rel * (abs(stored) + drift_total)
+            if low > 0.0:
+                # sqdist64(X, P, C64, a) written out (a call costs reference counting per point)
+                acc = vfill(C64, 0.0)
+                for f0 in range(0, d, L8):
+                    diff = vsub(vload_ext(X, P * d + f0, min(L8, d - f0)), vload(C64, a * dp + f0))
+                    acc = vfma(diff, diff, acc)
+                d2 = vsum(acc)
+                if math.sqrt(d2) * up < low:
+                    labels[q] = a
+                    dists[q] = d2
+                    continue
+        cand[n_cand] = q
+        n_cand += 1
+    mode = scan_mode(cn.shape[0], d)
+    for g in range(0, n_cand, 2 * L):
+        cnt = min(2 * L, n_cand - g)
+        # the candidates' packed values, recomputed from their rows (which the test above just
+        # read; their packed blocks are cold), bit for bit as pack_data writes them
+        for slot in range(2 * L):
+            out = (slot // L) * d * L + slot % L
+            if slot < cnt:
+                P = _packed_row(block_order, s + cand[g + slot], L)
+                for f in range(d):
+                    panel[out + f * L] = np.float32((np.float64(X[P, f]) - mean[f]) * scale)
+            else:
+                for f in range(d):
+                    panel[out + f * L] = 0.0
+        ba, sa, ia, bb, sb, ib = scan_pair(mode, panel, 0, d * L, d, C2, cn)
+        for slot in range(cnt):
+            q = cand[g + slot]
+            P = _packed_row(block_order, s + q, L)
+            if slot < L:
+                best, second, jf = np.float64(vget(ba, slot)), np.float64(vget(sa, slot)), int(vget(ia, slot))
+            else:
+                best = np.float64(vget(bb, slot - L))
+                second = np.float64(vget(sb, slot - L))
+                jf = int(vget(ib, slot - L))
+            # the canonical label and a lower bound on the distance to every other center
+            # (optimeans._kernels.accelerated._resolve written out: a call per point costs reference counting)
+            eps = 0.5 * guard_threshold(kappa, block_norm[P // L], cmax)
+            if second - best > 2.0 * eps:
+                j = jf
+                lo = second
+                dq = (best + sqnorm[P]) * inv_scale2
+                dists[q] = dq if dq >= 0.0 else 0.0
+            else:
+                j = canonical_label(X, P, C64, k)
+                lo = best
+                dists[q] = sqdist64(X, P, C64, j)
+            labels[q] = j
+            v = lo + sqnorm[P] - eps - 4.0 * 2.0**-24 * sqnorm[P]
+            lower = math.sqrt(v) / scale if (v > 0.0 and v < np.inf) else (np.inf if (k == 1) else 0.0)
+            bound_label[P] = j
+            bound_lower[P] = lower * (1.0 - rel) + drift_total
+    return n_cand
+
+
+@njit
+def add_batch(X, weights, block_order, start, m, labels, dists, batch_sums, batch_weights):
+    """Add the points at epoch positions ``start .. start + m - 1`` to the sums of their centers.
+
+    Position ``start + q`` (row ``P`` as in :func:`assign_span`) has label
+    ``labels[q]`` and squared distance ``dists[q]``: ``batch_sums[j * dp :
+    j * dp + d] += w_P X[P]`` and ``batch_weights[j] += w_P`` (float64, in
+    position order; ``dp = batch_sums.shape[0] // batch_weights.shape[0]``).
+    Returns the weighted sum of the distances, in position order. The rows of
+    the block :data:`PREFETCH_AHEAD` ahead are prefetched; the addition is
+    written out in the loop (a call, even an inlined one, would increment and
+    decrement the reference counts of its array arguments for every point).
+    """
+    d = X.shape[1]
+    dp = batch_sums.shape[0] // max(1, batch_weights.shape[0])
+    L = BLOCK
+    L8 = vlanes(batch_sums)
+    full = d - d % L8  # features read without a mask
+    nb = block_order.shape[0]
+    line = max(1, 64 // X.itemsize)
+    n = X.shape[0]
+    obj = 0.0
+    q = 0
+    while q < m:
+        pos = start + q
+        g = pos // L
+        lane0 = pos - g * L
+        cnt = min(L - lane0, m - q)
+        if g + PREFETCH_AHEAD < nb:
+            ahead = block_order[g + PREFETCH_AHEAD] * L
+            for t in range(ahead * d, min(n, ahead + L) * d, line):
+                prefetch(X, t)
+        r0 = block_order[g] * L + lane0
+        for t in range(cnt):
+            i = r0 + t
+            j = labels[q + t]
+            wi = weights[i]
+            obj += wi * dists[q + t]
+            batch_weights[j] += wi
+            xi = i * d
+            o = j * dp
+            if wi == 1.0:  # unit weights (the common case): no multiplication, same sums
+                for f0 in range(0, full, L8):
+                    vstore(batch_sums, o + f0, vadd(vload(batch_sums, o + f0), vload_wide(X, xi + f0)))
+            else:
+                wv = vfill(batch_sums, wi)
+                for f0 in range(0, full, L8):
+                    vstore(batch_sums, o + f0, vadd(vload(batch_sums, o + f0), vmul(wv, vload_wide(X, xi + f0))))
+            if full < d:
+                wx = vmul(vfill(batch_sums, wi), vload_ext(X, xi + full, d - full))
+                vstore(batch_sums, o + full, vadd(vload(batch_sums, o + full), wx))
+        q += cnt
     return obj
 
 
 @pjit
-def _assign_span_parallel(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                          s, e, labels, dists, batch_sums, batch_weights):
+def _assign_span_parallel(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                          s, e, labels, dists):
     n_sub = (e - s + SUB_CHUNK - 1) // SUB_CHUNK
     for c in prange(n_sub):
         lo = s + c * SUB_CHUNK
         hi = min(e, lo + SUB_CHUNK)
-        assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                    lo, hi, s, labels, dists, False, batch_sums, batch_weights)
+        assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                    lo, hi, s, labels, dists, True)
 
 
 @pjit
@@ -266,16 +400,16 @@ def packed_labels_objective(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, 
     """
     n = X.shape[0]
     order = np.arange(block_norm.shape[0])
-    empty = np.empty(0, dtype=np.float64)
     for c in prange(chunk_obj.shape[0]):
         lo = c * SUB_CHUNK
         hi = min(n, lo + SUB_CHUNK)
+        lab = np.empty(hi - lo, dtype=labels.dtype)
         dists = np.empty(hi - lo, dtype=np.float64)
-        assign_span(X, weights, XT, block_norm, sqnorm, 1.0, order, C2, cn, C64, k, cmax, kappa, lo, hi, lo,
-                    labels[lo:hi], dists, False, empty, empty)
+        assign_span(XT, X, block_norm, sqnorm, 1.0, order, C2, cn, C64, k, cmax, kappa, lo, hi, lo, lab, dists)
         obj = 0.0
         for i in range(lo, hi):
-            obj += weights[i] * sqdist64(X, i, C64, labels[i])
+            labels[i] = lab[i - lo]
+            obj += weights[i] * sqdist64(X, i, C64, lab[i - lo])
         chunk_obj[c] = obj
 
 
@@ -284,7 +418,7 @@ def minibatch_steps(
     X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
     centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
     state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
-    parallel_min_work,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, panel,
 ):
     """Mini-batch k-means steps over batches ``first_batch .. last_batch - 1``.
 
@@ -314,8 +448,13 @@ def minibatch_steps(
     are scratch for :func:`pack_centers`; ``labels``, ``dists`` hold at least
     ``batch_size`` entries; ``batch_sums`` is ``k * dp`` float64 (``dp =
     C64.shape[1]``). ``state`` (float64) holds ``[ewa, best_ewa,
-    no_improvement, since_reassign, n_steps, n_reassigned]``.
-    ``batch_objective[b]`` receives each batch's weighted objective. Returns
+    no_improvement, since_reassign, n_steps, n_reassigned, drift_total, n_scanned]``.
+    With ``bound_label`` non-empty (``n`` entries, and ``bound_lower``), the
+    batches are assigned by :func:`assign_bounded`, serially; ``state[6]``
+    then accumulates the largest center move of every step (widened by
+    ``rel``) and ``state[7]`` counts the points scanned; ``prev`` (k x d),
+    ``cand`` (``batch_size``) and ``panel`` (``2 d L`` float32) are its
+    scratch. ``batch_objective[b]`` receives each batch's weighted objective. Returns
     the number of batches processed; fewer than asked when ``no_improvement``
     reached ``max_no_improvement`` (> 0).
     """
@@ -331,22 +470,24 @@ def minibatch_steps(
         end = min(n, start + batch_size)
         m = end - start
         cmax = pack_centers(centers, mean, scale, C2, cn, C64)
+        bounded = bound_label.shape[0] > 0
+        if bounded:
+            prev[:, :] = centers
         batch_sums[:] = 0.0
         batch_weights[:] = 0.0
         # Waking the worker threads costs more than assigning a small batch
         # (milliseconds on a loaded machine), so only large batches go parallel.
-        if m * k * d >= parallel_min_work:
-            _assign_span_parallel(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k,
-                                  cmax, kappa, start, end, labels, dists, batch_sums, batch_weights)
-            obj = 0.0
-            for p in range(m):  # the same sums, in the same order, as the serial path
-                P = _packed_row(block_order, start + p, L)
-                wi = weights[P]
-                obj += wi * dists[p]
-                add_point(X, P, wi, labels[p], batch_sums, batch_weights, dp)
+        if bounded:
+            state[7] += assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
+                                       cmax, kappa, start, end, labels, dists, bound_label, bound_lower, state[6],
+                                       rel, cand, panel)
+        elif m * k * d >= parallel_min_work:
+            _assign_span_parallel(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k,
+                                  cmax, kappa, start, end, labels, dists)
         else:
-            obj = assign_span(X, weights, XT, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax,
-                              kappa, start, end, start, labels, dists, True, batch_sums, batch_weights)
+            assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                        start, end, start, labels, dists, True)
+        obj = add_batch(X, weights, block_order, start, m, labels, dists, batch_sums, batch_weights)
         wsum = 0.0
         for j in range(k):
             wsum += batch_weights[j]
@@ -413,6 +554,16 @@ def minibatch_steps(
                     counts[j] = cmin_other
                     moved += 1
                 state[5] += moved
+        if bounded:  # the largest move of a center in this step loosens every bound
+            top = 0.0
+            for j in range(k):
+                t2 = 0.0
+                for f in range(d):
+                    t = centers[j, f] - prev[j, f]
+                    t2 += t * t
+                if t2 > top:
+                    top = t2
+            state[6] += math.sqrt(top) * (1.0 + rel)
         if max_no_improvement > 0 and state[2] >= max_no_improvement:
             break
     return done

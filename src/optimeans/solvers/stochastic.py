@@ -40,6 +40,7 @@ from .._kernels.lloyd import (
     padded_clusters,
     padded_features,
 )
+from .._kernels.accelerated import bound_margin
 from .._kernels.stochastic import (
     PARALLEL_MIN_WORK,
     SCHEDULE_CONSTANT,
@@ -187,7 +188,7 @@ def run_sgd(
     with solver_threads(X, n_threads):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
-            for s, e in zip(bounds[:-1], bounds[1:]):
+            for s, e in zip(cuts[:-1], cuts[1:]):
                 sgd_steps(X, w64, order, int(s), int(e), centers, centers_t, counts,
                           _SCHEDULES[schedule], eta0, float(seen), float(n))
                 seen += int(e - s)
@@ -306,8 +307,8 @@ class MiniBatchState:
             raise ValueError(f"n_clusters must be below {MAX_CLUSTERS}, got {k}")
         self.dtype = np.dtype(dtype)
         self.counts = np.zeros(k, dtype=np.float64)
-        # [ewa, best_ewa, no_improvement, since_reassign, n_steps, n_reassigned]
-        self.state = np.array([np.inf, np.inf, 0.0, 0.0, 0.0, 0.0])
+        # [ewa, best_ewa, no_improvement, since_reassign, n_steps, n_reassigned, drift_total, n_scanned]
+        self.state = np.array([np.inf, np.inf, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
         self.reassignment_ratio = float(reassignment_ratio)
         self.max_no_improvement = int(max_no_improvement)
         self.alpha = float(alpha)
@@ -319,11 +320,16 @@ class MiniBatchState:
         self._C64 = np.empty((kp, dp), dtype=np.float64)
         self._sums = np.empty(k * dp, dtype=np.float64)
         self._weights = np.empty(k, dtype=np.float64)
+        self._prev = np.empty((k, d), dtype=np.float64)
+        self._panel = np.empty(2 * d * BLOCK, dtype=np.float32)
+        self._rel = bound_margin(d)
+        self._no_bounds = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
         self._grow(batch_size)
 
     def _grow(self, size: int) -> None:
         self._labels = np.empty(size, dtype=np.int64)
         self._dists = np.empty(size, dtype=np.float64)
+        self._cand = np.empty(size, dtype=np.int64)
 
     @property
     def n_clusters(self) -> int:
@@ -347,23 +353,38 @@ class MiniBatchState:
         last_batch: int,
         uniforms: np.ndarray,
         batch_objective: np.ndarray,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> int:
         """Run batches ``first_batch .. last_batch - 1`` of an epoch over ``data``; returns how many ran.
 
         The epoch visits the packed blocks in ``block_order``
         (:meth:`PackedData.block_order`); batch ``b`` holds its positions
-        ``b * batch_size`` to ``(b + 1) * batch_size - 1``.
+        ``b * batch_size`` to ``(b + 1) * batch_size - 1``. ``bounds``:
+        ``(labels, lower)`` of :meth:`new_bounds` for ``data``, kept from
+        step to step, to skip the points they prove settled; None scans every point.
         """
         if self._labels.shape[0] < batch_size:
             self._grow(batch_size)
+        bound_label, bound_lower = self._no_bounds if bounds is None else bounds
         return int(minibatch_steps(
             data.X, data.weights, data.XT, data.block_norm, data.sqnorm, data.mean, data.scale, data.kappa,
             block_order, batch_size, first_batch, last_batch,
             self.centers, self._C2, self._cn, self._C64, self.counts, self._labels, self._dists,
             self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
             self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
-            self.parallel_min_work,
+            self.parallel_min_work, bound_label, bound_lower, self._rel, self._prev, self._cand, self._panel,
         ))
+
+    @staticmethod
+    def new_bounds(data: PackedData) -> tuple[np.ndarray, np.ndarray]:
+        """Empty bounds for the rows of ``data`` (every point is scanned at its first visit)."""
+        n = data.X.shape[0]
+        return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float64)
+
+    @property
+    def n_scanned(self) -> int:
+        """Points whose distances to every center were computed (the others were settled by bounds)."""
+        return int(self.state[7])
 
     def labels_objective(self, data: PackedData) -> tuple[np.ndarray, float]:
         """Canonical labels of the rows of ``data`` for the centers rounded to its dtype, and the objective.
@@ -412,6 +433,7 @@ def run_minibatch(
     records_per_epoch: int = 1,
     parallel_min_work: int | None = None,
     shuffle: str = "rows",
+    bounds: bool = True,
 ) -> Result:
     """Mini-batch k-means (Sculley 2010) with per-center learning rates.
 
@@ -469,6 +491,15 @@ def run_minibatch(
         random order, but when nearby rows are alike (data sorted by class,
         time or a feature) a batch sees only a few regions of the data, its
         mean is noisier and centers may be taken for starved and moved.
+    bounds : bool, default True
+        Skip the distance scan of points that distance bounds prove still
+        nearest to their previous center (Hamerly's test carried across
+        steps, as in nested mini-batch k-means; see
+        :func:`optimeans._kernels.stochastic.assign_bounded`). The labels, so
+        the centers, are the same as without; once the centers settle most
+        points are skipped and an epoch costs a fraction of a Lloyd
+        iteration. Only for batches assigned on one thread (``batch_size *
+        k * d`` below ``parallel_min_work``); memory ``16 n`` bytes.
     Returns
     -------
     Result
@@ -476,7 +507,8 @@ def run_minibatch(
         which rule), "max_iter", or "callback". ``info`` has ``counts`` (the
         weight each center absorbed), ``n_steps``, ``n_reassigned`` and
         ``pack_seconds`` (the one-off packing of the data, included in
-        ``history.seconds``).
+        ``history.seconds``) and ``scanned`` (the fraction of point visits
+        that needed the full distance scan; 1 without ``bounds``).
 
     Raises
     ------
@@ -509,6 +541,8 @@ def run_minibatch(
         parallel_min_work = _check_int(parallel_min_work, "parallel_min_work", 0)
     if shuffle not in ("rows", "blocks"):
         raise ValueError(f"shuffle must be 'rows' or 'blocks', got {shuffle!r}")
+    if not isinstance(bounds, (bool, np.bool_)):
+        raise TypeError(f"bounds must be True or False, got {bounds!r}")
     rng = rng if rng is not None else np.random.default_rng(0)
     n = X.shape[0]
     k = centers_init.shape[0]
@@ -522,7 +556,7 @@ def run_minibatch(
     )
     if parallel_min_work is not None:
         st.parallel_min_work = parallel_min_work
-    bounds = np.linspace(0, n_batches, min(records_per_epoch, n_batches) + 1).round().astype(np.int64)
+    cuts = np.linspace(0, n_batches, min(records_per_epoch, n_batches) + 1).round().astype(np.int64)
     batch_obj = np.empty(n_batches, dtype=np.float64)
     clock = _Clock()
     hist = HistoryRecorder(0.0)
@@ -538,12 +572,14 @@ def run_minibatch(
             data = PackedData(np.ascontiguousarray(X[perm]), w64[perm])
         else:
             data = PackedData(X, w64)
+        use_bounds = bool(bounds) and b * k * X.shape[1] < st.parallel_min_work
+        point_bounds = st.new_bounds(data) if use_bounds else None
         pack_seconds = now() - t_pack
         for epoch in range(1, max_iter + 1):
             order = data.block_order(rng)
             uniforms = rng.random((n_batches, k))
-            for s, e in zip(bounds[:-1], bounds[1:]):
-                ran = st.steps(data, order, b, int(s), int(e), uniforms, batch_obj)
+            for s, e in zip(cuts[:-1], cuts[1:]):
+                ran = st.steps(data, order, b, int(s), int(e), uniforms, batch_obj, point_bounds)
                 points += min(n, (int(s) + ran) * b) - int(s) * b
                 if monitor:
                     obj = clock.monitor(st.labels_objective, data)[1]
@@ -574,10 +610,12 @@ def run_minibatch(
         history=hist.freeze(), method="minibatch", labels=labels, reassign=False, objective=final_obj,
         options={"max_iter": max_iter, "tol": tol, "batch_size": batch_size,
                  "max_no_improvement": max_no_improvement, "reassignment_ratio": reassignment_ratio,
-                 "monitor": bool(monitor), "records_per_epoch": records_per_epoch, "shuffle": shuffle},
+                 "monitor": bool(monitor), "records_per_epoch": records_per_epoch, "shuffle": shuffle,
+                 "bounds": bool(bounds)},
         info={"counts": st.counts.copy(), "n_steps": st.n_steps, "n_reassigned": int(st.state[5]),
               "early_stop": early, "monitor_seconds": clock.paused, "passes": points / n,
-              "pack_seconds": pack_seconds},
+              "pack_seconds": pack_seconds,
+              "scanned": (st.n_scanned / points) if use_bounds and points > 0 else 1.0},
     )
     if not monitor:
         h = HistoryRecorder(0.0)
