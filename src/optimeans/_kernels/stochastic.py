@@ -16,6 +16,15 @@ with the same exactness guard: labels are the canonical ones (first index
 minimizing the float64 squared distance), whatever the thread count. An epoch
 visits the packed blocks in a random order (``block_order``), so a batch reads
 whole blocks, contiguous in memory, instead of gathering scattered rows.
+Within a run, :func:`assign_bounded` skips the scan of points that Hamerly
+bounds, carried from step to step, prove still nearest to their previous
+center; the labels are the same as with the scan.
+
+References
+----------
+Sculley, D. (2010). Web-scale k-means clustering. WWW '10.
+Hamerly, G. (2010). Making k-means even faster. SIAM SDM, 130-140.
+Newling, J., Fleuret, F. (2016). Nested mini-batch k-means. NIPS 29.
 """
 
 from __future__ import annotations
