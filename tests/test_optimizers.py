@@ -246,6 +246,14 @@ def test_minibatch_parallel_assignment_matches_serial(blobs, shuffle, dtype):
     b = run_minibatch(X, w, c0, n_threads=2, parallel_min_work=0, rng=np.random.default_rng(4), **opts)
     np.testing.assert_array_equal(a.centers, b.centers)
     assert a.info["n_steps"] == 3 * 12
+    assert a.info["scanned"] == b.info["scanned"] < 1.0  # the same points were settled by the bounds
+    # without bounds (and without reassignment, which samples by the distances) the same centers again
+    opts["reassignment_ratio"] = 0.0
+    c = run_minibatch(X, w, c0, n_threads=2, parallel_min_work=0, bounds=False, rng=np.random.default_rng(4), **opts)
+    a = run_minibatch(X, w, c0, n_threads=1, rng=np.random.default_rng(4), **opts)
+    b = run_minibatch(X, w, c0, n_threads=2, parallel_min_work=0, rng=np.random.default_rng(4), **opts)
+    np.testing.assert_array_equal(a.centers, c.centers)
+    np.testing.assert_array_equal(b.centers, c.centers)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

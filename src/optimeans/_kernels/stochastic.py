@@ -60,6 +60,11 @@ else:  # a Lloyd kernel with the one blocking of scan_blocks
 #: is independent of the others anyway).
 SUB_CHUNK = 1024
 
+#: Positions per parallel task of the bounded assignment of one mini-batch (a multiple of
+#: every block size); the results do not depend on it (each point's label, distance and
+#: bounds depend only on the point and the centers).
+BOUNDED_SUB_CHUNK = 256
+
 #: Multiply-adds (batch size x k x d) above which a batch is assigned in parallel.
 PARALLEL_MIN_WORK = 1 << 25
 
@@ -331,6 +336,29 @@ def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, 
     return n_cand
 
 
+@pjit
+def _assign_bounded_parallel(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                             s, e, labels, dists, bound_label, bound_lower, drift_total, rel):
+    """:func:`assign_bounded` over :data:`BOUNDED_SUB_CHUNK` positions per task, in parallel; returns the points scanned.
+
+    Every point's label, distance and bounds are those of the serial call
+    (they depend on the point and the centers only).
+    """
+    d = X.shape[1]
+    L = BLOCK
+    n_sub = (e - s + BOUNDED_SUB_CHUNK - 1) // BOUNDED_SUB_CHUNK
+    scanned = np.zeros(n_sub, dtype=np.int64)
+    for c in prange(n_sub):
+        lo = s + c * BOUNDED_SUB_CHUNK
+        hi = min(e, lo + BOUNDED_SUB_CHUNK)
+        cand = np.empty(hi - lo, dtype=np.int64)
+        panel = np.empty(2 * d * L, dtype=np.float32)
+        scanned[c] = assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
+                                    cmax, kappa, lo, hi, labels[lo - s:hi - s], dists[lo - s:hi - s],
+                                    bound_label, bound_lower, drift_total, rel, cand, panel)
+    return scanned.sum()
+
+
 @njit
 def add_batch(X, weights, block_order, start, m, labels, dists, batch_sums, batch_weights):
     """Add the points at epoch positions ``start .. start + m - 1`` to the sums of their centers.
@@ -486,7 +514,11 @@ def minibatch_steps(
         batch_weights[:] = 0.0
         # Waking the worker threads costs more than assigning a small batch
         # (milliseconds on a loaded machine), so only large batches go parallel.
-        if bounded:
+        if bounded and m * k * d >= parallel_min_work:
+            state[7] += _assign_bounded_parallel(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn,
+                                                 C64, k, cmax, kappa, start, end, labels, dists, bound_label,
+                                                 bound_lower, state[6], rel)
+        elif bounded:
             state[7] += assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
                                        cmax, kappa, start, end, labels, dists, bound_label, bound_lower, state[6],
                                        rel, cand, panel)

@@ -178,7 +178,7 @@ def run_sgd(
     centers = np.array(centers_init, dtype=np.float64, order="C", copy=True)
     centers_t = np.ascontiguousarray(centers.T, dtype=X.dtype)
     counts = np.zeros(k, dtype=np.float64)
-    bounds = np.linspace(0, n, min(records_per_epoch, n) + 1).round().astype(np.int64)
+    cuts = np.linspace(0, n, min(records_per_epoch, n) + 1).round().astype(np.int64)
     clock = _Clock()
     hist = HistoryRecorder(0.0)
     stop_reason, converged, n_iter = "max_iter", False, 0
@@ -498,8 +498,7 @@ def run_minibatch(
         :func:`optimeans._kernels.stochastic.assign_bounded`). The labels, so
         the centers, are the same as without; once the centers settle most
         points are skipped and an epoch costs a fraction of a Lloyd
-        iteration. Only for batches assigned on one thread (``batch_size *
-        k * d`` below ``parallel_min_work``); memory ``16 n`` bytes.
+        iteration. Memory ``16 n`` bytes.
     Returns
     -------
     Result
@@ -572,7 +571,7 @@ def run_minibatch(
             data = PackedData(np.ascontiguousarray(X[perm]), w64[perm])
         else:
             data = PackedData(X, w64)
-        use_bounds = bool(bounds) and b * k * X.shape[1] < st.parallel_min_work
+        use_bounds = bool(bounds)
         point_bounds = st.new_bounds(data) if use_bounds else None
         pack_seconds = now() - t_pack
         for epoch in range(1, max_iter + 1):
