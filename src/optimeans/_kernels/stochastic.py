@@ -264,34 +264,48 @@ def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, 
     n_cand = 0
     nb = block_order.shape[0]
     line = max(1, 64 // X.itemsize)
-    for q in range(e - s):
-        P = _packed_row(block_order, s + q, L)
-        if (s + q) % L == 0 and (s + q) // L + BOUND_AHEAD < nb:
+    full = d - d % L8  # features read without a mask
+    m = e - s
+    q0 = 0
+    while q0 < m:  # one block of positions (contiguous rows) at a time
+        g = (s + q0) // L
+        lane0 = s + q0 - g * L
+        cnt = min(L - lane0, m - q0)
+        if g + BOUND_AHEAD < nb:
             # the rows (and bounds) of a block ahead: the test below reads every row, in random blocks
-            ahead = block_order[(s + q) // L + BOUND_AHEAD] * L
+            ahead = block_order[g + BOUND_AHEAD] * L
             for t in range(ahead * d, min(X.shape[0], ahead + L) * d, line):
                 prefetch(X, t)
             prefetch(bound_lower, ahead)
             prefetch(bound_lower, ahead + L - 1)
             prefetch(bound_label, ahead)
             prefetch(bound_label, ahead + L - 1)
-        a = bound_label[P]
-        if a >= 0:
-            stored = bound_lower[P]
-            low = (stored - drift_total) - rel * (abs(stored) + drift_total)
-            if low > 0.0:
-                # sqdist64(X, P, C64, a) written out (a call costs reference counting per point)
-                acc = vfill(C64, 0.0)
-                for f0 in range(0, d, L8):
-                    diff = vsub(vload_ext(X, P * d + f0, min(L8, d - f0)), vload(C64, a * dp + f0))
-                    acc = vfma(diff, diff, acc)
-                d2 = vsum(acc)
-                if math.sqrt(d2) * up < low:
-                    labels[q] = a
-                    dists[q] = d2
-                    continue
-        cand[n_cand] = q
-        n_cand += 1
+        r0 = block_order[g] * L + lane0
+        for t in range(cnt):
+            P = r0 + t
+            q = q0 + t
+            a = bound_label[P]
+            if a >= 0:
+                stored = bound_lower[P]
+                low = (stored - drift_total) - rel * (abs(stored) + drift_total)
+                if low > 0.0:
+                    # sqdist64(X, P, C64, a) written out, same operations (a call costs reference
+                    # counting per point; whole vectors need no mask)
+                    acc = vfill(C64, 0.0)
+                    for f0 in range(0, full, L8):
+                        diff = vsub(vload_wide(X, P * d + f0), vload(C64, a * dp + f0))
+                        acc = vfma(diff, diff, acc)
+                    if full < d:
+                        diff = vsub(vload_ext(X, P * d + full, d - full), vload(C64, a * dp + full))
+                        acc = vfma(diff, diff, acc)
+                    d2 = vsum(acc)
+                    if math.sqrt(d2) * up < low:
+                        labels[q] = a
+                        dists[q] = d2
+                        continue
+            cand[n_cand] = q
+            n_cand += 1
+        q0 += cnt
     mode = scan_mode(cn.shape[0], d)
     for g in range(0, n_cand, 2 * L):
         cnt = min(2 * L, n_cand - g)
