@@ -278,6 +278,35 @@ def test_minibatch_bounds_skip_points_and_change_nothing(dtype, batch_size):
         run_minibatch(X, w, c0, bounds="yes")
 
 
+@pytest.mark.parametrize("bounds", [True, False])
+def test_minibatch_chunked_batches_same_on_any_threads(bounds):
+    from optimeans.datasets import make_blobs
+    from optimeans.solvers.stochastic import MiniBatchState
+
+    X = make_blobs(9001, 5, 6, cluster_std=1.5, random_state=2)  # more rows than one chunk: 2 threads
+    w = np.random.default_rng(3).uniform(0.5, 2.0, len(X))
+    c0 = X[:6].copy()
+    assert MiniBatchState(c0, X.dtype).sums_chunk == 256  # batches of 600: chunks of 256, 256 and 88 positions
+    opts = dict(max_iter=4, tol=0, max_no_improvement=None, batch_size=600, bounds=bounds)
+    a = run_minibatch(X, w, c0, n_threads=1, rng=np.random.default_rng(5), **opts)
+    b = run_minibatch(X, w, c0, n_threads=2, parallel_min_work=0, rng=np.random.default_rng(5), **opts)
+    np.testing.assert_array_equal(a.centers, b.centers)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.info["scanned"] == b.info["scanned"]
+    # by default, small batches are timed both ways (serial first, then threads) and run the faster way
+    c = run_minibatch(X, w, c0, n_threads=2, rng=np.random.default_rng(5), **opts)
+    np.testing.assert_array_equal(a.centers, c.centers)
+    assert 0 < c.info["threaded_steps"] < c.info["n_steps"] and a.info["threaded_steps"] == 0
+    # one batch of all the points (36 chunks): the step moves each center to the weighted mean of its points
+    one = run_minibatch(X, w, c0, n_threads=2, parallel_min_work=0, rng=np.random.default_rng(5),
+                        **{**opts, "max_iter": 1, "batch_size": len(X), "reassignment_ratio": 0.0})
+    near = ((X[:, None, :] - c0[None]) ** 2).sum(-1).argmin(axis=1)
+    for j in range(6):
+        np.testing.assert_allclose(one.centers[j], np.average(X[near == j], axis=0, weights=w[near == j]),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(one.info["counts"][j], w[near == j].sum(), rtol=1e-12)
+
+
 def test_assign_bounded_keeps_canonical_labels_when_centers_move():
     from optimeans._kernels.lloyd import BLOCK, pack_centers
     from optimeans._kernels.stochastic import assign_bounded
@@ -299,7 +328,7 @@ def test_assign_bounded_keeps_canonical_labels_when_centers_move():
         cmax = pack_centers(st.centers, data.mean, data.scale, st._C2, st._cn, st._C64)
         scanned.append(assign_bounded(X, data.block_norm, data.sqnorm, data.mean, data.scale, 1.0 / data.scale**2,
                                       order, st._C2, st._cn, st._C64, 6, cmax, data.kappa, 0, n, labels, dists,
-                                      blab, blo, drift, st._rel, cand, st._panel))
+                                      blab, blo, drift, st._rel, cand, st._panels[0]))
         ref = ((X[:, None, :] - st.centers[None]) ** 2).sum(-1)
         np.testing.assert_array_equal(labels, ref.argmin(axis=1))
         np.testing.assert_allclose(dists, ref.min(axis=1), rtol=1e-6, atol=1e-9)

@@ -430,13 +430,14 @@ def add_batch(X, weights, block_order, start, m, labels, dists, batch_sums, batc
 
 @pjit
 def _assign_span_parallel(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                          s, e, labels, dists):
+                          s, e, base, labels, dists):
+    """:func:`assign_span` of positions ``s .. e - 1`` (outputs at ``p - base``), :data:`SUB_CHUNK` per task."""
     n_sub = (e - s + SUB_CHUNK - 1) // SUB_CHUNK
     for c in prange(n_sub):
         lo = s + c * SUB_CHUNK
         hi = min(e, lo + SUB_CHUNK)
         assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                    lo, hi, s, labels, dists, True)
+                    lo, hi, base, labels, dists, True)
 
 
 @pjit
@@ -464,12 +465,83 @@ def packed_labels_objective(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, 
         chunk_obj[c] = obj
 
 
+#: A parallel-work threshold that no batch reaches (keeps calls inside a parallel loop serial).
+_NEVER = 1 << 62
+
+
+def sums_chunk(k: int) -> int:
+    """Positions per partial batch sum for ``k`` clusters: ``max(256, 8 k)`` rounded up to 16.
+
+    A batch is cut into chunks of this many positions; each chunk's points are
+    assigned and summed on their own (in parallel when the batch is worth it)
+    and the chunks' sums are then added in chunk order, so the result does not
+    depend on the threads. Chunks of at least ``8 k`` points keep the extra
+    reduction (``k d`` numbers per chunk) small beside the chunk's own work.
+    """
+    return max(256, -(-8 * k // 16) * 16)
+
+
+@njit
+def _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
+                 cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total, rel, cand, panels,
+                 chunk_sums, chunk_weights, chunk_obj, chunk_scanned, parallel_min_work):
+    """Assign and sum chunk ``c`` (positions ``start + c sub`` on, at most ``sub``) of the batch ``start .. end - 1``.
+
+    Labels and distances go to ``labels[q]``, ``dists[q]`` with ``q = p -
+    start``; the chunk's weighted sums, weights and objective to row ``c`` of
+    ``chunk_sums``, ``chunk_weights`` and ``chunk_obj`` (:func:`add_batch`),
+    the points scanned to ``chunk_scanned[c]``. With ``bound_label``
+    non-empty the assignment is :func:`assign_bounded`, else
+    :func:`assign_span`; either in parallel when the chunk's ``size * k * d``
+    reaches ``parallel_min_work``.
+    """
+    d = X.shape[1]
+    lo = start + c * sub
+    hi = min(end, lo + sub)
+    q = lo - start
+    work = (hi - lo) * k * d
+    if bound_label.shape[0] > 0:
+        if work >= parallel_min_work:
+            chunk_scanned[c] = _assign_bounded_parallel(
+                X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi,
+                labels[q:], dists[q:], bound_label, bound_lower, drift_total, rel)
+        else:
+            chunk_scanned[c] = assign_bounded(
+                X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi,
+                labels[q:], dists[q:], bound_label, bound_lower, drift_total, rel, cand[q:], panels[c])
+    else:
+        if work >= parallel_min_work:
+            _assign_span_parallel(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                                  lo, hi, start, labels, dists)
+        else:
+            assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                        lo, hi, start, labels, dists, True)
+        chunk_scanned[c] = hi - lo
+    S = chunk_sums[c]
+    W = chunk_weights[c]
+    S[:] = 0.0
+    W[:] = 0.0
+    chunk_obj[c] = add_batch(X, weights, block_order, lo, hi - lo, labels[q:], dists[q:], S, W)
+
+
+@pjit
+def _batch_chunks_parallel(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2,
+                           cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total,
+                           rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
+    """:func:`_batch_chunk` for chunks ``0 .. n_sub - 1``, one task each."""
+    for c in prange(n_sub):
+        _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64,
+                     k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total, rel, cand,
+                     panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
+
+
 @njit
 def minibatch_steps(
     X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
     centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
     state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
-    parallel_min_work, bound_label, bound_lower, rel, prev, cand, panel,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
 ):
     """Mini-batch k-means steps over batches ``first_batch .. last_batch - 1``.
 
@@ -482,9 +554,13 @@ def minibatch_steps(
     algorithm 1, with the per-point updates of one center summed, which gives
     the same running mean):
 
-    1. pack the centers, assign every point of the batch to its canonical
-       nearest center (in parallel when ``size * k * d >= parallel_min_work``)
-       and sum the points of every center, in position order;
+    1. pack the centers; cut the batch into chunks of ``sub`` positions
+       (:func:`sums_chunk`), assign every point of a chunk to its canonical
+       nearest center and sum the chunk's points per center in position
+       order (:func:`_batch_chunk`); add the chunks' sums in chunk order. The
+       chunks run in parallel when there are several and ``size * k * d >=
+       parallel_min_work``; a lone chunk's assignment runs in parallel when
+       its own work reaches it. Either way the result is the same;
     2. for every center ``j`` with batch weight ``B_j`` and batch mean ``m_j``:
        ``counts[j] += B_j``, ``c_j += (B_j / counts[j]) (m_j - c_j)``
        (per-center learning rate ``1 / counts[j]``);
@@ -501,10 +577,13 @@ def minibatch_steps(
     C64.shape[1]``). ``state`` (float64) holds ``[ewa, best_ewa,
     no_improvement, since_reassign, n_steps, n_reassigned, drift_total, n_scanned]``.
     With ``bound_label`` non-empty (``n`` entries, and ``bound_lower``), the
-    batches are assigned by :func:`assign_bounded`, serially; ``state[6]``
+    batches are assigned by :func:`assign_bounded`; ``state[6]``
     then accumulates the largest center move of every step (widened by
     ``rel``) and ``state[7]`` counts the points scanned; ``prev`` (k x d),
-    ``cand`` (``batch_size``) and ``panel`` (``2 d L`` float32) are its
+    ``cand`` (``batch_size``) and ``panels`` (one ``2 d L`` float32 row per
+    chunk) are its scratch; ``chunk_sums`` (chunks x ``k dp``),
+    ``chunk_weights`` (chunks x k), ``chunk_obj`` and ``chunk_scanned`` the
+    chunks' results.
     scratch. ``batch_objective[b]`` receives each batch's weighted objective. Returns
     the number of batches processed; fewer than asked when ``no_improvement``
     reached ``max_no_improvement`` (> 0).
@@ -526,23 +605,28 @@ def minibatch_steps(
             prev[:, :] = centers
         batch_sums[:] = 0.0
         batch_weights[:] = 0.0
-        # Waking the worker threads costs more than assigning a small batch
-        # (milliseconds on a loaded machine), so only large batches go parallel.
-        if bounded and m * k * d >= parallel_min_work:
-            state[7] += _assign_bounded_parallel(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn,
-                                                 C64, k, cmax, kappa, start, end, labels, dists, bound_label,
-                                                 bound_lower, state[6], rel)
-        elif bounded:
-            state[7] += assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
-                                       cmax, kappa, start, end, labels, dists, bound_label, bound_lower, state[6],
-                                       rel, cand, panel)
-        elif m * k * d >= parallel_min_work:
-            _assign_span_parallel(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k,
-                                  cmax, kappa, start, end, labels, dists)
+        # Waking the worker threads can cost more than assigning a small batch
+        # (milliseconds on a loaded machine): the caller chooses parallel_min_work.
+        n_sub = (m + sub - 1) // sub
+        if n_sub > 1 and m * k * d >= parallel_min_work:
+            _batch_chunks_parallel(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2,
+                                   block_order, C2, cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label,
+                                   bound_lower, state[6], rel, cand, panels, chunk_sums, chunk_weights, chunk_obj,
+                                   chunk_scanned)
         else:
-            assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                        start, end, start, labels, dists, True)
-        obj = add_batch(X, weights, block_order, start, m, labels, dists, batch_sums, batch_weights)
+            for c in range(n_sub):
+                _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2,
+                             cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, state[6],
+                             rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned,
+                             parallel_min_work)
+        obj = 0.0
+        for c in range(n_sub):  # in chunk order, whatever ran them
+            obj += chunk_obj[c]
+            state[7] += chunk_scanned[c]
+            for j in range(k):
+                batch_weights[j] += chunk_weights[c, j]
+            for o in range(k * dp):
+                batch_sums[o] += chunk_sums[c, o]
         wsum = 0.0
         for j in range(k):
             wsum += batch_weights[j]

@@ -50,6 +50,7 @@ from .._kernels.stochastic import (
     minibatch_steps,
     packed_labels_objective,
     sgd_steps,
+    sums_chunk,
 )
 from ..objective import nearest_labels, point_objective
 from ..result import HistoryRecorder, Result
@@ -321,15 +322,24 @@ class MiniBatchState:
         self._sums = np.empty(k * dp, dtype=np.float64)
         self._weights = np.empty(k, dtype=np.float64)
         self._prev = np.empty((k, d), dtype=np.float64)
-        self._panel = np.empty(2 * d * BLOCK, dtype=np.float32)
         self._rel = bound_margin(d)
         self._no_bounds = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+        #: positions per partial batch sum (fixed by k: the sums do not depend on the threads)
+        self.sums_chunk = sums_chunk(k)
         self._grow(batch_size)
 
     def _grow(self, size: int) -> None:
+        k, d = self.centers.shape
+        dp = self._C64.shape[1]
+        n_sub = -(-size // self.sums_chunk)
         self._labels = np.empty(size, dtype=np.int64)
         self._dists = np.empty(size, dtype=np.float64)
         self._cand = np.empty(size, dtype=np.int64)
+        self._panels = np.empty((n_sub, 2 * d * BLOCK), dtype=np.float32)
+        self._chunk_sums = np.empty((n_sub, k * dp), dtype=np.float64)
+        self._chunk_weights = np.empty((n_sub, k), dtype=np.float64)
+        self._chunk_obj = np.empty(n_sub, dtype=np.float64)
+        self._chunk_scanned = np.empty(n_sub, dtype=np.int64)
 
     @property
     def n_clusters(self) -> int:
@@ -354,6 +364,7 @@ class MiniBatchState:
         uniforms: np.ndarray,
         batch_objective: np.ndarray,
         bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        parallel_min_work: int | None = None,
     ) -> int:
         """Run batches ``first_batch .. last_batch - 1`` of an epoch over ``data``; returns how many ran.
 
@@ -362,6 +373,8 @@ class MiniBatchState:
         ``b * batch_size`` to ``(b + 1) * batch_size - 1``. ``bounds``:
         ``(labels, lower)`` of :meth:`new_bounds` for ``data``, kept from
         step to step, to skip the points they prove settled; None scans every point.
+        ``parallel_min_work`` overrides :attr:`parallel_min_work` for these
+        batches (the results are the same either way).
         """
         if self._labels.shape[0] < batch_size:
             self._grow(batch_size)
@@ -372,7 +385,9 @@ class MiniBatchState:
             self.centers, self._C2, self._cn, self._C64, self.counts, self._labels, self._dists,
             self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
             self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
-            self.parallel_min_work, bound_label, bound_lower, self._rel, self._prev, self._cand, self._panel,
+            self.parallel_min_work if parallel_min_work is None else parallel_min_work,
+            bound_label, bound_lower, self._rel, self._prev, self._cand, self.sums_chunk, self._panels,
+            self._chunk_sums, self._chunk_weights, self._chunk_obj, self._chunk_scanned,
         ))
 
     @staticmethod
@@ -414,6 +429,54 @@ class MiniBatchState:
         out = np.empty(1, dtype=np.float64)
         self.steps(data, data.block_order(None), X.shape[0], 0, 1, uniforms, out)
         return float(out[0])
+
+
+class _ThreadChooser:
+    """Runs mini-batch steps one piece at a time, serially or on the threads, whichever is faster.
+
+    Both ways give the same results (the chunks of a batch are summed in
+    chunk order), so the choice changes only the time. Each piece of
+    :attr:`PIECE` batches is timed; the seconds per batch of each way are
+    smoothed, and every :attr:`EXPLORE`-th piece runs the slower way.
+    """
+
+    PIECE = 8
+    EXPLORE = 8
+
+    def __init__(self) -> None:
+        self.per_batch = [np.nan, np.nan]  # serial, threads
+        self.pieces = 0
+        self.threaded_steps = 0
+
+    def _way(self) -> int:
+        serial, threads = self.per_batch
+        if np.isnan(serial):
+            return 0
+        if np.isnan(threads):
+            return 1
+        fast = 1 if threads < serial else 0
+        return 1 - fast if self.pieces % self.EXPLORE == self.EXPLORE - 1 else fast
+
+    def steps(self, st: MiniBatchState, data: PackedData, order: np.ndarray, b: int, first: int, last: int,
+              uniforms: np.ndarray, batch_obj: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None) -> int:
+        """:meth:`MiniBatchState.steps` for batches ``first .. last - 1``, piece by piece; returns how many ran."""
+        done = 0
+        p = first
+        while p < last:
+            q = min(last, p + self.PIECE)
+            way = self._way()
+            t0 = now()
+            ran = st.steps(data, order, b, p, q, uniforms, batch_obj, bounds, parallel_min_work=0 if way else None)
+            seconds = (now() - t0) / max(ran, 1)
+            old = self.per_batch[way]
+            self.per_batch[way] = seconds if np.isnan(old) else 0.7 * old + 0.3 * seconds
+            self.pieces += 1
+            self.threaded_steps += ran if way else 0
+            done += ran
+            if ran < q - p:
+                break
+            p = q
+        return done
 
 
 def run_minibatch(
@@ -472,9 +535,16 @@ def run_minibatch(
         objective, and the run costs no pass beyond the steps themselves.
     records_per_epoch : int, default 1
     parallel_min_work : int, optional
-        A batch is assigned by several threads when ``batch_size * k * d``
-        reaches this (default ``PARALLEL_MIN_WORK`` = 2**25: below it, waking
-        the threads costs more than the work). 0 always uses the threads.
+        A batch is assigned and summed by several threads when ``batch_size
+        * k * d`` reaches this; 0 always uses the threads. By default batches
+        from ``PARALLEL_MIN_WORK`` = 2**25 on use them, and smaller batches of
+        several chunks (more than ``sums_chunk(k) = max(256, 8 k)`` points)
+        are run both ways as the run goes, pieces of 8 batches at a time (one
+        piece in 8 the slower way, to keep measuring), and the faster way is
+        used: on an idle machine the threads win, on a busy one waking them
+        for every batch can cost milliseconds. The results are the same
+        either way (``info["threaded_steps"]`` counts the steps that used the
+        threads).
     shuffle : {"rows", "blocks"}, default "rows"
         How an epoch is randomized. The data are packed once per run in
         blocks of ``L`` points (``L = optimeans._kernels.lloyd.BLOCK``, 16
@@ -563,7 +633,11 @@ def run_minibatch(
     points = 0
     prev_ewa = np.inf
     stopped = False
-    with solver_threads(X, n_threads):
+    with solver_threads(X, n_threads) as threads:
+        # small batches of several chunks: timed both ways as the run goes, run the faster way
+        chooser = None
+        if parallel_min_work is None and threads > 1 and b > st.sums_chunk and b * k * X.shape[1] < PARALLEL_MIN_WORK:
+            chooser = _ThreadChooser()
         t_pack = now()
         perm = None
         if shuffle == "rows":
@@ -578,7 +652,10 @@ def run_minibatch(
             order = data.block_order(rng)
             uniforms = rng.random((n_batches, k))
             for s, e in zip(cuts[:-1], cuts[1:]):
-                ran = st.steps(data, order, b, int(s), int(e), uniforms, batch_obj, point_bounds)
+                if chooser is None:
+                    ran = st.steps(data, order, b, int(s), int(e), uniforms, batch_obj, point_bounds)
+                else:
+                    ran = chooser.steps(st, data, order, b, int(s), int(e), uniforms, batch_obj, point_bounds)
                 points += min(n, (int(s) + ran) * b) - int(s) * b
                 if monitor:
                     obj = clock.monitor(st.labels_objective, data)[1]
@@ -614,7 +691,10 @@ def run_minibatch(
         info={"counts": st.counts.copy(), "n_steps": st.n_steps, "n_reassigned": int(st.state[5]),
               "early_stop": early, "monitor_seconds": clock.paused, "passes": points / n,
               "pack_seconds": pack_seconds,
-              "scanned": (st.n_scanned / points) if use_bounds and points > 0 else 1.0},
+              "scanned": (st.n_scanned / points) if use_bounds and points > 0 else 1.0,
+              "threaded_steps": st.n_steps if chooser is None and (
+                  threads > 1 and b * k * X.shape[1] >= st.parallel_min_work) else (
+                  chooser.threaded_steps if chooser is not None else 0)},
     )
     if not monitor:
         h = HistoryRecorder(0.0)
