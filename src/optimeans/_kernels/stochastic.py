@@ -18,7 +18,10 @@ visits the packed blocks in a random order (``block_order``), so a batch reads
 whole blocks, contiguous in memory, instead of gathering scattered rows.
 Within a run, :func:`assign_bounded` skips the scan of points that Hamerly
 bounds, carried from step to step, prove still nearest to their previous
-center; the labels are the same as with the scan.
+center; the labels are the same as with the scan. A batch is cut into chunks
+(:func:`sums_chunk`) assigned and summed on their own, serially or in
+parallel, and the chunks' sums are added in chunk order: the result does not
+depend on the threads.
 
 References
 ----------
