@@ -32,7 +32,8 @@ from numba.extending import intrinsic, register_model
 __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
-    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vstore_int", "vload_wide", "vreduce_max", "vsum", "prefetch",
+    "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vstore_int", "vload_wide", "vreduce_max", "vsum",
+    "prefetch",
 ]
 
 

@@ -38,7 +38,8 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from ._simd import (
-    prefetch, vadd, vfill, vfma, vget, vlanes, vload, vload_ext, vload_wide, vmask_not_gt, vmul, vstore, vstore_int, vsub, vsum, vwhere_lt,
+    prefetch, vadd, vfill, vfma, vget, vlanes, vload, vload_ext, vload_wide, vmask_not_gt, vmul, vstore, vstore_int,
+    vsub, vsum, vwhere_lt,
 )
 from . import lloyd as _lloyd
 from .lloyd import BLOCK, canonical_label, guard_threshold, pack_centers, scan_blocks, sqdist64
@@ -356,7 +357,7 @@ def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, 
 @pjit
 def _assign_bounded_parallel(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
                              s, e, labels, dists, bound_label, bound_lower, drift_total, rel):
-    """:func:`assign_bounded` over :data:`BOUNDED_SUB_CHUNK` positions per task, in parallel; returns the points scanned.
+    """:func:`assign_bounded` in parallel, :data:`BOUNDED_SUB_CHUNK` positions per task; returns the points scanned.
 
     Every point's label, distance and bounds are those of the serial call
     (they depend on the point and the centers only).
