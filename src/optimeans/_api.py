@@ -135,6 +135,23 @@ class WorkSpace:
         if sample_weight is not None and sample_weight.size:
             self.wexp = _pow2_exponent(float(np.max(sample_weight)))
 
+    @classmethod
+    def from_parts(cls, offset_p: np.ndarray, pre: int, exp: int, wexp: int) -> "WorkSpace":
+        """The work space whose parts were computed elsewhere (block by block, by the Dask backend).
+
+        ``offset_p`` is the offset in pre-scaled units, ``pre``, ``exp`` and
+        ``wexp`` the exponents that ``__init__`` would have chosen.
+        """
+        self = cls.__new__(cls)
+        self._pre = int(pre)
+        self._offset_p = np.asarray(offset_p, dtype=np.float64)
+        self.offset = np.ldexp(self._offset_p, -self._pre) if self._pre else self._offset_p
+        self.exp = int(exp)
+        self._post = self.exp - self._pre
+        self.scale = float(np.ldexp(1.0, self.exp))
+        self.wexp = int(wexp)
+        return self
+
     def to_work(self, A: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
         """Rows of ``A`` (data or centers, original units) in work units, as ``dtype``."""
         A = np.asarray(A)
@@ -432,7 +449,7 @@ def fit(
         return distributed_fit(
             X, n_clusters, method=method, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
             sample_weight=sample_weight, random_state=random_state, n_threads=n_threads,
-            callback=callback, **options,
+            callback=callback, refine=refine, **options,
         )
     X = check_data(X)
     n, d = X.shape

@@ -1,0 +1,189 @@
+"""Where the block tasks run: on a Dask cluster, or in this process.
+
+:class:`Blocks` holds one reference per row block to its rows and to its
+:class:`~optimeans.distributed.tasks.BlockState`, and runs a task per block:
+
+* with a ``distributed.Client``, each block lives on one worker (block ``b`` on
+  worker ``b mod n_workers``), its tasks are submitted there (a state is
+  mutated in place and must not be copied), and the results are gathered in
+  block order; a fold (a chain of tasks, block after block) runs on the
+  cluster without coming back to the client;
+* without a client, persisted blocks are plain objects of this process and the
+  tasks are called one block after the other, each on every core (the same
+  speed as the in-memory fit); out-of-core blocks are read with Dask's local
+  threaded scheduler, one block at a time.
+
+Either way, the results come back in block order and are reduced in that
+order, so the same data give the same bits on any number of workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import tasks
+from ._dask import import_dask
+
+
+def _pair(x: Any, w: Any) -> tuple:
+    return x, w
+
+
+def _raw_call(fn: Callable, raw: tuple, *args: Any) -> Any:
+    return fn(raw[0], raw[1], *args)
+
+
+def _state_call(fn: Callable, state: Any, raw: Any, *args: Any) -> Any:
+    return fn(state, raw, *args)
+
+
+class Blocks:
+    """Row blocks of a validated dask array, kept on the workers or read on demand.
+
+    Parameters
+    ----------
+    X : dask array (n, d), rows chunked into blocks that start at multiples of CHUNK
+    w : dask array (n,) float64 or None
+    client : distributed.Client or None
+    persist : keep the blocks in memory (on the workers, or in this process)
+    n_threads : Numba threads of a block task
+    """
+
+    def __init__(self, X: Any, w: Any, client: Any, persist: bool, n_threads: int) -> None:
+        dask, _ = import_dask()
+        self.dask = dask
+        self.client = client
+        self.persisted = bool(persist)
+        self.n_threads = int(n_threads)
+        self.n, self.d = (int(s) for s in X.shape)
+        self.dtype = np.dtype(X.dtype)
+        self.sizes = np.asarray(X.chunks[0], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        xd = list(X.to_delayed().ravel())
+        wd = list(w.to_delayed().ravel()) if w is not None else [None] * len(xd)
+        pairs = [dask.delayed(_pair, pure=True)(x, wb) for x, wb in zip(xd, wd)]
+        self.homes: list[Any] = [None] * len(pairs)
+        if client is not None:
+            from .cluster import worker_slots
+
+            workers, _ = worker_slots(client)
+            if workers:
+                self.homes = [[workers[b % len(workers)]] for b in range(len(pairs))]
+        if not self.persisted:
+            self.raw: list[Any] = pairs
+        elif client is None:
+            self.raw = list(dask.compute(*pairs, scheduler="threads"))
+        else:
+            from distributed import wait
+
+            self.raw = [
+                client.compute(p, workers=h, allow_other_workers=h is None) for p, h in zip(pairs, self.homes)
+            ]
+            wait(self.raw)
+        self.states: list[Any] = [None] * len(pairs)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    # -- running one task per block
+
+    def _submit(self, b: int, fn: Callable, head: tuple, *rest: Any) -> Any:
+        """``fn(*head, raw_b, *rest)`` on block ``b``'s worker (a future)."""
+        client = self.client
+        raw = self.raw[b]
+        if raw is not None and not self.persisted:
+            raw = client.compute(raw)
+        h = self.homes[b]
+        return client.submit(fn, *head, raw, *rest, workers=h, allow_other_workers=h is None, pure=False)
+
+    def _local_raw(self, b: int) -> Any:
+        raw = self.raw[b]
+        if not self.persisted:
+            (raw,) = self.dask.compute(raw, scheduler="threads")
+        return raw
+
+    def raw_map(self, fn: Callable, *args: Any) -> list:
+        """``fn(X_b, w_b, *args)`` on the original rows of every block, in block order."""
+        if self.client is None:
+            return [fn(*self._local_raw(b), *args) for b in range(len(self))]
+        futs = [self._submit(b, _raw_call, (fn,), *args) for b in range(len(self))]
+        return self.client.gather(futs)
+
+    def raw_fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
+        """``acc = fn(X_b, w_b, acc, *args)`` block after block (a chain on the cluster)."""
+        if self.client is None:
+            for b in range(len(self)):
+                acc = fn(*self._local_raw(b), acc, *args)
+            return acc
+        for b in range(len(self)):
+            acc = self._submit(b, _raw_call, (fn,), acc, *args)
+        return acc.result()
+
+    def make_states(self, space: Any, unit: bool) -> None:
+        """Build every block's state (the work rows kept when persisted); the raw rows are released."""
+        keep = self.persisted
+        if self.client is None:
+            for b in range(len(self)):
+                x, wb = self._local_raw(b) if keep else (None, None)
+                self.states[b] = tasks.task_make_state(
+                    x, wb, int(self.starts[b]), int(self.sizes[b]), space, self.dtype, unit, keep
+                )
+        else:
+            from distributed import wait
+
+            futs = []
+            for b in range(len(self)):
+                args = (int(self.starts[b]), int(self.sizes[b]), space, self.dtype, unit, keep)
+                if keep:
+                    futs.append(self._submit(b, _raw_call, (tasks.task_make_state,), *args))
+                else:
+                    h = self.homes[b]
+                    futs.append(self.client.submit(
+                        tasks.task_make_state, None, None, *args, workers=h, allow_other_workers=h is None, pure=False
+                    ))
+            wait(futs)
+            self.states = futs
+        if keep:
+            # the states hold the rows now; the separate references would only pin a copy
+            self.raw = [None] * len(self)
+
+    def run(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None) -> list:
+        """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order."""
+        idx = range(len(self)) if blocks is None else blocks
+        if self.client is None:
+            return [fn(self.states[b], None if self.persisted else self._local_raw(b), *args) for b in idx]
+        futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
+        return self.client.gather(futs)
+
+    def fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
+        """``acc = fn(state_b, raw_b, acc, *args)`` block after block."""
+        if self.client is None:
+            for b in range(len(self)):
+                acc = fn(self.states[b], None if self.persisted else self._local_raw(b), acc, *args)
+            return acc
+        for b in range(len(self)):
+            acc = self._submit(b, _state_call, (fn, self.states[b]), acc, *args)
+        return acc.result()
+
+    def map(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, with_start: bool = False) -> list:
+        """``fn(X'_b, w'_b, [start_b,] *args)`` on the work rows of every block (seeding tasks)."""
+        return self.run(_rows_call, fn, with_start, *args, blocks=blocks)
+
+    def labels(self) -> Any:
+        """The best run's labels as a lazy dask array (they stay on the workers until computed)."""
+        _, da = import_dask()
+        if self.client is None:
+            parts = [s.best for s in self.states]
+            return da.from_array(np.concatenate(parts), chunks=(tuple(int(s) for s in self.sizes),))
+        pieces = []
+        for b, st in enumerate(self.states):
+            h = self.homes[b]
+            fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is None, pure=False)
+            pieces.append(da.from_delayed(self.dask.delayed(fut), shape=(int(self.sizes[b]),), dtype=np.int64))
+        return da.concatenate(pieces)
+
+
+def _rows_call(state: Any, raw: Any, fn: Callable, with_start: bool, *args: Any) -> Any:
+    return tasks.task_on_rows(fn, state, raw, with_start, *args)

@@ -1,0 +1,299 @@
+"""Reading sources as dask arrays of row blocks: ``.npy`` memory maps, Parquet, Zarr, arrays.
+
+Only metadata is read when the array is built; every block task opens its own
+memory map or Parquet reader, so any worker that sees the same file system
+can read any block.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._validation import check_positive_int
+from ._dask import BLOCK_BYTES, current_client, import_dask
+
+__all__ = ["read", "expand_paths"]
+
+_import_dask = import_dask
+
+def _read_npy(path: str, offset: int, start: int, stop: int, n_features: int, src: str, dtype: str) -> np.ndarray:
+    """Rows ``start:stop`` of a C-order ``.npy`` file, through a memory map of just those rows.
+
+    The map lives only for the task: the rows are copied out (and converted)
+    and the map is closed, so the process never holds more than the block.
+    """
+    itemsize = np.dtype(src).itemsize
+    mm = np.memmap(path, dtype=np.dtype(src), mode="r", offset=offset + start * n_features * itemsize, shape=(stop - start, n_features))
+    try:
+        return np.array(mm, dtype=np.dtype(dtype), copy=True)
+    finally:
+        mm._mmap.close()  # type: ignore[attr-defined]
+        del mm
+
+
+def _read_parquet(path: str, row_groups: list[int], columns: list[str], dtype: str) -> np.ndarray:
+    """Selected columns of some row groups of a Parquet file, as one float array (nulls -> NaN)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path).read_row_groups(row_groups, columns=columns)
+    out = np.empty((table.num_rows, len(columns)), dtype=np.dtype(dtype))
+    for j, name in enumerate(columns):
+        col = table.column(name).cast(pa.float64() if np.dtype(dtype) == np.float64 else pa.float32())
+        out[:, j] = col.to_numpy(zero_copy_only=False)
+    return out
+
+
+def expand_paths(source: Any) -> list[str]:
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        if os.path.isdir(text):
+            if _is_zarr(text):
+                return [text]
+            found = sorted(
+                p for p in _glob.glob(os.path.join(text, "*"))
+                if p.lower().endswith((".parquet", ".pq", ".npy"))
+            )
+            if not found:
+                raise ValueError(f"directory {text!r} holds no .parquet, .pq or .npy file")
+            return found
+        if any(ch in text for ch in "*?["):
+            found = sorted(_glob.glob(text))
+            if not found:
+                raise ValueError(f"no file matches {text!r}")
+            return found
+        if not os.path.exists(text):
+            raise ValueError(f"no such file: {text!r}")
+        return [text]
+    paths: list[str] = []
+    for item in source:
+        paths.extend(expand_paths(item))
+    if not paths:
+        raise ValueError("no input file given")
+    return paths
+
+
+def _is_zarr(path: str) -> bool:
+    return path.rstrip("/").endswith(".zarr") or any(
+        os.path.exists(os.path.join(path, name)) for name in (".zarray", "zarr.json")
+    )
+
+
+def _npy_array(paths: list[str], dtype: Any, block_rows: int | None) -> Any:
+    dask, da = _import_dask()
+    pieces = []
+    n_features = None
+    for path in paths:
+        with open(path, "rb") as fh:
+            try:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, fortran, src = np.lib.format.read_array_header_1_0(fh)
+                else:
+                    shape, fortran, src = np.lib.format.read_array_header_2_0(fh)
+            except ValueError as exc:
+                raise ValueError(f"{path!r} is not a valid .npy file: {exc}") from None
+            offset = fh.tell()
+        if len(shape) != 2:
+            raise ValueError(f"{path!r} holds an array of shape {shape}; a 2-D (n_samples, n_features) array is required")
+        if fortran:
+            raise ValueError(f"{path!r} is stored in Fortran order; save it in C order (np.ascontiguousarray) to stream it by rows")
+        if src.kind not in "biuf":
+            raise TypeError(f"{path!r} holds dtype {src}; a numeric array is required")
+        n, d = int(shape[0]), int(shape[1])
+        if n_features is not None and d != n_features:
+            raise ValueError(f"{path!r} has {d} columns but the first file has {n_features}")
+        n_features = d
+        target = np.dtype(dtype) if dtype is not None else (np.dtype(np.float32) if src == np.float32 else np.dtype(np.float64))
+        rows = block_rows or max(1, BLOCK_BYTES // max(1, d * target.itemsize))
+        for start in range(0, n, rows):
+            stop = min(n, start + rows)
+            task = dask.delayed(_read_npy, pure=True)(path, offset, start, stop, d, src.str, target.str)
+            pieces.append(da.from_delayed(task, shape=(stop - start, d), dtype=target))
+    if not pieces:
+        raise ValueError(f"{paths[0]!r} holds no rows")
+    return da.concatenate(pieces, axis=0)
+
+
+def _parquet_array(paths: list[str], columns: Sequence[str] | None, dtype: Any, block_rows: int | None) -> Any:
+    dask, da = _import_dask()
+    try:
+        import pyarrow.parquet as pq
+        import pyarrow.types as pat
+    except ImportError as exc:
+        raise ImportError('reading Parquet needs pyarrow; install it with: pip install "optimeans[parquet]"') from exc
+    pieces = []
+    chosen: list[str] | None = None
+    all_float32 = True
+    plans = []
+    for path in paths:
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises its own error types
+            raise ValueError(f"{path!r} is not a readable Parquet file: {exc}") from None
+        schema = pf.schema_arrow
+        names = list(schema.names)
+        cols = list(columns) if columns is not None else names
+        missing = [c for c in cols if c not in names]
+        if missing:
+            raise ValueError(f"{path!r} has no column(s) {', '.join(repr(m) for m in missing)}; it has {', '.join(names)}")
+        bad = [c for c in cols if not (pat.is_integer(schema.field(c).type) or pat.is_floating(schema.field(c).type) or pat.is_boolean(schema.field(c).type))]
+        if bad:
+            raise TypeError(f"{path!r} has non-numeric column(s) {', '.join(repr(b) for b in bad)}; select numeric columns with columns=")
+        if chosen is None:
+            chosen = cols
+        all_float32 &= all(pat.is_float32(schema.field(c).type) for c in cols)
+        plans.append((path, pf.metadata))
+    assert chosen is not None
+    if not chosen:
+        raise ValueError("no column selected")
+    target = np.dtype(dtype) if dtype is not None else np.dtype(np.float32 if all_float32 else np.float64)
+    d = len(chosen)
+    rows_target = block_rows or max(1, BLOCK_BYTES // (d * target.itemsize))
+    for path, meta in plans:
+        group: list[int] = []
+        rows = 0
+        for rg in range(meta.num_row_groups):
+            group.append(rg)
+            rows += meta.row_group(rg).num_rows
+            if rows >= rows_target or rg == meta.num_row_groups - 1:
+                if rows:
+                    task = dask.delayed(_read_parquet, pure=True)(path, group, chosen, target.str)
+                    pieces.append(da.from_delayed(task, shape=(rows, d), dtype=target))
+                group, rows = [], 0
+    if not pieces:
+        raise ValueError(f"the Parquet input {paths[0]!r} holds no rows")
+    return da.concatenate(pieces, axis=0)
+
+
+def read(
+    source: Any,
+    *,
+    columns: Sequence[str] | str | None = None,
+    dtype: Any = None,
+    block_rows: int | None = None,
+) -> Any:
+    """Open data as a dask array of row blocks, without reading it.
+
+    Parameters
+    ----------
+    source : str, path, list of paths, ndarray or dask array
+        A ``.npy`` file (opened as memory maps, one per block), a Parquet file
+        (``.parquet`` / ``.pq``), a directory of such files, a glob pattern
+        (``"data/*.parquet"``), a Zarr array (``.zarr`` directory; needs the
+        ``zarr`` package), a list of any of these (rows concatenated in the
+        order given, files of a directory or glob in sorted order), or an
+        array.
+    columns : list of str or comma-separated str, optional
+        Parquet columns to read (default: all, which must then be numeric).
+    dtype : float32 or float64, optional
+        Default: float32 when the stored data is float32, float64 otherwise.
+    block_rows : int, optional
+        Rows per block. Default: about 64 MiB per block (a Parquet block is a
+        run of whole row groups).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples, n_features)
+        Lazy: every computation reads the blocks it needs from disk again.
+
+    Raises
+    ------
+    ImportError
+        dask (``pip install "optimeans[dask]"``), pyarrow or zarr missing.
+    ValueError
+        No matching file, a missing column, a non-2-D or Fortran-order ``.npy``,
+        files with different numbers of columns.
+    TypeError
+        Non-numeric columns or data.
+
+    Notes
+    -----
+    Only metadata is read here (the ``.npy`` headers, the Parquet footers).
+    A block task opens its own memory map or Parquet reader, so the blocks can
+    be read by any worker that sees the same file system.
+
+    Examples
+    --------
+    >>> X = read("data/*.parquet", columns="a,b,c")  # doctest: +SKIP
+    >>> optimeans.fit(X, 50)  # doctest: +SKIP
+    """
+    dask, da = _import_dask()
+    if isinstance(columns, str):
+        columns = [c.strip() for c in columns.split(",") if c.strip()]
+    if dtype is not None and np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    if block_rows is not None:
+        block_rows = check_positive_int(block_rows, "block_rows")
+    if isinstance(source, da.Array) or isinstance(source, np.ndarray):
+        if isinstance(source, np.ndarray):
+            rows = block_rows or max(1, BLOCK_BYTES // max(1, source.itemsize * (source.shape[1] if source.ndim == 2 else 1)))
+            arr = scatter_inline(da.from_array(source, chunks=(rows,) + (-1,) * (source.ndim - 1)), current_client())
+        else:
+            arr = source
+        if columns is not None:
+            raise ValueError("columns= selects Parquet columns; index the array instead")
+        if dtype is not None:
+            arr = arr.astype(dtype)
+        if block_rows is not None:
+            arr = arr.rechunk((block_rows,) + arr.shape[1:])
+        return arr
+    paths = expand_paths(source)
+    kinds = {("zarr" if os.path.isdir(p) and _is_zarr(p) else os.path.splitext(p)[1].lower()) for p in paths}
+    if kinds <= {".parquet", ".pq"}:
+        return _parquet_array(paths, columns, dtype, block_rows)
+    if columns is not None:
+        raise ValueError("columns= applies to Parquet input only")
+    if kinds == {".npy"}:
+        return _npy_array(paths, dtype, block_rows)
+    if kinds == {"zarr"}:
+        try:
+            import zarr  # noqa: F401
+        except ImportError as exc:
+            raise ImportError("reading Zarr needs the zarr package; install it with: pip install zarr") from exc
+        arrays = [da.from_zarr(p) for p in paths]
+        arr = arrays[0] if len(arrays) == 1 else da.concatenate(arrays, axis=0)
+        if arr.ndim != 2:
+            raise ValueError(f"the Zarr array has shape {arr.shape}; a 2-D (n_samples, n_features) array is required")
+        if dtype is not None:
+            arr = arr.astype(dtype)
+        if block_rows is not None:
+            arr = arr.rechunk((block_rows, -1))
+        return arr
+    raise ValueError(
+        f"cannot read {', '.join(sorted(kinds))} input; use .npy, .parquet/.pq or .zarr files (one kind at a time)"
+    )
+
+
+
+def scatter_inline(arr: Any, client: Any) -> Any:
+    """``arr`` with its in-graph NumPy blocks sent to the workers once (``client.scatter``).
+
+    ``da.from_array(ndarray)`` puts the blocks in the task graph itself: every
+    computation would ship them again, and Dask warns about the large graph.
+    Scattered, they travel once and the graph only names them. Arrays whose
+    blocks are not plain NumPy values in the graph, and calls without a client,
+    return ``arr`` unchanged.
+    """
+    if client is None or arr.ndim not in (1, 2):
+        return arr
+    dask, da = import_dask()
+    graph = arr.__dask_graph__()
+    keys = arr.__dask_keys__()
+    flat = [k for row in keys for k in (row if isinstance(row, list) else [row])]
+    try:
+        values = [graph[k] for k in flat]
+    except KeyError:  # pragma: no cover - a graph that does not hold its own keys
+        return arr
+    if not all(isinstance(v, np.ndarray) for v in values) or sum(v.nbytes for v in values) < 2**20:
+        return arr
+    futures = client.scatter(values, hash=False)
+    blocks = [da.from_delayed(dask.delayed(f), shape=v.shape, dtype=v.dtype) for f, v in zip(futures, values)]
+    if arr.ndim == 1:
+        return da.concatenate(blocks)
+    ncol = len(arr.chunks[1])
+    return da.block([blocks[r * ncol:(r + 1) * ncol] for r in range(len(arr.chunks[0]))])

@@ -1,0 +1,350 @@
+"""Block tasks: plain functions of one row block, run on the workers.
+
+A block is held on its worker as a :class:`BlockState`: the original rows and
+weights, the rows in the work space of :class:`optimeans._api.WorkSpace` (the
+same transform the in-memory fit applies), their packed float32 copy for the
+assignment kernel (built once, on the first pass) and the labels of the
+current run. A Lloyd pass is then one call of the in-memory kernel
+:func:`optimeans._kernels.lloyd.lloyd_chunks` on the packed block; it returns
+the per-chunk changes of the cluster sums of the chunks where labels changed,
+which the client adds in global chunk order exactly as the in-memory
+:class:`~optimeans._kernels.lloyd.Workspace` does. Blocks start at multiples of
+:data:`~optimeans._kernels.lloyd.CHUNK` rows, so a block's chunks are the
+in-memory chunks.
+
+The states are mutated in place by the pass tasks (their labels move on). The
+client therefore runs every task of a state on the worker that holds it, and
+each pass checks the state's step counter: a state that was lost and rebuilt
+(a worker died) is detected and reported instead of giving wrong sums.
+
+Data that are not kept in memory (out-of-core) have states without rows: each
+task gets the block read again from the source and transforms (and packs) it
+for that one pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .._kernels.lloyd import (
+    BLOCK, CHUNK, guard_kappa, lloyd_chunks, n_chunks, pack_data, padded_features,
+)
+from .._numba import numba_threads
+from ..objective import point_objective
+
+#: Rows of the sub-blocks :class:`optimeans._api.WorkSpace` sums over (weighted means).
+WS_BLOCK = 65536
+
+
+class StateLost(RuntimeError):
+    """A block's state is not the one the run left (a worker was lost and the block rebuilt)."""
+
+
+# ------------------------------------------------------------------ checks and the work space
+
+
+def task_check(Xb: np.ndarray, wb: np.ndarray | None) -> tuple:
+    """Validation of a raw block: first non-finite entry, bad weights, sizes and extremes.
+
+    Returns ``(bad_x, bad_w, total_weight, n_rows, max_abs_x, w_min, w_max)``.
+    """
+    Xb = np.asarray(Xb)
+    bad_x = None
+    finite = np.isfinite(Xb)
+    if not finite.all():
+        flat = int(np.flatnonzero(~finite.reshape(-1))[0])
+        r, c = divmod(flat, Xb.shape[1])
+        bad_x = (r, c, float(Xb[r, c]))
+    bad_w = None
+    wmin = wmax = 1.0
+    if wb is None:
+        total = float(Xb.shape[0])
+    else:
+        w = np.asarray(wb, dtype=np.float64)
+        if not np.isfinite(w).all():
+            r = int(np.flatnonzero(~np.isfinite(w))[0])
+            bad_w = (r, float(w[r]), "finite")
+        elif (w < 0).any():
+            r = int(np.flatnonzero(w < 0)[0])
+            bad_w = (r, float(w[r]), "negative")
+        total = float(w.sum())
+        if w.size:
+            wmin, wmax = float(w.min()), float(w.max())
+    top = float(np.abs(Xb).max()) if (bad_x is None and Xb.size) else 0.0
+    return bad_x, bad_w, total, int(Xb.shape[0]), top, wmin, wmax
+
+
+def task_offset(Xb: np.ndarray, wb: np.ndarray | None, acc: np.ndarray, pre: int, wexp: int | None) -> np.ndarray:
+    """Continue the column sums of :class:`optimeans._api.WorkSpace`'s offset over one block.
+
+    ``wexp is None``: unit (or uniform) weights, and ``pre == 0``: the plain
+    sequential sum of the rows in float64 (what ``X.mean(axis=0)`` adds, in the
+    same order). Otherwise the sum of ``WorkSpace``'s 65536-row sub-blocks
+    (``blk.sum(axis=0)`` or ``(w * 2**wexp) @ blk``), added in order; the
+    block starts at a multiple of 65536 rows. Chained block after block.
+    """
+    Xb = np.asarray(Xb)
+    if pre == 0 and wexp is None:
+        return np.concatenate([acc[None, :], Xb.astype(np.float64)]).sum(axis=0)
+    acc = acc.copy()
+    for s in range(0, Xb.shape[0], WS_BLOCK):
+        blk = Xb[s:s + WS_BLOCK].astype(np.float64)
+        if pre:
+            blk = np.ldexp(blk, pre)
+        if wexp is None:
+            acc += blk.sum(axis=0)
+        else:
+            acc += np.ldexp(np.asarray(wb[s:s + WS_BLOCK], dtype=np.float64), wexp) @ blk
+    return acc
+
+
+def task_max_deviation(Xb: np.ndarray, wb: Any, off_p: np.ndarray, pre: int) -> float:
+    """``max |x * 2**pre - offset|`` over the block (WorkSpace's scale)."""
+    Xb = np.asarray(Xb)
+    if not Xb.size:
+        return 0.0
+    out = 0.0
+    for s in range(0, Xb.shape[0], WS_BLOCK):
+        blk = Xb[s:s + WS_BLOCK].astype(np.float64)
+        if pre:
+            blk = np.ldexp(blk, pre)
+        out = max(out, float(np.abs(blk - off_p).max()))
+    return out
+
+
+# ------------------------------------------------------------------ the state of a block
+
+
+class BlockState:
+    """A row block on its worker: original rows, work-space rows, packed rows, labels.
+
+    Parameters
+    ----------
+    Xb, wb : the original rows (X's dtype) and weights (float64 or None), or
+        None for an out-of-core state (rows come with every task)
+    start : global index of the block's first row (a multiple of CHUNK)
+    n : rows
+    space : the :class:`optimeans._api.WorkSpace` of the whole data
+    dtype : the work dtype (X's)
+    unit : whether every work weight is 1 (the kernel then skips the weights)
+    """
+
+    def __init__(self, Xb: Any, wb: Any, start: int, n: int, space: Any, dtype: Any, unit: bool) -> None:
+        self.start = int(start)
+        self.n = int(n)
+        self.space = space
+        self.dtype = np.dtype(dtype)
+        self.unit = bool(unit)
+        self.persisted = Xb is not None
+        self.X: np.ndarray | None = None
+        self.w: np.ndarray | None = None
+        self.Xw: np.ndarray | None = None
+        self.ww: np.ndarray | None = None
+        if self.persisted:
+            self.X, self.w, self.Xw, self.ww = self._work(Xb, wb)
+        self.packed: tuple | None = None  # (XT, block_norm, kmean, kscale)
+        self.labels = np.full(self.n, -1, dtype=np.int64)
+        self.token = -1
+        self.step = 0
+        self.pending: np.ndarray | None = None
+        self.best: np.ndarray | None = None
+        self._scratch: tuple | None = None
+        self.prefetch = True
+
+    # -- rows
+
+    def _work(self, Xb: Any, wb: Any) -> tuple:
+        X = np.ascontiguousarray(Xb, dtype=self.dtype)
+        w = None if wb is None else np.ascontiguousarray(wb, dtype=np.float64)
+        Xw = np.ascontiguousarray(self.space.to_work(X, self.dtype))
+        ww = None if w is None else np.ascontiguousarray(self.space.work_weights(w), dtype=np.float64)
+        return X, w, Xw, ww
+
+    def rows(self, raw: Any) -> tuple:
+        """``(X, w, Xw, ww)``: kept ones, or those of ``raw`` (out-of-core)."""
+        if self.persisted:
+            return self.X, self.w, self.Xw, self.ww
+        if raw is None:
+            raise StateLost("an out-of-core block task got no rows")
+        return self._work(raw[0], raw[1])
+
+    def weights64(self, w: np.ndarray | None) -> np.ndarray:
+        return np.ones(self.n, dtype=np.float64) if w is None else w
+
+    def kernel_weights(self, ww: np.ndarray | None) -> np.ndarray:
+        if self.unit or ww is None:
+            return np.empty(0, dtype=np.float64)
+        return ww
+
+    def pack(self, Xw: np.ndarray, kmean: np.ndarray, kscale: float) -> tuple:
+        """The packed float32 copy of the work rows (kept when the block is persisted)."""
+        p = self.packed
+        if p is not None and p[3] == kscale and np.array_equal(p[2], kmean):
+            return p
+        d = Xw.shape[1]
+        nb = (self.n + BLOCK - 1) // BLOCK
+        XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
+        block_norm = np.empty(nb, dtype=np.float64)
+        sqnorm = np.empty(self.n, dtype=np.float64)
+        pack_data(Xw, kmean[:d], kscale, XT, block_norm, sqnorm)
+        packed = (XT, block_norm, kmean, kscale)
+        if self.persisted:
+            self.packed = packed
+        return packed
+
+    def scratch(self, k: int, dp: int) -> tuple:
+        nc = n_chunks(self.n)
+        sc = self._scratch
+        if sc is None or sc[0].shape != (nc, k * dp):
+            sc = (
+                np.empty((nc, k * dp), dtype=np.float64),
+                np.empty((nc, k), dtype=np.float64),
+                np.empty((nc, k), dtype=np.float64),
+                np.empty((nc, k), dtype=np.int64),
+                np.empty(nc, dtype=np.int64),
+            )
+            self._scratch = sc
+        return sc
+
+    def advance(self, token: int, step: int) -> None:
+        """Check that the state is where the run left it, then move to ``step``."""
+        if step == 0:
+            self.labels.fill(-1)
+        elif self.token != token or self.step != step - 1:
+            raise StateLost(
+                f"the block at row {self.start} lost its labels (a worker restarted?); run the fit again"
+            )
+        self.token, self.step = token, step
+
+
+def task_make_state(Xb: Any, wb: Any, start: int, n: int, space: Any, dtype: Any, unit: bool, keep: bool) -> BlockState:
+    """The state of a block (its rows transformed once when ``keep``)."""
+    return BlockState(Xb if keep else None, wb if keep else None, start, n, space, dtype, unit)
+
+
+def task_kernel_mean(state: BlockState, raw: Any, acc: np.ndarray) -> np.ndarray:
+    """Continue the float64 column sums of the work rows (the kernel Workspace's mean), in row order."""
+    _, _, Xw, _ = state.rows(raw)
+    return np.concatenate([acc[None, :], Xw.astype(np.float64)]).sum(axis=0)
+
+
+def task_work_stats(state: BlockState, raw: Any, kmean: np.ndarray) -> tuple:
+    """``max |x' - kmean|`` (the kernel scale), the work rows' column extremes and the work weight."""
+    _, _, Xw, ww = state.rows(raw)
+    d = Xw.shape[1]
+    X64 = Xw.astype(np.float64)
+    dev = float(np.abs(X64 - kmean[:d]).max()) if Xw.size else 0.0
+    total = float(state.n) if ww is None else float(ww.sum())
+    return dev, X64.min(axis=0), X64.max(axis=0), total
+
+
+# ------------------------------------------------------------------ Lloyd passes
+
+
+def task_pass(
+    state: BlockState, raw: Any, token: int, step: int, kmean: np.ndarray, kscale: float,
+    C2: np.ndarray, cn: np.ndarray, C64: np.ndarray, cmax: float, k: int, do_sums: bool, n_threads: int,
+) -> tuple:
+    """One assignment pass of the block at the packed centers (the in-memory kernel).
+
+    Returns ``(changed, chunks, S, Q, W, N)``: the labels changed, and for the
+    chunks where some changed (global chunk indices ``chunks``) the changes of
+    the cluster sums (see :func:`optimeans._kernels.lloyd.apply_moves`); with
+    ``do_sums=False`` only ``changed``.
+    """
+    state.advance(token, step)
+    _, _, Xw, ww = state.rows(raw)
+    XT, block_norm, _, _ = state.pack(Xw, kmean, kscale)
+    d = Xw.shape[1]
+    dp = padded_features(d)
+    cS, cQ, cW, cN, cc = state.scratch(k, dp)
+    w = state.kernel_weights(ww)
+    with numba_threads(n_threads):
+        lloyd_chunks(
+            Xw, w, XT, block_norm, C2, cn, C64, k, cmax, guard_kappa(d), kmean, state.labels,
+            cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
+        )
+    changed = int(cc.sum())
+    # prefetching rows pays while many points move (as in memory); it never changes a result
+    state.prefetch = changed * 1000 > state.n
+    if not do_sums:
+        return changed, None, None, None, None, None, None
+    idx = np.flatnonzero(cc)
+    first = state.start // CHUNK
+    return changed, idx + first, cS[idx], cQ[idx], cW[idx], cN[idx], cc[idx]
+
+
+def top_rows(contrib: np.ndarray, m: int) -> np.ndarray:
+    """Indices of the ``m`` largest values, ordered by (value descending, index ascending).
+
+    Exactly ``np.lexsort((arange, -contrib))[:m]`` in O(n) time for m << n.
+    """
+    n = contrib.shape[0]
+    m = min(m, n)
+    if m == 0:
+        return np.empty(0, dtype=np.int64)
+    if 4 * m >= n:
+        return np.lexsort((np.arange(n), -contrib))[:m]
+    cut = contrib[np.argpartition(-contrib, m - 1)[:m]].min()
+    cand = np.flatnonzero(contrib >= cut)  # every tie at the cut, so the lowest indices win
+    return cand[np.lexsort((cand, -contrib[cand]))][:m]
+
+
+def task_top(state: BlockState, raw: Any, centers: np.ndarray, m: int) -> tuple:
+    """The ``m`` rows of largest ``w_i ||x'_i - c_{a_i}||^2`` (empty-cluster relocation, as in memory)."""
+    _, _, Xw, ww = state.rows(raw)
+    contrib = state.weights64(ww) * point_objective(Xw, centers, state.labels)
+    order = top_rows(contrib, m)
+    return contrib[order], order + state.start, np.array(Xw[order], copy=True)
+
+
+def task_finish(state: BlockState, raw: Any, centers_work: np.ndarray, centers: np.ndarray) -> tuple:
+    """The run's objective in work units and on the original rows, cluster sizes and weights.
+
+    The labels are set aside (``pending``) so that the best run's can be kept.
+    """
+    X, w, Xw, ww = state.rows(raw)
+    k = centers.shape[0]
+    labels = state.labels
+    work = float(np.dot(state.weights64(ww), point_objective(Xw, centers_work, labels)))
+    space = state.space
+    w64 = state.weights64(w)
+    if space.exp == 0 and space.wexp == 0:
+        orig = float(np.dot(w64, point_objective(X, centers, labels)))
+    else:
+        C = np.ldexp(np.asarray(centers, dtype=np.float64), space.exp)
+        diff = np.ldexp(X.astype(np.float64), space.exp) - C[labels]
+        orig = float(np.dot(np.ldexp(w64, space.wexp), np.einsum("ij,ij->i", diff, diff)))
+    state.pending = labels.copy()
+    return work, orig, np.bincount(labels, minlength=k), np.bincount(labels, weights=w64, minlength=k)
+
+
+def task_promote(state: BlockState) -> None:
+    """Keep the labels of the run just finished as the best so far."""
+    state.best, state.pending = state.pending, None
+
+
+def task_best_labels(state: BlockState) -> np.ndarray:
+    return state.best
+
+
+def task_set_labels(state: BlockState, labels: np.ndarray) -> None:
+    """Labels computed elsewhere (refined in memory) become the block's best."""
+    state.best = np.asarray(labels, dtype=np.int64)
+
+
+def task_work_rows(state: BlockState, raw: Any) -> tuple:
+    """The block's work rows and work weights (float64), for a step that runs in memory."""
+    _, _, Xw, ww = state.rows(raw)
+    return Xw, state.weights64(ww)
+
+
+def task_on_rows(fn: Callable, state: BlockState, raw: Any, with_start: bool, *args: Any) -> Any:
+    """``fn(Xw, w, [start,] *args)`` on the block's work rows (seeding and mini-batch tasks)."""
+    _, _, Xw, ww = state.rows(raw)
+    wopt = None if state.unit else ww
+    if with_start:
+        return fn(Xw, wopt, state.start, *args)
+    return fn(Xw, wopt, *args)
