@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import signal
 import sys
 import time
 import warnings
@@ -112,7 +114,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, list[str] | None, str]:
         selection = parse_columns(args.columns)
     except DataError as exc:
         raise CLIError(str(exc)) from None
-    expanded = od._expand_paths(paths)
+    expanded = od.expand_paths(paths)
     kinds = {os.path.splitext(p)[1].lower() for p in expanded}
     names: list[str] | None = None
     columns = None
@@ -192,8 +194,8 @@ def run(args: argparse.Namespace) -> int:
     """``optimeans fit`` with dask input; the exit status."""
     import optimeans
 
-    from .._io import write_files_atomically
-    from .._io import format_csv
+    from .._io import format_csv, write_files_atomically
+    from .._progress import Progress
     from .fit import parse_options, show_warnings
 
     _refuse_unsupported(args)
@@ -206,9 +208,12 @@ def run(args: argparse.Namespace) -> int:
     init = _init(args, int(X.shape[1]))
     client, close = _client(args)
     t0 = time.perf_counter()
-    progress = None if args.quiet else _Progress()
+    progress = Progress(
+        n_restarts=_planned_restarts(args, init), max_iter=args.max_iter, enabled=not args.quiet,
+        label="optimeans fit",
+    )
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, progress:
             warnings.simplefilter("always")
             res = optimeans.fit(
                 X, args.n_clusters, method=args.method, init=init, n_init=args.n_init, max_iter=args.max_iter,
@@ -216,15 +221,26 @@ def run(args: argparse.Namespace) -> int:
                 **parse_options(args.option),
             )
     except KeyboardInterrupt:
-        print("optimeans: interrupted; nothing written", file=sys.stderr)
+        # one line, however the cluster goes down: a second Ctrl-C must not
+        # break the shutdown, and the closing connections are not news
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        progress.close()
+        _quiet_dask_logs()
+        print(
+            f"optimeans: interrupted at {progress.position()} after {progress.elapsed():.1f} s; nothing written",
+            file=sys.stderr,
+        )
+        close()
         return 130
     except (ValueError, TypeError) as exc:
+        close()
         raise CLIError(f"{source}: {exc}") from None
-    finally:
-        if progress is not None:
-            progress.close()
-        if args.out is None:
-            close()
+    except BaseException:
+        close()
+        raise
+    progress.close()
+    if args.out is None:
+        close()
     try:
         seconds = time.perf_counter() - t0
         show_warnings([w for w in caught if "Large object" not in str(w.message)])
@@ -276,21 +292,20 @@ def _write_labels(labels: Any, dest: Path) -> Path:
     return dest
 
 
-class _Progress:
-    """One line per iteration on stderr (passes over large data are slow enough to show)."""
+def _planned_restarts(args: argparse.Namespace, init: Any) -> int:
+    """The restarts the fit will make (the rule of :func:`optimeans.fit`), for the progress line."""
+    from .._api import resolve_n_init
 
-    def __init__(self) -> None:
-        self.t0 = time.perf_counter()
-        self.tty = sys.stderr.isatty()
+    try:
+        return resolve_n_init(args.n_init, init if not isinstance(init, str) else ("random" if init == "random" else "k-means++"))
+    except (ValueError, TypeError):
+        return 1
 
-    def __call__(self, iteration: int, objective: float) -> bool:
-        end = "\r" if self.tty else "\n"
-        print(f"optimeans fit: iteration {iteration}, objective {objective:.10g}, {time.perf_counter() - self.t0:.1f} s", end=end, file=sys.stderr, flush=True)
-        return False
 
-    def close(self) -> None:
-        if self.tty:
-            print(file=sys.stderr)
+def _quiet_dask_logs() -> None:
+    """Silence Dask's loggers (connections closing during an interrupted run)."""
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def _report(res: Any, summary: dict[str, Any]) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any
+import signal
+import threading
+from typing import Any, Iterator
 
 from .._validation import check_positive_int
 from ._dask import _INSTALL_HINT, import_dask
@@ -79,7 +82,7 @@ def local_cluster(
     previous = os.environ.get("MALLOC_TRIM_THRESHOLD_")
     os.environ["MALLOC_TRIM_THRESHOLD_"] = trim
     try:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": trim}):
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": trim}), _workers_ignore_sigint(processes):
             cluster = LocalCluster(**kwargs)
     finally:
         if previous is None:
@@ -148,3 +151,25 @@ def worker_slots(client: Any) -> tuple[list[str], int]:
     workers = sorted(info)
     threads = sum(int(info[w].get("nthreads", 1) or 1) for w in workers)
     return workers, max(1, threads)
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint(processes: bool) -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored.
+
+    A Ctrl-C in a terminal goes to every process of the foreground group: the
+    workers would die at once, each with its traceback, while this process
+    still talks to them. Started while SIGINT is ignored (an ignored signal
+    stays ignored in a spawned child, and neither Python nor asyncio installs
+    its handler then), they leave the interrupt to this process, which closes
+    the cluster in order. The price: a Ctrl-C during the few seconds the
+    workers take to start is ignored.
+    """
+    if not processes or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
