@@ -16,6 +16,7 @@ distributed = pytest.importorskip("distributed")
 
 import optimeans  # noqa: E402
 from optimeans import distributed as od  # noqa: E402
+from optimeans.distributed import _dask, seeding, tasks  # noqa: E402
 
 
 def _blobs(n_per=1500, seed=0, dtype=np.float64):
@@ -46,54 +47,123 @@ def _init(X, k, seed=1):
     return X[rng.choice(len(X), k, replace=False)] + 0.25
 
 
-@pytest.mark.parametrize("chunks", [7500, 1000, 3333])
-def test_lloyd_equals_in_memory_from_same_centers(client, chunks):
-    X = _blobs()
-    C0 = _init(X, 5)
-    mem = optimeans.fit(X, 5, init=C0, tol=0)
-    res = optimeans.fit(da.from_array(X, chunks=(chunks, 3)), 5, init=C0, tol=0)
-    assert isinstance(res, optimeans.Result)
-    assert res.info["scheduler"] == "distributed"
-    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6, atol=1e-9)
-    assert res.objective == pytest.approx(mem.objective, rel=1e-6)
+def _same(res, mem):
+    """Dask Lloyd equals in-memory Lloyd: every iteration bit for bit, the final objective to rounding."""
+    np.testing.assert_array_equal(res.centers, mem.centers)
     np.testing.assert_array_equal(res.labels.compute(), mem.labels)
+    np.testing.assert_array_equal(res.history.objective, mem.history.objective)
     assert res.n_iter == mem.n_iter
-    assert res.stop_reason == mem.stop_reason == "labels_unchanged"
-    np.testing.assert_allclose(res.history.objective, mem.history.objective, rtol=1e-9)
+    assert res.stop_reason == mem.stop_reason
+    assert res.converged == mem.converged
+    # the same float64 sum in another order (per block, then across blocks)
+    assert res.objective == pytest.approx(mem.objective, rel=1e-13)
     np.testing.assert_array_equal(res.cluster_sizes, mem.cluster_sizes)
 
 
+def _big(n=24_000, seed=0, dtype=np.float64, offset=100.0):
+    """Blobs far from the origin (the work space matters) in several 4096-row blocks."""
+    rng = np.random.default_rng(seed)
+    means = rng.uniform(-6, 6, (6, 4))
+    X = means[rng.integers(0, 6, n)] + rng.standard_normal((n, 4)) + offset
+    return X.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_equals_in_memory_bit_for_bit(client, dtype, weighted):
+    X = _big(n=150_000 if weighted else 24_000, dtype=dtype)
+    w = np.random.default_rng(3).uniform(0.0, 3.0, len(X)) if weighted else None
+    C0 = _init(X, 6).astype(dtype)
+    mem = optimeans.fit(X, 6, init=C0, tol=0, max_iter=60, sample_weight=w)
+    res = optimeans.fit(da.from_array(X, chunks=(5000, 4)), 6, init=C0, tol=0, max_iter=60, sample_weight=w)
+    assert isinstance(res, optimeans.Result)
+    assert res.info["scheduler"] == "distributed"
+    assert res.info["n_blocks"] >= 2
+    _same(res, mem)
+
+
+@pytest.mark.parametrize("block_rows", [4096, 8192, 20_000])
+def test_chunking_and_workers_do_not_change_results(client, block_rows):
+    X = _big(seed=1)
+    C0 = _init(X, 6, seed=2)
+    mem = optimeans.fit(X, 6, init=C0, tol=0)
+    res = optimeans.fit(da.from_array(X, chunks=(3000, 4)), 6, init=C0, tol=0, block_rows=block_rows)
+    _same(res, mem)
+    with _no_default_client():  # this process, one block after the other
+        local = optimeans.fit(da.from_array(X, chunks=(3000, 4)), 6, init=C0, tol=0, block_rows=block_rows)
+    assert local.info["scheduler"] == "threads"
+    _same(local, mem)
+
+
 def test_tol_stop_equals_in_memory(client):
-    X = _blobs(seed=3)
-    C0 = _init(X, 5, seed=4)
-    mem = optimeans.fit(X, 5, init=C0, tol=1e-3)
-    res = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, init=C0, tol=1e-3)
-    assert res.stop_reason == mem.stop_reason
-    assert res.n_iter == mem.n_iter
-    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
+    X = _big(seed=3)
+    C0 = _init(X, 6, seed=4)
+    mem = optimeans.fit(X, 6, init=C0, tol=1e-2)
+    res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 6, init=C0, tol=1e-2)
+    assert mem.stop_reason == "tol"
+    _same(res, mem)
 
 
-def test_float32_equals_in_memory(client):
-    X = _blobs(dtype=np.float32)
-    C0 = _init(X, 5).astype(np.float32)
-    mem = optimeans.fit(X, 5, init=C0, tol=0)
-    res = optimeans.fit(da.from_array(X, chunks=(1800, 3)), 5, init=C0, tol=0)
-    assert res.centers.dtype == mem.centers.dtype == np.float64  # as in memory
-    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
-    assert res.objective == pytest.approx(mem.objective, rel=1e-6)
+def test_empty_cluster_relocated_as_in_memory(client):
+    X = _big(seed=13)
+    C0 = _init(X, 6, seed=14)
+    C0[2] = [1e3, 1e3, 1e3, 1e3]  # attracts nothing: empty after the first pass
+    C0[4] = [-1e3, 0, 0, 0]
+    mem = optimeans.fit(X, 6, init=C0, tol=0)
+    res = optimeans.fit(da.from_array(X, chunks=(1700, 4)), 6, init=C0, tol=0)
+    _same(res, mem)
+    assert (res.cluster_sizes > 0).all()
+    assert res.info["passes"] > res.n_iter + 2  # the relocation pass was run
+
+
+def test_refine_equals_in_memory(client):
+    X = _big(seed=5)
+    C0 = _init(X, 6, seed=6)
+    mem = optimeans.fit(X, 6, init=C0, refine="hartigan")
+    res = optimeans.fit(da.from_array(X, chunks=(5000, 4)), 6, init=C0, refine="hartigan")
+    assert res.method == mem.method == "lloyd+hartigan"
+    np.testing.assert_array_equal(res.centers, mem.centers)
     np.testing.assert_array_equal(res.labels.compute(), mem.labels)
+    assert res.n_iter == mem.n_iter
+    assert res.objective == mem.objective  # refined in memory on the gathered rows
 
 
-def test_sample_weight_equals_in_memory(client):
-    X = _blobs(seed=5)
-    w = np.random.default_rng(6).uniform(0.0, 3.0, len(X))
-    C0 = _init(X, 5, seed=7)
-    mem = optimeans.fit(X, 5, init=C0, tol=0, sample_weight=w)
-    for weights in (w, da.from_array(w, chunks=1000)):
-        res = optimeans.fit(da.from_array(X, chunks=(2500, 3)), 5, init=C0, tol=0, sample_weight=weights)
-        np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
-        assert res.objective == pytest.approx(mem.objective, rel=1e-6)
-        np.testing.assert_allclose(res.info["cluster_weights"], np.bincount(mem.labels, weights=w, minlength=5), rtol=1e-9)
+def test_refine_refused_after_minibatch_and_unknown(client):
+    Xd = da.from_array(_big(n=5000), chunks=(2500, 4))
+    with pytest.raises(ValueError, match="refine='hartigan' runs after method 'lloyd'"):
+        optimeans.fit(Xd, 3, method="minibatch", refine="hartigan")
+    with pytest.raises(ValueError, match="refine must be None or 'hartigan'"):
+        optimeans.fit(Xd, 3, refine="lloyd")
+
+
+def test_unsupported_method_names_the_supported(client):
+    Xd = da.from_array(_big(n=5000), chunks=(2500, 4))
+    with pytest.raises(ValueError, match="the methods that do are: auto, lloyd, minibatch"):
+        optimeans.fit(Xd, 3, method="hamerly")
+
+
+def test_n_init_rule_is_memory_s(client):
+    Xd = da.from_array(_big(n=6000), chunks=(3000, 4))
+    assert optimeans.fit(Xd, 3, random_state=0, max_iter=3).n_init == 3
+    assert optimeans.fit(Xd, 3, init="random", random_state=0, max_iter=2).n_init == 10
+    assert optimeans.fit(Xd, 3, init=_big(n=6000)[:3], max_iter=2).n_init == 1
+    assert optimeans.fit(Xd, 3, n_init=2, random_state=0, max_iter=2).n_init == 2
+
+
+def test_numpy_blocks_sent_once_without_warnings(client):
+    """A NumPy-backed dask array (and NumPy weights) with a Client: scattered once, no Dask warning."""
+    import warnings
+
+    X = _big(n=170_000, seed=7)  # 5.4 MB: the blocks would otherwise ride in every graph
+    w = np.ones(len(X))
+    C0 = _init(X, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = optimeans.fit(da.from_array(X, chunks=(40_000, 4)), 3, init=C0, sample_weight=w, max_iter=5)
+        X2 = od.read(X, block_rows=40_000)
+    assert [str(c.message) for c in caught] == []
+    assert res.n_iter >= 1
+    assert all(not isinstance(v, np.ndarray) for v in dict(X2.__dask_graph__()).values())
 
 
 def test_threaded_scheduler_equals_cluster(client):
@@ -111,8 +181,11 @@ class _no_default_client:
     """Make ``default_client()`` find nothing for a while."""
 
     def __enter__(self):
+        from optimeans.distributed import solver, sources
+
         self._patch = pytest.MonkeyPatch()
-        self._patch.setattr(od, "_current_client", lambda: None)
+        self._patch.setattr(solver, "current_client", lambda: None)
+        self._patch.setattr(sources, "current_client", lambda: None)
         import dask
 
         self._cfg = dask.config.set(scheduler="threads")
@@ -129,13 +202,56 @@ class _no_default_client:
 def test_seeded_result_does_not_depend_on_chunking(client, method):
     X = _blobs(seed=9)
     results = [
-        optimeans.fit(da.from_array(X, chunks=(c, 3)), 5, method=method, random_state=3, max_iter=30)
+        optimeans.fit(da.from_array(X, chunks=(c, 3)), 5, method=method, random_state=3, max_iter=30, block_rows=4096)
         for c in (7500, 1234, 4096)
     ]
     for r in results[1:]:
-        np.testing.assert_allclose(r.centers, results[0].centers, rtol=1e-6, atol=1e-9)
-        assert r.objective == pytest.approx(results[0].objective, rel=1e-6)
+        np.testing.assert_array_equal(r.centers, results[0].centers)
+        assert r.objective == pytest.approx(results[0].objective, rel=1e-12)
         assert r.n_iter == results[0].n_iter
+
+
+def test_package_modules_import_alone_and_form_no_cycle():
+    """Each module of optimeans.distributed imports in a fresh interpreter, and the
+    package's own imports form no cycle."""
+    import ast
+    import os
+    import subprocess
+
+    pkg = os.path.dirname(od.__file__)
+    mods = sorted(f[:-3] for f in os.listdir(pkg) if f.endswith(".py") and f != "__init__.py")
+    assert {"sources", "cluster", "tasks", "blocks", "seeding", "solver"} <= set(mods)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pkg)))
+    for m in mods:
+        proc = subprocess.run(
+            [sys.executable, "-c", f"import optimeans.distributed.{m}"], capture_output=True, text=True, env=env
+        )
+        assert proc.returncode == 0, (m, proc.stderr[-2000:])
+    graph = {}
+    for m in mods + ["__init__"]:
+        tree = ast.parse(open(os.path.join(pkg, m + ".py")).read())
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    deps.add(node.module.split(".")[0])
+                else:
+                    deps.update(a.name for a in node.names)
+        graph[m] = deps & set(mods)
+    assert "__init__" not in set().union(*graph.values())  # no module imports the package itself
+    state = {}
+
+    def visit(m, path):
+        assert state.get(m) != "open", f"import cycle: {' -> '.join(path + [m])}"
+        if state.get(m) == "done":
+            return
+        state[m] = "open"
+        for dep in sorted(graph[m]):
+            visit(dep, path + [m])
+        state[m] = "done"
+
+    for m in graph:
+        visit(m, [])
 
 
 def test_kmeans_parallel_finds_the_blobs(client):
@@ -154,15 +270,13 @@ def test_kmeans_parallel_sample_is_exact():
     X = _blobs(seed=12)
     C = X[:3].copy()
     l, key = 10.0, 987654321
-    Xd = da.from_array(X, chunks=(1000, 3))
-    blocks = od._Blocks(Xd, None)
-    out = blocks.map(od._task_sample, C, l, key, 8, None, 1, with_start=True)
+    out = [seeding._task_sample(X[s:s + 1000], None, s, C, l, key, 8, None, 1) for s in range(0, len(X), 1000)]
     psi = sum(o[0] for o in out)
     d2 = np.min(((X[:, None, :] - C[None]) ** 2).sum(-1), axis=1)
     assert psi == pytest.approx(d2.sum(), rel=1e-12)
-    u = od._uniform(key, 0, len(X))
+    u = seeding._uniform(key, 0, len(X))
     expected = np.flatnonzero(u < l * d2 / psi)
-    exact = blocks.map(od._task_sample, C, l, key, 8, psi, 1, with_start=True)
+    exact = [seeding._task_sample(X[s:s + 1000], None, s, C, l, key, 8, psi, 1) for s in range(0, len(X), 1000)]
     got = np.concatenate([o[2][o[1] > psi] for o in exact])
     np.testing.assert_array_equal(got, expected)
     # the capped answers hold every selected row unless they hit the cap
@@ -175,25 +289,11 @@ def test_kmeans_parallel_sample_is_exact():
 
 
 def test_uniform_hash_is_uniform_and_block_free():
-    u = od._uniform(42, 0, 200_000)
+    u = seeding._uniform(42, 0, 200_000)
     assert 0 < u.min() and u.max() < 1
     assert abs(u.mean() - 0.5) < 0.005
-    np.testing.assert_array_equal(od._uniform(42, 1000, 50), u[1000:1050])
-    assert not np.array_equal(od._uniform(43, 0, 50), u[:50])
-
-
-def test_empty_cluster_relocated_as_in_memory(client):
-    X = _blobs(seed=13)
-    C0 = _init(X, 5, seed=14)
-    C0[2] = [1e3, 1e3, 1e3]  # attracts nothing: empty after the first pass
-    mem = optimeans.fit(X, 5, init=C0, tol=0)
-    res = optimeans.fit(da.from_array(X, chunks=(1700, 3)), 5, init=C0, tol=0)
-    assert np.isfinite(res.centers).all()
-    assert not np.any(np.all(res.centers == 0, axis=1))
-    assert (res.cluster_sizes > 0).all()
-    np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
-    assert res.n_iter == mem.n_iter
-    assert res.info["passes"] > res.n_iter + 2  # the relocation pass was run
+    np.testing.assert_array_equal(seeding._uniform(42, 1000, 50), u[1000:1050])
+    assert not np.array_equal(seeding._uniform(43, 0, 50), u[:50])
 
 
 def test_minibatch_empty_cluster_never_nan(client):
@@ -264,6 +364,7 @@ def test_not_persisted_streams_the_same(client):
     a = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, init=C0, persist=False)
     b = optimeans.fit(da.from_array(X, chunks=(2000, 3)), 5, init=C0, persist=True)
     assert not a.info["persisted"] and b.info["persisted"]
+    _same(a, optimeans.fit(X, 5, init=C0))
     np.testing.assert_array_equal(a.centers, b.centers)
 
 
@@ -312,7 +413,7 @@ def test_install_hint_without_dask(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
     monkeypatch.setitem(sys.modules, "dask.array", None)
     with pytest.raises(ImportError, match=r'pip install "optimeans\[dask\]"'):
-        od._import_dask()
+        _dask.import_dask()
 
 
 # ---------------------------------------------------------------- read()
@@ -408,7 +509,7 @@ def test_top_rows_matches_lexsort():
     for n, m in [(1000, 5), (1000, 400), (50, 50), (10, 20), (0, 3)]:
         c = rng.integers(0, 30, n).astype(np.float64)  # many ties
         expected = np.lexsort((np.arange(n), -c))[: min(m, n)]
-        np.testing.assert_array_equal(od._top_rows(c, m), expected)
+        np.testing.assert_array_equal(tasks.top_rows(c, m), expected)
 
 
 def test_kmeans_estimator_accepts_dask_arrays(client):
