@@ -276,13 +276,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_labels(labels: Any, dest: Path) -> Path:
     """The lazy labels, block by block, into ``dest`` (.npy), atomically."""
-    import dask.array as da
-
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
         mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.int64, shape=(int(labels.shape[0]),))
-        da.store(labels, mm, lock=False)
+        # block by block into this process's map: a map sent to a worker would be
+        # a copy there, and the file would keep its zeros
+        pos = 0
+        for b in range(labels.numblocks[0]):
+            part = np.asarray(labels.blocks[b].compute())
+            mm[pos:pos + part.shape[0]] = part
+            pos += part.shape[0]
         mm.flush()
         del mm
         os.replace(tmp, dest)
