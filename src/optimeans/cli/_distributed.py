@@ -51,7 +51,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
         help="read FILE block by block with dask on this machine (for data larger than memory)",
     )
     g.add_argument("--dashboard", action="store_true", help="with --local-cluster: serve the dashboard on 127.0.0.1")
-    g.add_argument("--block-rows", type=_positive, metavar="N", help="rows per block (default: about 64 MiB)")
+    g.add_argument("--block-rows", type=_positive, metavar="N", help="rows per block, rounded up to a multiple of 4096 (default: about 64 MiB)")
 
 
 def _positive(text: str) -> int:
@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
             res = optimeans.fit(
                 X, args.n_clusters, method=args.method, init=init, n_init=args.n_init, max_iter=args.max_iter,
                 tol=args.tol, random_state=args.seed, n_threads=args.threads, callback=progress,
-                **parse_options(args.option),
+                **({"persist": False} if args.out_of_core else {}), **parse_options(args.option),
             )
     except KeyboardInterrupt:
         # one line, however the cluster goes down: a second Ctrl-C must not
@@ -318,7 +318,7 @@ def _report(res: Any, summary: dict[str, Any]) -> str:
     k = res.n_clusters
     lines = [
         f"{summary['input']}: {summary['n_samples']} samples x {summary['n_features']} features -> {k} clusters "
-        f"(method {res.method}, {summary['n_blocks']} blocks on {summary['scheduler']})",
+        f"(method {res.method}, {summary['n_blocks']} block{'s' if summary['n_blocks'] != 1 else ''} on {summary['scheduler']})",
         "",
         "  cluster  size",
     ]
