@@ -111,7 +111,10 @@ def bench_memory(args: argparse.Namespace) -> dict:
     d, k, iters = 16, 16, args.iters
     sizes = [args.n] + ([args.n_large] if args.n_large else [])
     out: dict = {"d": d, "k": k, "iters": iters, "sizes": sizes, "load_start": _load(), "versions": _versions()}
-    Xs, C0s = _data(8192, d, k, seed=1)
+    # tiny data without structure, so that Lloyd runs many iterations on it
+    rng = np.random.default_rng(1)
+    Xs = rng.random((8192, d), dtype=np.float32)
+    C0s = Xs[:k].copy()
     t = time.perf_counter()
     optimeans.fit(Xs, k, init=C0s, max_iter=2, tol=0, n_threads=2)
     out["compile_seconds"] = time.perf_counter() - t
@@ -126,16 +129,20 @@ def bench_memory(args: argparse.Namespace) -> dict:
             runs.append(_per_iter(r.history))
         mem[n] = r
         _say(out, f"inmemory_2threads_n{n}_s_per_iter", float(np.median(runs)))
-    tiny_mem = [_per_iter(optimeans.fit(Xs, k, init=C0s, max_iter=iters, tol=0, n_threads=2).history) for _ in range(args.repeats)]
+    tiny_mem = [
+        _per_iter(optimeans.fit(Xs, k, init=C0s, max_iter=max(iters, 50), tol=0, n_threads=2).history)
+        for _ in range(args.repeats)
+    ]
     _say(out, "inmemory_2threads_tiny_s_per_iter", float(np.median(tiny_mem)))
 
     with od.local_cluster(2, threads_per_worker=1, processes=True) as client:
         client.run(_warm, Xs, C0s)  # compile (or load) the kernels on the workers
         runs = []
         for _ in range(args.repeats):
-            res = optimeans.fit(da.from_array(Xs, chunks=(4096, d)), k, init=C0s, max_iter=iters, tol=0)
+            res = optimeans.fit(da.from_array(Xs, chunks=(4096, d)), k, init=C0s, max_iter=max(iters, 50), tol=0)
             runs.append(_per_iter(res.history))
         fixed = float(np.median(runs)) - out["inmemory_2threads_tiny_s_per_iter"]
+        out["tiny_iterations"] = res.n_iter
         _say(out, "dask_2processes_tiny_s_per_iter", float(np.median(runs)))
         _say(out, "fixed_cost_s_per_iter", fixed)
         for n in sizes:
