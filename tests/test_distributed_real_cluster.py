@@ -121,3 +121,41 @@ def test_cli_on_scheduler_and_two_worker_processes(tmp_path):
         for log in logs:
             log.close()
     assert not any(_group_alive(p.pid) for p in procs)
+
+
+def test_ctrl_c_with_local_cluster_exits_130_with_one_line(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group: the command says one line and exits 130."""
+    import threading
+
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "x.npy", rng.random((20_000, 8)))  # no structure: Lloyd runs on and on
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "optimeans", "fit", str(tmp_path / "x.npy"), "-k", "8", "--local-cluster", "2",
+         "--tol", "0", "--max-iter", "100000", "--n-init", "1000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+    )
+    lines: list[str] = []
+    running = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if "iteration" in line:
+                running.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert running.wait(90), "".join(lines)[-2000:]
+        before = len(lines)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        after = lines[before:]
+        assert proc.returncode == 130, "".join(after)[-3000:]
+        assert len(after) == 1 and after[0].startswith("optimeans: interrupted at restart"), after
+        assert proc.stdout.read() == ""
+    finally:
+        _stop([proc])
+    assert not _group_alive(proc.pid)
