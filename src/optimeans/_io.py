@@ -29,7 +29,6 @@ import contextlib
 import csv
 import io
 import os
-import re
 import signal
 import tempfile
 import threading
@@ -39,6 +38,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Union
 
 import numpy as np
+
+from ._csv import Layout, TextError, TextOptions, check_index_column, detect_layout, iter_rows, read_numbers
 
 __all__ = [
     "DataError",
@@ -155,98 +156,27 @@ def _describe_col(j: int, names: list[str] | None) -> str:
 # -- delimited text -----------------------------------------------------------------
 
 
-def _is_number(text: str) -> bool:
+def _text_options(header: str, delimiter: str | None, encoding: str | None, comment: str | None,
+                  decimal: str, skip_rows: int) -> TextOptions:
+    if header not in ("auto", "yes", "no"):
+        raise ValueError(f"header must be 'auto', 'yes' or 'no', got {header!r}")
+    if skip_rows < 0:
+        raise DataError(f"--skip-rows must be >= 0, got {skip_rows}")
+    return TextOptions(header=header, delimiter=delimiter, encoding=encoding, comment=comment,
+                       decimal=decimal, skip_rows=skip_rows)
+
+
+def _layout(path: Path, opts: TextOptions) -> Layout:
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        return detect_layout(path, opts)
+    except TextError as exc:
+        raise DataError(str(exc)) from None
 
 
-def _sniff_delimiter(sample: str, path: Path) -> str:
-    """The delimiter of a text sample; ``" "`` means runs of whitespace."""
-    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
-    if not lines:
-        return "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
-    preferred = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
-    candidates = [preferred] + [d for d in (",", "\t", ";", "|") if d != preferred]
-    for delim in candidates:
-        try:
-            counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
-        except csv.Error:  # a field beyond csv's size limit: not this delimiter's business
-            continue
-        if counts[0] > 1 and all(c == counts[0] for c in counts):
-            return delim
-    if all(len(ln.split()) > 1 for ln in lines) and len({len(ln.split()) for ln in lines}) == 1:
-        return " "
-    return preferred  # one column (or ragged: the reader reports the line)
-
-
-def _split(line: str, delim: str) -> list[str]:
-    if delim == " ":
-        return line.split()
-    return next(csv.reader([line], delimiter=delim))
-
-
-def _iter_rows(path: Path, delim: str) -> Iterator[tuple[int, list[str]]]:
-    """(1-based line number, fields) of every non-blank row."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        if delim == " ":
-            for i, line in enumerate(f, 1):
-                if line.strip():
-                    yield i, line.split()
-        else:
-            reader = csv.reader(f, delimiter=delim)
-            start = 1
-            try:
-                for fields in reader:
-                    if fields and any(x.strip() for x in fields):
-                        yield start, fields
-                    start = reader.line_num + 1
-            except csv.Error as exc:
-                # e.g. a field longer than csv.field_size_limit(): no number is that long
-                raise DataError(f"{path}: line {start}: cannot be read as delimited text ({exc})") from None
-
-
-def _detect_header(rows: list[list[str]]) -> bool:
-    first = [x.strip() for x in rows[0]]
-    non_numeric = [j for j, x in enumerate(first) if x and not _is_number(x)]
-    if not non_numeric:
-        return False
-    if len(non_numeric) == len(first) or len(rows) < 2:
-        return True
-    second = [x.strip() for x in rows[1]]
-    return any(j < len(second) and _is_number(second[j]) for j in non_numeric)
-
-
-def _text_layout(path: Path, header: str, delimiter: str | None) -> tuple[str, bool, list[str] | None, int, int]:
-    """(delimiter, has_header, column names, 1-based line of the first row, fields per row)."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            sample = f.read(1 << 16)
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file (is it a binary format? use .npy or .parquet)") from None
-    if not sample.strip():
-        raise DataError(f"{path}: the file is empty")
-    delim = delimiter if delimiter is not None else _sniff_delimiter(sample, path)
-    head_rows: list[list[str]] = []
-    first_line = 0
-    for line_no, fields in _iter_rows(path, delim):
-        if not head_rows:
-            first_line = line_no
-        head_rows.append(fields)
-        if len(head_rows) == 2:
-            break
-    if not head_rows:  # only delimiters and blank fields, e.g. ",,\n,"
-        raise DataError(f"{path}: no data (only empty fields)")
-    has_header = {"yes": True, "no": False}.get(header)
-    if has_header is None:
-        has_header = _detect_header(head_rows)
-    names = [x.strip() for x in head_rows[0]] if has_header else None
-    return delim, has_header, names, first_line, len(head_rows[0])
-
-
-def column_names(path: str | os.PathLike, *, header: str = "auto", delimiter: str | None = None) -> list[str] | None:
+def column_names(
+    path: str | os.PathLike, *, header: str = "auto", delimiter: str | None = None, encoding: str | None = None,
+    comment: str | None = "#", decimal: str = ".", skip_rows: int = 0,
+) -> list[str] | None:
     """The column names of a data file without reading its data (None when it has none)."""
     p = Path(path)
     suffix = p.suffix.lower()
@@ -262,128 +192,41 @@ def column_names(path: str | os.PathLike, *, header: str = "auto", delimiter: st
         except (ValueError, OSError, EOFError) as exc:
             raise DataError(f"{p}: not a valid .npy file ({exc})") from None
         return list(arr.dtype.names) if arr.dtype.names else None
-    return _text_layout(p, header, delimiter)[2]
+    layout = _layout(p, _text_options(header, delimiter, encoding, comment, decimal, skip_rows))
+    if layout.names is not None and layout.index_column:
+        return layout.names[1:]
+    return layout.names
 
 
-def _read_text(
-    path: Path, selection: Sequence[str | int] | None, header: str, delimiter: str | None
-) -> Table:
-    delim, has_header, names, first_line, n_fields = _text_layout(path, header, delimiter)
-    idx = _select(selection, names, n_fields, str(path))
-    col_names = [names[j] for j in idx] if names is not None else None
-
-    X: np.ndarray | None = None
+def _read_text(path: Path, selection: Sequence[str | int] | None, opts: TextOptions) -> Table:
+    layout = _layout(path, opts)
+    names = layout.names
+    idx = _select(selection, names, layout.n_fields, str(path))
     try:
-        with warnings_as_errors():
-            X = np.loadtxt(
-                path,
-                delimiter=None if delim == " " else delim,
-                skiprows=first_line if has_header else first_line - 1,
-                usecols=idx,
-                dtype=np.float64,
-                ndmin=2,
-                encoding="utf-8-sig",
-                quotechar=None if delim == " " else '"',
-            )
-    except (ValueError, UserWarning):
-        X = None
-    if X is None or X.shape[1] != len(idx):
-        _check_decimal_comma(path)
-        _diagnose_text(path, delim, has_header, n_fields, idx, names)
-        raise DataError(f"{path}: could not read the file as numbers")  # diagnose found nothing specific
-    if X.shape[0] == 0:
-        raise DataError(f"{path}: no data rows" + (" (only a header)" if has_header else ""))
-    if not np.isfinite(X).all():
-        r, c = np.argwhere(~np.isfinite(X))[0]
-        line = _line_of_row(path, delim, has_header, int(r))
-        v = X[r, c]
-        what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-        raise DataError(f"{path}: line {line}, {_describe_col(idx[c], names)}: {what}; remove or impute it first")
+        X = read_numbers(layout, idx)
+        if selection is None and layout.index_column:
+            if check_index_column(layout, X):
+                label = repr(names[0]) if names and names[0] else "with an empty name"
+                layout.notes.append(
+                    f"column 1 ({label}, increasing integers) looks like a pandas index; left out "
+                    f"(select it with --columns to keep it)"
+                )
+                idx = idx[1:]
+                X = X[:, 1:]
+    except TextError as exc:
+        raise DataError(str(exc)) from None
+    col_names = [names[j] for j in idx] if names is not None else None
     return Table(
         X=np.ascontiguousarray(X),
         columns=col_names,
         source=str(path),
         kind="csv",
         path=path,
-        delimiter=delim,
-        header=has_header,
+        delimiter=layout.delimiter,
+        header=layout.header,
         all_columns=names,
+        info={"layout": layout, "notes": list(layout.notes)},
     )
-
-
-@contextlib.contextmanager
-def warnings_as_errors() -> Iterator[None]:
-    """np.loadtxt warns (not raises) on an empty file; make that an error here."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        yield
-
-
-def _line_of_row(path: Path, delim: str, has_header: bool, row: int) -> int:
-    skip = 1 if has_header else 0
-    for i, (line_no, _) in enumerate(_iter_rows(path, delim)):
-        if i - skip == row:
-            return line_no
-    return -1
-
-
-_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
-
-
-def _check_decimal_comma(path: Path) -> None:
-    """Name numbers written with a decimal comma (``1,5;2,5``), which would otherwise
-    be misread as more columns or reported as non-numeric columns."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        for line_no, line in enumerate(f, 1):
-            if line_no > 200:
-                return
-            for sep in (";", "\t", "|"):
-                parts = line.rstrip("\r\n").split(sep)
-                if len(parts) < 2:
-                    continue
-                for col, part in enumerate(parts, 1):
-                    if _DECIMAL_COMMA.match(part):
-                        raise DataError(
-                            f"{path}: line {line_no}, column {col}: {part.strip()!r} has a decimal comma; optimeans reads "
-                            "numbers with a decimal point (1.5, not 1,5): convert the file first"
-                        )
-
-
-def _diagnose_text(
-    path: Path, delim: str, has_header: bool, n_fields: int, idx: list[int], names: list[str] | None
-) -> None:
-    """Find the first problem in a text file that np.loadtxt refused, and raise it."""
-    rows = _iter_rows(path, delim)
-    if has_header:
-        next(rows, None)
-    first_data = True
-    for line_no, fields in rows:
-        if len(fields) != n_fields:
-            raise DataError(f"{path}: line {line_no} has {len(fields)} field(s), expected {n_fields}")
-        bad = [j for j in idx if not _is_number(fields[j].strip())]
-        if bad and first_data:
-            non_num = [j for j in bad if fields[j].strip()]
-            if non_num:
-                listed = ", ".join(_describe_col(j, names) for j in non_num)
-                numeric = [j for j in idx if j not in non_num]
-                hint = ""
-                if numeric:
-                    sel = ",".join(names[j] if names else str(j + 1) for j in numeric)
-                    hint = f"; select numeric columns, e.g. --columns {sel}"
-                example = fields[non_num[0]].strip()
-                raise DataError(
-                    f"{path}: non-numeric {listed} (line {line_no}: {example!r}){hint}"
-                )
-        if bad:
-            j = bad[0]
-            value = fields[j].strip()
-            what = "empty value" if not value else f"{value!r} is not a number"
-            raise DataError(f"{path}: line {line_no}, {_describe_col(j, names)}: {what}")
-        first_data = False
-    if first_data:
-        raise DataError(f"{path}: no data rows" + (" (only a header)" if has_header else ""))
 
 
 # -- .npy ---------------------------------------------------------------------------
@@ -499,6 +342,10 @@ def read_table(
     columns: Sequence[str | int] | str | None = None,
     header: str = "auto",
     delimiter: str | None = None,
+    encoding: str | None = None,
+    comment: str | None = "#",
+    decimal: str = ".",
+    skip_rows: int = 0,
 ) -> Table:
     """Read a numeric table from a CSV/TSV, ``.npy`` or Parquet file.
 
@@ -511,6 +358,15 @@ def read_table(
         Text files only: whether the first row holds column names.
     delimiter : str, optional
         Text files only: the field separator (sniffed when omitted).
+    encoding : str, optional
+        Text files only: the character encoding (default UTF-8, with or
+        without BOM; UTF-16 with a BOM is recognised).
+    comment : str or None, default "#"
+        Text files only: lines starting with it (after blanks) are skipped.
+    decimal : {".", ","}
+        Text files only: the decimal mark (``,`` for ``1,5;2,25``).
+    skip_rows : int, default 0
+        Text files only: lines to skip at the top (a title, metadata).
 
     Returns
     -------
@@ -523,8 +379,7 @@ def read_table(
         is not a number (with line and column), NaN/inf, empty data.
     """
     p = Path(path)
-    if header not in ("auto", "yes", "no"):
-        raise ValueError(f"header must be 'auto', 'yes' or 'no', got {header!r}")
+    opts = _text_options(header, delimiter, encoding, comment, decimal, skip_rows)
     if isinstance(columns, str):
         columns = parse_columns(columns)
     if not p.exists():
@@ -538,7 +393,9 @@ def read_table(
         return _read_parquet(p, columns)
     if suffix in (".npz", ".pkl", ".pickle", ".xlsx", ".xls", ".h5", ".hdf5"):
         raise DataError(f"{p}: {suffix} files are not read; use CSV/TSV, .npy or Parquet")
-    return _read_text(p, columns, header, delimiter)
+    if suffix == ".zip":
+        raise DataError(f"{p}: a zip archive; unzip it first (gzip, bz2 and xz files are read directly)")
+    return _read_text(p, columns, opts)
 
 
 def dataset_table(name: str, *, columns: Sequence[str | int] | str | None = None) -> Table:
@@ -688,7 +545,7 @@ def _labels_parquet(table: Table, labels: np.ndarray, column: str) -> Content:
         data = pa.parquet.read_table(table.path)
     elif table.kind == "csv" and table.path is not None:
         names = table.all_columns
-        rows = list(_iter_rows(table.path, table.delimiter or ","))
+        rows = list(_text_rows(table))
         if table.header:
             rows = rows[1:]
         n_fields = len(rows[0][1]) if rows else 0
@@ -713,6 +570,14 @@ def _labels_parquet(table: Table, labels: np.ndarray, column: str) -> Content:
     return write
 
 
+def _text_rows(table: Table) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a text table's source file, as the reader saw them."""
+    try:
+        yield from iter_rows(table.info["layout"])
+    except TextError as exc:
+        raise DataError(str(exc)) from None
+
+
 def _labels_text(table: Table, labels: np.ndarray, column: str, dest: Path) -> Content:
     delim = table.delimiter if table.kind == "csv" else ("\t" if dest.suffix.lower() in {".tsv", ".tab"} else ",")
     out_delim = "\t" if delim == " " else delim
@@ -721,7 +586,7 @@ def _labels_text(table: Table, labels: np.ndarray, column: str, dest: Path) -> C
         text = io.TextIOWrapper(f, encoding="utf-8", newline="")
         writer = csv.writer(text, delimiter=out_delim, lineterminator="\n")
         if table.kind == "csv" and table.path is not None:
-            rows = _iter_rows(table.path, table.delimiter or ",")
+            rows = _text_rows(table)
             if table.header:
                 _, head = next(rows)
                 writer.writerow([h.strip() for h in head] + [_unique_name(column, table.all_columns)])

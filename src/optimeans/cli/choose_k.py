@@ -74,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--plot", metavar="FILE.png", help="also draw the criteria against k")
     o.add_argument("--size", default="800x640", metavar="WxH", help="figure size in pixels (default 800x640)")
     o.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
-    o.add_argument("-q", "--quiet", action="store_true", help="no progress indication on stderr")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress indication or notes on stderr")
     p.set_defaults(func=run)
 
 

@@ -82,6 +82,14 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         help="text files: does the first row hold column names? (default: detect)",
     )
     g.add_argument("--delimiter", metavar="CHAR", help="text files: field separator (default: detect)")
+    g.add_argument("--decimal", choices=(".", ","), default=".",
+                   help="text files: decimal mark, '.' (default) or ',' (1,5;2,25)")
+    g.add_argument("--encoding", metavar="NAME",
+                   help="text files: character encoding, e.g. latin-1 (default: UTF-8, with or without BOM)")
+    g.add_argument("--comment", default="#", metavar="CHAR",
+                   help="text files: lines starting with CHAR are skipped (default '#'; '' for none)")
+    g.add_argument("--skip-rows", type=int, default=0, metavar="N",
+                   help="text files: lines to skip at the top, before the header (a title, metadata)")
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
@@ -122,7 +130,7 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--save", metavar="MODEL.npz", help="save the fitted model (use with `optimeans predict`)")
     g.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    g.add_argument("-q", "--quiet", action="store_true", help="no progress indication on stderr")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress indication or notes on stderr")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -182,9 +190,25 @@ def read_input(args: argparse.Namespace) -> Table:
     try:
         if args.dataset is not None:
             return dataset_table(args.dataset, columns=args.columns)
-        return read_table(args.file, columns=args.columns, header=args.header, delimiter=_delimiter(args.delimiter))
+        table = read_table(args.file, columns=args.columns, **text_options(args))
     except DataError as exc:
         raise CLIError(str(exc)) from None
+    if not getattr(args, "quiet", False):
+        for note in table.info.get("notes", []):
+            print(f"optimeans: note: {table.source}: {note}", file=sys.stderr)
+    return table
+
+
+def text_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`optimeans._io.read_table` for text files, from the input options."""
+    return {
+        "header": args.header,
+        "delimiter": _delimiter(args.delimiter),
+        "encoding": getattr(args, "encoding", None),
+        "comment": getattr(args, "comment", "#") or None,
+        "decimal": getattr(args, "decimal", "."),
+        "skip_rows": getattr(args, "skip_rows", 0),
+    }
 
 
 def _delimiter(text: str | None) -> str | None:
