@@ -80,7 +80,7 @@ class Layout:
     header: bool
     names: list[str] | None
     n_fields: int
-    index_column: bool = False  # column 1 looks like a pandas index (confirmed on the whole file)
+    index_columns: int = 0  # leading columns that look like a pandas index (confirmed on the whole file)
     notes: list[str] = field(default_factory=list)
     sample: list[tuple[int, list[str]]] = field(default_factory=list)
 
@@ -379,11 +379,15 @@ def detect_layout(path: Path, opts: TextOptions) -> Layout:
                 f"line {first_line} taken as the header although some names look like numbers ({shown}); "
                 "pass --header no if it is data"
             )
-        below = rows[1:]
-        if (names and (names[0] == "" or _UNNAMED.fullmatch(names[0])) and len(names) > 1 and below
-                and all(len(r) == len(names) and _kind(r[0]) == "int" for r in below)):
-            vals = [int(r[0].strip()) for r in below]
-            layout.index_column = all(b > a for a, b in zip(vals, vals[1:]))
+        below = [r for r in rows[1:] if len(r) == len(names)]
+        n_index = 0
+        while (n_index < len(names) - 1 and (names[n_index] == "" or _UNNAMED.fullmatch(names[n_index])) and below
+               and all(_kind(r[n_index]) == "int" for r in below)):
+            vals = [int(r[n_index].strip()) for r in below]
+            if not all(b > a for a, b in zip(vals, vals[1:])):
+                break
+            n_index += 1
+        layout.index_columns = n_index
     return layout
 
 
@@ -569,7 +573,9 @@ def _cell_error(
             keep = [i for i in idx if i not in text_cols and i in numeric]
             hint = ""
             if keep:
-                sel = ",".join(names[i] if names and names[i] else str(i + 1) for i in keep)
+                by_name = names is not None and all(names[i] and not _kind(names[i]) in ("int", "float")
+                                                    and not set(names[i]) & set(",-") for i in keep)
+                sel = ",".join(names[i] if by_name else str(i + 1) for i in keep)
                 hint = f"; select numeric columns, e.g. --columns {sel}"
             example = fields[text_cols[0]].strip()
             return TextError(f"{path}: non-numeric {listed} (line {line_no}: {example!r}){hint}")
@@ -584,11 +590,16 @@ def _line_of_row(layout: Layout, row: int) -> int:
     return -1
 
 
-def check_index_column(layout: Layout, X: np.ndarray) -> bool:
-    """Whether column 0 of ``X`` (read from a candidate index column) is strictly increasing integers."""
-    col = X[:, 0]
-    return bool(np.all(col == np.round(col)) and (col.shape[0] < 2 or np.all(np.diff(col) > 0)))
+def index_columns(layout: Layout, X: np.ndarray) -> int:
+    """How many of the candidate index columns (the first of ``X``) hold strictly increasing integers."""
+    n = 0
+    while n < layout.index_columns:
+        col = X[:, n]
+        if not (np.all(col == np.round(col)) and (col.shape[0] < 2 or np.all(np.diff(col) > 0))):
+            break
+        n += 1
+    return n
 
 
 __all__ = ["TextError", "TextOptions", "Layout", "detect_layout", "read_numbers", "iter_rows", "is_number",
-           "describe_column", "check_index_column", "open_text"]
+           "describe_column", "index_columns", "open_text"]

@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
-from ._csv import Layout, TextError, TextOptions, check_index_column, detect_layout, iter_rows, read_numbers
+from ._csv import Layout, TextError, TextOptions, detect_layout, index_columns, iter_rows, read_numbers
 
 __all__ = [
     "DataError",
@@ -127,6 +127,8 @@ def _select(
         return list(range(n_fields))
     idx: list[int] = []
     for item in selection:
+        if isinstance(item, int) and item > n_fields and names is not None and str(item) in names:
+            item = str(item)  # a numeric-looking name ("2019"), not a position
         if isinstance(item, int):
             if item > n_fields:
                 raise DataError(f"--columns: {source} has {n_fields} column(s), there is no column {item}")
@@ -193,8 +195,8 @@ def column_names(
             raise DataError(f"{p}: not a valid .npy file ({exc})") from None
         return list(arr.dtype.names) if arr.dtype.names else None
     layout = _layout(p, _text_options(header, delimiter, encoding, comment, decimal, skip_rows))
-    if layout.names is not None and layout.index_column:
-        return layout.names[1:]
+    if layout.names is not None and layout.index_columns:
+        return layout.names[layout.index_columns:]
     return layout.names
 
 
@@ -204,15 +206,16 @@ def _read_text(path: Path, selection: Sequence[str | int] | None, opts: TextOpti
     idx = _select(selection, names, layout.n_fields, str(path))
     try:
         X = read_numbers(layout, idx)
-        if selection is None and layout.index_column:
-            if check_index_column(layout, X):
-                label = repr(names[0]) if names and names[0] else "with an empty name"
-                layout.notes.append(
-                    f"column 1 ({label}, increasing integers) looks like a pandas index; left out "
-                    f"(select it with --columns to keep it)"
-                )
-                idx = idx[1:]
-                X = X[:, 1:]
+        n_index = index_columns(layout, X) if selection is None and layout.index_columns else 0
+        if n_index:
+            assert names is not None
+            labels = ", ".join(f"{j + 1} ({names[j]!r})" for j in range(n_index))
+            layout.notes.append(
+                f"column{'s' if n_index > 1 else ''} {labels}: increasing integers under an empty or "
+                f"'Unnamed' name, a pandas index; left out (select with --columns to keep)"
+            )
+            idx = idx[n_index:]
+            X = X[:, n_index:]
     except TextError as exc:
         raise DataError(str(exc)) from None
     col_names = [names[j] for j in idx] if names is not None else None
@@ -449,6 +452,16 @@ def _umask() -> int:
     return mask
 
 
+def _naming(exc: OSError, dest: Path) -> OSError:
+    """The same error, naming the destination instead of a temporary file."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(dest))
+
+
+def output_mode() -> int:
+    """The mode of a new output file: rw for everyone the umask allows (0644 with the usual 022)."""
+    return 0o666 & ~_umask()
+
+
 def write_files_atomically(files: dict[Path, Content]) -> list[Path]:
     """Write every file, or none of them.
 
@@ -464,12 +477,15 @@ def write_files_atomically(files: dict[Path, Content]) -> list[Path]:
         The files written, in order.
     """
     temps: list[tuple[str, Path]] = []
-    mode = 0o666 & ~_umask()
+    mode = output_mode()
     try:
         for dest, content in files.items():
             dest = Path(dest)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+            except OSError as exc:
+                raise _naming(exc, dest) from None
             temps.append((tmp, dest))
             with os.fdopen(fd, "wb") as f:
                 if callable(content):
@@ -478,10 +494,13 @@ def write_files_atomically(files: dict[Path, Content]) -> list[Path]:
                     f.write(content.encode("utf-8") if isinstance(content, str) else content)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, mode)
+            os.chmod(tmp, mode)  # mkstemp makes files private (0600); outputs get the usual umask mode
         with _sigint_deferred():
             for tmp, dest in temps:
-                os.replace(tmp, dest)
+                try:
+                    os.replace(tmp, dest)
+                except OSError as exc:
+                    raise _naming(exc, dest) from None
             done = [dest for _, dest in temps]
             temps = []
         return done
