@@ -260,7 +260,10 @@ def _sniff_delimiter(lines: list[str], preferred: str, decimal: str) -> str:
             return delim
     # the first line may differ (a title, or a ragged file): a delimiter the other lines agree on
     for delim in candidates:
-        counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines[1:]]
+        try:
+            counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines[1:]]
+        except csv.Error:
+            continue
         if len(counts) >= 2 and counts[0] > 1 and all(c == counts[0] for c in counts):
             return delim
     if lines and all(len(ln.split()) > 1 for ln in lines) and len({len(ln.split()) for ln in lines}) == 1:
@@ -342,7 +345,8 @@ def detect_layout(path: Path, opts: TextOptions) -> Layout:
     if opts.delimiter is not None:
         delim = opts.delimiter
     else:
-        delim = _sniff_delimiter([r.rstrip("\r\n") for _, r in lines if r.strip()], preferred, opts.decimal)
+        with _large_fields():
+            delim = _sniff_delimiter([r.rstrip("\r\n") for _, r in lines if r.strip()], preferred, opts.decimal)
     layout = Layout(path=path, compression=compression, encoding=encoding, delimiter=delim, comment=comment,
                     decimal=opts.decimal, skip_rows=opts.skip_rows, header=False, names=None, n_fields=0)
     sample: list[tuple[int, list[str]]] = []
