@@ -93,7 +93,9 @@ def match_columns(model_names: list[str] | None, args: argparse.Namespace) -> li
     model's order, whatever their layout; a model column the file lacks is
     refused, naming it and the file's columns the model does not know (with a
     hint when only the case differs). By position only when neither side has
-    names, or when --columns chooses them explicitly.
+    names, or when --columns chooses them explicitly; a model without names
+    takes a named file's columns by position, with a note; a headerless file
+    for a model with names is refused (its columns could be in any order).
     """
     from .._io import parse_columns
 
@@ -138,21 +140,20 @@ def match_columns(model_names: list[str] | None, args: argparse.Namespace) -> li
             f"({', '.join(model_names)}): add a header row, or choose the columns by position with --columns"
         )
     if file_names and not model_names:
-        raise CLIError(
-            f"{args.file or args.dataset}: has named columns but the model was fitted without names: "
-            "choose the columns by position with --columns"
-        )
+        # nothing to match the names against (scikit-learn warns and goes on by position, too)
+        print(f"optimeans: note: {args.file or args.dataset}: the model was fitted without column names; "
+              "its columns are taken by position", file=sys.stderr)
     return None
 
 
 def run(args: argparse.Namespace) -> int:
-    km = load_model(args.model)
-    names = km.model_info_.get("feature_names")
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() not in ROW_FILE_SUFFIXES:
             raise CLIError(f"--out {out}: expected a .csv, .tsv or .parquet file name")
         check_output(out, "--out", inputs=[args.file, args.model])
+    km = load_model(args.model)
+    names = km.model_info_.get("feature_names")
     if (args.file is None) == (args.dataset is None):
         raise CLIError("give a data FILE or --dataset NAME (one of them)")
     args.columns = match_columns(names, args)
