@@ -20,7 +20,7 @@ A reader that never guesses silently:
   default columns, with a note.
 
 The numbers are parsed by ``numpy.loadtxt`` (its C parser reads as fast as
-pandas' and needs a quarter of the memory; see benchmarks/read_csv.py); any
+pandas' and needs a quarter of the memory; see benchmarks/bench_read_csv.py); any
 file it refuses is read again by a plain Python parser that gives the exact
 line and column of the first problem, or the data when the file is fine
 (decimal commas, full-line comments between rows, multi-line quoted fields).
@@ -35,7 +35,7 @@ import csv
 import gzip
 import lzma
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO

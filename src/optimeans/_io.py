@@ -2,10 +2,12 @@
 
 Formats read by :func:`read_table`:
 
-* CSV / TSV / other delimited text (``.csv``, ``.tsv``, ``.txt``, ...): the
-  delimiter is sniffed (``,`` ``;`` tab ``|`` or runs of spaces), a header
-  row is detected (a first row with a non-number where the second row has a
-  number, or with no number at all), quoted fields are allowed;
+* CSV / TSV / other delimited text (``.csv``, ``.tsv``, ``.txt``, ..., also
+  gzip/bz2/xz-compressed): read strictly by :mod:`optimeans._csv` - every
+  row has the field count of the first, the header is detected (numeric-
+  looking names included, with a note), a pandas index column is left out
+  (with a note), encodings, comment lines, decimal commas and leading lines
+  to skip are options;
 * ``.npy``: numeric arrays only (``allow_pickle=False``), including
   structured arrays whose fields become named columns;
 * Parquet (``.parquet``, ``.pq``): needs pyarrow (``pip install
@@ -148,13 +150,6 @@ def _select(
     return idx
 
 
-def _describe_col(j: int, names: list[str] | None) -> str:
-    """'column 3 ('petal_length')' with a 1-based position."""
-    if names is not None and j < len(names):
-        return f"column {j + 1} ({names[j]!r})"
-    return f"column {j + 1}"
-
-
 # -- delimited text -----------------------------------------------------------------
 
 
@@ -175,6 +170,14 @@ def _layout(path: Path, opts: TextOptions) -> Layout:
         raise DataError(str(exc)) from None
 
 
+def _refuse_suffix(p: Path) -> None:
+    suffix = p.suffix.lower()
+    if suffix in (".npz", ".pkl", ".pickle", ".xlsx", ".xls", ".h5", ".hdf5"):
+        raise DataError(f"{p}: {suffix} files are not read; use CSV/TSV, .npy or Parquet")
+    if suffix == ".zip":
+        raise DataError(f"{p}: a zip archive; unzip it first (gzip, bz2 and xz files are read directly)")
+
+
 def column_names(
     path: str | os.PathLike, *, header: str = "auto", delimiter: str | None = None, encoding: str | None = None,
     comment: str | None = "#", decimal: str = ".", skip_rows: int = 0,
@@ -191,9 +194,14 @@ def column_names(
     if suffix == ".npy":
         try:
             arr = np.load(p, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise DataError(f"{p}: not a valid .npy file ({exc})") from None
+        except (ValueError, OSError, EOFError):
+            return _read_npy(p, None).all_columns  # raises the reader's own message for what np.load refused
         return list(arr.dtype.names) if arr.dtype.names else None
+    if not p.exists():
+        raise DataError(f"{p}: no such file")
+    if p.is_dir():
+        raise DataError(f"{p}: is a directory, expected a data file")
+    _refuse_suffix(p)
     layout = _layout(p, _text_options(header, delimiter, encoding, comment, decimal, skip_rows))
     if layout.names is not None and layout.index_columns:
         return layout.names[layout.index_columns:]
@@ -394,10 +402,7 @@ def read_table(
         return _read_npy(p, columns)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(p, columns)
-    if suffix in (".npz", ".pkl", ".pickle", ".xlsx", ".xls", ".h5", ".hdf5"):
-        raise DataError(f"{p}: {suffix} files are not read; use CSV/TSV, .npy or Parquet")
-    if suffix == ".zip":
-        raise DataError(f"{p}: a zip archive; unzip it first (gzip, bz2 and xz files are read directly)")
+    _refuse_suffix(p)
     return _read_text(p, columns, opts)
 
 

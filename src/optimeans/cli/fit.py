@@ -42,6 +42,8 @@ examples:
   optimeans fit data/*.parquet --columns a,b,c -k 50 --local-cluster 2
   optimeans fit big.npy -k 16 --out-of-core --out results/
   optimeans fit --dataset iris -k 3 --plot iris_clusters.png
+  optimeans fit measures_eu.csv -k 3 --decimal , --encoding latin-1
+  optimeans fit wine_data.csv -k 3 --skip-rows 1 --columns 1-13 --scale standard
 
 --out DIR writes labels.csv, centers.csv and result.json into DIR; --out
 FILE.csv / FILE.parquet writes the input rows with a new "label" column;

@@ -141,8 +141,7 @@ def match_columns(model_names: list[str] | None, args: argparse.Namespace) -> li
         )
     if file_names and not model_names:
         # nothing to match the names against (scikit-learn warns and goes on by position, too)
-        print(f"optimeans: note: {args.file or args.dataset}: the model was fitted without column names; "
-              "its columns are taken by position", file=sys.stderr)
+        args.position_note = "the model was fitted without column names; its columns are taken by position"
     return None
 
 
@@ -158,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("give a data FILE or --dataset NAME (one of them)")
     args.columns = match_columns(names, args)
     table = read_input(args)
+    if getattr(args, "position_note", None):
+        print(f"optimeans: note: {table.source}: {args.position_note}", file=sys.stderr)
     if table.n_features != km.n_features_in_:
         expected = f" ({', '.join(names)})" if names else ""
         raise CLIError(
