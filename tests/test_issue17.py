@@ -289,7 +289,7 @@ def test_issue17_case7_pandas_index_column_left_out(tmp_path, capsys):
     code, out, err = run(capsys, "fit", p, "-k", 2, "--seed", 0, "--json")
     assert code == 0, err
     assert json.loads(out)["feature_names"] == ["x", "y"]
-    assert "a pandas index; left out" in err
+    assert "an index (the row numbers pandas and R write); left out" in err
 
 
 def test_issue17_case7_gzip_latin1_comments_decimal_comma(tmp_path, capsys):

@@ -81,6 +81,8 @@ class Layout:
     names: list[str] | None
     n_fields: int
     index_columns: int = 0  # leading columns that look like a pandas index (confirmed on the whole file)
+    label_column: bool = False  # column 1, without a name, holds distinct texts: row labels
+    quoted: bool = False  # the sampled lines hold double quotes
     notes: list[str] = field(default_factory=list)
     sample: list[tuple[int, list[str]]] = field(default_factory=list)
 
@@ -182,9 +184,17 @@ class _Lines:
                 yield raw
 
 
+def split_whitespace(line: str) -> list[str]:
+    """Fields separated by runs of blanks; double quotes group blanks into a field (R's write.table)."""
+    if '"' not in line:
+        return line.split()
+    text = line.strip().replace("\t", " ")
+    return [f for f in next(csv.reader([text], delimiter=" ", skipinitialspace=True), [])]
+
+
 def _split_whitespace(lines: _Lines) -> Iterator[tuple[int, list[str]]]:
     for raw in lines:
-        fields = raw.split()
+        fields = split_whitespace(raw)
         if fields:
             yield lines.line, fields
 
@@ -266,8 +276,11 @@ def _sniff_delimiter(lines: list[str], preferred: str, decimal: str) -> str:
             continue
         if len(counts) >= 2 and counts[0] > 1 and all(c == counts[0] for c in counts):
             return delim
-    if lines and all(len(ln.split()) > 1 for ln in lines) and len({len(ln.split()) for ln in lines}) == 1:
-        return " "
+    widths = [len(split_whitespace(ln)) for ln in lines]
+    if widths and all(w > 1 for w in widths) and (
+        len(set(widths)) == 1 or (len(set(widths[1:])) == 1 and widths[0] == widths[1] - 1 and len(widths) > 2)
+    ):
+        return " "  # the same number of blank-separated fields (a header may name one fewer, as R writes it)
     return preferred if preferred != decimal else ";"
 
 
@@ -349,6 +362,7 @@ def detect_layout(path: Path, opts: TextOptions) -> Layout:
             delim = _sniff_delimiter([r.rstrip("\r\n") for _, r in lines if r.strip()], preferred, opts.decimal)
     layout = Layout(path=path, compression=compression, encoding=encoding, delimiter=delim, comment=comment,
                     decimal=opts.decimal, skip_rows=opts.skip_rows, header=False, names=None, n_fields=0)
+    layout.quoted = any('"' in r for _, r in lines)
     sample: list[tuple[int, list[str]]] = []
     with contextlib.suppress(TextError):  # a sample cut inside a quoted field: the rows read so far do
         for row in iter_rows(layout):
@@ -362,6 +376,21 @@ def detect_layout(path: Path, opts: TextOptions) -> Layout:
     first_line, first = sample[0]
     layout.n_fields = len(first)
     others = [len(f) for f in rows[1:]]
+    if (opts.header != "no" and others and len(set(others)) == 1 and others[0] == len(first) + 1
+            and all(_kind(x) == "text" for x in first)
+            and {_kind(r[0]) for r in rows[1:]} in ({"int"}, {"text"})  # row numbers or row names
+            and not any(all(_kind(x) == "text" for x in r[1:]) for r in rows[1:])):
+        # R's write.table: the header names every column but the row names
+        first = [""] + first
+        layout.sample = sample = [(first_line, first)] + sample[1:]
+        rows = [first] + rows[1:]
+        layout.n_fields = len(first)
+        layout.header = True
+        layout.names = [x.strip() for x in first]
+        layout.notes.append(f"line {first_line} has one name fewer than the rows below: the first column "
+                            "holds row names (as R's write.table writes them)")
+        _find_index_columns(layout, rows)
+        return layout
     if others and len(set(others)) == 1 and others[0] != len(first) and len(others) >= 2:
         line2 = sample[1][0]
         raise TextError(
@@ -383,16 +412,31 @@ def detect_layout(path: Path, opts: TextOptions) -> Layout:
                 f"line {first_line} taken as the header although some names look like numbers ({shown}); "
                 "pass --header no if it is data"
             )
-        below = [r for r in rows[1:] if len(r) == len(names)]
-        n_index = 0
-        while (n_index < len(names) - 1 and (names[n_index] == "" or _UNNAMED.fullmatch(names[n_index])) and below
-               and all(_kind(r[n_index]) == "int" for r in below)):
-            vals = [int(r[n_index].strip()) for r in below]
-            if not all(b > a for a, b in zip(vals, vals[1:])):
-                break
-            n_index += 1
-        layout.index_columns = n_index
+        _find_index_columns(layout, rows)
     return layout
+
+
+def _find_index_columns(layout: Layout, rows: list[list[str]]) -> None:
+    """Leading columns under an empty or ``Unnamed: N`` name that hold an index, not a feature.
+
+    Increasing integers (``DataFrame.to_csv``) are candidates confirmed on the
+    whole file; distinct texts (R's row names, ``"Mazda RX4"``) are row labels.
+    """
+    names = layout.names or []
+    below = [r for r in rows[1:] if len(r) == len(names)]
+    if not below or len(names) < 2:
+        return
+    if names[0] == "" and all(_kind(r[0]) == "text" for r in below) and len({r[0] for r in below}) == len(below):
+        layout.label_column = True
+        return
+    n_index = 0
+    while (n_index < len(names) - 1 and (names[n_index] == "" or _UNNAMED.fullmatch(names[n_index]))
+           and all(_kind(r[n_index]) == "int" for r in below)):
+        vals = [int(r[n_index].strip()) for r in below]
+        if not all(b > a for a, b in zip(vals, vals[1:])):
+            break
+        n_index += 1
+    layout.index_columns = n_index
 
 
 def _inner_suffix(path: Path) -> str:
@@ -420,7 +464,7 @@ def read_numbers(layout: Layout, idx: list[int]) -> np.ndarray:
     first NaN/inf.
     """
     X = None
-    if layout.decimal == ".":
+    if layout.decimal == "." and not (layout.delimiter == " " and layout.quoted):  # loadtxt splits quoted blanks
         X = _read_fast(layout, idx)
     if X is None:
         try:
@@ -448,7 +492,9 @@ def _read_fast(layout: Layout, idx: list[int]) -> np.ndarray | None:
 
     first_line = layout.sample[0][0]
     skip = first_line if layout.header else first_line - 1
-    all_columns = idx == list(range(layout.n_fields))
+    every = list(range(layout.n_fields))
+    # when the sample's columns are all numbers, read them all: loadtxt then checks every row's width
+    all_columns = idx == every or _numeric_columns(layout) == every
     try:
         with warnings.catch_warnings(), open_text(layout.path, layout.encoding, layout.compression) as f:
             warnings.simplefilter("error", UserWarning)  # loadtxt warns on an empty input
@@ -465,6 +511,10 @@ def _read_fast(layout: Layout, idx: list[int]) -> np.ndarray | None:
             )
     except (ValueError, UserWarning, UnicodeDecodeError, OSError, EOFError, lzma.LZMAError):
         return None
+    if all_columns and idx != every:
+        if X.shape[1] != layout.n_fields:
+            return None
+        X = np.ascontiguousarray(X[:, idx])
     if X.shape[1] != len(idx):
         return None
     if not all_columns and not _widths_agree(layout):
@@ -474,8 +524,11 @@ def _read_fast(layout: Layout, idx: list[int]) -> np.ndarray | None:
 
 def _widths_agree(layout: Layout) -> bool:
     """Whether every row has ``layout.n_fields`` fields (one pass of the csv module)."""
+    rows = iter_rows(layout)
+    if layout.header:
+        next(rows, None)  # R's header may name one column fewer
     try:
-        return all(len(fields) == layout.n_fields for _, fields in iter_rows(layout))
+        return all(len(fields) == layout.n_fields for _, fields in rows)
     except TextError:
         return False
 

@@ -203,8 +203,8 @@ def column_names(
         raise DataError(f"{p}: is a directory, expected a data file")
     _refuse_suffix(p)
     layout = _layout(p, _text_options(header, delimiter, encoding, comment, decimal, skip_rows))
-    if layout.names is not None and layout.index_columns:
-        return layout.names[layout.index_columns:]
+    if layout.names is not None and (layout.index_columns or layout.label_column):
+        return layout.names[max(layout.index_columns, int(layout.label_column)):]
     return layout.names
 
 
@@ -212,6 +212,11 @@ def _read_text(path: Path, selection: Sequence[str | int] | None, opts: TextOpti
     layout = _layout(path, opts)
     names = layout.names
     idx = _select(selection, names, layout.n_fields, str(path))
+    if selection is None and layout.label_column:
+        assert names is not None
+        example = layout.sample[1][1][0].strip() if len(layout.sample) > 1 else ""
+        layout.notes.append(f"column 1 (no name) holds row labels ({example!r}, ...); left out")
+        idx = idx[1:]
     try:
         X = read_numbers(layout, idx)
         n_index = index_columns(layout, X) if selection is None and layout.index_columns else 0
@@ -220,7 +225,8 @@ def _read_text(path: Path, selection: Sequence[str | int] | None, opts: TextOpti
             labels = ", ".join(f"{j + 1} ({names[j]!r})" for j in range(n_index))
             layout.notes.append(
                 f"column{'s' if n_index > 1 else ''} {labels}: increasing integers under an empty or "
-                f"'Unnamed' name, a pandas index; left out (select with --columns to keep)"
+                f"'Unnamed' name, an index (the row numbers pandas and R write); left out "
+                f"(select with --columns to keep)"
             )
             idx = idx[n_index:]
             X = X[:, n_index:]
@@ -613,7 +619,9 @@ def _labels_text(table: Table, labels: np.ndarray, column: str, dest: Path) -> C
             rows = _text_rows(table)
             if table.header:
                 _, head = next(rows)
-                writer.writerow([h.strip() for h in head] + [_unique_name(column, table.all_columns)])
+                # all_columns: the header's names, with the empty one R leaves out above row names
+                names = table.all_columns or [h.strip() for h in head]
+                writer.writerow(list(names) + [_unique_name(column, table.all_columns)])
             for i, (_, fields) in enumerate(rows):
                 writer.writerow(fields + [int(labels[i])])
         else:

@@ -114,6 +114,15 @@ ok("pandas Unnamed: 0 and index",
 ok("R row names", write("r_rownames.csv", '"","x","y"\n' + "".join(f'"{i + 1}",{a},{b}\n'
                                                                    for i, (a, b) in enumerate(ROWS))),
    columns=["x", "y"])
+ok("R write.csv with row labels",
+   write("r_labels.csv", '"","x","y"\n' + "".join(f'"car {c}",{a},{b}\n' for c, (a, b) in zip("ABCDEF", ROWS))),
+   columns=["x", "y"])
+ok("R write.table: quoted, blank-separated, one name fewer",
+   write("r_write_table.txt", '"x" "y"\n' + "".join(f'"Mazda RX{i}" {a} {b}\n' for i, (a, b) in enumerate(ROWS))),
+   columns=["x", "y"])
+ok("R write.table with row numbers",
+   write("r_write_table_numbers.txt", '"x" "y"\n' + "".join(f'"{i + 1}" {a} {b}\n' for i, (a, b) in enumerate(ROWS))),
+   columns=["x", "y"])
 ok("one column", write("one_column.csv", "x\n" + "".join(f"{a + b}\n" for a, b in ROWS)), columns=["x"], d=1)
 ok("one row", write("one_row.csv", "1.5,2.5,3.5\n"), n=1, d=3, partition=[0], k=1)
 ok("one row with header", write("one_row_header.csv", "a,b\n1.5,2.5\n"), columns=["a", "b"], n=1, d=2,
@@ -144,7 +153,7 @@ error("zip archive", write("archive.zip", b""), r"")  # replaced below by a real
 cases.pop()
 zpath = os.path.join(HERE, "archive.zip")
 with zipfile.ZipFile(zpath, "w") as z:
-    z.writestr("data.csv", XY)
+    z.writestr(zipfile.ZipInfo("data.csv", date_time=(2020, 1, 1, 0, 0, 0)), XY)
 error("zip archive", "archive.zip", r"a zip archive; unzip it first")
 error("binary", write("binary.csv", bytes(range(256)) * 8), r"not a UTF-8 text file.*looks binary")
 error("latin-1 without --encoding", "latin1.csv", r"not a UTF-8 text file.*--encoding latin-1")
