@@ -196,7 +196,7 @@ def test_cli_choose_k_text(capsys):
         (["--k", "two"], "--k must be a range"),
         (["--k", "1..100"], "only 75 samples"),
         (["--plot", "x.unknown"], "image format"),
-        (["--size", "big"], "--size must be WIDTHxHEIGHT"),
+        (["--size", "big"], "--plot-size must be WIDTHxHEIGHT"),
     ],
 )
 def test_cli_choose_k_errors(capsys, argv, match):

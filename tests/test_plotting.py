@@ -399,15 +399,15 @@ def test_cli_plot_text_and_errors(capsys, tmp_path):
     from optimeans.cli import main
 
     out = tmp_path / "r.png"
-    assert main(["plot", "--dataset", "ruspini", "-k", "4", "-o", str(out), "--seed", "1"]) == 0
+    assert main(["plot", "--dataset", "ruspini", "-k", "4", "--plot", str(out), "--seed", "1"]) == 0
     text = capsys.readouterr().out
     assert "raw coordinates" in text and str(out) in text
     assert png_size(out) == (800, 600)
     for argv, match in [
-        (["-k", "3", "-o", str(tmp_path / "no" / "x.png")], "does not exist"),
-        (["-k", "3", "-o", str(tmp_path / "x.png"), "--size", "10x10"], "between 50 and 10000"),
-        (["-k", "0", "-o", str(tmp_path / "x.png")], "n_clusters must be >= 1"),
-        (["-k", "3", "-o", str(tmp_path / "x.png"), "--max-embed", "1"], "--max-embed must be >= 2"),
+        (["-k", "3", "--plot", str(tmp_path / "no" / "x.png")], "does not exist"),
+        (["-k", "3", "--plot", str(tmp_path / "x.png"), "--size", "10x10"], "between 50 and 10000"),
+        (["-k", "0", "--plot", str(tmp_path / "x.png")], "n_clusters must be >= 1"),
+        (["-k", "3", "--plot", str(tmp_path / "x.png"), "--max-embed", "1"], "--max-embed must be >= 2"),
     ]:
         assert main(["plot", "--dataset", "iris", *argv]) == 2
         err = capsys.readouterr().err

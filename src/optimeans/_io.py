@@ -2,10 +2,12 @@
 
 Formats read by :func:`read_table`:
 
-* CSV / TSV / other delimited text (``.csv``, ``.tsv``, ``.txt``, ...): the
-  delimiter is sniffed (``,`` ``;`` tab ``|`` or runs of spaces), a header
-  row is detected (a first row with a non-number where the second row has a
-  number, or with no number at all), quoted fields are allowed;
+* CSV / TSV / other delimited text (``.csv``, ``.tsv``, ``.txt``, ..., also
+  gzip/bz2/xz-compressed): read strictly by :mod:`optimeans._csv` - every
+  row has the field count of the first, the header is detected (numeric-
+  looking names included, with a note), a pandas index column is left out
+  (with a note), encodings, comment lines, decimal commas and leading lines
+  to skip are options;
 * ``.npy``: numeric arrays only (``allow_pickle=False``), including
   structured arrays whose fields become named columns;
 * Parquet (``.parquet``, ``.pq``): needs pyarrow (``pip install
@@ -29,7 +31,6 @@ import contextlib
 import csv
 import io
 import os
-import re
 import signal
 import tempfile
 import threading
@@ -39,6 +40,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Union
 
 import numpy as np
+
+from ._csv import Layout, TextError, TextOptions, detect_layout, index_columns, iter_rows, read_numbers
 
 __all__ = [
     "DataError",
@@ -126,6 +129,8 @@ def _select(
         return list(range(n_fields))
     idx: list[int] = []
     for item in selection:
+        if isinstance(item, int) and item > n_fields and names is not None and str(item) in names:
+            item = str(item)  # a numeric-looking name ("2019"), not a position
         if isinstance(item, int):
             if item > n_fields:
                 raise DataError(f"--columns: {source} has {n_fields} column(s), there is no column {item}")
@@ -145,108 +150,38 @@ def _select(
     return idx
 
 
-def _describe_col(j: int, names: list[str] | None) -> str:
-    """'column 3 ('petal_length')' with a 1-based position."""
-    if names is not None and j < len(names):
-        return f"column {j + 1} ({names[j]!r})"
-    return f"column {j + 1}"
-
-
 # -- delimited text -----------------------------------------------------------------
 
 
-def _is_number(text: str) -> bool:
+def _text_options(header: str, delimiter: str | None, encoding: str | None, comment: str | None,
+                  decimal: str, skip_rows: int) -> TextOptions:
+    if header not in ("auto", "yes", "no"):
+        raise ValueError(f"header must be 'auto', 'yes' or 'no', got {header!r}")
+    if skip_rows < 0:
+        raise DataError(f"--skip-rows must be >= 0, got {skip_rows}")
+    return TextOptions(header=header, delimiter=delimiter, encoding=encoding, comment=comment,
+                       decimal=decimal, skip_rows=skip_rows)
+
+
+def _layout(path: Path, opts: TextOptions) -> Layout:
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        return detect_layout(path, opts)
+    except TextError as exc:
+        raise DataError(str(exc)) from None
 
 
-def _sniff_delimiter(sample: str, path: Path) -> str:
-    """The delimiter of a text sample; ``" "`` means runs of whitespace."""
-    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
-    if not lines:
-        return "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
-    preferred = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
-    candidates = [preferred] + [d for d in (",", "\t", ";", "|") if d != preferred]
-    for delim in candidates:
-        try:
-            counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
-        except csv.Error:  # a field beyond csv's size limit: not this delimiter's business
-            continue
-        if counts[0] > 1 and all(c == counts[0] for c in counts):
-            return delim
-    if all(len(ln.split()) > 1 for ln in lines) and len({len(ln.split()) for ln in lines}) == 1:
-        return " "
-    return preferred  # one column (or ragged: the reader reports the line)
+def _refuse_suffix(p: Path) -> None:
+    suffix = p.suffix.lower()
+    if suffix in (".npz", ".pkl", ".pickle", ".xlsx", ".xls", ".h5", ".hdf5"):
+        raise DataError(f"{p}: {suffix} files are not read; use CSV/TSV, .npy or Parquet")
+    if suffix == ".zip":
+        raise DataError(f"{p}: a zip archive; unzip it first (gzip, bz2 and xz files are read directly)")
 
 
-def _split(line: str, delim: str) -> list[str]:
-    if delim == " ":
-        return line.split()
-    return next(csv.reader([line], delimiter=delim))
-
-
-def _iter_rows(path: Path, delim: str) -> Iterator[tuple[int, list[str]]]:
-    """(1-based line number, fields) of every non-blank row."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        if delim == " ":
-            for i, line in enumerate(f, 1):
-                if line.strip():
-                    yield i, line.split()
-        else:
-            reader = csv.reader(f, delimiter=delim)
-            start = 1
-            try:
-                for fields in reader:
-                    if fields and any(x.strip() for x in fields):
-                        yield start, fields
-                    start = reader.line_num + 1
-            except csv.Error as exc:
-                # e.g. a field longer than csv.field_size_limit(): no number is that long
-                raise DataError(f"{path}: line {start}: cannot be read as delimited text ({exc})") from None
-
-
-def _detect_header(rows: list[list[str]]) -> bool:
-    first = [x.strip() for x in rows[0]]
-    non_numeric = [j for j, x in enumerate(first) if x and not _is_number(x)]
-    if not non_numeric:
-        return False
-    if len(non_numeric) == len(first) or len(rows) < 2:
-        return True
-    second = [x.strip() for x in rows[1]]
-    return any(j < len(second) and _is_number(second[j]) for j in non_numeric)
-
-
-def _text_layout(path: Path, header: str, delimiter: str | None) -> tuple[str, bool, list[str] | None, int, int]:
-    """(delimiter, has_header, column names, 1-based line of the first row, fields per row)."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            sample = f.read(1 << 16)
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file (is it a binary format? use .npy or .parquet)") from None
-    if not sample.strip():
-        raise DataError(f"{path}: the file is empty")
-    delim = delimiter if delimiter is not None else _sniff_delimiter(sample, path)
-    head_rows: list[list[str]] = []
-    first_line = 0
-    for line_no, fields in _iter_rows(path, delim):
-        if not head_rows:
-            first_line = line_no
-        head_rows.append(fields)
-        if len(head_rows) == 2:
-            break
-    if not head_rows:  # only delimiters and blank fields, e.g. ",,\n,"
-        raise DataError(f"{path}: no data (only empty fields)")
-    has_header = {"yes": True, "no": False}.get(header)
-    if has_header is None:
-        has_header = _detect_header(head_rows)
-    names = [x.strip() for x in head_rows[0]] if has_header else None
-    return delim, has_header, names, first_line, len(head_rows[0])
-
-
-def column_names(path: str | os.PathLike, *, header: str = "auto", delimiter: str | None = None) -> list[str] | None:
+def column_names(
+    path: str | os.PathLike, *, header: str = "auto", delimiter: str | None = None, encoding: str | None = None,
+    comment: str | None = "#", decimal: str = ".", skip_rows: int = 0,
+) -> list[str] | None:
     """The column names of a data file without reading its data (None when it has none)."""
     p = Path(path)
     suffix = p.suffix.lower()
@@ -259,131 +194,56 @@ def column_names(path: str | os.PathLike, *, header: str = "auto", delimiter: st
     if suffix == ".npy":
         try:
             arr = np.load(p, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise DataError(f"{p}: not a valid .npy file ({exc})") from None
+        except (ValueError, OSError, EOFError):
+            return _read_npy(p, None).all_columns  # raises the reader's own message for what np.load refused
         return list(arr.dtype.names) if arr.dtype.names else None
-    return _text_layout(p, header, delimiter)[2]
+    if not p.exists():
+        raise DataError(f"{p}: no such file")
+    if p.is_dir():
+        raise DataError(f"{p}: is a directory, expected a data file")
+    _refuse_suffix(p)
+    layout = _layout(p, _text_options(header, delimiter, encoding, comment, decimal, skip_rows))
+    if layout.names is not None and (layout.index_columns or layout.label_column):
+        return layout.names[max(layout.index_columns, int(layout.label_column)):]
+    return layout.names
 
 
-def _read_text(
-    path: Path, selection: Sequence[str | int] | None, header: str, delimiter: str | None
-) -> Table:
-    delim, has_header, names, first_line, n_fields = _text_layout(path, header, delimiter)
-    idx = _select(selection, names, n_fields, str(path))
-    col_names = [names[j] for j in idx] if names is not None else None
-
-    X: np.ndarray | None = None
+def _read_text(path: Path, selection: Sequence[str | int] | None, opts: TextOptions) -> Table:
+    layout = _layout(path, opts)
+    names = layout.names
+    idx = _select(selection, names, layout.n_fields, str(path))
+    if selection is None and layout.label_column:
+        assert names is not None
+        example = layout.sample[1][1][0].strip() if len(layout.sample) > 1 else ""
+        layout.notes.append(f"column 1 (no name) holds row labels ({example!r}, ...); left out")
+        idx = idx[1:]
     try:
-        with warnings_as_errors():
-            X = np.loadtxt(
-                path,
-                delimiter=None if delim == " " else delim,
-                skiprows=first_line if has_header else first_line - 1,
-                usecols=idx,
-                dtype=np.float64,
-                ndmin=2,
-                encoding="utf-8-sig",
-                quotechar=None if delim == " " else '"',
+        X = read_numbers(layout, idx)
+        n_index = index_columns(layout, X) if selection is None and layout.index_columns else 0
+        if n_index:
+            assert names is not None
+            labels = ", ".join(f"{j + 1} ({names[j]!r})" for j in range(n_index))
+            layout.notes.append(
+                f"column{'s' if n_index > 1 else ''} {labels}: increasing integers under an empty or "
+                f"'Unnamed' name, an index (the row numbers pandas and R write); left out "
+                f"(select with --columns to keep)"
             )
-    except (ValueError, UserWarning):
-        X = None
-    if X is None or X.shape[1] != len(idx):
-        _check_decimal_comma(path)
-        _diagnose_text(path, delim, has_header, n_fields, idx, names)
-        raise DataError(f"{path}: could not read the file as numbers")  # diagnose found nothing specific
-    if X.shape[0] == 0:
-        raise DataError(f"{path}: no data rows" + (" (only a header)" if has_header else ""))
-    if not np.isfinite(X).all():
-        r, c = np.argwhere(~np.isfinite(X))[0]
-        line = _line_of_row(path, delim, has_header, int(r))
-        v = X[r, c]
-        what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-        raise DataError(f"{path}: line {line}, {_describe_col(idx[c], names)}: {what}; remove or impute it first")
+            idx = idx[n_index:]
+            X = X[:, n_index:]
+    except TextError as exc:
+        raise DataError(str(exc)) from None
+    col_names = [names[j] for j in idx] if names is not None else None
     return Table(
         X=np.ascontiguousarray(X),
         columns=col_names,
         source=str(path),
         kind="csv",
         path=path,
-        delimiter=delim,
-        header=has_header,
+        delimiter=layout.delimiter,
+        header=layout.header,
         all_columns=names,
+        info={"layout": layout, "notes": list(layout.notes)},
     )
-
-
-@contextlib.contextmanager
-def warnings_as_errors() -> Iterator[None]:
-    """np.loadtxt warns (not raises) on an empty file; make that an error here."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        yield
-
-
-def _line_of_row(path: Path, delim: str, has_header: bool, row: int) -> int:
-    skip = 1 if has_header else 0
-    for i, (line_no, _) in enumerate(_iter_rows(path, delim)):
-        if i - skip == row:
-            return line_no
-    return -1
-
-
-_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
-
-
-def _check_decimal_comma(path: Path) -> None:
-    """Name numbers written with a decimal comma (``1,5;2,5``), which would otherwise
-    be misread as more columns or reported as non-numeric columns."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        for line_no, line in enumerate(f, 1):
-            if line_no > 200:
-                return
-            for sep in (";", "\t", "|"):
-                parts = line.rstrip("\r\n").split(sep)
-                if len(parts) < 2:
-                    continue
-                for col, part in enumerate(parts, 1):
-                    if _DECIMAL_COMMA.match(part):
-                        raise DataError(
-                            f"{path}: line {line_no}, column {col}: {part.strip()!r} has a decimal comma; optimeans reads "
-                            "numbers with a decimal point (1.5, not 1,5): convert the file first"
-                        )
-
-
-def _diagnose_text(
-    path: Path, delim: str, has_header: bool, n_fields: int, idx: list[int], names: list[str] | None
-) -> None:
-    """Find the first problem in a text file that np.loadtxt refused, and raise it."""
-    rows = _iter_rows(path, delim)
-    if has_header:
-        next(rows, None)
-    first_data = True
-    for line_no, fields in rows:
-        if len(fields) != n_fields:
-            raise DataError(f"{path}: line {line_no} has {len(fields)} field(s), expected {n_fields}")
-        bad = [j for j in idx if not _is_number(fields[j].strip())]
-        if bad and first_data:
-            non_num = [j for j in bad if fields[j].strip()]
-            if non_num:
-                listed = ", ".join(_describe_col(j, names) for j in non_num)
-                numeric = [j for j in idx if j not in non_num]
-                hint = ""
-                if numeric:
-                    sel = ",".join(names[j] if names else str(j + 1) for j in numeric)
-                    hint = f"; select numeric columns, e.g. --columns {sel}"
-                example = fields[non_num[0]].strip()
-                raise DataError(
-                    f"{path}: non-numeric {listed} (line {line_no}: {example!r}){hint}"
-                )
-        if bad:
-            j = bad[0]
-            value = fields[j].strip()
-            what = "empty value" if not value else f"{value!r} is not a number"
-            raise DataError(f"{path}: line {line_no}, {_describe_col(j, names)}: {what}")
-        first_data = False
-    if first_data:
-        raise DataError(f"{path}: no data rows" + (" (only a header)" if has_header else ""))
 
 
 # -- .npy ---------------------------------------------------------------------------
@@ -499,6 +359,10 @@ def read_table(
     columns: Sequence[str | int] | str | None = None,
     header: str = "auto",
     delimiter: str | None = None,
+    encoding: str | None = None,
+    comment: str | None = "#",
+    decimal: str = ".",
+    skip_rows: int = 0,
 ) -> Table:
     """Read a numeric table from a CSV/TSV, ``.npy`` or Parquet file.
 
@@ -511,6 +375,15 @@ def read_table(
         Text files only: whether the first row holds column names.
     delimiter : str, optional
         Text files only: the field separator (sniffed when omitted).
+    encoding : str, optional
+        Text files only: the character encoding (default UTF-8, with or
+        without BOM; UTF-16 with a BOM is recognised).
+    comment : str or None, default "#"
+        Text files only: lines starting with it (after blanks) are skipped.
+    decimal : {".", ","}
+        Text files only: the decimal mark (``,`` for ``1,5;2,25``).
+    skip_rows : int, default 0
+        Text files only: lines to skip at the top (a title, metadata).
 
     Returns
     -------
@@ -523,8 +396,7 @@ def read_table(
         is not a number (with line and column), NaN/inf, empty data.
     """
     p = Path(path)
-    if header not in ("auto", "yes", "no"):
-        raise ValueError(f"header must be 'auto', 'yes' or 'no', got {header!r}")
+    opts = _text_options(header, delimiter, encoding, comment, decimal, skip_rows)
     if isinstance(columns, str):
         columns = parse_columns(columns)
     if not p.exists():
@@ -536,9 +408,8 @@ def read_table(
         return _read_npy(p, columns)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(p, columns)
-    if suffix in (".npz", ".pkl", ".pickle", ".xlsx", ".xls", ".h5", ".hdf5"):
-        raise DataError(f"{p}: {suffix} files are not read; use CSV/TSV, .npy or Parquet")
-    return _read_text(p, columns, header, delimiter)
+    _refuse_suffix(p)
+    return _read_text(p, columns, opts)
 
 
 def dataset_table(name: str, *, columns: Sequence[str | int] | str | None = None) -> Table:
@@ -592,6 +463,16 @@ def _umask() -> int:
     return mask
 
 
+def _naming(exc: OSError, dest: Path) -> OSError:
+    """The same error, naming the destination instead of a temporary file."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(dest))
+
+
+def output_mode() -> int:
+    """The mode of a new output file: rw for everyone the umask allows (0644 with the usual 022)."""
+    return 0o666 & ~_umask()
+
+
 def write_files_atomically(files: dict[Path, Content]) -> list[Path]:
     """Write every file, or none of them.
 
@@ -607,12 +488,15 @@ def write_files_atomically(files: dict[Path, Content]) -> list[Path]:
         The files written, in order.
     """
     temps: list[tuple[str, Path]] = []
-    mode = 0o666 & ~_umask()
+    mode = output_mode()
     try:
         for dest, content in files.items():
             dest = Path(dest)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+            except OSError as exc:
+                raise _naming(exc, dest) from None
             temps.append((tmp, dest))
             with os.fdopen(fd, "wb") as f:
                 if callable(content):
@@ -621,10 +505,13 @@ def write_files_atomically(files: dict[Path, Content]) -> list[Path]:
                     f.write(content.encode("utf-8") if isinstance(content, str) else content)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, mode)
+            os.chmod(tmp, mode)  # mkstemp makes files private (0600); outputs get the usual umask mode
         with _sigint_deferred():
             for tmp, dest in temps:
-                os.replace(tmp, dest)
+                try:
+                    os.replace(tmp, dest)
+                except OSError as exc:
+                    raise _naming(exc, dest) from None
             done = [dest for _, dest in temps]
             temps = []
         return done
@@ -688,7 +575,7 @@ def _labels_parquet(table: Table, labels: np.ndarray, column: str) -> Content:
         data = pa.parquet.read_table(table.path)
     elif table.kind == "csv" and table.path is not None:
         names = table.all_columns
-        rows = list(_iter_rows(table.path, table.delimiter or ","))
+        rows = list(_text_rows(table))
         if table.header:
             rows = rows[1:]
         n_fields = len(rows[0][1]) if rows else 0
@@ -713,6 +600,14 @@ def _labels_parquet(table: Table, labels: np.ndarray, column: str) -> Content:
     return write
 
 
+def _text_rows(table: Table) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a text table's source file, as the reader saw them."""
+    try:
+        yield from iter_rows(table.info["layout"])
+    except TextError as exc:
+        raise DataError(str(exc)) from None
+
+
 def _labels_text(table: Table, labels: np.ndarray, column: str, dest: Path) -> Content:
     delim = table.delimiter if table.kind == "csv" else ("\t" if dest.suffix.lower() in {".tsv", ".tab"} else ",")
     out_delim = "\t" if delim == " " else delim
@@ -721,10 +616,12 @@ def _labels_text(table: Table, labels: np.ndarray, column: str, dest: Path) -> C
         text = io.TextIOWrapper(f, encoding="utf-8", newline="")
         writer = csv.writer(text, delimiter=out_delim, lineterminator="\n")
         if table.kind == "csv" and table.path is not None:
-            rows = _iter_rows(table.path, table.delimiter or ",")
+            rows = _text_rows(table)
             if table.header:
                 _, head = next(rows)
-                writer.writerow([h.strip() for h in head] + [_unique_name(column, table.all_columns)])
+                # all_columns: the header's names, with the empty one R leaves out above row names
+                names = table.all_columns or [h.strip() for h in head]
+                writer.writerow(list(names) + [_unique_name(column, table.all_columns)])
             for i, (_, fields) in enumerate(rows):
                 writer.writerow(fields + [int(labels[i])])
         else:

@@ -118,7 +118,7 @@ class Comparison:
             "history": {name: r.history.to_dict() for name, r in self.results.items()},
         }
 
-    def plot(self, path: Any = None, *, title: str | None = None):
+    def plot(self, path: Any = None, *, title: str | None = None, figsize: Any = (11, 5.0), dpi: float = 120):
         """Objective against passes over the data and against seconds.
 
         Two panels, log-log, of the excess objective ``(E - E_best) / E_best``
@@ -131,6 +131,10 @@ class Comparison:
             Where to save the figure (format from the suffix); written to a
             temporary file first, then renamed.
         title : str, optional
+        figsize : (float, float), default (11, 5)
+            Width and height in inches.
+        dpi : float, default 120
+            Pixels per inch of the saved image.
 
         Returns
         -------
@@ -148,7 +152,7 @@ class Comparison:
             raise ImportError(_PLOT_HINT) from exc
         best = self.best_objective()
         floor = 1e-12
-        fig = Figure(figsize=(11, 5.0), layout="constrained")
+        fig = Figure(figsize=figsize, layout="constrained")
         axes = fig.subplots(1, 2)
         markers = "osD^v<>ph*"
         dashes = ["-", "--", "-", "-", "-", "-", "-", "-.", ":", "-"]
@@ -177,21 +181,25 @@ class Comparison:
                    title="method (final objective)", title_fontsize=8)
         fig.suptitle(title or f"k-means objective, k={self.n_clusters}, best {best:.6g}")
         if path is not None:
-            _save_atomically(fig, path)
+            _save_atomically(fig, path, dpi)
         return fig
 
 
-def _save_atomically(fig: Any, path: Any) -> None:
+def _save_atomically(fig: Any, path: Any, dpi: float = 120) -> None:
     import os
     import tempfile
     from pathlib import Path
 
     path = Path(path)
     suffix = path.suffix or ".png"
+    from ._io import output_mode
+
     fd, tmp = tempfile.mkstemp(prefix=".optimeans-", suffix=suffix, dir=str(path.parent or "."))
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=120, format=suffix.lstrip("."))
+        # mkstemp makes the file private (0600): keep the replaced file's mode, or the umask's
+        os.chmod(tmp, os.stat(path).st_mode & 0o777 if path.exists() else output_mode())
+        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

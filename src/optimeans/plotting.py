@@ -106,8 +106,8 @@ def save(fig: Any, path: str | os.PathLike, *, dpi: float | None = None, format:
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
         # mkstemp makes the file private (0600): keep the mode of the file
-        # being replaced, or use the usual rw-r--r-- for a new one
-        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
+        # being replaced, or the umask's (rw-r--r-- with the usual 022) for a new one
+        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else _new_file_mode()
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fig.savefig(fh, format=fmt, dpi=fig.dpi if dpi is None else dpi)
@@ -117,6 +117,12 @@ def save(fig: Any, path: str | os.PathLike, *, dpi: float | None = None, format:
             os.unlink(tmp)
         raise
     return path
+
+
+def _new_file_mode() -> int:
+    from ._io import output_mode
+
+    return output_mode()
 
 
 def _finish(fig: Any, save_path: Any) -> Any:

@@ -9,12 +9,17 @@ Conventions (see STYLE.md): a command parses its options, makes one library
 call and formats the output. Results go to stdout (``--json`` for scripts),
 progress and errors to stderr. A :class:`CLIError` (bad input) prints one line
 ``optimeans: error: ...`` and exits with status 2, never a traceback; Ctrl-C
-exits with status 130.
+exits with status 130. When the reader of stdout goes away (``optimeans fit
+... | head -1``) the command stops quietly with status 141, the status a shell
+reports for ``seq``, ``cat`` or ``yes`` killed by SIGPIPE (128 + 13): no
+traceback, no message, and ``set -o pipefail`` still sees that the output was
+cut.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -47,13 +52,35 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
     except CLIError as exc:
         print(f"optimeans: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("optimeans: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return SIGPIPE_STATUS
+
+
+#: Exit status after the reader of stdout went away: 128 + SIGPIPE, as a shell reports for a killed writer.
+SIGPIPE_STATUS = 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (captured in tests): nothing will flush it at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

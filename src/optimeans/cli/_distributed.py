@@ -98,8 +98,11 @@ def _refuse_unsupported(args: argparse.Namespace) -> None:
         raise CLIError("--scale is not available with dask input; scale the data beforehand")
     if getattr(args, "save", None):
         raise CLIError("--save is not available with dask input; use --out DIR (centers.csv, result.json)")
-    if getattr(args, "out", None) and Path(args.out).suffix.lower() in {".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq"}:
-        raise CLIError("--out FILE (rows with labels) is not available with dask input; give a directory")
+    if getattr(args, "out", None):
+        from .fit import out_kind
+
+        if out_kind(Path(args.out)) != "dir":
+            raise CLIError(f"--out {args.out}: a single file is not written with dask input; give a directory")
     if args.dashboard and not args.local_cluster:
         raise CLIError("--dashboard goes with --local-cluster")
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._common import CLIError
+from ._common import CLIError, add_size_option
 
 #: Pixels per inch of the figures the command line writes.
 DPI = 100
@@ -42,7 +42,7 @@ def add_plot_option(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("figure")
     g.add_argument("--plot", metavar="FILE.png",
                    help="also draw the clusters and centers (a PCA map for more than 2 features)")
-    g.add_argument("--plot-size", default="800x600", metavar="WxH", help="figure size in pixels (default 800x600)")
+    add_size_option(g, "800x600")
 
 
 def check_plot_option(args: argparse.Namespace) -> None:
@@ -89,7 +89,7 @@ def add_landscape_plot_option(p: argparse.ArgumentParser) -> None:
     """``--plot FILE.png`` and ``--size`` for ``optimeans landscape``."""
     p.add_argument("--plot", metavar="FILE.png",
                    help="also draw every partition's objective, local minima marked")
-    p.add_argument("--size", default="800x600", metavar="WxH", help="figure size in pixels (default 800x600)")
+    add_size_option(p, "800x600")
 
 
 def write_landscape_plot(X: np.ndarray, n_clusters: int, land: Any, args: argparse.Namespace) -> str:
@@ -99,7 +99,7 @@ def write_landscape_plot(X: np.ndarray, n_clusters: int, land: Any, args: argpar
 
     if land.objective.size < land.n_partitions and land.n_partitions <= LANDSCAPE_PLOT_MAX:
         land = enumerate_partitions(X, n_clusters, keep="all")
-    plot_landscape(land, figsize=parse_size(args.size), dpi=DPI, save=args.plot)
+    plot_landscape(land, figsize=parse_size(args.plot_size), dpi=DPI, save=args.plot)
     return args.plot
 
 
@@ -107,10 +107,10 @@ def parse_size(text: str) -> tuple[float, float]:
     """``"800x600"`` (pixels) -> figure size in inches at :data:`DPI`."""
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text or "")
     if not m:
-        raise CLIError(f"--size must be WIDTHxHEIGHT in pixels, e.g. 800x600; got {text!r}")
+        raise CLIError(f"--plot-size must be WIDTHxHEIGHT in pixels, e.g. 800x600; got {text!r}")
     w, h = int(m.group(1)), int(m.group(2))
     if not (50 <= w <= 10000 and 50 <= h <= 10000):
-        raise CLIError(f"--size must be between 50 and 10000 pixels each way, got {w}x{h}")
+        raise CLIError(f"--plot-size must be between 50 and 10000 pixels each way, got {w}x{h}")
     return w / DPI, h / DPI
 
 

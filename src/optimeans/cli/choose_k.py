@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import warnings
 
-from ._common import CLIError, print_json
+from ._common import K_FLAGS, CLIError, add_scale_option, add_size_option, check_output, plural, print_json, scale_note, scaled
 from ._figures import DPI, StepProgress, add_input, check_image_path, need_matplotlib, parse_size, read_input
 
 EXAMPLES = """\
 examples:
-  optimeans choose-k --dataset iris --k 1..10
-  optimeans choose-k data.csv --k 2..12 --plot choose_k.png
-  optimeans choose-k --dataset ruspini --k 1..8 --criterion silhouette --json
-  optimeans choose-k --dataset ruspini --k 2..6 --bound sdp
+  optimeans choose-k --dataset iris -k 1..10
+  optimeans choose-k data.csv -k 2..12 --scale standard --plot choose_k.png
+  optimeans choose-k --dataset ruspini -k 1..8 --criterion silhouette --json
+  optimeans choose-k --dataset ruspini -k 2..6 --bound sdp
 
 For each k the table shows the best objective found, the spectral lower bound
 (when this build has one), the mean silhouette, the gap statistic with its
@@ -58,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_input(p)
     g = p.add_argument_group("choosing k")
-    g.add_argument("--k", default="1..10", metavar="RANGE", help="k values: 2..12, 2,3,5 or 10 (=1..10); default 1..10")
+    g.add_argument(*K_FLAGS, dest="k", default="1..10", metavar="RANGE",
+                   help="k values: 2..12, 2,3,5 or 10 (=1..10); default 1..10")
+    add_scale_option(g)
     g.add_argument("--criterion", choices=("gap", "silhouette", "bic"), default="gap",
                    help="rule for the recommended k (default: gap, 1-SE rule)")
     g.add_argument("--refs", type=int, default=10, metavar="B", help="reference data sets of the gap statistic (default 10)")
@@ -72,9 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--threads", type=int, metavar="N", help="threads (results do not depend on it)")
     o = p.add_argument_group("output")
     o.add_argument("--plot", metavar="FILE.png", help="also draw the criteria against k")
-    o.add_argument("--size", default="800x640", metavar="WxH", help="figure size in pixels (default 800x640)")
+    add_size_option(o, "800x640")
     o.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
-    o.add_argument("-q", "--quiet", action="store_true", help="no progress indication on stderr")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress indication or notes on stderr")
     p.set_defaults(func=run)
 
 
@@ -82,17 +85,25 @@ def run(args: argparse.Namespace) -> int:
     from ..choose_k import choose_k
 
     ks = parse_k_range(args.k)
-    figsize = parse_size(args.size)
+    figsize = parse_size(args.plot_size)
     if args.plot:
         need_matplotlib()
         check_image_path(args.plot)
+        check_output(args.plot, "--plot", inputs=[args.file])
     if args.refs < 0:
         raise CLIError(f"--refs must be >= 0, got {args.refs}")
     if args.seed is not None and args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}")
     X, source, _ = read_input(args)
+    note = scale_note(X, args.scale, "choose-k")
+    if note and not args.quiet:
+        print(f"optimeans: note: {source}: {note}", file=sys.stderr)
+    try:
+        X = scaled(X, args.scale)
+    except ValueError as exc:
+        raise CLIError(f"{source}: --scale {args.scale}: {exc}") from None
     if ks[-1] > X.shape[0]:
-        raise CLIError(f"--k goes up to {ks[-1]} but {source} has only {X.shape[0]} samples")
+        raise CLIError(f"-k goes up to {ks[-1]} but {source} has only {plural(X.shape[0], 'sample')}")
     progress = StepProgress("optimeans choose-k", enabled=not args.quiet)
     try:
         with warnings.catch_warnings():
@@ -116,11 +127,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         doc = res.to_dict()
         doc["input"] = source
+        doc["scale"] = args.scale
         if files:
             doc["files"] = files
         print_json(doc)
     else:
-        print(f"{source}: {X.shape[0]} samples x {X.shape[1]} features")
+        scaled_note = f", scale {args.scale}" if args.scale != "none" else ""
+        print(f"{source}: {plural(X.shape[0], 'sample')} x {plural(X.shape[1], 'feature')}{scaled_note}")
         print(res)
         print(f"seed {res.seed} (rerun with --seed {res.seed} for the same table)")
         for f in files:

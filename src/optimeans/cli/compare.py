@@ -13,7 +13,8 @@ import textwrap
 import warnings
 from typing import Any
 
-from ._common import CLIError, print_json
+from ._common import SIZE_FLAGS, CLIError, add_k_option, add_scale_option, check_output, print_json, scaled
+from ._figures import DPI, check_image_path, parse_size
 from .fit import _debug, _seed, add_input_options, parse_options, read_input, show_warnings
 
 EXAMPLES = """\
@@ -51,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_input_options(p)
     g = p.add_argument_group("comparison")
-    g.add_argument("-k", "--n-clusters", type=int, required=True, metavar="K", help="number of clusters")
+    add_k_option(g)
+    add_scale_option(g)
     g.add_argument(
         "--methods", default=",".join(DEFAULT_METHODS), metavar="LIST",
         help=f"comma-separated methods (default: {','.join(DEFAULT_METHODS)})",
@@ -67,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     out = p.add_argument_group("output")
     out.add_argument("--plot", metavar="FILE.png", help="save the figure (objective vs passes and vs seconds)")
+    out.add_argument(*SIZE_FLAGS, dest="plot_size", metavar="WxH",
+                     help="figure size in pixels (default 1320x600, 11 x 5 inches at 120 dpi)")
     out.add_argument("--json", action="store_true", help="print the table and every history as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -92,12 +96,18 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             raise CLIError(f"--plot: {PLOT_HINT}") from None
     options = method_options(args.option)
+    if args.plot is not None:
+        check_image_path(args.plot)
+        if args.plot_size is not None:
+            parse_size(args.plot_size)
+        check_output(args.plot, "--plot", inputs=[args.file])
     table = read_input(args)
     try:
+        X = scaled(table.X, args.scale)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = compare(
-                table.X, args.n_clusters, args.methods, init=args.init, random_state=args.seed,
+                X, args.n_clusters, args.methods, init=args.init, random_state=args.seed,
                 max_iter=args.max_iter, tol=args.tol, n_threads=args.threads, options=options,
             )
     except (ValueError, TypeError) as exc:
@@ -108,12 +118,16 @@ def run(args: argparse.Namespace) -> int:
     plotted = None
     if args.plot is not None:
         try:
-            result.plot(args.plot, title=f"{table.source}: k-means objective, k={args.n_clusters}, seed {args.seed}")
+            scale = f", scale {args.scale}" if args.scale != "none" else ""
+            size = {} if args.plot_size is None else {"figsize": parse_size(args.plot_size), "dpi": DPI}
+            result.plot(args.plot, title=f"{table.source}: k-means objective, k={args.n_clusters}, seed {args.seed}{scale}",
+                        **size)
         except (OSError, ValueError) as exc:
             raise CLIError(f"--plot {args.plot}: {exc}") from None
         plotted = args.plot
     if args.json:
-        doc = {"source": table.source, "n_samples": table.n_samples, "n_features": table.n_features}
+        doc = {"source": table.source, "n_samples": table.n_samples, "n_features": table.n_features,
+               "scale": args.scale}
         doc.update(result.to_dict())
         if plotted:
             doc["plot"] = str(plotted)

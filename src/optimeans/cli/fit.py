@@ -29,7 +29,7 @@ import numpy as np
 from .._io import DataError, Table, dataset_table, format_csv, labels_beside_rows, read_table, write_files_atomically
 from .._scaling import Scaler, fit_scaled
 from ..result import Result
-from ._common import CLIError, print_json
+from ._common import CLIError, add_k_option, add_scale_option, check_distinct, check_output, plural, print_json
 from ._distributed import add_options as add_scale_out_options
 from ._figures import add_plot_option, check_plot_option, cluster_figure
 
@@ -42,10 +42,14 @@ examples:
   optimeans fit data/*.parquet --columns a,b,c -k 50 --local-cluster 2
   optimeans fit big.npy -k 16 --out-of-core --out results/
   optimeans fit --dataset iris -k 3 --plot iris_clusters.png
+  optimeans fit measures_eu.csv -k 3 --decimal , --encoding latin-1
+  optimeans fit wine_data.csv -k 3 --skip-rows 1 --columns 1-13 --scale standard
 
 --out DIR writes labels.csv, centers.csv and result.json into DIR; --out
-FILE.csv / FILE.parquet writes the input rows with a new "label" column.
-Files are written atomically: an interrupted run leaves the previous ones.
+FILE.csv / FILE.parquet writes the input rows with a new "label" column;
+--out FILE.json writes the result (summary, centers, parameters, history).
+The outputs are checked before the clustering starts (writable, not an input
+file) and written atomically: an interrupted run leaves the previous ones.
 """
 
 #: Suffixes that make ``--out`` a single file with the input rows and their labels.
@@ -82,6 +86,14 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         help="text files: does the first row hold column names? (default: detect)",
     )
     g.add_argument("--delimiter", metavar="CHAR", help="text files: field separator (default: detect)")
+    g.add_argument("--decimal", choices=(".", ","), default=".",
+                   help="text files: decimal mark, '.' (default) or ',' (1,5;2,25)")
+    g.add_argument("--encoding", metavar="NAME",
+                   help="text files: character encoding, e.g. latin-1 (default: UTF-8, with or without BOM)")
+    g.add_argument("--comment", default="#", metavar="CHAR",
+                   help="text files: lines starting with CHAR are skipped (default '#'; '' for none)")
+    g.add_argument("--skip-rows", type=int, default=0, metavar="N",
+                   help="text files: lines to skip at the top, before the header (a title, metadata)")
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
@@ -89,7 +101,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     from ..solvers import available
 
     g = p.add_argument_group("clustering")
-    g.add_argument("-k", "--n-clusters", type=int, required=True, metavar="K", help="number of clusters")
+    add_k_option(g)
     g.add_argument(
         "--method", default="auto", metavar="NAME",
         help=f"optimizer: {', '.join(available())} (default: auto)",
@@ -103,10 +115,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-iter", type=int, default=300, metavar="N", help="iterations per restart (default: 300)")
     g.add_argument("--tol", type=float, default=1e-4, metavar="T", help="relative decrease to stop at (default: 1e-4)")
     g.add_argument("--threads", type=int, metavar="N", help="threads (default: all cores); results do not depend on it")
-    g.add_argument(
-        "--scale", choices=("none", "standard", "minmax"), default="none",
-        help="scale features first (kept in the saved model, applied by predict)",
-    )
+    add_scale_option(g, kept=True)
     g.add_argument(
         "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
         help="solver option (repeatable), e.g. -o learning_rate=0.1",
@@ -118,11 +127,12 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     g.add_argument(
         "--out", metavar="PATH",
-        help="directory for labels.csv, centers.csv, result.json; or FILE.csv/.parquet for the rows with labels",
+        help="directory for labels.csv, centers.csv, result.json; FILE.csv/.tsv/.parquet for the rows "
+        "with labels; FILE.json for the result alone",
     )
     g.add_argument("--save", metavar="MODEL.npz", help="save the fitted model (use with `optimeans predict`)")
     g.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    g.add_argument("-q", "--quiet", action="store_true", help="no progress indication on stderr")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress indication or notes on stderr")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -182,9 +192,25 @@ def read_input(args: argparse.Namespace) -> Table:
     try:
         if args.dataset is not None:
             return dataset_table(args.dataset, columns=args.columns)
-        return read_table(args.file, columns=args.columns, header=args.header, delimiter=_delimiter(args.delimiter))
+        table = read_table(args.file, columns=args.columns, **text_options(args))
     except DataError as exc:
         raise CLIError(str(exc)) from None
+    if not getattr(args, "quiet", False):
+        for note in table.info.get("notes", []):
+            print(f"optimeans: note: {table.source}: {note}", file=sys.stderr)
+    return table
+
+
+def text_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`optimeans._io.read_table` for text files, from the input options."""
+    return {
+        "header": args.header,
+        "delimiter": _delimiter(args.delimiter),
+        "encoding": getattr(args, "encoding", None),
+        "comment": getattr(args, "comment", "#") or None,
+        "decimal": getattr(args, "decimal", "."),
+        "skip_rows": getattr(args, "skip_rows", 0),
+    }
 
 
 def _delimiter(text: str | None) -> str | None:
@@ -313,9 +339,10 @@ def run(args: argparse.Namespace) -> int:
 
     from . import _distributed
 
+    check_plot_option(args)
+    check_outputs(args)
     if _distributed.wanted(args):  # several files, a cluster, out of core: dask
         return _distributed.run(args)
-    check_plot_option(args)
     table = read_input(args)
     params = fit_params(args, table)
     try:
@@ -389,16 +416,68 @@ def make_summary(fitted: Fitted, table: Table, seconds: float) -> dict[str, Any]
     return summary
 
 
+def out_kind(out: Path) -> str:
+    """What ``--out`` names: "dir", "rows" (a data file with labels) or "json", by its suffix."""
+    if out.is_dir():
+        return "dir"
+    suffix = out.suffix.lower()
+    if suffix in ROW_FILE_SUFFIXES:
+        return "rows"
+    if suffix == ".json":
+        return "json"
+    if not suffix:
+        return "dir"
+    raise CLIError(
+        f"--out {out}: {suffix!r} is not an output this command writes; give a directory (a name without "
+        "suffix), FILE.csv/.tsv/.parquet (rows with labels) or FILE.json (the result)"
+    )
+
+
+def input_files(args: argparse.Namespace) -> list[str]:
+    """The files a run reads (data, more data, initial centers): outputs must not overwrite them."""
+    files = [args.file, *(getattr(args, "more_files", None) or [])]
+    init = getattr(args, "init", None)
+    if init not in (None, "k-means++", "random"):
+        files.append(init)
+    return [f for f in files if f]
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """--out, --save and --plot: refused before the fit when they cannot or must not be written."""
+    inputs = input_files(args)
+    out_file = None
+    if args.out:
+        kind = out_kind(Path(args.out))
+        check_output(args.out, "--out", inputs=inputs, directory=kind == "dir")
+        if kind != "dir":
+            out_file = args.out
+        if kind == "rows" and Path(args.out).suffix.lower() in (".parquet", ".pq"):
+            try:
+                from .._io import _pyarrow
+
+                _pyarrow()
+            except DataError as exc:
+                raise CLIError(f"--out {args.out}: {exc}") from None
+    if getattr(args, "save", None):
+        check_output(args.save, "--save", inputs=inputs)
+    if getattr(args, "plot", None):
+        check_output(args.plot, "--plot", inputs=inputs)
+    check_distinct({"--out": out_file, "--save": getattr(args, "save", None), "--plot": getattr(args, "plot", None)})
+
+
 def write_outputs(args: argparse.Namespace, fitted: Fitted, table: Table, summary: dict[str, Any]) -> list[Path]:
     """--out (a directory or a rows file) and --save, all or nothing."""
     files: dict[Path, Any] = {}
     if args.out:
         out = Path(args.out)
-        if out.suffix.lower() in ROW_FILE_SUFFIXES and not out.is_dir():
+        kind = out_kind(out)
+        if kind == "rows":
             try:
                 files[out] = labels_beside_rows(table, fitted.labels, out)
             except DataError as exc:
                 raise CLIError(str(exc)) from None
+        elif kind == "json":
+            files[out] = json.dumps(result_document(fitted, summary), indent=2) + "\n"
         else:
             if out.exists() and not out.is_dir():
                 raise CLIError(f"--out {out}: exists and is not a directory")
@@ -442,7 +521,7 @@ def format_report(fitted: Fitted, table: Table, summary: dict[str, Any]) -> str:
     n, d = table.X.shape
     k = res.n_clusters
     lines = [
-        f"{table.source}: {n} samples x {d} features -> {k} clusters "
+        f"{table.source}: {plural(n, 'sample')} x {plural(d, 'feature')} -> {plural(k, 'cluster')} "
         f"(method {res.method}{', scale ' + scale if scale != 'none' else ''})",
         "",
     ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import CLIError, print_json
+from ._common import CLIError, add_k_option, print_json
 from ._figures import add_landscape_plot_option, check_image_path, need_matplotlib, parse_size, write_landscape_plot
 
 
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--points", metavar="LIST",
         help="the points inline: '1,2,3,4' (one feature) or '0,0;1,0;5,5' (rows separated by ';')",
     )
-    p.add_argument("-k", "--n-clusters", type=int, required=True, help="number of clusters")
+    add_k_option(p)
     p.add_argument("--all", action="store_true", help="list every partition, not only the Lloyd fixed points")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     add_landscape_plot_option(p)
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         need_matplotlib()
         check_image_path(args.plot)
-        parse_size(args.size)
+        parse_size(args.plot_size)
     X = parse_points(args.points) if args.points is not None else read_points(args.file)
     try:
         land = enumerate_partitions(X, args.n_clusters, keep="all" if args.all else "lloyd")

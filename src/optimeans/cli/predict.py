@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from .._io import DataError, Table, labels_beside_rows, write_files_atomically
-from ._common import CLIError, print_json
-from .fit import ROW_FILE_SUFFIXES, add_input_options, read_input
+from ._common import CLIError, check_output, plural, print_json
+from .fit import ROW_FILE_SUFFIXES, add_input_options, read_input, text_options
 
 EXAMPLES = """\
 examples:
@@ -26,8 +26,10 @@ examples:
   optimeans predict --model model.npz new.csv --out new_with_labels.csv
   optimeans predict --model model.npz new.parquet --out new.parquet --json
 
-Without --out the labels are printed on stdout, one per line. With a header,
-the columns the model was fitted on are picked by name.
+Without --out the labels are printed on stdout, one per line. When the model
+and the file both have column names, the model's columns are picked by name
+(case-sensitive; other columns are ignored) and a missing one is refused;
+by position only when neither has names, or with --columns.
 """
 
 
@@ -63,32 +65,105 @@ def load_model(path: str) -> Any:
         raise CLIError(str(exc)) from None
 
 
-def _matching_columns(km: Any, args: argparse.Namespace) -> str | None:
-    """Without --columns: the model's features, by name, when the file has them all in another layout."""
+def _listed(names: list[str], limit: int = 6) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _file_names(args: argparse.Namespace) -> list[str] | None:
+    """The column names of the input (None when it has none), without reading its data."""
     from .._io import column_names
 
-    names = km.model_info_.get("feature_names")
-    if args.columns is not None or not names or args.file is None:
-        return args.columns
+    if args.dataset is not None:
+        from .. import datasets
+
+        return list(datasets.feature_names(args.dataset)) if args.dataset in datasets.names() else None
+    if args.file is None:
+        return None
     try:
-        present = column_names(args.file, header=args.header, delimiter=args.delimiter)
-    except DataError:
-        return None  # reading the data reports the problem
-    if present and present != names and set(names) <= set(present):
-        return ",".join(names)
+        return column_names(args.file, **text_options(args))
+    except DataError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def match_columns(model_names: list[str] | None, args: argparse.Namespace) -> list[str | int] | str | None:
+    """The columns to read, matched to the model's by name when both sides have names.
+
+    By name (case-sensitive, as scikit-learn): the file's columns in the
+    model's order, whatever their layout; a model column the file lacks is
+    refused, naming it and the file's columns the model does not know (with a
+    hint when only the case differs). By position only when neither side has
+    names, or when --columns chooses them explicitly; a model without names
+    takes a named file's columns by position, with a note; a headerless file
+    for a model with names is refused (its columns could be in any order).
+    """
+    from .._io import parse_columns
+
+    file_names = _file_names(args)
+    if model_names and file_names:
+        if args.columns is None:
+            selected = [n for n in file_names if n in model_names]
+            unexpected = [n for n in file_names if n not in model_names]
+        else:
+            try:
+                sel = parse_columns(args.columns) or []
+            except DataError as exc:
+                raise CLIError(str(exc)) from None
+            selected, unexpected = [], []
+            for item in sel:
+                name = file_names[item - 1] if isinstance(item, int) and item <= len(file_names) else str(item)
+                (selected if name in model_names else unexpected).append(name)
+        missing = [n for n in model_names if n not in selected]
+        if missing or (args.columns is not None and unexpected):
+            where = args.dataset or args.file
+            parts = []
+            if missing:
+                parts.append(f"missing {_listed(missing)}")
+            if unexpected:
+                parts.append(f"{'selected' if args.columns is not None else 'not in the model'}: {_listed(unexpected)}")
+            lower = {n.lower(): n for n in file_names}
+            cased = [(m, lower[m.lower()]) for m in missing if m.lower() in lower]
+            hint = ""
+            if cased:
+                hint = ("; names are case-sensitive: " +
+                        ", ".join(f"the file has {f!r} for {m!r}" for m, f in cased[:3]))
+            raise CLIError(
+                f"{where}: the columns do not match the model's ({', '.join(model_names)}): "
+                f"{'; '.join(parts)}{hint}"
+            )
+        return list(model_names)
+    if args.columns is not None:
+        return args.columns
+    if model_names and not file_names:
+        raise CLIError(
+            f"{args.file}: has no column names but the model was fitted on named columns "
+            f"({', '.join(model_names)}): add a header row, or choose the columns by position with --columns"
+        )
+    if file_names and not model_names:
+        # nothing to match the names against (scikit-learn warns and goes on by position, too)
+        args.position_note = "the model was fitted without column names; its columns are taken by position"
     return None
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() not in ROW_FILE_SUFFIXES:
+            raise CLIError(f"--out {out}: expected a .csv, .tsv or .parquet file name")
+        check_output(out, "--out", inputs=[args.file, args.model])
     km = load_model(args.model)
     names = km.model_info_.get("feature_names")
-    args.columns = _matching_columns(km, args)
+    if (args.file is None) == (args.dataset is None):
+        raise CLIError("give a data FILE or --dataset NAME (one of them)")
+    args.columns = match_columns(names, args)
     table = read_input(args)
+    if getattr(args, "position_note", None):
+        print(f"optimeans: note: {table.source}: {args.position_note}", file=sys.stderr)
     if table.n_features != km.n_features_in_:
         expected = f" ({', '.join(names)})" if names else ""
         raise CLIError(
-            f"{table.source}: the model expects {km.n_features_in_} features{expected}, "
-            f"the data has {table.n_features}; choose them with --columns"
+            f"{table.source}: the model expects {km.n_features_in_} feature{'s' if km.n_features_in_ != 1 else ''}"
+            f"{expected}, the data has {table.n_features}; choose them with --columns"
         )
     try:
         X, C, _ = km._prepare(table.X)
@@ -103,8 +178,6 @@ def run(args: argparse.Namespace) -> int:
     written: list[Path] = []
     if args.out:
         out = Path(args.out)
-        if out.suffix.lower() not in ROW_FILE_SUFFIXES:
-            raise CLIError(f"--out {out}: expected a .csv, .tsv or .parquet file name")
         try:
             written = write_files_atomically({out: labels_beside_rows(table, labels, out, column=args.label_column)})
         except DataError as exc:
@@ -117,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
     elif written:
         print(
-            f"{table.source}: {table.n_samples} samples assigned to {C.shape[0]} clusters "
+            f"{table.source}: {plural(table.n_samples, 'sample')} assigned to {plural(C.shape[0], 'cluster')} "
             f"(sizes {', '.join(map(str, sizes))}); objective {objective:.10g}; written {written[0]}"
         )
     else:
