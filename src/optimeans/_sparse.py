@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._kernels.lloyd import CHUNK
-from ._kernels.sparse import assign_rows, cluster_sums_objective, order_by_label, row_sqnorms, sqdist_rows
+from ._kernels.sparse import assign_rows, cluster_objective, cluster_sums, order_by_label, row_sqnorms, sqdist_rows
 from ._numba import numba_threads
 from ._validation import check_centers
 
@@ -79,26 +79,35 @@ class SparseData:
         assign_rows(self.data, self.indices, self.indptr, rows, self.xsq, CT, csq, labels, mind)
         return labels, mind
 
-    def objective_parts(
-        self, centers: np.ndarray, labels: np.ndarray, w: np.ndarray, *, sums: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Per-cluster objective ``E`` and weight ``W`` (float64), and the sums ``S`` (k x d) with ``sums``."""
-        C = np.ascontiguousarray(centers, dtype=np.float64)
-        k = C.shape[0]
+    def _order(self, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         order = np.empty(self.n, dtype=np.int64)
         starts = np.empty(k + 1, dtype=np.int64)
         order_by_label(np.ascontiguousarray(labels, dtype=np.int64), k, order, starts)
-        Wf = np.empty_like(C)
-        S = np.empty_like(C) if sums else np.empty((1, 1))
+        return order, starts
+
+    def sums(self, labels: np.ndarray, k: int, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-cluster weighted sums ``S`` (k x d) and weights ``W`` (k,), float64, in row order."""
+        order, starts = self._order(labels, k)
+        S = np.empty((k, self.d), dtype=np.float64)
         W = np.empty(k, dtype=np.float64)
+        cluster_sums(self.data, self.indices, self.indptr, w, order, starts, S, W)
+        return S, W
+
+    def cluster_objectives(self, centers: np.ndarray, labels: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Per-cluster objective (float64, k) at ``centers``, summed from non-negative terms."""
+        C = np.ascontiguousarray(centers, dtype=np.float64)
+        k = C.shape[0]
+        order, starts = self._order(labels, k)
+        Wf = np.empty_like(C)
         E = np.empty(k, dtype=np.float64)
-        cluster_sums_objective(self.data, self.indices, self.indptr, w, order, starts, C, S, Wf, W, E, sums)
-        return E, W, (S if sums else None)
+        cluster_objective(
+            self.data, self.indices, self.indptr, np.ascontiguousarray(w, dtype=np.float64), order, starts, C, Wf, E
+        )
+        return E
 
     def objective(self, centers: np.ndarray, labels: np.ndarray, w: np.ndarray) -> float:
         """``sum_i w_i ||x_i - c_{labels_i}||^2`` in float64 from non-negative terms (clusters summed in order)."""
-        E, _, _ = self.objective_parts(centers, labels, np.ascontiguousarray(w, dtype=np.float64))
-        return float(np.sum(E))
+        return float(np.sum(self.cluster_objectives(centers, labels, w)))
 
 
 def _sample(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:

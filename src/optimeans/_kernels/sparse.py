@@ -56,7 +56,8 @@ __all__ = [
     "sqdist_rows",
     "assign_rows",
     "order_by_label",
-    "cluster_sums_objective",
+    "cluster_sums",
+    "cluster_objective",
     "minibatch_update",
 ]
 
@@ -146,23 +147,39 @@ def order_by_label(labels, k, order, starts):
 
 
 @pjit
-def cluster_sums_objective(data, indices, indptr, w, order, starts, C, S, Wf, W, E, do_sums):
-    """Per-cluster weight ``W``, exact objective ``E`` and (with ``do_sums``) sums ``S`` at centers ``C``.
+def cluster_sums(data, indices, indptr, w, order, starts, S, W):
+    """Per-cluster sums ``S[j] = sum w_i x_i`` (k x d, float64) and weights ``W[j]``.
 
-    ``C`` (k x d, float64) are the centers the labels were assigned to. ``S``
-    and ``Wf`` are k x d float64 scratch (``S[j] = sum w_i x_i``, ``Wf[j, f]``
-    the weight of cluster ``j``'s rows storing feature ``f``); ``E[j]`` is the
-    objective of cluster ``j`` summed from non-negative terms (module notes).
-    One thread per cluster, its rows in ascending order: bitwise the same on
-    any number of threads.
+    One thread per cluster, its rows in ascending order (``order``,
+    ``starts`` from :func:`order_by_label`): bitwise the same on any number
+    of threads.
+    """
+    k, d = S.shape
+    for j in prange(k):
+        for f in range(d):
+            S[j, f] = 0.0
+        wsum = 0.0
+        for t in range(starts[j], starts[j + 1]):
+            i = order[t]
+            wi = w[i]
+            wsum += wi
+            for p in range(indptr[i], indptr[i + 1]):
+                S[j, indices[p]] += wi * np.float64(data[p])
+        W[j] = wsum
+
+
+@pjit
+def cluster_objective(data, indices, indptr, w, order, starts, C, Wf, E):
+    """Exact objective ``E[j]`` of every cluster at centers ``C`` (k x d, float64), from non-negative terms.
+
+    ``Wf`` is k x d float64 scratch (``Wf[j, f]``: the weight of cluster
+    ``j``'s rows storing feature ``f``); see the module notes for the
+    formula. One thread per cluster, rows in ascending order.
     """
     k, d = C.shape
     for j in prange(k):
         for f in range(d):
             Wf[j, f] = 0.0
-        if do_sums:
-            for f in range(d):
-                S[j, f] = 0.0
         wsum = 0.0
         e = 0.0
         for t in range(starts[j], starts[j + 1]):
@@ -171,18 +188,14 @@ def cluster_sums_objective(data, indices, indptr, w, order, starts, C, S, Wf, W,
             wsum += wi
             for p in range(indptr[i], indptr[i + 1]):
                 f = indices[p]
-                v = np.float64(data[p])
-                diff = v - C[j, f]
+                diff = np.float64(data[p]) - C[j, f]
                 e += wi * (diff * diff)
                 Wf[j, f] += wi
-                if do_sums:
-                    S[j, f] += wi * v
         rest = 0.0
         for f in range(d):
             miss = wsum - Wf[j, f]
             if miss > 0.0:
                 rest += C[j, f] * C[j, f] * miss
-        W[j] = wsum
         E[j] = e + rest
 
 

@@ -81,16 +81,18 @@ def run_lloyd(
     Returns
     -------
     Result
-        Float64 centers; ``history.objective[i]`` the exact objective after
-        the assignment of iteration ``i + 1``; stop reasons as Lloyd's.
+        Float64 centers; ``history.objective[i]`` the objective after the
+        assignment of iteration ``i + 1`` by the expansion (float64, every
+        point's term clipped at 0), ``objective`` the exact one of the final
+        centers and labels (from non-negative terms); stop reasons as Lloyd's.
 
     Notes
     -----
     Per iteration: the assignment, O(nnz k) multiply-adds in parallel over
-    fixed chunks of rows; the cluster sums and objective, O(nnz + k d), in
-    parallel over clusters; the centers' transpose and norms, O(k d). Memory:
-    three k x d float64 arrays and O(n) labels, distances and order. The
-    result does not depend on the thread count.
+    fixed chunks of rows; the cluster sums, O(nnz + k d), in parallel over
+    clusters; the centers' transpose and norms, O(k d). Memory: two k x d
+    float64 arrays and O(n) labels, distances and order. The result does not
+    depend on the thread count.
 
     References
     ----------
@@ -111,13 +113,15 @@ def run_lloyd(
             new, mind = S.nearest(centers)
             changed = int(np.count_nonzero(new != labels))
             labels = new
-            E, W, sums = S.objective_parts(centers, labels, w, sums=True)
-            obj = float(np.sum(E))
+            # the expansion's value (float64, each term clipped at 0) for the history and
+            # the stopping test; the objective returned is recomputed exactly below
+            obj = float(np.sum(w * mind))  # numpy, not BLAS: the same rounding on any machine setting
             n_iter = it
             hist.record(obj, now(), it)
             if changed == 0:
                 stop_reason, converged = "labels_unchanged", True
                 break
+            sums, W = S.sums(labels, k, w)
             counts = np.bincount(labels, minlength=k)
             nz = W > 0
             centers[nz] = sums[nz] / W[nz, None]
@@ -133,7 +137,7 @@ def run_lloyd(
         if stop_reason != "labels_unchanged":
             # final assignment step, so that labels match the returned centers
             labels, _ = S.nearest(centers)
-            obj = S.objective(centers, labels, w)
+        obj = S.objective(centers, labels, w)
     return Result(
         centers=centers, labels=labels, objective=obj, n_iter=n_iter, converged=converged,
         stop_reason=stop_reason, history=hist.freeze(), method="lloyd",
@@ -245,7 +249,7 @@ def run_minibatch(
                     assign_rows(S.data, S.indices, S.indptr, rows, S.xsq, CT, csq, lb, mb)
                 wb = w[rows]
                 bw = float(wb.sum())
-                batch_obj = float(np.dot(wb, mb)) / bw if bw > 0 else 0.0
+                batch_obj = float(np.sum(wb * mb)) / bw if bw > 0 else 0.0
                 minibatch_update(S.data, S.indices, S.indptr, rows, w, lb, CT, counts)
                 n_steps += 1
                 points += rows.shape[0]
