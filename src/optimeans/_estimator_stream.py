@@ -135,7 +135,7 @@ class StreamMixin:
             labels=labels, reassign=False,
             info={"counts": state.counts.copy(), "n_reassigned": int(state.state[5])},
         ).replace(centers=centers)
-        self._set_result(result, scaler)
+        self._set_result(result, scaler, X.dtype)
         self._stream_result = self.result_
         self.n_steps_ = state.n_steps
         return self

@@ -335,7 +335,11 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
             callback=self._verbose_callback(callback),
             **dict(self.options or {}),
         )
-        self._set_result(result, scaler, getattr(X, "dtype", None))
+        dtype = getattr(X, "dtype", None)
+        if dtype is not None and np.dtype(dtype) == np.float32:
+            # recorded, so that a model file loads back with float32 centers
+            result = result.replace(info={**result.info, "input_dtype": "float32"})
+        self._set_result(result, scaler, dtype)
         self._report_end()
         return self
 
@@ -343,6 +347,8 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         """Fitted attributes from ``result``: centers in ``dtype`` (float32 stays float32), int32 labels."""
         self.result_ = result
         self.scaler_ = scaler
+        if dtype is None:
+            dtype = result.info.get("input_dtype")
         centers = result.centers if scaler is None else scaler.inverse_transform(result.centers)
         if dtype is not None and np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64)):
             centers = centers.astype(dtype, copy=False)
