@@ -220,14 +220,32 @@ def test_duplicates_summed_and_input_untouched():
         np.testing.assert_array_equal(a, b)
 
 
-def test_accelerated_methods_run_the_sparse_lloyd():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_sparse_hamerly_is_lloyd_bit_for_bit(dtype, n_threads):
+    # well separated clusters, so the bounds do skip most scans after the first iterations
+    X = _sparse_blobs(6000, 80, 6, 0.05, 18, dtype)
+    w = np.random.default_rng(6).random(6000) + 0.1
+    kw = dict(init="random", n_init=1, random_state=8, tol=0, max_iter=50, sample_weight=w, n_threads=n_threads)
+    ref = optimeans.fit(X, 8, method="lloyd", **kw)
+    r = optimeans.fit(X, 8, method="hamerly", **kw)
+    assert r.method == "hamerly" and r.n_iter == ref.n_iter and r.stop_reason == ref.stop_reason
+    np.testing.assert_array_equal(r.labels, ref.labels)
+    np.testing.assert_array_equal(r.centers, ref.centers)
+    np.testing.assert_array_equal(r.history.objective, ref.history.objective)
+    assert r.objective == ref.objective
+    assert r.info["scanned"] < 0.7  # it did skip
+
+
+def test_accelerated_methods_run_the_sparse_hamerly():
     X = _sparse_blobs(500, 40, 4, 0.1, 10)
     ref = optimeans.fit(X, 4, method="lloyd", random_state=3)
     for m in ("elkan", "hamerly", "yinyang"):
         r = optimeans.fit(X, 4, method=m, random_state=3)
         np.testing.assert_array_equal(r.labels, ref.labels)
         np.testing.assert_array_equal(r.centers, ref.centers)
-        assert r.method == "lloyd" and r.info["requested_method"] == m
+        assert r.method == "hamerly"
+        assert r.info.get("requested_method", "hamerly") == m
     # and the dense accelerated method gives the same labels from the same init
     init = X[[1, 2, 3, 4]].toarray()
     rd = optimeans.fit(X.toarray(), 4, method="elkan", init=init, tol=0)

@@ -360,9 +360,9 @@ def fit(
     X : array-like or sparse matrix of shape (n_samples, n_features)
         ndarray, list of lists, pandas or polars DataFrame, or scipy.sparse
         matrix/array (any format, converted once to CSR; methods "lloyd",
-        "hamerly", "elkan", "yinyang" (these three run the sparse Lloyd
-        iteration) and "minibatch"). float32 stays float32; every other
-        numeric type becomes float64.
+        "hamerly", "elkan" and "yinyang" (these two run "hamerly") and
+        "minibatch"). float32 stays float32; every other numeric type
+        becomes float64.
     n_clusters : int
         Number of clusters, ``1 <= n_clusters <= n_samples``.
     method : str, default "auto"

@@ -3,8 +3,9 @@
 :func:`optimeans.fit` hands any scipy.sparse matrix or array here. The data
 are converted once to a canonical CSR matrix (float32 stays float32, other
 dtypes become float64) and are never centered or copied again; the centers
-are dense float64. Lloyd and its accelerated variants, and mini-batch, take
-sparse input; every other method is refused with the list of those that do.
+are dense float64. Lloyd, Hamerly (also for "elkan" and "yinyang") and
+mini-batch take sparse input; every other method is refused with the list
+of those that do.
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def fit_sparse(
 
     ``Result.centers`` are dense float64; the objective is exact in float64
     (summed from non-negative terms, see :mod:`optimeans._kernels.sparse`);
-    ``info["sparse"]`` is True. ``"hamerly"``, ``"elkan"`` and ``"yinyang"``
-    run the sparse Lloyd iteration (the same result; ``Result.method`` is
-    ``"lloyd"`` and ``info["requested_method"]`` the name asked for).
+    ``info["sparse"]`` is True. ``"hamerly"`` skips the scans its bounds
+    make unnecessary and gives Lloyd's result bit for bit; ``"elkan"`` and
+    ``"yinyang"`` run it too (``Result.method`` is ``"hamerly"`` and
+    ``info["requested_method"]`` the name asked for).
 
     Raises
     ------

@@ -88,7 +88,7 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
     algorithm : {"lloyd", "elkan"} or None, default None
         scikit-learn's name for the method: "lloyd" runs ``method="lloyd"``,
         "elkan" runs ``method="elkan"`` (both give the same labels; on sparse
-        data both run the sparse Lloyd iteration). None leaves the choice to
+        data "elkan" runs the sparse Hamerly iteration, the same result). None leaves the choice to
         ``method``. scikit-learn's removed aliases "auto" and "full" are
         refused with scikit-learn's message.
 

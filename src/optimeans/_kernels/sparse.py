@@ -59,6 +59,7 @@ __all__ = [
     "cluster_sums",
     "cluster_objective",
     "minibatch_update",
+    "assign_rows_hamerly",
 ]
 
 
@@ -235,3 +236,81 @@ def minibatch_update(data, indices, indptr, rows, w, labels, CT, counts):
                 CT[indices[p], j] += a * np.float64(data[p])
     for j in range(k):
         counts[j] += B[j]
+
+
+@pjit
+def assign_rows_hamerly(data, indices, indptr, xsq, CT, csq, labels, lower, drift_other, half_sep, gamma, cmax, mind, scanned):
+    """Lloyd's labels (:func:`assign_rows`) with Hamerly's test skipping the scan of most points.
+
+    A point keeps its label ``a`` when a bound proves that the scan would
+    pick it again: its distance ``u`` to ``c_a`` (one sparse dot, O(nnz(x)))
+    plus the rounding margin ``sqrt(2 E)`` is below ``max(half_sep[a],
+    lower[i])``, where ``lower[i]`` bounds the distance to every other center
+    from below (carried across iterations, decreased by the other centers'
+    drift ``drift_other[a]``) and ``half_sep[a]`` is half the distance from
+    ``c_a`` to the nearest other center. ``E = gamma_i (||x|| + cmax)^2``
+    bounds the error of every squared distance of the expansion
+    (``gamma_i = (d + nnz(x) + 8) 2^-52``), so the margin makes the skipped
+    label exactly the one the scan's rounded values would give (first index
+    on ties included); scanned points get bitwise the values of
+    :func:`assign_rows`. ``labels[i] < 0`` forces a scan. ``mind[i]`` is the
+    expansion's squared distance to the final center, as in
+    :func:`assign_rows`; ``scanned[c]`` counts the scans of chunk ``c``.
+    """
+    n = indptr.shape[0] - 1
+    k = CT.shape[1]
+    d = CT.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        acc = np.empty(k, dtype=np.float64)
+        cnt = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            a = labels[i]
+            if a >= 0 and k > 1:
+                l_i = lower[i] - drift_other[a]
+                own = 0.0
+                for p in range(lo, hi):
+                    own += np.float64(data[p]) * CT[indices[p], a]
+                val = csq[a] - 2.0 * own
+                s = xsq[i] + val
+                d2 = s if s > 0.0 else 0.0
+                root = np.sqrt(xsq[i]) + cmax
+                err = gamma * (d + (hi - lo) + 8) * root * root
+                u = np.sqrt(d2) + np.sqrt(err)
+                m = half_sep[a] if half_sep[a] > l_i else l_i
+                if (u + np.sqrt(2.0 * err)) * (1.0 + 1e-12) < m:
+                    lower[i] = l_i
+                    mind[i] = d2
+                    continue
+            cnt += 1
+            for j in range(k):
+                acc[j] = 0.0
+            for p in range(lo, hi):
+                v = np.float64(data[p])
+                f = indices[p]
+                for j in range(k):
+                    acc[j] += v * CT[f, j]
+            best = 0
+            bestv = csq[0] - 2.0 * acc[0]
+            second = np.inf
+            for j in range(1, k):
+                val = csq[j] - 2.0 * acc[j]
+                if val < bestv:
+                    second = bestv
+                    bestv = val
+                    best = j
+                elif val < second:
+                    second = val
+            labels[i] = best
+            s = xsq[i] + bestv
+            mind[i] = s if s > 0.0 else 0.0
+            if k > 1:
+                root = np.sqrt(xsq[i]) + cmax
+                err = gamma * (d + (hi - lo) + 8) * root * root
+                s2 = xsq[i] + second
+                lb = np.sqrt(s2 if s2 > 0.0 else 0.0) - np.sqrt(err)
+                lower[i] = lb * (1.0 - 1e-12) if lb > 0.0 else 0.0
+            else:
+                lower[i] = np.inf
+        scanned[c] = cnt
