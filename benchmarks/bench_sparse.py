@@ -15,7 +15,10 @@ Two measurements, each on 1 and on 2 threads (``--threads``):
   validation, seeding and the final assignment cancel;
 * the whole fit with each library's defaults (``KMeans(k, random_state=0)``;
   scikit-learn runs 1 k-means++ start, optimeans 3) and with ``n_init=1``
-  for both. The libraries stop differently by default (scikit-learn when
+  for both, and to convergence (``n_init=1, tol=0``: until no label
+  changes); mini-batch with each library's defaults (``MiniBatchKMeans``;
+  ``method="minibatch"``, epochs in the iteration column for optimeans,
+  steps for scikit-learn). The libraries stop differently by default (scikit-learn when
   the centers move by less than ``tol`` times the data's variance,
   optimeans when the objective decreases by less than ``tol`` relative), so
   the iteration counts are printed beside the objective.
@@ -107,6 +110,16 @@ def run_sklearn(X, k, n_threads, **kw):
         return time.perf_counter() - t, time.process_time() - c, km.cluster_centers_, km.n_iter_
 
 
+def run_sklearn_minibatch(X, k, n_threads, **kw):
+    from sklearn.cluster import MiniBatchKMeans
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(n_threads):
+        t, c = time.perf_counter(), time.process_time()
+        km = MiniBatchKMeans(k, **kw).fit(X)
+        return time.perf_counter() - t, time.process_time() - c, km.cluster_centers_, km.n_iter_
+
+
 def per_iteration(run, X, k, C0, n_threads, iters, repeats):
     """Marginal wall and CPU seconds of one iteration (medians over ``repeats``)."""
     wall_m, wall_1, cpu_m, cpu_1 = [], [], [], []
@@ -174,10 +187,17 @@ def main() -> None:
         for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
             s, c, C, it = run(X, args.k, threads, random_state=0, n_init=1)
             rows.append((f"{name} fit, n_init=1", s, c, it, objective64(X, C)))
+        for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
+            s, c, C, it = run(X, args.k, threads, random_state=0, n_init=1, tol=0.0)
+            rows.append((f"{name} fit, n_init=1 tol=0", s, c, it, objective64(X, C)))
+        s, c, C, it = run_optimeans(X, args.k, threads, random_state=0, method="minibatch")
+        rows.append(("optimeans mini-batch, defaults", s, c, it, objective64(X, C)))
+        s, c, C, it = run_sklearn_minibatch(X, args.k, threads, random_state=0)
+        rows.append(("scikit-learn mini-batch, defaults", s, c, it, objective64(X, C)))
         for label, s, c, it, obj in rows:
             print(f"{label:34s}{s:10.4f}{c:10.4f}{it:7d}{obj:16.6f}")
         # CPU time sums the threads: on a shared machine it is the steadier figure on 1 thread
-        for a, b in ((0, 1), (2, 3), (4, 5)):
+        for a, b in ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9)):
             print(f"scikit-learn / optimeans, {rows[a][0].split(' ', 1)[1]}: wall {rows[b][1] / rows[a][1]:.2f}x, "
                   f"cpu {rows[b][2] / rows[a][2]:.2f}x")
 

@@ -108,7 +108,8 @@ def fit_sparse(
     name, solver = _sparse_solver(method)
     if refine is not None:
         raise ValueError(f"refine={refine!r} does not take sparse input; pass X.toarray() or refine=None")
-    S = SparseData(X)
+    with numba_threads(1 if X.shape[0] <= CHUNK else resolve_n_threads(n_threads)):
+        S = SparseData(X)
     w = check_sample_weight(sample_weight, S.n, np.float64)
     k = _check_n_clusters(n_clusters, S, w)
     max_iter = check_positive_int(max_iter, "max_iter")

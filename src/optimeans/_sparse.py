@@ -40,8 +40,11 @@ class SparseData:
         self.shape = (self.n, self.d)
         self.xsq = np.empty(self.n, dtype=np.float64)
         self.all_rows = np.arange(self.n, dtype=np.int64)
-        with numba_threads(1 if self.n <= CHUNK else None):
-            row_sqnorms(self.data, self.indptr, self.xsq)
+        if self.n <= CHUNK:
+            with numba_threads(1):  # one chunk: waking the thread pool costs more than the work
+                row_sqnorms(self.data, self.indptr, self.xsq)
+        else:
+            row_sqnorms(self.data, self.indptr, self.xsq)  # on the caller's thread count
 
     @property
     def nnz(self) -> int:

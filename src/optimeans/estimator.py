@@ -390,9 +390,11 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         return labels.astype(np.int32)
 
     def _sparse(self, X: Any) -> Any:
+        from ._numba import numba_threads
         from ._sparse import SparseData
 
-        return SparseData(X)
+        with numba_threads(self.n_threads):
+            return SparseData(X)
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each sample to each center, shape (n_samples, n_clusters).
