@@ -100,6 +100,16 @@ def test_kernels_match_numpy_reference(dtype, index_dtype):
     np.testing.assert_allclose(E, ref, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_distances_to_rows_are_those_to_dense_centers(dtype):
+    X = check_sparse(_sparse_blobs(700, 50, 5, 0.1, 19, dtype))
+    S = SparseData(X)
+    idx = np.array([3, 650, 3, 17])  # a repeated row too
+    dense = S.sqdist(S.rows_dense(idx))
+    np.testing.assert_array_equal(S.sqdist_to_rows(idx), dense)
+    np.testing.assert_allclose(dense, _dense_reference(X.toarray(), X[idx].toarray()), rtol=1e-9, atol=1e-9)
+
+
 def test_objective_exact_where_the_expansion_cancels():
     # points sitting almost on their center far from the origin: ||x||^2 - 2 x.c + ||c||^2
     # loses every digit, the objective from non-negative terms does not

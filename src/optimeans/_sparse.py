@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from ._kernels.lloyd import CHUNK
-from ._kernels.sparse import assign_rows, cluster_objective, cluster_sums, order_by_label, row_sqnorms, sqdist_rows
+from ._kernels.sparse import (
+    assign_rows, cluster_objective, cluster_sums, order_by_label, row_sqnorms, sqdist_rows, sqdist_rows_to_rows,
+)
 from ._numba import numba_threads
 from ._validation import check_centers
 
@@ -69,6 +71,24 @@ class SparseData:
         csq = np.einsum("ij,ij->i", C, C)
         out = np.empty((rows.shape[0], C.shape[0]), dtype=np.float64)
         sqdist_rows(self.data, self.indices, self.indptr, rows, self.xsq, CT, csq, out)
+        return out
+
+    def sqdist_to_rows(self, idx: np.ndarray) -> np.ndarray:
+        """Squared distances (float64, n x len(idx)) of every row to the rows ``idx`` (as :meth:`sqdist`)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        m = idx.shape[0]
+        slot = np.full(self.d, -1, dtype=np.int32)  # 4 bytes a feature: stays in cache
+        feats = np.unique(np.concatenate([self.indices[self.indptr[i]: self.indptr[i + 1]] for i in idx]))
+        slot[feats] = np.arange(feats.shape[0])
+        table = np.zeros((feats.shape[0], m), dtype=np.float64)
+        for t, i in enumerate(idx):
+            lo, hi = self.indptr[i], self.indptr[i + 1]
+            table[slot[self.indices[lo:hi]], t] = self.data[lo:hi]
+        dense = np.zeros((m, self.d))
+        dense[:, feats] = table.T
+        csq = np.einsum("ij,ij->i", dense, dense)  # the bits of sqdist's center norms
+        out = np.empty((self.n, m), dtype=np.float64)
+        sqdist_rows_to_rows(self.data, self.indices, self.indptr, self.xsq, slot, table, csq, out)
         return out
 
     def nearest(self, centers: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +165,7 @@ def kmeans_plusplus_sparse(
     first = int(_sample(rng, w, 1)[0])
     centers[0] = S.row(first)
     indices[0] = first
-    closest = S.sqdist(centers[:1])[:, 0]
+    closest = np.ascontiguousarray(S.sqdist_to_rows(indices[:1])[:, 0])
     potential = float((w * closest).sum())
     for c in range(1, n_clusters):
         if potential <= 0.0:
@@ -154,7 +174,7 @@ def kmeans_plusplus_sparse(
             indices[c] = idx
             continue
         cands = _sample(rng, w * closest, n_local_trials)
-        dist = S.sqdist(S.rows_dense(cands))
+        dist = S.sqdist_to_rows(cands)
         np.minimum(dist, closest[:, None], out=dist)
         # numpy's sum is single-threaded: the same rounding on any thread count
         pots = np.sum(w[:, None] * dist, axis=0)

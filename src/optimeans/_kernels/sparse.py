@@ -60,6 +60,7 @@ __all__ = [
     "cluster_objective",
     "minibatch_update",
     "assign_rows_hamerly",
+    "sqdist_rows_to_rows",
 ]
 
 
@@ -314,3 +315,33 @@ def assign_rows_hamerly(data, indices, indptr, xsq, CT, csq, labels, lower, drif
             else:
                 lower[i] = np.inf
         scanned[c] = cnt
+
+
+@pjit
+def sqdist_rows_to_rows(data, indices, indptr, xsq, slot, table, csq, out):
+    """out[i, t] = ||x_i - y_t||^2 (float64, clipped at 0) for ``m`` sparse centers ``y_t`` (k-means++ candidates).
+
+    The centers are rows of the data: ``slot[f]`` is the row of ``table``
+    (n_slots x m, float64) holding feature ``f`` of every center, or -1 when
+    no center stores ``f``. Only the features stored by both ``x`` and a
+    center contribute to the dot product, so a point costs ``nnz(x)`` lookups
+    in ``slot`` (4 bytes per feature) instead of ``nnz(x) m`` reads of dense
+    centers; the sums are those of :func:`sqdist_rows` (the products
+    skipped are exact zeros).
+    """
+    n = indptr.shape[0] - 1
+    m = table.shape[1]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        acc = np.empty(m, dtype=np.float64)
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for t in range(m):
+                acc[t] = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                g = slot[indices[p]]
+                if g >= 0:
+                    v = np.float64(data[p])
+                    for t in range(m):
+                        acc[t] += v * table[g, t]
+            for t in range(m):
+                s = xsq[i] - 2.0 * acc[t] + csq[t]
+                out[i, t] = s if s > 0.0 else 0.0
