@@ -477,3 +477,14 @@ def test_issue17_case6_sparse_csr():
     assert km.inertia_ <= sk.inertia_ * 1.02
     with numba_threads(1):
         assert km.score(X) == pytest.approx(-km.inertia_, rel=1e-12)
+
+
+def test_sparse_model_saves_and_loads(tmp_path):
+    X = _sparse_blobs(400, 30, 3, 0.2, 20, np.float32)
+    km = KMeans(3, random_state=0, algorithm="elkan").fit(X)
+    km2 = optimeans.load(km.save(tmp_path / "m.npz"))
+    assert km2.cluster_centers_.dtype == np.float32
+    np.testing.assert_array_equal(km2.cluster_centers_, km.cluster_centers_)
+    np.testing.assert_array_equal(km2.predict(X), km.predict(X))
+    assert km2.score(X) == km.score(X)
+    assert km2.result_.method == "hamerly" and km2.result_.info["requested_method"] == "elkan"

@@ -45,7 +45,10 @@ SPARSE_METHODS = {
 
 
 def _threads(S: SparseData, n_threads: int | None) -> int | None:
-    return 1 if S.n <= 4096 else n_threads
+    """One thread for a single chunk of rows (waking the pool would cost more than the work)."""
+    from .._kernels.lloyd import CHUNK
+
+    return 1 if S.n <= CHUNK else n_threads
 
 
 def _relocate_empty(S: SparseData, w: np.ndarray, centers: np.ndarray, cluster_weight: np.ndarray, mind: np.ndarray) -> None:
