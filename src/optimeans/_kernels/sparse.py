@@ -61,6 +61,7 @@ __all__ = [
     "minibatch_update",
     "assign_rows_hamerly",
     "sqdist_rows_to_rows",
+    "center_sqnorms",
 ]
 
 
@@ -199,6 +200,17 @@ def cluster_objective(data, indices, indptr, w, order, starts, C, Wf, E):
             if miss > 0.0:
                 rest += C[j, f] * C[j, f] * miss
         E[j] = e + rest
+
+
+@njit
+def center_sqnorms(CT, csq):
+    """csq[j] = ||CT[:, j]||^2 in float64, summed over the features in order."""
+    d, k = CT.shape
+    for j in range(k):
+        csq[j] = 0.0
+    for f in range(d):
+        for j in range(k):
+            csq[j] += CT[f, j] * CT[f, j]
 
 
 @njit

@@ -326,7 +326,7 @@ def run_minibatch(
     Sculley, D. (2010). Web-scale k-means clustering. WWW '10, algorithm 1.
     """
     from .._kernels.lloyd import CHUNK
-    from .._kernels.sparse import assign_rows, minibatch_update
+    from .._kernels.sparse import assign_rows, center_sqnorms, minibatch_update
 
     S = X
     batch_size = _check_int(batch_size, "batch_size", 1)
@@ -349,6 +349,7 @@ def run_minibatch(
     prev_epoch_ewa = np.inf
     since_reassign, n_reassigned, n_steps, points = 0, 0, 0, 0
     stop_reason, converged, early, n_iter = "max_iter", False, None, 0
+    csq = np.empty(k, dtype=np.float64)
     labels_b = np.empty(b, dtype=np.int64)
     mind_b = np.empty(b, dtype=np.float64)
     stopped = False
@@ -358,7 +359,7 @@ def run_minibatch(
             for s in range(0, n, b):
                 rows = np.ascontiguousarray(perm[s: s + b])
                 lb, mb = labels_b[: rows.shape[0]], mind_b[: rows.shape[0]]
-                csq = np.einsum("ij,ij->j", CT, CT)
+                center_sqnorms(CT, csq)
                 # a batch of one chunk: waking the thread pool would cost more than the work
                 with numba_threads(1 if rows.shape[0] <= CHUNK else threads):
                     assign_rows(S.data, S.indices, S.indptr, rows, S.xsq, CT, csq, lb, mb)
