@@ -302,6 +302,12 @@ def test_sparse_bad_values_named():
         optimeans.fit(X, 2)
     with pytest.raises(ValueError, match="n_clusters=101 is larger than the number of samples"):
         optimeans.fit(_sparse_blobs(100, 10, 2, 0.3, 13), 101)
+    big = _sparse_blobs(100, 10, 2, 0.3, 13)
+    big.data[5] = 1e150
+    with pytest.raises(ValueError, match=r"X's largest magnitude 1e\+150 \(row \d+, column \d+\) is outside"):
+        optimeans.fit(big, 2)
+    with pytest.raises(ValueError, match="is outside"):
+        optimeans.fit(_sparse_blobs(100, 10, 2, 0.3, 13) * 1e-130, 2)
     with pytest.raises(ValueError, match="X is empty"):
         optimeans.fit(sp.csr_matrix((0, 5)), 2)
     with pytest.warns(optimeans.FewDistinctPointsWarning, match="only 2 distinct point"):

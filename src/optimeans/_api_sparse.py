@@ -70,6 +70,30 @@ def _check_n_clusters(n_clusters: Any, S: SparseData, w: np.ndarray) -> int:
     return k
 
 
+#: Sparse data are not centered or rescaled (that would fill them in): the
+#: squared norms and dot products of the expansion must stay normal float64
+#: numbers, so the largest magnitude must lie in [2**-400, 2**400].
+_SPARSE_RANGE = (2.0**-400, 2.0**400)
+
+
+def _check_magnitude(X: Any) -> None:
+    """Refuse sparse data whose squares would overflow or underflow float64 (naming the value)."""
+    if X.nnz == 0:
+        return
+    a = np.abs(X.data)
+    p = int(np.argmax(a))
+    top = float(a[p])
+    lo, hi = _SPARSE_RANGE
+    if top == 0.0 or lo <= top <= hi:
+        return
+    r = int(np.searchsorted(X.indptr, p, side="right") - 1)
+    raise ValueError(
+        f"X's largest magnitude {top:.3g} (row {r}, column {int(X.indices[p])}) is outside "
+        f"[{lo:.3g}, {hi:.3g}], where the sparse kernels' squares stay exact; multiply X by a "
+        "constant first"
+    )
+
+
 def fit_sparse(
     X: Any,
     n_clusters: int,
@@ -108,6 +132,7 @@ def fit_sparse(
     name, solver = _sparse_solver(method)
     if refine is not None:
         raise ValueError(f"refine={refine!r} does not take sparse input; pass X.toarray() or refine=None")
+    _check_magnitude(X)
     with numba_threads(1 if X.shape[0] <= CHUNK else resolve_n_threads(n_threads)):
         S = SparseData(X)
     w = check_sample_weight(sample_weight, S.n, np.float64)
