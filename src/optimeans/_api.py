@@ -16,6 +16,7 @@ from ._validation import (
     check_positive_int,
     check_random_state,
     check_sample_weight,
+    is_sparse,
 )
 from ._kernels import CHUNK
 from ._numba import numba_threads, resolve_n_threads
@@ -373,9 +374,12 @@ def fit(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        ndarray, list of lists, pandas or polars DataFrame. float32 stays
-        float32; every other numeric type becomes float64.
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        ndarray, list of lists, pandas or polars DataFrame, or scipy.sparse
+        matrix/array (any format, converted once to CSR; methods "lloyd",
+        "hamerly", "elkan" and "yinyang" (these two run "hamerly") and
+        "minibatch"). float32 stays float32; every other numeric type
+        becomes float64.
     n_clusters : int
         Number of clusters, ``1 <= n_clusters <= n_samples``.
     method : str, default "auto"
@@ -447,6 +451,14 @@ def fit(
         from .distributed import fit as distributed_fit  # optional extra
 
         return distributed_fit(
+            X, n_clusters, method=method, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+            sample_weight=sample_weight, random_state=random_state, n_threads=n_threads,
+            callback=callback, refine=refine, **options,
+        )
+    if is_sparse(X):
+        from ._api_sparse import fit_sparse  # CSR kernels, dense centers
+
+        return fit_sparse(
             X, n_clusters, method=method, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
             sample_weight=sample_weight, random_state=random_state, n_threads=n_threads,
             callback=callback, refine=refine, **options,

@@ -92,6 +92,11 @@ class StreamMixin:
                 "with it, or use scale='none'"
             )
         X = self._validate_X(X, reset=first and not fitted)
+        if not isinstance(X, np.ndarray):
+            raise TypeError(
+                "partial_fit takes dense data only; pass X.toarray(), or fit the whole sparse matrix "
+                "with method='minibatch'"
+            )
         n = X.shape[0]
         w = check_sample_weight(sample_weight, n, np.float64)
         if scaler is not None:
@@ -130,7 +135,7 @@ class StreamMixin:
             labels=labels, reassign=False,
             info={"counts": state.counts.copy(), "n_reassigned": int(state.state[5])},
         ).replace(centers=centers)
-        self._set_result(result, scaler)
+        self._set_result(result, scaler, X.dtype)
         self._stream_result = self.result_
         self.n_steps_ = state.n_steps
         return self

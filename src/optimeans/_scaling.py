@@ -86,9 +86,16 @@ def fit_scaled(X: Any, n_clusters: int, *, scale: str = "none", init: Any = "k-m
     from ._api import fit
     from ._validation import check_data
 
+    from ._validation import is_sparse
+
     scale = check_scale(scale)
     if scale == "none":
         return fit(X, n_clusters, init=init, **kwargs), None
+    if is_sparse(X):
+        raise ValueError(
+            f"scale={scale!r} does not take sparse X (centering would fill it in); scale the data "
+            "first (e.g. sklearn's MaxAbsScaler or normalize) or use scale='none'"
+        )
     X = check_data(X)
     scaler = Scaler.fit(X, scale)
     if not isinstance(init, str) and not callable(init) and init is not None:

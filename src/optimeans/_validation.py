@@ -22,6 +22,8 @@ __all__ = [
     "check_centers",
     "check_positive_int",
     "check_nonneg_float",
+    "check_sparse",
+    "is_sparse",
     "FewDistinctPointsWarning",
 ]
 
@@ -107,8 +109,11 @@ def as_float_array(X: Any, *, name: str = "X", ensure_2d: bool = True, copy: boo
         raise TypeError(f"{name} is a dask array; pass it to optimeans.fit, which runs it on the cluster")
     if _column_names(X) is not None and not isinstance(X, np.ndarray):
         arr = _dataframe_to_array(X, name)
-    elif hasattr(X, "toarray") and hasattr(X, "nnz"):
-        raise TypeError(f"{name} is a sparse matrix; optimeans works on dense data (call .toarray())")
+    elif is_sparse(X):
+        raise TypeError(
+            f"{name} is a sparse matrix; this function works on dense data (call .toarray()); "
+            "optimeans.fit and KMeans take sparse input"
+        )
     else:
         if isinstance(X, np.ma.MaskedArray) and np.ma.getmaskarray(X).any():
             pos = np.unravel_index(int(np.flatnonzero(np.ma.getmaskarray(X))[0]), X.shape)
@@ -337,3 +342,64 @@ def check_centers(centers: Any, n_clusters: int, n_features: int, dtype: np.dtyp
         r, c, v = _first_nonfinite(arr)
         raise ValueError(f"{name} contains {v} at row {r}, column {c}")
     return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def is_sparse(X: Any) -> bool:
+    """True for a scipy.sparse matrix or array (any format)."""
+    if not (hasattr(X, "nnz") and hasattr(X, "tocsr")):
+        return False
+    import scipy.sparse as sp
+
+    return bool(sp.issparse(X))
+
+
+def check_sparse(X: Any, *, name: str = "X", min_samples: int = 1) -> Any:
+    """Validate a scipy.sparse matrix and return it as a canonical CSR matrix.
+
+    Any format (CSR, CSC, COO, ``csr_array``...) is converted once to CSR
+    with sorted indices and no duplicate entries (duplicates are summed, as
+    scipy does); float32 stays float32, every other numeric dtype becomes
+    float64. ``X`` itself is never modified: a copy is made whenever anything
+    has to change.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric or complex values.
+    ValueError
+        NaN or inf (with its row and column), no rows or no columns.
+    """
+    import scipy.sparse as sp
+
+    kind = X.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name} is complex; k-means needs real numbers")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+    n, d = X.shape
+    if n < min_samples:
+        raise ValueError(
+            f"{name} is empty: it has {n} sample(s), at least {min_samples} required"
+            if n == 0
+            else f"{name} has {n} sample(s), at least {min_samples} required"
+        )
+    if d == 0:
+        raise ValueError(f"{name} has 0 features; at least one column is required")
+    A = X if X.format == "csr" else X.tocsr()
+    if A.dtype != dtype:
+        A = A.astype(dtype)
+    if not sp.isspmatrix_csr(A):
+        A = sp.csr_matrix(A)  # csr_array -> csr_matrix: one interface below the boundary
+    if not A.has_canonical_format:
+        A = A.copy()  # the arrays may still be the caller's: never sort them in place
+        A.sum_duplicates()
+    if not np.isfinite(A.data).all():
+        p = int(np.flatnonzero(~np.isfinite(A.data))[0])
+        r = int(np.searchsorted(A.indptr, p, side="right") - 1)
+        v = float(A.data[p])
+        what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+        raise ValueError(f"{name} contains {what} at row {r}, column {int(A.indices[p])}; remove or impute it first")
+    return A

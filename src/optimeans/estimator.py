@@ -19,24 +19,32 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._estimator_stream import StreamMixin
 from ._scaling import Scaler, check_scale, fit_scaled
-from ._validation import check_data, check_numeric_columns, check_sample_weight
+from ._validation import check_data, check_numeric_columns, check_sample_weight, check_sparse, is_sparse
 from .objective import nearest_labels, point_objective
 from .result import Result
 
 __all__ = ["KMeans"]
 
 
-class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+#: scikit-learn's ``algorithm`` values and the optimeans method each one runs.
+SKLEARN_ALGORITHMS = {"lloyd": "lloyd", "elkan": "elkan"}
+
+
+class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """k-means clustering: minimize ``sum_i w_i ||x_i - c_{a_i}||^2``.
 
     A scikit-learn estimator (``fit``, ``predict``, ``fit_predict``,
-    ``transform``, ``score``, ``get_params``/``set_params``, ``clone``) that
-    runs :func:`optimeans.fit`.
+    ``transform``, ``score``, ``get_params``/``set_params``, ``clone``,
+    ``get_feature_names_out``, ``set_output``) that runs :func:`optimeans.fit`.
+    It takes scikit-learn's ``KMeans`` arguments too (``algorithm``,
+    ``verbose``, ``copy_x``), dense or scipy.sparse data, and returns the
+    dtypes scikit-learn returns (centers in the data's float dtype, int32
+    labels).
 
     Parameters
     ----------
@@ -65,15 +73,34 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     scale : {"none", "standard", "minmax"}, default "none"
         Scale every feature before clustering (mean 0 / std 1, or range
         [0, 1]); the scaler is stored and applied by ``predict``,
-        ``transform`` and ``score``, and saved with the model.
+        ``transform`` and ``score``, and saved with the model. Dense data
+        only (centering would fill sparse data in).
+    verbose : int or bool, default 0
+        As scikit-learn's: print "Initialization complete" at the start of
+        every restart, "Iteration i, inertia E." after every iteration (the
+        objective; in the scaled space with ``scale``) and, at the end, why
+        the best run stopped.
+    copy_x : bool, default True
+        Accepted for scikit-learn compatibility. optimeans never modifies
+        ``X``, whatever its value: dense data are copied once into the
+        solver's centered work space, sparse data are read in place (or
+        converted once to CSR).
+    algorithm : {"lloyd", "elkan"} or None, default None
+        scikit-learn's name for the method: "lloyd" runs ``method="lloyd"``,
+        "elkan" runs ``method="elkan"`` (both give the same labels; on sparse
+        data "elkan" runs the sparse Hamerly iteration, the same result). None leaves the choice to
+        ``method``. scikit-learn's removed aliases "auto" and "full" are
+        refused with scikit-learn's message.
 
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-        Final centers, in the dtype of the training data (float32 or float64),
-        in the original units of the data (also with ``scale``).
-    labels_ : ndarray of shape (n_samples,), int64
-        Index of the nearest center of each training sample.
+        Final centers, in the dtype of the training data (float32 or float64,
+        as scikit-learn), in the original units of the data (also with
+        ``scale``). ``result_.centers`` keeps them in float64.
+    labels_ : ndarray of shape (n_samples,), int32
+        Index of the nearest center of each training sample (int32 as
+        scikit-learn's; ``result_.labels`` is int64).
     inertia_ : float
         The objective on the training data (scikit-learn's name for it),
         recomputed in float64 on the final centers and labels (in the scaled
@@ -124,6 +151,9 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         n_threads: int | None = None,
         options: dict[str, Any] | None = None,
         scale: Literal["none", "standard", "minmax"] = "none",
+        verbose: int = 0,
+        copy_x: bool = True,
+        algorithm: Literal["lloyd", "elkan"] | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.method = method
@@ -135,24 +165,95 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         self.n_threads = n_threads
         self.options = options
         self.scale = scale
+        self.verbose = verbose
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    # -- scikit-learn's parameters -------------------------------------------------
+
+    def _method(self) -> str:
+        """``method``, or the method ``algorithm`` names; scikit-learn's messages for bad values."""
+        import numbers
+
+        if self.algorithm is not None and self.algorithm not in SKLEARN_ALGORITHMS:
+            raise ValueError(
+                "The 'algorithm' parameter of KMeans must be a str among {'elkan', 'lloyd'}. "
+                f"Got {self.algorithm!r} instead."
+            )
+        v = self.verbose
+        if not isinstance(v, (bool, np.bool_)) and not (isinstance(v, numbers.Integral) and v >= 0):
+            raise ValueError(
+                "The 'verbose' parameter of KMeans must be an int in the range [0, inf), an instance "
+                f"of 'bool' or an instance of 'numpy.bool'. Got {v!r} instead."
+            )
+        if not isinstance(self.copy_x, (bool, np.bool_)):
+            raise ValueError(
+                "The 'copy_x' parameter of KMeans must be an instance of 'bool' or an instance of "
+                f"'numpy.bool'. Got {self.copy_x!r} instead."
+            )
+        if self.algorithm is None:
+            return self.method
+        wanted = SKLEARN_ALGORITHMS[self.algorithm]
+        if self.method not in ("auto", wanted):
+            raise ValueError(
+                f"algorithm={self.algorithm!r} asks for method {wanted!r} but method={self.method!r}; "
+                "set only one of them"
+            )
+        return wanted
+
+    def _verbose_callback(self, callback: Any) -> Any:
+        """The user's callback, printing scikit-learn's progress lines first when ``verbose``."""
+        if not self.verbose:
+            return callback
+
+        def cb(iteration: int, objective: float) -> Any:
+            if iteration == 1:
+                print("Initialization complete")
+            print(f"Iteration {iteration}, inertia {objective}.")
+            return callback(iteration, objective) if callback is not None else False
+
+        return cb
+
+    def _report_end(self) -> None:
+        if not self.verbose:
+            return
+        r = self.result_
+        why = {
+            "labels_unchanged": "strict convergence",
+            "tol": f"objective decrease within tolerance {self.tol}",
+        }.get(r.stop_reason)
+        best = "Best run: " if r.n_init > 1 else ""
+        if why is not None:
+            print(f"{best}Converged at iteration {r.n_iter}: {why}.")
+        else:
+            print(f"{best}Stopped at iteration {r.n_iter}: {r.stop_reason}.")
+
+    @property
+    def _n_features_out(self) -> int:
+        """Columns of ``transform``: one per cluster (``get_feature_names_out`` gives kmeans0, kmeans1...)."""
+        return int(self.cluster_centers_.shape[0])
 
     # -- validation ----------------------------------------------------------------
 
-    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        """scikit-learn's checks (shapes, feature names) then ours (NaN/inf with row and column)."""
+    def _validate_X(self, X: Any, *, reset: bool) -> Any:
+        """scikit-learn's checks (shapes, feature names) then ours (NaN/inf with row and column).
+
+        Dense data come back as a C-contiguous float32/float64 array, sparse
+        data as a canonical CSR matrix.
+        """
         check_numeric_columns(X, "X")
         _refuse_what_sklearn_accepts(X)
         X = validate_data(
             self,
             X,
             reset=reset,
-            accept_sparse=False,
+            accept_sparse=["csr", "csc", "coo"],
             dtype=[np.float64, np.float32],
             order="C",
             ensure_all_finite=False,
             ensure_min_samples=1,
         )
-        return check_data(X)
+        return check_sparse(X) if is_sparse(X) else check_data(X)
 
     def _prepare(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.dtype]:
         """New data, validated and scaled, the centers it is compared with, and its own dtype.
@@ -165,6 +266,13 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         in_dtype = X.dtype
         C = self.result_.centers
         scaler = getattr(self, "scaler_", None)  # partial_fit streams set no scaler
+        if is_sparse(X):
+            if scaler is not None:
+                raise ValueError(
+                    f"X is sparse but the model was fitted with scale={self.scale!r}, which centers "
+                    "the data; pass X.toarray()"
+                )
+            return X, np.ascontiguousarray(C, dtype=np.float64), in_dtype
         if scaler is not None:
             X = scaler.transform(X)
         dtype = np.result_type(X.dtype, C.dtype)
@@ -177,8 +285,10 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            ndarray, list of lists, pandas or polars DataFrame.
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            ndarray, list of lists, pandas or polars DataFrame, scipy.sparse
+            matrix or array (converted once to CSR; methods "lloyd",
+            "hamerly", "elkan", "yinyang", "minibatch").
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights, not all zero.
@@ -209,11 +319,12 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
             self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
         else:
             X = self._validate_X(X, reset=True)
+        method = self._method()
         result, scaler = fit_scaled(
             X,
             self.n_clusters,
             scale=self.scale,
-            method=self.method,
+            method=method,
             init=self.init,
             n_init=self.n_init,
             max_iter=self.max_iter,
@@ -221,17 +332,29 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
             sample_weight=sample_weight,
             random_state=self.random_state,
             n_threads=self.n_threads,
-            callback=callback,
+            callback=self._verbose_callback(callback),
             **dict(self.options or {}),
         )
-        self._set_result(result, scaler)
+        dtype = getattr(X, "dtype", None)
+        if dtype is not None and np.dtype(dtype) == np.float32:
+            # recorded, so that a model file loads back with float32 centers
+            result = result.replace(info={**result.info, "input_dtype": "float32"})
+        self._set_result(result, scaler, dtype)
+        self._report_end()
         return self
 
-    def _set_result(self, result: Result, scaler: Scaler | None = None) -> None:
+    def _set_result(self, result: Result, scaler: Scaler | None = None, dtype: Any = None) -> None:
+        """Fitted attributes from ``result``: centers in ``dtype`` (float32 stays float32), int32 labels."""
         self.result_ = result
         self.scaler_ = scaler
-        self.cluster_centers_ = result.centers if scaler is None else scaler.inverse_transform(result.centers)
-        self.labels_ = result.labels
+        if dtype is None:
+            dtype = result.info.get("input_dtype")
+        centers = result.centers if scaler is None else scaler.inverse_transform(result.centers)
+        if dtype is not None and np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64)):
+            centers = centers.astype(dtype, copy=False)
+        self.cluster_centers_ = centers
+        labels = result.labels
+        self.labels_ = labels.astype(np.int32) if isinstance(labels, np.ndarray) else labels
         self.inertia_ = float(result.objective)
         self.n_iter_ = int(result.n_iter)
 
@@ -250,7 +373,7 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
 
         Returns
         -------
-        labels : ndarray of shape (n_samples,), int64
+        labels : ndarray of shape (n_samples,), int32 (as scikit-learn's)
 
         Raises
         ------
@@ -260,8 +383,18 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
             Wrong number of features, NaN or inf (with row and column).
         """
         X, C, _ = self._prepare(X)
-        labels, _ = nearest_labels(X, C)
-        return labels
+        if is_sparse(X):
+            labels = self._sparse(X).nearest(C)[0]
+        else:
+            labels, _ = nearest_labels(X, C)
+        return labels.astype(np.int32)
+
+    def _sparse(self, X: Any) -> Any:
+        from ._numba import numba_threads
+        from ._sparse import SparseData
+
+        with numba_threads(self.n_threads):
+            return SparseData(X)
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each sample to each center, shape (n_samples, n_clusters).
@@ -270,6 +403,10 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         ``scale``) and returned in the dtype of ``X`` (float32 stays float32).
         """
         X, C, in_dtype = self._prepare(X)
+        if is_sparse(X):
+            d = self._sparse(X).sqdist(C)
+            np.sqrt(d, out=d)
+            return d.astype(in_dtype, copy=False)
         from scipy.spatial.distance import cdist
 
         d = cdist(X.astype(np.float64, copy=False), C.astype(np.float64, copy=False), "sqeuclidean")
@@ -290,6 +427,9 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
         """
         X, C, _ = self._prepare(X)
         w = check_sample_weight(sample_weight, X.shape[0], np.float64)
+        if is_sparse(X):
+            S = self._sparse(X)
+            return -S.objective(C, S.nearest(C)[0], w)
         labels, _ = nearest_labels(X, C)
         return -float(np.dot(w, point_objective(X, C, labels)))
 
@@ -312,6 +452,7 @@ class KMeans(StreamMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags
 
 
