@@ -7,8 +7,10 @@ center chosen so far. The greedy variant (as in the paper's experiments and in
 scikit-learn) draws ``2 + floor(ln k)`` candidates per step and keeps the one
 that lowers the potential most.
 
-Every distance here is computed in float64 by a row-parallel kernel (no BLAS),
-so the centers chosen depend only on the seed, never on the thread count.
+The candidates' distances run through the packed float32 scan of the Lloyd
+kernel, with its exactness guard: every value that decides a choice is a
+float64 sum, in a fixed order, of canonical float64 distances, so the centers
+chosen depend only on the seed, never on the thread count.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._kernels import CHUNK, candidate_potentials, sqdist_to_center, update_min_sqdist
+from ._kernels.lloyd import BLOCK, data_scale, guard_kappa, pack_data
+from ._kernels.seeding import MAX_TRIALS, greedy_kmeanspp
 from ._numba import numba_threads
 from ._validation import check_centers
 
@@ -27,13 +30,17 @@ INIT_METHODS = ("k-means++", "random")
 InitName = Literal["k-means++", "random"]
 
 
-def _sample(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
-    """Draw ``size`` indices with probability proportional to ``p`` (float64, >= 0)."""
-    cum = np.cumsum(p)
-    total = cum[-1]
-    u = rng.random(size) * total
-    idx = np.searchsorted(cum, u, side="right")
-    return np.minimum(idx, len(p) - 1)
+def pack_for_seeding(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The packed float32 blocks of the Lloyd kernel: ``(XT, block_norm, sqnorm, mean, scale)``."""
+    n, d = X.shape
+    mean = X.mean(axis=0, dtype=np.float64)
+    scale = data_scale(X, mean)
+    nb = (n + BLOCK - 1) // BLOCK
+    XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
+    block_norm = np.empty(nb, dtype=np.float64)
+    sqnorm = np.empty(n, dtype=np.float64)
+    pack_data(X, mean, scale, XT, block_norm, sqnorm)
+    return XT, block_norm, sqnorm, mean, scale
 
 
 def kmeans_plusplus(
@@ -51,19 +58,33 @@ def kmeans_plusplus(
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64, validated
     n_clusters : int
-    sample_weight : ndarray of shape (n_samples,), validated
+    sample_weight : ndarray of shape (n_samples,), validated (non-negative, positive total)
     rng : numpy Generator
     n_local_trials : int, optional
-        Candidates per step; ``2 + floor(ln k)`` by default, 1 for plain k-means++.
+        Candidates per step, 1 to 63; ``2 + floor(ln k)`` by default, 1 for plain k-means++.
+    n_threads : int, optional
+        Numba threads (the result does not depend on it).
 
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features), X's dtype
     indices : ndarray of shape (n_clusters,), the rows chosen
 
+    Raises
+    ------
+    ValueError
+        If ``n_local_trials`` is not in ``[1, 63]``.
+
     Notes
     -----
-    O(n k d (2 + ln k)) time, O(n) extra memory. Once every remaining point
+    The candidates' distances run through the packed, blocked float32 scan of
+    the Lloyd kernel, guarded so that every gain is a float64 sum of canonical
+    distances (:mod:`optimeans._kernels.seeding` states the rule, including
+    the order of every sum). ``rng`` gives ``1 + (k - 1) m`` uniforms, the
+    same stream as one ``rng.random(m)`` per step. O(k m n d) multiply-adds
+    (``m`` candidates per step) at the Lloyd kernel's rate, plus float64 work
+    on the points each candidate brings closer; O(n) extra memory besides the
+    packed copy of the data (``n d`` float32). Once every remaining point
     coincides with a chosen center (fewer distinct points than clusters), the
     remaining centers repeat points drawn by weight.
 
@@ -71,40 +92,29 @@ def kmeans_plusplus(
     ----------
     Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of
     careful seeding. SODA, section 5 (greedy variant).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> centers, idx = kmeans_plusplus(X, 3, np.ones(100), np.random.default_rng(0))
+    >>> centers.shape
+    (3, 2)
     """
     n, d = X.shape
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
-    w = np.asarray(sample_weight, dtype=np.float64)
-    centers = np.empty((n_clusters, d), dtype=X.dtype)
+    n_local_trials = int(n_local_trials)
+    if not 1 <= n_local_trials <= MAX_TRIALS:
+        raise ValueError(f"n_local_trials must be between 1 and {MAX_TRIALS}, got {n_local_trials}")
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    first_r = float(rng.random())
+    uniforms = rng.random((n_clusters - 1) * n_local_trials).reshape(n_clusters - 1, n_local_trials)
     indices = np.empty(n_clusters, dtype=np.int64)
     with numba_threads(n_threads):
-        first = int(_sample(rng, w, 1)[0])
-        centers[0] = X[first]
-        indices[0] = first
-        closest = np.empty(n, dtype=np.float64)
-        sqdist_to_center(X, X[first], closest)
-        potential = float((w * closest).sum())
-        chunk_pot = np.empty((n_local_trials, (n + CHUNK - 1) // CHUNK), dtype=np.float64)
-        for c in range(1, n_clusters):
-            if potential <= 0.0:
-                # every point sits on a chosen center: repeat points by weight
-                idx = int(_sample(rng, w, 1)[0])
-                centers[c] = X[idx]
-                indices[c] = idx
-                continue
-            cands = _sample(rng, w * closest, n_local_trials)
-            # every candidate's potential in one pass, summed per chunk in row order
-            # (no BLAS dot: its threads would change the rounding and wake on every call)
-            candidate_potentials(X, w, closest, cands, chunk_pot[: len(cands)])
-            pots = chunk_pot[: len(cands)].sum(axis=1)
-            best = int(np.argmin(pots))  # the first of equal potentials
-            best_idx = int(cands[best])
-            centers[c] = X[best_idx]
-            indices[c] = best_idx
-            update_min_sqdist(X, X[best_idx], closest)
-            potential = float(pots[best])
-    return centers, indices
+        XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
+        greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices)
+    return np.ascontiguousarray(X[indices]), indices
 
 
 def random_points(X: np.ndarray, n_clusters: int, sample_weight: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
