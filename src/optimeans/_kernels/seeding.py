@@ -55,7 +55,7 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from .lloyd import CHUNK, pack_centers, sqdist64
-from ._simd import vfill, vfma, vlanes, vload, vmask_not_gt
+from ._simd import vfill, vfma, vlanes, vload, vmask_not_gt, vmin
 
 #: Rows per sub-block of the sampling tree (divides :data:`CHUNK`).
 SUB = 64
@@ -158,7 +158,7 @@ def _scan4(panel, base_a, base_b, d, C2, cn, j):
     return a0, a1, a2, a3, b0, b1, b2, b3
 
 
-@njit(inline="always")
+@njit(inline="never")
 def _flag_block(X, w, closest, C64, m, j, i0, n, masks, gain, bits, h, L):
     """Canonical distances of the flagged (row, candidate) pairs of one block; gains and bits."""
     for t in range(4):
@@ -202,13 +202,13 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
         lb = vload(lim, (b + nb2 - 1) * L)
         for j in range(0, mp, 4):
             a0, a1, a2, a3, b0, b1, b2, b3 = _scan4(XT, base_a, base_b, d, C2, cn, j)
-            ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
-            if (ma[0] | ma[1] | ma[2] | ma[3]) != 0:
+            # one comparison per block for the common case: no candidate comes close to any point
+            if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
+                ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
                 _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
-            if nb2 == 2:
+            if nb2 == 2 and vmask_not_gt(vmin(vmin(b0, b1), vmin(b2, b3)), lb) != 0:
                 mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), vmask_not_gt(b2, lb), vmask_not_gt(b3, lb))
-                if (mb[0] | mb[1] | mb[2] | mb[3]) != 0:
-                    _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
         for q in range(nb2 * L):
             if bits[q] != 0:
                 rows[start + cnt] = b * L + q
