@@ -200,3 +200,66 @@ def test_plain_kmeanspp_and_bad_trials():
     np.testing.assert_array_equal(idx, ref)
     with pytest.raises(ValueError, match="n_local_trials must be between 1 and 63"):
         kmeans_plusplus(X, 9, w, np.random.default_rng(1), n_local_trials=64)
+
+
+# ------------------------------------------------------------------ AFK-MC2 and init="auto"
+
+from optimeans import fit  # noqa: E402
+from optimeans.seeding import AUTO_AFKMC2_MIN_CLUSTERS, afkmc2, init_centers, resolve_init  # noqa: E402
+
+
+def test_afkmc2_reproducible_thread_independent_and_valid():
+    X = _blobs(20000, 6, 2, np.float32, n_centers=40)
+    w = np.ones(len(X))
+    with numba_threads(1):
+        c1, i1 = afkmc2(X, 40, w, np.random.default_rng(5))
+    with numba_threads(2):
+        c2, i2 = afkmc2(X, 40, w, np.random.default_rng(5))
+    np.testing.assert_array_equal(i1, i2)
+    assert c1.tobytes() == c2.tobytes()
+    np.testing.assert_array_equal(c1, X[i1])
+    assert len(set(i1.tolist())) == 40  # distinct rows: a chosen row has D = 0 and is never accepted again
+    _, i3 = afkmc2(X, 40, w, np.random.default_rng(6))
+    assert not np.array_equal(i1, i3)
+
+
+def test_afkmc2_follows_the_distance_weighting():
+    # two far groups, one of 1000 points and one of 10: the second center lands in the small group
+    # whenever the first is in the large one (D^2 weighting), which random choice would rarely do
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(size=(1000, 2)), 1000.0 + rng.normal(size=(10, 2))])
+    w = np.ones(len(X))
+    hits = 0
+    for s in range(20):
+        _, idx = afkmc2(X, 2, w, np.random.default_rng(s), chain_length=50)
+        hits += (idx >= 1000).sum() == 1
+    assert hits == 20
+
+
+def test_afkmc2_never_picks_zero_weight_rows_and_bad_chain():
+    X = _blobs(3000, 3, 4, np.float64)
+    w = np.ones(len(X))
+    w[::3] = 0.0
+    for s in range(5):
+        _, idx = afkmc2(X, 12, w, np.random.default_rng(s))
+        assert (w[idx] > 0).all()
+    with pytest.raises(ValueError, match="chain_length must be a positive integer"):
+        afkmc2(X, 3, w, np.random.default_rng(0), chain_length=0)
+
+
+def test_init_auto_resolution_and_fit():
+    assert resolve_init("auto", 1000, 10) == "k-means++"
+    assert resolve_init("auto", 10**6, AUTO_AFKMC2_MIN_CLUSTERS) == "afkmc2"
+    assert resolve_init("auto", 50000, 4096) == "k-means++"  # n / k small: greedy does less work
+    assert resolve_init("random", 10**6, 10**4) == "random"
+    X = _blobs(9000, 3, 6, np.float64)  # more than one chunk: fit runs on 2 threads
+    w = np.ones(len(X))
+    a = init_centers(X, 5, w, "auto", np.random.default_rng(0))
+    b = kmeans_plusplus(X, 5, w, np.random.default_rng(0))[0]
+    np.testing.assert_array_equal(a, b)
+    r1 = fit(X, 6, init="afkmc2", random_state=3, n_threads=1)
+    r2 = fit(X, 6, init="afkmc2", random_state=3, n_threads=2)
+    assert r1.objective == r2.objective
+    np.testing.assert_array_equal(r1.labels, r2.labels)
+    with pytest.raises(ValueError, match="init must be one of"):
+        fit(X, 6, init="afk-mc2")

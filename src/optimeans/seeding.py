@@ -20,14 +20,21 @@ from typing import Any, Literal
 import numpy as np
 
 from ._kernels.lloyd import BLOCK, data_scale, guard_kappa, pack_data
-from ._kernels.seeding import MAX_TRIALS, greedy_kmeanspp
+from ._kernels import sqdist_to_center
+from ._kernels.seeding import MAX_TRIALS, afkmc2_chains, greedy_kmeanspp
 from ._numba import numba_threads
 from ._validation import check_centers
 
-__all__ = ["kmeans_plusplus", "random_points", "init_centers", "INIT_METHODS"]
+__all__ = ["kmeans_plusplus", "afkmc2", "random_points", "init_centers", "resolve_init", "INIT_METHODS"]
 
-INIT_METHODS = ("k-means++", "random")
-InitName = Literal["k-means++", "random"]
+INIT_METHODS = ("k-means++", "afkmc2", "auto", "random")
+InitName = Literal["k-means++", "afkmc2", "auto", "random"]
+
+#: Chain length of AFK-MC2 (the value of Bachem et al. 2016's experiments).
+AFKMC2_CHAIN = 200
+#: ``init="auto"``: AFK-MC2 from this many clusters on, when it also does less arithmetic
+#: than greedy k-means++ (see :func:`resolve_init`). Measured with benchmarks/bench_seeding.py.
+AUTO_AFKMC2_MIN_CLUSTERS = 1000
 
 
 def pack_for_seeding(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
@@ -117,6 +124,98 @@ def kmeans_plusplus(
     return np.ascontiguousarray(X[indices]), indices
 
 
+def afkmc2(
+    X: np.ndarray,
+    n_clusters: int,
+    sample_weight: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    chain_length: int = AFKMC2_CHAIN,
+    n_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """AFK-MC2 seeding: k-means++ approximated by short Markov chains.
+
+    The first center is drawn by weight; every next one is the last state of
+    a Metropolis-Hastings chain of ``chain_length`` proposals drawn from
+    ``q(x) = 1/2 w_x D_1(x)^2 / sum w D_1^2 + 1/2 w_x / sum w`` (``D_1`` the
+    distance to the first center), whose target is the k-means++ distribution
+    ``w_x D(x)^2``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, validated
+    n_clusters : int
+    sample_weight : ndarray of shape (n_samples,), validated (positive total)
+    rng : numpy Generator
+    chain_length : int, default 200
+    n_threads : int, optional (the result does not depend on it)
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), X's dtype
+    indices : ndarray of shape (n_clusters,), the rows chosen
+
+    Notes
+    -----
+    One pass over the data (``D_1``, ``q``), then O(chain_length k^2 d / 2)
+    float64 operations independent of ``n_samples``: cheaper than greedy
+    k-means++ (O((2 + ln k) n k d)) when ``n`` is large compared with
+    ``chain_length k / (2 (2 + ln k))``. O(n + k d + chain_length k) memory.
+    Every distance is computed by one thread in a fixed order, so the result
+    does not depend on the thread count.
+
+    References
+    ----------
+    Bachem, O., Lucic, M., Hassani, S. H. and Krause, A. (2016). Fast and
+    provably good seedings for k-means. NIPS, Algorithm 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(1000, 2))
+    >>> centers, idx = afkmc2(X, 4, np.ones(1000), np.random.default_rng(0))
+    >>> centers.shape
+    (4, 2)
+    """
+    n = X.shape[0]
+    m = int(chain_length)
+    if m < 1:
+        raise ValueError(f"chain_length must be a positive integer, got {chain_length!r}")
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    wcum = np.cumsum(w)
+    last = int(np.flatnonzero(w > 0)[-1])
+    first = min(int(np.searchsorted(wcum, rng.random() * wcum[-1], side="right")), last)
+    indices = np.empty(n_clusters, dtype=np.int64)
+    indices[0] = first
+    with numba_threads(n_threads):
+        d1 = np.empty(n, dtype=np.float64)
+        sqdist_to_center(X, X[first], d1)
+        wd = w * d1
+        tot = float(np.cumsum(wd)[-1])
+        q = 0.5 * wd / tot + 0.5 * w / wcum[-1] if tot > 0.0 else w / wcum[-1]
+        qcum = np.cumsum(q)
+        u = rng.random((n_clusters - 1) * m) * qcum[-1]
+        proposals = np.minimum(np.searchsorted(qcum, u, side="right"), last).reshape(n_clusters - 1, m)
+        accept_u = rng.random((n_clusters - 1) * (m - 1)).reshape(n_clusters - 1, m - 1)
+        afkmc2_chains(X, w, q, np.ascontiguousarray(proposals, dtype=np.int64), accept_u, indices)
+    return np.ascontiguousarray(X[indices]), indices
+
+
+def resolve_init(init: str, n_samples: int, n_clusters: int) -> str:
+    """The seeding ``init="auto"`` stands for: ``"afkmc2"`` or ``"k-means++"``.
+
+    AFK-MC2 when ``n_clusters >= AUTO_AFKMC2_MIN_CLUSTERS`` and its arithmetic,
+    ``chain_length k^2 / 2``, is below a quarter of greedy k-means++'s,
+    ``(2 + ln k) n k`` (per feature); greedy k-means++ otherwise. Any other name is returned unchanged.
+    """
+    if init != "auto":
+        return init
+    k = n_clusters
+    if k >= AUTO_AFKMC2_MIN_CLUSTERS and AFKMC2_CHAIN * k * k / 2 < 0.25 * (2 + np.log(k)) * n_samples * k:
+        return "afkmc2"
+    return "k-means++"
+
+
 def random_points(X: np.ndarray, n_clusters: int, sample_weight: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n_clusters`` distinct points chosen uniformly among rows of positive weight.
 
@@ -156,6 +255,9 @@ def init_centers(
     array of shape (n_clusters, n_features).
     """
     if isinstance(init, str):
+        init = resolve_init(init, X.shape[0], n_clusters)
+        if init == "afkmc2":
+            return afkmc2(X, n_clusters, sample_weight, rng, n_threads=n_threads)[0]
         if init == "k-means++":
             return kmeans_plusplus(X, n_clusters, sample_weight, rng, n_threads=n_threads)[0]
         if init == "random":

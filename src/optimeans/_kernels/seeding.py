@@ -55,12 +55,14 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from .lloyd import CHUNK, pack_centers, sqdist64
-from ._simd import vfill, vfma, vlanes, vload, vmask_not_gt, vmin
+from ._simd import lanes, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmin, vsub
 
 #: Rows per sub-block of the sampling tree (divides :data:`CHUNK`).
 SUB = 64
 #: Most candidates per step (one bit each in an int64 mask).
 MAX_TRIALS = 63
+#: float64 lanes per vector (AFK-MC2 proposals per block).
+_L8 = lanes(np.float64)
 
 
 @njit(inline="always")
@@ -357,3 +359,90 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
         for c in range(nc):
             potential += chunk_tot[c]
     return potential
+
+
+# ------------------------------------------------------------------ AFK-MC2
+
+@njit(inline="always")
+def _block_min_sqdist(Pt, base, d, C, n_centers):
+    """Lane-wise ``min_j sum_f (p_f - c_jf)^2`` for the lanes of proposals at ``Pt[base:]`` (float64).
+
+    Features summed in order with fused multiply-adds for each center, centers
+    compared in order (two at a time): one value per (proposal, set of
+    centers), whatever the thread that computes it.
+    """
+    L8 = vlanes(Pt)
+    best = vfill(Pt, np.inf)
+    j = 0
+    while j + 1 < n_centers:
+        a0 = vfill(Pt, 0.0)
+        a1 = vfill(Pt, 0.0)
+        for f in range(d):
+            x = vload(Pt, base + f * L8)
+            t0 = vsub(x, vfill(Pt, C[j, f]))
+            t1 = vsub(x, vfill(Pt, C[j + 1, f]))
+            a0 = vfma(t0, t0, a0)
+            a1 = vfma(t1, t1, a1)
+        best = vmin(best, a0)
+        best = vmin(best, a1)
+        j += 2
+    if j < n_centers:
+        a0 = vfill(Pt, 0.0)
+        for f in range(d):
+            t0 = vsub(vload(Pt, base + f * L8), vfill(Pt, C[j, f]))
+            a0 = vfma(t0, t0, a0)
+        best = vmin(best, a0)
+    return best
+
+
+@pjit
+def afkmc2_chains(X, w, q, proposals, accept_u, indices):
+    """AFK-MC2 (Bachem et al. 2016, Algorithm 1) from pre-drawn proposals.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64; w : (n,) float64 weights
+    q : (n,) float64, the proposal distribution the rows of ``proposals`` were drawn from
+    proposals : (k - 1, m) int64, the chain of step ``s`` runs over ``proposals[s - 1]``
+    accept_u : (k - 1, m - 1) float64 uniforms in [0, 1)
+    indices : (k,) int64, ``indices[0]`` the first center on entry; the others are written
+
+    Notes
+    -----
+    Step ``s`` computes the squared distance of its ``m`` proposals to the ``s``
+    centers chosen so far (blocks of float64 lanes of proposals in parallel,
+    no reduction across threads) and walks the Metropolis-Hastings chain whose target is
+    ``w_x D(x)^2``: ``y`` replaces the state ``x`` when
+    ``u w_x D(x)^2 q(y) < w_y D(y)^2 q(x)``. O(m k^2 d / 2) time, O(k d + m) memory:
+    independent of ``n`` once ``q`` is known.
+    """
+    d = X.shape[1]
+    k = indices.shape[0]
+    m = proposals.shape[1]
+    C = np.empty((k, d), dtype=np.float64)
+    for f in range(d):
+        C[0, f] = X[indices[0], f]
+    L8 = _L8
+    nblk = (m + L8 - 1) // L8
+    Pt = np.zeros(nblk * d * L8, dtype=np.float64)
+    dist = np.empty(m, dtype=np.float64)
+    for step in range(1, k):
+        for t in range(m):
+            r = proposals[step - 1, t]
+            for f in range(d):
+                Pt[((t // L8) * d + f) * L8 + t % L8] = X[r, f]
+        for blk in prange(nblk):
+            best = _block_min_sqdist(Pt, blk * d * L8, d, C, step)
+            for l in range(min(L8, m - blk * L8)):
+                dist[blk * L8 + l] = vget(best, l)
+        x = proposals[step - 1, 0]
+        dx = dist[0]
+        for t in range(1, m):
+            y = proposals[step - 1, t]
+            dy = dist[t]
+            if accept_u[step - 1, t - 1] * (w[x] * dx * q[y]) < w[y] * dy * q[x]:
+                x = y
+                dx = dy
+        indices[step] = x
+        for f in range(d):
+            C[step, f] = X[x, f]
