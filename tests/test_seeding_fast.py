@@ -249,8 +249,10 @@ def test_afkmc2_never_picks_zero_weight_rows_and_bad_chain():
 
 def test_init_auto_resolution_and_fit():
     assert resolve_init("auto", 1000, 10) == "k-means++"
-    assert resolve_init("auto", 10**6, AUTO_AFKMC2_MIN_CLUSTERS) == "afkmc2"
-    assert resolve_init("auto", 50000, 4096) == "k-means++"  # n / k small: greedy does less work
+    assert resolve_init("auto", 10**6, AUTO_AFKMC2_MIN_CLUSTERS) == "afkmc2"  # greedy: ~90x the work
+    assert resolve_init("auto", 10**6, AUTO_AFKMC2_MIN_CLUSTERS - 1) == "k-means++"
+    assert resolve_init("auto", 100000, 1024) == "k-means++"  # measured: greedy ends far lower
+    assert resolve_init("auto", 250000, 6000) == "k-means++"
     assert resolve_init("random", 10**6, 10**4) == "random"
     X = _blobs(9000, 3, 6, np.float64)  # more than one chunk: fit runs on 2 threads
     w = np.ones(len(X))
