@@ -95,9 +95,12 @@ def kmeans_plusplus(
     distances (:mod:`optimeans._kernels.seeding` states the rule, including
     the order of every sum). ``rng`` gives ``1 + (k - 1) m`` uniforms, the
     same stream as one ``rng.random(m)`` per step. O(k m n d) multiply-adds
-    (``m`` candidates per step) at the Lloyd kernel's rate, plus float64 work
-    on the points each candidate brings closer; O(n) extra memory besides the
-    packed copy of the data (``n d`` float32). Once every remaining point
+    (``m`` candidates per step, all scanned in one pass over the packed data),
+    plus float64 work on the points each candidate brings closer; O(n) extra
+    memory besides the packed copy of the data (``n d`` float32). Each step
+    reads the packed data once, so once ``4 n d`` bytes outgrow the caches a
+    step is bound by memory bandwidth (``m`` multiply-adds per float loaded,
+    against ``k`` in a Lloyd pass). Once every remaining point
     coincides with a chosen center (fewer distinct points than clusters), the
     remaining centers repeat points drawn by weight.
 

@@ -160,6 +160,26 @@ def _scan4(panel, base_a, base_b, d, C2, cn, j):
     return a0, a1, a2, a3, b0, b1, b2, b3
 
 
+@njit(inline="always")
+def _scan2(panel, base_a, base_b, d, C2, cn, j):
+    """As :func:`_scan4` for candidates ``j, j+1`` (four vectors): the last group when ``m % 4`` is 1 or 2."""
+    L = vlanes(panel)
+    a0 = vfill(panel, cn[j])
+    a1 = vfill(panel, cn[j + 1])
+    b0 = a0
+    b1 = a1
+    for f in range(d):
+        xa = vload(panel, base_a + f * L)
+        xb = vload(panel, base_b + f * L)
+        c = vfill(panel, C2[j, f])
+        a0 = vfma(xa, c, a0)
+        b0 = vfma(xb, c, b0)
+        c = vfill(panel, C2[j + 1, f])
+        a1 = vfma(xa, c, a1)
+        b1 = vfma(xb, c, b1)
+    return a0, a1, b0, b1
+
+
 @njit(inline="never")
 def _flag_block(X, w, closest, C64, m, j, i0, n, masks, gain, bits, h, L):
     """Canonical distances of the flagged (row, candidate) pairs of one block; gains and bits."""
@@ -203,6 +223,16 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
         la = vload(lim, b * L)
         lb = vload(lim, (b + nb2 - 1) * L)
         for j in range(0, mp, 4):
+            if m - j <= 2:
+                # a last group of one or two candidates: half the work of a padded group of four
+                a0, a1, b0, b1 = _scan2(XT, base_a, base_b, d, C2, cn, j)
+                if vmask_not_gt(vmin(a0, a1), la) != 0:
+                    ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), np.int64(0), np.int64(0))
+                    _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                if nb2 == 2 and vmask_not_gt(vmin(b0, b1), lb) != 0:
+                    mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), np.int64(0), np.int64(0))
+                    _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                continue
             a0, a1, a2, a3, b0, b1, b2, b3 = _scan4(XT, base_a, base_b, d, C2, cn, j)
             # one comparison per block for the common case: no candidate comes close to any point
             if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
