@@ -222,6 +222,7 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
         base_b = (b + nb2 - 1) * d * L
         la = vload(lim, b * L)
         lb = vload(lim, (b + nb2 - 1) * L)
+        hit = 0  # bit h: block b + h has a flagged point
         for j in range(0, mp, 4):
             if m - j <= 2:
                 # a last group of one or two candidates: half the work of a padded group of four
@@ -229,18 +230,24 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
                 if vmask_not_gt(vmin(a0, a1), la) != 0:
                     ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), np.int64(0), np.int64(0))
                     _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                    hit |= 1
                 if nb2 == 2 and vmask_not_gt(vmin(b0, b1), lb) != 0:
                     mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), np.int64(0), np.int64(0))
                     _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                    hit |= 2
                 continue
             a0, a1, a2, a3, b0, b1, b2, b3 = _scan4(XT, base_a, base_b, d, C2, cn, j)
             # one comparison per block for the common case: no candidate comes close to any point
             if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
                 ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
                 _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                hit |= 1
             if nb2 == 2 and vmask_not_gt(vmin(vmin(b0, b1), vmin(b2, b3)), lb) != 0:
                 mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), vmask_not_gt(b2, lb), vmask_not_gt(b3, lb))
                 _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                hit |= 2
+        if hit == 0:
+            continue  # the common case late in the seeding: no point of the pair comes closer
         for q in range(nb2 * L):
             if bits[q] != 0:
                 rows[start + cnt] = b * L + q
