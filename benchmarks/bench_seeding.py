@@ -122,7 +122,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", nargs="+", type=int, default=[1])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--lloyd-iter", type=int, default=100, help="Lloyd iterations after each seeding (0: none)")
-    p.add_argument("--tools", nargs="+", default=["greedy", "afkmc2", "sklearn"], choices=["greedy", "afkmc2", "sklearn"])
+    tools = ["greedy", "afkmc2", "sklearn"]
+    p.add_argument("--tools", nargs="+", default=tools, choices=tools)
     args = p.parse_args(argv)
     shapes = args.shapes or (QUICK if args.quick else SHAPES)
     if "greedy" not in args.tools:
@@ -149,7 +150,8 @@ def main(argv=None) -> int:
     print()
     print("| shape n x d x k | threads | Lloyd rate (madd/s) | floor (this shape's rate) | floor (best rate) "
           "| greedy | greedy / floor | greedy / floor, CPU time | scikit-learn | AFK-MC2 "
-          "| greedy: seed obj / after Lloyd (iters) | AFK-MC2: seed obj / after Lloyd (iters) | scikit-learn: after Lloyd |")
+          "| greedy: seed obj / after Lloyd (iters) | AFK-MC2: seed obj / after Lloyd (iters) "
+          "| scikit-learn: after Lloyd |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
     for r in rows:
         n, d, k = (int(v) for v in r["shape"].split("x"))

@@ -13,10 +13,11 @@ import math
 import numpy as np
 import pytest
 
+from optimeans import fit
 from optimeans._kernels import CHUNK, candidate_potentials, sqdist_to_center, update_min_sqdist
 from optimeans._kernels.seeding import SUB
 from optimeans._numba import numba_threads
-from optimeans.seeding import kmeans_plusplus
+from optimeans.seeding import AUTO_AFKMC2_MIN_CLUSTERS, afkmc2, init_centers, kmeans_plusplus, resolve_init
 
 SUBS_PER_CHUNK = CHUNK // SUB
 
@@ -204,8 +205,6 @@ def test_plain_kmeanspp_and_bad_trials():
 
 # ------------------------------------------------------------------ AFK-MC2 and init="auto"
 
-from optimeans import fit  # noqa: E402
-from optimeans.seeding import AUTO_AFKMC2_MIN_CLUSTERS, afkmc2, init_centers, resolve_init  # noqa: E402
 
 
 def test_afkmc2_reproducible_thread_independent_and_valid():
