@@ -322,16 +322,16 @@ class WorkSpace:
             )
 
 
-InitLike = Literal["k-means++", "random"] | np.ndarray | Any
+InitLike = Literal["k-means++", "afkmc2", "auto", "random"] | np.ndarray | Any
 
 
 def resolve_n_init(n_init: Any, init: Any) -> int:
-    """``"auto"`` is 3 restarts for k-means++, 10 for random, 1 for given centers."""
+    """``"auto"`` is 3 restarts for k-means++ (greedy, AFK-MC2 or "auto"), 10 for random, 1 for given centers."""
     if isinstance(n_init, str):
         if n_init != "auto":
             raise ValueError(f"n_init must be a positive integer or 'auto', got {n_init!r}")
         if isinstance(init, str):
-            return 3 if init == "k-means++" else 10
+            return 10 if init == "random" else 3
         return 1
     return check_positive_int(n_init, "n_init")
 
@@ -385,12 +385,16 @@ def fit(
     method : str, default "auto"
         A solver name from :func:`optimeans.methods`; ``"auto"`` picks one by
         the data's shape and the choice is recorded in ``Result.method``.
-    init : {"k-means++", "random"}, ndarray or callable, default "k-means++"
-        Initial centers. An array of shape (n_clusters, n_features) is used as
+    init : {"k-means++", "afkmc2", "auto", "random"}, ndarray or callable, default "k-means++"
+        Initial centers: greedy k-means++; AFK-MC2 (Markov-chain k-means++,
+        whose cost does not grow with ``n * n_clusters``); "auto" (AFK-MC2 for
+        large ``n_clusters`` when it does much less arithmetic, see
+        :func:`optimeans.seeding.resolve_init`, else greedy k-means++); random
+        distinct points. An array of shape (n_clusters, n_features) is used as
         is (and implies one restart).
     n_init : int or "auto", default "auto"
         Restarts from independent seeds; the lowest objective wins. "auto" is 3
-        for k-means++, 10 for random, 1 for given centers; 1 for the exact
+        for k-means++, AFK-MC2 and "auto", 10 for random, 1 for given centers; 1 for the exact
         solvers, and for ``method="global"`` once ``n * n_clusters >= 100000``
         (its search explores more per second than restarts do).
     max_iter : int, default 300

@@ -53,11 +53,11 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
     method : str, default "auto"
         A solver name from :func:`optimeans.methods` (``"lloyd"``, and every
         method registered later); ``"auto"`` picks one by the data's shape.
-    init : {"k-means++", "random"}, ndarray of shape (n_clusters, n_features) or callable, default "k-means++"
+    init : {"k-means++", "afkmc2", "auto", "random"}, ndarray of shape (n_clusters, n_features) or callable, default "k-means++"
         Initial centers; a callable is called as ``init(X, n_clusters, rng)``.
     n_init : int or "auto", default "auto"
         Restarts from independent seeds; the lowest objective wins. "auto" is 3
-        for k-means++, 10 for random, 1 for given centers.
+        for k-means++, AFK-MC2 and "auto", 10 for random, 1 for given centers.
     max_iter : int, default 300
         Iteration budget of each restart.
     tol : float, default 1e-4
@@ -143,7 +143,7 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         n_clusters: int = 8,
         *,
         method: str = "auto",
-        init: Literal["k-means++", "random"] | Any = "k-means++",
+        init: Literal["k-means++", "afkmc2", "auto", "random"] | Any = "k-means++",
         n_init: int | Literal["auto"] = "auto",
         max_iter: int = 300,
         tol: float = 1e-4,

@@ -7,8 +7,10 @@ center chosen so far. The greedy variant (as in the paper's experiments and in
 scikit-learn) draws ``2 + floor(ln k)`` candidates per step and keeps the one
 that lowers the potential most.
 
-Every distance here is computed in float64 by a row-parallel kernel (no BLAS),
-so the centers chosen depend only on the seed, never on the thread count.
+The candidates' distances run through the packed float32 scan of the Lloyd
+kernel, with its exactness guard: every value that decides a choice is a
+float64 sum, in a fixed order, of canonical float64 distances, so the centers
+chosen depend only on the seed, never on the thread count.
 """
 
 from __future__ import annotations
@@ -17,23 +19,41 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._kernels import CHUNK, candidate_potentials, sqdist_to_center, update_min_sqdist
+from ._kernels.lloyd import BLOCK, data_scale, guard_kappa, pack_data
+from ._kernels import sqdist_to_center
+from ._kernels.seeding import MAX_TRIALS, afkmc2_chains, greedy_kmeanspp
 from ._numba import numba_threads
 from ._validation import check_centers
 
-__all__ = ["kmeans_plusplus", "random_points", "init_centers", "INIT_METHODS"]
+__all__ = ["kmeans_plusplus", "afkmc2", "random_points", "init_centers", "resolve_init", "INIT_METHODS"]
 
-INIT_METHODS = ("k-means++", "random")
-InitName = Literal["k-means++", "random"]
+INIT_METHODS = ("k-means++", "afkmc2", "auto", "random")
+InitName = Literal["k-means++", "afkmc2", "auto", "random"]
+
+#: Chain length of AFK-MC2 (the value of Bachem et al. 2016's experiments).
+AFKMC2_CHAIN = 200
+#: ``init="auto"``: AFK-MC2 only from this many clusters on ...
+AUTO_AFKMC2_MIN_CLUSTERS = 1000
+#: ... and when greedy k-means++ would do at least this many times its arithmetic.
+#: Measured (benchmarks/bench_seeding.py, make_blobs, 1 thread): at 100000 x 64, k = 1024
+#: (ratio 8.7) AFK-MC2 seeds 6x faster but ends Lloyd 2.1x higher in objective; at
+#: 250000 x 2, k = 6000 (ratio 4.5) 4x faster, 2 % higher. AFK-MC2 approximates plain
+#: k-means++, which greedy k-means++ beats by about 2x on separated clusters, so "auto"
+#: keeps greedy unless seeding would otherwise cost far more than the fit.
+AUTO_AFKMC2_WORK_RATIO = 50.0
 
 
-def _sample(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
-    """Draw ``size`` indices with probability proportional to ``p`` (float64, >= 0)."""
-    cum = np.cumsum(p)
-    total = cum[-1]
-    u = rng.random(size) * total
-    idx = np.searchsorted(cum, u, side="right")
-    return np.minimum(idx, len(p) - 1)
+def pack_for_seeding(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The packed float32 blocks of the Lloyd kernel: ``(XT, block_norm, sqnorm, mean, scale)``."""
+    n, d = X.shape
+    mean = X.mean(axis=0, dtype=np.float64)
+    scale = data_scale(X, mean)
+    nb = (n + BLOCK - 1) // BLOCK
+    XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
+    block_norm = np.empty(nb, dtype=np.float64)
+    sqnorm = np.empty(n, dtype=np.float64)
+    pack_data(X, mean, scale, XT, block_norm, sqnorm)
+    return XT, block_norm, sqnorm, mean, scale
 
 
 def kmeans_plusplus(
@@ -51,10 +71,93 @@ def kmeans_plusplus(
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64, validated
     n_clusters : int
-    sample_weight : ndarray of shape (n_samples,), validated
+    sample_weight : ndarray of shape (n_samples,), validated (non-negative, positive total)
     rng : numpy Generator
     n_local_trials : int, optional
-        Candidates per step; ``2 + floor(ln k)`` by default, 1 for plain k-means++.
+        Candidates per step, 1 to 63; ``2 + floor(ln k)`` by default, 1 for plain k-means++.
+    n_threads : int, optional
+        Numba threads (the result does not depend on it).
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), X's dtype
+    indices : ndarray of shape (n_clusters,), the rows chosen
+
+    Raises
+    ------
+    ValueError
+        If ``n_local_trials`` is not in ``[1, 63]``.
+
+    Notes
+    -----
+    The candidates' distances run through the packed, blocked float32 scan of
+    the Lloyd kernel, guarded so that every gain is a float64 sum of canonical
+    distances (:mod:`optimeans._kernels.seeding` states the rule, including
+    the order of every sum). ``rng`` gives ``1 + (k - 1) m`` uniforms, the
+    same stream as one ``rng.random(m)`` per step. O(k m n d) multiply-adds
+    (``m`` candidates per step, all scanned in one pass over the packed data),
+    plus float64 work on the points each candidate brings closer; O(n) extra
+    memory besides the packed copy of the data (``n d`` float32). Each step
+    reads the packed data once, so once ``4 n d`` bytes outgrow the caches a
+    step is bound by memory bandwidth (``m`` multiply-adds per float loaded,
+    against ``k`` in a Lloyd pass). Once every remaining point
+    coincides with a chosen center (fewer distinct points than clusters), the
+    remaining centers repeat points drawn by weight.
+
+    References
+    ----------
+    Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of
+    careful seeding. SODA, section 5 (greedy variant).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> centers, idx = kmeans_plusplus(X, 3, np.ones(100), np.random.default_rng(0))
+    >>> centers.shape
+    (3, 2)
+    """
+    n, d = X.shape
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    n_local_trials = int(n_local_trials)
+    if not 1 <= n_local_trials <= MAX_TRIALS:
+        raise ValueError(f"n_local_trials must be between 1 and {MAX_TRIALS}, got {n_local_trials}")
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    first_r = float(rng.random())
+    uniforms = rng.random((n_clusters - 1) * n_local_trials).reshape(n_clusters - 1, n_local_trials)
+    indices = np.empty(n_clusters, dtype=np.int64)
+    with numba_threads(n_threads):
+        XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
+        greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices)
+    return np.ascontiguousarray(X[indices]), indices
+
+
+def afkmc2(
+    X: np.ndarray,
+    n_clusters: int,
+    sample_weight: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    chain_length: int = AFKMC2_CHAIN,
+    n_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """AFK-MC2 seeding: k-means++ approximated by short Markov chains.
+
+    The first center is drawn by weight; every next one is the last state of
+    a Metropolis-Hastings chain of ``chain_length`` proposals drawn from
+    ``q(x) = 1/2 w_x D_1(x)^2 / sum w D_1^2 + 1/2 w_x / sum w`` (``D_1`` the
+    distance to the first center), whose target is the k-means++ distribution
+    ``w_x D(x)^2``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, validated
+    n_clusters : int
+    sample_weight : ndarray of shape (n_samples,), validated (positive total)
+    rng : numpy Generator
+    chain_length : int, default 200
+    n_threads : int, optional (the result does not depend on it)
 
     Returns
     -------
@@ -63,48 +166,66 @@ def kmeans_plusplus(
 
     Notes
     -----
-    O(n k d (2 + ln k)) time, O(n) extra memory. Once every remaining point
-    coincides with a chosen center (fewer distinct points than clusters), the
-    remaining centers repeat points drawn by weight.
+    One pass over the data (``D_1``, ``q``), then O(chain_length k^2 d / 2)
+    float64 operations independent of ``n_samples``: cheaper than greedy
+    k-means++ (O((2 + ln k) n k d)) when ``n`` is large compared with
+    ``chain_length k / (2 (2 + ln k))``. O(n + k d + chain_length k) memory.
+    Every distance is computed by one thread in a fixed order, so the result
+    does not depend on the thread count.
 
     References
     ----------
-    Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of
-    careful seeding. SODA, section 5 (greedy variant).
+    Bachem, O., Lucic, M., Hassani, S. H. and Krause, A. (2016). Fast and
+    provably good seedings for k-means. NIPS, Algorithm 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(1000, 2))
+    >>> centers, idx = afkmc2(X, 4, np.ones(1000), np.random.default_rng(0))
+    >>> centers.shape
+    (4, 2)
     """
-    n, d = X.shape
-    if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(n_clusters))
-    w = np.asarray(sample_weight, dtype=np.float64)
-    centers = np.empty((n_clusters, d), dtype=X.dtype)
+    n = X.shape[0]
+    m = int(chain_length)
+    if m < 1:
+        raise ValueError(f"chain_length must be a positive integer, got {chain_length!r}")
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    wcum = np.cumsum(w)
+    last = int(np.flatnonzero(w > 0)[-1])
+    first = min(int(np.searchsorted(wcum, rng.random() * wcum[-1], side="right")), last)
     indices = np.empty(n_clusters, dtype=np.int64)
+    indices[0] = first
     with numba_threads(n_threads):
-        first = int(_sample(rng, w, 1)[0])
-        centers[0] = X[first]
-        indices[0] = first
-        closest = np.empty(n, dtype=np.float64)
-        sqdist_to_center(X, X[first], closest)
-        potential = float((w * closest).sum())
-        chunk_pot = np.empty((n_local_trials, (n + CHUNK - 1) // CHUNK), dtype=np.float64)
-        for c in range(1, n_clusters):
-            if potential <= 0.0:
-                # every point sits on a chosen center: repeat points by weight
-                idx = int(_sample(rng, w, 1)[0])
-                centers[c] = X[idx]
-                indices[c] = idx
-                continue
-            cands = _sample(rng, w * closest, n_local_trials)
-            # every candidate's potential in one pass, summed per chunk in row order
-            # (no BLAS dot: its threads would change the rounding and wake on every call)
-            candidate_potentials(X, w, closest, cands, chunk_pot[: len(cands)])
-            pots = chunk_pot[: len(cands)].sum(axis=1)
-            best = int(np.argmin(pots))  # the first of equal potentials
-            best_idx = int(cands[best])
-            centers[c] = X[best_idx]
-            indices[c] = best_idx
-            update_min_sqdist(X, X[best_idx], closest)
-            potential = float(pots[best])
-    return centers, indices
+        d1 = np.empty(n, dtype=np.float64)
+        sqdist_to_center(X, X[first], d1)
+        wd = w * d1
+        tot = float(np.cumsum(wd)[-1])
+        q = 0.5 * wd / tot + 0.5 * w / wcum[-1] if tot > 0.0 else w / wcum[-1]
+        qcum = np.cumsum(q)
+        u = rng.random((n_clusters - 1) * m) * qcum[-1]
+        proposals = np.minimum(np.searchsorted(qcum, u, side="right"), last).reshape(n_clusters - 1, m)
+        accept_u = rng.random((n_clusters - 1) * (m - 1)).reshape(n_clusters - 1, m - 1)
+        afkmc2_chains(X, w, q, np.ascontiguousarray(proposals, dtype=np.int64), accept_u, indices)
+    return np.ascontiguousarray(X[indices]), indices
+
+
+def resolve_init(init: str, n_samples: int, n_clusters: int) -> str:
+    """The seeding ``init="auto"`` stands for: ``"afkmc2"`` or ``"k-means++"``.
+
+    AFK-MC2 when ``n_clusters >= AUTO_AFKMC2_MIN_CLUSTERS`` and greedy
+    k-means++'s arithmetic, ``(2 + ln k) n k`` per feature, is at least
+    ``AUTO_AFKMC2_WORK_RATIO`` times AFK-MC2's, ``chain_length k^2 / 2``;
+    greedy k-means++ otherwise (it reaches lower objectives: see
+    :data:`AUTO_AFKMC2_WORK_RATIO`). Any other name is returned unchanged.
+    """
+    if init != "auto":
+        return init
+    k = n_clusters
+    work_ratio = (2 + np.log(k)) * n_samples * k / (AFKMC2_CHAIN * k * k / 2)
+    if k >= AUTO_AFKMC2_MIN_CLUSTERS and work_ratio >= AUTO_AFKMC2_WORK_RATIO:
+        return "afkmc2"
+    return "k-means++"
 
 
 def random_points(X: np.ndarray, n_clusters: int, sample_weight: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +267,9 @@ def init_centers(
     array of shape (n_clusters, n_features).
     """
     if isinstance(init, str):
+        init = resolve_init(init, X.shape[0], n_clusters)
+        if init == "afkmc2":
+            return afkmc2(X, n_clusters, sample_weight, rng, n_threads=n_threads)[0]
         if init == "k-means++":
             return kmeans_plusplus(X, n_clusters, sample_weight, rng, n_threads=n_threads)[0]
         if init == "random":

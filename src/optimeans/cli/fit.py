@@ -108,7 +108,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--init", default="k-means++", metavar="INIT",
-        help="k-means++ (default), random, or a file of initial centers (K rows)",
+        help="k-means++ (default), afkmc2, auto, random, or a file of initial centers (K rows)",
     )
     g.add_argument("--n-init", default="auto", type=_n_init, metavar="N", help="restarts, best kept (default: auto)")
     g.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: drawn and reported)")
@@ -238,11 +238,11 @@ def parse_options(items: list[str]) -> dict[str, Any]:
 
 
 def _init(args: argparse.Namespace, table: Table) -> Any:
-    if args.init in ("k-means++", "random"):
+    if args.init in ("k-means++", "afkmc2", "auto", "random"):
         return args.init
     path = Path(args.init)
     if not path.exists():
-        raise CLIError(f"--init must be k-means++, random or a file of centers; {args.init!r} is neither")
+        raise CLIError(f"--init must be k-means++, afkmc2, auto, random or a file of centers; {args.init!r} is neither")
     try:
         centers = read_table(path, header="auto").X
     except DataError as exc:

@@ -1,0 +1,485 @@
+r"""Greedy k-means++ at the speed of the Lloyd kernel.
+
+Each step of greedy k-means++ draws ``m`` candidate points with probability
+proportional to ``p_i = w_i D_i`` (``D_i`` the canonical squared distance,
+:func:`.lloyd.sqdist64`, to the nearest chosen center) and keeps the candidate
+``t`` of largest *gain*
+
+.. math::  G_t = \sum_i w_i \max(0, D_i - \lVert x_i - x_t \rVert^2) ,
+
+the drop of the potential ``sum_i w_i D_i`` if ``t`` were added (largest gain
+is smallest potential). Only the points that the candidate brings closer
+contribute, a fraction of order ``1/k`` of them, so the sum is over few rows.
+
+The scan
+--------
+The candidates' distances run through the packed float32 blocks of the Lloyd
+kernel (:func:`.lloyd.pack_data`): one vector holds one feature of ``L``
+points, two blocks and four candidates at a time stay in registers, and a
+distance costs ``d`` fused multiply-adds. A point is *flagged* for candidate
+``t`` unless the fast value proves that the candidate is not strictly closer
+than ``D_i``: with the bound ``epsilon`` of the Lloyd guard
+(:mod:`.lloyd`, "Exactness guard"), the fast value ``F`` satisfies
+``F + ||x'||^2 >= ||x' - c'||^2 - epsilon``, so ``F > lim_i`` with
+
+.. math::  \mathrm{lim}_i = s^2 D_i (1 + \gamma) - \lVert x'_i \rVert^2 + 2\varepsilon_b ,
+
+(rounded up to float32; ``s`` the power-of-two scale of the packed data,
+``gamma`` covering the float64 rounding of :func:`.lloyd.sqdist64`,
+``epsilon_b`` the guard of the block with the largest data norm as the
+candidate's norm: candidates are data points) proves that the canonical
+distance is at least ``D_i``. Flagged points get the canonical distance in
+float64; the others contribute nothing. So every gain is a float64 sum of
+canonical values, whatever the fast path did.
+
+Order of the sums (the rule a reference implementation must follow)
+------------------------------------------------------------------
+* Gains: rows are cut into chunks of :data:`.lloyd.CHUNK`; per chunk and
+  candidate the positive terms ``w_i (D_i - s_it)`` are added in row order
+  (starting from 0.0), then the chunk gains are added in chunk order. The
+  chosen candidate is the first of largest gain.
+* Sampling: ``p_i = w_i * D_i`` (one float64 product). Sub-blocks of
+  :data:`SUB` rows hold their total (row order), a chunk its sub-block totals
+  (in order), the potential is the sum of the chunk totals (in order). A draw
+  ``u = r * potential`` (``r`` uniform in [0, 1)) descends the three levels:
+  at each, the first entry whose running sum exceeds ``u`` (falling back to the
+  last positive entry), and ``u`` minus the running sum before it goes down.
+
+Chunks run in parallel and write their own partial results, reduced in chunk
+order: the chosen points do not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._numba import njit, pjit, prange
+from .lloyd import CHUNK, pack_centers, sqdist64
+from ._simd import lanes, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmin, vsub
+
+#: Rows per sub-block of the sampling tree (divides :data:`CHUNK`).
+SUB = 64
+#: Most candidates per step (one bit each in an int64 mask).
+MAX_TRIALS = 63
+#: float64 lanes per vector (AFK-MC2 proposals per block).
+_L8 = lanes(np.float64)
+
+
+@njit(inline="always")
+def _roundup32(v):
+    """A float32 at least ``v`` (round to nearest of ``v`` nudged up by more than half an ulp)."""
+    return np.float32(v + abs(v) * 2.0**-22 + 1e-44)
+
+
+@njit(inline="always")
+def _row_limit(closest_i, scale2, gamma, sqnorm_i, thr):
+    return _roundup32(closest_i * scale2 * (1.0 + gamma) - sqnorm_i + thr)
+
+
+@njit(inline="always")
+def _sub_total(w, closest, use_closest, i0, i1):
+    s = 0.0
+    for i in range(i0, i1):
+        s += w[i] * closest[i] if use_closest else w[i]
+    return s
+
+
+@njit(inline="always")
+def _chunk_total(sub_tot, c, nsub):
+    s = 0.0
+    for b in range(c * (CHUNK // SUB), min(nsub, (c + 1) * (CHUNK // SUB))):
+        s += sub_tot[b]
+    return s
+
+
+@njit
+def _pick(tot, lo, hi, u):
+    """First ``j`` in ``[lo, hi)`` whose running sum of ``tot`` exceeds ``u`` (else the last positive); ``u`` left."""
+    cum = 0.0
+    last = -1
+    last_cum = 0.0
+    for j in range(lo, hi):
+        v = tot[j]
+        nxt = cum + v
+        if v > 0.0:
+            if nxt > u:
+                return j, u - cum
+            last = j
+            last_cum = cum
+        cum = nxt
+    return last, u - last_cum
+
+
+@njit
+def sample_row(u, w, closest, use_closest, sub_tot, chunk_tot):
+    """The row drawn by ``u`` (in ``[0, potential)``) through the three-level tree (module docstring)."""
+    n = w.shape[0]
+    c, u = _pick(chunk_tot, 0, chunk_tot.shape[0], u)
+    nsub = sub_tot.shape[0]
+    b, u = _pick(sub_tot, c * (CHUNK // SUB), min(nsub, (c + 1) * (CHUNK // SUB)), u)
+    cum = 0.0
+    last = -1
+    for i in range(b * SUB, min(n, (b + 1) * SUB)):
+        v = w[i] * closest[i] if use_closest else w[i]
+        nxt = cum + v
+        if v > 0.0:
+            if nxt > u:
+                return i
+            last = i
+        cum = nxt
+    return last
+
+
+@njit(inline="always")
+def _scan4(panel, base_a, base_b, d, C2, cn, j):
+    """Fast values ``cn_t + x' . C2_t`` of candidates ``j .. j+3`` for two blocks (eight vectors)."""
+    L = vlanes(panel)
+    a0 = vfill(panel, cn[j])
+    a1 = vfill(panel, cn[j + 1])
+    a2 = vfill(panel, cn[j + 2])
+    a3 = vfill(panel, cn[j + 3])
+    b0 = a0
+    b1 = a1
+    b2 = a2
+    b3 = a3
+    for f in range(d):
+        xa = vload(panel, base_a + f * L)
+        xb = vload(panel, base_b + f * L)
+        c = vfill(panel, C2[j, f])
+        a0 = vfma(xa, c, a0)
+        b0 = vfma(xb, c, b0)
+        c = vfill(panel, C2[j + 1, f])
+        a1 = vfma(xa, c, a1)
+        b1 = vfma(xb, c, b1)
+        c = vfill(panel, C2[j + 2, f])
+        a2 = vfma(xa, c, a2)
+        b2 = vfma(xb, c, b2)
+        c = vfill(panel, C2[j + 3, f])
+        a3 = vfma(xa, c, a3)
+        b3 = vfma(xb, c, b3)
+    return a0, a1, a2, a3, b0, b1, b2, b3
+
+
+@njit(inline="always")
+def _scan2(panel, base_a, base_b, d, C2, cn, j):
+    """As :func:`_scan4` for candidates ``j, j+1`` (four vectors): the last group when ``m % 4`` is 1 or 2."""
+    L = vlanes(panel)
+    a0 = vfill(panel, cn[j])
+    a1 = vfill(panel, cn[j + 1])
+    b0 = a0
+    b1 = a1
+    for f in range(d):
+        xa = vload(panel, base_a + f * L)
+        xb = vload(panel, base_b + f * L)
+        c = vfill(panel, C2[j, f])
+        a0 = vfma(xa, c, a0)
+        b0 = vfma(xb, c, b0)
+        c = vfill(panel, C2[j + 1, f])
+        a1 = vfma(xa, c, a1)
+        b1 = vfma(xb, c, b1)
+    return a0, a1, b0, b1
+
+
+@njit(inline="never")
+def _flag_block(X, w, closest, C64, m, j, i0, n, masks, gain, bits, h, L):
+    """Canonical distances of the flagged (row, candidate) pairs of one block; gains and bits."""
+    for t in range(4):
+        tt = j + t
+        if tt >= m:
+            break
+        mk = masks[t]
+        if mk == 0:
+            continue
+        for l in range(L):
+            if (mk >> l) & 1:
+                i = i0 + l
+                if i >= n:
+                    break
+                s = sqdist64(X, i, C64, tt)
+                ci = closest[i]
+                if s < ci:
+                    gain[tt] += w[i] * (ci - s)
+                    bits[h * L + l] |= np.int64(1) << tt
+
+
+@njit(inline="always")
+def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows, row_bits, counts, bits):
+    """Gains of the ``m`` candidates over chunk ``c``; records the rows they bring closer."""
+    n, d = X.shape
+    L = vlanes(XT)
+    mp = cn.shape[0]
+    gain = chunk_gain[c]
+    for t in range(m):
+        gain[t] = 0.0
+    start = c * CHUNK
+    end = min(n, start + CHUNK)
+    b_first = start // L
+    b_end = (end + L - 1) // L
+    cnt = 0
+    for b in range(b_first, b_end, 2):
+        nb2 = 2 if b + 1 < b_end else 1
+        base_a = b * d * L
+        base_b = (b + nb2 - 1) * d * L
+        la = vload(lim, b * L)
+        lb = vload(lim, (b + nb2 - 1) * L)
+        hit = 0  # bit h: block b + h has a flagged point
+        for j in range(0, mp, 4):
+            if m - j <= 2:
+                # a last group of one or two candidates: half the work of a padded group of four
+                a0, a1, b0, b1 = _scan2(XT, base_a, base_b, d, C2, cn, j)
+                if vmask_not_gt(vmin(a0, a1), la) != 0:
+                    ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), np.int64(0), np.int64(0))
+                    _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                    hit |= 1
+                if nb2 == 2 and vmask_not_gt(vmin(b0, b1), lb) != 0:
+                    mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), np.int64(0), np.int64(0))
+                    _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                    hit |= 2
+                continue
+            a0, a1, a2, a3, b0, b1, b2, b3 = _scan4(XT, base_a, base_b, d, C2, cn, j)
+            # one comparison per block for the common case: no candidate comes close to any point
+            if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
+                ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
+                _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                hit |= 1
+            if nb2 == 2 and vmask_not_gt(vmin(vmin(b0, b1), vmin(b2, b3)), lb) != 0:
+                mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), vmask_not_gt(b2, lb), vmask_not_gt(b3, lb))
+                _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                hit |= 2
+        if hit == 0:
+            continue  # the common case late in the seeding: no point of the pair comes closer
+        for q in range(nb2 * L):
+            if bits[q] != 0:
+                rows[start + cnt] = b * L + q
+                row_bits[start + cnt] = bits[q]
+                bits[q] = 0
+                cnt += 1
+    counts[c] = cnt
+
+
+@njit(inline="always")
+def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                 scale2, gamma, kappa, rmax, sub_tot, chunk_tot):
+    """Move the rows of chunk ``c`` that the chosen candidate brings closer; refresh the chunk's totals."""
+    n = X.shape[0]
+    L = vlanes(lim)
+    nsub = sub_tot.shape[0]
+    start = c * CHUNK
+    pending = -1
+    touched = False
+    for e in range(counts[c]):
+        if (row_bits[start + e] >> best) & 1:
+            i = rows[start + e]
+            s = sqdist64(X, i, C64, best)
+            closest[i] = s
+            r = block_norm[i // L] + rmax
+            lim[i] = _row_limit(s, scale2, gamma, sqnorm[i], 2.0 * kappa * r * r)
+            sb = i // SUB
+            if sb != pending:
+                if pending >= 0:
+                    sub_tot[pending] = _sub_total(w, closest, True, pending * SUB, min(n, (pending + 1) * SUB))
+                pending = sb
+            touched = True
+    if pending >= 0:
+        sub_tot[pending] = _sub_total(w, closest, True, pending * SUB, min(n, (pending + 1) * SUB))
+    if touched:
+        chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
+
+
+@pjit
+def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, uniforms, indices):
+    """Greedy k-means++ (module docstring); writes the chosen rows to ``indices``, returns the potential.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, the data
+    w : (n,) float64 weights (positive total)
+    XT, block_norm, sqnorm : the packed data (:func:`.lloyd.pack_data` with ``mean``, ``scale``)
+    scale : float, the power-of-two scale of the packing; kappa : :func:`.lloyd.guard_kappa`
+    mean : (d,) float64, the mean used by the packing
+    first_r : float in [0, 1), the draw of the first center (by weight)
+    uniforms : (k - 1, m) float64 in [0, 1): the draws of step ``c`` are ``uniforms[c - 1]``;
+        when the potential is 0 (every point on a chosen center) the step's point is drawn by
+        weight with ``uniforms[c - 1, 0]``
+    indices : (k,) int64, output
+
+    Notes
+    -----
+    O(k m n d) fast multiply-adds plus O(d) float64 per flagged (row, candidate) pair
+    and O(n / CHUNK + SUB) per draw; memory O(n) besides the packed data.
+    """
+    n, d = X.shape
+    k = indices.shape[0]
+    m = uniforms.shape[1]
+    mp = (m + 3) // 4 * 4
+    L = vlanes(XT)
+    nb = block_norm.shape[0]
+    nc = (n + CHUNK - 1) // CHUNK
+    nsub = (n + SUB - 1) // SUB
+    dp = (d + 7) // 8 * 8
+    scale2 = scale * scale
+    gamma = (d + 8.0) * 2.0**-52
+    rmax = 0.0
+    for b in range(nb):
+        if block_norm[b] > rmax:
+            rmax = block_norm[b]
+
+    # the by-weight tree (first center; steps where the potential is 0)
+    wsub = np.empty(nsub, dtype=np.float64)
+    wchunk = np.empty(nc, dtype=np.float64)
+    for c in prange(nc):
+        for b in range(c * (CHUNK // SUB), min(nsub, (c + 1) * (CHUNK // SUB))):
+            wsub[b] = _sub_total(w, w, False, b * SUB, min(n, (b + 1) * SUB))
+        wchunk[c] = _chunk_total(wsub, c, nsub)
+    wtotal = 0.0
+    for c in range(nc):
+        wtotal += wchunk[c]
+    first = sample_row(first_r * wtotal, w, w, False, wsub, wchunk)
+    indices[0] = first
+
+    closest = np.empty(n, dtype=np.float64)
+    lim = np.full(nb * L, -np.inf, dtype=np.float32)
+    sub_tot = np.empty(nsub, dtype=np.float64)
+    chunk_tot = np.empty(nc, dtype=np.float64)
+    first64 = np.zeros((1, dp), dtype=np.float64)
+    for f in range(d):
+        first64[0, f] = X[first, f]
+    for c in prange(nc):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            s = sqdist64(X, i, first64, 0)
+            closest[i] = s
+            r = block_norm[i // L] + rmax
+            lim[i] = _row_limit(s, scale2, gamma, sqnorm[i], 2.0 * kappa * r * r)
+        for b in range(c * (CHUNK // SUB), min(nsub, (c + 1) * (CHUNK // SUB))):
+            sub_tot[b] = _sub_total(w, closest, True, b * SUB, min(n, (b + 1) * SUB))
+        chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
+
+    cand = np.empty(m, dtype=np.int64)
+    cent = np.empty((m, d), dtype=X.dtype)
+    C2 = np.empty((mp, d), dtype=np.float32)
+    cn = np.empty(mp, dtype=np.float32)
+    C64 = np.empty((mp, dp), dtype=np.float64)
+    chunk_gain = np.empty((nc, m), dtype=np.float64)
+    rows = np.empty(n, dtype=np.int64)
+    row_bits = np.empty(n, dtype=np.int64)
+    counts = np.zeros(nc, dtype=np.int64)
+    gains = np.empty(m, dtype=np.float64)
+    potential = 0.0
+    for c in range(nc):
+        potential += chunk_tot[c]
+    for step in range(1, k):
+        if not potential > 0.0:
+            indices[step] = sample_row(uniforms[step - 1, 0] * wtotal, w, w, False, wsub, wchunk)
+            continue
+        for t in range(m):
+            cand[t] = sample_row(uniforms[step - 1, t] * potential, w, closest, True, sub_tot, chunk_tot)
+            for f in range(d):
+                cent[t, f] = X[cand[t], f]
+        pack_centers(cent, mean, scale, C2, cn, C64)
+        for c in prange(nc):
+            bits = np.zeros(2 * L, dtype=np.int64)
+            _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows, row_bits, counts, bits)
+        for t in range(m):
+            gains[t] = 0.0
+        for c in range(nc):
+            for t in range(m):
+                gains[t] += chunk_gain[c, t]
+        best = 0
+        for t in range(1, m):
+            if gains[t] > gains[best]:
+                best = t
+        indices[step] = cand[best]
+        for c in prange(nc):
+            _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                         scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
+        potential = 0.0
+        for c in range(nc):
+            potential += chunk_tot[c]
+    return potential
+
+
+# ------------------------------------------------------------------ AFK-MC2
+
+@njit(inline="always")
+def _block_min_sqdist(Pt, base, d, C, n_centers):
+    """Lane-wise ``min_j sum_f (p_f - c_jf)^2`` for the lanes of proposals at ``Pt[base:]`` (float64).
+
+    Features summed in order with fused multiply-adds for each center, centers
+    compared in order (two at a time): one value per (proposal, set of
+    centers), whatever the thread that computes it.
+    """
+    L8 = vlanes(Pt)
+    best = vfill(Pt, np.inf)
+    j = 0
+    while j + 1 < n_centers:
+        a0 = vfill(Pt, 0.0)
+        a1 = vfill(Pt, 0.0)
+        for f in range(d):
+            x = vload(Pt, base + f * L8)
+            t0 = vsub(x, vfill(Pt, C[j, f]))
+            t1 = vsub(x, vfill(Pt, C[j + 1, f]))
+            a0 = vfma(t0, t0, a0)
+            a1 = vfma(t1, t1, a1)
+        best = vmin(best, a0)
+        best = vmin(best, a1)
+        j += 2
+    if j < n_centers:
+        a0 = vfill(Pt, 0.0)
+        for f in range(d):
+            t0 = vsub(vload(Pt, base + f * L8), vfill(Pt, C[j, f]))
+            a0 = vfma(t0, t0, a0)
+        best = vmin(best, a0)
+    return best
+
+
+@pjit
+def afkmc2_chains(X, w, q, proposals, accept_u, indices):
+    """AFK-MC2 (Bachem et al. 2016, Algorithm 1) from pre-drawn proposals.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64; w : (n,) float64 weights
+    q : (n,) float64, the proposal distribution the rows of ``proposals`` were drawn from
+    proposals : (k - 1, m) int64, the chain of step ``s`` runs over ``proposals[s - 1]``
+    accept_u : (k - 1, m - 1) float64 uniforms in [0, 1)
+    indices : (k,) int64, ``indices[0]`` the first center on entry; the others are written
+
+    Notes
+    -----
+    Step ``s`` computes the squared distance of its ``m`` proposals to the ``s``
+    centers chosen so far (blocks of float64 lanes of proposals in parallel,
+    no reduction across threads) and walks the Metropolis-Hastings chain whose target is
+    ``w_x D(x)^2``: ``y`` replaces the state ``x`` when
+    ``u w_x D(x)^2 q(y) < w_y D(y)^2 q(x)``. O(m k^2 d / 2) time, O(k d + m) memory:
+    independent of ``n`` once ``q`` is known.
+    """
+    d = X.shape[1]
+    k = indices.shape[0]
+    m = proposals.shape[1]
+    C = np.empty((k, d), dtype=np.float64)
+    for f in range(d):
+        C[0, f] = X[indices[0], f]
+    L8 = _L8
+    nblk = (m + L8 - 1) // L8
+    Pt = np.zeros(nblk * d * L8, dtype=np.float64)
+    dist = np.empty(m, dtype=np.float64)
+    for step in range(1, k):
+        for t in range(m):
+            r = proposals[step - 1, t]
+            for f in range(d):
+                Pt[((t // L8) * d + f) * L8 + t % L8] = X[r, f]
+        for blk in prange(nblk):
+            best = _block_min_sqdist(Pt, blk * d * L8, d, C, step)
+            for l in range(min(L8, m - blk * L8)):
+                dist[blk * L8 + l] = vget(best, l)
+        x = proposals[step - 1, 0]
+        dx = dist[0]
+        for t in range(1, m):
+            y = proposals[step - 1, t]
+            dy = dist[t]
+            if accept_u[step - 1, t - 1] * (w[x] * dx * q[y]) < w[y] * dy * q[x]:
+                x = y
+                dx = dy
+        indices[step] = x
+        for f in range(d):
+            C[step, f] = X[x, f]
