@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._kernels import CHUNK, candidate_potentials, sqdist_to_center, update_min_sqdist
+from . import _nocompile
+from . import _kernels
+from ._kernels import CHUNK
 from ._numba import numba_threads
 from ._validation import check_centers
 
@@ -78,6 +80,11 @@ def kmeans_plusplus(
     w = np.asarray(sample_weight, dtype=np.float64)
     centers = np.empty((n_clusters, d), dtype=X.dtype)
     indices = np.empty(n_clusters, dtype=np.int64)
+    # small problems: the same distances and sums in NumPy, nothing to compile
+    kern = _nocompile if _nocompile.is_small(n, n_local_trials * (n_clusters - 1) + 1, d) else _kernels
+    sqdist_to_center, candidate_potentials, update_min_sqdist = (
+        kern.sqdist_to_center, kern.candidate_potentials, kern.update_min_sqdist
+    )
     with numba_threads(n_threads):
         first = int(_sample(rng, w, 1)[0])
         centers[0] = X[first]
