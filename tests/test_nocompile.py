@@ -77,6 +77,7 @@ def test_nearest_labels_with_ties(dtype, monkeypatch):
 
     X = _tie_data(dtype)
     C = np.array([[0, 0], [2, 0], [0, 2], [2, 2], [1, 1]], dtype=dtype)
+    assert _nocompile.is_small(X.shape[0], C.shape[0], X.shape[1])
     lab_np, d_np = nearest_labels(X, C)
     monkeypatch.setattr(_nocompile, "SMALL_WORK", 0)
     lab_k, d_k = nearest_labels(X, C)
@@ -97,7 +98,9 @@ _DATA = _datasets()
 
 
 def _fit_both(monkeypatch, X, k, **kw):
-    res_np = optimeans.fit(X, k, **kw)
+    with monkeypatch.context() as m:
+        m.setattr(_nocompile, "SMALL_WORK", 10**9)
+        res_np = optimeans.fit(X, k, **kw)
     with monkeypatch.context() as m:
         m.setattr(_nocompile, "SMALL_WORK", 0)
         res_k = optimeans.fit(X, k, **kw)
@@ -118,7 +121,6 @@ def _assert_same_result(a, b):
 def test_fit_bit_for_bit(monkeypatch, name, dtype, weighted):
     X = _DATA[name].astype(dtype)
     n = X.shape[0]
-    assert _nocompile.is_small(n, 5, X.shape[1])
     w = np.random.default_rng(2).uniform(0.0, 3.0, n) if weighted else None
     if weighted:
         w[::17] = 0.0  # zero weights: signed zeros in the sums
@@ -164,5 +166,9 @@ def test_small_workspace_matches_kernel_workspace_state():
 def test_workspace_choice_follows_size():
     X = np.zeros((10, 3))
     assert isinstance(_nocompile.workspace(X, 2), _nocompile.SmallWorkspace)
-    big = np.zeros((_nocompile.SMALL_WORK // 8 + 1, 3))
+    big = np.zeros((_nocompile.SMALL_WORK // 3 + 1, 3))
     assert not isinstance(_nocompile.workspace(big, 1), _nocompile.SmallWorkspace)
+    assert _nocompile.is_small(150, 3, 4)  # Iris
+    # features past the first L8 cost more (the FMA emulation)
+    d = _nocompile.L8 + 4
+    assert _nocompile.pass_cost(10, 1, d) == 10 * (d + 24)

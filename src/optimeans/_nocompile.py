@@ -2,7 +2,7 @@ r"""The no-compile path: Lloyd's passes and k-means++ in NumPy for small problem
 
 A first call of a Numba kernel compiles it (seconds per kernel, for each
 dtype); on an Iris-sized problem the arithmetic itself takes microseconds.
-When a pass costs little (``n * k * dp`` below :data:`SMALL_WORK`), the
+When a pass costs little (:func:`pass_cost` at most :data:`SMALL_WORK`), the
 solvers use the NumPy functions of this module instead of the kernels of
 :mod:`optimeans._kernels.lloyd`. They give **the same bits**: the same
 canonical labels, the same float64 cluster sums, centers, objectives and
@@ -45,7 +45,9 @@ using rounding to odd. IEEE Trans. Computers 57(4), section 5.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -55,12 +57,14 @@ from ._kernels._simd import lanes
 #: float64 lanes of a SIMD vector on this host (the lane-wise blocks of the canonical distance).
 L8 = lanes(np.float64)
 
-#: Problems with ``n * k * dp`` up to this (``dp`` = features rounded up to a multiple of
-#: :data:`L8`) run on the NumPy path. Measured on the 2-core development machine: a Lloyd pass
-#: at 150 x 4 x 3 (Iris) costs 0.09 ms here, a compiled pass 0.01 ms but the first one 15-20 s
-#: of compilation per dtype; at the threshold a NumPy pass costs about 3 ms.
+#: Problems whose pass costs at most this many units (:func:`pass_cost`) run on the NumPy path.
+#: Measured on the 2-core development machine under a load of 8: a NumPy pass takes 1.3 ms at
+#: 150 x 4, k = 3 (Iris, 1800 units), 4.5 ms at 1000 x 8, k = 4 (32000), 13 ms at 400 x 16,
+#: k = 5 (128000), 22 ms at 200 x 32, k = 5 (176000); the compiled pass is 10 to 100 times
+#: faster, but its first call compiles for 15 to 30 s per dtype (and a warm process still
+#: spends a few tenths of a second loading the kernels from the cache).
 #: ``OPTIMEANS_NUMPY_SMALL=0`` switches the path off (every problem uses the kernels).
-SMALL_WORK = 200_000 if os.environ.get("OPTIMEANS_NUMPY_SMALL", "1").lower() not in ("0", "false", "no") else 0
+SMALL_WORK = 40_000 if os.environ.get("OPTIMEANS_NUMPY_SMALL", "1").lower() not in ("0", "false", "no") else 0
 
 _CHUNK = 4096  # optimeans._kernels.lloyd.CHUNK (imported lazily there; checked in the tests)
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitter for float64
@@ -74,9 +78,27 @@ def padded(d: int) -> int:
     return -(-d // L8) * L8
 
 
+def pass_cost(n: int, k: int, d: int) -> int:
+    """Work of a NumPy pass: ``n k`` distances of ``d`` features, the features past the first
+    :data:`L8` through the FMA emulation, about six times dearer."""
+    return n * k * (d + 6 * max(0, d - L8))
+
+
 def is_small(n: int, k: int, d: int) -> bool:
     """True when a pass over ``n`` points, ``k`` centers and ``d`` features runs on the NumPy path."""
-    return n * k * padded(d) <= SMALL_WORK
+    return pass_cost(n, k, d) <= SMALL_WORK
+
+
+@contextlib.contextmanager
+def kernels_only() -> Iterator[None]:
+    """Inside the block every problem runs on the compiled kernels (to compile them ahead of time)."""
+    global SMALL_WORK
+    old = SMALL_WORK
+    SMALL_WORK = 0
+    try:
+        yield
+    finally:
+        SMALL_WORK = old
 
 
 # ------------------------------------------------------------------ the canonical distance
@@ -132,14 +154,20 @@ def _exact_fma(a: float, c: float) -> float:
         return np.inf if Fraction(a) * Fraction(a) + Fraction(c) > 0 else -np.inf
 
 
-def _lane_sum(v: np.ndarray) -> np.ndarray:
-    """Sum over the last axis (``L8`` lanes) by the kernels' halving tree (:func:`~._kernels._simd.vsum`)."""
-    n = v.shape[-1]
+def _lane_sum(lanes_: list) -> np.ndarray:
+    """Sum of the ``L8`` lanes by the kernels' halving tree (:func:`~._kernels._simd.vsum`).
+
+    ``lanes_[l]`` is lane ``l`` (an array) or None for a lane that holds zeros
+    (past the last feature): adding an exact zero to a sum of squares, which is
+    never ``-0.0``, changes nothing, so such lanes are skipped.
+    """
+    v = list(lanes_)
+    n = len(v)
     while n > 1:
         h = n // 2
-        v = v[..., :h] + v[..., h:n]
+        v = [v[i] if v[i + h] is None else (v[i + h] if v[i] is None else v[i] + v[i + h]) for i in range(h)]
         n = h
-    return v[..., 0]
+    return v[0]
 
 
 def sqdist(X: np.ndarray, C: np.ndarray) -> np.ndarray:
@@ -149,15 +177,15 @@ def sqdist(X: np.ndarray, C: np.ndarray) -> np.ndarray:
     """
     n, d = X.shape
     k = C.shape[0]
-    dp = padded(d)
-    Xp = np.zeros((n, 1, dp), dtype=np.float64)
-    Xp[:, 0, :d] = X
-    Cp = np.zeros((1, k, dp), dtype=np.float64)
-    Cp[0, :, :d] = C
-    acc = None
-    for f0 in range(0, max(d, 1), L8):
-        diff = Xp[:, :, f0:f0 + L8] - Cp[:, :, f0:f0 + L8]
-        acc = diff * diff if acc is None else fma_square(diff, acc)
+    if d == 0:
+        return np.zeros((n, k), dtype=np.float64)
+    XT = np.ascontiguousarray(X.T, dtype=np.float64)
+    CT = np.ascontiguousarray(np.asarray(C).T, dtype=np.float64)
+    acc: list = [None] * L8
+    for f in range(d):
+        diff = XT[f][:, None] - CT[f][None, :]
+        lane = f % L8
+        acc[lane] = diff * diff if acc[lane] is None else fma_square(diff, acc[lane])
     return _lane_sum(acc)
 
 
