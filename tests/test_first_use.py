@@ -57,44 +57,44 @@ def test_small_fit_compiles_nothing():
     assert w2.count == 1 and len(w2.records) == 1
 
 
-def test_warmup_fills_the_cache(tmp_path):
-    env = _env(tmp_path / "cache")
-    first = _run(["-m", "optimeans.warmup", "--dtypes", "float64", "--methods", "hartigan", "--json"], env)
-    rows = json.loads(first.stdout)["steps"]
-    assert [r["step"] for r in rows] == ["hartigan"] and rows[0]["error"] is None
-    assert rows[0]["compiled"] > 0  # an empty cache: it compiled
-    # a fresh process doing other work with the same kernels finds them all in the cache
-    again = _run(["-c", _COUNT, "float64", "hartigan"], env)
-    assert int(again.stdout.split()[-1]) == 0
-    # float32 was not warmed up: that process compiles
-    other = _run(["-c", _COUNT, "float32", "hartigan"], env)
-    assert int(other.stdout.split()[-1]) > 0
+def test_cold_cache_preparing_then_warmup(tmp_path):
+    """One temporary cache through a new user's steps (one test: each step relies on the last).
 
-
-def test_warmup_cli_lists_its_steps(tmp_path):
-    env = _env(tmp_path / "cache")
-    out = _run(["-m", "optimeans", "warmup", "--dtypes", "float64", "--methods", "gd"], env).stdout
-    lines = out.strip().splitlines()
-    assert lines[0].startswith("float64") and " gd " in lines[0] and "compiled" in lines[0]
-    assert lines[-1].startswith("total") and str(tmp_path / "cache") in lines[-1]
-    bad = subprocess.run([sys.executable, "-m", "optimeans", "warmup", "--methods", "nope"], env=env,
-                         capture_output=True, text=True)
-    assert bad.returncode == 2 and "no method 'nope'" in bad.stderr
-
-
-def test_preparing_only_on_a_cold_cache(tmp_path):
-    # the kernels forced (OPTIMEANS_NUMPY_SMALL=0): the first run compiles and says so, the second does not
-    env = _env(tmp_path / "cache", OPTIMEANS_NUMPY_SMALL="0")
+    1. a first run that compiles says "preparing...", the second does not;
+    2. ``python -m optimeans.warmup`` compiles what it lists; a fresh process then finds every
+       kernel of that method in the cache, and compiles for a method it did not warm up;
+    3. ``optimeans warmup`` prints one line per step and the cache directory.
+    """
+    cache = tmp_path / "cache"
+    # the kernels forced (OPTIMEANS_NUMPY_SMALL=0): Iris would otherwise compile nothing
+    env = _env(cache, OPTIMEANS_NUMPY_SMALL="0")
     cmd = ["-m", "optimeans", "fit", "--dataset", "iris", "-k", "3", "--seed", "0"]
     cold = _run(cmd, env)
     assert "preparing..." in cold.stderr
     warm = _run(cmd, env)
     assert "preparing" not in warm.stderr
     assert warm.stdout == cold.stdout
-    # the no-compile path prints the same report
+    # the no-compile path prints the same report, and never "preparing"
     nocompile = _run(cmd, _env(tmp_path / "cache2"))
     assert "preparing" not in nocompile.stderr
     assert nocompile.stdout == cold.stdout
+
+    first = _run(["-m", "optimeans.warmup", "--dtypes", "float64", "--methods", "hartigan", "--json"], env)
+    rows = json.loads(first.stdout)["steps"]
+    assert [r["step"] for r in rows] == ["hartigan"] and rows[0]["error"] is None
+    assert rows[0]["compiled"] > 0  # Hartigan's own kernels were not in the cache yet
+    again = _run(["-c", _COUNT, "float64", "hartigan"], env)
+    assert int(again.stdout.split()[-1]) == 0  # other data, same kernels: all from the cache
+    other = _run(["-c", _COUNT, "float64", "sgd"], env)
+    assert int(other.stdout.split()[-1]) > 0  # not warmed up: compiles
+
+    out = _run(["-m", "optimeans", "warmup", "--dtypes", "float64", "--methods", "gd"], env).stdout
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("float64") and " gd " in lines[0] and " compiled " in lines[0]
+    assert lines[-1].startswith("total") and str(cache) in lines[-1]
+    bad = subprocess.run([sys.executable, "-m", "optimeans", "warmup", "--methods", "nope"], env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "no method 'nope'" in bad.stderr
 
 
 def test_compare_warms_the_kernels_the_data_needs(monkeypatch):
