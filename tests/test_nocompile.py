@@ -130,11 +130,26 @@ def test_fit_bit_for_bit(monkeypatch, name, dtype, weighted):
             _assert_same_result(a, b)
 
 
-@pytest.mark.parametrize("method", ["gd", "newton"])
-def test_hardpass_methods_bit_for_bit(monkeypatch, method):
+@pytest.mark.parametrize("method", ["gd", "newton", "minibatch"])
+def test_other_methods_bit_for_bit(monkeypatch, method):
+    # gradient methods pass through HardPass; mini-batch monitors its objective with labels_objective
     X = _DATA["iris"]
     a, b = _fit_both(monkeypatch, X, 3, random_state=0, method=method, max_iter=30)
     _assert_same_result(a, b)
+
+
+def test_labels_objective_matches_the_packed_kernel(monkeypatch):
+    from optimeans.solvers.stochastic import MiniBatchState, PackedData
+
+    X = _DATA["blobs12"].astype(np.float32)
+    w = np.random.default_rng(4).uniform(0.0, 2.0, X.shape[0])
+    data = PackedData(X, w)
+    st = MiniBatchState(X[[3, 100, 200, 300]].astype(np.float64), X.dtype)
+    monkeypatch.setattr(_nocompile, "SMALL_WORK", 10**9)
+    lab_np, obj_np = st.labels_objective(data)
+    monkeypatch.setattr(_nocompile, "SMALL_WORK", 0)
+    lab_k, obj_k = st.labels_objective(data)
+    assert _same(lab_np, lab_k) and obj_np == obj_k
 
 
 def test_empty_cluster_relocation_bit_for_bit(monkeypatch):

@@ -208,6 +208,20 @@ def assign_labels(X: np.ndarray, centers: np.ndarray, labels: np.ndarray, min_sq
     min_sqdist[...] = D[np.arange(X.shape[0]), lab]
 
 
+def labels_objective(X: np.ndarray, weights: np.ndarray, centers: np.ndarray, chunk: int) -> tuple[np.ndarray, float]:
+    """Canonical labels and the objective as :func:`optimeans._kernels.stochastic.packed_labels_objective`.
+
+    The objective sums ``weights[i] * D[i, labels[i]]`` row by row within chunks of
+    ``chunk`` rows, then the chunks with ``np.sum``, as the mini-batch solver does.
+    """
+    n = X.shape[0]
+    D = sqdist(X, centers)
+    lab = canonical_labels(D)
+    contrib = np.asarray(weights, dtype=np.float64) * D[np.arange(n), lab]
+    chunk_obj = np.array([_seq_sum(contrib[lo:lo + chunk]) for lo in range(0, n, chunk)], dtype=np.float64)
+    return lab, float(np.sum(chunk_obj))
+
+
 # ------------------------------------------------------------------ Lloyd's workspace
 
 
