@@ -178,7 +178,8 @@ def test_small_workspace_matches_kernel_workspace_state():
         assert _same(Ca, Cb)
 
 
-def test_workspace_choice_follows_size():
+def test_workspace_choice_follows_size(monkeypatch):
+    monkeypatch.setattr(_nocompile, "_kernels_loaded", lambda X, k: False)
     X = np.zeros((10, 3))
     assert isinstance(_nocompile.workspace(X, 2), _nocompile.SmallWorkspace)
     big = np.zeros((_nocompile.SMALL_WORK // 3 + 1, 3))
@@ -187,3 +188,13 @@ def test_workspace_choice_follows_size():
     # features past the first L8 cost more (the FMA emulation)
     d = _nocompile.L8 + 4
     assert _nocompile.pass_cost(10, 1, d) == 10 * (d + 24)
+
+
+def test_loaded_kernels_serve_small_problems_too(monkeypatch):
+    # once this process holds the compiled Lloyd kernels for a dtype, small fits use them (same bits)
+    X = _DATA["iris"].astype(np.float32)
+    with monkeypatch.context() as m:
+        m.setattr(_nocompile, "SMALL_WORK", 0)
+        optimeans.fit(X, 3, random_state=0, n_init=1)
+    assert _nocompile._kernels_loaded(X, 3)
+    assert isinstance(_nocompile.workspace(X, 3), K.Workspace)
