@@ -58,7 +58,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
                  ["-m", "optimeans", "choose-k", "--dataset", "iris"]),
     "plot": ("optimeans fit --dataset iris -k 3 --plot FILE",
              ["-m", "optimeans", "fit", "--dataset", "iris", "-k", "3", "--plot", "{tmp}/iris.png"]),
-    "compare": ("optimeans compare --dataset iris -k 3", ["-m", "optimeans", "compare", "--dataset", "iris", "-k", "3"]),
+    "compare": ("optimeans compare --dataset iris -k 3",
+                ["-m", "optimeans", "compare", "--dataset", "iris", "-k", "3"]),
     "sklearn": ("scikit-learn KMeans(3).fit(iris), whole process",
                 ["-c", "from sklearn.datasets import load_iris; from sklearn.cluster import KMeans; "
                        "KMeans(3, n_init='auto').fit(load_iris().data)"]),
