@@ -198,3 +198,20 @@ def test_loaded_kernels_serve_small_problems_too(monkeypatch):
         optimeans.fit(X, 3, random_state=0, n_init=1)
     assert _nocompile._kernels_loaded(X, 3)
     assert isinstance(_nocompile.workspace(X, 3), K.Workspace)
+
+
+@pytest.mark.parametrize("name", sorted(_DATA))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hartigan_bit_for_bit(monkeypatch, name, dtype, weighted):
+    X = _DATA[name].astype(dtype)
+    w = np.random.default_rng(6).uniform(0.0, 3.0, X.shape[0]) if weighted else None
+    if weighted:
+        w[::13] = 0.0
+    for seed in (0, 3):
+        a, b = _fit_both(monkeypatch, X, 4, random_state=seed, sample_weight=w, method="hartigan")
+        _assert_same_result(a, b)
+        assert a.info == b.info
+    # and as the refinement after Lloyd
+    a, b = _fit_both(monkeypatch, X, 5, random_state=1, sample_weight=w, refine="hartigan")
+    _assert_same_result(a, b)

@@ -392,3 +392,138 @@ def candidate_potentials(X: np.ndarray, w: np.ndarray, closest: np.ndarray, cand
     contrib = np.asarray(w, dtype=np.float64)[:, None] * np.where(s < c, s, c)
     for ch in range(chunk_pot.shape[1]):
         chunk_pot[:, ch] = _seq_sum(contrib[ch * _CHUNK:min(n, (ch + 1) * _CHUNK)])
+
+
+# ------------------------------------------------------------------ Hartigan's transfers
+#
+# :mod:`optimeans._kernels.hartigan` written with Python floats: every operation is a
+# float64 operation in the kernels' order (no vector lanes, no FMA there), so the
+# results are the same bits. Python loops cost about a microsecond per feature and
+# point, fine for the problems :func:`is_small` admits.
+
+
+def hartigan_small(n: int, k: int, d: int) -> bool:
+    """True when Hartigan's transfers over this problem run in Python (a quarter of :data:`SMALL_WORK`)."""
+    return 4 * pass_cost(n, k, d) <= SMALL_WORK
+
+
+def compute_cluster_stats(X, sample_weight, labels, sums, weights, centers) -> None:
+    """As :func:`optimeans._kernels.hartigan.compute_cluster_stats`."""
+    Xl = X.astype(np.float64).tolist()
+    wl = np.asarray(sample_weight, dtype=np.float64).tolist()
+    lab = labels.tolist()
+    k, d = sums.shape
+    S = [[0.0] * d for _ in range(k)]
+    W = [0.0] * k
+    for i, j in enumerate(lab):
+        wi = wl[i]
+        W[j] += wi
+        Sj = S[j]
+        xi = Xl[i]
+        for f in range(d):
+            Sj[f] += wi * xi[f]
+    sums[...] = S
+    weights[...] = W
+    for j in range(k):
+        if W[j] > 0.0:
+            centers[j] = [s / W[j] for s in S[j]]
+
+
+def labelled_objective(X, sample_weight, labels, centers) -> float:
+    """As :func:`optimeans._kernels.hartigan.labelled_objective`."""
+    Xl = X.astype(np.float64).tolist()
+    wl = np.asarray(sample_weight, dtype=np.float64).tolist()
+    C = np.asarray(centers, dtype=np.float64).tolist()
+    total = 0.0
+    for i, j in enumerate(labels.tolist()):
+        s = 0.0
+        for x, c in zip(Xl[i], C[j]):
+            t = x - c
+            s += t * t
+        total += wl[i] * s
+    return total
+
+
+def hartigan_sweep(X, sample_weight, labels, sums, weights, centers, last_changed, last_checked, clock, eps):
+    """As :func:`optimeans._kernels.hartigan.hartigan_sweep` (arrays updated in place)."""
+    Xl = X.astype(np.float64).tolist()
+    wl = np.asarray(sample_weight, dtype=np.float64).tolist()
+    lab = labels.tolist()
+    S = sums.tolist()
+    W = weights.tolist()
+    C = centers.tolist()
+    lc = last_changed.tolist()
+    lk = last_checked.tolist()
+    k = len(W)
+    d = X.shape[1]
+    n_moves = 0
+    gain = 0.0
+    for i in range(len(lab)):
+        wi = wl[i]
+        if wi <= 0.0:
+            continue
+        j = lab[i]
+        wj = W[j]
+        seen = lk[i]
+        lk[i] = clock
+        if wj - wi <= 0.0:
+            continue
+        own_fresh = lc[j] <= seen
+        xi = Xl[i]
+        s = 0.0
+        for x, c in zip(xi, C[j]):
+            t = x - c
+            s += t * t
+        removal = wj / (wj - wi) * wi * s
+        if removal <= 0.0:
+            continue
+        best = removal
+        best_l = -1
+        for l in range(k):
+            if l == j:
+                continue
+            if own_fresh and lc[l] <= seen:
+                continue
+            wl_ = W[l]
+            if wl_ <= 0.0:
+                cost = 0.0
+            else:
+                factor = wl_ / (wl_ + wi) * wi
+                limit = best / factor if factor != 0.0 else np.inf
+                s = 0.0
+                Cl = C[l]
+                for f in range(d):
+                    t = xi[f] - Cl[f]
+                    s += t * t
+                    if s >= limit:
+                        break
+                cost = factor * s
+            if cost < best:
+                best = cost
+                best_l = l
+        if best_l < 0 or removal - best <= eps * removal:
+            continue
+        l = best_l
+        W[j] = wj - wi
+        W[l] += wi
+        Sj, Sl = S[j], S[l]
+        for f in range(d):
+            x = xi[f]
+            Sj[f] -= wi * x
+            Sl[f] += wi * x
+        C[j] = [s_ / W[j] for s_ in Sj]
+        C[l] = [s_ / W[l] for s_ in Sl]
+        lab[i] = l
+        clock += 1
+        lc[j] = clock
+        lc[l] = clock
+        lk[i] = clock
+        n_moves += 1
+        gain += removal - best
+    labels[...] = lab
+    sums[...] = S
+    weights[...] = W
+    centers[...] = C
+    last_changed[...] = lc
+    last_checked[...] = lk
+    return n_moves, gain, clock
