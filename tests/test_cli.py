@@ -326,26 +326,45 @@ def test_json_flag_on_every_command(capsys):
         assert any("--json" in a.option_strings for a in p._actions), name
 
 
-def test_progress_says_preparing_when_nothing_happens():
+def test_progress_says_preparing_only_while_compiling():
     import io
     import time
 
+    import numba
+
     from optimeans._progress import Progress
+
+    def compile_something():
+        # a new function each call: Numba compiles it (no cache), which fires a compile event
+        f = numba.njit(cache=False)(lambda x: x + 1)
+        f(1)
 
     buf = io.StringIO()
     with Progress(1, stream=buf, delay=0.05):
-        deadline = time.monotonic() + 10
-        while "preparing" not in buf.getvalue() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        time.sleep(0.1)
+        compile_something()  # compiling after the delay: the message appears at once
     assert buf.getvalue() == (
         "fit: preparing... (the first run after installation compiles the kernels once; later runs start at once)\n"
     )
+    early = io.StringIO()
+    with Progress(1, stream=early, delay=0.05):
+        compile_something()  # compiling before the delay: the timer shows it
+        deadline = time.monotonic() + 10
+        while "preparing" not in early.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert early.getvalue().count("preparing") == 1
+    slow = io.StringIO()
+    with Progress(1, stream=slow, delay=0.05):
+        time.sleep(0.3)  # a slow first iteration with nothing to compile: no message
+    assert slow.getvalue() == ""
     quiet = io.StringIO()
     with Progress(1, stream=quiet, delay=0.0, enabled=False):
+        compile_something()
         time.sleep(0.05)
     assert quiet.getvalue() == ""
     fast = io.StringIO()
     with Progress(1, stream=fast, delay=0.2) as p:
         p(1, 3.0)  # an iteration finished before the delay: no "preparing"
+        compile_something()
     time.sleep(0.3)
     assert fast.getvalue() == ""

@@ -3,21 +3,29 @@
 Policy (see STYLE.md):
 
 * caching is on by default, so later processes load compiled kernels from
-  ``__pycache__``; set ``OPTIMEANS_NUMBA_CACHE=0`` to switch it off;
+  the cache; set ``OPTIMEANS_NUMBA_CACHE=0`` to switch it off;
 * no eager type signatures: kernels are compiled for the dtypes they meet
   (float32 and float64 each get their own specialisation);
 * no blanket ``fastmath``: kernels that use ``inf`` sentinels or guards must keep
   IEEE semantics; a kernel that wants reassociation asks for
   ``FASTMATH_SAFE`` explicitly (no ``nnan``/``ninf``);
 * the number of threads is changed only inside :func:`numba_threads`, which
-  restores the previous value.
+  restores the previous value;
+* :class:`CompileWatch` tells whether (and what) Numba compiles, for the
+  "preparing..." message and ``optimeans warmup``.
+
+Where the cache lives: beside the sources (``__pycache__``) when that
+directory is writable; otherwise Numba falls back to a per-user directory
+(``~/.cache/numba`` or ``$XDG_CACHE_HOME/numba`` on Linux, keyed by the package's
+path); ``NUMBA_CACHE_DIR`` overrides both.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import numba
 
@@ -43,6 +51,67 @@ def pjit(*args, **kwargs):
 
 
 prange = numba.prange
+
+
+class CompileWatch:
+    """Sees Numba compile: counts the compilations that start while it is installed.
+
+    A kernel loaded from the cache is not a compilation (Numba fires no event
+    for it), so ``count == 0`` after a call means everything it needed was
+    compiled already, in this process or in the cache. ``on_compile`` (if
+    given) is called, in the compiling thread, when a compilation starts.
+    ``records`` lists ``(function name, seconds)`` of the outermost ones.
+
+    Use as a context manager (``with CompileWatch() as w: ...``).
+    """
+
+    def __init__(self, on_compile: "Callable[[], object] | None" = None) -> None:
+        from numba.core import event
+
+        self.count = 0
+        self.records: list[tuple[str, float]] = []
+        self._on_compile = on_compile
+        self._stack: list[float] = []
+        watch = self
+
+        class _Listener(event.Listener):
+            def on_start(self, ev) -> None:
+                watch.count += 1
+                watch._stack.append(time.perf_counter())
+                if watch._on_compile is not None:
+                    watch._on_compile()
+
+            def on_end(self, ev) -> None:
+                t0 = watch._stack.pop() if watch._stack else time.perf_counter()
+                if not watch._stack:
+                    disp = (ev.data or {}).get("dispatcher")
+                    fn = getattr(disp, "py_func", None)
+                    name = getattr(fn, "__qualname__", repr(disp))
+                    watch.records.append((name, time.perf_counter() - t0))
+
+        self._listener = _Listener()
+        self._installed = False
+
+    def install(self) -> "CompileWatch":
+        from numba.core import event
+
+        if not self._installed:
+            event.register("numba:compile", self._listener)
+            self._installed = True
+        return self
+
+    def remove(self) -> None:
+        from numba.core import event
+
+        if self._installed:
+            event.unregister("numba:compile", self._listener)
+            self._installed = False
+
+    def __enter__(self) -> "CompileWatch":
+        return self.install()
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def max_threads() -> int:

@@ -8,9 +8,13 @@ iteration and the objective. On a terminal the line is rewritten in place
 (a log file, a pipe) a plain line is written every ``log_every`` seconds.
 It never writes to stdout, so ``--json`` output stays clean.
 
-Used as a context manager, it also says "preparing..." when no iteration has
-finished after ``delay`` seconds: the first run after installation compiles
-the Numba kernels, and a silent terminal for ten seconds looks like a hang.
+Used as a context manager, it also says "preparing..." when Numba is
+compiling and no iteration has finished after ``delay`` seconds: the first run
+after installation compiles the kernels it needs, and a silent terminal for
+ten seconds looks like a hang. Compilation is seen through Numba's compile
+events (:class:`optimeans._numba.CompileWatch`); kernels loaded from the
+cache fire none, so a slow first iteration on a warm cache (big data) shows
+no such message.
 
 It also remembers where the run is (restart, iteration, objective), which the
 command line reports when Ctrl-C stops a run.
@@ -89,6 +93,8 @@ class Progress:
         self._live = False  # an in-place line is on screen
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._watch = None  # CompileWatch while the context is open
+        self._said_preparing = False
         isatty = getattr(self.stream, "isatty", None)
         self.tty = bool(isatty and isatty())
 
@@ -138,9 +144,17 @@ class Progress:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def _compiling(self) -> None:
+        """A compilation started (called in the compiling thread)."""
+        if self.elapsed() >= self.delay:
+            self._preparing()
+
     def _preparing(self) -> None:
         with self._lock:
-            if self.objective is None and self._timer is not None:
+            watch = self._watch
+            if (self.objective is None and self._timer is not None and watch is not None and watch.count > 0
+                    and not self._said_preparing):
+                self._said_preparing = True
                 self._write(
                     f"{self.label}: preparing... (the first run after installation compiles "
                     "the kernels once; later runs start at once)"
@@ -152,6 +166,9 @@ class Progress:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+            if self._watch is not None:
+                self._watch.remove()
+                self._watch = None
             if self._live:
                 self.stream.write("\r\x1b[2K")
                 self.stream.flush()
@@ -159,6 +176,9 @@ class Progress:
 
     def __enter__(self) -> "Progress":
         if self.enabled:
+            from ._numba import CompileWatch
+
+            self._watch = CompileWatch(on_compile=self._compiling).install()
             self._timer = threading.Timer(self.delay, self._preparing)
             self._timer.daemon = True
             self._timer.start()

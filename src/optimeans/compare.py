@@ -17,6 +17,7 @@ saves :meth:`Comparison.plot`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -25,7 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import solvers
+from . import _nocompile, solvers
 from ._kernels import CHUNK
 from ._api import fit
 from ._validation import check_data, check_n_clusters, check_random_state, check_sample_weight
@@ -322,7 +323,9 @@ def compare(
         opts.update(options.get(name, {}))
         if warmup:
             m = min(n, max(4 * k, 32))
-            with warnings.catch_warnings():
+            # the few rows would take the no-compile path: compile what the whole data will use
+            path = contextlib.nullcontext() if _nocompile.is_small(n, k, X.shape[1]) else _nocompile.kernels_only()
+            with warnings.catch_warnings(), path:
                 warnings.simplefilter("ignore")
                 fit(X[:m], k, method=name, init=c0, max_iter=2, tol=tol, random_state=seed,
                     n_threads=n_threads, **opts)

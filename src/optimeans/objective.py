@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _nocompile
 from ._kernels import CHUNK, assign_labels
 from ._numba import numba_threads
 from ._validation import as_float_array, check_data, check_sample_weight
@@ -44,7 +45,9 @@ def nearest_labels(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
     labels = np.empty(n, dtype=np.int64)
     mind = np.empty(n, dtype=X.dtype)
     C = np.ascontiguousarray(centers, dtype=X.dtype)
-    if n <= CHUNK:
+    if _nocompile.is_small(n, C.shape[0], X.shape[1]):
+        _nocompile.assign_labels(X, C, labels, mind)  # same labels, no compilation
+    elif n <= CHUNK:
         # one chunk: waking the thread pool costs more than the work (the
         # result does not depend on the thread count)
         with numba_threads(1):

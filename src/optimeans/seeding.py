@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import _nocompile
 from ._kernels.lloyd import BLOCK, data_scale, guard_kappa, pack_data
 from ._kernels import sqdist_to_center
 from ._kernels.seeding import MAX_TRIALS, afkmc2_chains, greedy_kmeanspp
@@ -127,6 +128,10 @@ def kmeans_plusplus(
     first_r = float(rng.random())
     uniforms = rng.random((n_clusters - 1) * n_local_trials).reshape(n_clusters - 1, n_local_trials)
     indices = np.empty(n_clusters, dtype=np.int64)
+    if _nocompile.is_small(n, n_local_trials * (n_clusters - 1) + 1, d):
+        # small problems: the same rule and the same bits in NumPy, nothing to compile
+        _nocompile.greedy_kmeanspp(X, w, first_r, uniforms, indices)
+        return np.ascontiguousarray(X[indices]), indices
     with numba_threads(n_threads):
         XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
         greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices)

@@ -102,8 +102,7 @@ def padded_clusters(k: int) -> int:
     return -(-k // m) * m
 
 
-@njit(inline="always")
-def scan_mode(kp, d):
+def scan_mode_of(kp, d):
     """Register blocking of the scan for ``kp`` padded centers and ``d`` features.
 
     0: two blocks x four centers (:func:`scan_blocks`, the last ``k % 4``
@@ -126,6 +125,10 @@ def scan_mode(kp, d):
     if kp % 8 == 0 and kp >= 16:
         return 1
     return 0
+
+
+#: :func:`scan_mode_of` for the kernels.
+scan_mode = njit(inline="always")(scan_mode_of)
 
 
 def n_chunks(n: int) -> int:
@@ -498,6 +501,32 @@ def scan_tail(panel, base_a, base_b, d, C2, cn, j0, k, ba, sa, ia, bb, sb, ib):
 
 
 @njit(inline="always")
+def scan_pair0(panel, base_a, base_b, d, C2, cn, k=-1):
+    """Mode 0 of :func:`scan_pair`: two blocks x four centers, then the last ``k % 4`` singly."""
+    if k > 0 and k % 4 != 0:
+        k4 = k - k % 4
+        ba, sa, ia, bb, sb, ib = scan_blocks(panel, base_a, base_b, d, C2[:k4], cn[:k4])
+        return scan_tail(panel, base_a, base_b, d, C2, cn, k4, k, ba, sa, ia, bb, sb, ib)
+    return scan_blocks(panel, base_a, base_b, d, C2, cn)
+
+
+@njit(inline="always")
+def scan_pair1(panel, base_a, base_b, d, C2, cn, k=-1):
+    """Mode 1 of :func:`scan_pair`: two blocks x eight centers."""
+    return scan_blocks8(panel, base_a, base_b, d, C2, cn)
+
+
+@njit(inline="always")
+def scan_pair2(panel, base_a, base_b, d, C2, cn, k=-1):
+    """Mode 2 of :func:`scan_pair`: one block x sixteen centers, twice."""
+    ba, sa, ia = scan_wide(panel, base_a, d, C2, cn)
+    if base_b == base_a:
+        return ba, sa, ia, ba, sa, ia
+    bb, sb, ib = scan_wide(panel, base_b, d, C2, cn)
+    return ba, sa, ia, bb, sb, ib
+
+
+@njit(inline="always")
 def scan_pair(mode, panel, base_a, base_b, d, C2, cn, k=-1):
     """:func:`scan_blocks` with the register blocking ``mode`` of :func:`scan_mode` (same values).
 
@@ -505,20 +534,17 @@ def scan_pair(mode, panel, base_a, base_b, d, C2, cn, k=-1):
     them one at a time (:func:`scan_tail`) instead of as a group padded with
     never-chosen centers: at k = 10 that is 10 distances per point instead of
     12. Without it (``k = -1``) every padded center is scanned.
+
+    A kernel that calls this compiles all three register blockings (the mode is
+    known only at run time); :func:`lloyd_chunks` instead picks a kernel
+    compiled with one of :func:`scan_pair0`, :func:`scan_pair1`,
+    :func:`scan_pair2`, so a first call compiles only the blocking it needs.
     """
-    if mode == 0 and k > 0 and k % 4 != 0:
-        k4 = k - k % 4
-        ba, sa, ia, bb, sb, ib = scan_blocks(panel, base_a, base_b, d, C2[:k4], cn[:k4])
-        return scan_tail(panel, base_a, base_b, d, C2, cn, k4, k, ba, sa, ia, bb, sb, ib)
     if mode == 2:
-        ba, sa, ia = scan_wide(panel, base_a, d, C2, cn)
-        if base_b == base_a:
-            return ba, sa, ia, ba, sa, ia
-        bb, sb, ib = scan_wide(panel, base_b, d, C2, cn)
-        return ba, sa, ia, bb, sb, ib
+        return scan_pair2(panel, base_a, base_b, d, C2, cn, k)
     if mode == 1:
-        return scan_blocks8(panel, base_a, base_b, d, C2, cn)
-    return scan_blocks(panel, base_a, base_b, d, C2, cn)
+        return scan_pair1(panel, base_a, base_b, d, C2, cn, k)
+    return scan_pair0(panel, base_a, base_b, d, C2, cn, k)
 
 
 @njit
@@ -668,7 +694,88 @@ def _prefetch_rows(X, r0, r1):
         prefetch(X, e)
 
 
+@njit(inline="always")
+def _lloyd_chunk(
+    scan, c, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+    do_sums, dist_out, prefetch_rows,
+):
+    """Chunk ``c`` of :func:`lloyd_chunks` with the scan ``scan`` (one of :func:`scan_pair0` .. ``2``).
+
+    Returns the number of labels that changed in the chunk.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    start = c * CHUNK
+    end = min(n, start + CHUNK)
+    S = chunk_S[c]
+    Q = chunk_Q[c]
+    W = chunk_W[c]
+    N = chunk_N[c]
+    if do_sums:
+        S[:] = 0.0
+        Q[:] = 0.0
+        W[:] = 0.0
+        N[:] = 0
+    changed = 0
+    b_first = start // L
+    b_end = (end + L - 1) // L
+    for b in range(b_first, b_end, 2):
+        n_blocks = 2 if b + 1 < b_end else 1
+        ba, sa, ia, bb, sb, ib = scan(XT, b * d * L, (b + n_blocks - 1) * d * L, d, C2, cn, k)
+        for h in range(n_blocks):  # one copy of the finishing code for both blocks
+            if h == 0:
+                best, second, idx = ba, sa, ia
+            else:
+                best, second, idx = bb, sb, ib
+            thr = guard_threshold(kappa, block_norm[b + h], cmax)
+            changed += _finish_block(
+                X, w, b + h, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
+            )
+        if prefetch_rows:
+            _prefetch_rows(X, min(n, (b + 4) * L), min(n, (b + 6) * L))
+    return changed
+
+
 @pjit
+def _lloyd_chunks0(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+    chunk_changed, do_sums, dist_out, prefetch_rows,
+):
+    for c in prange((X.shape[0] + CHUNK - 1) // CHUNK):
+        chunk_changed[c] = _lloyd_chunk(
+            scan_pair0, c, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q,
+            chunk_W, chunk_N, do_sums, dist_out, prefetch_rows,
+        )
+
+
+@pjit
+def _lloyd_chunks1(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+    chunk_changed, do_sums, dist_out, prefetch_rows,
+):
+    for c in prange((X.shape[0] + CHUNK - 1) // CHUNK):
+        chunk_changed[c] = _lloyd_chunk(
+            scan_pair1, c, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q,
+            chunk_W, chunk_N, do_sums, dist_out, prefetch_rows,
+        )
+
+
+@pjit
+def _lloyd_chunks2(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+    chunk_changed, do_sums, dist_out, prefetch_rows,
+):
+    for c in prange((X.shape[0] + CHUNK - 1) // CHUNK):
+        chunk_changed[c] = _lloyd_chunk(
+            scan_pair2, c, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q,
+            chunk_W, chunk_N, do_sums, dist_out, prefetch_rows,
+        )
+
+
+#: The kernel of each register blocking (:func:`scan_mode`): each compiles only its own scan.
+_LLOYD_CHUNKS = (_lloyd_chunks0, _lloyd_chunks1, _lloyd_chunks2)
+
+
 def lloyd_chunks(
     X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
     chunk_changed, do_sums, dist_out, prefetch_rows=False,
@@ -698,41 +805,15 @@ def lloyd_chunks(
     -----
     O(n k d) time for the assignment plus O(d) per point that changes label;
     chunks of :data:`CHUNK` rows in parallel.
+
+    Only the kernel of the register blocking that ``k`` and ``d`` call for
+    (:func:`scan_mode_of`) is compiled, on its first use.
     """
-    n, d = X.shape
-    L = vlanes(XT)
-    mode = scan_mode(cn.shape[0], d)
-    nc = (n + CHUNK - 1) // CHUNK
-    for c in prange(nc):
-        start = c * CHUNK
-        end = min(n, start + CHUNK)
-        S = chunk_S[c]
-        Q = chunk_Q[c]
-        W = chunk_W[c]
-        N = chunk_N[c]
-        if do_sums:
-            S[:] = 0.0
-            Q[:] = 0.0
-            W[:] = 0.0
-            N[:] = 0
-        changed = 0
-        b_first = start // L
-        b_end = (end + L - 1) // L
-        for b in range(b_first, b_end, 2):
-            n_blocks = 2 if b + 1 < b_end else 1
-            ba, sa, ia, bb, sb, ib = scan_pair(mode, XT, b * d * L, (b + n_blocks - 1) * d * L, d, C2, cn, k)
-            for h in range(n_blocks):  # one copy of the finishing code for both blocks
-                if h == 0:
-                    best, second, idx = ba, sa, ia
-                else:
-                    best, second, idx = bb, sb, ib
-                thr = guard_threshold(kappa, block_norm[b + h], cmax)
-                changed += _finish_block(
-                    X, w, b + h, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
-                )
-            if prefetch_rows:
-                _prefetch_rows(X, min(n, (b + 4) * L), min(n, (b + 6) * L))
-        chunk_changed[c] = changed
+    kernel = _LLOYD_CHUNKS[scan_mode_of(cn.shape[0], X.shape[1])]
+    kernel(
+        X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+        chunk_changed, do_sums, dist_out, prefetch_rows,
+    )
 
 
 @njit

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import CHUNK
-from .._kernels.lloyd import Workspace
+from .._nocompile import workspace
 from ..objective import point_objective
 
 
@@ -38,7 +38,7 @@ class HardPass:
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, n_clusters: int) -> None:
         self.X = X
         self.w = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        self.ws = Workspace(X, n_clusters, self.w)
+        self.ws = workspace(X, n_clusters, self.w)
         self._d = X.shape[1]
         self._centers: np.ndarray | None = None
 

@@ -25,10 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from .._kernels.hartigan import compute_cluster_stats, hartigan_sweep, labelled_objective
+from .. import _nocompile
+from .._kernels import hartigan as _hk
 from ..objective import nearest_labels
 from ..result import History, HistoryRecorder, Result
 from ._common import Callback, finalize, now, should_stop
+
+
+def _kernels(X: np.ndarray, k: int):
+    """(compute_cluster_stats, labelled_objective, hartigan_sweep): Python for small problems (same bits)."""
+    impl = _nocompile if _nocompile.hartigan_small(X.shape[0], k, X.shape[1]) else _hk
+    return impl.compute_cluster_stats, impl.labelled_objective, impl.hartigan_sweep
+
 
 __all__ = ["run", "refine", "transfer"]
 
@@ -85,6 +93,7 @@ def transfer(
     last_changed = np.zeros(k, dtype=np.int64)
     last_checked = np.full(n, -1, dtype=np.int64)
     clock = 0
+    compute_cluster_stats, labelled_objective, hartigan_sweep = _kernels(X, k)
     compute_cluster_stats(X, w, labels, sums, weights, centers)
     obj = labelled_objective(X, w, labels, centers)
     stop_reason, converged, sweeps = "max_iter", False, 0
@@ -186,6 +195,7 @@ def _transfer_from(X, w, labels0, k, fallback_centers, hist, max_iter, tol, call
     sums = np.zeros((k, X.shape[1]))
     weights = np.zeros(k)
     centers0 = np.asarray(fallback_centers, dtype=np.float64).copy()
+    compute_cluster_stats, labelled_objective, _ = _kernels(X, k)
     compute_cluster_stats(X, w, np.asarray(labels0, dtype=np.int64), sums, weights, centers0)
     hist.record(labelled_objective(X, w, np.asarray(labels0, dtype=np.int64), centers0), now(), offset, moves=0)
     labels, centers, sweeps, stop_reason, converged = transfer(

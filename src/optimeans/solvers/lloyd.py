@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .._kernels.lloyd import CHUNK, Workspace
+from .._nocompile import workspace
 from .._numba import numba_threads
 from ..objective import point_objective
 from ..result import HistoryRecorder, Result
@@ -176,7 +177,7 @@ def run(
     >>> r.centers.ravel().tolist(), r.stop_reason
     ([0.5, 10.5], 'labels_unchanged')
     """
-    ws = Workspace(X, centers_init.shape[0], sample_weight)
+    ws = workspace(X, centers_init.shape[0], sample_weight)
 
     def assign(centers: np.ndarray, final: bool) -> int:
         return ws.assign(do_sums=not final)

@@ -52,6 +52,7 @@ from .._kernels.stochastic import (
     sgd_steps,
     sums_chunk,
 )
+from .. import _nocompile
 from ..objective import nearest_labels, point_objective
 from ..result import HistoryRecorder, Result
 from ._common import Callback, finalize, now, should_stop, small_change, solver_threads
@@ -411,6 +412,9 @@ class MiniBatchState:
         """
         X = data.X
         C = np.ascontiguousarray(self.centers, dtype=X.dtype)
+        if _nocompile.is_small(X.shape[0], self.n_clusters, X.shape[1]):
+            # the same labels and chunk sums in NumPy: nothing to compile for small data
+            return _nocompile.labels_objective(X, data.weights, C, SUB_CHUNK)
         cmax = pack_centers(C, data.mean, data.scale, self._C2, self._cn, self._C64)
         labels = np.empty(X.shape[0], dtype=np.int64)
         chunk_obj = np.empty(-(-X.shape[0] // SUB_CHUNK), dtype=np.float64)
