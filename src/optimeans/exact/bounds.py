@@ -151,6 +151,39 @@ def _capped_simplex_shift(lam: np.ndarray, s: float) -> float:
     return 0.5 * (lo + hi)
 
 
+def _eigh_top(B: np.ndarray, m: int, *, eigvals_only: bool = False):
+    """The m largest eigenpairs (ascending) of the symmetric B, robustly.
+
+    LAPACK's MRRR driver (``evr``) is the fastest for a few eigenpairs but can
+    fail with "Internal Error" on matrices with tight eigenvalue clusters
+    (duplicate rows in the data give exactly those); the bisection driver
+    (``evx``) and then the full divide-and-conquer decomposition take over.
+    Eigenvalues that are not finite count as a failure too.
+    """
+    n = B.shape[0]
+    B = 0.5 * (B + B.T)
+    if m < n:
+        for driver in ("evr", "evx"):
+            try:
+                out = scipy.linalg.eigh(
+                    B, subset_by_index=[n - m, n - 1], driver=driver, check_finite=False, eigvals_only=eigvals_only
+                )
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            lam = out if eigvals_only else out[0]
+            if np.all(np.isfinite(lam)):
+                return out
+    if eigvals_only:
+        lam = np.linalg.eigvalsh(B)
+        out = lam[n - m:]
+    else:
+        lam, Q = np.linalg.eigh(B)
+        out = (lam[n - m:], Q[:, n - m:])
+    if not np.all(np.isfinite(lam)):
+        raise np.linalg.LinAlgError("eigenvalue computation returned non-finite values")
+    return out
+
+
 def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, int]:
     """Projection of the symmetric B onto {0 <= Z <= I, tr Z = s} (Frobenius).
 
@@ -163,10 +196,7 @@ def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, 
     n = B.shape[0]
     m = min(n, max(m_guess, s + 1))
     while True:
-        if m >= n:
-            lam, Q = np.linalg.eigh(B)
-        else:
-            lam, Q = scipy.linalg.eigh(B, subset_by_index=[n - m, n - 1], driver="evr", check_finite=False)
+        lam, Q = _eigh_top(B, m)
         tau = _capped_simplex_shift(lam, s)
         if m >= n or lam.min() <= tau:
             break
@@ -185,9 +215,7 @@ def _dual_value(Kt: np.ndarray, N: np.ndarray, hh: _Householder, u: np.ndarray, 
     Bs = B[1:, 1:]
     Bs = 0.5 * (Bs + Bs.T)
     m = k - 1
-    lam = scipy.linalg.eigh(
-        Bs, eigvals_only=True, subset_by_index=[n - 1 - m, n - 2], driver="evr", check_finite=False
-    )
+    lam = _eigh_top(Bs, m, eigvals_only=True)
     top = float(lam.sum())
     uNu = float(u @ N @ u)
     # Backward error of the eigensolver and of forming B: a few n eps ||B||_F
@@ -258,7 +286,10 @@ def _sdp(
     stop = "max_iter"
     primal = float("nan")
     it = 0
+    t_iter = 0.0  # seconds of the slowest ADMM step so far
+    t_eval = 0.0  # seconds of the slowest dual evaluation so far
     for it in range(1, max_iter + 1):
+        ti = time.perf_counter()
         # M-step: project P - U + K/rho onto uu^T + {V Z V^T : 0<=Z<=I, tr Z = k-1}.
         Y = P - U
         Yt = hh.sandwich(0.5 * (Y + Y.T))
@@ -274,11 +305,19 @@ def _sdp(
         U = U + M - P  # = min(M + U_old, 0) <= 0 exactly
         r_primal = float(np.linalg.norm(M - P))
         r_dual = rho * float(np.linalg.norm(P - P_old))
-        if it % eval_every == 0 or it == max_iter:
+        t_iter = max(t_iter, time.perf_counter() - ti)
+        # Stop *before* the time limit: when one more step and its evaluation
+        # would overrun it, evaluate this step's dual point and stop (at
+        # n = 2000 a step takes seconds, and checking only after it overran
+        # the limit by several of them).
+        last = time_limit is not None and time.perf_counter() - t0 + 2.0 * (t_iter + t_eval) >= time_limit
+        if it % eval_every == 0 or it == max_iter or last:
+            te = time.perf_counter()
             N = -rho * U  # >= 0 entrywise
             val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
+            t_eval = max(t_eval, time.perf_counter() - te)
             primal = T - scale * float(np.vdot(Ks, M))
-            if val > best:
+            if math.isfinite(val) and val > best:
                 best = val
             history.append((it, best, time.perf_counter() - t0))
             if target is not None and best >= target - tol * max(abs(target), 1e-300):
@@ -291,11 +330,7 @@ def _sdp(
             if it >= 100 and best - _best_at(history, it - 100) <= tol * abs(best):
                 stop = "converged"
                 break
-        if time_limit is not None and time.perf_counter() - t0 >= time_limit:
-            N = -rho * U
-            val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
-            best = max(best, val)
-            history.append((it, best, time.perf_counter() - t0))
+        if last:
             stop = "time_limit"
             break
         # Residual balancing (Boyd et al. 2011, section 3.4.1); U is scaled.
@@ -347,6 +382,16 @@ def _sdp_checked(Xc, w, k, T, *, max_iter, time_limit, tol, target, n_threads=No
     tol = check_nonneg_float(tol, "tol")
     if target is not None:
         target = float(target)
+    # Identical rows are merged into one row of their summed weight: an
+    # optimal partition never needs to separate them, so the optimum (and the
+    # relaxation's bound on it) is the same, the SDP smaller, and the spectra
+    # free of the exactly repeated eigenvalues that trouble LAPACK.
+    Xc, w = _merge_rows(Xc, w)
+    n = Xc.shape[0]
+    if n <= k:
+        info = {"n_iter": 0, "seconds": 0.0, "stop_reason": "optimal", "spectral": 0.0, "sdp_primal": 0.0,
+                "history": [], "n_distinct": n}
+        return 0.0, info
     # Multithreaded BLAS on small matrices is slower than one thread (and
     # dramatically so on a busy machine): one thread below n = 400.
     with threadpool_limits(1 if n < 400 else n_threads):
@@ -358,8 +403,20 @@ def _sdp_checked(Xc, w, k, T, *, max_iter, time_limit, tol, target, n_threads=No
         "spectral": _spectral(Xc, w, k, T),
         "sdp_primal": st.primal,
         "history": st.history,
+        "n_distinct": n,
     }
     return float(st.bound), info
+
+
+def _merge_rows(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of positive weight and their summed weights (unchanged when all are distinct)."""
+    keep = w > 0
+    Xk, wk = X[keep], w[keep]
+    uniq, inverse = np.unique(Xk, axis=0, return_inverse=True)
+    if uniq.shape[0] == Xk.shape[0] and keep.all():
+        return X, w
+    wu = np.bincount(inverse.ravel(), weights=wk, minlength=uniq.shape[0])
+    return np.ascontiguousarray(uniq), wu
 
 
 def lower_bound(
