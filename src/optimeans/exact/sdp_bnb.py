@@ -171,6 +171,8 @@ def node_bound(
     eval_every: int = 10,
     sep_every: int = 10,
     stall: float = 0.02,
+    rho0: float = 1.0,
+    alpha: float = 1.6,
     trace: list | None = None,
 ) -> NodeResult:
     """A certified lower bound of min k-means(X, w) over partitions in which no pair of ``cannot`` shares a cluster.
@@ -217,7 +219,7 @@ def node_bound(
     else:
         P = np.zeros((n, n))
         U = np.zeros((n, n))
-        rho = 1.0
+        rho = rho0
         cutset = _Cuts.empty()
     E1 = np.zeros((n, n))
     E1[0, 0] = 1.0
@@ -240,7 +242,8 @@ def node_bound(
         Mt[1:, 1:] = Zs
         M = hh.sandwich(Mt)
         M = 0.5 * (M + M.T)
-        Q = M + U
+        # over-relaxation (Boyd et al. 2011, section 3.4.3)
+        Q = (alpha * M + (1.0 - alpha) * P + U) if alpha != 1.0 else M + U
         R = Q + cut_matrix(n, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y) if len(cutset) else Q.copy()
         if len(cutset):
             project_cuts(R, can, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y, _SWEEPS)
