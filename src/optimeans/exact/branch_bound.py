@@ -23,6 +23,14 @@ generation with exact geometric pricing (:mod:`optimeans.exact.colgen`). It
 is tight on most classic planar sets (Ruspini for every k up to 10 but 8), and
 then proves the optimum in seconds where enumeration would take minutes; when
 it is not tight, enumeration resumes where it stopped.
+
+In three or more dimensions (and in the plane for k < 4) the search after the
+short enumeration is a second tree, :mod:`optimeans.exact.sdp_bnb`: Peng-Wei
+SDP bounds strengthened by pair and triangle inequalities, each made valid by
+an explicit dual point, with must-link / cannot-link branching. It proves the
+optimum to within ``gap_tol`` (default 1e-4, relative); when it stops at the
+time limit, the reported bound is the least bound of its open nodes, never
+less than its root bound.
 """
 
 from __future__ import annotations
