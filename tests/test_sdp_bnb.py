@@ -140,3 +140,33 @@ def test_time_limited_search_reports_the_sdp_bound(monkeypatch):
         branch_and_bound(X, 4, gap_tol=2.0)
     with pytest.raises(ValueError, match="sdp"):
         branch_and_bound(X, 4, sdp="yes")
+
+
+def test_must_link_warm_start_maps_partition_matrices():
+    """The must-link child's warm start carries a partition matrix to the merged rows' one."""
+    from optimeans.exact.sdp_bnb import _Cuts, _merge_warm
+
+    rng = np.random.default_rng(0)
+    n, k = 7, 3
+    w = rng.uniform(0.5, 2.0, n)
+    lab = np.array([0, 0, 1, 1, 2, 2, 2])
+
+    def pmat(lab, w):
+        M = np.zeros((len(w), len(w)))
+        for c in np.unique(lab):
+            m = lab == c
+            s = np.sqrt(w[m])
+            M[np.ix_(m, m)] = np.outer(s, s) / w[m].sum()
+        return M
+
+    g_parent = np.arange(n)
+    g_child = np.array([0, 0, 1, 2, 3, 4, 5])  # rows 0 and 1 merged
+    w_child = np.bincount(g_child, weights=w)
+    M = pmat(lab, w)
+    cuts = _Cuts.empty()
+    cuts.keys, cuts.y = [(0, 1, 2), (2, 3), (1, 0)], np.array([1.0, 2.0, 3.0])
+    P2, U2, rho, c2 = _merge_warm((M, -M, 1.5, cuts, g_parent, w), g_child, w_child)
+    np.testing.assert_allclose(P2, pmat(np.array([0, 1, 1, 2, 2, 2]), w_child), atol=1e-12)
+    np.testing.assert_allclose(U2, -P2, atol=1e-12)
+    assert rho == 1.5
+    assert c2.keys == [(1, 2)] and list(c2.y) == [2.0]  # cuts on the merged pair are gone

@@ -66,7 +66,7 @@ LP_SEED_STARTS = 100
 SDP_GAP_TOL = 1e-4
 
 #: Most distinct rows the SDP tree takes on (dense n x n matrices, O(n^3) per step).
-SDP_BNB_MAX = 3000
+SDP_BNB_MAX = 2000
 
 Order = Literal["clusters", "farthest", "natural", "centroid"]
 

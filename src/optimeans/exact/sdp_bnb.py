@@ -274,7 +274,7 @@ def node_bound(
                 past = next(b for i_, b in reversed(hist) if i_ <= it - 150)
                 left = (upper - best) if np.isfinite(upper) else abs(best)
                 if best - past <= stall * max(left, 1e-12 * abs(best)):
-                    if not cuts or it >= 400:
+                    if not cuts or it >= (200 if warm is not None else 400):
                         stop = "stalled"
                         break
         if cuts and it % sep_every == 0:
@@ -390,6 +390,42 @@ def _pick_pair(M: np.ndarray, can: set[tuple[int, int]]) -> tuple[int, int] | No
     return int(min(a, b)), int(max(a, b))
 
 
+def _merge_warm(warm, g_child: np.ndarray, w_child: np.ndarray):
+    """The parent's ADMM state carried to the child's merged rows.
+
+    A partition matrix of the parent's rows maps to the child's by
+    ``M' = S^T M S`` with ``S[i, c] = sqrt(w_i / w'_c)`` for parent group i
+    inside child group c; P and U are carried the same way and the cuts
+    renamed (those whose rows merge are dropped). Any warm start is valid:
+    the bound comes from the dual point rebuilt at the child.
+    """
+    P, U, rho, cutset, g_parent, w_parent = warm
+    Gp = w_parent.shape[0]
+    Gc = w_child.shape[0]
+    gmap = np.zeros(Gp, dtype=np.int64)
+    gmap[g_parent] = g_child
+    S = np.zeros((Gp, Gc))
+    S[np.arange(Gp), gmap] = np.sqrt(w_parent / w_child[gmap])
+    P2 = S.T @ P @ S
+    U2 = S.T @ U @ S
+    keys, y = [], []
+    seen = set()
+    for key, yc in zip(cutset.keys, cutset.y):
+        nk = tuple(int(gmap[i]) for i in key)
+        if len(set(nk)) < len(nk):
+            continue
+        if len(nk) == 3 and nk[1] > nk[2]:
+            nk = (nk[0], nk[2], nk[1])
+        if nk in seen:
+            continue
+        seen.add(nk)
+        keys.append(nk)
+        y.append(float(yc))
+    c = _Cuts.empty()
+    c.keys, c.y = keys, np.asarray(y, dtype=np.float64)
+    return P2, U2, rho, c
+
+
 @dataclass
 class _Node:
     bound: float
@@ -465,8 +501,11 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
             closed = min(closed, const)
             continue
         cannot_arr = np.array(sorted(can_g), dtype=np.int64).reshape(-1, 2)
+        warm = node.warm
+        if warm is not None and len(warm) == 6:
+            warm = _merge_warm(warm, g, gw)
         res = node_bound(gx, gw, k, cannot_arr, upper=best - const, rtol=rtol * best / max(best - const, 1e-300),
-                         deadline=deadline, cuts=cuts, warm=node.warm)
+                         deadline=deadline, cuts=cuts, warm=warm)
         iters += res.n_iter
         bound = max(pb, const + res.bound)
         if node_callback is not None:
@@ -489,8 +528,13 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
         ga, gb = pair_g
         a = int(np.flatnonzero(g == ga)[0])
         b = int(np.flatnonzero(g == gb)[0])
-        heapq.heappush(heap, (bound, counter, _Node(bound, node.must + [(a, b)], node.cannot)))
-        warm = res.warm if len(heap) < 64 else None
+        # the children start from this node's ADMM state (the must-link child
+        # from its image on the merged rows), kept while the open nodes'
+        # states stay under 256 MB
+        keep = (len(heap) + 2) * 32 * G * G <= 2**28
+        warm_m = (*res.warm, g, gw) if keep else None
+        heapq.heappush(heap, (bound, counter, _Node(bound, node.must + [(a, b)], node.cannot, warm_m)))
+        warm = res.warm if keep else None
         heapq.heappush(heap, (bound, counter + 1, _Node(bound, node.must, node.cannot + [(a, b)], warm)))
         counter += 2
     open_bounds = [b for b, _, _ in heap if b < best * (1.0 - rtol)] + stopped
