@@ -186,6 +186,13 @@ def node_bound(
     deadline : ``time.perf_counter()`` value to stop at
     cuts : add pair and triangle inequalities (False: plain Peng-Wei with the cannot-links)
     warm : the ``warm`` of a previous call on the same rows (ADMM state and cuts)
+    max_iter : ADMM steps at most
+    eval_every, sep_every : steps between dual evaluations, between cut separations
+    stall : stop (to branch) when 150 steps closed less than this share of
+        the gap left to ``upper`` (after 400 steps, 200 from a warm start)
+    rho0, alpha : first penalty parameter (then balanced), over-relaxation
+    trace : a list to which (step, bound, cuts, rho, primal residual, dual
+        residual) is appended at every evaluation
 
     The bound is valid whenever the solver stops: see the module docstring.
     """
