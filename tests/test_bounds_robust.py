@@ -119,3 +119,31 @@ def test_lp_bound_on_raw_scale_planar_data():
     b2, info = lp_bound(Xs, w, k, starts, _sse(Xs, w, lab, k))
     assert 0.0 <= b2 <= _sse(Xs, w, lab, k) * (1 + 1e-12)
     assert b2 / 1e6 == pytest.approx(b1, rel=1e-6)
+
+
+def test_partition_bound_below_the_known_optimum():
+    """1-D data, whose optimum dynamic programming gives exactly: the sum of group bounds stays below it."""
+    from optimeans.exact import kmeans_1d
+    from optimeans.exact.bounds import partition_bound
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(c, 1.0, 200) for c in (0.0, 3.0, 7.0)])
+    opt = kmeans_1d(x, 3).objective
+    lb, info = partition_bound(x[:, None], 3, group_size=150, time_limit=None, max_iter=100)
+    assert info["n_groups"] == 4
+    assert 0.0 < lb <= opt
+    assert lb >= 0.8 * opt  # groups that look like the whole keep it close
+    # any labels give a valid (maybe weaker) bound
+    lb2, _ = partition_bound(x[:, None], 3, np.arange(len(x)) % 3, group_size=150, time_limit=None, max_iter=100)
+    assert 0.0 < lb2 <= opt
+    with pytest.raises(ValueError, match="labels"):
+        partition_bound(x[:, None], 3, np.zeros(5))
+
+
+def test_certify_partition_method():
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.normal(size=(100, 3)) + c for c in rng.normal(size=(4, 3)) * 4])
+    r = optimeans.fit(X, 4, method="global", random_state=0)
+    c = certify(X, r, method="partition", time_limit=None, max_iter=100)
+    assert c.method == "partition" and c.info["n_groups"] == 2
+    assert 0.0 < c.lower_bound <= r.objective and 0.0 <= c.gap < 0.2

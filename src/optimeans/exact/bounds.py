@@ -63,9 +63,9 @@ from .._validation import (
     check_sample_weight,
 )
 
-__all__ = ["lower_bound", "certify", "Certificate", "spectral_bound", "sdp_bound"]
+__all__ = ["lower_bound", "certify", "Certificate", "spectral_bound", "sdp_bound", "partition_bound"]
 
-Method = Literal["auto", "spectral", "sdp"]
+Method = Literal["auto", "spectral", "sdp", "partition"]
 
 #: Largest n for which ``method="auto"`` picks the SDP bound (dense n x n work).
 SDP_AUTO_MAX = 1500
@@ -419,6 +419,94 @@ def _merge_rows(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(uniq), wu
 
 
+def _anticlusters(Xc: np.ndarray, labels: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Group of each row: every cluster of ``labels`` dealt round robin over ``m`` groups.
+
+    Within a cluster the rows go in order of distance to its mean (random
+    ties), so each group holds a thin, even slice of every cluster: groups
+    that each look like the whole (anticlustering), which keeps the sum of
+    their optima close to the whole's optimum.
+    """
+    n = Xc.shape[0]
+    group = np.empty(n, dtype=np.int64)
+    offset = 0
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        idx = idx[rng.permutation(len(idx))]
+        mu = Xc[idx].mean(0)
+        idx = idx[np.argsort(((Xc[idx] - mu) ** 2).sum(1), kind="stable")]
+        group[idx] = (offset + np.arange(len(idx))) % m
+        offset += len(idx)
+    return group
+
+
+def partition_bound(
+    X: Any,
+    n_clusters: int,
+    labels: Any = None,
+    *,
+    sample_weight: Any = None,
+    group_size: int = 250,
+    time_limit: float | None = 60.0,
+    max_iter: int = 500,
+    random_state: int = 0,
+) -> tuple[float, dict[str, Any]]:
+    r"""A lower bound for any n: the sum of SDP bounds of the groups of a partition of the rows.
+
+    For disjoint groups :math:`G_1, \dots, G_m` of the rows,
+    :math:`\sum_g \mathrm{OPT}(G_g) \le \mathrm{OPT}(X)`: the optimal
+    clusters of X, restricted to a group, form a partition of it into at most
+    k clusters whose cost (with the group's own means) is at most its share
+    of the whole's cost, and k clusters do no worse than fewer. So the sum of
+    certified lower bounds of the groups is a certified lower bound of the
+    whole (Croella, Piccialli & Sudoso 2025 build such bounds on
+    anticlustering partitions). The groups here deal every cluster of
+    ``labels`` (a good partition, e.g. the result being certified; k-means++
+    labels by default) round robin over ``ceil(n / group_size)`` groups, and
+    each group's bound is the Peng-Wei SDP bound of :func:`sdp_bound`, given
+    an equal share of ``time_limit``.
+
+    Returns ``(bound, info)``; ``info`` holds ``n_groups``, ``group_size``,
+    ``seconds`` and ``group_bounds``.
+    """
+    t0 = time.perf_counter()
+    Xv = check_data(X).astype(np.float64)
+    n = Xv.shape[0]
+    w = check_sample_weight(sample_weight, n, np.float64)
+    k = check_n_clusters(n_clusters, Xv, w)
+    group_size = check_positive_int(group_size, "group_size")
+    if time_limit is not None:
+        time_limit = check_nonneg_float(time_limit, "time_limit")
+    rng = np.random.default_rng(random_state)
+    if labels is None:
+        import optimeans
+
+        labels = optimeans.fit(Xv, k, sample_weight=w, random_state=random_state).labels
+    labels = np.asarray(labels).ravel()
+    if labels.shape[0] != n:
+        raise ValueError(f"labels has {labels.shape[0]} entries but X has {n} samples")
+    m = max(1, -(-n // max(group_size, k + 1)))
+    group = _anticlusters(Xv, labels, m, rng)
+    bounds_g = []
+    for g in range(m):
+        rows = np.flatnonzero(group == g)
+        Xg, wg = Xv[rows], w[rows]
+        Xgu, wgu = _merge_rows(Xg, wg)
+        if np.count_nonzero(wgu > 0) <= k:
+            bounds_g.append(0.0)  # k clusters or more: a group can cost 0
+            continue
+        left = None
+        if time_limit is not None:
+            left = max(0.0, (time_limit - (time.perf_counter() - t0)) / (m - g))
+        Xc, wc, kk, T = _prepare(Xgu, k, wgu)
+        b, _ = _sdp_checked(Xc, wc, kk, T, max_iter=max_iter, time_limit=left, tol=1e-6, target=None)
+        bounds_g.append(float(b))
+    total = float(math.fsum(bounds_g))
+    info = {"n_groups": m, "group_size": int(-(-n // m)), "seconds": time.perf_counter() - t0,
+            "group_bounds": bounds_g}
+    return total, info
+
+
 def lower_bound(
     X: Any,
     n_clusters: int,
@@ -443,7 +531,9 @@ def lower_bound(
         semidefinite relaxation, never weaker than the spectral bound and
         often equal to the optimum on well-separated data; dense n x n work,
         O(n^3) per iteration, for n up to a few thousand. ``"auto"``: SDP
-        up to n = 1500, spectral beyond.
+        up to n = 1500, spectral beyond. ``"partition"``: any n, the sum of
+        the SDP bounds of groups of about 250 rows that each look like the
+        whole (:func:`partition_bound`; ``time_limit`` is shared among them).
     sample_weight : array-like of shape (n_samples,), optional
     max_iter : int, default 2000
         SDP only: ADMM iterations at most.
@@ -499,6 +589,9 @@ def lower_bound(
     method = _resolve_method(method, Xc.shape[0])
     if method == "spectral":
         return _spectral(Xc, w, k, T)
+    if method == "partition":
+        value, _ = partition_bound(Xc, k, None, sample_weight=w, time_limit=time_limit, max_iter=max_iter)
+        return float(max(value, _spectral(Xc, w, k, T)))
     value, _ = _sdp_checked(
         Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=None, n_threads=n_threads
     )
@@ -506,8 +599,8 @@ def lower_bound(
 
 
 def _resolve_method(method: Any, n: int) -> str:
-    if method not in ("auto", "spectral", "sdp"):
-        raise ValueError(f"method must be 'spectral', 'sdp' or 'auto', got {method!r}")
+    if method not in ("auto", "spectral", "sdp", "partition"):
+        raise ValueError(f"method must be 'spectral', 'sdp', 'partition' or 'auto', got {method!r}")
     if method == "auto":
         return "sdp" if n <= SDP_AUTO_MAX else "spectral"
     return method
@@ -630,6 +723,13 @@ def certify(
     info: dict[str, Any] = {}
     if method == "spectral":
         bound = _spectral(Xc, w, k, T)
+    elif method == "partition":
+        labels = None if isinstance(result, tuple) else getattr(result, "labels", None)
+        bound, info = partition_bound(
+            Xc, k, labels, sample_weight=w, time_limit=time_limit, max_iter=max_iter
+        )
+        info = {key: v for key, v in info.items() if key != "group_bounds"}
+        bound = max(bound, _spectral(Xc, w, k, T))
     else:
         bound, info = _sdp_checked(
             Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=objective,
