@@ -190,7 +190,8 @@ def frontier(sets: list[str], ks: list[int], time_limit: float, data_dir: Path) 
             p = pub.get((name, k), "- | -")
             print(
                 f"| {name} | {n} | {d} | {k} | {r.objective:.6f} | {'yes' if r.proven_optimal else 'no'} | {r.gap:.2e} "
-                f"| {info.get('proof', '-')} | {root_s} | {info.get('sdp_nodes', '-')} | {sec:.1f} | {load:.1f} | {p} |",
+                f"| {info.get('proof', '-')} | {root_s} | {info.get('sdp_nodes', '-')} | {sec:.1f} | {load:.1f} "
+                f"| {p} |",
                 flush=True,
             )
 

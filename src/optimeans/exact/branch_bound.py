@@ -396,7 +396,10 @@ def _use_sdp(sdp: Any, d: int, k: int) -> bool:
 
 
 def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp, use_sdp=False, gap_tol=SDP_GAP_TOL):
-    """Heuristic, then enumeration and (in the plane) the LP bound; returns (labels of Xu, value, lower bound, proven)."""
+    """Heuristic, then enumeration, the LP bound (in the plane) and the SDP tree.
+
+    Returns (labels of Xu, value, lower bound, proven).
+    """
     m = Xu.shape[0]
     budget = None if deadline == np.inf else HEURISTIC_SHARE * max(0.0, deadline - now())
     heur = _heuristic(Xu, wu, k, rng, n_starts, budget)
