@@ -27,6 +27,7 @@ _LAZY = {
     "Landscape": "optimeans.exact.enumerate",
     "lower_bound": "optimeans.exact.bounds",
     "certify": "optimeans.exact.bounds",
+    "partition_bound": "optimeans.exact.bounds",
     "Certificate": "optimeans.exact.bounds",
     "branch_and_bound": "optimeans.exact.branch_bound",
 }
