@@ -393,8 +393,8 @@ def _sdp_checked(Xc, w, k, T, *, max_iter, time_limit, tol, target, n_threads=No
                 "history": [], "n_distinct": n}
         return 0.0, info
     # Multithreaded BLAS on small matrices is slower than one thread (and
-    # dramatically so on a busy machine): one thread below n = 400.
-    with threadpool_limits(1 if n < 400 else n_threads):
+    # dramatically so on a busy machine): one thread below n = 1000.
+    with threadpool_limits(1 if n < 1000 else n_threads):
         st = _sdp(Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=target, eval_every=5)
     info = {
         "n_iter": st.n_iter,
@@ -543,7 +543,7 @@ def lower_bound(
         SDP only: stop when the certified bound is within ``tol`` (relative)
         of the relaxation's primal value.
     n_threads : int, optional
-        SDP only: BLAS threads for n >= 400 (smaller problems use one).
+        SDP only: BLAS threads for n >= 1000 (smaller problems use one).
 
     Returns
     -------

@@ -467,7 +467,7 @@ def sdp_search(
     from threadpoolctl import threadpool_limits
 
     # multithreaded BLAS on matrices this small is slower than one thread
-    with threadpool_limits(1 if X.shape[0] < 400 else None):
+    with threadpool_limits(1 if X.shape[0] < 1000 else None):
         return _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_callback)
 
 
