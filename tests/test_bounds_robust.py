@@ -147,3 +147,17 @@ def test_certify_partition_method():
     c = certify(X, r, method="partition", time_limit=None, max_iter=100)
     assert c.method == "partition" and c.info["n_groups"] == 2
     assert 0.0 < c.lower_bound <= r.objective and 0.0 <= c.gap < 0.2
+
+
+def test_sdp_returns_at_once_when_one_step_cannot_fit(monkeypatch):
+    """Large n on a slow machine: rather than overrun time_limit, return the spectral bound."""
+    monkeypatch.setattr(bounds, "_COST_CHECK_N", 10)
+    monkeypatch.setattr(bounds, "_eigh_seconds", lambda A: 1e6)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    lb, info = sdp_bound(X, 3, time_limit=60.0)
+    assert info["stop_reason"] == "time_limit" and info["n_iter"] == 0
+    assert lb == pytest.approx(info["spectral"])
+    # without a time limit the estimate is not consulted
+    lb2, info2 = sdp_bound(X, 3, time_limit=None, max_iter=50)
+    assert info2["n_iter"] > 0 and lb2 >= lb

@@ -184,6 +184,18 @@ def _eigh_top(B: np.ndarray, m: int, *, eigvals_only: bool = False):
     return out
 
 
+#: From this n on, the SDP bound first estimates what one ADMM step costs.
+_COST_CHECK_N = 800
+
+
+def _eigh_seconds(A: np.ndarray) -> float:
+    """Estimated seconds of a full eigendecomposition of A: one of a quarter-size block, times 64."""
+    m = max(2, A.shape[0] // 4)
+    t = time.perf_counter()
+    np.linalg.eigvalsh(A[:m, :m])
+    return 64.0 * (time.perf_counter() - t)
+
+
 def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, int]:
     """Projection of the symmetric B onto {0 <= Z <= I, tr Z = s} (Frobenius).
 
@@ -292,6 +304,13 @@ def _sdp(
     stop = "max_iter"
     primal = float("nan")
     it = 0
+    if time_limit is not None and n >= _COST_CHECK_N:
+        # One step and one evaluation cost about three n x n eigendecompositions.
+        # If they cannot fit in the time left, stop now with the spectral bound
+        # rather than overrun the limit (a busy machine at n = 2000: minutes).
+        est = 3.0 * _eigh_seconds(Kt)
+        if time.perf_counter() - t0 + est > time_limit:
+            return _SDPState(max(best, 0.0), 0, time.perf_counter() - t0, "time_limit", primal, history)
     t_iter = 0.0  # seconds of the slowest ADMM step so far
     t_eval = 0.0  # seconds of the slowest dual evaluation so far
     for it in range(1, max_iter + 1):
