@@ -8,10 +8,20 @@
    and whether ``fit(method="global")`` with default settings reaches the
    published value for each of ``--global-seeds`` seeds.
 
+3. The frontier (issue 13): sets in general dimension and planar sets from
+   ``--data-dir`` (default ``../shared/datasets`` next to the repository; the
+   files are read there, never copied), each k: n, d, k, proven, gap, root
+   bound, SDP nodes, seconds, the load average, and, when the comparison
+   files of the CG+DCA repository (``frontier/cg-dca/comparison_*.csv``) list
+   the instance, the published SOS-SDP and CG+DCA nodes and times beside it.
+   ``iris`` is scikit-learn's; ``glass`` is ``glass_scaled_pm1.txt``; other
+   names are looked up in ``frontier/sos-sdp/`` and ``frontier/cg-dca/``.
+
 Usage::
 
     python benchmarks/bench_branch_bound.py ruspini [--time-limit 60]
     python benchmarks/bench_branch_bound.py optkmeans [--time-limit 60] [--max-n 300] [--global-seeds 3]
+    python benchmarks/bench_branch_bound.py frontier --sets iris,glass --ks 2,3,4,5,6 [--time-limit 200]
 
 Run from the repository root (the data come from tests/data/). Prints a
 markdown table. The first call compiles the kernels: a warm-up on a tiny set
@@ -21,6 +31,7 @@ runs first and its time is reported apart.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -128,9 +139,70 @@ def optkmeans(time_limit: float, max_n: int, global_seeds: int, global_only: boo
         print("value differs:", m)
 
 
+def _frontier_data(name: str, data_dir: Path) -> np.ndarray:
+    if name == "iris":
+        from sklearn.datasets import load_iris
+
+        return load_iris().data.astype(np.float64)
+    if name == "glass":
+        return np.loadtxt(data_dir / "glass_scaled_pm1.txt", skiprows=1)
+    for sub in ("frontier/sos-sdp", "frontier/cg-dca", "."):
+        path = data_dir / sub / f"{name}.txt"
+        if path.exists():
+            return np.loadtxt(path, skiprows=1)
+    raise SystemExit(f"no data file for {name!r} under {data_dir}")
+
+
+def _published(data_dir: Path) -> dict[tuple[str, int], str]:
+    """(name, k) -> 'SOS-SDP nodes/time | CG+DCA nodes/time' from the CG+DCA repository's comparison files."""
+    import csv
+
+    out = {}
+    for fname, unit in (("comparison_sos_sdp_cg_dca.csv", "s"), ("comparison_sos_sdp_cg_dca_large.csv", "h")):
+        path = data_dir / "frontier" / "cg-dca" / fname
+        if not path.exists():
+            continue
+        with open(path, newline="") as fh:
+            for row in csv.reader(fh):
+                if not row or row[0] == "Data":
+                    continue
+                name, k = row[0], int(row[1])
+                out[(name, k)] = f"{row[3]} / {row[4]} {unit} | {row[6]} / {row[7]} {unit}"
+    return out
+
+
+def frontier(sets: list[str], ks: list[int], time_limit: float, data_dir: Path) -> None:
+    pub = _published(data_dir)
+    print("| data | n | d | k | objective | proven | gap | proof | root bound | SDP nodes | seconds | load (1 min) "
+          "| SOS-SDP nodes / time (published) | CG+DCA nodes / time (published) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in sets:
+        X = _frontier_data(name, data_dir)
+        n, d = X.shape
+        for k in ks:
+            t = time.perf_counter()
+            r = branch_and_bound(X, k, time_limit=time_limit)
+            sec = time.perf_counter() - t
+            info = r.info
+            root = info.get("sdp_root_bound", info.get("lp_value"))
+            root_s = "-" if root is None else f"{root:.6g}"
+            load = os.getloadavg()[0]
+            p = pub.get((name, k), "- | -")
+            print(
+                f"| {name} | {n} | {d} | {k} | {r.objective:.6f} | {'yes' if r.proven_optimal else 'no'} | {r.gap:.2e} "
+                f"| {info.get('proof', '-')} | {root_s} | {info.get('sdp_nodes', '-')} | {sec:.1f} | {load:.1f} "
+                f"| {p} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["ruspini", "optkmeans"])
+    ap.add_argument("what", choices=["ruspini", "optkmeans", "frontier"])
+    ap.add_argument("--sets", default="iris,glass", help="frontier: comma-separated data sets")
+    ap.add_argument("--ks", default="2,3,4,5,6", help="frontier: comma-separated numbers of clusters")
+    ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "datasets",
+                    help="frontier: folder holding glass_scaled_pm1.txt and frontier/")
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--max-n", type=int, default=10**9)
     ap.add_argument("--global-seeds", type=int, default=3, help="method='global' runs per optkmeans instance")
@@ -142,6 +214,8 @@ def main() -> None:
     )
     if args.what == "ruspini":
         ruspini(args.time_limit)
+    elif args.what == "frontier":
+        frontier(args.sets.split(","), [int(k) for k in args.ks.split(",")], args.time_limit, args.data_dir)
     else:
         optkmeans(args.time_limit, args.max_n, args.global_seeds, args.global_only)
 

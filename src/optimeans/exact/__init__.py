@@ -8,6 +8,10 @@
 * :func:`lower_bound` -- a certified lower bound on the global minimum
   (spectral for any n, Peng-Wei SDP for n up to a few thousand), and
   :func:`certify`, which turns it into the gap of a result.
+* :func:`branch_and_bound` -- proves the optimum: enumeration for small sets,
+  column generation in the plane, and in general dimension a tree whose
+  bounds are the Peng-Wei SDP strengthened by pair and triangle inequalities
+  (:mod:`optimeans.exact.sdp_bnb`).
 
 Modules load on first use.
 """
@@ -23,6 +27,7 @@ _LAZY = {
     "Landscape": "optimeans.exact.enumerate",
     "lower_bound": "optimeans.exact.bounds",
     "certify": "optimeans.exact.bounds",
+    "partition_bound": "optimeans.exact.bounds",
     "Certificate": "optimeans.exact.bounds",
     "branch_and_bound": "optimeans.exact.branch_bound",
 }

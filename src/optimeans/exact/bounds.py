@@ -63,9 +63,9 @@ from .._validation import (
     check_sample_weight,
 )
 
-__all__ = ["lower_bound", "certify", "Certificate", "spectral_bound", "sdp_bound"]
+__all__ = ["lower_bound", "certify", "Certificate", "spectral_bound", "sdp_bound", "partition_bound"]
 
-Method = Literal["auto", "spectral", "sdp"]
+Method = Literal["auto", "spectral", "sdp", "partition"]
 
 #: Largest n for which ``method="auto"`` picks the SDP bound (dense n x n work).
 SDP_AUTO_MAX = 1500
@@ -151,6 +151,51 @@ def _capped_simplex_shift(lam: np.ndarray, s: float) -> float:
     return 0.5 * (lo + hi)
 
 
+def _eigh_top(B: np.ndarray, m: int, *, eigvals_only: bool = False):
+    """The m largest eigenpairs (ascending) of the symmetric B, robustly.
+
+    LAPACK's MRRR driver (``evr``) is the fastest for a few eigenpairs but can
+    fail with "Internal Error" on matrices with tight eigenvalue clusters
+    (duplicate rows in the data give exactly those); the bisection driver
+    (``evx``) and then the full divide-and-conquer decomposition take over.
+    Eigenvalues that are not finite count as a failure too.
+    """
+    n = B.shape[0]
+    B = 0.5 * (B + B.T)
+    if m < n:
+        for driver in ("evr", "evx"):
+            try:
+                out = scipy.linalg.eigh(
+                    B, subset_by_index=[n - m, n - 1], driver=driver, check_finite=False, eigvals_only=eigvals_only
+                )
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            lam = out if eigvals_only else out[0]
+            if np.all(np.isfinite(lam)):
+                return out
+    if eigvals_only:
+        lam = np.linalg.eigvalsh(B)
+        out = lam[n - m:]
+    else:
+        lam, Q = np.linalg.eigh(B)
+        out = (lam[n - m:], Q[:, n - m:])
+    if not np.all(np.isfinite(lam)):
+        raise np.linalg.LinAlgError("eigenvalue computation returned non-finite values")
+    return out
+
+
+#: From this n on, the SDP bound first estimates what one ADMM step costs.
+_COST_CHECK_N = 800
+
+
+def _eigh_seconds(A: np.ndarray) -> float:
+    """Estimated seconds of a full eigendecomposition of A: one of a quarter-size block, times 64."""
+    m = max(2, A.shape[0] // 4)
+    t = time.perf_counter()
+    np.linalg.eigvalsh(A[:m, :m])
+    return 64.0 * (time.perf_counter() - t)
+
+
 def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, int]:
     """Projection of the symmetric B onto {0 <= Z <= I, tr Z = s} (Frobenius).
 
@@ -163,14 +208,17 @@ def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, 
     n = B.shape[0]
     m = min(n, max(m_guess, s + 1))
     while True:
-        if m >= n:
-            lam, Q = np.linalg.eigh(B)
-        else:
-            lam, Q = scipy.linalg.eigh(B, subset_by_index=[n - m, n - 1], driver="evr", check_finite=False)
+        lam, Q = _eigh_top(B, m)
         tau = _capped_simplex_shift(lam, s)
         if m >= n or lam.min() <= tau:
             break
         m = min(n, 2 * m)
+        if m > n // 4:
+            # a partial decomposition of more than a quarter of the spectrum
+            # costs about as much as the full one: take it at once (the first
+            # ADMM step on low-rank data otherwise doubled m to n in eight
+            # calls, 150 s at n = 2000 on a busy machine)
+            m = n
     z = np.clip(lam - tau, 0.0, 1.0)
     keep = z > 0
     Qk = Q[:, keep]
@@ -185,9 +233,7 @@ def _dual_value(Kt: np.ndarray, N: np.ndarray, hh: _Householder, u: np.ndarray, 
     Bs = B[1:, 1:]
     Bs = 0.5 * (Bs + Bs.T)
     m = k - 1
-    lam = scipy.linalg.eigh(
-        Bs, eigvals_only=True, subset_by_index=[n - 1 - m, n - 2], driver="evr", check_finite=False
-    )
+    lam = _eigh_top(Bs, m, eigvals_only=True)
     top = float(lam.sum())
     uNu = float(u @ N @ u)
     # Backward error of the eigensolver and of forming B: a few n eps ||B||_F
@@ -258,7 +304,17 @@ def _sdp(
     stop = "max_iter"
     primal = float("nan")
     it = 0
+    if time_limit is not None and n >= _COST_CHECK_N:
+        # One step and one evaluation cost about three n x n eigendecompositions.
+        # If they cannot fit in the time left, stop now with the spectral bound
+        # rather than overrun the limit (a busy machine at n = 2000: minutes).
+        est = 3.0 * _eigh_seconds(Kt)
+        if time.perf_counter() - t0 + est > time_limit:
+            return _SDPState(max(best, 0.0), 0, time.perf_counter() - t0, "time_limit", primal, history)
+    t_iter = 0.0  # seconds of the slowest ADMM step so far
+    t_eval = 0.0  # seconds of the slowest dual evaluation so far
     for it in range(1, max_iter + 1):
+        ti = time.perf_counter()
         # M-step: project P - U + K/rho onto uu^T + {V Z V^T : 0<=Z<=I, tr Z = k-1}.
         Y = P - U
         Yt = hh.sandwich(0.5 * (Y + Y.T))
@@ -274,11 +330,19 @@ def _sdp(
         U = U + M - P  # = min(M + U_old, 0) <= 0 exactly
         r_primal = float(np.linalg.norm(M - P))
         r_dual = rho * float(np.linalg.norm(P - P_old))
-        if it % eval_every == 0 or it == max_iter:
+        t_iter = max(t_iter, time.perf_counter() - ti)
+        # Stop *before* the time limit: when one more step and its evaluation
+        # would overrun it, evaluate this step's dual point and stop (at
+        # n = 2000 a step takes seconds, and checking only after it overran
+        # the limit by several of them).
+        last = time_limit is not None and time.perf_counter() - t0 + 2.0 * (t_iter + t_eval) >= time_limit
+        if it % eval_every == 0 or it == max_iter or last:
+            te = time.perf_counter()
             N = -rho * U  # >= 0 entrywise
             val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
+            t_eval = max(t_eval, time.perf_counter() - te)
             primal = T - scale * float(np.vdot(Ks, M))
-            if val > best:
+            if math.isfinite(val) and val > best:
                 best = val
             history.append((it, best, time.perf_counter() - t0))
             if target is not None and best >= target - tol * max(abs(target), 1e-300):
@@ -291,11 +355,7 @@ def _sdp(
             if it >= 100 and best - _best_at(history, it - 100) <= tol * abs(best):
                 stop = "converged"
                 break
-        if time_limit is not None and time.perf_counter() - t0 >= time_limit:
-            N = -rho * U
-            val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
-            best = max(best, val)
-            history.append((it, best, time.perf_counter() - t0))
+        if last:
             stop = "time_limit"
             break
         # Residual balancing (Boyd et al. 2011, section 3.4.1); U is scaled.
@@ -347,9 +407,19 @@ def _sdp_checked(Xc, w, k, T, *, max_iter, time_limit, tol, target, n_threads=No
     tol = check_nonneg_float(tol, "tol")
     if target is not None:
         target = float(target)
+    # Identical rows are merged into one row of their summed weight: an
+    # optimal partition never needs to separate them, so the optimum (and the
+    # relaxation's bound on it) is the same, the SDP smaller, and the spectra
+    # free of the exactly repeated eigenvalues that trouble LAPACK.
+    Xc, w = _merge_rows(Xc, w)
+    n = Xc.shape[0]
+    if n <= k:
+        info = {"n_iter": 0, "seconds": 0.0, "stop_reason": "optimal", "spectral": 0.0, "sdp_primal": 0.0,
+                "history": [], "n_distinct": n}
+        return 0.0, info
     # Multithreaded BLAS on small matrices is slower than one thread (and
-    # dramatically so on a busy machine): one thread below n = 400.
-    with threadpool_limits(1 if n < 400 else n_threads):
+    # dramatically so on a busy machine): one thread below n = 1000.
+    with threadpool_limits(1 if n < 1000 else n_threads):
         st = _sdp(Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=target, eval_every=5)
     info = {
         "n_iter": st.n_iter,
@@ -358,8 +428,108 @@ def _sdp_checked(Xc, w, k, T, *, max_iter, time_limit, tol, target, n_threads=No
         "spectral": _spectral(Xc, w, k, T),
         "sdp_primal": st.primal,
         "history": st.history,
+        "n_distinct": n,
     }
     return float(st.bound), info
+
+
+def _merge_rows(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of positive weight and their summed weights (unchanged when all are distinct)."""
+    keep = w > 0
+    Xk, wk = X[keep], w[keep]
+    uniq, inverse = np.unique(Xk, axis=0, return_inverse=True)
+    if uniq.shape[0] == Xk.shape[0] and keep.all():
+        return X, w
+    wu = np.bincount(inverse.ravel(), weights=wk, minlength=uniq.shape[0])
+    return np.ascontiguousarray(uniq), wu
+
+
+def _anticlusters(Xc: np.ndarray, labels: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Group of each row: every cluster of ``labels`` dealt round robin over ``m`` groups.
+
+    Within a cluster the rows go in order of distance to its mean (random
+    ties), so each group holds a thin, even slice of every cluster: groups
+    that each look like the whole (anticlustering), which keeps the sum of
+    their optima close to the whole's optimum.
+    """
+    n = Xc.shape[0]
+    group = np.empty(n, dtype=np.int64)
+    offset = 0
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        idx = idx[rng.permutation(len(idx))]
+        mu = Xc[idx].mean(0)
+        idx = idx[np.argsort(((Xc[idx] - mu) ** 2).sum(1), kind="stable")]
+        group[idx] = (offset + np.arange(len(idx))) % m
+        offset += len(idx)
+    return group
+
+
+def partition_bound(
+    X: Any,
+    n_clusters: int,
+    labels: Any = None,
+    *,
+    sample_weight: Any = None,
+    group_size: int = 250,
+    time_limit: float | None = 60.0,
+    max_iter: int = 500,
+    random_state: int = 0,
+) -> tuple[float, dict[str, Any]]:
+    r"""A lower bound for any n: the sum of SDP bounds of the groups of a partition of the rows.
+
+    For disjoint groups :math:`G_1, \dots, G_m` of the rows,
+    :math:`\sum_g \mathrm{OPT}(G_g) \le \mathrm{OPT}(X)`: the optimal
+    clusters of X, restricted to a group, form a partition of it into at most
+    k clusters whose cost (with the group's own means) is at most its share
+    of the whole's cost, and k clusters do no worse than fewer. So the sum of
+    certified lower bounds of the groups is a certified lower bound of the
+    whole (Croella, Piccialli & Sudoso 2025 build such bounds on
+    anticlustering partitions). The groups here deal every cluster of
+    ``labels`` (a good partition, e.g. the result being certified; k-means++
+    labels by default) round robin over ``ceil(n / group_size)`` groups, and
+    each group's bound is the Peng-Wei SDP bound of :func:`sdp_bound`, given
+    an equal share of ``time_limit``.
+
+    Returns ``(bound, info)``; ``info`` holds ``n_groups``, ``group_size``,
+    ``seconds`` and ``group_bounds``.
+    """
+    t0 = time.perf_counter()
+    Xv = check_data(X).astype(np.float64)
+    n = Xv.shape[0]
+    w = check_sample_weight(sample_weight, n, np.float64)
+    k = check_n_clusters(n_clusters, Xv, w)
+    group_size = check_positive_int(group_size, "group_size")
+    if time_limit is not None:
+        time_limit = check_nonneg_float(time_limit, "time_limit")
+    rng = np.random.default_rng(random_state)
+    if labels is None:
+        import optimeans
+
+        labels = optimeans.fit(Xv, k, sample_weight=w, random_state=random_state).labels
+    labels = np.asarray(labels).ravel()
+    if labels.shape[0] != n:
+        raise ValueError(f"labels has {labels.shape[0]} entries but X has {n} samples")
+    m = max(1, -(-n // max(group_size, k + 1)))
+    group = _anticlusters(Xv, labels, m, rng)
+    bounds_g = []
+    for g in range(m):
+        rows = np.flatnonzero(group == g)
+        Xg, wg = Xv[rows], w[rows]
+        Xgu, wgu = _merge_rows(Xg, wg)
+        if np.count_nonzero(wgu > 0) <= k:
+            bounds_g.append(0.0)  # k clusters or more: a group can cost 0
+            continue
+        left = None
+        if time_limit is not None:
+            left = max(0.0, (time_limit - (time.perf_counter() - t0)) / (m - g))
+        Xc, wc, kk, T = _prepare(Xgu, k, wgu)
+        b, _ = _sdp_checked(Xc, wc, kk, T, max_iter=max_iter, time_limit=left, tol=1e-6, target=None)
+        bounds_g.append(float(b))
+    total = float(math.fsum(bounds_g))
+    info = {"n_groups": m, "group_size": int(-(-n // m)), "seconds": time.perf_counter() - t0,
+            "group_bounds": bounds_g}
+    return total, info
 
 
 def lower_bound(
@@ -386,7 +556,9 @@ def lower_bound(
         semidefinite relaxation, never weaker than the spectral bound and
         often equal to the optimum on well-separated data; dense n x n work,
         O(n^3) per iteration, for n up to a few thousand. ``"auto"``: SDP
-        up to n = 1500, spectral beyond.
+        up to n = 1500, spectral beyond. ``"partition"``: any n, the sum of
+        the SDP bounds of groups of about 250 rows that each look like the
+        whole (:func:`partition_bound`; ``time_limit`` is shared among them).
     sample_weight : array-like of shape (n_samples,), optional
     max_iter : int, default 2000
         SDP only: ADMM iterations at most.
@@ -396,7 +568,7 @@ def lower_bound(
         SDP only: stop when the certified bound is within ``tol`` (relative)
         of the relaxation's primal value.
     n_threads : int, optional
-        SDP only: BLAS threads for n >= 400 (smaller problems use one).
+        SDP only: BLAS threads for n >= 1000 (smaller problems use one).
 
     Returns
     -------
@@ -442,6 +614,9 @@ def lower_bound(
     method = _resolve_method(method, Xc.shape[0])
     if method == "spectral":
         return _spectral(Xc, w, k, T)
+    if method == "partition":
+        value, _ = partition_bound(Xc, k, None, sample_weight=w, time_limit=time_limit, max_iter=max_iter)
+        return float(max(value, _spectral(Xc, w, k, T)))
     value, _ = _sdp_checked(
         Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=None, n_threads=n_threads
     )
@@ -449,8 +624,8 @@ def lower_bound(
 
 
 def _resolve_method(method: Any, n: int) -> str:
-    if method not in ("auto", "spectral", "sdp"):
-        raise ValueError(f"method must be 'spectral', 'sdp' or 'auto', got {method!r}")
+    if method not in ("auto", "spectral", "sdp", "partition"):
+        raise ValueError(f"method must be 'spectral', 'sdp', 'partition' or 'auto', got {method!r}")
     if method == "auto":
         return "sdp" if n <= SDP_AUTO_MAX else "spectral"
     return method
@@ -573,6 +748,13 @@ def certify(
     info: dict[str, Any] = {}
     if method == "spectral":
         bound = _spectral(Xc, w, k, T)
+    elif method == "partition":
+        labels = None if isinstance(result, tuple) else getattr(result, "labels", None)
+        bound, info = partition_bound(
+            Xc, k, labels, sample_weight=w, time_limit=time_limit, max_iter=max_iter
+        )
+        info = {key: v for key, v in info.items() if key != "group_bounds"}
+        bound = max(bound, _spectral(Xc, w, k, T))
     else:
         bound, info = _sdp_checked(
             Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=objective,

@@ -23,6 +23,14 @@ generation with exact geometric pricing (:mod:`optimeans.exact.colgen`). It
 is tight on most classic planar sets (Ruspini for every k up to 10 but 8), and
 then proves the optimum in seconds where enumeration would take minutes; when
 it is not tight, enumeration resumes where it stopped.
+
+In three or more dimensions (and in the plane for k < 4) the search after the
+short enumeration is a second tree, :mod:`optimeans.exact.sdp_bnb`: Peng-Wei
+SDP bounds strengthened by pair and triangle inequalities, each made valid by
+an explicit dual point, with must-link / cannot-link branching. It proves the
+optimum to within ``gap_tol`` (default 1e-4, relative); when it stops at the
+time limit, the reported bound is the least bound of its open nodes, never
+less than its root bound.
 """
 
 from __future__ import annotations
@@ -53,6 +61,12 @@ ENUM_FIRST = 5.0
 #: Local searches whose clusters seed the column generation (on Ruspini, k = 10:
 #: 32 rounds instead of 126).
 LP_SEED_STARTS = 100
+
+#: Relative gap at which the SDP tree closes a node (see ``gap_tol``).
+SDP_GAP_TOL = 1e-4
+
+#: Most distinct rows the SDP tree takes on (dense n x n matrices, O(n^3) per step).
+SDP_BNB_MAX = 2000
 
 Order = Literal["clusters", "farthest", "natural", "centroid"]
 
@@ -151,6 +165,8 @@ def branch_and_bound(
     random_state: int | np.random.Generator | None = 0,
     n_starts: int = 5,
     lp: bool | Literal["auto"] = "auto",
+    sdp: bool | Literal["auto"] = "auto",
+    gap_tol: float = SDP_GAP_TOL,
 ) -> Result:
     r"""Prove the global minimum of the k-means objective on a small set.
 
@@ -181,6 +197,20 @@ def branch_and_bound(
         large clusters the LP relaxation is often loose (Ruspini k = 2, 3 are
         exceptions, but enumeration is fast there anyway; the optkmeans sets
         with k = 2 have gaps near 10 %) while enumeration is at its strongest.
+
+    sdp : bool or "auto", default "auto"
+        When a short enumeration (as for ``lp``) does not finish, run the
+        branch and bound of :mod:`optimeans.exact.sdp_bnb`: Peng-Wei SDP
+        bounds strengthened by pair and triangle inequalities, must-link /
+        cannot-link branching. ``"auto"`` does so in three or more
+        dimensions, and in the plane for ``n_clusters < 4`` (where the LP
+        bound is weak), for at most ``SDP_BNB_MAX`` distinct rows.
+    gap_tol : float, default 1e-4
+        The SDP tree closes a node when its bound is within this relative
+        distance of the incumbent: a result it proves is optimal to within
+        ``gap_tol`` (``info["proof"] == "sdp"``, ``gap <= gap_tol``). A
+        first-order SDP solver cannot close exact ties; enumeration and the
+        LP prove to 1e-10.
 
     Returns
     -------
@@ -236,6 +266,9 @@ def branch_and_bound(
         if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
             raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
     use_lp = _use_lp(lp, d, k)
+    use_sdp = _use_sdp(sdp, d, k)
+    if isinstance(gap_tol, bool) or not isinstance(gap_tol, (int, float)) or not 0.0 <= gap_tol < 1.0:
+        raise ValueError(f"gap_tol must be a number in [0, 1), got {gap_tol!r}")
     n_starts = check_positive_int(n_starts, "n_starts")
     rng, seed = check_random_state(random_state)
     t0 = now()
@@ -251,7 +284,8 @@ def branch_and_bound(
         info.update(nodes=[], stage_seconds=[])
     else:
         best_labels_u, best_val, lower, finished = _search(
-            Xu, wu, k, rng, n_starts, order, deadline, info, use_lp=use_lp
+            Xu, wu, k, rng, n_starts, order, deadline, info, use_lp=use_lp, use_sdp=use_sdp and m <= SDP_BNB_MAX,
+            gap_tol=float(gap_tol),
         )
         labels_u = best_labels_u
     hist.record(best_val, now(), 1)
@@ -351,8 +385,21 @@ def _use_lp(lp: Any, d: int, k: int) -> bool:
     return bool(lp) and d == 2
 
 
-def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp):
-    """Heuristic, then enumeration and (in the plane) the LP bound; returns (labels of Xu, value, lower bound, proven)."""
+def _use_sdp(sdp: Any, d: int, k: int) -> bool:
+    if isinstance(sdp, str):
+        if sdp != "auto":
+            raise ValueError(f"sdp must be True, False or 'auto', got {sdp!r}")
+        return d >= 3 or (d == 2 and k < 4)
+    if not isinstance(sdp, (bool, np.bool_)):
+        raise ValueError(f"sdp must be True, False or 'auto', got {sdp!r}")
+    return bool(sdp) and d >= 2
+
+
+def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp, use_sdp=False, gap_tol=SDP_GAP_TOL):
+    """Heuristic, then enumeration, the LP bound (in the plane) and the SDP tree.
+
+    Returns (labels of Xu, value, lower bound, proven).
+    """
     m = Xu.shape[0]
     budget = None if deadline == np.inf else HEURISTIC_SHARE * max(0.0, deadline - now())
     heur = _heuristic(Xu, wu, k, rng, n_starts, budget)
@@ -381,7 +428,20 @@ def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp):
                 heur = _compact(lp_info["better"])
                 heur_val = _sse(Xo, wo, heur, k)
     proven_by_lp = lp_lower >= heur_val * (1.0 - RTOL)
-    if not proven_by_lp and not stages.finished:
+    sdp_lower, proven_by_sdp = -np.inf, False
+    if use_sdp and not stages.finished and not proven_by_lp:
+        first = t0 + min(ENUM_FIRST, max(0.0, deadline - t0) * 0.1)
+        stages.run(min(first, deadline))
+        if not stages.finished and now() < deadline:
+            from .sdp_bnb import sdp_search
+
+            lab_s, val_s, sdp_lower, proven_by_sdp, sinfo = sdp_search(
+                Xo, wo, k, heur, heur_val, deadline=deadline, rtol=gap_tol, rng=rng
+            )
+            info.update(sinfo)
+            if val_s < heur_val:
+                heur, heur_val = _compact(lab_s), val_s
+    if not proven_by_lp and not proven_by_sdp and not stages.finished:
         stages.run(deadline)
     info.update(nodes=stages.nodes, stage_seconds=stages.seconds)
     if stages.finished:
@@ -391,10 +451,14 @@ def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp):
         best_full, best_val = heur, heur_val
         if stages.partial is not None and stages.partial[1] < best_val:
             best_full, best_val = stages.partial
-        lower = max(stages.lower, lp_lower)
+        lower = max(stages.lower, lp_lower, sdp_lower)
         proven = lower >= best_val * (1.0 - RTOL)
         if proven:
-            info["proof"] = "lp"
+            info["proof"] = "lp" if lp_lower >= sdp_lower else "sdp"
+        elif proven_by_sdp and sdp_lower >= best_val * (1.0 - gap_tol) * (1.0 - 1e-12):
+            proven = True
+            info["proof"] = "sdp"
+            info["gap_tol"] = gap_tol
     labels_u = np.empty(m, dtype=np.int64)
     labels_u[perm] = _compact(best_full)
     return labels_u, float(best_val), float(min(lower, best_val)), proven

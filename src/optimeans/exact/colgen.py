@@ -19,6 +19,7 @@ accuracy; the best one is kept. At the LP optimum it equals the LP value.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -308,6 +309,15 @@ def lp_bound(
 
     t0 = now()
     X = np.ascontiguousarray(X - (w[:, None] * X).sum(0) / w.sum())  # translation keeps every V(S)
+    # Work in units where the weighted RMS distance to the mean is 1: every
+    # V(S), multiplier and bound scales by s**2, while HiGHS's tolerances and
+    # the pricing's are absolute (on raw coordinates in the thousands, such as
+    # pr299 or fl417, the LP otherwise stalls and leaves a negative bound).
+    s2 = float((w * (X * X).sum(1)).sum() / w.sum())
+    if not (s2 > 0.0 and np.isfinite(s2)):
+        s2 = 1.0
+    X = X / math.sqrt(s2)
+    upper = upper / s2
     n = X.shape[0]
     pool = _Pool(X, w)
     for labels in partitions:
@@ -360,9 +370,9 @@ def lp_bound(
         "rounds": rounds,
         "columns": len(pool.rows),
         "nodes": nodes,
-        "lp_value": root,
+        "lp_value": root * s2,
         "closed": closed,
         "seconds": now() - t0,
         "better": better,
     }
-    return float(min(lower, upper)), info
+    return float(min(lower, upper) * s2), info

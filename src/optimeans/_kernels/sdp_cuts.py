@@ -1,0 +1,139 @@
+r"""Kernels of the cutting-plane SDP bound: projection onto the cut polyhedron, separation.
+
+A cut is a linear inequality :math:`\langle A_c, M\rangle \ge 0` valid for every
+partition matrix :math:`M`, stored as at most four entries ``(i, j, coef)``
+with ``i <= j``: :math:`\langle A_c, M\rangle = \sum_e \mathrm{coef}_e M_{i_e j_e}`
+(an off-diagonal entry stands for both :math:`M_{ij}` and :math:`M_{ji}`, each
+with half the coefficient, so :math:`A_c` is symmetric).
+
+:func:`project_cuts` works on ``R = Q + A^*(y)``: for multipliers
+:math:`y \ge 0` the point :math:`P = \max(R, 0)` (zero on cannot-link
+entries) is the projection of ``Q`` onto the polyhedron when ``y`` is the
+optimal dual; Gauss-Seidel sweeps over the cuts (Hildreth's method) improve
+``y``. Whatever ``y`` is, :math:`P - Q = \max(-R, 0) + A^*(y)` off the
+cannot-link entries, a point of the polyhedron's dual cone: that is what makes
+the bound valid however few sweeps run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._numba import njit
+
+
+@njit
+def project_cuts(R, cannot, ci, cj, cc, nnz, y, sweeps):
+    """Gauss-Seidel sweeps on the cut multipliers ``y`` (>= 0), updating ``R`` in place.
+
+    R : (n, n) float64 symmetric, ``Q + A^*(y)`` on entry and on exit.
+    cannot : (n, n) bool, entries fixed at 0 (cannot-link).
+    ci, cj, cc : (m, 4) entry rows, columns (i <= j) and coefficients; nnz : (m,).
+    Returns the largest violation ``-<A_c, max(R, 0)>`` seen in the last sweep.
+    """
+    m = y.shape[0]
+    worst = 0.0
+    for _ in range(sweeps):
+        worst = 0.0
+        for c in range(m):
+            v = 0.0
+            nrm = 0.0
+            for e in range(nnz[c]):
+                i = ci[c, e]
+                j = cj[c, e]
+                a = cc[c, e]
+                if not cannot[i, j]:
+                    r = R[i, j]
+                    if r > 0.0:
+                        v += a * r
+                if i == j:
+                    nrm += a * a
+                else:
+                    nrm += 0.5 * a * a
+            if -v > worst:
+                worst = -v
+            if v >= 0.0 and y[c] == 0.0:
+                continue
+            delta = -v / nrm
+            if y[c] + delta < 0.0:
+                delta = -y[c]
+            if delta == 0.0:
+                continue
+            y[c] += delta
+            for e in range(nnz[c]):
+                i = ci[c, e]
+                j = cj[c, e]
+                a = cc[c, e]
+                if i == j:
+                    R[i, i] += a * delta
+                else:
+                    R[i, j] += 0.5 * a * delta
+                    R[j, i] += 0.5 * a * delta
+    return worst
+
+
+@njit
+def cut_matrix(n, ci, cj, cc, nnz, y):
+    """The symmetric matrix ``A^*(y) = sum_c y_c A_c``."""
+    out = np.zeros((n, n))
+    for c in range(y.shape[0]):
+        if y[c] == 0.0:
+            continue
+        for e in range(nnz[c]):
+            i = ci[c, e]
+            j = cj[c, e]
+            a = cc[c, e] * y[c]
+            if i == j:
+                out[i, i] += a
+            else:
+                out[i, j] += 0.5 * a
+                out[j, i] += 0.5 * a
+    return out
+
+
+@njit
+def separate_triangles(Z, threshold, cap, out_i, out_j, out_k, out_v):
+    """Triangle inequalities ``Z_ij + Z_ik <= Z_ii + Z_jk`` violated by more than ``threshold``.
+
+    ``Z`` is the relaxation's matrix in unit-weight form (``M_ij / sqrt(w_i w_j)``).
+    Writes at most ``cap`` violated triples (anchor i, j < k) to the out arrays,
+    keeping the largest violations (a min-replacement once full); returns the count.
+    """
+    n = Z.shape[0]
+    count = 0
+    low_pos = 0
+    low_val = np.inf
+    for i in range(n):
+        zii = Z[i, i]
+        for j in range(n):
+            if j == i:
+                continue
+            zij = Z[i, j]
+            if zij <= threshold:
+                continue
+            for k in range(j + 1, n):
+                if k == i:
+                    continue
+                v = zij + Z[i, k] - zii - Z[j, k]
+                if v <= threshold:
+                    continue
+                if count < cap:
+                    out_i[count] = i
+                    out_j[count] = j
+                    out_k[count] = k
+                    out_v[count] = v
+                    if v < low_val:
+                        low_val = v
+                        low_pos = count
+                    count += 1
+                elif v > low_val:
+                    out_i[low_pos] = i
+                    out_j[low_pos] = j
+                    out_k[low_pos] = k
+                    out_v[low_pos] = v
+                    low_val = np.inf
+                    for t in range(cap):
+                        if out_v[t] < low_val:
+                            low_val = out_v[t]
+                            low_pos = t
+    return count

@@ -1,0 +1,557 @@
+r"""Branch and bound with SDP bounds strengthened by cutting planes (any dimension).
+
+Each node of the tree is a k-means problem on *groups* of rows (a must-link
+merges two groups into one weighted row: the within-group scatter becomes a
+constant) with *cannot-link* pairs of groups that may not share a cluster.
+Its bound is the Peng-Wei relaxation of :mod:`optimeans.exact.bounds`,
+
+.. math:: \max \langle K, M\rangle \;\text{ s.t. }\; M \succeq 0,\ M u = u,\
+          \mathrm{tr}\, M = k,\ M \ge 0,\ M_{ab} = 0 \text{ (cannot-link)},
+
+strengthened by the inequalities every partition satisfies, written for the
+unit-weight matrix :math:`Z_{ab} = M_{ab} / \sqrt{w_a w_b}`: pair
+inequalities :math:`Z_{ij} \le Z_{ii}` and triangle inequalities
+:math:`Z_{ij} + Z_{ik} \le Z_{ii} + Z_{jk}` (both hold with
+:math:`Z_{ab} = 1/W_c` for rows of one cluster of weight :math:`W_c`, 0 across
+clusters). The violated ones are added by separation every few dozen
+iterations and those whose multiplier is zero dropped (Piccialli, Sudoso &
+Wiegele 2022 use the same families).
+
+The relaxation is solved by ADMM (Boyd et al. 2011) splitting
+:math:`M = P`: :math:`M` on the spectral set (an eigendecomposition), :math:`P`
+on the polyhedron (non-negativity, cannot-link zeros, cuts) by a few
+Gauss-Seidel sweeps over the cut multipliers
+(:func:`optimeans._kernels.sdp_cuts.project_cuts`). **Validity does not depend
+on the solver's accuracy**: the dual point is rebuilt exactly as
+:math:`N = \rho(\max(-R, 0) + \sum_c y_c A_c)` with :math:`y \ge 0` plus free
+values on cannot-link entries, so :math:`\langle N, M\rangle \ge 0` for every
+partition of the node, and :math:`T - u^T N u - \sum_{i<k-1}
+\lambda_i(V^T (K + N) V)` (minus a rounding margin) is a lower bound on the
+node's optimum however early ADMM stops.
+
+Branching picks the pair of groups that the relaxation puts together most
+fractionally (normalized :math:`M_{ab} / \sqrt{M_{aa} M_{bb}}` nearest 1/2),
+must-link child first; nodes are explored best bound first. Incumbents come
+from the caller (the global search) and from rounding each node's matrix (its
+top k eigenvectors clustered by k-means, then Hartigan moves on the rows).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._kernels.sdp_cuts import cut_matrix, project_cuts, separate_triangles
+from .bounds import _dual_value, _eigh_top, _Householder, _project_spectral
+
+__all__ = ["node_bound", "sdp_search"]
+
+#: Gauss-Seidel sweeps over the cut multipliers per ADMM step.
+_SWEEPS = 3
+
+
+@dataclass
+class _Cuts:
+    """The cuts in use, as (m, 4) entry arrays, and their multipliers."""
+
+    ci: np.ndarray
+    cj: np.ndarray
+    cc: np.ndarray
+    nnz: np.ndarray
+    y: np.ndarray
+    keys: list[tuple[int, ...]] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls) -> _Cuts:
+        z = np.zeros((0, 4), dtype=np.int64)
+        return cls(z, z.copy(), np.zeros((0, 4)), np.zeros(0, dtype=np.int64), np.zeros(0), [])
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def _cut_rows(key: tuple[int, ...], winv: np.ndarray, b: np.ndarray) -> tuple[list[int], list[int], list[float]]:
+    """Entries of the cut ``key``: (i, j) pair Z_ii - Z_ij >= 0, (i, j, k) triangle Z_ii + Z_jk - Z_ij - Z_ik >= 0."""
+    if len(key) == 2:
+        i, j = key
+        ents = [(i, i, winv[i]), (min(i, j), max(i, j), -b[i, j])]
+    else:
+        i, j, k = key
+        ents = [(i, i, winv[i]), (min(j, k), max(j, k), b[j, k]),
+                (min(i, j), max(i, j), -b[i, j]), (min(i, k), max(i, k), -b[i, k])]
+    return [e[0] for e in ents], [e[1] for e in ents], [e[2] for e in ents]
+
+
+def _rebuild(keys: list[tuple[int, ...]], y: np.ndarray, winv: np.ndarray, b: np.ndarray) -> _Cuts:
+    m = len(keys)
+    ci = np.zeros((m, 4), dtype=np.int64)
+    cj = np.zeros((m, 4), dtype=np.int64)
+    cc = np.zeros((m, 4))
+    nnz = np.zeros(m, dtype=np.int64)
+    for t, key in enumerate(keys):
+        a, c, v = _cut_rows(key, winv, b)
+        nnz[t] = len(a)
+        ci[t, : len(a)] = a
+        cj[t, : len(a)] = c
+        cc[t, : len(a)] = v
+    return _Cuts(ci, cj, cc, nnz, np.ascontiguousarray(y, dtype=np.float64), list(keys))
+
+
+def _separate(M: np.ndarray, w: np.ndarray, cuts: _Cuts, max_new: int, max_total: int) -> _Cuts:
+    """Drop inactive cuts, add up to ``max_new`` of the most violated pair and triangle inequalities."""
+    n = M.shape[0]
+    sq = 1.0 / np.sqrt(w)
+    b = np.outer(sq, sq)
+    winv = 1.0 / w
+    Z = M * b
+    zd = np.diag(Z).copy()
+    thr = 1e-4 * float(zd.mean()) if n else 0.0
+    keep = [t for t in range(len(cuts)) if cuts.y[t] > 0.0]
+    keys = [cuts.keys[t] for t in keep]
+    y = [float(cuts.y[t]) for t in keep]
+    have = set(keys)
+    new: list[tuple[float, tuple[int, ...]]] = []
+    # pairs: Z_ij > Z_ii
+    V = Z - zd[:, None]
+    np.fill_diagonal(V, -np.inf)
+    ii, jj = np.nonzero(V > thr)
+    if len(ii):
+        order = np.argsort(-V[ii, jj])[: max_new]
+        new.extend((float(V[ii[t], jj[t]]), (int(ii[t]), int(jj[t]))) for t in order)
+    cap = max(1, max_new)
+    oi = np.zeros(cap, dtype=np.int64)
+    oj = np.zeros(cap, dtype=np.int64)
+    ok = np.zeros(cap, dtype=np.int64)
+    ov = np.zeros(cap)
+    cnt = separate_triangles(np.ascontiguousarray(Z), thr, cap, oi, oj, ok, ov)
+    new.extend((float(ov[t]), (int(oi[t]), int(oj[t]), int(ok[t]))) for t in range(cnt))
+    new.sort(key=lambda t: -t[0])
+    added = 0
+    for _, key in new:
+        if added >= max_new or len(keys) >= max_total:
+            break
+        if key in have:
+            continue
+        have.add(key)
+        keys.append(key)
+        y.append(0.0)
+        added += 1
+    return _rebuild(keys, np.asarray(y, dtype=np.float64), winv, b)
+
+
+@dataclass
+class NodeResult:
+    """What :func:`node_bound` returns: a certified bound and the relaxation's matrix."""
+
+    bound: float  # certified lower bound of the node's (grouped) optimum
+    M: np.ndarray  # the last primal iterate (for branching and rounding)
+    n_iter: int
+    stop_reason: str
+    n_cuts: int
+    warm: tuple[np.ndarray, np.ndarray, float, _Cuts] | None = None
+
+
+def node_bound(
+    X: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    cannot: np.ndarray,
+    *,
+    upper: float = np.inf,
+    rtol: float = 1e-6,
+    deadline: float = np.inf,
+    max_iter: int = 3000,
+    cuts: bool = True,
+    warm: tuple[np.ndarray, np.ndarray, float, _Cuts] | None = None,
+    eval_every: int = 10,
+    sep_every: int = 10,
+    stall: float = 0.02,
+    rho0: float = 1.0,
+    alpha: float = 1.6,
+    trace: list | None = None,
+) -> NodeResult:
+    """A certified lower bound of min k-means(X, w) over partitions in which no pair of ``cannot`` shares a cluster.
+
+    Parameters
+    ----------
+    X : float64 (n, d) distinct rows; w : float64 (n,) positive weights
+    k : clusters (every partition counted has exactly k non-empty clusters)
+    cannot : int (m, 2) pairs of rows that must be in different clusters
+    upper : stop as soon as the bound reaches ``upper * (1 - rtol)`` (the node is pruned)
+    deadline : ``time.perf_counter()`` value to stop at
+    cuts : add pair and triangle inequalities (False: plain Peng-Wei with the cannot-links)
+    warm : the ``warm`` of a previous call on the same rows (ADMM state and cuts)
+    max_iter : ADMM steps at most
+    eval_every, sep_every : steps between dual evaluations, between cut separations
+    stall : stop (to branch) when 150 steps closed less than this share of
+        the gap left to ``upper`` (after 400 steps, 200 from a warm start)
+    rho0, alpha : first penalty parameter (then balanced), over-relaxation
+    trace : a list to which (step, bound, cuts, rho, primal residual, dual
+        residual) is appended at every evaluation
+
+    The bound is valid whenever the solver stops: see the module docstring.
+    """
+    n = X.shape[0]
+    W = float(w.sum())
+    mean = (w @ X) / W
+    Xc = X - mean
+    T = float(w @ np.einsum("ij,ij->i", Xc, Xc))
+    if k == 1:
+        return NodeResult(T, np.full((n, n), 0.0), 0, "optimal", 0)
+    if T <= 0.0 or k >= n:
+        return NodeResult(0.0, np.eye(n), 0, "optimal", 0)
+    sw = np.sqrt(w)
+    u = sw / math.sqrt(W)
+    G = sw[:, None] * Xc
+    scale = T / (k - 1)
+    Ks = (G @ G.T) / scale
+    hh = _Householder(u)
+    Kt = hh.sandwich(Ks)
+    s = k - 1
+    sq = 1.0 / sw
+    bmat = np.outer(sq, sq)
+    winv = 1.0 / w
+    can = np.zeros((n, n), dtype=np.bool_)
+    if len(cannot):
+        can[cannot[:, 0], cannot[:, 1]] = True
+        can[cannot[:, 1], cannot[:, 0]] = True
+    if warm is not None:
+        P, U, rho, cutset = warm[0].copy(), warm[1].copy(), warm[2], warm[3]
+        cutset = _rebuild(list(cutset.keys), cutset.y.copy(), winv, bmat)
+    else:
+        P = np.zeros((n, n))
+        U = np.zeros((n, n))
+        rho = rho0
+        cutset = _Cuts.empty()
+    E1 = np.zeros((n, n))
+    E1[0, 0] = 1.0
+    m_guess = s + 8
+    target = upper * (1.0 - rtol) if np.isfinite(upper) else np.inf
+    best = 0.0
+    hist: list[tuple[int, float]] = [(0, 0.0)]
+    stop = "max_iter"
+    M = np.zeros((n, n))
+    max_total = 30 * n
+    max_new = 3 * n
+    it = 0
+    for it in range(1, max_iter + 1):
+        Y = P - U
+        Yt = hh.sandwich(0.5 * (Y + Y.T))
+        Yt += Kt / rho
+        Zs, m_used = _project_spectral(Yt[1:, 1:], s, m_guess)
+        m_guess = max(s + 8, m_used // 2 if m_used > 2 * (s + 8) else m_used)
+        Mt = E1.copy()
+        Mt[1:, 1:] = Zs
+        M = hh.sandwich(Mt)
+        M = 0.5 * (M + M.T)
+        # over-relaxation (Boyd et al. 2011, section 3.4.3)
+        Q = (alpha * M + (1.0 - alpha) * P + U) if alpha != 1.0 else M + U
+        R = Q + cut_matrix(n, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y) if len(cutset) else Q.copy()
+        if len(cutset):
+            project_cuts(R, can, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y, _SWEEPS)
+        P_old = P
+        P = np.maximum(R, 0.0)
+        P[can] = 0.0
+        U = Q - P
+        r_primal = float(np.linalg.norm(M - P))
+        r_dual = rho * float(np.linalg.norm(P - P_old))
+        if it % eval_every == 0 or it == max_iter:
+            # the dual point, rebuilt so that it is exactly in the dual cone
+            N = np.maximum(-R, 0.0)
+            if len(cutset):
+                N += cut_matrix(n, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y)
+            N[can] = -U[can]
+            N = rho * 0.5 * (N + N.T)
+            val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
+            if math.isfinite(val) and val > best:
+                best = val
+            hist.append((it, best))
+            if trace is not None:
+                trace.append((it, best, len(cutset), rho, r_primal, r_dual))
+            if best >= target:
+                stop = "pruned"
+                break
+            # stop when the last 150 iterations closed less than 2 % of what is left
+            if it >= 200:
+                past = next(b for i_, b in reversed(hist) if i_ <= it - 150)
+                left = (upper - best) if np.isfinite(upper) else abs(best)
+                if best - past <= stall * max(left, 1e-12 * abs(best)):
+                    if not cuts or it >= (200 if warm is not None else 400):
+                        stop = "stalled"
+                        break
+        if cuts and it % sep_every == 0:
+            cutset = _separate(M, w, cutset, max_new, max_total)
+        if time.perf_counter() >= deadline:
+            stop = "time_limit"
+            break
+        if r_primal > 10.0 * r_dual:
+            rho *= 2.0
+            U /= 2.0
+            cutset.y /= 2.0
+        elif r_dual > 10.0 * r_primal:
+            rho /= 2.0
+            U *= 2.0
+            cutset.y *= 2.0
+    if stop == "time_limit" or (it % eval_every and stop != "pruned"):
+        N = np.maximum(-R, 0.0)
+        if len(cutset):
+            N += cut_matrix(n, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y)
+        N[can] = -U[can]
+        N = rho * 0.5 * (N + N.T)
+        val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
+        if math.isfinite(val) and val > best:
+            best = val
+    return NodeResult(max(best, 0.0), M, it, stop, len(cutset), (P, U, rho, cutset))
+
+
+# ---------------------------------------------------------------------------
+# the tree
+# ---------------------------------------------------------------------------
+
+
+def _groups(n: int, must: list[tuple[int, int]]) -> np.ndarray:
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in must:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(i) for i in range(n)])
+    _, g = np.unique(roots, return_inverse=True)
+    return g.ravel().astype(np.int64)
+
+
+def _grouped(X: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Group means, group weights and the within-group scatter (the node's constant)."""
+    G = int(g.max()) + 1
+    gw = np.bincount(g, weights=w, minlength=G)
+    gx = np.stack([np.bincount(g, weights=w * X[:, f], minlength=G) for f in range(X.shape[1])], 1) / gw[:, None]
+    const = float((w * ((X - gx[g]) ** 2).sum(1)).sum())
+    return np.ascontiguousarray(gx), gw, const
+
+
+def _sse(X: np.ndarray, w: np.ndarray, labels: np.ndarray) -> float:
+    total = 0.0
+    for c in np.unique(labels):
+        m = labels == c
+        ww = w[m]
+        mu = (ww @ X[m]) / ww.sum()
+        total += float(ww @ ((X[m] - mu) ** 2).sum(1))
+    return total
+
+
+def _round(X, w, k, g, gx, gw, M, rng) -> tuple[np.ndarray, float] | None:
+    """A partition of the rows from the node's matrix: top-k eigenvectors, k-means, Hartigan moves."""
+    from ..solvers.hartigan import transfer
+    from .search import local_optima
+
+    G = gx.shape[0]
+    if G < k:
+        return None
+    lam, Q = _eigh_top(M, min(k, G))
+    F = (Q * np.maximum(lam, 0.0)) / np.sqrt(gw)[:, None]
+    F = np.ascontiguousarray(F)
+    best = None
+    for lab_g in local_optima(F, gw, k, rng, 3):
+        lab = np.ascontiguousarray(lab_g[g], dtype=np.int64)
+        if len(np.unique(lab)) < k:
+            continue
+        lab, _, _, _, _ = transfer(X, w, lab, k, max_iter=1000, tol=0.0)
+        val = _sse(X, w, lab)
+        if best is None or val < best[1]:
+            best = (lab, val)
+    return best
+
+
+def _pick_pair(M: np.ndarray, can: set[tuple[int, int]]) -> tuple[int, int] | None:
+    d = np.sqrt(np.maximum(np.diag(M), 1e-300))
+    Zn = np.clip(M / np.outer(d, d), 0.0, 1.0)
+    score = np.minimum(Zn, 1.0 - Zn)
+    np.fill_diagonal(score, -1.0)
+    for a, b in can:
+        score[a, b] = score[b, a] = -1.0
+    a, b = np.unravel_index(int(np.argmax(score)), score.shape)
+    if score[a, b] < 0.0:
+        return None
+    if score[a, b] <= 1e-9:
+        # the relaxation is integral but the bound has not met the incumbent:
+        # split the pair that is together and the least tight
+        sc = np.where(Zn > 0.5, 1.0 - Zn, -1.0)
+        np.fill_diagonal(sc, -1.0)
+        for x, y in can:
+            sc[x, y] = sc[y, x] = -1.0
+        a, b = np.unravel_index(int(np.argmax(sc)), sc.shape)
+        if sc[a, b] < 0.0:
+            return None
+    return int(min(a, b)), int(max(a, b))
+
+
+def _merge_warm(warm, g_child: np.ndarray, w_child: np.ndarray):
+    """The parent's ADMM state carried to the child's merged rows.
+
+    A partition matrix of the parent's rows maps to the child's by
+    ``M' = S^T M S`` with ``S[i, c] = sqrt(w_i / w'_c)`` for parent group i
+    inside child group c; P and U are carried the same way and the cuts
+    renamed (those whose rows merge are dropped). Any warm start is valid:
+    the bound comes from the dual point rebuilt at the child.
+    """
+    P, U, rho, cutset, g_parent, w_parent = warm
+    Gp = w_parent.shape[0]
+    Gc = w_child.shape[0]
+    gmap = np.zeros(Gp, dtype=np.int64)
+    gmap[g_parent] = g_child
+    S = np.zeros((Gp, Gc))
+    S[np.arange(Gp), gmap] = np.sqrt(w_parent / w_child[gmap])
+    P2 = S.T @ P @ S
+    U2 = S.T @ U @ S
+    keys, y = [], []
+    seen = set()
+    for key, yc in zip(cutset.keys, cutset.y):
+        nk = tuple(int(gmap[i]) for i in key)
+        if len(set(nk)) < len(nk):
+            continue
+        if len(nk) == 3 and nk[1] > nk[2]:
+            nk = (nk[0], nk[2], nk[1])
+        if nk in seen:
+            continue
+        seen.add(nk)
+        keys.append(nk)
+        y.append(float(yc))
+    c = _Cuts.empty()
+    c.keys, c.y = keys, np.asarray(y, dtype=np.float64)
+    return P2, U2, rho, c
+
+
+@dataclass
+class _Node:
+    bound: float
+    must: list[tuple[int, int]]
+    cannot: list[tuple[int, int]]  # pairs of rows
+    warm: Any = None
+
+
+def sdp_search(
+    X: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    labels: np.ndarray,
+    value: float,
+    *,
+    deadline: float = np.inf,
+    rtol: float = 1e-4,
+    rng: np.random.Generator | None = None,
+    cuts: bool = True,
+    max_nodes: int = 100_000,
+    node_callback: Any = None,
+) -> tuple[np.ndarray, float, float, bool, dict[str, Any]]:
+    """Best-first branch and bound on must-link / cannot-link pairs with :func:`node_bound` bounds.
+
+    ``X`` float64 distinct rows, ``w`` positive weights, ``labels`` / ``value``
+    the incumbent. A node is closed when its bound reaches ``value * (1 - rtol)``.
+    Returns (labels, value, lower bound, proven, info); ``lower`` is the least
+    bound over the open nodes and the nodes closed by their bound (so at
+    least ``value * (1 - rtol)`` once the tree is closed). ``node_callback(depth, node_result, const)`` sees every node
+    solved (for tests).
+    """
+    from threadpoolctl import threadpool_limits
+
+    # multithreaded BLAS on matrices this small is slower than one thread
+    with threadpool_limits(1 if X.shape[0] < 1000 else None):
+        return _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_callback)
+
+
+def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_callback):
+    rng = np.random.default_rng(0) if rng is None else rng
+    n = X.shape[0]
+    best_labels, best = np.asarray(labels, dtype=np.int64).copy(), float(value)
+    heap: list[tuple[float, int, _Node]] = [(0.0, 0, _Node(0.0, [], []))]
+    counter = 1
+    nodes = 0
+    root = None
+    stopped: list[float] = []
+    iters = 0
+    t0 = time.perf_counter()
+    closed = np.inf  # least bound of the nodes closed by their bound (a leaf: its value)
+    while heap and nodes < max_nodes:
+        pb, _, node = heapq.heappop(heap)
+        if pb >= best * (1.0 - rtol):
+            closed = min(closed, pb)
+            continue
+        if time.perf_counter() >= deadline:
+            stopped.append(pb)
+            break
+        nodes += 1
+        g = _groups(n, node.must)
+        G = int(g.max()) + 1
+        can_g = {(min(g[a], g[b]), max(g[a], g[b])) for a, b in node.cannot}
+        if any(a == b for a, b in can_g) or G < k:
+            continue  # infeasible
+        gx, gw, const = _grouped(X, w, g)
+        if const >= best * (1.0 - rtol):
+            closed = min(closed, max(pb, const))
+            continue  # the must-links alone cost as much as the incumbent
+        if G == k:
+            # one partition left: every group its own cluster
+            if const < best:
+                best, best_labels = const, g.copy()
+            closed = min(closed, const)
+            continue
+        cannot_arr = np.array(sorted(can_g), dtype=np.int64).reshape(-1, 2)
+        warm = node.warm
+        if warm is not None and len(warm) == 6:
+            warm = _merge_warm(warm, g, gw)
+        res = node_bound(gx, gw, k, cannot_arr, upper=best - const, rtol=rtol * best / max(best - const, 1e-300),
+                         deadline=deadline, cuts=cuts, warm=warm)
+        iters += res.n_iter
+        bound = max(pb, const + res.bound)
+        if node_callback is not None:
+            node_callback(node, res, const, g)
+        if root is None:
+            root = bound
+        rounded = _round(X, w, k, g, gx, gw, res.M, rng)
+        if rounded is not None and rounded[1] < best * (1.0 - 1e-12):
+            best_labels, best = rounded
+        if bound >= best * (1.0 - rtol):
+            closed = min(closed, bound)
+            continue
+        if res.stop_reason == "time_limit":
+            stopped.append(bound)
+            break
+        pair_g = _pick_pair(res.M, can_g)
+        if pair_g is None:
+            stopped.append(bound)
+            continue
+        ga, gb = pair_g
+        a = int(np.flatnonzero(g == ga)[0])
+        b = int(np.flatnonzero(g == gb)[0])
+        # the children start from this node's ADMM state (the must-link child
+        # from its image on the merged rows), kept while the open nodes'
+        # states stay under 256 MB
+        keep = (len(heap) + 2) * 32 * G * G <= 2**28
+        warm_m = (*res.warm, g, gw) if keep else None
+        heapq.heappush(heap, (bound, counter, _Node(bound, node.must + [(a, b)], node.cannot, warm_m)))
+        warm = res.warm if keep else None
+        heapq.heappush(heap, (bound, counter + 1, _Node(bound, node.must, node.cannot + [(a, b)], warm)))
+        counter += 2
+    open_bounds = [b for b, _, _ in heap if b < best * (1.0 - rtol)] + stopped
+    proven = not open_bounds
+    lower = min([closed, best, *open_bounds])
+    info = {
+        "sdp_nodes": nodes,
+        "sdp_root_bound": float(root) if root is not None else None,
+        "sdp_iterations": iters,
+        "sdp_seconds": time.perf_counter() - t0,
+        "sdp_open": len(open_bounds),
+    }
+    return best_labels, float(best), float(lower), proven, info

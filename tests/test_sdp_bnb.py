@@ -1,0 +1,172 @@
+"""The SDP-bounded branch and bound (issue 13): exact on small sets, every node bound valid."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import optimeans
+from optimeans.exact import branch_and_bound
+from optimeans.exact import branch_bound as bb
+from optimeans.exact.bounds import sdp_bound
+from optimeans.exact.sdp_bnb import _pick_pair, node_bound, sdp_search
+from optimeans.exact.search import global_search
+
+
+def _brute(X, w, k, must=(), cannot=()):
+    """Least objective over assignments to k non-empty clusters honouring must/cannot-link row pairs."""
+    best = np.inf
+    n = len(X)
+    for lab in itertools.product(range(k), repeat=n - 1):
+        lab = np.array((0,) + lab)
+        if len(np.unique(lab)) < k:
+            continue
+        if any(lab[a] != lab[b] for a, b in must) or any(lab[a] == lab[b] for a, b in cannot):
+            continue
+        total = 0.0
+        for j in range(k):
+            m = lab == j
+            c = (w[m, None] * X[m]).sum(0) / w[m].sum()
+            total += float((w[m] * ((X[m] - c) ** 2).sum(1)).sum())
+        best = min(best, total)
+    return best
+
+
+def _case(seed, n=8):
+    rng = np.random.default_rng(seed)
+    d = 1 + seed % 5
+    k = 2 + seed % 3
+    n = min(n, 7) if k == 4 else n  # keeps the brute force small
+    X = rng.normal(size=(n, d)) + rng.integers(0, 3, size=(n, 1)) * 1.5
+    w = rng.uniform(0.5, 2.0, size=n) if seed % 2 else np.ones(n)
+    return X, w, k
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sdp_tree_equals_enumeration(seed):
+    X, w, k = _case(seed)
+    opt = _brute(X, w, k)
+    rng = np.random.default_rng(seed)
+    # a poor incumbent, so that the tree has to find the optimum itself
+    lab = np.arange(len(X)) % k
+    val = sum(float((w[lab == j] * ((X[lab == j] - np.average(X[lab == j], 0, w[lab == j])) ** 2).sum(1)).sum())
+              for j in range(k))
+    labels, value, lower, proven, info = sdp_search(X, w, k, lab, val, rtol=1e-7, rng=rng)
+    assert proven
+    assert value == pytest.approx(opt, rel=1e-7)
+    assert lower <= opt * (1 + 1e-9) and lower >= opt * (1 - 1e-6)
+    assert len(np.unique(labels)) == k
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_every_node_bound_below_its_subproblem_optimum(seed):
+    X, w, k = _case(seed + 20)
+    seen = []
+
+    def check(node, res, const, g):
+        sub = _brute(X, w, k, node.must, node.cannot)
+        seen.append((const + res.bound, sub))
+
+    lab, val = global_search(X, w, k, np.random.default_rng(0), n_starts=1)
+    # a loose tolerance and an incumbent slightly worse than optimal make the tree branch
+    sdp_search(X, w, k, lab, val * 1.05, rtol=1e-9, node_callback=check, max_nodes=15)
+    assert seen
+    for bound, sub in seen:
+        assert bound <= sub * (1 + 1e-9) + 1e-12
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_branching_preserves_the_optimum(seed):
+    X, w, k = _case(seed + 40)
+    opt = _brute(X, w, k)
+    res = node_bound(X, w, k, np.zeros((0, 2), dtype=np.int64))
+    a, b = _pick_pair(res.M, set())
+    both = min(_brute(X, w, k, must=[(a, b)]), _brute(X, w, k, cannot=[(a, b)]))
+    assert both == pytest.approx(opt, rel=1e-12)
+    # and the must-link child is the weighted problem on merged rows plus a constant
+    g = np.arange(len(X))
+    g[b] = a
+    _, g = np.unique(g, return_inverse=True)
+    from optimeans.exact.sdp_bnb import _grouped
+
+    gx, gw, const = _grouped(X, w, g.ravel())
+    assert const + _brute(gx, gw, k) == pytest.approx(_brute(X, w, k, must=[(a, b)]), rel=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cuts_strengthen_the_plain_bound(seed):
+    X, w, k = _case(seed + 60, n=9)
+    opt = _brute(X, w, k)
+    none = np.zeros((0, 2), dtype=np.int64)
+    plain = node_bound(X, w, k, none, cuts=False, max_iter=2000).bound
+    cut = node_bound(X, w, k, none, cuts=True, max_iter=2000).bound
+    pw, _ = sdp_bound(X, k, sample_weight=w)
+    assert cut <= opt * (1 + 1e-10)
+    assert plain <= opt * (1 + 1e-10)
+    assert cut >= plain * (1 - 1e-6)
+    assert cut >= pw * (1 - 1e-6)
+
+
+def test_cannot_link_bound_is_valid():
+    X, w, k = _case(3, n=9)
+    for a, b in [(0, 1), (2, 5), (4, 8)]:
+        sub = _brute(X, w, k, cannot=[(a, b)])
+        res = node_bound(X, w, k, np.array([[a, b]]))
+        assert res.bound <= sub * (1 + 1e-10)
+
+
+def test_branch_and_bound_sdp_route(monkeypatch):
+    """With the enumeration given no time, the SDP tree proves the optimum by itself."""
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.0)
+    for seed in (1, 2, 3):
+        X, w, k = _case(seed, n=9)
+        X = np.column_stack([X, np.zeros(len(X)), np.zeros(len(X))])  # d >= 3: the SDP route
+        r = branch_and_bound(X, k, sample_weight=w, time_limit=None, gap_tol=1e-7)
+        assert r.proven_optimal and r.info["proof"] in ("sdp", "enumeration")
+        assert r.objective == pytest.approx(_brute(X, w, k), rel=1e-7)
+        assert r.lower_bound <= r.objective and r.gap <= 1e-7
+
+
+def test_time_limited_search_reports_the_sdp_bound(monkeypatch):
+    """Stopped early in d > 2, the gap reflects the SDP bound, not the enumeration's trivial one."""
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.5)
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(size=(25, 4)) + c for c in rng.normal(size=(4, 4)) * 1.2])
+    r = branch_and_bound(X, 4, time_limit=15.0)
+    c = optimeans.certify(X, r, method="sdp")
+    assert r.lower_bound <= r.objective
+    assert r.lower_bound >= 0.9 * c.lower_bound
+    with pytest.raises(ValueError, match="gap_tol"):
+        branch_and_bound(X, 4, gap_tol=2.0)
+    with pytest.raises(ValueError, match="sdp"):
+        branch_and_bound(X, 4, sdp="yes")
+
+
+def test_must_link_warm_start_maps_partition_matrices():
+    """The must-link child's warm start carries a partition matrix to the merged rows' one."""
+    from optimeans.exact.sdp_bnb import _Cuts, _merge_warm
+
+    rng = np.random.default_rng(0)
+    n, k = 7, 3
+    w = rng.uniform(0.5, 2.0, n)
+    lab = np.array([0, 0, 1, 1, 2, 2, 2])
+
+    def pmat(lab, w):
+        M = np.zeros((len(w), len(w)))
+        for c in np.unique(lab):
+            m = lab == c
+            s = np.sqrt(w[m])
+            M[np.ix_(m, m)] = np.outer(s, s) / w[m].sum()
+        return M
+
+    g_parent = np.arange(n)
+    g_child = np.array([0, 0, 1, 2, 3, 4, 5])  # rows 0 and 1 merged
+    w_child = np.bincount(g_child, weights=w)
+    M = pmat(lab, w)
+    cuts = _Cuts.empty()
+    cuts.keys, cuts.y = [(0, 1, 2), (2, 3), (1, 0)], np.array([1.0, 2.0, 3.0])
+    P2, U2, rho, c2 = _merge_warm((M, -M, 1.5, cuts, g_parent, w), g_child, w_child)
+    np.testing.assert_allclose(P2, pmat(np.array([0, 1, 1, 2, 2, 2]), w_child), atol=1e-12)
+    np.testing.assert_allclose(U2, -P2, atol=1e-12)
+    assert rho == 1.5
+    assert c2.keys == [(1, 2)] and list(c2.y) == [2.0]  # cuts on the merged pair are gone
