@@ -79,7 +79,7 @@ class Blocks:
             from distributed import wait
 
             self.raw = [
-                client.compute(p, workers=h, allow_other_workers=h is None) for p, h in zip(pairs, self.homes)
+                client.compute(p, workers=h, allow_other_workers=h is not None) for p, h in zip(pairs, self.homes)
             ]
             wait(self.raw)
         self.states: list[Any] = [None] * len(pairs)
@@ -96,7 +96,7 @@ class Blocks:
         if raw is not None and not self.persisted:
             raw = client.compute(raw)
         h = self.homes[b]
-        return client.submit(fn, *head, raw, *rest, workers=h, allow_other_workers=h is None, pure=False)
+        return client.submit(fn, *head, raw, *rest, workers=h, allow_other_workers=h is not None, pure=False)
 
     def _local_raw(self, b: int) -> Any:
         raw = self.raw[b]
@@ -141,7 +141,7 @@ class Blocks:
                 else:
                     h = self.homes[b]
                     futs.append(self.client.submit(
-                        tasks.task_make_state, None, None, *args, workers=h, allow_other_workers=h is None, pure=False
+                        tasks.task_make_state, None, None, *args, workers=h, allow_other_workers=h is not None, pure=False
                     ))
             wait(futs)
             self.states = futs
@@ -180,7 +180,7 @@ class Blocks:
         pieces = []
         for b, st in enumerate(self.states):
             h = self.homes[b]
-            fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is None, pure=False)
+            fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is not None, pure=False)
             pieces.append(da.from_delayed(self.dask.delayed(fut), shape=(int(self.sizes[b]),), dtype=np.int64))
         return da.concatenate(pieces)
 
