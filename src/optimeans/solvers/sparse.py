@@ -286,7 +286,7 @@ def run_minibatch(
     batch_size: int = 1024,
     max_no_improvement: int | None = 10,
     reassignment_ratio: float = 0.01,
-    monitor: bool = True,
+    monitor: bool | None = None,
 ) -> Result:
     """Mini-batch k-means (Sculley 2010) on sparse rows.
 
@@ -321,13 +321,15 @@ def run_minibatch(
     batch_size : int, default 1024
     max_no_improvement : int or None, default 10
     reassignment_ratio : float in [0, 1], default 0.01
-    monitor : bool, default True
-        As the dense ``"minibatch"``: after every epoch, one assignment pass
-        over all rows records the objective of the current centers (the
-        expansion's value, as Lloyd's history) and calls the callback. The
-        stopping rules do not use it. With False the history holds only the
-        final objective and the run costs no pass beyond its steps and the
-        final assignment.
+    monitor : bool or None, default None
+        True: after every epoch, one assignment pass over all rows records
+        the objective of the current centers (the expansion's value, as
+        Lloyd's history) and calls the callback, as the dense
+        ``"minibatch"``'s monitor. False: the history holds only the final
+        objective and the run costs no pass beyond its steps and the final
+        assignment (a pass costs about as much as an epoch's steps). None
+        (the default): True when a callback is given, else False. The
+        stopping rules use only the smoothed batch objective either way.
 
     Returns
     -------
@@ -356,8 +358,10 @@ def run_minibatch(
         0.0 <= float(reassignment_ratio) <= 1.0
     ):
         raise ValueError(f"reassignment_ratio must be a number in [0, 1], got {reassignment_ratio!r}")
+    if monitor is None:
+        monitor = callback is not None
     if not isinstance(monitor, (bool, np.bool_)):
-        raise TypeError(f"monitor must be True or False, got {monitor!r}")
+        raise TypeError(f"monitor must be True, False or None, got {monitor!r}")
     rng = rng if rng is not None else np.random.default_rng(0)
     w = np.ascontiguousarray(sample_weight, dtype=np.float64)
     n, k = S.n, centers_init.shape[0]
@@ -406,11 +410,10 @@ def run_minibatch(
                         nsmall = int(small.sum())
                         if np.count_nonzero(p) >= nsmall:
                             pick = rng.choice(rows.shape[0], size=nsmall, replace=False, p=p / p.sum())
-                            V[:, small] = S.rows_dense(rows[pick]).T
+                            R = S.rows_dense(rows[pick])
+                            V[:, small] = R.T
                             scale[small] = 1.0
-                            for j in np.flatnonzero(small):
-                                col = V[:, j]
-                                vsq[j] = float(np.dot(col, col))
+                            vsq[small] = np.einsum("ij,ij->i", R, R)
                             counts[small] = counts[~small].min()
                             n_reassigned += nsmall
                 ewa = batch_obj if np.isnan(ewa) else ewa * (1.0 - alpha) + batch_obj * alpha
