@@ -242,6 +242,20 @@ def test_sparse_minibatch_run_equals_a_numpy_reference():
     assert r.objective == pytest.approx(optimeans.objective(Xd, r.centers, r.labels, sample_weight=w), rel=1e-12)
 
 
+def test_sparse_minibatch_smoothing_starts_after_the_first_batch():
+    # initial centers far from the data: the first batch's objective is ~1e8 times the
+    # others. Smoothed in (weight alpha ~ 1/2 here), it would make each of the next ~27
+    # steps a new minimum and the run would never stop early; ignored, the smoothed
+    # objective of the settled centers stops improving within a few steps
+    X = _sparse_blobs(1000, 30, 3, 0.2, 16)
+    far = np.full((3, 30), 1e4) * np.arange(1, 4)[:, None]
+    for seed in range(5):
+        r = optimeans.fit(X, 3, method="minibatch", init=far, batch_size=250, max_no_improvement=2,
+                          max_iter=10, tol=0, reassignment_ratio=0, random_state=seed)
+        assert r.info["early_stop"] == "max_no_improvement"
+        assert r.info["n_steps"] <= 20
+
+
 def test_sparse_minibatch_monitor():
     X = _sparse_blobs(3000, 40, 4, 0.1, 15)
     calls = []
