@@ -115,6 +115,22 @@ def test_distances_to_rows_are_those_to_dense_centers(dtype):
     np.testing.assert_allclose(dense, _dense_reference(X.toarray(), X[idx].toarray()), rtol=1e-9, atol=1e-9)
 
 
+def test_distances_to_rows_with_negative_values_and_stored_zeros():
+    # products of opposite signs and of stored zeros (-0.0 and +0.0 terms): still the bits of sqdist
+    X = _sparse_blobs(5000, 60, 4, 0.1, 20)
+    X.data = np.where(np.random.default_rng(0).random(X.nnz) < 0.3, -X.data, X.data)
+    X.data[::7] = 0.0  # explicitly stored zeros
+    S = SparseData(check_sparse(X))
+    assert (S.X.data == 0).any()
+    idx = np.array([0, 4999, 2500, 11, 12])
+    with numba_threads(2):
+        two = S.sqdist_to_rows(idx)
+    with numba_threads(1):
+        one = S.sqdist_to_rows(idx)
+    np.testing.assert_array_equal(one, S.sqdist(S.rows_dense(idx)))
+    np.testing.assert_array_equal(one, two)
+
+
 def test_objective_exact_where_the_expansion_cancels():
     # points sitting almost on their center far from the origin: ||x||^2 - 2 x.c + ||c||^2
     # loses every digit, the objective from non-negative terms does not

@@ -60,7 +60,8 @@ __all__ = [
     "cluster_objective",
     "minibatch_update",
     "assign_rows_hamerly",
-    "sqdist_rows_to_rows",
+    "dots_by_columns",
+    "sqdist_from_dots",
     "center_sqnorms",
     "assign_rows_scaled",
     "minibatch_update_scaled",
@@ -438,30 +439,36 @@ def assign_rows_hamerly(data, indices, indptr, xsq, CT, csq, labels, lower, drif
 
 
 @pjit
-def sqdist_rows_to_rows(data, indices, indptr, xsq, slot, table, csq, out):
-    """out[i, t] = ||x_i - y_t||^2 (float64, clipped at 0) for ``m`` sparse centers ``y_t`` (k-means++ candidates).
+def dots_by_columns(cdata, cindices, cindptr, cand_ptr, cand_f, cand_v, acc):
+    """acc[t, i] = x_i . y_t for every row ``x_i`` and ``m`` sparse rows ``y_t`` (k-means++ candidates).
 
-    The centers are rows of the data: ``slot[f]`` is the row of ``table``
-    (n_slots x m, float64) holding feature ``f`` of every center, or -1 when
-    no center stores ``f``. Only the features stored by both ``x`` and a
-    center contribute to the dot product, so a point costs ``nnz(x)`` lookups
-    in ``slot`` (4 bytes per feature) instead of ``nnz(x) m`` reads of dense
-    centers; the sums are those of :func:`sqdist_rows` (the products
-    skipped are exact zeros).
+    ``cdata, cindices, cindptr`` are the data in CSC form (row indices
+    ascending in each column); candidate ``t`` stores the features
+    ``cand_f[cand_ptr[t]:cand_ptr[t+1]]`` (ascending) with the float64
+    values ``cand_v``. Only the columns of the candidates' features are
+    read, so a candidate costs the number of stored values in those columns
+    instead of a pass over all the data. Each ``acc[t, i]`` adds the
+    products ``x_{if} y_{tf}`` in ascending ``f`` from 0.0: the bits of the
+    row-wise sum of :func:`sqdist_rows` (whose other products are exact
+    zeros). Parallel over candidates, each written by one thread.
     """
-    n = indptr.shape[0] - 1
-    m = table.shape[1]
+    m, n = acc.shape
+    for t in prange(m):
+        for i in range(n):
+            acc[t, i] = 0.0
+        for q in range(cand_ptr[t], cand_ptr[t + 1]):
+            f = cand_f[q]
+            y = cand_v[q]
+            for p in range(cindptr[f], cindptr[f + 1]):
+                acc[t, cindices[p]] += np.float64(cdata[p]) * y
+
+
+@pjit
+def sqdist_from_dots(xsq, acc, csq, out):
+    """out[i, t] = xsq[i] - 2 acc[t, i] + csq[t] (float64, clipped at 0), in parallel over chunks of rows."""
+    m, n = acc.shape
     for c in prange((n + CHUNK - 1) // CHUNK):
-        acc = np.empty(m, dtype=np.float64)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             for t in range(m):
-                acc[t] = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                g = slot[indices[p]]
-                if g >= 0:
-                    v = np.float64(data[p])
-                    for t in range(m):
-                        acc[t] += v * table[g, t]
-            for t in range(m):
-                s = xsq[i] - 2.0 * acc[t] + csq[t]
+                s = xsq[i] - 2.0 * acc[t, i] + csq[t]
                 out[i, t] = s if s > 0.0 else 0.0
