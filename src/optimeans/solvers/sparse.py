@@ -438,7 +438,8 @@ def run_minibatch(
             if monitor:
                 mind = np.empty(n, dtype=np.float64)
                 lab = np.empty(n, dtype=np.int64)
-                assign_rows_scaled(S.data, S.indices, S.indptr, S.all_rows, S.xsq, V, scale, scale * scale * vsq, lab, mind)
+                csq = scale * scale * vsq
+                assign_rows_scaled(S.data, S.indices, S.indptr, S.all_rows, S.xsq, V, scale, csq, lab, mind)
                 obj = float(np.sum(w * mind))  # numpy, not BLAS: the same rounding on any machine setting
                 hist.record(obj, now(), points / n)
                 if not stopped and should_stop(callback, epoch, obj):
