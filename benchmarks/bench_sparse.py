@@ -17,8 +17,10 @@ Two measurements, each on 1 and on 2 threads (``--threads``):
   scikit-learn runs 1 k-means++ start, optimeans 3) and with ``n_init=1``
   for both, and to convergence (``n_init=1, tol=0``: until no label
   changes); mini-batch with each library's defaults (``MiniBatchKMeans``;
-  ``method="minibatch"``, epochs in the iteration column for optimeans,
-  steps for scikit-learn). The libraries stop differently by default (scikit-learn when
+  ``method="minibatch"``, which runs 3 k-means++ starts where scikit-learn
+  runs 1) and with ``n_init=1`` for optimeans; for mini-batch the iteration
+  column counts steps (batches) for both libraries. ``--only minibatch``
+  runs the mini-batch rows alone. The libraries stop differently by default (scikit-learn when
   the centers move by less than ``tol`` times the data's variance,
   optimeans when the objective decreases by less than ``tol`` relative), so
   the iteration counts are printed beside the objective.
@@ -97,7 +99,8 @@ def run_optimeans(X, k, n_threads, **kw):
 
     t, c = time.perf_counter(), time.process_time()
     r = optimeans.fit(X, k, n_threads=n_threads, **kw)
-    return time.perf_counter() - t, time.process_time() - c, r.centers, r.n_iter
+    its = r.info["n_steps"] if r.method == "minibatch" else r.n_iter
+    return time.perf_counter() - t, time.process_time() - c, r.centers, its
 
 
 def run_sklearn(X, k, n_threads, **kw):
@@ -117,7 +120,7 @@ def run_sklearn_minibatch(X, k, n_threads, **kw):
     with threadpool_limits(n_threads):
         t, c = time.perf_counter(), time.process_time()
         km = MiniBatchKMeans(k, **kw).fit(X)
-        return time.perf_counter() - t, time.process_time() - c, km.cluster_centers_, km.n_iter_
+        return time.perf_counter() - t, time.process_time() - c, km.cluster_centers_, km.n_steps_
 
 
 def per_iteration(run, X, k, C0, n_threads, iters, repeats):
@@ -151,6 +154,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    ap.add_argument("--only", default="all", choices=["all", "lloyd", "minibatch"])
     args = ap.parse_args()
 
     import optimeans
@@ -178,26 +182,28 @@ def main() -> None:
         print(f"\n-- {threads} thread(s), load average {os.getloadavg()[0]:.2f}")
         print(f"{'':34s}{'wall s':>10s}{'cpu s':>10s}{'iters':>7s}{'objective':>16s}")
         rows = []
-        for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
-            s, c, C, it = per_iteration(run, X, args.k, C0, threads, args.iters, args.repeats)
-            rows.append((f"{name} per Lloyd iteration", s, c, it, objective64(X, C)))
-        for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
-            s, c, C, it = run(X, args.k, threads, random_state=0)
-            rows.append((f"{name} fit, defaults", s, c, it, objective64(X, C)))
-        for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
-            s, c, C, it = run(X, args.k, threads, random_state=0, n_init=1)
-            rows.append((f"{name} fit, n_init=1", s, c, it, objective64(X, C)))
-        for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
-            s, c, C, it = run(X, args.k, threads, random_state=0, n_init=1, tol=0.0)
-            rows.append((f"{name} fit, n_init=1 tol=0", s, c, it, objective64(X, C)))
-        s, c, C, it = run_optimeans(X, args.k, threads, random_state=0, method="minibatch")
-        rows.append(("optimeans mini-batch, defaults", s, c, it, objective64(X, C)))
-        s, c, C, it = run_sklearn_minibatch(X, args.k, threads, random_state=0)
-        rows.append(("scikit-learn mini-batch, defaults", s, c, it, objective64(X, C)))
+        pairs = []
+        if args.only in ("all", "lloyd"):
+            for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
+                s, c, C, it = per_iteration(run, X, args.k, C0, threads, args.iters, args.repeats)
+                rows.append((f"{name} per Lloyd iteration", s, c, it, objective64(X, C)))
+            for label, kw in (("fit, defaults", {}), ("fit, n_init=1", {"n_init": 1}),
+                              ("fit, n_init=1 tol=0", {"n_init": 1, "tol": 0.0})):
+                for name, run in (("optimeans", run_optimeans), ("scikit-learn", run_sklearn)):
+                    s, c, C, it = run(X, args.k, threads, random_state=0, **kw)
+                    rows.append((f"{name} {label}", s, c, it, objective64(X, C)))
+            pairs += [(len(rows) - 8 + 2 * i, len(rows) - 7 + 2 * i) for i in range(4)]
+        if args.only in ("all", "minibatch"):
+            s, c, C, it = run_sklearn_minibatch(X, args.k, threads, random_state=0)
+            rows.append(("scikit-learn mini-batch, defaults", s, c, it, objective64(X, C)))
+            for label, kw in (("defaults", {}), ("n_init=1", {"n_init": 1})):
+                s, c, C, it = run_optimeans(X, args.k, threads, random_state=0, method="minibatch", **kw)
+                rows.append((f"optimeans mini-batch, {label}", s, c, it, objective64(X, C)))
+                pairs.append((len(rows) - 1, len(rows) - 2 - (1 if label != "defaults" else 0)))
         for label, s, c, it, obj in rows:
             print(f"{label:34s}{s:10.4f}{c:10.4f}{it:7d}{obj:16.6f}")
         # CPU time sums the threads: on a shared machine it is the steadier figure on 1 thread
-        for a, b in ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9)):
+        for a, b in pairs:
             print(f"scikit-learn / optimeans, {rows[a][0].split(' ', 1)[1]}: wall {rows[b][1] / rows[a][1]:.2f}x, "
                   f"cpu {rows[b][2] / rows[a][2]:.2f}x")
 

@@ -9,16 +9,21 @@ import optimeans
 from optimeans import KMeans
 from optimeans._kernels.sparse import (
     assign_rows,
+    assign_rows_scaled,
+    center_sqnorms,
     cluster_objective,
     cluster_sums,
     minibatch_update,
+    minibatch_update_scaled,
     order_by_label,
+    renormalize_scaled,
     row_sqnorms,
     sqdist_rows,
 )
 from optimeans._numba import numba_threads
 from optimeans._sparse import SparseData, kmeans_plusplus_sparse
 from optimeans._validation import check_sparse
+from optimeans.solvers.sparse import RENORMALIZE_EVERY, run_minibatch
 from optimeans.datasets import load, make_blobs
 from optimeans.seeding import kmeans_plusplus
 
@@ -110,6 +115,22 @@ def test_distances_to_rows_are_those_to_dense_centers(dtype):
     np.testing.assert_allclose(dense, _dense_reference(X.toarray(), X[idx].toarray()), rtol=1e-9, atol=1e-9)
 
 
+def test_distances_to_rows_with_negative_values_and_stored_zeros():
+    # products of opposite signs and of stored zeros (-0.0 and +0.0 terms): still the bits of sqdist
+    X = _sparse_blobs(5000, 60, 4, 0.1, 20)
+    X.data = np.where(np.random.default_rng(0).random(X.nnz) < 0.3, -X.data, X.data)
+    X.data[::7] = 0.0  # explicitly stored zeros
+    S = SparseData(check_sparse(X))
+    assert (S.X.data == 0).any()
+    idx = np.array([0, 4999, 2500, 11, 12])
+    with numba_threads(2):
+        two = S.sqdist_to_rows(idx)
+    with numba_threads(1):
+        one = S.sqdist_to_rows(idx)
+    np.testing.assert_array_equal(one, S.sqdist(S.rows_dense(idx)))
+    np.testing.assert_array_equal(one, two)
+
+
 def test_objective_exact_where_the_expansion_cancels():
     # points sitting almost on their center far from the origin: ||x||^2 - 2 x.c + ||c||^2
     # loses every digit, the objective from non-negative terms does not
@@ -142,6 +163,136 @@ def test_minibatch_update_is_the_running_mean():
     np.testing.assert_allclose(CT[:, 0], Xd[1], rtol=1e-12)  # count 0: the batch mean
     np.testing.assert_array_equal(CT[:, 2], C[2])  # untouched
     np.testing.assert_allclose(counts, [w[1], 5.0 + w[[4, 9, 30]].sum(), 2.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lazily_scaled_update_equals_the_plain_update(dtype):
+    # 40 steps of random batches: scale * V follows the plain running mean, the
+    # incremental norms follow the exact norms, a center with count 0 restarts
+    X = _sparse_blobs(200, 30, 3, 0.2, 12, dtype)
+    rng = np.random.default_rng(5)
+    C = rng.random((4, 30)) * 3
+    CT = np.ascontiguousarray(C.T)
+    V = CT.copy()
+    scale = np.ones(4)
+    vsq = np.empty(4)
+    renormalize_scaled(V, scale, vsq)
+    counts_a = np.array([0.0, 3.0, 1.0, 0.0])  # center 3 never gets a point: untouched
+    counts_b = counts_a.copy()
+    w = rng.random(200) + 0.5
+    for step in range(40):
+        rows = rng.choice(200, size=25, replace=False).astype(np.int64)
+        lab = rng.integers(3, size=25).astype(np.int64)
+        minibatch_update(X.data, X.indices, X.indptr, rows, w, lab, CT, counts_a)
+        minibatch_update_scaled(X.data, X.indices, X.indptr, rows, w, lab, V, scale, vsq, counts_b)
+        np.testing.assert_array_equal(counts_a, counts_b)
+        np.testing.assert_allclose(V * scale, CT, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(vsq, np.einsum("ij,ij->j", V, V), rtol=1e-12)
+    assert scale[:3].max() < 0.05  # the scales did shrink: the lazy path ran
+    np.testing.assert_array_equal(V[:, 3], C[3])
+    renormalize_scaled(V, scale, vsq)
+    np.testing.assert_array_equal(scale, np.ones(4))
+    np.testing.assert_allclose(V, CT, rtol=1e-12, atol=0)
+    csq = np.empty(4)
+    center_sqnorms(V, csq)
+    np.testing.assert_array_equal(vsq, csq)  # exact again, with the bits of center_sqnorms
+
+
+def test_assign_rows_scaled():
+    X = _sparse_blobs(300, 40, 4, 0.2, 13)
+    S = SparseData(check_sparse(X))
+    C = np.random.default_rng(2).random((5, 40))
+    rows = np.arange(300, dtype=np.int64)
+    lab0, d0 = S.nearest(C)
+    # unit scales: the bits of assign_rows
+    lab, mind = np.empty(300, np.int64), np.empty(300)
+    CT = np.ascontiguousarray(C.T)
+    csq = np.einsum("ij,ij->i", C, C)
+    assign_rows_scaled(X.data, X.indices, X.indptr, rows, S.xsq, CT, np.ones(5), csq, lab, mind)
+    np.testing.assert_array_equal(lab, lab0)
+    np.testing.assert_array_equal(mind, d0)
+    # scaled: the same centers stored as s_j * v_j
+    s = np.array([0.5, 2.0, 1e-3, 7.0, 1.0])
+    assign_rows_scaled(X.data, X.indices, X.indptr, rows, S.xsq, CT / s, s, csq, lab, mind)
+    np.testing.assert_array_equal(lab, lab0)
+    np.testing.assert_allclose(mind, _dense_reference(X.toarray(), C).min(1), rtol=1e-9, atol=1e-9)
+
+
+def _numpy_minibatch(Xd, w, C0, rng, batch_size, epochs):
+    """Sculley's running-mean mini-batch in plain NumPy (no reassignment, no early stop)."""
+    C = C0.copy()
+    counts = np.zeros(len(C))
+    n = len(Xd)
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        for s in range(0, n, batch_size):
+            rows = perm[s: s + batch_size]
+            lab = _dense_reference(Xd[rows], C).argmin(1)
+            for j in range(len(C)):
+                m = lab == j
+                B = w[rows][m].sum()
+                if B > 0:
+                    C[j] = (counts[j] * C[j] + (w[rows][m, None] * Xd[rows][m]).sum(0)) / (counts[j] + B)
+                    counts[j] += B
+    return C, counts
+
+
+def test_sparse_minibatch_run_equals_a_numpy_reference():
+    # well separated clusters (no label is decided by rounding); more steps than
+    # RENORMALIZE_EVERY, so the scales are folded back several times
+    X = _sparse_blobs(1200, 40, 4, 0.1, 14)
+    Xd = X.toarray()
+    w = np.random.default_rng(6).random(1200) + 0.5
+    S = SparseData(check_sparse(X))
+    C0 = Xd[[0, 300, 600, 900]].copy()
+    n_steps = 3 * (1200 // 50)
+    assert n_steps > 3 * RENORMALIZE_EVERY
+    r = run_minibatch(
+        S, w, C0, max_iter=3, tol=0.0, rng=np.random.default_rng(9), batch_size=50,
+        max_no_improvement=None, reassignment_ratio=0.0,
+    )
+    C_ref, counts_ref = _numpy_minibatch(Xd, w, C0, np.random.default_rng(9), 50, 3)
+    assert r.info["n_steps"] == n_steps and r.n_iter == 3
+    np.testing.assert_allclose(r.info["counts"], counts_ref, rtol=1e-12)
+    np.testing.assert_allclose(r.centers, C_ref, rtol=1e-12, atol=1e-14)
+    assert r.objective == pytest.approx(optimeans.objective(Xd, r.centers, r.labels, sample_weight=w), rel=1e-12)
+
+
+def test_sparse_minibatch_smoothing_starts_after_the_first_batch():
+    # initial centers far from the data: the first batch's objective is ~1e8 times the
+    # others. Smoothed in (weight alpha ~ 1/2 here), it would make each of the next ~27
+    # steps a new minimum and the run would never stop early; ignored, the smoothed
+    # objective of the settled centers stops improving within a few steps
+    X = _sparse_blobs(1000, 30, 3, 0.2, 16)
+    far = np.full((3, 30), 1e4) * np.arange(1, 4)[:, None]
+    for seed in range(5):
+        r = optimeans.fit(X, 3, method="minibatch", init=far, batch_size=250, max_no_improvement=2,
+                          max_iter=10, tol=0, reassignment_ratio=0, random_state=seed)
+        assert r.info["early_stop"] == "max_no_improvement"
+        assert r.info["n_steps"] <= 20
+
+
+def test_sparse_minibatch_monitor():
+    X = _sparse_blobs(3000, 40, 4, 0.1, 15)
+    calls = []
+    quiet = optimeans.fit(X, 4, method="minibatch", random_state=1, n_init=1, batch_size=256, tol=0,
+                          max_no_improvement=None, max_iter=4)
+    assert len(quiet.history.objective) == 1 and quiet.history.objective[0] == quiet.objective
+    watched = optimeans.fit(X, 4, method="minibatch", random_state=1, n_init=1, batch_size=256, tol=0,
+                            max_no_improvement=None, max_iter=4, callback=lambda it, obj: calls.append((it, obj)))
+    # the callback turns the monitor on; the run itself is the same
+    assert [it for it, _ in calls] == [1, 2, 3, 4]
+    np.testing.assert_array_equal(watched.history.objective, [obj for _, obj in calls])
+    np.testing.assert_array_equal(watched.centers, quiet.centers)
+    assert watched.history.objective[-1] == pytest.approx(watched.objective, rel=1e-9)
+    on = optimeans.fit(X, 4, method="minibatch", random_state=1, n_init=1, batch_size=256, tol=0,
+                       max_no_improvement=None, max_iter=4, monitor=True)
+    np.testing.assert_array_equal(on.history.objective, watched.history.objective)
+    stop = optimeans.fit(X, 4, method="minibatch", random_state=1, n_init=1, batch_size=256, tol=0,
+                         max_iter=4, monitor=False, callback=lambda it, obj: True)
+    assert stop.stop_reason != "callback" and len(stop.history.objective) == 1
+    with pytest.raises(TypeError, match="monitor must be True, False or None"):
+        optimeans.fit(X, 4, method="minibatch", monitor="yes")
 
 
 def test_kmeans_plusplus_sparse_draws_the_dense_seeding():
@@ -179,12 +330,14 @@ def test_sparse_objective_is_the_dense_objective():
     assert r.objective == pytest.approx(optimeans.objective(X.toarray(), r.centers, r.labels), rel=1e-12)
 
 
-@pytest.mark.parametrize("method", ["lloyd", "minibatch"])
+@pytest.mark.parametrize("method", ["lloyd", "minibatch", "minibatch-monitor"])
 def test_sparse_one_thread_equals_two_bitwise(method):
     # more rows than one chunk (4096), so the kernels do split the work
     X = _sparse_blobs(9000, 60, 6, 0.08, 7)
     w = np.random.default_rng(3).random(9000)
-    opts = {"batch_size": 5000} if method == "minibatch" else {}
+    opts = {"batch_size": 5000} if method.startswith("minibatch") else {}
+    if method == "minibatch-monitor":
+        method, opts["monitor"] = "minibatch", True
     a = optimeans.fit(X, 6, method=method, random_state=5, n_threads=1, sample_weight=w, max_iter=30, **opts)
     b = optimeans.fit(X, 6, method=method, random_state=5, n_threads=2, sample_weight=w, max_iter=30, **opts)
     np.testing.assert_array_equal(a.centers, b.centers)

@@ -16,7 +16,8 @@ import numpy as np
 
 from ._kernels.lloyd import CHUNK
 from ._kernels.sparse import (
-    assign_rows, cluster_objective, cluster_sums, order_by_label, row_sqnorms, sqdist_rows, sqdist_rows_to_rows,
+    assign_rows, cluster_objective, cluster_sums, dots_by_columns, order_by_label, row_sqnorms, sqdist_from_dots,
+    sqdist_rows,
 )
 from ._numba import numba_threads
 from ._validation import check_centers
@@ -42,6 +43,7 @@ class SparseData:
         self.shape = (self.n, self.d)
         self.xsq = np.empty(self.n, dtype=np.float64)
         self.all_rows = np.arange(self.n, dtype=np.int64)
+        self._csc: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         if self.n <= CHUNK:
             with numba_threads(1):  # one chunk: waking the thread pool costs more than the work
                 row_sqnorms(self.data, self.indptr, self.xsq)
@@ -73,22 +75,41 @@ class SparseData:
         sqdist_rows(self.data, self.indices, self.indptr, rows, self.xsq, CT, csq, out)
         return out
 
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The data in CSC form (``data, indices, indptr``, rows ascending per column), built once on first use.
+
+        Costs a second copy of the stored values and their indices.
+        """
+        if self._csc is None:
+            C = self.X.tocsc()
+            if not C.has_sorted_indices:
+                C.sort_indices()
+            self._csc = (C.data, C.indices, C.indptr)
+        return self._csc
+
     def sqdist_to_rows(self, idx: np.ndarray) -> np.ndarray:
-        """Squared distances (float64, n x len(idx)) of every row to the rows ``idx`` (as :meth:`sqdist`)."""
+        """Squared distances (float64, n x len(idx)) of every row to the rows ``idx``, the bits of :meth:`sqdist`.
+
+        The dot products are summed down the columns of the rows' features
+        (:func:`optimeans._kernels.sparse.dots_by_columns`): the work is the
+        number of stored values in those columns, not a pass over the data.
+        """
         idx = np.asarray(idx, dtype=np.int64)
         m = idx.shape[0]
-        slot = np.full(self.d, -1, dtype=np.int32)  # 4 bytes a feature: stays in cache
-        feats = np.unique(np.concatenate([self.indices[self.indptr[i]: self.indptr[i + 1]] for i in idx]))
-        slot[feats] = np.arange(feats.shape[0])
-        table = np.zeros((feats.shape[0], m), dtype=np.float64)
+        ptr = np.zeros(m + 1, dtype=np.int64)
         for t, i in enumerate(idx):
-            lo, hi = self.indptr[i], self.indptr[i + 1]
-            table[slot[self.indices[lo:hi]], t] = self.data[lo:hi]
+            ptr[t + 1] = ptr[t] + self.indptr[i + 1] - self.indptr[i]
+        cand_f = np.concatenate([self.indices[self.indptr[i]: self.indptr[i + 1]] for i in idx]).astype(np.int64)
+        cand_v = np.concatenate([self.data[self.indptr[i]: self.indptr[i + 1]] for i in idx]).astype(np.float64)
         dense = np.zeros((m, self.d))
-        dense[:, feats] = table.T
+        for t in range(m):
+            dense[t, cand_f[ptr[t]: ptr[t + 1]]] = cand_v[ptr[t]: ptr[t + 1]]
         csq = np.einsum("ij,ij->i", dense, dense)  # the bits of sqdist's center norms
+        cdata, cindices, cindptr = self.columns()
+        acc = np.empty((m, self.n), dtype=np.float64)
+        dots_by_columns(cdata, cindices, cindptr, ptr, cand_f, cand_v, acc)
         out = np.empty((self.n, m), dtype=np.float64)
-        sqdist_rows_to_rows(self.data, self.indices, self.indptr, self.xsq, slot, table, csq, out)
+        sqdist_from_dots(self.xsq, acc, csq, out)
         return out
 
     def nearest(self, centers: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +175,10 @@ def kmeans_plusplus_sparse(
 
     Notes
     -----
-    O(nnz (2 + ln k)) per center, O(n (2 + ln k)) memory.
+    Per center, O(n (2 + ln k)) plus the stored values in the columns of
+    the candidates' features (at most ``nnz`` per candidate, usually far
+    fewer); memory O(n (2 + ln k)) and a CSC copy of the data
+    (:meth:`SparseData.columns`), shared by the restarts.
     """
     n, d = S.shape
     if n_local_trials is None:

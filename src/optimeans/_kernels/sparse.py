@@ -60,8 +60,12 @@ __all__ = [
     "cluster_objective",
     "minibatch_update",
     "assign_rows_hamerly",
-    "sqdist_rows_to_rows",
+    "dots_by_columns",
+    "sqdist_from_dots",
     "center_sqnorms",
+    "assign_rows_scaled",
+    "minibatch_update_scaled",
+    "renormalize_scaled",
 ]
 
 
@@ -252,6 +256,111 @@ def minibatch_update(data, indices, indptr, rows, w, labels, CT, counts):
 
 
 @pjit
+def assign_rows_scaled(data, indices, indptr, rows, xsq, V, scale, csq, labels, mind):
+    """:func:`assign_rows` for lazily scaled centers ``c_j = scale[j] * V[:, j]`` (``V`` d x k, float64).
+
+    ``csq[j]`` is ``||c_j||^2``. The dot product ``x . v_j`` is summed as in
+    :func:`assign_rows` and multiplied by ``scale[j]`` once (with ``scale``
+    all ones, the bits of :func:`assign_rows`). Rows are independent.
+    """
+    nr = rows.shape[0]
+    k = V.shape[1]
+    for c in prange((nr + CHUNK - 1) // CHUNK):
+        acc = np.empty(k, dtype=np.float64)
+        for t in range(c * CHUNK, min(nr, (c + 1) * CHUNK)):
+            i = rows[t]
+            for j in range(k):
+                acc[j] = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                v = np.float64(data[p])
+                f = indices[p]
+                for j in range(k):
+                    acc[j] += v * V[f, j]
+            best = 0
+            bestv = csq[0] - 2.0 * (scale[0] * acc[0])
+            for j in range(1, k):
+                val = csq[j] - 2.0 * (scale[j] * acc[j])
+                if val < bestv:
+                    bestv = val
+                    best = j
+            labels[t] = best
+            s = xsq[i] + bestv
+            mind[t] = s if s > 0.0 else 0.0
+
+
+@njit
+def minibatch_update_scaled(data, indices, indptr, rows, w, labels, V, scale, vsq, counts):
+    """:func:`minibatch_update` on lazily scaled centers ``c_j = scale[j] * V[:, j]``, in place.
+
+    The step ``c_j <- (counts_j c_j + sum_{batch, a=j} w_i x_i) / (counts_j +
+    B_j)`` multiplies ``scale[j]`` by ``counts_j / (counts_j + B_j)`` and adds
+    the batch rows to ``V[:, j]`` divided by the new scale, so it touches the
+    batch's stored values and one scalar per center instead of all ``k d``
+    coordinates. ``vsq[j] = ||V[:, j]||^2`` is kept up to date from the
+    changes of the coordinates written (each change ``new - old`` adds
+    ``(new - old)(new + old)``, summed per center and added once per step),
+    in float64; a center whose count was 0 becomes the batch mean (its
+    column zeroed first, scale 1). Serial, in batch order: deterministic.
+    :func:`renormalize_scaled` folds the scales back and recomputes the
+    norms exactly.
+    """
+    d, k = V.shape
+    B = np.zeros(k, dtype=np.float64)
+    for t in range(rows.shape[0]):
+        B[labels[t]] += w[rows[t]]
+    coef = np.zeros(k, dtype=np.float64)
+    dq = np.zeros(k, dtype=np.float64)
+    for j in range(k):
+        if B[j] > 0.0:
+            total = counts[j] + B[j]
+            if counts[j] > 0.0:
+                scale[j] *= counts[j] / total
+            else:
+                for f in range(d):
+                    V[f, j] = 0.0
+                scale[j] = 1.0
+                vsq[j] = 0.0
+            coef[j] = 1.0 / (total * scale[j])
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        j = labels[t]
+        a = w[i] * coef[j]
+        if a != 0.0:
+            q = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                f = indices[p]
+                old = V[f, j]
+                new = old + a * np.float64(data[p])
+                V[f, j] = new
+                q += (new - old) * (new + old)
+            dq[j] += q
+    for j in range(k):
+        if B[j] > 0.0:
+            s = vsq[j] + dq[j]
+            vsq[j] = s if s > 0.0 else 0.0
+            counts[j] += B[j]
+
+
+@njit
+def renormalize_scaled(V, scale, vsq):
+    """Fold the scales into ``V`` (``V[:, j] *= scale[j]``, ``scale[j] = 1``) and recompute ``vsq`` exactly.
+
+    ``vsq[j]`` is summed over the features in order (:func:`center_sqnorms`'s
+    bits). Serial: deterministic.
+    """
+    d, k = V.shape
+    for j in range(k):
+        vsq[j] = 0.0
+    for f in range(d):
+        for j in range(k):
+            x = V[f, j] * scale[j]
+            V[f, j] = x
+            vsq[j] += x * x
+    for j in range(k):
+        scale[j] = 1.0
+
+
+@pjit
 def assign_rows_hamerly(data, indices, indptr, xsq, CT, csq, labels, lower, drift_other, half_sep, gamma, cmax, mind, scanned):
     """Lloyd's labels (:func:`assign_rows`) with Hamerly's test skipping the scan of most points.
 
@@ -330,30 +439,36 @@ def assign_rows_hamerly(data, indices, indptr, xsq, CT, csq, labels, lower, drif
 
 
 @pjit
-def sqdist_rows_to_rows(data, indices, indptr, xsq, slot, table, csq, out):
-    """out[i, t] = ||x_i - y_t||^2 (float64, clipped at 0) for ``m`` sparse centers ``y_t`` (k-means++ candidates).
+def dots_by_columns(cdata, cindices, cindptr, cand_ptr, cand_f, cand_v, acc):
+    """acc[t, i] = x_i . y_t for every row ``x_i`` and ``m`` sparse rows ``y_t`` (k-means++ candidates).
 
-    The centers are rows of the data: ``slot[f]`` is the row of ``table``
-    (n_slots x m, float64) holding feature ``f`` of every center, or -1 when
-    no center stores ``f``. Only the features stored by both ``x`` and a
-    center contribute to the dot product, so a point costs ``nnz(x)`` lookups
-    in ``slot`` (4 bytes per feature) instead of ``nnz(x) m`` reads of dense
-    centers; the sums are those of :func:`sqdist_rows` (the products
-    skipped are exact zeros).
+    ``cdata, cindices, cindptr`` are the data in CSC form (row indices
+    ascending in each column); candidate ``t`` stores the features
+    ``cand_f[cand_ptr[t]:cand_ptr[t+1]]`` (ascending) with the float64
+    values ``cand_v``. Only the columns of the candidates' features are
+    read, so a candidate costs the number of stored values in those columns
+    instead of a pass over all the data. Each ``acc[t, i]`` adds the
+    products ``x_{if} y_{tf}`` in ascending ``f`` from 0.0: the bits of the
+    row-wise sum of :func:`sqdist_rows` (whose other products are exact
+    zeros). Parallel over candidates, each written by one thread.
     """
-    n = indptr.shape[0] - 1
-    m = table.shape[1]
+    m, n = acc.shape
+    for t in prange(m):
+        for i in range(n):
+            acc[t, i] = 0.0
+        for q in range(cand_ptr[t], cand_ptr[t + 1]):
+            f = cand_f[q]
+            y = cand_v[q]
+            for p in range(cindptr[f], cindptr[f + 1]):
+                acc[t, cindices[p]] += np.float64(cdata[p]) * y
+
+
+@pjit
+def sqdist_from_dots(xsq, acc, csq, out):
+    """out[i, t] = xsq[i] - 2 acc[t, i] + csq[t] (float64, clipped at 0), in parallel over chunks of rows."""
+    m, n = acc.shape
     for c in prange((n + CHUNK - 1) // CHUNK):
-        acc = np.empty(m, dtype=np.float64)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             for t in range(m):
-                acc[t] = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                g = slot[indices[p]]
-                if g >= 0:
-                    v = np.float64(data[p])
-                    for t in range(m):
-                        acc[t] += v * table[g, t]
-            for t in range(m):
-                s = xsq[i] - 2.0 * acc[t] + csq[t]
+                s = xsq[i] - 2.0 * acc[t, i] + csq[t]
                 out[i, t] = s if s > 0.0 else 0.0
