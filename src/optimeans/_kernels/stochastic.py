@@ -646,9 +646,9 @@ def sums_chunk(k: int) -> int:
 
 
 @njit(inline="always")
-def _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, c, sub, data, packed, start, end, labels,
-                 dists, bound_label, bound_lower, drift_total, rel, cand, panels, chunk_sums, chunk_weights, chunk_obj,
-                 chunk_scanned, parallel_min_work):
+def _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, parallel, c, sub, data, packed, start, end,
+                 labels, dists, bound_label, bound_lower, drift_total, rel, cand, panels, chunk_sums, chunk_weights,
+                 chunk_obj, chunk_scanned, parallel_min_work):
     """Assign and sum chunk ``c`` (positions ``start + c sub`` on, at most ``sub``) of the batch ``start .. end - 1``.
 
     Labels and distances go to ``labels[q]``, ``dists[q]`` with ``q = p -
@@ -664,7 +664,9 @@ def _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, c, 
     block_order)``, ``packed`` is ``(C2, cn, C64, k, cmax, kappa)``: Numba
     cannot inline a call with more than 30 arguments (Python passes them as
     ``*args``), and a kernel passed as an argument to a function that is not
-    inlined makes it uncachable.
+    inlined makes it uncachable. ``parallel`` is a constant (``True`` or
+    ``False``) at every call: with ``False`` Numba prunes the parallel branches
+    before typing, so the parallel kernels are not compiled at all.
     """
     X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order = data
     C2, cn, C64, k, cmax, kappa = packed
@@ -674,7 +676,7 @@ def _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, c, 
     q = lo - start
     work = (hi - lo) * k * d
     if bound_label.shape[0] > 0:
-        if work >= parallel_min_work:
+        if parallel and work >= parallel_min_work:
             chunk_scanned[c] = bounded_parallel_fn(
                 X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi,
                 labels[q:], dists[q:], bound_label, bound_lower, drift_total, rel)
@@ -683,7 +685,7 @@ def _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, c, 
                 X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi,
                 labels[q:], dists[q:], bound_label, bound_lower, drift_total, rel, cand[q:], panels[c])
     else:
-        if work >= parallel_min_work:
+        if parallel and work >= parallel_min_work:
             span_parallel_fn(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
                              lo, hi, start, labels, dists)
         else:
@@ -703,7 +705,8 @@ def _batch_chunks_parallel0(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean
                             rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
     """:func:`_batch_chunk` for chunks ``0 .. n_sub - 1``, one task each."""
     for c in prange(n_sub):
-        _batch_chunk(_assign_span0, _assign_bounded0, _assign_span_parallel0, _assign_bounded_parallel0, c, sub,
+        _batch_chunk(_assign_span0, _assign_bounded0, _assign_span_parallel0, _assign_bounded_parallel0, False,
+                     c, sub,
                      (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
                      (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower, drift_total,
                      rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
@@ -715,7 +718,8 @@ def _batch_chunks_parallel1(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean
                             rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
     """:func:`_batch_chunks_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
     for c in prange(n_sub):
-        _batch_chunk(_assign_span1, _assign_bounded1, _assign_span_parallel1, _assign_bounded_parallel1, c, sub,
+        _batch_chunk(_assign_span1, _assign_bounded1, _assign_span_parallel1, _assign_bounded_parallel1, False,
+                     c, sub,
                      (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
                      (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower, drift_total,
                      rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
@@ -727,15 +731,16 @@ def _batch_chunks_parallel2(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean
                             rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
     """:func:`_batch_chunks_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
     for c in prange(n_sub):
-        _batch_chunk(_assign_span2, _assign_bounded2, _assign_span_parallel2, _assign_bounded_parallel2, c, sub,
+        _batch_chunk(_assign_span2, _assign_bounded2, _assign_span_parallel2, _assign_bounded_parallel2, False,
+                     c, sub,
                      (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
                      (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower, drift_total,
                      rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
 
 
 @njit(inline="always")
-def _minibatch_steps(batch_parallel_fn, span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, data, work, control,
-                     scratch):
+def _minibatch_steps(batch_parallel_fn, span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, parallel, data,
+                     work, control, scratch):
     """Mini-batch k-means steps over batches ``first_batch .. last_batch - 1``.
 
     Batch ``b`` is made of the epoch positions ``b * batch_size`` up to
@@ -784,7 +789,9 @@ def _minibatch_steps(batch_parallel_fn, span_fn, bounded_fn, span_parallel_fn, b
     max_no_improvement, reassignment_ratio, reassign_after, uniforms,
     batch_objective, parallel_min_work)``, ``scratch = (bound_label,
     bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights,
-    chunk_obj, chunk_scanned)``. The kernels of one register blocking do the work
+    chunk_obj, chunk_scanned)``. ``parallel`` is a constant: ``False``
+    prunes every parallel branch before typing (no parallel kernel compiled).
+    The kernels of one register blocking do the work
     (``batch_parallel_fn`` is ``_batch_chunks_parallel0`` for ``span_fn`` =
     ``_assign_span0`` and so on). ``batch_objective[b]`` receives each batch's weighted objective. Returns
     the number of batches processed; fewer than asked when ``no_improvement``
@@ -820,14 +827,14 @@ def _minibatch_steps(batch_parallel_fn, span_fn, bounded_fn, span_parallel_fn, b
         # Waking the worker threads can cost more than assigning a small batch
         # (milliseconds on a loaded machine): the caller chooses parallel_min_work.
         n_sub = (m + sub - 1) // sub
-        if n_sub > 1 and m * k * d >= parallel_min_work:
+        if parallel and n_sub > 1 and m * k * d >= parallel_min_work:
             batch_parallel_fn(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2,
                               block_order, C2, cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label,
                               bound_lower, state[6], rel, cand, panels, chunk_sums, chunk_weights, chunk_obj,
                               chunk_scanned)
         else:
             for c in range(n_sub):
-                _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, c, sub,
+                _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, parallel, c, sub,
                              (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
                              (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower,
                              state[6], rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned,
@@ -932,7 +939,7 @@ def _minibatch_steps0(
     """:func:`minibatch_steps` with :func:`~optimeans._kernels.lloyd.scan_pair0`."""
     return _minibatch_steps(
         _batch_chunks_parallel0, _assign_span0, _assign_bounded0, _assign_span_parallel0,
-        _assign_bounded_parallel0,
+        _assign_bounded_parallel0, True,
         (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
         (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
         (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
@@ -951,7 +958,7 @@ def _minibatch_steps1(
     """:func:`minibatch_steps` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
     return _minibatch_steps(
         _batch_chunks_parallel1, _assign_span1, _assign_bounded1, _assign_span_parallel1,
-        _assign_bounded_parallel1,
+        _assign_bounded_parallel1, True,
         (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
         (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
         (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
@@ -970,7 +977,7 @@ def _minibatch_steps2(
     """:func:`minibatch_steps` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
     return _minibatch_steps(
         _batch_chunks_parallel2, _assign_span2, _assign_bounded2, _assign_span_parallel2,
-        _assign_bounded_parallel2,
+        _assign_bounded_parallel2, True,
         (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
         (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
         (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
@@ -978,7 +985,66 @@ def _minibatch_steps2(
         (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
 
 
+@njit
+def _minibatch_steps_serial0(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`_minibatch_steps0` with no parallel kernel, for batches below ``parallel_min_work`` (same figures)."""
+    return _minibatch_steps(
+        _batch_chunks_parallel0, _assign_span0, _assign_bounded0, _assign_span_parallel0,
+        _assign_bounded_parallel0, False,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+@njit
+def _minibatch_steps_serial1(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`_minibatch_steps1` with no parallel kernel, for batches below ``parallel_min_work`` (same figures)."""
+    return _minibatch_steps(
+        _batch_chunks_parallel1, _assign_span1, _assign_bounded1, _assign_span_parallel1,
+        _assign_bounded_parallel1, False,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+@njit
+def _minibatch_steps_serial2(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`_minibatch_steps2` with no parallel kernel, for batches below ``parallel_min_work`` (same figures)."""
+    return _minibatch_steps(
+        _batch_chunks_parallel2, _assign_span2, _assign_bounded2, _assign_span_parallel2,
+        _assign_bounded_parallel2, False,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+#: :func:`minibatch_steps` per register blocking (:func:`scan_mode_of`), with parallel kernels or without.
 _MINIBATCH_STEPS = (_minibatch_steps0, _minibatch_steps1, _minibatch_steps2)
+_MINIBATCH_STEPS_SERIAL = (_minibatch_steps_serial0, _minibatch_steps_serial1, _minibatch_steps_serial2)
 
 
 def minibatch_steps(
@@ -993,8 +1059,14 @@ def minibatch_steps(
     The kernel of the register blocking that ``cn`` and ``X`` call for
     (:func:`~optimeans._kernels.lloyd.scan_mode_of`), so a first call compiles
     only that one; the arguments and the steps are those of :func:`_minibatch_steps`.
+    When a whole batch's work ``batch_size * k * d`` is below
+    ``parallel_min_work``, no parallel kernel would ever run: a kernel whose
+    parallel branches Numba pruned before typing serves, and a first call
+    compiles no ``parallel=True`` kernel at all.
     """
-    return _MINIBATCH_STEPS[scan_mode_of(cn.shape[0], X.shape[1])](
+    serial = batch_size * centers.shape[0] * X.shape[1] < parallel_min_work
+    kernels = _MINIBATCH_STEPS_SERIAL if serial else _MINIBATCH_STEPS
+    return kernels[scan_mode_of(cn.shape[0], X.shape[1])](
         X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
         centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
         state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
