@@ -442,6 +442,29 @@ def test_soft_free_energy_formula():
     assert r.history.extra["free_energy"][0] == pytest.approx(F, rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_pass_serial_kernel_matches_parallel(dtype):
+    """The serial kernel (used up to one chunk of rows) gives the parallel kernel's figures, bit for bit."""
+    from optimeans._kernels import soft as K
+    from optimeans._kernels.lloyd import CHUNK
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(CHUNK + 300, 3)).astype(dtype)  # two chunks, the second short
+    w = rng.uniform(0.5, 2.0, len(X))
+    C = X[[0, 7, 50, 900]].copy()
+    log_pi = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
+    out = []
+    for kernel in (K._soft_pass_serial, K._soft_pass_parallel):
+        bufs = [np.full((2, 4, 3), np.nan), np.full((2, 4), np.nan), np.full(2, np.nan), np.full(2, np.nan),
+                np.full(2, np.nan)]
+        kernel(X, w, C, log_pi, 1.0 / 0.7, *bufs)
+        out.append(bufs)
+    for a, b in zip(*out):
+        assert np.isfinite(a).all()
+        np.testing.assert_array_equal(a, b)
+    assert out[0][4].sum() > 0.0  # soft assignments: the responsibilities matter
+
+
 def test_soft_kmeans_as_sigma_goes_to_zero_is_lloyd():
     X, w, c0 = _setup(load("iris"), 3, 0)
     ref = lloyd.run(X, w, c0, tol=0)

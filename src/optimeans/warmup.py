@@ -73,7 +73,17 @@ STEPS: list[tuple[str, tuple[str, ...], Callable[[str], None]]] = [
     ("gd", ("gd",), _fit("gd")),
     ("sgd", ("sgd",), _fit("sgd")),
     ("minibatch", ("minibatch",), _fit("minibatch", batch_size=64)),
+    # one kernel per scan blocking, with or without the threaded batches (parallel_min_work=0
+    # stands for batches of batch_size * k * d >= 2**25)
+    ("minibatch, threaded batches", ("minibatch",), _fit("minibatch", batch_size=64, parallel_min_work=0)),
+    ("minibatch, 8-center scan (k >= 16, d < 16)", ("minibatch",), _fit("minibatch", 400, 5, 16, batch_size=64)),
+    ("minibatch, 8-center scan, threaded", ("minibatch",),
+     _fit("minibatch", 400, 5, 16, batch_size=64, parallel_min_work=0)),
+    ("minibatch, 16-center scan (k >= 16, d >= 16)", ("minibatch",), _fit("minibatch", 400, 16, 16, batch_size=64)),
+    ("minibatch, 16-center scan, threaded", ("minibatch",),
+     _fit("minibatch", 400, 16, 16, batch_size=64, parallel_min_work=0)),
     ("soft", ("soft",), _fit("soft")),
+    ("soft, parallel (more than 4096 rows)", ("soft", "annealing"), _fit("soft", 5000)),
     ("annealing", ("annealing",), _fit("annealing")),
     ("global", ("global",), _fit("global", 200, 2, 3)),
 ]

@@ -10,7 +10,7 @@ reassociation of a sum (no fastmath needed) and which subtracts before
 squaring (no cancellation in float32).
 
 A mini-batch is assigned with the centers fixed, so it reuses Lloyd's SIMD
-assignment (``scan_pair`` / ``scan_blocks`` of :mod:`optimeans._kernels.lloyd`) on the data packed
+assignment (``scan_pair0`` .. ``2`` of :mod:`optimeans._kernels.lloyd`) on the data packed
 once per fit in blocks of ``L`` points (:func:`~optimeans._kernels.lloyd.pack_data`),
 with the same exactness guard: labels are the canonical ones (first index
 minimizing the float64 squared distance), whatever the thread count. An epoch
@@ -22,6 +22,13 @@ center; the labels are the same as with the scan. A batch is cut into chunks
 (:func:`sums_chunk`) assigned and summed on their own, serially or in
 parallel, and the chunks' sums are added in chunk order: the result does not
 depend on the threads.
+
+Each kernel that scans exists once per register blocking of the scan
+(:func:`~optimeans._kernels.lloyd.scan_mode_of`, chosen in Python from the
+number of padded centers and of features): a body written once, inlined with
+``scan_pair0``, ``scan_pair1`` or ``scan_pair2``, so a first call compiles only
+the blocking it uses (a kernel choosing the blocking at run time compiled all
+three, about three times the compile time, for nothing).
 
 References
 ----------
@@ -41,23 +48,9 @@ from ._simd import (
     prefetch, vadd, vfill, vfma, vget, vlanes, vload, vload_ext, vload_wide, vmask_not_gt, vmul, vstore, vstore_int,
     vsub, vsum, vwhere_lt,
 )
-from . import lloyd as _lloyd
-from .lloyd import BLOCK, canonical_label, guard_threshold, pack_centers, scan_blocks, sqdist64
-
-if hasattr(_lloyd, "scan_pair"):
-    # the Lloyd kernel chooses its register blocking (wider for many centers)
-    from .lloyd import scan_mode, scan_pair
-else:  # a Lloyd kernel with the one blocking of scan_blocks
-
-    @njit(inline="always")
-    def scan_mode(kp, d):
-        """The register blocking of the scan: only two blocks x four centers here."""
-        return 0
-
-    @njit(inline="always")
-    def scan_pair(mode, panel, base_a, base_b, d, C2, cn):
-        """:func:`scan_blocks` (``mode`` has a single value)."""
-        return scan_blocks(panel, base_a, base_b, d, C2, cn)
+from .lloyd import (
+    BLOCK, canonical_label, guard_threshold, pack_centers, scan_mode_of, scan_pair0, scan_pair1, scan_pair2, sqdist64,
+)
 
 #: Positions per parallel task inside one mini-batch (a multiple of every block size).
 #: Fixed, so that nothing depends on the number of threads (each point's label
@@ -164,9 +157,9 @@ def _packed_row(block_order, p, L):
     return block_order[p // L] * L + p % L
 
 
-@njit
-def assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
-                labels, dists, prefetch_rows=False):
+@njit(inline="always")
+def _assign_span(scan, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
+                 labels, dists, prefetch_rows):
     """Assign the points at epoch positions ``s .. e - 1`` to their canonical nearest centers.
 
     Epoch position ``p`` is row ``P = block_order[p // L] * L + p % L`` of the
@@ -180,7 +173,8 @@ def assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64,
     blocks are scanned at a time, and the blocks :data:`PREFETCH_AHEAD` ahead
     are prefetched. A whole block is written with vector stores and only its
     re-checked lanes one by one; a block at either end of the span
-    contributes only its lanes inside it, one by one.
+    contributes only its lanes inside it, one by one. ``scan`` is the
+    register blocking (:func:`~optimeans._kernels.lloyd.scan_pair0` .. ``2``).
     """
     d = X.shape[1]
     L = vlanes(XT)
@@ -188,7 +182,6 @@ def assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64,
     nb = block_order.shape[0]
     g0 = s // L
     g1 = (e + L - 1) // L
-    mode = scan_mode(cn.shape[0], d)
     lanes = np.empty(L, dtype=XT.dtype)
     inv = vfill(dists, inv_scale2)
     zero = vfill(dists, 0.0)
@@ -198,7 +191,7 @@ def assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64,
         blk_b = block_order[g + 1] if two else blk_a
         for t in range(g + PREFETCH_AHEAD, min(g + PREFETCH_AHEAD + 2, nb)):
             _prefetch_block(XT, sqnorm, X, block_order[t], d, L, prefetch_rows)
-        ba, sa, ia, bb, sb, ib = scan_pair(mode, XT, blk_a * d * L, blk_b * d * L, d, C2, cn)
+        ba, sa, ia, bb, sb, ib = scan(XT, blk_a * d * L, blk_b * d * L, d, C2, cn, -1)
         for h in range(2 if two else 1):
             if h == 0:
                 best, second, idx, blk = ba, sa, ia, blk_a
@@ -237,9 +230,9 @@ def assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64,
                 dists[q0 + lane] = sqdist64(X, P, C64, j)
 
 
-@njit
-def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
-                   labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel):
+@njit(inline="always")
+def _assign_bounded(scan, X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                    s, e, labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel):
     """:func:`assign_span` for positions ``s .. e - 1`` (``base = s``), skipping points that bounds prove settled.
 
     Hamerly's test (Hamerly 2010) carried across mini-batch steps, as in
@@ -310,7 +303,6 @@ def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, 
             cand[n_cand] = q
             n_cand += 1
         q0 += cnt
-    mode = scan_mode(cn.shape[0], d)
     for g in range(0, n_cand, 2 * L):
         cnt = min(2 * L, n_cand - g)
         # the candidates' packed values, recomputed from their rows (which the test above just
@@ -324,7 +316,7 @@ def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, 
             else:
                 for f in range(d):
                     panel[out + f * L] = 0.0
-        ba, sa, ia, bb, sb, ib = scan_pair(mode, panel, 0, d * L, d, C2, cn)
+        ba, sa, ia, bb, sb, ib = scan(panel, 0, d * L, d, C2, cn, -1)
         for slot in range(cnt):
             q = cand[g + slot]
             P = _packed_row(block_order, s + q, L)
@@ -354,26 +346,137 @@ def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, 
     return n_cand
 
 
+@njit
+def _assign_span0(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
+                  labels, dists, prefetch_rows):
+    """:func:`assign_span` with :func:`~optimeans._kernels.lloyd.scan_pair0`."""
+    _assign_span(scan_pair0, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                 base, labels, dists, prefetch_rows)
+
+
+@njit
+def _assign_bounded0(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                     labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel):
+    """:func:`assign_bounded` with :func:`~optimeans._kernels.lloyd.scan_pair0`."""
+    return _assign_bounded(scan_pair0, X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
+                           cmax, kappa, s, e, labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel)
+
+
+@njit
+def _assign_span1(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
+                  labels, dists, prefetch_rows):
+    """:func:`assign_span` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
+    _assign_span(scan_pair1, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                 base, labels, dists, prefetch_rows)
+
+
+@njit
+def _assign_bounded1(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                     labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel):
+    """:func:`assign_bounded` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
+    return _assign_bounded(scan_pair1, X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
+                           cmax, kappa, s, e, labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel)
+
+
+@njit
+def _assign_span2(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
+                  labels, dists, prefetch_rows):
+    """:func:`assign_span` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
+    _assign_span(scan_pair2, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                 base, labels, dists, prefetch_rows)
+
+
+@njit
+def _assign_bounded2(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                     labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel):
+    """:func:`assign_bounded` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
+    return _assign_bounded(scan_pair2, X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
+                           cmax, kappa, s, e, labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel)
+
+
+#: :func:`assign_span` and :func:`assign_bounded` per register blocking (index: :func:`scan_mode_of`).
+_ASSIGN_SPAN = (_assign_span0, _assign_span1, _assign_span2)
+_ASSIGN_BOUNDED = (_assign_bounded0, _assign_bounded1, _assign_bounded2)
+
+
+def assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base,
+                labels, dists, prefetch_rows=False):
+    """Assign the points at epoch positions ``s .. e - 1`` to their canonical nearest centers.
+
+    The kernel of the register blocking that ``cn`` and ``X`` call for
+    (:func:`~optimeans._kernels.lloyd.scan_mode_of`); see :func:`_assign_span`
+    for the arguments and what is written.
+    """
+    _ASSIGN_SPAN[scan_mode_of(cn.shape[0], X.shape[1])](
+        XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, base, labels, dists,
+        bool(prefetch_rows))
+
+
+def assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                   labels, dists, bound_label, bound_lower, drift_total, rel, cand, panel):
+    """Bounded assignment of positions ``s .. e - 1``; returns the number of points scanned.
+
+    The kernel of the register blocking that ``cn`` and ``X`` call for
+    (:func:`~optimeans._kernels.lloyd.scan_mode_of`); see :func:`_assign_bounded`.
+    """
+    return _ASSIGN_BOUNDED[scan_mode_of(cn.shape[0], X.shape[1])](
+        X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e, labels,
+        dists, bound_label, bound_lower, drift_total, rel, cand, panel)
+
+
+@njit(inline="always")
+def _assign_bounded_sub(bounded, c, X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                        kappa, s, e, labels, dists, bound_label, bound_lower, drift_total, rel):
+    """Task ``c`` of :func:`_assign_bounded_parallel0`: from position ``s + c * BOUNDED_SUB_CHUNK``, at most as many."""
+    lo = s + c * BOUNDED_SUB_CHUNK
+    hi = min(e, lo + BOUNDED_SUB_CHUNK)
+    cand = np.empty(hi - lo, dtype=np.int64)
+    panel = np.empty(2 * X.shape[1] * BLOCK, dtype=np.float32)
+    return bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi,
+                   labels[lo - s:hi - s], dists[lo - s:hi - s], bound_label, bound_lower, drift_total, rel, cand,
+                   panel)
+
+
 @pjit
-def _assign_bounded_parallel(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                             s, e, labels, dists, bound_label, bound_lower, drift_total, rel):
+def _assign_bounded_parallel0(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                              kappa, s, e, labels, dists, bound_label, bound_lower, drift_total, rel):
     """:func:`assign_bounded` in parallel, :data:`BOUNDED_SUB_CHUNK` positions per task; returns the points scanned.
 
     Every point's label, distance and bounds are those of the serial call
     (they depend on the point and the centers only).
     """
-    d = X.shape[1]
-    L = BLOCK
     n_sub = (e - s + BOUNDED_SUB_CHUNK - 1) // BOUNDED_SUB_CHUNK
     scanned = np.zeros(n_sub, dtype=np.int64)
     for c in prange(n_sub):
-        lo = s + c * BOUNDED_SUB_CHUNK
-        hi = min(e, lo + BOUNDED_SUB_CHUNK)
-        cand = np.empty(hi - lo, dtype=np.int64)
-        panel = np.empty(2 * d * L, dtype=np.float32)
-        scanned[c] = assign_bounded(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
-                                    cmax, kappa, lo, hi, labels[lo - s:hi - s], dists[lo - s:hi - s],
-                                    bound_label, bound_lower, drift_total, rel, cand, panel)
+        scanned[c] = _assign_bounded_sub(_assign_bounded0, c, X, block_norm, sqnorm, mean, scale, inv_scale2,
+                                         block_order, C2, cn, C64, k, cmax, kappa, s, e, labels, dists, bound_label,
+                                         bound_lower, drift_total, rel)
+    return scanned.sum()
+
+
+@pjit
+def _assign_bounded_parallel1(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                              kappa, s, e, labels, dists, bound_label, bound_lower, drift_total, rel):
+    """:func:`_assign_bounded_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
+    n_sub = (e - s + BOUNDED_SUB_CHUNK - 1) // BOUNDED_SUB_CHUNK
+    scanned = np.zeros(n_sub, dtype=np.int64)
+    for c in prange(n_sub):
+        scanned[c] = _assign_bounded_sub(_assign_bounded1, c, X, block_norm, sqnorm, mean, scale, inv_scale2,
+                                         block_order, C2, cn, C64, k, cmax, kappa, s, e, labels, dists, bound_label,
+                                         bound_lower, drift_total, rel)
+    return scanned.sum()
+
+
+@pjit
+def _assign_bounded_parallel2(X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                              kappa, s, e, labels, dists, bound_label, bound_lower, drift_total, rel):
+    """:func:`_assign_bounded_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
+    n_sub = (e - s + BOUNDED_SUB_CHUNK - 1) // BOUNDED_SUB_CHUNK
+    scanned = np.zeros(n_sub, dtype=np.int64)
+    for c in prange(n_sub):
+        scanned[c] = _assign_bounded_sub(_assign_bounded2, c, X, block_norm, sqnorm, mean, scale, inv_scale2,
+                                         block_order, C2, cn, C64, k, cmax, kappa, s, e, labels, dists, bound_label,
+                                         bound_lower, drift_total, rel)
     return scanned.sum()
 
 
@@ -432,19 +535,85 @@ def add_batch(X, weights, block_order, start, m, labels, dists, batch_sums, batc
     return obj
 
 
+@njit(inline="always")
+def _assign_span_sub(span, c, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, s, e,
+                     base, labels, dists):
+    """Task ``c`` of :func:`_assign_span_parallel0`: :data:`SUB_CHUNK` positions from ``s + c * SUB_CHUNK``."""
+    lo = s + c * SUB_CHUNK
+    hi = min(e, lo + SUB_CHUNK)
+    span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi, base, labels, dists,
+         True)
+
+
 @pjit
-def _assign_span_parallel(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                          s, e, base, labels, dists):
+def _assign_span_parallel0(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                           s, e, base, labels, dists):
     """:func:`assign_span` of positions ``s .. e - 1`` (outputs at ``p - base``), :data:`SUB_CHUNK` per task."""
-    n_sub = (e - s + SUB_CHUNK - 1) // SUB_CHUNK
-    for c in prange(n_sub):
-        lo = s + c * SUB_CHUNK
-        hi = min(e, lo + SUB_CHUNK)
-        assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                    lo, hi, base, labels, dists, True)
+    for c in prange((e - s + SUB_CHUNK - 1) // SUB_CHUNK):
+        _assign_span_sub(_assign_span0, c, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                         kappa, s, e, base, labels, dists)
 
 
 @pjit
+def _assign_span_parallel1(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                           s, e, base, labels, dists):
+    """:func:`_assign_span_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
+    for c in prange((e - s + SUB_CHUNK - 1) // SUB_CHUNK):
+        _assign_span_sub(_assign_span1, c, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                         kappa, s, e, base, labels, dists)
+
+
+@pjit
+def _assign_span_parallel2(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                           s, e, base, labels, dists):
+    """:func:`_assign_span_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
+    for c in prange((e - s + SUB_CHUNK - 1) // SUB_CHUNK):
+        _assign_span_sub(_assign_span2, c, XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax,
+                         kappa, s, e, base, labels, dists)
+
+
+@njit(inline="always")
+def _labels_objective_chunk(span, c, X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, labels, order):
+    """Chunk ``c`` of :func:`packed_labels_objective`: its labels, and its objective returned."""
+    lo = c * SUB_CHUNK
+    hi = min(X.shape[0], lo + SUB_CHUNK)
+    lab = np.empty(hi - lo, dtype=labels.dtype)
+    dists = np.empty(hi - lo, dtype=np.float64)
+    span(XT, X, block_norm, sqnorm, 1.0, order, C2, cn, C64, k, cmax, kappa, lo, hi, lo, lab, dists, False)
+    obj = 0.0
+    for i in range(lo, hi):
+        labels[i] = lab[i - lo]
+        obj += weights[i] * sqdist64(X, i, C64, lab[i - lo])
+    return obj
+
+
+@pjit
+def _packed_labels_objective0(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, labels, chunk_obj):
+    order = np.arange(block_norm.shape[0])
+    for c in prange(chunk_obj.shape[0]):
+        chunk_obj[c] = _labels_objective_chunk(_assign_span0, c, X, weights, XT, block_norm, sqnorm, C2, cn, C64, k,
+                                               cmax, kappa, labels, order)
+
+
+@pjit
+def _packed_labels_objective1(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, labels, chunk_obj):
+    order = np.arange(block_norm.shape[0])
+    for c in prange(chunk_obj.shape[0]):
+        chunk_obj[c] = _labels_objective_chunk(_assign_span1, c, X, weights, XT, block_norm, sqnorm, C2, cn, C64, k,
+                                               cmax, kappa, labels, order)
+
+
+@pjit
+def _packed_labels_objective2(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, labels, chunk_obj):
+    order = np.arange(block_norm.shape[0])
+    for c in prange(chunk_obj.shape[0]):
+        chunk_obj[c] = _labels_objective_chunk(_assign_span2, c, X, weights, XT, block_norm, sqnorm, C2, cn, C64, k,
+                                               cmax, kappa, labels, order)
+
+
+_PACKED_LABELS_OBJECTIVE = (_packed_labels_objective0, _packed_labels_objective1, _packed_labels_objective2)
+
+
 def packed_labels_objective(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, labels, chunk_obj):
     """Canonical labels of every row of the packed data and the weighted objective, per chunk.
 
@@ -452,21 +621,12 @@ def packed_labels_objective(X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, 
     ``C2``, ``cn``, ``C64`` by :func:`pack_centers`); ``chunk_obj[c]`` the sum of
     ``weights[i] * sqdist64(X, i, C64, labels[i])`` over the rows of chunk ``c``
     of :data:`SUB_CHUNK` rows, in row order (exact float64 distances; reduce in
-    chunk order for a result independent of the thread count).
+    chunk order for a result independent of the thread count). Chunks in
+    parallel, with the kernel of the register blocking that ``cn`` and ``X``
+    call for (:func:`~optimeans._kernels.lloyd.scan_mode_of`).
     """
-    n = X.shape[0]
-    order = np.arange(block_norm.shape[0])
-    for c in prange(chunk_obj.shape[0]):
-        lo = c * SUB_CHUNK
-        hi = min(n, lo + SUB_CHUNK)
-        lab = np.empty(hi - lo, dtype=labels.dtype)
-        dists = np.empty(hi - lo, dtype=np.float64)
-        assign_span(XT, X, block_norm, sqnorm, 1.0, order, C2, cn, C64, k, cmax, kappa, lo, hi, lo, lab, dists)
-        obj = 0.0
-        for i in range(lo, hi):
-            labels[i] = lab[i - lo]
-            obj += weights[i] * sqdist64(X, i, C64, lab[i - lo])
-        chunk_obj[c] = obj
+    _PACKED_LABELS_OBJECTIVE[scan_mode_of(cn.shape[0], X.shape[1])](
+        X, weights, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, labels, chunk_obj)
 
 
 #: A parallel-work threshold that no batch reaches (keeps calls inside a parallel loop serial).
@@ -485,10 +645,10 @@ def sums_chunk(k: int) -> int:
     return max(256, -(-8 * k // 16) * 16)
 
 
-@njit
-def _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k,
-                 cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total, rel, cand, panels,
-                 chunk_sums, chunk_weights, chunk_obj, chunk_scanned, parallel_min_work):
+@njit(inline="always")
+def _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, parallel, c, sub, data, packed, start, end,
+                 labels, dists, bound_label, bound_lower, drift_total, rel, cand, panels, chunk_sums, chunk_weights,
+                 chunk_obj, chunk_scanned, parallel_min_work):
     """Assign and sum chunk ``c`` (positions ``start + c sub`` on, at most ``sub``) of the batch ``start .. end - 1``.
 
     Labels and distances go to ``labels[q]``, ``dists[q]`` with ``q = p -
@@ -497,29 +657,40 @@ def _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_sc
     the points scanned to ``chunk_scanned[c]``. With ``bound_label``
     non-empty the assignment is :func:`assign_bounded`, else
     :func:`assign_span`; either in parallel when the chunk's ``size * k * d``
-    reaches ``parallel_min_work``.
+    reaches ``parallel_min_work``. ``span_fn``, ``bounded_fn``, ``span_parallel_fn``,
+    ``bounded_parallel_fn`` are those kernels for one register blocking
+    (``_assign_span0``, ``_assign_bounded0``, ... of the same mode). ``data``
+    is ``(X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2,
+    block_order)``, ``packed`` is ``(C2, cn, C64, k, cmax, kappa)``: Numba
+    cannot inline a call with more than 30 arguments (Python passes them as
+    ``*args``), and a kernel passed as an argument to a function that is not
+    inlined makes it uncachable. ``parallel`` is a constant (``True`` or
+    ``False``) at every call: with ``False`` Numba prunes the parallel branches
+    before typing, so the parallel kernels are not compiled at all.
     """
+    X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order = data
+    C2, cn, C64, k, cmax, kappa = packed
     d = X.shape[1]
     lo = start + c * sub
     hi = min(end, lo + sub)
     q = lo - start
     work = (hi - lo) * k * d
     if bound_label.shape[0] > 0:
-        if work >= parallel_min_work:
-            chunk_scanned[c] = _assign_bounded_parallel(
+        if parallel and work >= parallel_min_work:
+            chunk_scanned[c] = bounded_parallel_fn(
                 X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi,
                 labels[q:], dists[q:], bound_label, bound_lower, drift_total, rel)
         else:
-            chunk_scanned[c] = assign_bounded(
+            chunk_scanned[c] = bounded_fn(
                 X, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa, lo, hi,
                 labels[q:], dists[q:], bound_label, bound_lower, drift_total, rel, cand[q:], panels[c])
     else:
-        if work >= parallel_min_work:
-            _assign_span_parallel(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                                  lo, hi, start, labels, dists)
+        if parallel and work >= parallel_min_work:
+            span_parallel_fn(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                             lo, hi, start, labels, dists)
         else:
-            assign_span(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
-                        lo, hi, start, labels, dists, True)
+            span_fn(XT, X, block_norm, sqnorm, inv_scale2, block_order, C2, cn, C64, k, cmax, kappa,
+                    lo, hi, start, labels, dists, True)
         chunk_scanned[c] = hi - lo
     S = chunk_sums[c]
     W = chunk_weights[c]
@@ -529,24 +700,47 @@ def _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_sc
 
 
 @pjit
-def _batch_chunks_parallel(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2,
-                           cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total,
-                           rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
+def _batch_chunks_parallel0(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2,
+                            cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total,
+                            rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
     """:func:`_batch_chunk` for chunks ``0 .. n_sub - 1``, one task each."""
     for c in prange(n_sub):
-        _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2, cn, C64,
-                     k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total, rel, cand,
-                     panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
+        _batch_chunk(_assign_span0, _assign_bounded0, _assign_span_parallel0, _assign_bounded_parallel0, False,
+                     c, sub,
+                     (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
+                     (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower, drift_total,
+                     rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
 
 
-@njit
-def minibatch_steps(
-    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
-    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
-    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
-    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
-    chunk_scanned,
-):
+@pjit
+def _batch_chunks_parallel1(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2,
+                            cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total,
+                            rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
+    """:func:`_batch_chunks_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
+    for c in prange(n_sub):
+        _batch_chunk(_assign_span1, _assign_bounded1, _assign_span_parallel1, _assign_bounded_parallel1, False,
+                     c, sub,
+                     (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
+                     (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower, drift_total,
+                     rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
+
+
+@pjit
+def _batch_chunks_parallel2(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2,
+                            cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, drift_total,
+                            rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned):
+    """:func:`_batch_chunks_parallel0` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
+    for c in prange(n_sub):
+        _batch_chunk(_assign_span2, _assign_bounded2, _assign_span_parallel2, _assign_bounded_parallel2, False,
+                     c, sub,
+                     (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
+                     (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower, drift_total,
+                     rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned, _NEVER)
+
+
+@njit(inline="always")
+def _minibatch_steps(batch_parallel_fn, span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, parallel, data,
+                     work, control, scratch):
     """Mini-batch k-means steps over batches ``first_batch .. last_batch - 1``.
 
     Batch ``b`` is made of the epoch positions ``b * batch_size`` up to
@@ -587,11 +781,28 @@ def minibatch_steps(
     ``cand`` (``batch_size``) and ``panels`` (one ``2 d L`` float32 row per
     chunk) are its scratch; ``chunk_sums`` (chunks x ``k dp``),
     ``chunk_weights`` (chunks x k), ``chunk_obj`` and ``chunk_scanned`` the
-    chunks' results.
-    scratch. ``batch_objective[b]`` receives each batch's weighted objective. Returns
+    chunks' results. The arguments come in five groups (a call with more than
+    30 arguments cannot be inlined): ``data = (X, weights, XT, block_norm,
+    sqnorm, mean, scale, kappa, block_order)``, ``work = (batch_size,
+    first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists,
+    batch_sums, batch_weights)``, ``control = (state, alpha,
+    max_no_improvement, reassignment_ratio, reassign_after, uniforms,
+    batch_objective, parallel_min_work)``, ``scratch = (bound_label,
+    bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights,
+    chunk_obj, chunk_scanned)``. ``parallel`` is a constant: ``False``
+    prunes every parallel branch before typing (no parallel kernel compiled).
+    The kernels of one register blocking do the work
+    (``batch_parallel_fn`` is ``_batch_chunks_parallel0`` for ``span_fn`` =
+    ``_assign_span0`` and so on). ``batch_objective[b]`` receives each batch's weighted objective. Returns
     the number of batches processed; fewer than asked when ``no_improvement``
     reached ``max_no_improvement`` (> 0).
     """
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order = data
+    batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights = work
+    (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+     parallel_min_work) = control
+    (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+     chunk_scanned) = scratch
     n = X.shape[0]
     d = X.shape[1]
     k = centers.shape[0]
@@ -606,22 +817,27 @@ def minibatch_steps(
         cmax = pack_centers(centers, mean, scale, C2, cn, C64)
         bounded = bound_label.shape[0] > 0
         if bounded:
-            prev[:, :] = centers
+            # element by element: a 2-d slice assignment compiles a shape-mismatch error message
+            # (string formatting, ~10 s of a first compile under load) for a check never failing here
+            for j in range(k):
+                for f in range(d):
+                    prev[j, f] = centers[j, f]
         batch_sums[:] = 0.0
         batch_weights[:] = 0.0
         # Waking the worker threads can cost more than assigning a small batch
         # (milliseconds on a loaded machine): the caller chooses parallel_min_work.
         n_sub = (m + sub - 1) // sub
-        if n_sub > 1 and m * k * d >= parallel_min_work:
-            _batch_chunks_parallel(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2,
-                                   block_order, C2, cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label,
-                                   bound_lower, state[6], rel, cand, panels, chunk_sums, chunk_weights, chunk_obj,
-                                   chunk_scanned)
+        if parallel and n_sub > 1 and m * k * d >= parallel_min_work:
+            batch_parallel_fn(n_sub, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2,
+                              block_order, C2, cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label,
+                              bound_lower, state[6], rel, cand, panels, chunk_sums, chunk_weights, chunk_obj,
+                              chunk_scanned)
         else:
             for c in range(n_sub):
-                _batch_chunk(c, sub, X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order, C2,
-                             cn, C64, k, cmax, kappa, start, end, labels, dists, bound_label, bound_lower, state[6],
-                             rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned,
+                _batch_chunk(span_fn, bounded_fn, span_parallel_fn, bounded_parallel_fn, parallel, c, sub,
+                             (X, weights, XT, block_norm, sqnorm, mean, scale, inv_scale2, block_order),
+                             (C2, cn, C64, k, cmax, kappa), start, end, labels, dists, bound_label, bound_lower,
+                             state[6], rel, cand, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned,
                              parallel_min_work)
         obj = 0.0
         for c in range(n_sub):  # in chunk order, whatever ran them
@@ -710,3 +926,149 @@ def minibatch_steps(
         if max_no_improvement > 0 and state[2] >= max_no_improvement:
             break
     return done
+
+
+@njit
+def _minibatch_steps0(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`minibatch_steps` with :func:`~optimeans._kernels.lloyd.scan_pair0`."""
+    return _minibatch_steps(
+        _batch_chunks_parallel0, _assign_span0, _assign_bounded0, _assign_span_parallel0,
+        _assign_bounded_parallel0, True,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+@njit
+def _minibatch_steps1(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`minibatch_steps` with :func:`~optimeans._kernels.lloyd.scan_pair1`."""
+    return _minibatch_steps(
+        _batch_chunks_parallel1, _assign_span1, _assign_bounded1, _assign_span_parallel1,
+        _assign_bounded_parallel1, True,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+@njit
+def _minibatch_steps2(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`minibatch_steps` with :func:`~optimeans._kernels.lloyd.scan_pair2`."""
+    return _minibatch_steps(
+        _batch_chunks_parallel2, _assign_span2, _assign_bounded2, _assign_span_parallel2,
+        _assign_bounded_parallel2, True,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+@njit
+def _minibatch_steps_serial0(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`_minibatch_steps0` with no parallel kernel, for batches below ``parallel_min_work`` (same figures)."""
+    return _minibatch_steps(
+        _batch_chunks_parallel0, _assign_span0, _assign_bounded0, _assign_span_parallel0,
+        _assign_bounded_parallel0, False,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+@njit
+def _minibatch_steps_serial1(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`_minibatch_steps1` with no parallel kernel, for batches below ``parallel_min_work`` (same figures)."""
+    return _minibatch_steps(
+        _batch_chunks_parallel1, _assign_span1, _assign_bounded1, _assign_span_parallel1,
+        _assign_bounded_parallel1, False,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+@njit
+def _minibatch_steps_serial2(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """:func:`_minibatch_steps2` with no parallel kernel, for batches below ``parallel_min_work`` (same figures)."""
+    return _minibatch_steps(
+        _batch_chunks_parallel2, _assign_span2, _assign_bounded2, _assign_span_parallel2,
+        _assign_bounded_parallel2, False,
+        (X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order),
+        (batch_size, first_batch, last_batch, centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights),
+        (state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+         parallel_min_work),
+        (bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj, chunk_scanned))
+
+
+#: :func:`minibatch_steps` per register blocking (:func:`scan_mode_of`), with parallel kernels or without.
+_MINIBATCH_STEPS = (_minibatch_steps0, _minibatch_steps1, _minibatch_steps2)
+_MINIBATCH_STEPS_SERIAL = (_minibatch_steps_serial0, _minibatch_steps_serial1, _minibatch_steps_serial2)
+
+
+def minibatch_steps(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned,
+):
+    """Mini-batch k-means steps over batches ``first_batch .. last_batch - 1``; returns the batches processed.
+
+    The kernel of the register blocking that ``cn`` and ``X`` call for
+    (:func:`~optimeans._kernels.lloyd.scan_mode_of`), so a first call compiles
+    only that one; the arguments and the steps are those of :func:`_minibatch_steps`.
+    When a whole batch's work ``batch_size * k * d`` is below
+    ``parallel_min_work``, no parallel kernel would ever run: a kernel whose
+    parallel branches Numba pruned before typing serves, and a first call
+    compiles no ``parallel=True`` kernel at all.
+    """
+    serial = batch_size * centers.shape[0] * X.shape[1] < parallel_min_work
+    kernels = _MINIBATCH_STEPS_SERIAL if serial else _MINIBATCH_STEPS
+    return kernels[scan_mode_of(cn.shape[0], X.shape[1])](
+        X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+        centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+        state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+        parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+        chunk_scanned)
