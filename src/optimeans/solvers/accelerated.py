@@ -143,6 +143,17 @@ class _Elkan(_Bounded):
         return self.finish(final, self.scanned.sum())
 
 
+#: Yinyang sends a point to the full SIMD scan when the groups it must examine hold
+#: more than ``k / DENSE`` centers (one distance at a time costs about as much as
+#: DENSE distances of the scan; measured in benchmarks/bench_large_k.py).
+DENSE = 16
+
+
+def default_groups(n: int, k: int) -> int:
+    """Yinyang's default number of groups for ``n`` points and ``k`` centers: ``ceil(k / 10)`` (Ding et al.)."""
+    return max(1, -(-k // 10))
+
+
 def yinyang_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
     """Group of every center: deterministic 1-D k-means of the centers' projections on their first coordinate axis
     of largest spread (as Ding et al. cluster the initial centers), as contiguous quantiles.
@@ -159,30 +170,30 @@ def yinyang_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 class _Yinyang(_Bounded):
-    def __init__(self, X: np.ndarray, k: int, sample_weight: np.ndarray, centers: np.ndarray, n_groups: int) -> None:
+    def __init__(
+        self, X: np.ndarray, k: int, sample_weight: np.ndarray, centers: np.ndarray, n_groups: int, dense: int,
+    ) -> None:
         super().__init__(X, k, sample_weight, pairwise=False)
+        self.half_sep = np.empty(0)  # Yinyang needs no center separations: skip their O(k^2 d)
         self.group_of = yinyang_groups(centers, n_groups)
         t = int(self.group_of.max()) + 1
         self.groups = np.argsort(self.group_of, kind="stable").astype(np.int64)
         self.group_start = np.searchsorted(self.group_of[self.groups], np.arange(t + 1)).astype(np.int64)
+        self.gpad = np.full(self.ws.cn.shape[0], t, dtype=np.int64)
+        self.gpad[:k] = self.group_of
         self.glower = np.empty((X.shape[0], t))
         self.gdrift = np.empty(t)
+        self.dense = int(dense)
 
     def __call__(self, centers: np.ndarray, final: bool) -> int:
         ws = self.ws
         self.geometry()
-        if self.first:
-            first_pass_chunks(
-                ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
-                self.rel, ws.labels, self.upper, self.glower, self.group_of,
-                ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
-            )
-            return self.finish(final, self.X.shape[0] * self.k)
         group_drifts(self.drift, self.groups, self.group_start, self.gdrift)
         yinyang_chunks(
-            ws.X, ws.w, ws.C64, self.k, ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift,
-            self.gdrift, self.groups, self.group_start, self.group_of, ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N,
-            ws.chunk_changed, self.scanned, not final,
+            ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale,
+            ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.groups,
+            self.group_start, self.group_of, self.gpad, self.first, self.dense,
+            ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
         )
         return self.finish(final, self.scanned.sum())
 
@@ -293,11 +304,11 @@ def run_yinyang(
     """
     k = centers_init.shape[0]
     if n_groups is None:
-        n_groups = -(-k // 10)
+        n_groups = default_groups(X.shape[0], k)
     elif isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
         raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}")
     n_groups = int(min(n_groups, k))
-    assigner = _Yinyang(X, k, sample_weight, centers_init, n_groups)
+    assigner = _Yinyang(X, k, sample_weight, centers_init, n_groups, DENSE)
     return _run(
         "yinyang", assigner, X, sample_weight, centers_init, max_iter, tol, n_threads, callback,
         options={"n_groups": n_groups},
