@@ -641,7 +641,7 @@ def yinyang_chunks(
         min1 = np.empty(n_groups, dtype=np.float64)
         arg1 = np.empty(n_groups, dtype=np.int64)
         min2 = np.empty(n_groups, dtype=np.float64)
-        seen = np.empty(n_groups, dtype=np.bool_)
+        fail = np.empty(n_groups, dtype=np.int64)
         for i in range(start, end):
             a = labels[i]
             if first or a < 0:
@@ -666,9 +666,13 @@ def yinyang_chunks(
             if u < glob:
                 upper[i] = u
                 continue
+            # the groups whose bound does not clear the tightened upper bound, and the centers they hold
+            n_fail = 0
             work = 0
             for g in range(n_groups):
                 if not (u < glower[i, g]):
+                    fail[n_fail] = g
+                    n_fail += 1
                     work += group_start[g + 1] - group_start[g]
             if work * dense > k:
                 cand[n_cand] = i
@@ -676,11 +680,16 @@ def yinyang_chunks(
                 continue
             bj = a
             ga = group_of[a]
-            for g in range(n_groups):
-                seen[g] = False
+            own_seen = False
+            for q in range(n_fail):
+                g = fail[q]
                 if u < glower[i, g]:
+                    # cleared by a better center found meanwhile: the bound stays
+                    min1[q] = glower[i, g]
+                    arg1[q] = -1
                     continue
-                seen[g] = True
+                if g == ga:
+                    own_seen = True
                 # the two smallest lower bounds (exact distances where computed) over the whole group
                 m1 = np.inf
                 a1 = -1
@@ -707,16 +716,15 @@ def yinyang_chunks(
                         a1 = j
                     elif v < m2:
                         m2 = v
-                min1[g] = m1
-                arg1[g] = a1
-                min2[g] = m2
-            for g in range(n_groups):
-                if seen[g]:
-                    glower[i, g] = min2[g] if arg1[g] == bj else min1[g]
-                elif g == ga and bj != a:
-                    # the old center joins the "others" of its group
-                    if da * down < glower[i, g]:
-                        glower[i, g] = da * down
+                min1[q] = m1
+                arg1[q] = a1
+                min2[q] = m2
+            for q in range(n_fail):
+                glower[i, fail[q]] = min2[q] if arg1[q] == bj else min1[q]
+            if not own_seen and bj != a:
+                # the old center joins the "others" of its group
+                if da * down < glower[i, ga]:
+                    glower[i, ga] = da * down
             upper[i] = u
             if a != bj:
                 if do_sums:
