@@ -129,6 +129,10 @@ def main(argv=None) -> int:
     p.add_argument("--methods", nargs="+", default=METHODS, help="optimeans methods")
     p.add_argument("--peers", nargs="+", default=["sklearn", "faiss"])
     p.add_argument("--no-memory", action="store_true")
+    p.add_argument(
+        "--memory-tools", nargs="+", default=["optimeans-auto", "optimeans-lloyd", "sklearn-lloyd", "faiss"],
+        help="rows that get the peak-memory column (each is one more run, in a fresh process)",
+    )
     args = p.parse_args(argv)
     peers = [q for q in args.peers if q != "faiss" or have_faiss()]
     print(f"# {versions()}; float32; {args.iters} iterations, tol=0; times in ms")
@@ -157,7 +161,7 @@ def main(argv=None) -> int:
                 rows.append((name, first, late, mean, centers, load()))
             for tool, first, it, mean, centers, ld in rows:
                 mem = float("nan")
-                if not args.no_memory:
+                if not args.no_memory and tool.split("(")[0] in args.memory_tools:
                     key = tool.split("(")[0]
                     key = "optimeans" if key == "optimeans-lloyd" else key
                     mem = peak_memory_mb(key, shape, "float32", threads, args.iters)

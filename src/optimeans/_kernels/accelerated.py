@@ -293,7 +293,8 @@ def first_pass_chunks(
     X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower, group_of,
     chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums,
 ):
-    """Assign every point with the full scan and set the bounds of Elkan or Yinyang.
+    """Assign every point with the full scan and set the bounds of Elkan (or Yinyang: unused there,
+    :func:`yinyang_chunks` with ``first`` is faster).
 
     ``lower`` is ``(n, kp)`` float32 (Elkan: a bound per center, ``kp >= k``
     with ``inf`` padding; ``group_of`` empty) or ``(n, t)`` float64 (Yinyang:

@@ -16,8 +16,10 @@ Which one is fastest depends on the shape (``method="auto"`` picks, see
   features, where a full scan is cheap but most points never move;
 * ``"elkan"`` keeps a bound per point and center (``n k`` float32); skips the
   most distances, pays O(k) bound updates per point per iteration;
-* ``"yinyang"`` keeps a bound per point and group of about 10 centers (``n k / 10``
-  float64), between the two.
+* ``"yinyang"`` keeps a bound per point and group of centers (``n t`` float64 for
+  ``t`` groups, :func:`default_groups`: about ``k / 10`` up to k = 400, ``k / 40``
+  beyond, capped at 256 MB; never ``n k``); the method for large k, where points
+  whose bounds fail widely get the Lloyd kernel's SIMD scan.
 
 Every solver records in ``Result.info["distance_fraction"]`` the share of the
 ``n k`` distances of each iteration it actually computed (full scans count
