@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from .._numba import njit, pjit, prange
-from ._simd import vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmul, vstore, vsub
+from ._simd import vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmin, vmul, vstore, vsub, vwhere_lt
 from .lloyd import CHUNK, canonical_label, guard_threshold, move_point, scan_blocks, sqdist64
 
 __all__ = [
@@ -63,7 +63,7 @@ def center_geometry(old, new, k, rel, drift, half_sep, pairwise):
     """Center drifts and separations, all widened by ``rel`` in the safe direction.
 
     ``drift[j] >= ||new_j - old_j||``; ``half_sep[j] <= min_{j' != j} ||c_j - c_j'|| / 2``
-    (``inf`` when ``k == 1``); ``pairwise[j, j'] <= ||c_j - c_j'|| / 2`` when
+    (``inf`` when ``k == 1``; skipped, with ``pairwise``, when ``half_sep`` is empty); ``pairwise[j, j'] <= ||c_j - c_j'|| / 2`` when
     ``pairwise`` is ``(k, k)`` (Elkan), untouched when it is ``(0, 0)``.
     ``old``/``new`` are ``(k_pad, dp)`` float64. Returns ``(max_drift,
     argmax_drift, second_max_drift)``.
@@ -88,6 +88,8 @@ def center_geometry(old, new, k, rel, drift, half_sep, pairwise):
     if second < 0.0:
         second = 0.0
     full = pairwise.shape[0] == k
+    if half_sep.shape[0] == 0:
+        return top, top_j, second  # Yinyang: no separations needed (O(k^2 d) saved)
     for j in range(k):
         half_sep[j] = np.inf
     for j in range(k):
@@ -291,7 +293,8 @@ def first_pass_chunks(
     X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, lower, group_of,
     chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums,
 ):
-    """Assign every point with the full scan and set the bounds of Elkan or Yinyang.
+    """Assign every point with the full scan and set the bounds of Elkan (or Yinyang: unused there,
+    :func:`yinyang_chunks` with ``first`` is faster).
 
     ``lower`` is ``(n, kp)`` float32 (Elkan: a bound per center, ``kp >= k``
     with ``inf`` padding; ``group_of`` empty) or ``(n, t)`` float64 (Yinyang:
@@ -502,28 +505,119 @@ def group_drifts(drift, groups, group_start, out):
         out[g] = m
 
 
+@njit(inline="always")
+def _scan_all8(XT, base, d, C2, cn, out):
+    """As :func:`scan_all`, eight centers at a time (``cn.shape[0]`` a multiple of 8): eight independent FMA chains."""
+    L = vlanes(XT)
+    for j in range(0, cn.shape[0], 8):
+        a0 = vfill(XT, cn[j])
+        a1 = vfill(XT, cn[j + 1])
+        a2 = vfill(XT, cn[j + 2])
+        a3 = vfill(XT, cn[j + 3])
+        a4 = vfill(XT, cn[j + 4])
+        a5 = vfill(XT, cn[j + 5])
+        a6 = vfill(XT, cn[j + 6])
+        a7 = vfill(XT, cn[j + 7])
+        for f in range(d):
+            x = vload(XT, base + f * L)
+            a0 = vfma(x, vfill(XT, C2[j, f]), a0)
+            a1 = vfma(x, vfill(XT, C2[j + 1, f]), a1)
+            a2 = vfma(x, vfill(XT, C2[j + 2, f]), a2)
+            a3 = vfma(x, vfill(XT, C2[j + 3, f]), a3)
+            a4 = vfma(x, vfill(XT, C2[j + 4, f]), a4)
+            a5 = vfma(x, vfill(XT, C2[j + 5, f]), a5)
+            a6 = vfma(x, vfill(XT, C2[j + 6, f]), a6)
+            a7 = vfma(x, vfill(XT, C2[j + 7, f]), a7)
+        vstore(out, j * L, a0)
+        vstore(out, (j + 1) * L, a1)
+        vstore(out, (j + 2) * L, a2)
+        vstore(out, (j + 3) * L, a3)
+        vstore(out, (j + 4) * L, a4)
+        vstore(out, (j + 5) * L, a5)
+        vstore(out, (j + 6) * L, a6)
+        vstore(out, (j + 7) * L, a7)
+
+
+@njit(inline="always")
+def _scan_groups(XT, base, d, C2, cn, gpad, n_groups, out, gmin):
+    """Full scan of one block: every fast value in ``out``, the lane-wise minimum per group in ``gmin``.
+
+    ``gpad[j]`` is the group of center ``j`` (``n_groups`` for padding rows);
+    ``gmin[g * L + l]`` becomes the smallest fast value of point ``l`` over group
+    ``g``. Returns the lane-wise ``(best, second, index)`` as the Lloyd scan does
+    (the same fast values: each is the same chain of FMAs over the features).
+    """
+    L = vlanes(XT)
+    kp = cn.shape[0]
+    if kp % 8 == 0:
+        _scan_all8(XT, base, d, C2, cn, out)
+    else:
+        scan_all(XT, base, d, C2, cn, out)
+    inf = vfill(XT, np.inf)
+    for g in range(n_groups + 1):
+        vstore(gmin, g * L, inf)
+    best = inf
+    second = inf
+    idx = vfill(XT, 0.0)
+    for j in range(kp):
+        v = vload(out, j * L)
+        second = vmin(second, vmax(best, v))
+        idx = vwhere_lt(v, best, vfill(XT, j), idx)
+        best = vmin(best, v)
+        o = gpad[j] * L
+        vstore(gmin, o, vmin(vload(gmin, o), v))
+    return best, second, idx
+
+
+@njit
+def _fill_block(XT, cand, g, cnt, d, panel):
+    """Copy the packed columns of points ``cand[g : g + cnt]`` (at most one block) into ``panel``."""
+    L = vlanes(panel)
+    for lane in range(L):
+        if lane < cnt:
+            i = cand[g + lane]
+            b = i // L
+            l = i - b * L
+            for f in range(d):
+                panel[f * L + lane] = XT[(b * d + f) * L + l]
+        else:
+            for f in range(d):
+                panel[f * L + lane] = 0.0
+
+
 @pjit
 def yinyang_chunks(
-    X, w, C64, k, mean, rel, labels, upper, glower, drift, gdrift, groups, group_start, group_of,
-    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
+    X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, glower, drift, gdrift,
+    groups, group_start, group_of, gpad, first, dense, chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed,
+    chunk_scanned, do_sums,
 ):
-    """One Yinyang assignment step over chunks of rows (after :func:`first_pass_chunks`).
+    """One Yinyang assignment step over chunks of rows.
 
     Centers are split into groups (``groups[group_start[g]:group_start[g+1]]``
-    are the centers of group ``g``, ``group_of[j]`` the group of center ``j``);
+    are the centers of group ``g``, ``group_of[j]`` the group of center ``j``,
+    ``gpad`` the same padded to the packed centers with ``n_groups``);
     ``glower[i, g]`` bounds the distance from point ``i`` to every center of
-    group ``g`` other than its own. After the drift updates the global filter
-    skips a point whose upper bound is below every group bound; otherwise the
-    upper bound is tightened, and each group whose bound does not clear it is
-    examined center by center, where the local filter skips a center whose old
-    group bound minus its own drift already clears the best distance so far.
-    ``chunk_scanned`` counts the exact distances computed.
+    group ``g`` other than its own. With ``first`` every point gets the full
+    scan. Otherwise, after the drift updates, the global filter skips a point
+    whose upper bound is below every group bound; if not, the upper bound is
+    tightened, and the groups whose bound does not clear it are counted: when
+    they hold more than ``k / dense`` centers the point joins the candidates of
+    the full scan (the Lloyd kernel's SIMD scan, one block of candidates at a
+    time, which sets every group bound anew from the fast values minus their
+    error bound); else each such group is examined center by center, where the
+    local filter skips a center whose old group bound minus its own drift
+    already clears the best distance so far. ``chunk_scanned`` counts the
+    distances computed (``k`` per fully scanned point).
 
     Notes
     -----
-    O(n t) bound work for ``t`` groups plus O(d) per distance computed; memory ``n t`` float64.
+    O(n t) bound work for ``t`` groups, O(d) per distance computed one by one,
+    O(k d / L) per fully scanned point; memory ``n t`` float64 plus ``k L``
+    float32 per thread.
     """
     n, d = X.shape
+    L = vlanes(XT)
+    kp = cn.shape[0]
     n_groups = glower.shape[1]
     nc = (n + CHUNK - 1) // CHUNK
     up = 1.0 + rel
@@ -542,13 +636,19 @@ def yinyang_chunks(
             N[:] = 0
         changed = 0
         computed = 0
+        cand = np.empty(end - start, dtype=np.int64)
+        n_cand = 0
         old_lb = np.empty(n_groups, dtype=np.float64)
         min1 = np.empty(n_groups, dtype=np.float64)
         arg1 = np.empty(n_groups, dtype=np.int64)
         min2 = np.empty(n_groups, dtype=np.float64)
-        seen = np.empty(n_groups, dtype=np.bool_)
+        fail = np.empty(n_groups, dtype=np.int64)
         for i in range(start, end):
             a = labels[i]
+            if first or a < 0:
+                cand[n_cand] = i
+                n_cand += 1
+                continue
             u = (upper[i] + drift[a]) * up
             glob = np.inf
             for g in range(n_groups):
@@ -567,13 +667,30 @@ def yinyang_chunks(
             if u < glob:
                 upper[i] = u
                 continue
+            # the groups whose bound does not clear the tightened upper bound, and the centers they hold
+            n_fail = 0
+            work = 0
+            for g in range(n_groups):
+                if not (u < glower[i, g]):
+                    fail[n_fail] = g
+                    n_fail += 1
+                    work += group_start[g + 1] - group_start[g]
+            if work * dense > k:
+                cand[n_cand] = i
+                n_cand += 1
+                continue
             bj = a
             ga = group_of[a]
-            for g in range(n_groups):
-                seen[g] = False
+            own_seen = False
+            for q in range(n_fail):
+                g = fail[q]
                 if u < glower[i, g]:
+                    # cleared by a better center found meanwhile: the bound stays
+                    min1[q] = glower[i, g]
+                    arg1[q] = -1
                     continue
-                seen[g] = True
+                if g == ga:
+                    own_seen = True
                 # the two smallest lower bounds (exact distances where computed) over the whole group
                 m1 = np.inf
                 a1 = -1
@@ -600,21 +717,65 @@ def yinyang_chunks(
                         a1 = j
                     elif v < m2:
                         m2 = v
-                min1[g] = m1
-                arg1[g] = a1
-                min2[g] = m2
-            for g in range(n_groups):
-                if seen[g]:
-                    glower[i, g] = min2[g] if arg1[g] == bj else min1[g]
-                elif g == ga and bj != a:
-                    # the old center joins the "others" of its group
-                    if da * down < glower[i, g]:
-                        glower[i, g] = da * down
+                min1[q] = m1
+                arg1[q] = a1
+                min2[q] = m2
+            for q in range(n_fail):
+                glower[i, fail[q]] = min2[q] if arg1[q] == bj else min1[q]
+            if not own_seen and bj != a:
+                # the old center joins the "others" of its group
+                if da * down < glower[i, ga]:
+                    glower[i, ga] = da * down
             upper[i] = u
             if a != bj:
                 if do_sums:
                     move_point(X, w, i, a, bj, mean, S, Q, W, N)
                 labels[i] = bj
                 changed += 1
+        # the full scan of the candidates, one block at a time
+        if n_cand > 0:
+            out = np.empty(kp * L, dtype=np.float32)
+            gmin = np.empty((n_groups + 1) * L, dtype=np.float32)
+            panel = np.empty(d * L, dtype=np.float32)
+            for g0 in range(0, n_cand, L):
+                cnt = min(L, n_cand - g0)
+                i0 = cand[g0]
+                if cnt == L and i0 % L == 0 and cand[g0 + cnt - 1] == i0 + cnt - 1:
+                    bv, sv, iv = _scan_groups(XT, (i0 // L) * d * L, d, C2, cn, gpad, n_groups, out, gmin)
+                else:
+                    _fill_block(XT, cand, g0, cnt, d, panel)
+                    bv, sv, iv = _scan_groups(panel, 0, d, C2, cn, gpad, n_groups, out, gmin)
+                for slot in range(cnt):
+                    i = cand[g0 + slot]
+                    eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
+                    j, _ = _resolve(
+                        X, i, np.float64(vget(bv, slot)), np.float64(vget(sv, slot)), int(vget(iv, slot)),
+                        eps, scale, sqnorm, C64, k,
+                    )
+                    qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
+                    gj = group_of[j]
+                    for g in range(n_groups):
+                        if g == gj:
+                            m = np.inf
+                            others = False
+                            for t in range(group_start[g], group_start[g + 1]):
+                                jj = groups[t]
+                                if jj != j:
+                                    others = True
+                                    m = min(m, np.float64(out[jj * L + slot]))
+                            if not others:
+                                glower[i, g] = np.inf
+                                continue
+                        else:
+                            m = np.float64(gmin[g * L + slot])
+                        v = m + qs - eps
+                        glower[i, g] = math.sqrt(v) / scale * down if (v > 0.0 and v < np.inf) else 0.0
+                    upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
+                    a = labels[i]
+                    if a != j:
+                        if do_sums:
+                            move_point(X, w, i, a, j, mean, S, Q, W, N)
+                        labels[i] = j
+                        changed += 1
         chunk_changed[c] = changed
-        chunk_scanned[c] = computed
+        chunk_scanned[c] = computed + n_cand * k

@@ -64,6 +64,14 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
             # per iteration (benchmarks/README.md, 1 thread): 200000x32x64 (k d = 2048)
             # Lloyd 10 ms vs Hamerly 13 ms; 100000x128x256 (32768) Hamerly 43 ms vs
             # Lloyd 80 ms. Elkan and Yinyang never won on this machine.
+            if n_clusters >= 512:
+                # Large k: Yinyang's group bounds (n x groups memory, no k x k table) skip
+                # almost every distance once the centers settle; 1 thread, under load,
+                # per iteration after the first few (benchmarks/bench_large_k.py):
+                # 100000x64 k=1024 Yinyang ~16-60 ms vs Lloyd ~200 ms; 50000x128 k=4096
+                # 34-150 ms vs 1300-2200 ms. The first iteration is a full scan either way
+                # (Yinyang's also sets the group bounds: 1.3x Lloyd's pass).
+                return "yinyang"
             if n_clusters * X.shape[1] >= 8192:
                 return "hamerly"
         return "lloyd"

@@ -16,8 +16,10 @@ Which one is fastest depends on the shape (``method="auto"`` picks, see
   features, where a full scan is cheap but most points never move;
 * ``"elkan"`` keeps a bound per point and center (``n k`` float32); skips the
   most distances, pays O(k) bound updates per point per iteration;
-* ``"yinyang"`` keeps a bound per point and group of about 10 centers (``n k / 10``
-  float64), between the two.
+* ``"yinyang"`` keeps a bound per point and group of centers (``n t`` float64 for
+  ``t`` groups, :func:`default_groups`: about ``k / 10`` up to k = 400, ``k / 40``
+  beyond, capped at 256 MB; never ``n k``); the method for large k, where points
+  whose bounds fail widely get the Lloyd kernel's SIMD scan.
 
 Every solver records in ``Result.info["distance_fraction"]`` the share of the
 ``n k`` distances of each iteration it actually computed (full scans count
@@ -143,46 +145,86 @@ class _Elkan(_Bounded):
         return self.finish(final, self.scanned.sum())
 
 
+#: Yinyang sends a point to the full SIMD scan when the groups it must examine hold
+#: more than ``k / DENSE`` centers (one distance at a time costs about as much as
+#: DENSE distances of the scan; measured in benchmarks/bench_large_k.py).
+DENSE = 16
+
+
+def default_groups(n: int, k: int) -> int:
+    """Yinyang's default number of groups for ``n`` points and ``k`` centers.
+
+    ``ceil(k / 10)`` up to k = 400 (Ding et al.); above, ``max(40, ceil(k / 40))``:
+    each point pays O(groups) bound updates per iteration, and with compact
+    groups the coarser grouping filters almost as well. Measured per iteration
+    once the centers settle (1 thread, under load, benchmarks/bench_large_k.py
+    data): 250000 x 2, k = 6000: 700 ms with 150 groups, 900 with 600, 750 with
+    64; 100000 x 64, k = 1024: 16 ms with 32 groups, 61 with 103. Capped so the
+    ``n x groups`` float64 bounds stay within 256 MB (at least one group): at
+    1000000 x 16, k = 16384, 33 groups rather than 13 GB of bounds.
+    """
+    t = -(-k // 10) if k <= 400 else max(40, -(-k // 40))
+    return int(max(1, min(t, k, (1 << 25) // max(n, 1))))
+
+
 def yinyang_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
-    """Group of every center: deterministic 1-D k-means of the centers' projections on their first coordinate axis
-    of largest spread (as Ding et al. cluster the initial centers), as contiguous quantiles.
+    """Group of every center: a deterministic k-d split of the initial centers into compact cells.
+
+    The centers are cut at a quantile of their coordinate of largest spread into
+    two parts holding groups in proportion (``n_groups // 2`` and the rest), and
+    each part is cut again, until every part is one group (sizes differ by at
+    most one center per cut). Ding et al. group by a k-means of the initial
+    centers; any grouping keeps the method exact, and compact groups keep the
+    group bounds tight (contiguous quantiles of a single axis, the earlier rule,
+    make long thin slabs: at 250000 x 2, k = 6000 they left 3 times more points
+    to re-examine).
     """
     k = centers.shape[0]
-    if n_groups <= 1:
-        return np.zeros(k, dtype=np.int64)
+    group_of = np.zeros(k, dtype=np.int64)
+    if n_groups <= 1 or k == 0:
+        return group_of
     C = np.asarray(centers, dtype=np.float64)
-    axis = int(np.argmax(C.max(axis=0) - C.min(axis=0))) if C.size else 0
-    order = np.argsort(C[:, axis], kind="stable")
-    group_of = np.empty(k, dtype=np.int64)
-    group_of[order] = np.arange(k) * n_groups // k
+    stack = [(np.arange(k), int(n_groups), 0)]
+    while stack:
+        idx, t, first = stack.pop()
+        if t <= 1 or idx.size <= 1:
+            group_of[idx] = first
+            continue
+        sub = C[idx]
+        axis = int(np.argmax(sub.max(axis=0) - sub.min(axis=0)))
+        order = idx[np.argsort(sub[:, axis], kind="stable")]
+        t_left = t // 2
+        cut = idx.size * t_left // t
+        stack.append((order[:cut], t_left, first))
+        stack.append((order[cut:], t - t_left, first + t_left))
     return group_of
 
 
 class _Yinyang(_Bounded):
-    def __init__(self, X: np.ndarray, k: int, sample_weight: np.ndarray, centers: np.ndarray, n_groups: int) -> None:
+    def __init__(
+        self, X: np.ndarray, k: int, sample_weight: np.ndarray, centers: np.ndarray, n_groups: int, dense: int,
+    ) -> None:
         super().__init__(X, k, sample_weight, pairwise=False)
+        self.half_sep = np.empty(0)  # Yinyang needs no center separations: skip their O(k^2 d)
         self.group_of = yinyang_groups(centers, n_groups)
         t = int(self.group_of.max()) + 1
         self.groups = np.argsort(self.group_of, kind="stable").astype(np.int64)
         self.group_start = np.searchsorted(self.group_of[self.groups], np.arange(t + 1)).astype(np.int64)
+        self.gpad = np.full(self.ws.cn.shape[0], t, dtype=np.int64)
+        self.gpad[:k] = self.group_of
         self.glower = np.empty((X.shape[0], t))
         self.gdrift = np.empty(t)
+        self.dense = int(dense)
 
     def __call__(self, centers: np.ndarray, final: bool) -> int:
         ws = self.ws
         self.geometry()
-        if self.first:
-            first_pass_chunks(
-                ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale, ws.mean,
-                self.rel, ws.labels, self.upper, self.glower, self.group_of,
-                ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
-            )
-            return self.finish(final, self.X.shape[0] * self.k)
         group_drifts(self.drift, self.groups, self.group_start, self.gdrift)
         yinyang_chunks(
-            ws.X, ws.w, ws.C64, self.k, ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift,
-            self.gdrift, self.groups, self.group_start, self.group_of, ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N,
-            ws.chunk_changed, self.scanned, not final,
+            ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale,
+            ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.groups,
+            self.group_start, self.group_of, self.gpad, self.first, self.dense,
+            ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
         )
         return self.finish(final, self.scanned.sum())
 
@@ -277,14 +319,18 @@ def run_yinyang(
     """Yinyang k-means: Lloyd with a lower bound per point and group of centers.
     {params}
     n_groups : int, optional
-        Groups of centers; ``ceil(k / 10)`` by default (Ding et al.).
+        Groups of centers; by default :func:`default_groups` (``ceil(k / 10)``
+        as Ding et al. up to k = 400, ``ceil(k / 40)`` beyond, bounds capped at 256 MB).
 
     Notes
     -----
-    Groups are contiguous ranges of the initial centers sorted along their
-    axis of largest spread (Ding et al. cluster the initial centers; any
+    Groups are compact cells of a k-d split of the initial centers
+    (:func:`yinyang_groups`; Ding et al. cluster the initial centers; any
     grouping keeps the method exact). Per iteration O(n t) bound updates for
-    ``t`` groups and O(d) per distance computed. Memory: ``n t`` float64.
+    ``t`` groups and O(d) per distance computed; a point whose failing groups
+    hold more than ``k / DENSE`` centers gets the full SIMD scan instead (as
+    does every point in the first iteration). Memory: ``n t`` float64, never
+    ``n k``; no center-center distances.
 
     References
     ----------
@@ -293,11 +339,11 @@ def run_yinyang(
     """
     k = centers_init.shape[0]
     if n_groups is None:
-        n_groups = -(-k // 10)
+        n_groups = default_groups(X.shape[0], k)
     elif isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
         raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}")
     n_groups = int(min(n_groups, k))
-    assigner = _Yinyang(X, k, sample_weight, centers_init, n_groups)
+    assigner = _Yinyang(X, k, sample_weight, centers_init, n_groups, DENSE)
     return _run(
         "yinyang", assigner, X, sample_weight, centers_init, max_iter, tol, n_threads, callback,
         options={"n_groups": n_groups},

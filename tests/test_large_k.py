@@ -1,0 +1,90 @@
+"""Large k (k a sizeable fraction of n): the accelerated methods still give Lloyd's run bit for bit.
+
+Yinyang has two ways to re-assign a point whose bounds fail: center by center
+through its groups, or the full SIMD scan of every center (when the groups to
+examine hold more than ``k / DENSE`` centers). Both are forced here, on data
+built to make ties: integer grids (many points equidistant from two centers),
+duplicate initial centers, and points that sit exactly halfway between two
+centers.
+"""
+
+import numpy as np
+import pytest
+
+from optimeans.solvers import accelerated, lloyd, resolve
+
+
+def tie_data(n, d, k, seed, dtype):
+    """Integer-valued points (exact ties everywhere), initial centers with duplicates and midpoints."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4 if d > 2 else 40, size=(n, d)).astype(dtype)
+    C0 = X[rng.choice(n, k, replace=False)].copy()
+    C0[1::7] = C0[0::7][: C0[1::7].shape[0]]  # duplicate centers
+    # points exactly halfway between two centers (the centers differ by even integers on the grid)
+    a = rng.integers(0, 4 if d > 2 else 40, size=(k // 10, d)) * 2
+    b = a + 2 * rng.integers(0, 2, size=a.shape)
+    X[: a.shape[0]] = ((a + b) // 2).astype(dtype)
+    C0[-2 * a.shape[0] :: 2] = a.astype(dtype)
+    C0[-2 * a.shape[0] + 1 :: 2] = b.astype(dtype)
+    return np.ascontiguousarray(X), np.ascontiguousarray(C0)
+
+
+def assert_same_run(a, b):
+    assert a.n_iter == b.n_iter
+    assert a.stop_reason == b.stop_reason
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.centers, b.centers)
+    np.testing.assert_array_equal(a.history.objective, b.history.objective)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [2, 16, 70])
+@pytest.mark.parametrize("dense", [1, 16, 10**9])
+def test_yinyang_large_k_equals_lloyd_on_ties(monkeypatch, dtype, d, dense):
+    monkeypatch.setattr(accelerated, "DENSE", dense)
+    n, k = 3000, 500
+    X, C0 = tie_data(n, d, k, seed=d, dtype=dtype)
+    assert len(np.unique(C0, axis=0)) < k  # the duplicates are really there
+    w = np.ones(n)
+    ref = lloyd.run(X, w, C0, max_iter=30, tol=0.0, n_threads=1)
+    for threads in (1, 2):
+        res = accelerated.run_yinyang(X, w, C0, max_iter=30, tol=0.0, n_threads=threads)
+        assert_same_run(res, ref)
+    fr = res.info["distance_fraction"]
+    assert fr[0] == 1.0  # the first iteration is the full scan
+    # at most every center per point, plus the one distance that tightens its upper bound
+    assert len(fr) == ref.n_iter and all(0.0 <= f <= 1.0 + 1.0 / k + 1e-9 for f in fr)
+
+
+@pytest.mark.parametrize("n_groups", [1, 7, 500])
+def test_yinyang_any_group_count_is_exact_at_large_k(n_groups):
+    X, C0 = tie_data(3000, 16, 500, seed=3, dtype=np.float32)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=3000)
+    ref = lloyd.run(X, w, C0, max_iter=20, tol=0.0)
+    res = accelerated.run_yinyang(X, w, C0, max_iter=20, tol=0.0, n_groups=n_groups, n_threads=2)
+    assert_same_run(res, ref)
+
+
+@pytest.mark.parametrize("name", ["hamerly", "elkan"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_other_bounds_large_k_equal_lloyd_on_ties(name, dtype):
+    X, C0 = tie_data(3000, 70, 500, seed=5, dtype=dtype)
+    w = np.ones(3000)
+    ref = lloyd.run(X, w, C0, max_iter=15, tol=0.0, n_threads=2)
+    res = getattr(accelerated, f"run_{name}")(X, w, C0, max_iter=15, tol=0.0, n_threads=1)
+    assert_same_run(res, ref)
+
+
+def test_yinyang_memory_is_n_by_groups_not_n_by_k():
+    X, C0 = tie_data(3000, 2, 500, seed=1, dtype=np.float64)
+    y = accelerated._Yinyang(X, 500, np.ones(3000), C0, accelerated.default_groups(3000, 500), accelerated.DENSE)
+    assert y.glower.shape == (3000, accelerated.default_groups(3000, 500))
+    assert y.glower.shape[1] < 500
+    assert y.half_sep.size == 0  # no O(k^2) separations either
+
+
+def test_auto_picks_yinyang_at_large_k():
+    X = np.zeros((100000, 64), dtype=np.float32)
+    assert resolve("auto", X, 1024) == "yinyang"
+    assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 6000) == "yinyang"
+    assert resolve("auto", np.zeros((200000, 32), dtype=np.float32), 64) == "lloyd"
