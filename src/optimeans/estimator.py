@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._estimator_stream import StreamMixin
 from ._scaling import Scaler, check_scale, fit_scaled
-from ._validation import check_data, check_numeric_columns, check_sample_weight, check_sparse, is_sparse
+from ._validation import Checked, check_data, check_numeric_columns, check_sample_weight, check_sparse, is_sparse
 from .objective import nearest_labels, point_objective
 from .result import Result
 
@@ -299,7 +299,7 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
                 )
             self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
         else:
-            X = self._validate_X(X, reset=True)
+            X = Checked(self._validate_X(X, reset=True))  # checked here, not again below
         method = self._method()
         result, scaler = fit_scaled(
             X,

@@ -213,7 +213,7 @@ def fit_table(params: dict[str, Any], table: Table, callback: Any = None) -> Fit
     """The one library call: :func:`optimeans.fit` on the (scaled) data, as ``KMeans.fit`` does."""
     kwargs = {k: v for k, v in params.items() if k not in ("n_clusters", "options", "scale", "init")}
     result, scaler = fit_scaled(
-        table.X, params["n_clusters"], scale=params["scale"], init=params["init"], callback=callback,
+        table.fit_input(), params["n_clusters"], scale=params["scale"], init=params["init"], callback=callback,
         **kwargs, **(params["options"] or {}),
     )
     return Fitted(result, scaler, params, table.n_features)
