@@ -3,6 +3,8 @@
 :class:`DataTransform` maps validated data (and user centers, options, results)
 between the user's units and the work units ``(X - offset) * 2**exp``.
 It sits below :mod:`optimeans._api` and the Dask backend, which both use it.
+Not to be confused with :class:`optimeans._kernels.lloyd.Workspace`, the kernels'
+packed copy of the (already transformed) rows.
 """
 
 from __future__ import annotations
