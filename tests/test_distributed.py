@@ -211,49 +211,6 @@ def test_seeded_result_does_not_depend_on_chunking(client, method):
         assert r.n_iter == results[0].n_iter
 
 
-def test_package_modules_import_alone_and_form_no_cycle():
-    """Each module of optimeans.distributed imports in a fresh interpreter, and the
-    package's own imports form no cycle."""
-    import ast
-    import os
-    import subprocess
-
-    pkg = os.path.dirname(od.__file__)
-    mods = sorted(f[:-3] for f in os.listdir(pkg) if f.endswith(".py") and f != "__init__.py")
-    assert {"sources", "cluster", "tasks", "blocks", "seeding", "solver"} <= set(mods)
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pkg)))
-    for m in mods:
-        proc = subprocess.run(
-            [sys.executable, "-c", f"import optimeans.distributed.{m}"], capture_output=True, text=True, env=env
-        )
-        assert proc.returncode == 0, (m, proc.stderr[-2000:])
-    graph = {}
-    for m in mods + ["__init__"]:
-        tree = ast.parse(open(os.path.join(pkg, m + ".py")).read())
-        deps = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    deps.add(node.module.split(".")[0])
-                else:
-                    deps.update(a.name for a in node.names)
-        graph[m] = deps & set(mods)
-    assert "__init__" not in set().union(*graph.values())  # no module imports the package itself
-    state = {}
-
-    def visit(m, path):
-        assert state.get(m) != "open", f"import cycle: {' -> '.join(path + [m])}"
-        if state.get(m) == "done":
-            return
-        state[m] = "open"
-        for dep in sorted(graph[m]):
-            visit(dep, path + [m])
-        state[m] = "done"
-
-    for m in graph:
-        visit(m, [])
-
-
 def test_kmeans_parallel_finds_the_blobs(client):
     X = _blobs(seed=10)
     res = optimeans.fit(da.from_array(X, chunks=(1500, 3)), 5, random_state=0)

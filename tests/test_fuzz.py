@@ -2,7 +2,7 @@
 
 The contract fuzzed: ``optimeans._io.read_table`` either returns a table of
 finite floats with at least one row and one column, or raises ``DataError``;
-``optimeans._model.load`` either raises ``ModelFormatError`` or returns a model
+``optimeans.load`` either raises ``ModelFormatError`` or returns a model
 with finite centers whose ``predict`` gives labels in range. Nothing else may
 escape (no ``csv.Error``, ``zlib.error``, ``IndexError``, ``UnicodeError``, no
 Numba typing error), nothing may hang, nothing may be unpickled. On
@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 
 import optimeans
 from optimeans._io import DataError, read_table
-from optimeans._model import ModelFormatError, load
+from optimeans._model import ModelFormatError
+from optimeans.estimator import load
 
 EXAMPLES = int(os.environ.get("OPTIMEANS_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(

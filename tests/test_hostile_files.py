@@ -396,7 +396,8 @@ def _empty_zip():
 
 @pytest.mark.parametrize("case", MODEL_CASES, ids=[c[0] for c in MODEL_CASES])
 def test_bad_model_files_are_refused_never_unpickled(case, tmp_path, capsys):
-    from optimeans._model import ModelFormatError, load
+    from optimeans._model import ModelFormatError
+    from optimeans.estimator import load
 
     _, make, message = case
     marker = str(tmp_path / MARKER_NAME)
@@ -414,7 +415,8 @@ def test_bad_model_files_are_refused_never_unpickled(case, tmp_path, capsys):
 def test_every_single_byte_corruption_is_refused_or_harmless(tmp_path):
     """Flip bytes all over a model file: load either refuses it (ModelFormatError) or
     gives a model whose centers are finite and whose predict works."""
-    from optimeans._model import ModelFormatError, load
+    from optimeans._model import ModelFormatError
+    from optimeans.estimator import load
 
     good = _good_model_bytes()
     X = np.array([[0.0, 0.0], [5.0, 5.0], [9.0, 0.0]])

@@ -28,7 +28,7 @@ from .choose_k import choose_k
 _LAZY = {
     "KMeans": ("optimeans.estimator", "KMeans"),
     "datasets": ("optimeans.datasets", None),
-    "load": ("optimeans._model", "load"),
+    "load": ("optimeans.estimator", "load"),
     "GaussianMixture": ("optimeans.gmm", "GaussianMixture"),
     "exact": ("optimeans.exact", None),
     "lower_bound": ("optimeans.exact.bounds", "lower_bound"),

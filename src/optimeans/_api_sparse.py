@@ -126,7 +126,7 @@ def fit_sparse(
         that do), ``refine``, NaN or inf in X (row and column), and the
         checks of :func:`optimeans.fit`.
     """
-    from ._api import _check_options, resolve_n_init
+    from ._plan import check_options, resolve_n_init
 
     X = check_sparse(X)
     name, solver = _sparse_solver(method)
@@ -144,7 +144,7 @@ def fit_sparse(
         raise ValueError(f"init must be one of {INIT_METHODS}, an array or a callable; got {init!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable (iteration, objective) -> bool or None, got {callback!r}")
-    _check_options(name, solver, options)
+    check_options(name, solver, options)
     n_threads = 1 if S.n <= CHUNK else resolve_n_threads(n_threads)
     if not isinstance(init, str) and not callable(init):
         init = check_centers(init.toarray() if hasattr(init, "toarray") else init, k, S.d, np.float64)

@@ -47,6 +47,8 @@ from typing import TextIO
 
 import numpy as np
 
+from . import _validation
+
 #: Rows looked at to decide the layout.
 SAMPLE_ROWS = 50
 
@@ -480,10 +482,10 @@ def read_numbers(layout: Layout, idx: list[int]) -> np.ndarray:
             raise
     if X.shape[0] == 0:
         raise TextError(f"{layout.path}: no data rows" + (" (only a header)" if layout.header else ""))
-    if not np.isfinite(X).all():
-        r, c = np.argwhere(~np.isfinite(X))[0]
+    hit = _validation.find_nonfinite(X)
+    if hit is not None:
+        r, c, v = hit
         line = _line_of_row(layout, int(r))
-        v = X[r, c]
         what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
         raise TextError(
             f"{layout.path}: line {line}, {describe_column(idx[c], layout.names)}: {what}; remove or impute it first"

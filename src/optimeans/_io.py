@@ -41,6 +41,7 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
+from . import _validation
 from ._csv import Layout, TextError, TextOptions, detect_layout, index_columns, iter_rows, read_numbers
 
 __all__ = [
@@ -82,6 +83,18 @@ class Table:
     header: bool = False
     all_columns: list[str] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    #: The reader has checked ``X`` as :func:`optimeans._validation.check_data` would
+    #: (C-contiguous float32/float64, rows, finite values), with messages naming the
+    #: file's line or field: :meth:`fit_input` then hands it on without a second scan.
+    checked: bool = False
+
+    def fit_input(self) -> Any:
+        """``X`` as the fit functions take it: a :class:`~optimeans._validation.Checked` when the reader checked it."""
+        X = self.X
+        if (self.checked and isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous
+                and X.dtype in (np.float32, np.float64)):
+            return _validation.Checked(X)
+        return X
 
     @property
     def n_samples(self) -> int:
@@ -243,6 +256,7 @@ def _read_text(path: Path, selection: Sequence[str | int] | None, opts: TextOpti
         header=layout.header,
         all_columns=names,
         info={"layout": layout, "notes": list(layout.notes)},
+        checked=True,  # read_numbers refused NaN and inf, naming the line
     )
 
 
@@ -292,13 +306,13 @@ def _read_npy(path: Path, selection: Sequence[str | int] | None) -> Table:
     if X.shape[0] == 0:
         raise DataError(f"{path}: the array has no rows")
     X = np.ascontiguousarray(X)
-    if not np.isfinite(X).all():
-        r, c = np.argwhere(~np.isfinite(X))[0]
-        v = X[r, c]
+    hit = _validation.find_nonfinite(X)
+    if hit is not None:
+        r, c, v = hit
         what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
         col = f" (field {cols[c]!r})" if cols else ""
         raise DataError(f"{path}: {what} at X[{r}, {idx[c]}]{col}; remove or impute it first")
-    return Table(X=X, columns=cols, source=str(path), kind="npy", path=path, all_columns=names)
+    return Table(X=X, columns=cols, source=str(path), kind="npy", path=path, all_columns=names, checked=True)
 
 
 # -- Parquet ------------------------------------------------------------------------
@@ -342,12 +356,12 @@ def _read_parquet(path: Path, selection: Sequence[str | int] | None) -> Table:
             r = pa.compute.index(pa.compute.is_null(col), True).as_py()
             raise DataError(f"{path}: row {r} (0-based) of column {c!r} is empty (null)")
         X[:, j] = col.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
-    if not np.isfinite(X).all():
-        r, c = np.argwhere(~np.isfinite(X))[0]
-        v = X[r, c]
+    hit = _validation.find_nonfinite(X)
+    if hit is not None:
+        r, c, v = hit
         what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
         raise DataError(f"{path}: {what} in row {r} (0-based) of column {cols[c]!r}; remove or impute it first")
-    return Table(X=X, columns=cols, source=str(path), kind="parquet", path=path, all_columns=names)
+    return Table(X=X, columns=cols, source=str(path), kind="parquet", path=path, all_columns=names, checked=True)
 
 
 # -- entry points -------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """Model files: a fitted :class:`~optimeans.KMeans` in a safe, versioned ``.npz``.
 
+This module knows the file format only; :func:`optimeans.estimator.load` builds the
+estimator from what :func:`read_model` returns (the estimator sits above this module).
+
 A model file is a NumPy ``.npz`` archive read with ``allow_pickle=False``, so
 loading one never runs code. It holds only numeric arrays:
 
@@ -34,7 +37,7 @@ import numpy as np
 
 from ._version import __version__
 
-__all__ = ["save", "load", "model_bytes", "read_metadata", "ModelFormatError", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["save", "read_model", "check_arrays", "model_bytes", "read_metadata", "ModelFormatError", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "optimeans-model"
 #: The layout this code writes and the newest it reads.
@@ -208,7 +211,7 @@ def _open(path: str | os.PathLike) -> tuple[dict[str, Any], Any]:
     return meta, npz
 
 
-def _check_arrays(path: Any, result: Any, n_features: int, meta: dict[str, Any], km: Any, scaler: Any) -> None:
+def check_arrays(path: Any, result: Any, n_features: int, meta: dict[str, Any], n_clusters: Any, scaler: Any) -> None:
     """What predict relies on: real finite centers of the stated shape, labels in range."""
 
     def bad(what: str) -> ModelFormatError:
@@ -219,7 +222,7 @@ def _check_arrays(path: Any, result: Any, n_features: int, meta: dict[str, Any],
         raise bad(f"centers of dtype {C.dtype} and shape {C.shape} for {n_features} feature(s)")
     if not np.isfinite(C).all():
         raise bad("centers are not all finite")
-    k = getattr(km, "n_clusters", C.shape[0])
+    k = n_clusters
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k != C.shape[0]:
         raise bad(f"n_clusters={k!r} but {C.shape[0]} centers")
     L = result.labels
@@ -251,39 +254,20 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     return meta
 
 
-def load(path: str | os.PathLike):
-    """Read a model file written by :meth:`KMeans.save` or ``optimeans fit --save``.
+def read_model(path: str | os.PathLike) -> tuple[dict[str, Any], Any, Any, int, dict[str, Any]]:
+    """The parts of a model file, checked: ``(params, result, scaler, n_features, metadata)``.
 
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    KMeans
-        Fitted: ``predict``, ``transform`` and ``score`` work (applying the
-        stored scaler), ``result_`` holds the run's summary and history.
-        ``model_info_`` holds the file's metadata.
+    ``params`` are the estimator's parameters as stored (``init`` an array
+    again when it was one); :func:`optimeans.estimator.load` builds the
+    ``KMeans`` from them and checks the arrays against it with
+    :func:`check_arrays`.
 
     Raises
     ------
-    FileNotFoundError
-        No such file.
-    ModelFormatError
-        Not an optimeans model, damaged, or written in a newer format version
-        than this optimeans reads (upgrade optimeans).
-
-    Examples
-    --------
-    >>> import optimeans, tempfile, os
-    >>> km = optimeans.KMeans(3, random_state=0).fit(optimeans.datasets.load("iris"))
-    >>> path = os.path.join(tempfile.mkdtemp(), "iris.npz")
-    >>> _ = km.save(path)
-    >>> optimeans.load(path).inertia_ == km.inertia_
-    True
+    FileNotFoundError, ModelFormatError
+        As :func:`optimeans.load`.
     """
     from ._scaling import Scaler
-    from .estimator import KMeans
     from .result import History, Result
 
     meta, npz = _open(path)
@@ -295,8 +279,6 @@ def load(path: str | os.PathLike):
             params["init"] = arrays["init"]
         elif params.get("init") == "callable":
             params["init"] = "k-means++"
-        valid = KMeans().get_params()
-        km = KMeans(**{k: v for k, v in params.items() if k in valid})
         r = meta["result"]
         extra = {k[len("history_extra_"):]: v for k, v in arrays.items() if k.startswith("history_extra_")}
         history = History(arrays["history_objective"], arrays["history_seconds"], arrays["history_passes"], extra)
@@ -323,10 +305,4 @@ def load(path: str | os.PathLike):
         n_features = int(meta["n_features_in"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFormatError(f"{path}: damaged model file (missing or bad {exc})") from None
-    _check_arrays(path, result, n_features, meta, km, scaler)
-    km._set_result(result, scaler)
-    km.n_features_in_ = n_features
-    if meta.get("feature_names_in"):
-        km.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
-    km.model_info_ = meta
-    return km
+    return params, result, scaler, n_features, meta

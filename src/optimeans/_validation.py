@@ -1,7 +1,12 @@
 """Turn user input into the arrays the solvers expect, or raise a clear error.
 
 Every public entry point calls these functions once, at the boundary; solvers
-and kernels assume their input is valid and never re-check it.
+and kernels assume their input is valid and never re-check it. The data matrix
+leaves the boundary as a :class:`Checked` (from :func:`check_input`, or from a
+file reader that made the same checks with its own messages):
+:func:`check_data` and :func:`check_sparse` hand its array on without
+converting or scanning it again, so the layers below may call them freely.
+:func:`find_nonfinite` is the one NaN/inf scan of a data matrix.
 """
 
 from __future__ import annotations
@@ -23,9 +28,77 @@ __all__ = [
     "check_positive_int",
     "check_nonneg_float",
     "check_sparse",
+    "check_input",
+    "find_nonfinite",
+    "Checked",
     "is_sparse",
     "FewDistinctPointsWarning",
 ]
+
+
+class Checked:
+    """A data matrix that passed the boundary's checks, to be used as is below it.
+
+    ``X`` is either a C-contiguous 2-D float32/float64 ndarray or a canonical
+    CSR matrix (float32/float64, sorted indices, no duplicates), with at least
+    one row and one column and only finite values. Build one with
+    :func:`check_input`; a reader that has checked all of this itself (with
+    messages naming the file's line or field) may wrap its array directly.
+    """
+
+    __slots__ = ("X",)
+
+    def __init__(self, X: Any) -> None:
+        self.X = X
+
+    @property
+    def sparse(self) -> bool:
+        return not isinstance(self.X, np.ndarray)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.X.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.X.dtype
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def __repr__(self) -> str:
+        kind = "CSR" if self.sparse else "dense"
+        return f"Checked({kind} {self.X.shape[0]} x {self.X.shape[1]} {self.X.dtype})"
+
+
+def check_input(X: Any, *, name: str = "X") -> Checked:
+    """Validate a data matrix once: dense (see :func:`check_data`) or sparse (:func:`check_sparse`)."""
+    if isinstance(X, Checked):
+        return X
+    return Checked(check_sparse(X, name=name) if is_sparse(X) else check_data(X, name=name))
+
+
+def find_nonfinite(X: Any) -> tuple[int, int, float] | None:
+    """The first NaN or inf of a 2-D float ndarray or CSR matrix, as ``(row, column, value)``; None if none.
+
+    The one finiteness scan of a data matrix (counted by the tests: a fit scans
+    its data once).
+    """
+    if isinstance(X, np.ndarray):
+        if np.isfinite(X).all():
+            return None
+        return _first_nonfinite(X)
+    data = X.data
+    if np.isfinite(data).all():
+        return None
+    p = int(np.flatnonzero(~np.isfinite(data))[0])
+    r = int(np.searchsorted(X.indptr, p, side="right") - 1)
+    return r, int(X.indices[p]), float(data[p])
+
+
+def _what(v: float) -> str:
+    return "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
 
 
 class FewDistinctPointsWarning(UserWarning):
@@ -187,9 +260,27 @@ def _first_nonfinite(arr: np.ndarray) -> tuple[int, int, float]:
 
 
 def check_data(X: Any, *, name: str = "X", min_samples: int = 1) -> np.ndarray:
-    """Validate a data matrix: 2-D, numeric, finite, non-empty."""
+    """Validate a data matrix: 2-D, numeric, finite, non-empty.
+
+    A :class:`Checked` dense matrix comes back as its array, without a scan.
+    """
+    if isinstance(X, Checked):
+        if X.sparse:
+            raise TypeError(f"{name} is a sparse matrix; this function works on dense data (call .toarray())")
+        arr = X.X
+        _check_counts(arr.shape, name, min_samples)
+        return arr
     arr = as_float_array(X, name=name)
-    n, d = arr.shape
+    _check_counts(arr.shape, name, min_samples)
+    hit = find_nonfinite(arr)
+    if hit is not None:
+        r, c, v = hit
+        raise ValueError(f"{name} contains {_what(v)} at row {r}, column {c}; remove or impute it first")
+    return arr
+
+
+def _check_counts(shape: tuple[int, ...], name: str, min_samples: int) -> None:
+    n, d = shape
     if n < min_samples:
         raise ValueError(
             f"{name} is empty: it has {n} sample(s), at least {min_samples} required"
@@ -198,11 +289,6 @@ def check_data(X: Any, *, name: str = "X", min_samples: int = 1) -> np.ndarray:
         )
     if d == 0:
         raise ValueError(f"{name} has 0 features; at least one column is required")
-    if not np.isfinite(arr).all():
-        r, c, v = _first_nonfinite(arr)
-        what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-        raise ValueError(f"{name} contains {what} at row {r}, column {c}; remove or impute it first")
-    return arr
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype | type = np.float64) -> np.ndarray:
@@ -345,7 +431,9 @@ def check_centers(centers: Any, n_clusters: int, n_features: int, dtype: np.dtyp
 
 
 def is_sparse(X: Any) -> bool:
-    """True for a scipy.sparse matrix or array (any format)."""
+    """True for a scipy.sparse matrix or array (any format), or a sparse :class:`Checked`."""
+    if isinstance(X, Checked):
+        return X.sparse
     if not (hasattr(X, "nnz") and hasattr(X, "tocsr")):
         return False
     import scipy.sparse as sp
@@ -371,6 +459,11 @@ def check_sparse(X: Any, *, name: str = "X", min_samples: int = 1) -> Any:
     """
     import scipy.sparse as sp
 
+    if isinstance(X, Checked):
+        if not X.sparse:
+            raise TypeError(f"{name} is dense; expected a sparse matrix")
+        _check_counts(X.shape, name, min_samples)
+        return X.X
     kind = X.dtype.kind
     if kind == "c":
         raise TypeError(f"{name} is complex; k-means needs real numbers")
@@ -396,10 +489,8 @@ def check_sparse(X: Any, *, name: str = "X", min_samples: int = 1) -> Any:
     if not A.has_canonical_format:
         A = A.copy()  # the arrays may still be the caller's: never sort them in place
         A.sum_duplicates()
-    if not np.isfinite(A.data).all():
-        p = int(np.flatnonzero(~np.isfinite(A.data))[0])
-        r = int(np.searchsorted(A.indptr, p, side="right") - 1)
-        v = float(A.data[p])
-        what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-        raise ValueError(f"{name} contains {what} at row {r}, column {int(A.indices[p])}; remove or impute it first")
+    hit = find_nonfinite(A)
+    if hit is not None:
+        r, c, v = hit
+        raise ValueError(f"{name} contains {_what(v)} at row {r}, column {c}; remove or impute it first")
     return A

@@ -24,11 +24,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._estimator_stream import StreamMixin
 from ._scaling import Scaler, check_scale, fit_scaled
-from ._validation import check_data, check_numeric_columns, check_sample_weight, check_sparse, is_sparse
+from ._validation import Checked, check_data, check_numeric_columns, check_sample_weight, check_sparse, is_sparse
 from .objective import nearest_labels, point_objective
 from .result import Result
 
-__all__ = ["KMeans"]
+__all__ = ["KMeans", "load", "fitted_kmeans", "prepare_input"]
 
 
 #: scikit-learn's ``algorithm`` values and the optimeans method each one runs.
@@ -256,27 +256,8 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         return check_sparse(X) if is_sparse(X) else check_data(X)
 
     def _prepare(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.dtype]:
-        """New data, validated and scaled, the centers it is compared with, and its own dtype.
-
-        Data and centers come back in one dtype (float64 if either is
-        float64), in the space the model was fitted in.
-        """
-        check_is_fitted(self, "cluster_centers_")
-        X = self._validate_X(X, reset=False)
-        in_dtype = X.dtype
-        C = self.result_.centers
-        scaler = getattr(self, "scaler_", None)  # partial_fit streams set no scaler
-        if is_sparse(X):
-            if scaler is not None:
-                raise ValueError(
-                    f"X is sparse but the model was fitted with scale={self.scale!r}, which centers "
-                    "the data; pass X.toarray()"
-                )
-            return X, np.ascontiguousarray(C, dtype=np.float64), in_dtype
-        if scaler is not None:
-            X = scaler.transform(X)
-        dtype = np.result_type(X.dtype, C.dtype)
-        return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(C, dtype=dtype), in_dtype
+        """:func:`prepare_input` for this model (used by the streaming mixin)."""
+        return prepare_input(self, X)
 
     # -- fitting -------------------------------------------------------------------
 
@@ -318,7 +299,7 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
                 )
             self.n_features_in_ = int(X.shape[1]) if getattr(X, "ndim", 0) == 2 else 0
         else:
-            X = self._validate_X(X, reset=True)
+            X = Checked(self._validate_X(X, reset=True))  # checked here, not again below
         method = self._method()
         result, scaler = fit_scaled(
             X,
@@ -382,7 +363,7 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         ValueError
             Wrong number of features, NaN or inf (with row and column).
         """
-        X, C, _ = self._prepare(X)
+        X, C, _ = prepare_input(self, X)
         if is_sparse(X):
             labels = self._sparse(X).nearest(C)[0]
         else:
@@ -402,7 +383,7 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         The distances are computed in float64 (in the scaled space with
         ``scale``) and returned in the dtype of ``X`` (float32 stays float32).
         """
-        X, C, in_dtype = self._prepare(X)
+        X, C, in_dtype = prepare_input(self, X)
         if is_sparse(X):
             d = self._sparse(X).sqdist(C)
             np.sqrt(d, out=d)
@@ -425,7 +406,7 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         float
             ``-sum_i w_i min_j ||x_i - c_j||^2``, summed in float64.
         """
-        X, C, _ = self._prepare(X)
+        X, C, _ = prepare_input(self, X)
         w = check_sample_weight(sample_weight, X.shape[0], np.float64)
         if is_sparse(X):
             S = self._sparse(X)
@@ -454,6 +435,86 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.sparse = True
         return tags
+
+
+def prepare_input(km: KMeans, X: Any) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """New data for a fitted ``km``: validated and scaled, the centers it is compared with, and its own dtype.
+
+    Data and centers come back in one dtype (float64 if either is
+    float64), in the space the model was fitted in.
+    """
+    check_is_fitted(km, "cluster_centers_")
+    X = km._validate_X(X, reset=False)
+    in_dtype = X.dtype
+    C = km.result_.centers
+    scaler = getattr(km, "scaler_", None)  # partial_fit streams set no scaler
+    if is_sparse(X):
+        if scaler is not None:
+            raise ValueError(
+                f"X is sparse but the model was fitted with scale={km.scale!r}, which centers "
+                "the data; pass X.toarray()"
+            )
+        return X, np.ascontiguousarray(C, dtype=np.float64), in_dtype
+    if scaler is not None:
+        X = scaler.transform(X)
+    dtype = np.result_type(X.dtype, C.dtype)
+    return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(C, dtype=dtype), in_dtype
+
+
+def fitted_kmeans(params: dict[str, Any], result: Result, scaler: Scaler | None, n_features: int) -> KMeans:
+    """A ``KMeans`` with parameters ``params``, fitted to ``result`` (centers in the scaled space)."""
+    km = KMeans(**params)
+    km._set_result(result, scaler)
+    km.n_features_in_ = n_features
+    return km
+
+
+def load(path: Any) -> KMeans:
+    """Read a model file written by :meth:`KMeans.save` or ``optimeans fit --save``.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    KMeans
+        Fitted: ``predict``, ``transform`` and ``score`` work (applying the
+        stored scaler), ``result_`` holds the run's summary and history.
+        ``model_info_`` holds the file's metadata.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ModelFormatError
+        Not an optimeans model, damaged, or written in a newer format version
+        than this optimeans reads (upgrade optimeans).
+
+    Examples
+    --------
+    >>> import optimeans, tempfile, os
+    >>> km = optimeans.KMeans(3, random_state=0).fit(optimeans.datasets.load("iris"))
+    >>> path = os.path.join(tempfile.mkdtemp(), "iris.npz")
+    >>> _ = km.save(path)
+    >>> optimeans.load(path).inertia_ == km.inertia_
+    True
+    """
+    from ._model import ModelFormatError, check_arrays, read_model
+
+    params, result, scaler, n_features, meta = read_model(path)
+    try:
+        valid = KMeans().get_params()
+        km = KMeans(**{k: v for k, v in params.items() if k in valid})
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFormatError(f"{path}: damaged model file (missing or bad {exc})") from None
+    check_arrays(path, result, n_features, meta, km.n_clusters, scaler)
+    km._set_result(result, scaler)
+    km.n_features_in_ = n_features
+    if meta.get("feature_names_in"):
+        km.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
+    km.model_info_ = meta
+    return km
 
 
 def _refuse_what_sklearn_accepts(X: Any) -> None:

@@ -99,7 +99,7 @@ def _refuse_unsupported(args: argparse.Namespace) -> None:
     if getattr(args, "save", None):
         raise CLIError("--save is not available with dask input; use --out DIR (centers.csv, result.json)")
     if getattr(args, "out", None):
-        from .fit import out_kind
+        from ._input import out_kind
 
         if out_kind(Path(args.out)) != "dir":
             raise CLIError(f"--out {args.out}: a single file is not written with dask input; give a directory")
@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .._io import format_csv, write_files_atomically
     from .._progress import Progress
-    from .fit import parse_options, show_warnings
+    from ._input import parse_options, show_warnings
 
     _refuse_unsupported(args)
     try:
@@ -301,7 +301,7 @@ def _write_labels(labels: Any, dest: Path) -> Path:
 
 def _planned_restarts(args: argparse.Namespace, init: Any) -> int:
     """The restarts the fit will make (the rule of :func:`optimeans.fit`), for the progress line."""
-    from .._api import resolve_n_init
+    from .._plan import resolve_n_init
 
     try:
         return resolve_n_init(args.n_init, init if not isinstance(init, str) else ("random" if init == "random" else "k-means++"))
@@ -316,7 +316,7 @@ def _quiet_dask_logs() -> None:
 
 
 def _report(res: Any, summary: dict[str, Any]) -> str:
-    from .fit import STOP_EXPLAINED
+    from ._input import STOP_EXPLAINED
 
     k = res.n_clusters
     lines = [

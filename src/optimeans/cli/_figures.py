@@ -24,14 +24,14 @@ DPI = 100
 
 def add_input(p: argparse.ArgumentParser) -> None:
     """FILE or --dataset NAME, and how to read it (the options of ``optimeans fit``)."""
-    from .fit import add_input_options
+    from ._input import add_input_options
 
     add_input_options(p)
 
 
 def read_input(args: argparse.Namespace) -> tuple[np.ndarray, str, list[str] | None]:
     """(X, a description of the source, column names or None)."""
-    from .fit import read_input as read_table_input
+    from ._input import read_input as read_table_input
 
     table = read_table_input(args)
     return table.X, table.source, table.columns

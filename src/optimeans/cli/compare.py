@@ -15,7 +15,7 @@ from typing import Any
 
 from ._common import SIZE_FLAGS, CLIError, add_k_option, add_scale_option, check_output, print_json, scaled
 from ._figures import DPI, check_image_path, parse_size
-from .fit import _debug, _seed, add_input_options, parse_options, read_input, show_warnings
+from ._input import add_input_options, debug_wanted, parse_options, read_input, seed_arg, show_warnings
 
 EXAMPLES = """\
 examples:
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--methods", default=",".join(DEFAULT_METHODS), metavar="LIST",
         help=f"comma-separated methods (default: {','.join(DEFAULT_METHODS)})",
     )
-    g.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the initial centers and of SGD (default: 0)")
+    g.add_argument("--seed", type=seed_arg, default=0, metavar="S", help="seed of the initial centers and of SGD (default: 0)")
     g.add_argument("--init", choices=("k-means++", "random"), default="k-means++", help="initial centers (default: k-means++)")
     g.add_argument("--max-iter", type=int, default=300, metavar="N", help="iteration budget of every method (default: 300)")
     g.add_argument("--tol", type=float, default=1e-4, metavar="T", help="tolerance of every method (default: 1e-4)")
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
                 max_iter=args.max_iter, tol=args.tol, n_threads=args.threads, options=options,
             )
     except (ValueError, TypeError) as exc:
-        if _debug():
+        if debug_wanted():
             raise
         raise CLIError(f"{table.source}: {exc}") from None
     show_warnings(caught)

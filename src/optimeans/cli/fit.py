@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import textwrap
 import json
-import os
 import sys
 import time
 import warnings
@@ -26,11 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from .._io import DataError, Table, dataset_table, format_csv, labels_beside_rows, read_table, write_files_atomically
+from .._io import DataError, Table, format_csv, labels_beside_rows, read_table, write_files_atomically
 from .._scaling import Scaler, fit_scaled
 from ..result import Result
 from ._common import CLIError, add_k_option, add_scale_option, check_distinct, check_output, plural, print_json
 from ._distributed import add_options as add_scale_out_options
+from ._input import (
+    STOP_EXPLAINED,
+    add_input_options,
+    debug_wanted,
+    out_kind,
+    parse_options,
+    read_input,
+    seed_arg,
+    show_warnings,
+)
 from ._figures import add_plot_option, check_plot_option, cluster_figure
 
 EXAMPLES = """\
@@ -53,47 +62,7 @@ file) and written atomically: an interrupted run leaves the previous ones.
 """
 
 #: Suffixes that make ``--out`` a single file with the input rows and their labels.
-ROW_FILE_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq"}
-
-STOP_EXPLAINED = {
-    "labels_unchanged": "converged: no point changed cluster in the last iteration",
-    "tol": "converged: the objective decreased by less than tol (relative) in the last iteration",
-    "max_iter": "stopped at the iteration budget (--max-iter) before converging",
-    "callback": "stopped early by the callback",
-    "time_limit": "stopped at the time limit",
-    "optimal": "proven globally optimal",
-    "interrupted": "interrupted",
-}
-
-
 # -- option groups ------------------------------------------------------------------
-
-
-def add_input_options(p: argparse.ArgumentParser) -> None:
-    """FILE or --dataset, and how to read it."""
-    g = p.add_argument_group("input")
-    g.add_argument(
-        "file", nargs="?", metavar="FILE",
-        help="CSV/TSV (header and delimiter detected), .npy or .parquet file, one sample per row",
-    )
-    g.add_argument("--dataset", metavar="NAME", help="a built-in data set instead of FILE (see `optimeans datasets`)")
-    g.add_argument(
-        "--columns", metavar="COLS",
-        help="columns to use: names (a,b,c) or 1-based positions (1,3 or 2-5); default: all",
-    )
-    g.add_argument(
-        "--header", choices=("auto", "yes", "no"), default="auto",
-        help="text files: does the first row hold column names? (default: detect)",
-    )
-    g.add_argument("--delimiter", metavar="CHAR", help="text files: field separator (default: detect)")
-    g.add_argument("--decimal", choices=(".", ","), default=".",
-                   help="text files: decimal mark, '.' (default) or ',' (1,5;2,25)")
-    g.add_argument("--encoding", metavar="NAME",
-                   help="text files: character encoding, e.g. latin-1 (default: UTF-8, with or without BOM)")
-    g.add_argument("--comment", default="#", metavar="CHAR",
-                   help="text files: lines starting with CHAR are skipped (default '#'; '' for none)")
-    g.add_argument("--skip-rows", type=int, default=0, metavar="N",
-                   help="text files: lines to skip at the top, before the header (a title, metadata)")
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
@@ -111,7 +80,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
         help="k-means++ (default), afkmc2, auto, random, or a file of initial centers (K rows)",
     )
     g.add_argument("--n-init", default="auto", type=_n_init, metavar="N", help="restarts, best kept (default: auto)")
-    g.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: drawn and reported)")
+    g.add_argument("--seed", type=seed_arg, metavar="S", help="random seed (default: drawn and reported)")
     g.add_argument("--max-iter", type=int, default=300, metavar="N", help="iterations per restart (default: 300)")
     g.add_argument("--tol", type=float, default=1e-4, metavar="T", help="relative decrease to stop at (default: 1e-4)")
     g.add_argument("--threads", type=int, metavar="N", help="threads (default: all cores); results do not depend on it")
@@ -172,69 +141,7 @@ def _n_init(text: str) -> int | str:
     return value
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
 # -- steps shared with other commands -----------------------------------------------
-
-
-def read_input(args: argparse.Namespace) -> Table:
-    """The Table named by FILE or --dataset (exactly one of them)."""
-    if (args.file is None) == (args.dataset is None):
-        raise CLIError("give a data FILE or --dataset NAME (one of them)")
-    try:
-        if args.dataset is not None:
-            return dataset_table(args.dataset, columns=args.columns)
-        table = read_table(args.file, columns=args.columns, **text_options(args))
-    except DataError as exc:
-        raise CLIError(str(exc)) from None
-    if not getattr(args, "quiet", False):
-        for note in table.info.get("notes", []):
-            print(f"optimeans: note: {table.source}: {note}", file=sys.stderr)
-    return table
-
-
-def text_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of :func:`optimeans._io.read_table` for text files, from the input options."""
-    return {
-        "header": args.header,
-        "delimiter": _delimiter(args.delimiter),
-        "encoding": getattr(args, "encoding", None),
-        "comment": getattr(args, "comment", "#") or None,
-        "decimal": getattr(args, "decimal", "."),
-        "skip_rows": getattr(args, "skip_rows", 0),
-    }
-
-
-def _delimiter(text: str | None) -> str | None:
-    if text is None:
-        return None
-    named = {"tab": "\t", "\\t": "\t", "comma": ",", "space": " ", "semicolon": ";"}
-    text = named.get(text, text)
-    if len(text) != 1:
-        raise CLIError(f"--delimiter must be one character (or tab, comma, space, semicolon), got {text!r}")
-    return text
-
-
-def parse_options(items: list[str]) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values read as JSON when they parse)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise CLIError(f"--option expects KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
 
 
 def _init(args: argparse.Namespace, table: Table) -> Any:
@@ -297,36 +204,19 @@ class Fitted:
 
     def estimator(self):
         """The fitted ``KMeans`` (imports scikit-learn, so only when a model is saved)."""
-        from ..estimator import KMeans
+        from ..estimator import fitted_kmeans
 
-        km = KMeans(**self.params)
-        km._set_result(self.result, self.scaler)
-        km.n_features_in_ = self.n_features
-        return km
+        return fitted_kmeans(self.params, self.result, self.scaler, self.n_features)
 
 
 def fit_table(params: dict[str, Any], table: Table, callback: Any = None) -> Fitted:
     """The one library call: :func:`optimeans.fit` on the (scaled) data, as ``KMeans.fit`` does."""
     kwargs = {k: v for k, v in params.items() if k not in ("n_clusters", "options", "scale", "init")}
     result, scaler = fit_scaled(
-        table.X, params["n_clusters"], scale=params["scale"], init=params["init"], callback=callback,
+        table.fit_input(), params["n_clusters"], scale=params["scale"], init=params["init"], callback=callback,
         **kwargs, **(params["options"] or {}),
     )
     return Fitted(result, scaler, params, table.n_features)
-
-
-def show_warnings(caught: list[warnings.WarningMessage]) -> None:
-    """Library warnings as one line each on stderr."""
-    seen = set()
-    for w in caught:
-        text = str(w.message)
-        if text not in seen:
-            seen.add(text)
-            print(f"optimeans: warning: {text}", file=sys.stderr)
-
-
-def _debug() -> bool:
-    return os.environ.get("OPTIMEANS_DEBUG", "") not in ("", "0")
 
 
 # -- the command --------------------------------------------------------------------
@@ -334,7 +224,7 @@ def _debug() -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from .. import solvers
-    from .._api import planned_runs, resolve_n_init
+    from .._plan import plan_runs
     from .._progress import Progress
 
     from . import _distributed
@@ -346,9 +236,9 @@ def run(args: argparse.Namespace) -> int:
     table = read_input(args)
     params = fit_params(args, table)
     try:
-        n_restarts = planned_runs(
-            resolve_n_init(params["n_init"], params["init"]), params["n_init"], params["init"],
-            solvers.resolve(params["method"], table.X, params["n_clusters"]), table.X.shape[0], params["n_clusters"],
+        n_restarts = plan_runs(
+            params["n_init"], params["init"], solvers.resolve(params["method"], table.X, params["n_clusters"]),
+            table.X.shape[0], params["n_clusters"],
         )
     except (ValueError, TypeError):
         n_restarts = 1
@@ -368,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     except (ValueError, TypeError) as exc:
-        if _debug():
+        if debug_wanted():
             raise
         raise CLIError(f"{table.source}: {exc}") from None
     seconds = time.perf_counter() - t0
@@ -414,23 +304,6 @@ def make_summary(fitted: Fitted, table: Table, seconds: float) -> dict[str, Any]
         summary["feature_names"] = list(table.columns)
     summary["scale"] = fitted.scale
     return summary
-
-
-def out_kind(out: Path) -> str:
-    """What ``--out`` names: "dir", "rows" (a data file with labels) or "json", by its suffix."""
-    if out.is_dir():
-        return "dir"
-    suffix = out.suffix.lower()
-    if suffix in ROW_FILE_SUFFIXES:
-        return "rows"
-    if suffix == ".json":
-        return "json"
-    if not suffix:
-        return "dir"
-    raise CLIError(
-        f"--out {out}: {suffix!r} is not an output this command writes; give a directory (a name without "
-        "suffix), FILE.csv/.tsv/.parquet (rows with labels) or FILE.json (the result)"
-    )
 
 
 def input_files(args: argparse.Namespace) -> list[str]:

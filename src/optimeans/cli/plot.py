@@ -65,7 +65,7 @@ _IMAGE = re.compile(r"(?i).+\.(png|svg|pdf|jpe?g|eps|ps|tiff?|webp)")
 
 def _output_and_options(args: argparse.Namespace) -> tuple[str, dict]:
     """The image path (--plot, or the deprecated --output / -o FILE.png) and the solver options."""
-    from .fit import parse_options
+    from ._input import parse_options
 
     output = args.plot
     legacy = [v for v in args.option if "=" not in v and _IMAGE.fullmatch(v)]

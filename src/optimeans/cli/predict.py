@@ -17,7 +17,7 @@ import numpy as np
 
 from .._io import DataError, Table, labels_beside_rows, write_files_atomically
 from ._common import CLIError, check_output, plural, print_json
-from .fit import ROW_FILE_SUFFIXES, add_input_options, read_input, text_options
+from ._input import ROW_FILE_SUFFIXES, add_input_options, read_input, text_options
 
 EXAMPLES = """\
 examples:
@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def load_model(path: str) -> Any:
-    from .._model import ModelFormatError, load
+    from .._model import ModelFormatError
+    from ..estimator import load
 
     try:
         return load(path)
@@ -165,8 +166,10 @@ def run(args: argparse.Namespace) -> int:
             f"{table.source}: the model expects {km.n_features_in_} feature{'s' if km.n_features_in_ != 1 else ''}"
             f"{expected}, the data has {table.n_features}; choose them with --columns"
         )
+    from ..estimator import prepare_input
+
     try:
-        X, C, _ = km._prepare(table.X)
+        X, C, _ = prepare_input(km, table.X)
     except (ValueError, TypeError) as exc:
         raise CLIError(f"{table.source}: {exc}") from None
     from ..objective import nearest_labels, point_objective

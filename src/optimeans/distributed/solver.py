@@ -3,10 +3,10 @@
 Steps, each one pass (or a chain) over the blocks:
 
 1. validation of the raw blocks (NaN, inf, bad weights), and the extremes that
-   choose :class:`optimeans._api.WorkSpace`'s scales;
+   choose :class:`optimeans._transform.DataTransform`'s scales;
 2. the work-space offset: the column sums of the rows in row order, chained
    block after block so that they add exactly as ``X.mean(axis=0)`` does in
-   memory (weighted data: the sums of WorkSpace's 65536-row sub-blocks);
+   memory (weighted data: the sums of DataTransform's 65536-row sub-blocks);
 3. the states: each block transformed once into the work space, kept on its
    worker; then the kernel's mean and scale (again as in memory) and, on the
    first Lloyd pass, the packed float32 copy, kept too;
@@ -31,6 +31,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._plan import resolve_n_init
+from .._transform import DataTransform, pow2_exponent
 from .._kernels.lloyd import (
     CHUNK, apply_moves, objective_from_sums, pack_centers, padded_clusters, padded_features, update_centers,
 )
@@ -54,8 +56,8 @@ __all__ = ["fit", "METHODS", "DistributedResult"]
 #: Methods that run on dask arrays ("auto" is Lloyd).
 METHODS = ("lloyd", "minibatch")
 
-#: Largest magnitude the work space leaves unscaled (``optimeans._api``).
-_LOW, _HIGH, _HUGE = 2.0**-40, 2.0**40, 2.0**960
+#: Magnitude beyond which the data are pre-scaled before their sums (``optimeans._transform``).
+_HUGE = 2.0**960
 
 
 class DistributedResult(Result):
@@ -68,12 +70,6 @@ class DistributedResult(Result):
     @property
     def cluster_sizes(self) -> np.ndarray:
         return np.asarray(self.info["cluster_sizes"], dtype=np.int64)
-
-
-def _pow2_exponent(magnitude: float) -> int:
-    if magnitude == 0.0 or _LOW <= magnitude <= _HIGH:
-        return 0
-    return -int(np.frexp(magnitude)[1])
 
 
 def check_input(X: Any, sample_weight: Any, client: Any) -> tuple[Any, Any]:
@@ -156,15 +152,14 @@ def _validate(blocks: Blocks) -> dict[str, Any]:
 
 
 def work_space(blocks: Blocks, w: Any, stats: dict[str, Any]) -> Any:
-    """:class:`optimeans._api.WorkSpace` of the whole data, computed block by block as memory does."""
-    from .._api import WorkSpace
+    """:class:`optimeans._transform.DataTransform` of the whole data, computed block by block as memory does."""
 
     n, d = blocks.n, blocks.d
     top = stats["top"]
     pre = -int(np.frexp(top)[1]) if top > _HUGE else 0
     weighted = w is not None
     uniform = not weighted or stats["wmin"] == stats["wmax"]
-    wexp_mean = None if uniform else _pow2_exponent(stats["wmax"])
+    wexp_mean = None if uniform else pow2_exponent(stats["wmax"])
     acc = blocks.raw_fold(tasks.task_offset, np.zeros(d, dtype=np.float64), pre, wexp_mean)
     if wexp_mean is None:
         off_p = acc / n
@@ -173,11 +168,11 @@ def work_space(blocks: Blocks, w: Any, stats: dict[str, Any]) -> Any:
         off_p = acc / float(np.ldexp(np.asarray(w.compute(), dtype=np.float64), wexp_mean).sum())
     maxabs_p = max(blocks.raw_map(tasks.task_max_deviation, off_p, pre))
     if pre == 0:
-        exp = _pow2_exponent(maxabs_p)
+        exp = pow2_exponent(maxabs_p)
     else:
         exp = 0 if maxabs_p == 0.0 else pre - int(np.frexp(maxabs_p)[1])
-    wexp = _pow2_exponent(stats["wmax"]) if weighted else 0
-    return WorkSpace.from_parts(off_p, pre, exp, wexp)
+    wexp = pow2_exponent(stats["wmax"]) if weighted else 0
+    return DataTransform.from_parts(off_p, pre, exp, wexp)
 
 
 def kernel_space(blocks: Blocks, space: Any) -> tuple[np.ndarray, float, np.ndarray]:
@@ -426,7 +421,6 @@ def fit(
     >>> result.labels  # a dask array  # doctest: +SKIP
     """
     import_dask()
-    from .._api import resolve_n_init
 
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {method!r}")

@@ -1,7 +1,7 @@
 """Block tasks: plain functions of one row block, run on the workers.
 
 A block is held on its worker as a :class:`BlockState`: the original rows and
-weights, the rows in the work space of :class:`optimeans._api.WorkSpace` (the
+weights, the rows in the work space of :class:`optimeans._transform.DataTransform` (the
 same transform the in-memory fit applies), their packed float32 copy for the
 assignment kernel (built once, on the first pass) and the labels of the
 current run. A Lloyd pass is then one call of the in-memory kernel
@@ -34,7 +34,7 @@ from .._kernels.lloyd import (
 from .._numba import numba_threads
 from ..objective import point_objective
 
-#: Rows of the sub-blocks :class:`optimeans._api.WorkSpace` sums over (weighted means).
+#: Rows of the sub-blocks :class:`optimeans._transform.DataTransform` sums over (weighted means).
 WS_BLOCK = 65536
 
 
@@ -77,11 +77,11 @@ def task_check(Xb: np.ndarray, wb: np.ndarray | None) -> tuple:
 
 
 def task_offset(Xb: np.ndarray, wb: np.ndarray | None, acc: np.ndarray, pre: int, wexp: int | None) -> np.ndarray:
-    """Continue the column sums of :class:`optimeans._api.WorkSpace`'s offset over one block.
+    """Continue the column sums of :class:`optimeans._transform.DataTransform`'s offset over one block.
 
     ``wexp is None``: unit (or uniform) weights, and ``pre == 0``: the plain
     sequential sum of the rows in float64 (what ``X.mean(axis=0)`` adds, in the
-    same order). Otherwise the sum of ``WorkSpace``'s 65536-row sub-blocks
+    same order). Otherwise the sum of ``DataTransform``'s 65536-row sub-blocks
     (``blk.sum(axis=0)`` or ``(w * 2**wexp) @ blk``), added in order; the
     block starts at a multiple of 65536 rows. Chained block after block.
     """
@@ -101,7 +101,7 @@ def task_offset(Xb: np.ndarray, wb: np.ndarray | None, acc: np.ndarray, pre: int
 
 
 def task_max_deviation(Xb: np.ndarray, wb: Any, off_p: np.ndarray, pre: int) -> float:
-    """``max |x * 2**pre - offset|`` over the block (WorkSpace's scale)."""
+    """``max |x * 2**pre - offset|`` over the block (DataTransform's scale)."""
     Xb = np.asarray(Xb)
     if not Xb.size:
         return 0.0
@@ -126,7 +126,7 @@ class BlockState:
         None for an out-of-core state (rows come with every task)
     start : global index of the block's first row (a multiple of CHUNK)
     n : rows
-    space : the :class:`optimeans._api.WorkSpace` of the whole data
+    space : the :class:`optimeans._transform.DataTransform` of the whole data
     dtype : the work dtype (X's)
     unit : whether every work weight is 1 (the kernel then skips the weights)
     """

@@ -504,9 +504,9 @@ def partition_bound(
         time_limit = check_nonneg_float(time_limit, "time_limit")
     rng = np.random.default_rng(random_state)
     if labels is None:
-        import optimeans
+        from .._api import fit
 
-        labels = optimeans.fit(Xv, k, sample_weight=w, random_state=random_state).labels
+        labels = fit(Xv, k, sample_weight=w, random_state=random_state).labels
     labels = np.asarray(labels).ravel()
     if labels.shape[0] != n:
         raise ValueError(f"labels has {labels.shape[0]} entries but X has {n} samples")
