@@ -60,7 +60,17 @@ def _stop(procs: list[subprocess.Popen]) -> None:
         p.wait()
 
 
-def _group_alive(pgid: int) -> bool:
+def _group_alive(pgid: int, wait: float = 10.0) -> bool:
+    """True while a process of the group still runs ``wait`` seconds on (a SIGKILL takes a moment)."""
+    end = time.monotonic() + wait
+    while _group_running(pgid):
+        if time.monotonic() > end:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _group_running(pgid: int) -> bool:
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
