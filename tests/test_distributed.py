@@ -489,3 +489,71 @@ def test_empty_blocks_are_harmless(client):
     for init in ("k-means||", "random"):
         res = optimeans.fit(Xd, 5, init=init, random_state=0)
         assert np.isfinite(res.objective) and res.labels.compute().shape == (len(X),)
+
+
+def test_block_tasks_stay_on_their_worker_when_it_is_busy(client):
+    # Block states are mutated in place on their worker: a pass task stolen by
+    # an idle worker would move a copy of the state on (its labels) while the
+    # home copy stays behind. Keep the first worker busy while the fit starts,
+    # so that work stealing would move its block tasks if it could.
+    import time
+
+    X = _big(seed=5)
+    C0 = _init(X, 6, seed=6)
+    mem = optimeans.fit(X, 6, init=C0, tol=0, max_iter=30)
+    workers = sorted(client.scheduler_info()["workers"])
+    busy = client.submit(time.sleep, 3.0, workers=[workers[0]], pure=False)
+    res = optimeans.fit(da.from_array(X, chunks=(4096, 4)), 6, init=C0, tol=0, max_iter=30, block_rows=4096)
+    busy.result()
+    _same(res, mem)
+    # each block's state lives on its own worker only (never copied elsewhere)
+    holders = client.run_on_scheduler(
+        lambda dask_scheduler: [
+            len(ts.who_has or ()) for key, ts in dask_scheduler.tasks.items() if "task_make_state" in str(key)
+            or "_raw_call" in str(key)
+        ]
+    )
+    assert holders and all(h <= 1 for h in holders)
+
+
+def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
+    # The contract behind the test above: every task that takes a block state
+    # runs on that block's worker, never elsewhere (no work stealing).
+    from optimeans.distributed import blocks as blocks_mod
+
+    calls = []
+    submit = client.submit
+
+    def spy(fn, *args, **kwargs):
+        calls.append((fn, args, kwargs))
+        return submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(client, "submit", spy)
+    X = _big(seed=7)
+    optimeans.fit(da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096)
+    stateful = [
+        kw for fn, args, kw in calls
+        if fn in (blocks_mod._state_call, tasks.task_make_state, tasks.task_best_labels)
+        or (fn is blocks_mod._raw_call and args and args[0] is tasks.task_make_state)
+    ]
+    assert len(stateful) >= 5 * 6  # passes of every block
+    for kw in stateful:
+        assert kw["workers"] is not None and len(kw["workers"]) == 1
+        assert kw["allow_other_workers"] is False
+
+
+def test_a_worker_leaving_is_reported_not_waited_for():
+    # the pinned block tasks of a worker that left could never run: the fit
+    # stops with a message that names the worker instead of waiting forever
+    X = _big(seed=9)
+    with od.local_cluster(2, processes=False) as c2:
+        gone = sorted(c2.scheduler_info()["workers"])[1]
+
+        def leave(it, obj):
+            if it == 2:
+                c2.retire_workers(workers=[gone], close_workers=True)
+            return False
+
+        with pytest.raises(tasks.StateLost, match="worker .* left the cluster"):
+            optimeans.fit(da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6), tol=0, max_iter=50,
+                          block_rows=4096, callback=leave)

@@ -199,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .._io import format_csv, write_files_atomically
     from .._progress import Progress
+    from ..distributed.tasks import StateLost
     from ._input import parse_options, show_warnings
 
     _refuse_unsupported(args)
@@ -238,6 +239,12 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         close()
         raise CLIError(f"{source}: {exc}") from None
+    except StateLost as exc:
+        progress.close()
+        _quiet_dask_logs()
+        print(f"optimeans: error: {exc}; nothing written", file=sys.stderr)
+        close()
+        return 1
     except BaseException:
         close()
         raise

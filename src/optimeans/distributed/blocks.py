@@ -4,8 +4,9 @@
 :class:`~optimeans.distributed.tasks.BlockState`, and runs a task per block:
 
 * with a ``distributed.Client``, each block lives on one worker (block ``b`` on
-  worker ``b mod n_workers``), its tasks are submitted there (a state is
-  mutated in place and must not be copied), and the results are gathered in
+  worker ``b mod n_workers``), its tasks are pinned there (a state is
+  mutated in place and must not be copied: no work stealing; a worker that
+  leaves is reported, not waited for), and the results are gathered in
   block order; a fold (a chain of tasks, block after block) runs on the
   cluster without coming back to the client;
 * without a client, persisted blocks are plain objects of this process and the
@@ -89,14 +90,50 @@ class Blocks:
 
     # -- running one task per block
 
-    def _submit(self, b: int, fn: Callable, head: tuple, *rest: Any) -> Any:
-        """``fn(*head, raw_b, *rest)`` on block ``b``'s worker (a future)."""
+    def _submit(self, b: int, fn: Callable, head: tuple, *rest: Any, pinned: bool = True) -> Any:
+        """``fn(*head, raw_b, *rest)`` on block ``b``'s worker (a future).
+
+        ``pinned``: the task must run on the block's worker, never elsewhere
+        (Dask's work stealing would otherwise move a task to an idle worker and
+        copy the block's state there, where its labels would move on while the
+        home copy stays behind). Tasks on the raw rows only may move.
+        """
         client = self.client
         raw = self.raw[b]
         if raw is not None and not self.persisted:
             raw = client.compute(raw)
         h = self.homes[b]
-        return client.submit(fn, *head, raw, *rest, workers=h, allow_other_workers=h is not None, pure=False)
+        loose = h is None or not pinned
+        return client.submit(fn, *head, raw, *rest, workers=h, allow_other_workers=loose, pure=False)
+
+    def _gather(self, futs: Any) -> Any:
+        """The results of pinned tasks (see :meth:`_wait`)."""
+        self._wait(futs)
+        return self.client.gather(futs)
+
+    def _wait(self, futs: Any) -> None:
+        """Wait for pinned tasks; a block's worker that left is reported, not waited for.
+
+        A task pinned to a worker that is gone would wait for it forever.
+        """
+        from distributed import wait
+
+        flat = futs if isinstance(futs, list) else [futs]
+        homes = {h[0] for h in self.homes if h is not None}
+        while True:
+            try:
+                wait(flat, timeout=2.0)
+                break
+            except TimeoutError:
+                from .cluster import worker_slots
+
+                alive, _ = worker_slots(self.client)
+                gone = sorted(homes - set(alive))
+                if gone:
+                    self.client.cancel(flat)
+                    raise tasks.StateLost(
+                        f"the Dask worker {gone[0]} holding blocks of the data left the cluster; run the fit again"
+                    ) from None
 
     def _local_raw(self, b: int) -> Any:
         raw = self.raw[b]
@@ -108,7 +145,7 @@ class Blocks:
         """``fn(X_b, w_b, *args)`` on the original rows of every block, in block order."""
         if self.client is None:
             return [fn(*self._local_raw(b), *args) for b in range(len(self))]
-        futs = [self._submit(b, _raw_call, (fn,), *args) for b in range(len(self))]
+        futs = [self._submit(b, _raw_call, (fn,), *args, pinned=False) for b in range(len(self))]
         return self.client.gather(futs)
 
     def raw_fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
@@ -118,7 +155,7 @@ class Blocks:
                 acc = fn(*self._local_raw(b), acc, *args)
             return acc
         for b in range(len(self)):
-            acc = self._submit(b, _raw_call, (fn,), acc, *args)
+            acc = self._submit(b, _raw_call, (fn,), acc, *args, pinned=False)
         return acc.result()
 
     def make_states(self, space: Any, unit: bool) -> None:
@@ -131,8 +168,6 @@ class Blocks:
                     x, wb, int(self.starts[b]), int(self.sizes[b]), space, self.dtype, unit, keep
                 )
         else:
-            from distributed import wait
-
             futs = []
             for b in range(len(self)):
                 args = (int(self.starts[b]), int(self.sizes[b]), space, self.dtype, unit, keep)
@@ -141,9 +176,9 @@ class Blocks:
                 else:
                     h = self.homes[b]
                     futs.append(self.client.submit(
-                        tasks.task_make_state, None, None, *args, workers=h, allow_other_workers=h is not None, pure=False
+                        tasks.task_make_state, None, None, *args, workers=h, allow_other_workers=h is None, pure=False
                     ))
-            wait(futs)
+            self._wait(futs)
             self.states = futs
         if keep:
             # the states hold the rows now; the separate references would only pin a copy
@@ -155,7 +190,7 @@ class Blocks:
         if self.client is None:
             return [fn(self.states[b], None if self.persisted else self._local_raw(b), *args) for b in idx]
         futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
-        return self.client.gather(futs)
+        return self._gather(futs)
 
     def fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
         """``acc = fn(state_b, raw_b, acc, *args)`` block after block."""
@@ -165,7 +200,7 @@ class Blocks:
             return acc
         for b in range(len(self)):
             acc = self._submit(b, _state_call, (fn, self.states[b]), acc, *args)
-        return acc.result()
+        return self._gather(acc)
 
     def map(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, with_start: bool = False) -> list:
         """``fn(X'_b, w'_b, [start_b,] *args)`` on the work rows of every block (seeding tasks)."""
@@ -180,7 +215,7 @@ class Blocks:
         pieces = []
         for b, st in enumerate(self.states):
             h = self.homes[b]
-            fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is not None, pure=False)
+            fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is None, pure=False)
             pieces.append(da.from_delayed(self.dask.delayed(fut), shape=(int(self.sizes[b]),), dtype=np.int64))
         return da.concatenate(pieces)
 
