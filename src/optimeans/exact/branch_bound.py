@@ -35,6 +35,7 @@ less than its root bound.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -67,6 +68,55 @@ SDP_GAP_TOL = 1e-4
 
 #: Most distinct rows the SDP tree takes on (dense n x n matrices, O(n^3) per step).
 SDP_BNB_MAX = 2000
+
+#: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
+#: one node's ADMM (tracemalloc, n = 300 and 600), plus the node's matrix and
+#: state kept by the tree; the open nodes' warm starts are capped at 256 MB.
+SDP_MATRICES = 24
+
+#: Share of the machine's memory the SDP route may plan to use.
+SDP_MEMORY_SHARE = 0.75
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: physical memory, or a smaller cgroup limit."""
+    import os
+
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return int(total)
+
+
+def sdp_row_limit(memory: int | None = None) -> int:
+    """Most distinct rows the SDP route can hold in ``memory`` bytes (default: this machine's).
+
+    ``SDP_MATRICES`` dense n x n float64 matrices plus 256 MB of warm starts
+    must fit in ``SDP_MEMORY_SHARE`` of the memory. On a 24 GiB machine: 9,800.
+    """
+    memory = machine_memory() if memory is None else int(memory)
+    budget = SDP_MEMORY_SHARE * memory - 2**28
+    return max(0, int(math.isqrt(max(0, int(budget / (8 * SDP_MATRICES))))))
+
+
+def check_sdp_size(m: int, memory: int | None = None) -> None:
+    """Refuse, before allocating, an SDP route over ``m`` distinct rows that would not fit in memory."""
+    limit = sdp_row_limit(memory)
+    if m > limit:
+        need = 8 * SDP_MATRICES * m * m + 2**28
+        mem = machine_memory() if memory is None else int(memory)
+        raise ValueError(
+            f"the SDP route over n = {m} distinct rows needs about {need / 2**30:.1f} GiB "
+            f"({SDP_MATRICES} dense n x n float64 matrices); this machine ({mem / 2**30:.1f} GiB) allows "
+            f"n <= {limit}. Use sdp=False, or a certificate that scales "
+            "(optimeans.certify with method='partition')"
+        )
 
 Order = Literal["clusters", "farthest", "natural", "centroid"]
 
@@ -167,6 +217,8 @@ def branch_and_bound(
     lp: bool | Literal["auto"] = "auto",
     sdp: bool | Literal["auto"] = "auto",
     gap_tol: float = SDP_GAP_TOL,
+    proof: bool = False,
+    progress: Any = None,
 ) -> Result:
     r"""Prove the global minimum of the k-means objective on a small set.
 
@@ -211,6 +263,16 @@ def branch_and_bound(
         ``gap_tol`` (``info["proof"] == "sdp"``, ``gap <= gap_tol``). A
         first-order SDP solver cannot close exact ties; enumeration and the
         LP prove to 1e-10.
+    proof : bool, default False
+        Record what proves the result in ``info["proof_record"]``: a
+        JSON-ready dict (:mod:`optimeans.exact.proof`) with the labels, the
+        bounds and, for the SDP tree, every node and the dual points its
+        leaves rest on. :func:`optimeans.exact.verify` checks it again without
+        searching; :func:`optimeans.exact.proof.save_proof` writes it.
+    progress : callable, optional
+        ``progress(incumbent, lower_bound, open_nodes, nodes)`` after the
+        heuristic, each enumeration stage and each node of the SDP tree
+        (``open_nodes`` is None outside the tree). Never prints itself.
 
     Returns
     -------
@@ -227,7 +289,9 @@ def branch_and_bound(
     Raises
     ------
     ValueError
-        Bad data or ``n_clusters`` (see :func:`optimeans.fit`), negative time limit.
+        Bad data or ``n_clusters`` (see :func:`optimeans.fit`), negative time
+        limit; ``sdp=True`` on more distinct rows than the machine's memory
+        holds (:func:`sdp_row_limit`; checked before anything is allocated).
 
     Notes
     -----
@@ -276,16 +340,27 @@ def branch_and_bound(
 
     Xu, wu, index = _merge_duplicates(X, w)
     m = Xu.shape[0]
+    if use_sdp and m > k:
+        if sdp is True or isinstance(sdp, np.bool_):
+            check_sdp_size(m)  # asked for: refused when it cannot fit
+        elif m > min(SDP_BNB_MAX, sdp_row_limit()):
+            use_sdp = False
     hist = HistoryRecorder(t0)
     info: dict[str, Any] = {"order": order, "n_distinct": int(m)}
+    rep = None
+    if proof:
+        # the data row that stands for each distinct row: its first occurrence
+        rows = np.flatnonzero(index >= 0)
+        rep = np.full(m, X.shape[0], dtype=np.int64)
+        np.minimum.at(rep, index[rows], rows)
     if m <= k:
         labels_u = np.arange(m, dtype=np.int64)
         best_val, lower, finished = 0.0, 0.0, True
-        info.update(nodes=[], stage_seconds=[])
+        info.update(nodes=[], stage_seconds=[], proof="trivial")
     else:
         best_labels_u, best_val, lower, finished = _search(
-            Xu, wu, k, rng, n_starts, order, deadline, info, use_lp=use_lp, use_sdp=use_sdp and m <= SDP_BNB_MAX,
-            gap_tol=float(gap_tol),
+            Xu, wu, k, rng, n_starts, order, deadline, info, use_lp=use_lp, use_sdp=use_sdp,
+            gap_tol=float(gap_tol), rep=rep, progress=progress,
         )
         labels_u = best_labels_u
     hist.record(best_val, now(), 1)
@@ -306,15 +381,26 @@ def branch_and_bound(
     if (~pos).any():
         dist = ((X[~pos, None, :].astype(np.float64) - centers[None, :kk, :]) ** 2).sum(2)
         labels[~pos] = dist.argmin(1)
+    recorder = info.pop("_recorder", None)
+    parts = info.pop("_bound_parts", {"trivial": 0.0})
+    stop = "optimal" if finished else ("interrupted" if info.get("interrupted") else "time_limit")
     res = finalize(
         X, w, centers.astype(X.dtype), n_iter=len(info.get("nodes", [])), converged=finished,
-        stop_reason="optimal" if finished else "time_limit", history=hist.freeze(), method="bnb",
+        stop_reason=stop, history=hist.freeze(), method="bnb",
         options={"time_limit": time_limit, "order": order, "n_starts": n_starts},
         labels=labels, reassign=False, info=info,
     )
     lb = min(float(lower), res.objective)
     gap = 0.0 if res.objective <= 0 else max(0.0, (res.objective - lb) / res.objective)
-    return res.replace(proven_optimal=finished, lower_bound=lb, gap=gap, seed=seed)
+    res = res.replace(proven_optimal=finished, lower_bound=lb, gap=gap, seed=seed)
+    if proof:
+        from .proof import make_proof
+
+        rtol = float(gap_tol) if info.get("proof") == "sdp" else RTOL
+        record = make_proof(np.asarray(X, dtype=np.float64), w, k, res, parts, info.get("proof"), recorder, rtol,
+                            now() - t0, info)
+        res.info["proof_record"] = record
+    return res
 
 
 class _Stages:
@@ -337,6 +423,7 @@ class _Stages:
         self.nodes: list[int] = []
         self.seconds: list[float] = []
         self.partial: tuple[np.ndarray, float] | None = None  # a full partition from an interrupted last stage
+        self.on_stage: Any = None  # called with no argument after each completed stage (progress)
 
     @property
     def finished(self) -> bool:
@@ -372,6 +459,8 @@ class _Stages:
             self.zsuf[start] = val if found else ub
             self.lower = max(self.lower, float(self.zsuf[start]))
             self.next_start = start - 1
+            if self.on_stage is not None:
+                self.on_stage()
         return True
 
 
@@ -395,10 +484,15 @@ def _use_sdp(sdp: Any, d: int, k: int) -> bool:
     return bool(sdp) and d >= 2
 
 
-def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp, use_sdp=False, gap_tol=SDP_GAP_TOL):
+def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp, use_sdp=False, gap_tol=SDP_GAP_TOL, rep=None,
+            progress=None):
     """Heuristic, then enumeration, the LP bound (in the plane) and the SDP tree.
 
-    Returns (labels of Xu, value, lower bound, proven).
+    Returns (labels of Xu, value, lower bound, proven). With ``rep`` (the
+    data row of each distinct row) the SDP tree is recorded for a proof
+    (``info["_recorder"]``); ``info["_bound_parts"]`` names each bound. Ctrl-C
+    after the heuristic stops the search with what it has
+    (``info["interrupted"]``).
     """
     m = Xu.shape[0]
     budget = None if deadline == np.inf else HEURISTIC_SHARE * max(0.0, deadline - now())
@@ -408,6 +502,28 @@ def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp, use_sdp=Fal
     wo = np.ascontiguousarray(wu[perm])
     heur, heur_val = _polish(Xo, wo, _compact(heur[perm]), k)
     stages = _Stages(Xo, wo, k, heur)
+    try:
+        return _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep, progress, perm, Xo, wo,
+                             heur, heur_val, stages, m)
+    except KeyboardInterrupt:
+        # the heuristic's partition and the bounds of the completed stages stand
+        info["interrupted"] = True
+        info.update(nodes=stages.nodes, stage_seconds=stages.seconds)
+        info["_bound_parts"] = {"enumeration": float(stages.lower)}
+        labels_u = np.empty(m, dtype=np.int64)
+        labels_u[perm] = _compact(heur)
+        return labels_u, float(heur_val), float(min(stages.lower, heur_val)), False
+
+
+def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep, progress, perm, Xo, wo, heur,
+                  heur_val, stages, m):
+    """The bounding part of :func:`_search` (after the heuristic)."""
+    def report(open_nodes=None, nodes=0, lower=None):
+        if progress is not None:
+            progress(float(heur_val), float(stages.lower if lower is None else lower), open_nodes, nodes)
+
+    report()
+    stages.on_stage = report
     lp_lower = -np.inf
     t0 = now()
     if use_lp:
@@ -435,15 +551,35 @@ def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp, use_sdp=Fal
         if not stages.finished and now() < deadline:
             from .sdp_bnb import sdp_search
 
+            recorder = None
+            if rep is not None:
+                from .proof import TreeRecorder
+
+                recorder = info["_recorder"] = TreeRecorder(perm, rep)
+            others = max(stages.lower, lp_lower)
+
+            def tree_progress(inc, low, open_nodes, nodes):
+                progress(inc, max(low, others), open_nodes, nodes)
+
             lab_s, val_s, sdp_lower, proven_by_sdp, sinfo = sdp_search(
-                Xo, wo, k, heur, heur_val, deadline=deadline, rtol=gap_tol, rng=rng
+                Xo, wo, k, heur, heur_val, deadline=deadline, rtol=gap_tol, rng=rng, recorder=recorder,
+                progress=tree_progress if progress is not None else None,
             )
             info.update(sinfo)
             if val_s < heur_val:
                 heur, heur_val = _compact(lab_s), val_s
-    if not proven_by_lp and not proven_by_sdp and not stages.finished:
-        stages.run(deadline)
+    if not proven_by_lp and not proven_by_sdp and not stages.finished and not info.get("interrupted"):
+        try:
+            stages.run(deadline)
+        except KeyboardInterrupt:
+            info["interrupted"] = True
     info.update(nodes=stages.nodes, stage_seconds=stages.seconds)
+    parts = {"enumeration": float(stages.zsuf[0]) if stages.finished else float(stages.lower)}
+    if lp_lower > -np.inf:
+        parts["lp"] = float(lp_lower)
+    if sdp_lower > -np.inf:
+        parts["sdp"] = float(sdp_lower)
+    info["_bound_parts"] = parts
     if stages.finished:
         best_full, best_val, lower, proven = stages.stage_labels, float(stages.zsuf[0]), float(stages.zsuf[0]), True
         info["proof"] = "enumeration"
@@ -492,17 +628,24 @@ def run(
     callback: Any = None,
     time_limit: float | None = 60.0,
     order: Order = "clusters",
+    lp: bool | Literal["auto"] = "auto",
+    sdp: bool | Literal["auto"] = "auto",
+    gap_tol: float = SDP_GAP_TOL,
+    proof: bool = False,
 ) -> Result:
     """Solver-registry entry ``method="bnb"``: :func:`branch_and_bound` on ``X``.
 
     ``centers_init``, ``max_iter``, ``tol`` and ``n_threads`` do not apply (the
     search proves the optimum whatever the start); ``rng`` seeds the heuristic
     incumbent. Every restart of ``fit`` gives the same optimum, so use ``n_init=1``.
+    A ``callback`` with a ``bounds`` method (the command line's progress line)
+    is given the incumbent, the bound and the open nodes as the search runs.
     """
     seed = None if rng is None else int(rng.integers(2**63 - 1))
     res = branch_and_bound(
         X, centers_init.shape[0], sample_weight=sample_weight, time_limit=time_limit,
-        order=order, random_state=seed,
+        order=order, random_state=seed, lp=lp, sdp=sdp, gap_tol=gap_tol, proof=proof,
+        progress=getattr(callback, "bounds", None),
     )
     if callback is not None:
         callback(1, res.objective)

@@ -154,6 +154,9 @@ class NodeResult:
     stop_reason: str
     n_cuts: int
     warm: tuple[np.ndarray, np.ndarray, float, _Cuts] | None = None
+    # proof recording (keep_dual=True): the dual point that gave ``bound``, in
+    # the data's units: (N, cut keys, cut multipliers); see optimeans.exact.proof
+    dual: tuple[np.ndarray, list, np.ndarray] | None = None
 
 
 def node_bound(
@@ -174,6 +177,7 @@ def node_bound(
     rho0: float = 1.0,
     alpha: float = 1.6,
     trace: list | None = None,
+    keep_dual: bool = False,
 ) -> NodeResult:
     """A certified lower bound of min k-means(X, w) over partitions in which no pair of ``cannot`` shares a cluster.
 
@@ -193,6 +197,8 @@ def node_bound(
     rho0, alpha : first penalty parameter (then balanced), over-relaxation
     trace : a list to which (step, bound, cuts, rho, primal residual, dual
         residual) is appended at every evaluation
+    keep_dual : return in ``dual`` the dual point of the best bound (for a
+        proof that can be checked again, :mod:`optimeans.exact.proof`)
 
     The bound is valid whenever the solver stops: see the module docstring.
     """
@@ -233,6 +239,7 @@ def node_bound(
     m_guess = s + 8
     target = upper * (1.0 - rtol) if np.isfinite(upper) else np.inf
     best = 0.0
+    dual = None
     hist: list[tuple[int, float]] = [(0, 0.0)]
     stop = "max_iter"
     M = np.zeros((n, n))
@@ -270,6 +277,8 @@ def node_bound(
             val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
             if math.isfinite(val) and val > best:
                 best = val
+                if keep_dual:  # proof recording
+                    dual = _dual_record(N, cutset, rho, scale)
             hist.append((it, best))
             if trace is not None:
                 trace.append((it, best, len(cutset), rho, r_primal, r_dual))
@@ -306,7 +315,14 @@ def node_bound(
         val = scale * _dual_value(Kt, N, hh, u, k, T / scale)
         if math.isfinite(val) and val > best:
             best = val
-    return NodeResult(max(best, 0.0), M, it, stop, len(cutset), (P, U, rho, cutset))
+            if keep_dual:  # proof recording
+                dual = _dual_record(N, cutset, rho, scale)
+    return NodeResult(max(best, 0.0), M, it, stop, len(cutset), (P, U, rho, cutset), dual)
+
+
+def _dual_record(N: np.ndarray, cutset: _Cuts, rho: float, scale: float) -> tuple[np.ndarray, list, np.ndarray]:
+    """The dual point in the data's units: N, the cut keys and their multipliers (proof recording)."""
+    return scale * N, list(cutset.keys), (scale * rho) * cutset.y.copy()
 
 
 # ---------------------------------------------------------------------------
@@ -439,6 +455,7 @@ class _Node:
     must: list[tuple[int, int]]
     cannot: list[tuple[int, int]]  # pairs of rows
     warm: Any = None
+    nid: int = 0  # the node's number (proof recording)
 
 
 def sdp_search(
@@ -454,6 +471,8 @@ def sdp_search(
     cuts: bool = True,
     max_nodes: int = 100_000,
     node_callback: Any = None,
+    recorder: Any = None,
+    progress: Any = None,
 ) -> tuple[np.ndarray, float, float, bool, dict[str, Any]]:
     """Best-first branch and bound on must-link / cannot-link pairs with :func:`node_bound` bounds.
 
@@ -463,15 +482,22 @@ def sdp_search(
     bound over the open nodes and the nodes closed by their bound (so at
     least ``value * (1 - rtol)`` once the tree is closed). ``node_callback(depth, node_result, const)`` sees every node
     solved (for tests).
+
+    ``recorder`` (a :class:`optimeans.exact.proof.TreeRecorder`) is told of
+    every node, its fate and its dual point, for a proof that can be checked
+    again; ``progress(incumbent, lower, open_nodes, nodes)`` is called after
+    every node. Ctrl-C (KeyboardInterrupt) stops the search like the deadline
+    (``info["interrupted"] = True``): the best partition and the bound so far
+    are returned.
     """
     from threadpoolctl import threadpool_limits
 
     # multithreaded BLAS on matrices this small is slower than one thread
     with threadpool_limits(1 if X.shape[0] < 1000 else None):
-        return _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_callback)
+        return _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_callback, recorder, progress)
 
 
-def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_callback):
+def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_callback, recorder=None, progress=None):
     rng = np.random.default_rng(0) if rng is None else rng
     n = X.shape[0]
     best_labels, best = np.asarray(labels, dtype=np.int64).copy(), float(value)
@@ -483,37 +509,53 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
     iters = 0
     t0 = time.perf_counter()
     closed = np.inf  # least bound of the nodes closed by their bound (a leaf: its value)
-    while heap and nodes < max_nodes:
+    rec = recorder  # proof recording (None: off)
+    interrupted = False
+    node = None
+    try:
+      while heap and nodes < max_nodes:  # noqa: E111 (indented for the KeyboardInterrupt handler)
         pb, _, node = heapq.heappop(heap)
         if pb >= best * (1.0 - rtol):
             closed = min(closed, pb)
+            if rec is not None:
+                rec.leaf(node, "closed")
             continue
         if time.perf_counter() >= deadline:
             stopped.append(pb)
+            if rec is not None:
+                rec.leaf(node, "open")
             break
         nodes += 1
         g = _groups(n, node.must)
         G = int(g.max()) + 1
         can_g = {(min(g[a], g[b]), max(g[a], g[b])) for a, b in node.cannot}
         if any(a == b for a, b in can_g) or G < k:
+            if rec is not None:
+                rec.leaf(node, "infeasible")
             continue  # infeasible
         gx, gw, const = _grouped(X, w, g)
         if const >= best * (1.0 - rtol):
             closed = min(closed, max(pb, const))
+            if rec is not None:
+                rec.leaf(node, "closed")
             continue  # the must-links alone cost as much as the incumbent
         if G == k:
             # one partition left: every group its own cluster
             if const < best:
                 best, best_labels = const, g.copy()
             closed = min(closed, const)
+            if rec is not None:
+                rec.leaf(node, "single")
             continue
         cannot_arr = np.array(sorted(can_g), dtype=np.int64).reshape(-1, 2)
         warm = node.warm
         if warm is not None and len(warm) == 6:
             warm = _merge_warm(warm, g, gw)
         res = node_bound(gx, gw, k, cannot_arr, upper=best - const, rtol=rtol * best / max(best - const, 1e-300),
-                         deadline=deadline, cuts=cuts, warm=warm)
+                         deadline=deadline, cuts=cuts, warm=warm, keep_dual=rec is not None)
         iters += res.n_iter
+        if rec is not None:
+            rec.solved(node, g, const, res)
         bound = max(pb, const + res.bound)
         if node_callback is not None:
             node_callback(node, res, const, g)
@@ -524,13 +566,20 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
             best_labels, best = rounded
         if bound >= best * (1.0 - rtol):
             closed = min(closed, bound)
+            if rec is not None:
+                rec.leaf(node, "closed")
+            _report(progress, best, closed, heap, stopped, nodes)
             continue
         if res.stop_reason == "time_limit":
             stopped.append(bound)
+            if rec is not None:
+                rec.leaf(node, "open")
             break
         pair_g = _pick_pair(res.M, can_g)
         if pair_g is None:
             stopped.append(bound)
+            if rec is not None:
+                rec.leaf(node, "open")
             continue
         ga, gb = pair_g
         a = int(np.flatnonzero(g == ga)[0])
@@ -540,10 +589,26 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
         # states stay under 256 MB
         keep = (len(heap) + 2) * 32 * G * G <= 2**28
         warm_m = (*res.warm, g, gw) if keep else None
-        heapq.heappush(heap, (bound, counter, _Node(bound, node.must + [(a, b)], node.cannot, warm_m)))
+        child_m = _Node(bound, node.must + [(a, b)], node.cannot, warm_m, counter)
         warm = res.warm if keep else None
-        heapq.heappush(heap, (bound, counter + 1, _Node(bound, node.must, node.cannot + [(a, b)], warm)))
+        child_c = _Node(bound, node.must, node.cannot + [(a, b)], warm, counter + 1)
+        if rec is not None:
+            rec.branch(node, (a, b), child_m, child_c)
+        heapq.heappush(heap, (bound, counter, child_m))
+        heapq.heappush(heap, (bound, counter + 1, child_c))
         counter += 2
+        _report(progress, best, closed, heap, stopped, nodes)
+    except KeyboardInterrupt:
+        # Ctrl-C: stop as at the deadline. The node being worked on stays open
+        # with its parent's bound (conservative if it was settled already).
+        interrupted = True
+        if node is not None:
+            stopped.append(node.bound)
+            if rec is not None:
+                rec.interrupted(node)
+    if rec is not None:
+        for b_, _, nd in heap:
+            rec.leaf(nd, "closed" if b_ >= best * (1.0 - rtol) else "open")
     open_bounds = [b for b, _, _ in heap if b < best * (1.0 - rtol)] + stopped
     proven = not open_bounds
     lower = min([closed, best, *open_bounds])
@@ -554,4 +619,14 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
         "sdp_seconds": time.perf_counter() - t0,
         "sdp_open": len(open_bounds),
     }
+    if interrupted:
+        info["interrupted"] = True
     return best_labels, float(best), float(lower), proven, info
+
+
+def _report(progress, best, closed, heap, stopped, nodes) -> None:
+    """``progress(incumbent, certified lower bound, open nodes, nodes solved)``, if given."""
+    if progress is None:
+        return
+    lower = min([closed, best, *stopped] + ([heap[0][0]] if heap else []))
+    progress(float(best), float(lower), len(heap) + len(stopped), int(nodes))

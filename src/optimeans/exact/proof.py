@@ -1,0 +1,632 @@
+r"""Proofs that can be checked again: what a branch-and-bound result rests on, saved as data.
+
+A proof holds the incumbent (its labels), the claimed objective and lower
+bound, and what certifies the bound:
+
+* **sdp** -- the branching tree of :mod:`optimeans.exact.sdp_bnb`: every node
+  (its parent, the pair of rows it branched on, must-link or cannot-link) and,
+  for the nodes whose bound the leaves rest on, the dual point of the
+  Peng-Wei relaxation with cuts: a symmetric matrix :math:`N` and the cut
+  multipliers :math:`y \ge 0`. For any such point,
+
+  .. math:: E^* \ge c + T - u^T N u - \sum_{i<k-1} \lambda_i\big(V^T (K + N) V\big)
+
+  on the node's grouped rows (:math:`c` the scatter inside the must-linked
+  groups, :math:`T` the total scatter of the group means, :math:`K = G G^T`
+  the centered Gram matrix, :math:`u` the unit vector of the square roots of
+  the weights and :math:`V` an orthonormal basis of its complement), provided
+  :math:`N - \sum_c y_c A_c` is non-negative off the cannot-link entries.
+  The checker enforces that by construction (it clips the stored matrix to
+  the dual cone) and recomputes the bound with one eigenvalue computation per
+  certificate: the solver's accuracy does not matter, only the stored numbers.
+* **enumeration**, **lp** -- the method is named with its claimed bound; they
+  cannot be checked without searching again (the checker says so). In one
+  dimension the checker recomputes the optimum by dynamic programming.
+
+:func:`verify` checks a proof: the objective of the labels (float64), every
+certificate's bound, that the leaves of the tree cover the whole search space
+(every branched node has exactly a must-link and a cannot-link child on the
+same pair), and that the claimed numbers agree with what it recomputed.
+
+The file is JSON (written atomically by :func:`save_proof`); the dual
+matrices are stored as base64 of their upper triangle (little-endian float64),
+everything else as plain numbers. Row indices are those of the data as given
+(a row that stands for its duplicates is the first of them).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FORMAT", "TreeRecorder", "Verification", "load_proof", "save_proof", "verify"]
+
+FORMAT = "optimeans-proof"
+VERSION = 1
+
+_EPS = float(np.finfo(np.float64).eps)
+
+#: Relative agreement required between a stored number and its recomputation.
+CHECK_RTOL = 1e-8
+
+
+# ---------------------------------------------------------------------------
+# encoding
+# ---------------------------------------------------------------------------
+
+
+def data_digest(X: np.ndarray) -> str:
+    """SHA-256 of the data as C-ordered little-endian float64, with its shape."""
+    a = np.ascontiguousarray(X, dtype="<f8")
+    h = hashlib.sha256(repr(a.shape).encode())
+    h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def encode_symmetric(A: np.ndarray) -> dict[str, Any]:
+    """The upper triangle (with the diagonal) of a symmetric matrix, row by row, as base64 float64."""
+    n = A.shape[0]
+    iu = np.triu_indices(n)
+    data = np.ascontiguousarray(A[iu], dtype="<f8")
+    return {"n": int(n), "encoding": "upper-triangle-float64-le-base64", "data": base64.b64encode(data.tobytes()).decode()}
+
+
+def decode_symmetric(d: dict[str, Any]) -> np.ndarray:
+    if d.get("encoding") != "upper-triangle-float64-le-base64":
+        raise ValueError(f"unknown matrix encoding {d.get('encoding')!r}")
+    n = int(d["n"])
+    vals = np.frombuffer(base64.b64decode(d["data"]), dtype="<f8").astype(np.float64)
+    if vals.shape[0] != n * (n + 1) // 2:
+        raise ValueError(f"a {n} x {n} matrix needs {n * (n + 1) // 2} numbers, the proof holds {vals.shape[0]}")
+    A = np.zeros((n, n))
+    iu = np.triu_indices(n)
+    A[iu] = vals
+    A.T[iu] = vals
+    return A
+
+
+# ---------------------------------------------------------------------------
+# recording (called by the search)
+# ---------------------------------------------------------------------------
+
+
+class TreeRecorder:
+    """Collects the nodes of an SDP tree and their dual points, for a proof.
+
+    Parameters
+    ----------
+    xu_index : int (m,)
+        For each row of the tree (the search order), its index among the
+        distinct rows of positive weight (``np.unique`` order).
+    rep : int (m_distinct,)
+        For each distinct row, the data row that stands for it.
+    """
+
+    def __init__(self, xu_index: np.ndarray, rep: np.ndarray) -> None:
+        self.xu_index = np.asarray(xu_index, dtype=np.int64)
+        self.rows = np.asarray(rep, dtype=np.int64)[self.xu_index]
+        self.nodes: dict[int, dict[str, Any]] = {0: {"id": 0, "parent": None, "pair": None, "side": None, "status": None}}
+        self.children: dict[int, tuple[int, int]] = {}
+        self.certs: dict[int, dict[str, Any]] = {}
+
+    def _row(self, i: int) -> int:
+        return int(self.rows[i])
+
+    def solved(self, node: Any, g: np.ndarray, const: float, res: Any) -> None:
+        if res.dual is None:
+            return
+        N, keys, mult = res.dual
+        G = int(g.max()) + 1
+        first = np.full(G, np.iinfo(np.int64).max)
+        np.minimum.at(first, g, self.xu_index)
+        order = np.argsort(first, kind="stable")  # canonical: groups by their first distinct row
+        inv = np.empty(G, dtype=np.int64)
+        inv[order] = np.arange(G)
+        self.certs[node.nid] = {
+            "node": int(node.nid),
+            "bound": float(const + res.bound),
+            "const": float(const),
+            "N": np.ascontiguousarray(N[np.ix_(order, order)]),
+            "cuts": [[int(inv[i]) for i in key] for key in keys],
+            "multipliers": [float(v) for v in mult],
+        }
+
+    def branch(self, node: Any, pair: tuple[int, int], child_must: Any, child_cannot: Any) -> None:
+        a, b = self._row(pair[0]), self._row(pair[1])
+        self.nodes[node.nid]["status"] = "branched"
+        for child, side in ((child_must, "must"), (child_cannot, "cannot")):
+            self.nodes[child.nid] = {"id": int(child.nid), "parent": int(node.nid), "pair": [a, b], "side": side,
+                                     "status": None}
+        self.children[node.nid] = (child_must.nid, child_cannot.nid)
+
+    def leaf(self, node: Any, status: str) -> None:
+        if self.nodes[node.nid]["status"] is None:
+            self.nodes[node.nid]["status"] = status
+
+    def interrupted(self, node: Any) -> None:
+        self.leaf(node, "open")
+
+    def tree(self) -> dict[str, Any]:
+        """The tree as data: every node, and the certificates the leaves rest on."""
+        for rec in self.nodes.values():
+            if rec["status"] is None:
+                rec["status"] = "open"
+        # for each leaf, the certificate of largest bound on its way to the root
+        used: set[int] = set()
+        for nid, rec in self.nodes.items():
+            if nid in self.children:
+                continue
+            best, at = -math.inf, None
+            cur: int | None = nid
+            while cur is not None:
+                c = self.certs.get(cur)
+                if c is not None and c["bound"] > best:
+                    best, at = c["bound"], cur
+                cur = self.nodes[cur]["parent"]
+            if at is not None:
+                used.add(at)
+        if 0 in self.certs:
+            used.add(0)
+        certs = []
+        for nid in sorted(used):
+            c = self.certs[nid]
+            certs.append({"node": c["node"], "bound": c["bound"], "const": c["const"], "N": encode_symmetric(c["N"]),
+                          "cuts": c["cuts"], "multipliers": c["multipliers"]})
+        return {"nodes": [self.nodes[i] for i in sorted(self.nodes)], "certificates": certs}
+
+
+# ---------------------------------------------------------------------------
+# building, saving, loading
+# ---------------------------------------------------------------------------
+
+
+def make_proof(X: np.ndarray, w: np.ndarray, k: int, result: Any, parts: dict[str, float], method: str | None,
+               recorder: TreeRecorder | None, rtol: float, seconds: float, info: dict[str, Any]) -> dict[str, Any]:
+    """The proof of a :func:`optimeans.exact.branch_and_bound` result, as a JSON-ready dict."""
+    from .._version import __version__
+
+    unit = bool(np.all(w == 1.0))
+    bounds = [{"method": name, "value": float(v)} for name, v in parts.items() if v is not None and math.isfinite(v)]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created_by": f"optimeans {__version__}",
+        "problem": {
+            "n_samples": int(X.shape[0]),
+            "n_features": int(X.shape[1]),
+            "n_clusters": int(k),
+            "data_sha256": data_digest(X),
+            "weights_sha256": None if unit else data_digest(w),
+        },
+        "incumbent": {"labels": [int(v) for v in result.labels], "objective": float(result.objective)},
+        "result": {
+            "lower_bound": float(result.lower_bound),
+            "gap": float(result.gap),
+            "proven": bool(result.proven_optimal),
+            "method": method,
+            "stop_reason": result.stop_reason,
+            "rtol": float(rtol),
+            "seconds": float(seconds),
+        },
+        "bounds": bounds,
+        "search": {key: info[key] for key in ("n_distinct", "sdp_nodes", "sdp_open", "sdp_root_bound", "sdp_iterations",
+                                              "lp_nodes", "lp_rounds") if key in info},
+        "tree": recorder.tree() if recorder is not None else None,
+    }
+
+
+def save_proof(proof: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``proof`` as JSON to ``path`` atomically (a temporary file renamed over it)."""
+    path = Path(path)
+    text = json.dumps(proof, separators=(",", ":"), allow_nan=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def load_proof(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a proof file (JSON); a file that is not a proof raises ValueError."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            proof = json.load(f)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a proof file (invalid JSON: {exc})") from None
+    if not isinstance(proof, dict) or proof.get("format") != FORMAT:
+        raise ValueError(f"{path}: not an optimeans proof file (no \"format\": \"{FORMAT}\")")
+    return proof
+
+
+# ---------------------------------------------------------------------------
+# checking
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    """What :func:`verify` found.
+
+    ``valid``: every stored number agrees with its recomputation and the tree
+    is complete (``problems`` lists what does not). ``lower_bound``: the bound
+    the checker itself established (from the certificates, or by dynamic
+    programming in one dimension); ``proven``: valid and that bound is within
+    the proof's ``rtol`` of the objective. ``unchecked`` names the claimed
+    bounds that cannot be checked without searching again.
+    """
+
+    valid: bool
+    proven: bool
+    objective: float
+    lower_bound: float
+    gap: float
+    method: str | None
+    rtol: float
+    problems: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+    n_nodes: int = 0
+    n_leaves: int = 0
+    n_certificates: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid, "proven": self.proven, "objective": self.objective,
+            "lower_bound": self.lower_bound, "gap": self.gap, "method": self.method, "rtol": self.rtol,
+            "problems": list(self.problems), "unchecked": list(self.unchecked), "nodes": self.n_nodes,
+            "leaves": self.n_leaves, "certificates": self.n_certificates,
+        }
+
+    def __str__(self) -> str:
+        head = "proof verified" if self.valid else "proof INVALID"
+        status = "proven optimal" if self.proven else f"gap {100 * self.gap:.4g} %"
+        out = (f"{head}: objective {self.objective:.10g}, checked lower bound {self.lower_bound:.10g} "
+               f"({status}, method {self.method}; {self.n_nodes} nodes, {self.n_leaves} leaves, "
+               f"{self.n_certificates} certificates)")
+        for p in self.problems:
+            out += f"\n  problem: {p}"
+        for u in self.unchecked:
+            out += f"\n  not checked: {u}"
+        return out
+
+
+def _close(a: float, b: float, scale: float) -> bool:
+    return abs(a - b) <= CHECK_RTOL * max(abs(a), abs(b), scale, 1e-300)
+
+
+def _objective(X: np.ndarray, w: np.ndarray, labels: np.ndarray) -> float:
+    total = 0.0
+    for c in np.unique(labels):
+        m = labels == c
+        ww = w[m]
+        sw = ww.sum()
+        if sw <= 0:
+            continue
+        mu = (ww @ X[m]) / sw
+        total += float(ww @ ((X[m] - mu) ** 2).sum(1))
+    return total
+
+
+def _union_groups(m: int, must: list[tuple[int, int]]) -> np.ndarray:
+    """Groups of the distinct rows joined by must-links, numbered by their first row."""
+    parent = list(range(m))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in must:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(i) for i in range(m)], dtype=np.int64)
+    # roots are each group's smallest row, so np.unique orders groups by their first row
+    _, g = np.unique(roots, return_inverse=True)
+    return g.ravel().astype(np.int64)
+
+
+def _node_problem(Xu, wu, g):
+    G = int(g.max()) + 1
+    gw = np.bincount(g, weights=wu, minlength=G)
+    gx = np.stack([np.bincount(g, weights=wu * Xu[:, f], minlength=G) for f in range(Xu.shape[1])], 1) / gw[:, None]
+    const = float((wu * ((Xu - gx[g]) ** 2).sum(1)).sum())
+    return gx, gw, const
+
+
+def _certificate_bound(gx, gw, k, can, cert) -> float:
+    """The bound the stored dual point gives on the node's grouped optimum (without the constant)."""
+    G = gx.shape[0]
+    N = decode_symmetric(cert["N"])
+    if N.shape != (G, G):
+        raise ValueError(f"its dual matrix is {N.shape[0]} x {N.shape[0]}, the node has {G} groups")
+    if not np.all(np.isfinite(N)):
+        raise ValueError("its dual matrix holds a value that is not finite")
+    cuts, mult = cert["cuts"], np.asarray(cert["multipliers"], dtype=np.float64)
+    if len(cuts) != len(mult):
+        raise ValueError(f"{len(cuts)} cuts but {len(mult)} multipliers")
+    if np.any(~np.isfinite(mult)) or np.any(mult < 0):
+        raise ValueError("a cut multiplier is negative or not finite")
+    # the cuts' part, A^*(y), from this checker's own definition of the cuts:
+    # pair (i, j): Z_ii - Z_ij >= 0; triangle (i, j, l): Z_ii + Z_jl - Z_ij - Z_il >= 0, Z = M / sqrt(w w^T)
+    C = np.zeros((G, G))
+    sq = 1.0 / np.sqrt(gw)
+    for key, y in zip(cuts, mult):
+        if len(key) not in (2, 3) or len(set(key)) != len(key) or min(key) < 0 or max(key) >= G:
+            raise ValueError(f"cut {key} is not a pair or triangle of distinct groups")
+        if y == 0.0:
+            continue
+        i = key[0]
+        C[i, i] += y / gw[i]
+        ents = [(i, key[1], -1.0)] if len(key) == 2 else [(key[1], key[2], 1.0), (i, key[1], -1.0), (i, key[2], -1.0)]
+        for a, b, s in ents:
+            v = 0.5 * y * s * sq[a] * sq[b]
+            C[a, b] += v
+            C[b, a] += v
+    # the point clipped to the dual cone: N' = C + max(N - C, 0) off the cannot-link entries (free there)
+    Nc = C + np.maximum(N - C, 0.0)
+    Nc[can] = N[can]
+    W = float(gw.sum())
+    mean = (gw @ gx) / W
+    Gm = np.sqrt(gw)[:, None] * (gx - mean)
+    T = float((Gm * Gm).sum())
+    u = np.sqrt(gw) / math.sqrt(W)
+    # an orthonormal basis of the complement of u: the last G - 1 columns of a Householder reflection
+    v = u.copy()
+    v[0] += 1.0
+    H = np.eye(G) - (2.0 / float(v @ v)) * np.outer(v, v)
+    V = H[:, 1:]
+    B = V.T @ (Gm @ (Gm.T @ V) + Nc @ V)
+    B = 0.5 * (B + B.T)
+    m = k - 1
+    lam = np.linalg.eigvalsh(B)
+    top = float(lam[G - 1 - m:].sum()) if m > 0 else 0.0
+    uNu = float(u @ Nc @ u)
+    normB = float(np.linalg.norm(B))
+    margin = 32.0 * max(m, 1) * G * _EPS * normB + 32.0 * G * _EPS * (abs(uNu) + T)
+    return max(0.0, T - uNu - top - margin)
+
+
+def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) -> Verification:
+    """Check a saved proof against the data, without searching again.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data the proof is about (as it was given to the search).
+    n_clusters : int
+    proof : dict, or path of a proof file (JSON)
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    Verification
+        ``valid``, ``proven``, the objective recomputed from the labels, the
+        lower bound the checker established, the gap, and the problems found.
+
+    Raises
+    ------
+    ValueError
+        The file is not a proof, or the data or ``n_clusters`` are invalid.
+
+    Notes
+    -----
+    Cost: one symmetric eigenvalue computation per stored certificate
+    (O(G^3) for a node of G groups) and O(n d) for the objective.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optimeans.exact import branch_and_bound, verify
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> r = branch_and_bound(X, 3, sdp=True, proof=True)
+    >>> verify(X, 3, r.info["proof_record"]).valid
+    True
+    """
+    from .._validation import check_data, check_sample_weight
+
+    if isinstance(proof, (str, os.PathLike)):
+        proof = load_proof(proof)
+    if not isinstance(proof, dict) or proof.get("format") != FORMAT:
+        raise ValueError(f"proof must be an optimeans proof (a dict with \"format\": \"{FORMAT}\") or its file")
+    if proof.get("version") != VERSION:
+        raise ValueError(f"proof version {proof.get('version')!r} is not supported (this checker reads {VERSION})")
+    X = np.asarray(check_data(X), dtype=np.float64)
+    n, d = X.shape
+    w = np.asarray(check_sample_weight(sample_weight, n, np.float64), dtype=np.float64)
+    k = int(n_clusters)
+    problems: list[str] = []
+    unchecked: list[str] = []
+    prob = proof.get("problem", {})
+    res = proof.get("result", {})
+    method = res.get("method")
+    rtol = float(res.get("rtol", 0.0))
+    if prob.get("n_samples") != n or prob.get("n_features") != d:
+        raise ValueError(f"the proof is about {prob.get('n_samples')} x {prob.get('n_features')} data, got {n} x {d}")
+    if prob.get("n_clusters") != k:
+        raise ValueError(f"the proof is about n_clusters={prob.get('n_clusters')}, got {k}")
+    if prob.get("data_sha256") != data_digest(X):
+        problems.append("the data differ from the data the proof was made on (SHA-256 of the float64 values)")
+    unit = bool(np.all(w == 1.0))
+    if prob.get("weights_sha256") != (None if unit else data_digest(w)):
+        problems.append("the sample weights differ from those the proof was made on")
+
+    # the incumbent
+    labels = np.asarray(proof.get("incumbent", {}).get("labels", []))
+    claimed_obj = float(proof.get("incumbent", {}).get("objective", math.nan))
+    if labels.shape != (n,) or (n and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= k)):
+        problems.append(f"the labels are not {n} integers in 0..{k - 1}")
+        objective = math.inf
+    else:
+        objective = _objective(X, w, labels.astype(np.int64))
+        if not _close(objective, claimed_obj, 0.0):
+            problems.append(f"objective of the labels is {objective!r}, the proof claims {claimed_obj!r}")
+
+    keep = np.flatnonzero(w > 0)
+    Xu, inverse = np.unique(X[keep], axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    wu = np.bincount(inverse, weights=w[keep], minlength=len(Xu))
+    index = np.full(n, -1, dtype=np.int64)
+    index[keep] = inverse
+    m = Xu.shape[0]
+    lower = 0.0  # what this checker establishes
+    n_nodes = n_leaves = n_certs = 0
+    tree = proof.get("tree")
+    parts = {str(b.get("method")): float(b.get("value")) for b in proof.get("bounds", [])}
+    if m <= k:
+        # every distinct row its own cluster: the optimum is 0
+        if objective > 0:
+            problems.append(f"{m} distinct rows and k = {k}: the optimum is 0, the labels give {objective!r}")
+    elif d == 1:
+        from .onedim import kmeans_1d
+
+        # dynamic programming gives the optimum itself (O(k n)): it checks any claim
+        lower = float(kmeans_1d(X[:, 0], k, sample_weight=w).objective) * (1.0 - 1e-12)
+    if tree is not None and m > k:
+        try:
+            tree_lower, n_nodes, n_leaves, n_certs = _check_tree(Xu, wu, index, k, tree, problems)
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            problems.append(f"the tree cannot be read: {exc}")
+        else:
+            lower = max(lower, tree_lower)
+            claim = parts.get("sdp")
+            if claim is None:
+                problems.append("the proof has a tree but names no SDP bound")
+            elif claim > tree_lower + CHECK_RTOL * abs(objective) or claim < min(tree_lower, objective) - CHECK_RTOL * abs(objective):
+                problems.append(f"the proof claims the SDP tree's bound {claim!r}, its certificates give {tree_lower!r}")
+    if math.isfinite(objective):
+        lower = min(lower, objective)
+    # the result's bound is the best of the named bounds (at most the objective)
+    claimed_lb = float(res.get("lower_bound", math.nan))
+    if math.isfinite(claimed_obj):
+        expected = min(max(parts.values(), default=0.0), claimed_obj)
+        if not _close(claimed_lb, expected, abs(claimed_obj)):
+            problems.append(f"the proof claims the lower bound {claimed_lb!r}, its named bounds give {expected!r}")
+    if m > k and d > 1:
+        for name, v in parts.items():
+            if name != "sdp" and v > lower + CHECK_RTOL * abs(objective):
+                unchecked.append(f"the {name} bound {v!r} (checking it means searching again)")
+    gap = 0.0 if objective <= 0 else max(0.0, (objective - lower) / objective)
+    valid = not problems
+    proven = valid and gap <= rtol * (1.0 + 1e-9) + 1e-15
+    return Verification(valid, proven, float(objective), float(lower), float(gap), method, rtol, problems, unchecked,
+                        n_nodes, n_leaves, n_certs)
+
+
+def _check_tree(Xu, wu, index, k, tree, problems) -> tuple[float, int, int, int]:
+    """The least leaf bound of a complete tree (problems appended), and the counts."""
+    m = Xu.shape[0]
+    n = index.shape[0]
+    nodes = {}
+    for rec in tree["nodes"]:
+        nid = int(rec["id"])
+        if nid in nodes:
+            raise ValueError(f"node {nid} appears twice")
+        nodes[nid] = rec
+    roots = [i for i, r in nodes.items() if r["parent"] is None]
+    if roots != [0] and sorted(roots) != [0]:
+        problems.append(f"the tree must have one root, node 0; it has {sorted(roots)}")
+        return 0.0, len(nodes), 0, 0
+    children: dict[int, list[int]] = {}
+    for nid, rec in nodes.items():
+        if rec["parent"] is not None:
+            p = int(rec["parent"])
+            if p not in nodes:
+                problems.append(f"node {nid}'s parent {p} is not in the tree")
+                return 0.0, len(nodes), 0, 0
+            children.setdefault(p, []).append(nid)
+    # completeness: each branched node splits on one pair into must and cannot
+    for p, ch in children.items():
+        sides = sorted(nodes[c]["side"] for c in ch)
+        pairs = {tuple(nodes[c]["pair"]) for c in ch}
+        if len(ch) != 2 or sides != ["cannot", "must"] or len(pairs) != 1:
+            problems.append(f"node {p} is not split into a must-link and a cannot-link child on one pair "
+                            f"(children {sorted(ch)}): the leaves do not cover the search space")
+    # constraints along the paths (rows mapped to distinct rows)
+    cons: dict[int, tuple[list, list]] = {}
+
+    def constraints(nid: int) -> tuple[list, list]:
+        path = []
+        cur = nid
+        while cur not in cons and cur is not None:
+            path.append(cur)
+            cur = nodes[cur]["parent"]
+            if len(path) > len(nodes):
+                raise ValueError("the parent links form a cycle")
+        must, cannot = (list(cons[cur][0]), list(cons[cur][1])) if cur is not None else ([], [])
+        for c in reversed(path):
+            rec = nodes[c]
+            if rec["parent"] is not None:
+                a, b = (int(v) for v in rec["pair"])
+                if not (0 <= a < n and 0 <= b < n) or index[a] < 0 or index[b] < 0:
+                    raise ValueError(f"node {c} branches on rows {a}, {b}, not rows of positive weight")
+                pair = (int(index[a]), int(index[b]))
+                if rec["side"] == "must":
+                    must = must + [pair]
+                elif rec["side"] == "cannot":
+                    cannot = cannot + [pair]
+                else:
+                    raise ValueError(f"node {c} has side {rec['side']!r}")
+            cons[c] = (must, cannot)
+        return cons[nid]
+
+    cert_value: dict[int, float] = {}
+    certs = tree.get("certificates", [])
+    for cert in certs:
+        nid = int(cert["node"])
+        if nid not in nodes:
+            problems.append(f"a certificate is for node {nid}, which is not in the tree")
+            continue
+        must, cannot = constraints(nid)
+        g = _union_groups(m, must)
+        gx, gw, const = _node_problem(Xu, wu, g)
+        G = gx.shape[0]
+        can = np.zeros((G, G), dtype=bool)
+        for a, b in cannot:
+            can[g[a], g[b]] = can[g[b], g[a]] = True
+        try:
+            val = const + _certificate_bound(gx, gw, k, can, cert)
+        except ValueError as exc:
+            problems.append(f"certificate of node {nid}: {exc}")
+            continue
+        claimed = float(cert["bound"])
+        if not _close(val, claimed, abs(const) + 1e-300):
+            problems.append(f"certificate of node {nid}: its dual point gives the bound {val!r}, the proof claims "
+                            f"{claimed!r}")
+        cert_value[nid] = max(cert_value.get(nid, -math.inf), val)
+    leaves = [nid for nid in nodes if nid not in children]
+    lower = math.inf
+    for nid in leaves:
+        must, cannot = constraints(nid)
+        g = _union_groups(m, must)
+        G = int(g.max()) + 1
+        if G < k or any(g[a] == g[b] for a, b in cannot):
+            continue  # no partition with exactly k clusters satisfies the node
+        _, _, const = _node_problem(Xu, wu, g)
+        b = const
+        cur: int | None = nid
+        while cur is not None:
+            if cur in cert_value:
+                b = max(b, cert_value[cur])
+            cur = nodes[cur]["parent"]
+        lower = min(lower, b)
+    return lower, len(nodes), len(leaves), len(certs)
