@@ -230,6 +230,9 @@ def _run_restarts(
 def _to_original(X: np.ndarray, w: np.ndarray, res: Result, space: DataTransform) -> Result:
     """Map a work-space result back: float64 centers, objective on the original X."""
     res = space.result_to_original(res)
+    if "proof_record" in res.info:
+        # a proof (branch and bound) is about the work-space data; its checker redoes this transform
+        res.info["proof_record"]["problem"]["work_space"] = "optimeans.fit"
     centers = space.from_work(res.centers)
     obj = space.objective(X, w, centers, res.labels)
     hist = res.history

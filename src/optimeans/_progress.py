@@ -95,6 +95,9 @@ class Progress:
         self._timer: threading.Timer | None = None
         self._watch = None  # CompileWatch while the context is open
         self._said_preparing = False
+        self._bounds_text: str | None = None  # a proving search's last state (see bounds)
+        self._last_bounds: float | None = None
+        self.bounds_every = 1.0
         isatty = getattr(self.stream, "isatty", None)
         self.tty = bool(isatty and isatty())
 
@@ -110,8 +113,36 @@ class Progress:
                 self._maybe_show()
         return False
 
+    def bounds(self, incumbent: float, lower: float, open_nodes: int | None, nodes: int) -> None:
+        """A proving search's state (branch and bound): its incumbent, certified bound, gap and open nodes.
+
+        Shown at most once a second (``bounds_every``), also on a terminal,
+        and remembered for the Ctrl-C message.
+        """
+        self.objective = float(incumbent)
+        self.best = self.objective if self.best is None else min(self.best, self.objective)
+        gap = 0.0 if incumbent <= 0 else max(0.0, (incumbent - lower) / incumbent)
+        parts = [f"incumbent {incumbent:.10g}", f"bound {lower:.10g}", f"gap {100 * gap:.3g} %"]
+        if open_nodes is not None:
+            parts.append(f"open nodes {open_nodes}")
+            parts.append(f"nodes {nodes}")
+        self._bounds_text = ", ".join(parts)
+        if not self.enabled:
+            return
+        with self._lock:
+            t = self.clock()
+            if t - self.t0 < self.delay:
+                return
+            if self._last_bounds is not None and t - self._last_bounds < self.bounds_every:
+                return
+            self._last_bounds = t
+            self._last_out = t
+            self._write(f"{self.label}: {self._bounds_text} ({t - self.t0:.1f} s)")
+
     def position(self) -> str:
         """Where the run is, e.g. ``restart 2/3, iteration 41, objective 78.85``."""
+        if self._bounds_text is not None:
+            return self._bounds_text
         parts = []
         if self.n_restarts > 1:
             parts.append(f"restart {self.restart}/{self.n_restarts}")

@@ -27,7 +27,7 @@ from .._version import __version__
 from ._common import CLIError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["fit", "predict", "compare", "choose-k", "plot", "landscape", "datasets", "warmup"]
+COMMANDS = ["fit", "predict", "compare", "choose-k", "plot", "landscape", "verify", "datasets", "warmup"]
 
 
 def build_parser() -> argparse.ArgumentParser:

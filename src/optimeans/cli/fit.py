@@ -124,6 +124,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also compute a certified lower bound on the global minimum and the gap to it "
         "(BOUND: auto (default), spectral or sdp; see optimeans.certify)",
     )
+    p.add_argument(
+        "--proof", metavar="FILE.json",
+        help="with --method bnb: write what proves the result (bounds, the search tree, its dual points) "
+        "as JSON; `optimeans verify` checks it again without searching",
+    )
     add_scale_out_options(p)
     add_plot_option(p)
     p.set_defaults(func=run)
@@ -235,6 +240,8 @@ def run(args: argparse.Namespace) -> int:
         return _distributed.run(args)
     table = read_input(args)
     params = fit_params(args, table)
+    if getattr(args, "proof", None):
+        check_proof_option(args, params)
     try:
         n_restarts = plan_runs(
             params["n_init"], params["init"], solvers.resolve(params["method"], table.X, params["n_clusters"]),
@@ -265,9 +272,12 @@ def run(args: argparse.Namespace) -> int:
     show_warnings(caught)
     if getattr(args, "certify", None):
         certify_result(fitted, table, args.certify, fitted.params.get("n_threads"))
+    proof_file = write_proof(args, fitted)
 
     summary = make_summary(fitted, table, seconds)
     written = write_outputs(args, fitted, table, summary)
+    if proof_file is not None:
+        written = [*(written or []), proof_file]
     if written:
         summary["files"] = [str(p) for p in written]
     if args.json:
@@ -275,6 +285,31 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(fitted, table, summary))
     return 0
+
+
+def check_proof_option(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    """--proof: only for the proving method on unscaled data; checked (and asked of the search) before the fit."""
+    if params["method"] != "bnb":
+        raise CLIError(f"--proof needs --method bnb (the proving search), got --method {params['method']}")
+    if params["scale"] != "none":
+        raise CLIError("--proof needs unscaled data (--scale none): the proof is checked against the file's values")
+    check_output(args.proof, "--proof", inputs=input_files(args))
+    params["options"] = {**(params["options"] or {}), "proof": True}
+
+
+def write_proof(args: argparse.Namespace, fitted: Fitted) -> Path | None:
+    """--proof: the search's proof record, written atomically as JSON."""
+    if not getattr(args, "proof", None):
+        return None
+    record = fitted.result.info.pop("proof_record", None) if fitted.result.info else None
+    if record is None:
+        raise CLIError("--proof: the search returned no proof record")
+    from ..exact.proof import save_proof
+
+    try:
+        return save_proof(record, args.proof)
+    except OSError as exc:
+        raise CLIError(f"--proof: cannot write {args.proof}: {exc}") from None
 
 
 def certify_result(fitted: Fitted, table: Table, method: str, n_threads: Any = None) -> None:

@@ -450,9 +450,19 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
         raise ValueError(f"proof must be an optimeans proof (a dict with \"format\": \"{FORMAT}\") or its file")
     if proof.get("version") != VERSION:
         raise ValueError(f"proof version {proof.get('version')!r} is not supported (this checker reads {VERSION})")
-    X = np.asarray(check_data(X), dtype=np.float64)
+    X = check_data(X)
     n, d = X.shape
     w = np.asarray(check_sample_weight(sample_weight, n, np.float64), dtype=np.float64)
+    to_original = float
+    if proof.get("problem", {}).get("work_space") == "optimeans.fit":
+        # made through optimeans.fit: the search saw the data in fit's work space
+        from .._transform import DataTransform
+
+        space = DataTransform(X, w)
+        X = space.to_work(X, X.dtype)
+        w = np.asarray(space.work_weights(w), dtype=np.float64)
+        to_original = space.to_original_objective  # noqa: E731 (a power of two: exact)
+    X = np.asarray(X, dtype=np.float64)
     k = int(n_clusters)
     problems: list[str] = []
     unchecked: list[str] = []
@@ -528,8 +538,8 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
     gap = 0.0 if objective <= 0 else max(0.0, (objective - lower) / objective)
     valid = not problems
     proven = valid and gap <= rtol * (1.0 + 1e-9) + 1e-15
-    return Verification(valid, proven, float(objective), float(lower), float(gap), method, rtol, problems, unchecked,
-                        n_nodes, n_leaves, n_certs)
+    return Verification(valid, proven, float(to_original(objective)), float(to_original(lower)), float(gap), method, rtol,
+                        problems, unchecked, n_nodes, n_leaves, n_certs)
 
 
 def _check_tree(Xu, wu, index, k, tree, problems) -> tuple[float, int, int, int]:
