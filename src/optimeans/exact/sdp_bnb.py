@@ -568,6 +568,7 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
             closed = min(closed, bound)
             if rec is not None:
                 rec.leaf(node, "closed")
+            node = None  # settled (for a Ctrl-C in the progress callback)
             _report(progress, best, closed, heap, stopped, nodes)
             continue
         if res.stop_reason == "time_limit":
@@ -597,6 +598,7 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
         heapq.heappush(heap, (bound, counter, child_m))
         heapq.heappush(heap, (bound, counter + 1, child_c))
         counter += 2
+        node = None  # settled: its children are open
         _report(progress, best, closed, heap, stopped, nodes)
     except KeyboardInterrupt:
         # Ctrl-C: stop as at the deadline. The node being worked on stays open
