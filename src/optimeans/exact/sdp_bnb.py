@@ -246,7 +246,9 @@ def node_bound(
     max_total = 30 * n
     max_new = 3 * n
     it = 0
-    for it in range(1, max_iter + 1):
+    R = None
+    try:  # Ctrl-C: stop here and certify the bound of the last dual point (the loop keeps its indentation)
+      for it in range(1, max_iter + 1):  # noqa: E111
         Y = P - U
         Yt = hh.sandwich(0.5 * (Y + Y.T))
         Yt += Kt / rho
@@ -306,7 +308,11 @@ def node_bound(
             rho /= 2.0
             U *= 2.0
             cutset.y *= 2.0
-    if stop == "time_limit" or (it % eval_every and stop != "pruned"):
+    except KeyboardInterrupt:
+        stop = "interrupted"
+    if R is None:
+        pass  # interrupted before the first step: no dual point
+    elif stop in ("time_limit", "interrupted") or (it % eval_every and stop != "pruned"):
         N = np.maximum(-R, 0.0)
         if len(cutset):
             N += cut_matrix(n, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y)
@@ -552,7 +558,9 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
         if warm is not None and len(warm) == 6:
             warm = _merge_warm(warm, g, gw)
         res = node_bound(gx, gw, k, cannot_arr, upper=best - const, rtol=rtol * best / max(best - const, 1e-300),
-                         deadline=deadline, cuts=cuts, warm=warm, keep_dual=rec is not None)
+                         deadline=deadline, cuts=cuts, warm=warm, keep_dual=rec is not None,
+                         trace=None if progress is None else _NodeProgress(progress, best, closed, heap, stopped, nodes,
+                                                                           pb, const))
         iters += res.n_iter
         if rec is not None:
             rec.solved(node, g, const, res)
@@ -570,11 +578,17 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
                 rec.leaf(node, "closed")
             node = None  # settled (for a Ctrl-C in the progress callback)
             _report(progress, best, closed, heap, stopped, nodes)
+            if res.stop_reason == "interrupted":
+                interrupted = True
+                break
             continue
-        if res.stop_reason == "time_limit":
+        if res.stop_reason in ("time_limit", "interrupted"):
             stopped.append(bound)
             if rec is not None:
                 rec.leaf(node, "open")
+            if res.stop_reason == "interrupted":
+                interrupted = True
+                node = None
             break
         pair_g = _pick_pair(res.M, can_g)
         if pair_g is None:
@@ -626,9 +640,27 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
     return best_labels, float(best), float(lower), proven, info
 
 
-def _report(progress, best, closed, heap, stopped, nodes) -> None:
+class _NodeProgress(list):
+    """A ``trace`` for :func:`node_bound` that reports progress while one node is solved.
+
+    The search's bound meanwhile is the least of the node's bound so far and
+    those of the other open nodes.
+    """
+
+    def __init__(self, progress, best, closed, heap, stopped, nodes, pb, const) -> None:
+        super().__init__()
+        self.args = (progress, best, closed, heap, stopped, nodes)
+        self.pb, self.const = pb, const
+
+    def append(self, item) -> None:
+        progress, best, closed, heap, stopped, nodes = self.args
+        here = max(self.pb, self.const + max(float(item[1]), 0.0))
+        _report(progress, best, min(closed, here), heap, stopped, nodes, busy=1)
+
+
+def _report(progress, best, closed, heap, stopped, nodes, busy=0) -> None:
     """``progress(incumbent, certified lower bound, open nodes, nodes solved)``, if given."""
     if progress is None:
         return
     lower = min([closed, best, *stopped] + ([heap[0][0]] if heap else []))
-    progress(float(best), float(lower), len(heap) + len(stopped), int(nodes))
+    progress(float(best), float(lower), len(heap) + len(stopped) + busy, int(nodes))
