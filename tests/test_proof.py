@@ -106,6 +106,24 @@ def test_one_changed_number_fails_verification(proven, what):
     assert v.problems
 
 
+def test_certificates_beyond_the_memory_budget_are_dropped_and_said(monkeypatch):
+    from optimeans.exact import proof as proof_mod
+
+    X = np.random.default_rng(5).normal(size=(30, 3))
+    real = proof_mod.TreeRecorder.__init__
+
+    def small(self, xu_index, rep, max_bytes=None):
+        real(self, xu_index, rep, max_bytes=30 * 30 * 8)  # room for the root's matrix only
+
+    monkeypatch.setattr(proof_mod.TreeRecorder, "__init__", small)
+    r = _tree_search(X, 4, gap_tol=1e-6, time_limit=300)
+    p = r.info["proof_record"]
+    assert p["tree"]["certificates_dropped"] >= 1 and len(p["tree"]["certificates"]) == 1
+    v = verify(X, 4, p)
+    assert v.valid and not v.proven  # the root's bound alone does not close the tree
+    assert v.lower_bound < r.lower_bound and any("not kept" in u for u in v.unchecked)
+
+
 def test_the_checked_bound_is_below_the_enumerated_optimum():
     from optimeans.exact import enumerate_partitions
 

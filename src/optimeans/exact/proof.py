@@ -109,9 +109,22 @@ class TreeRecorder:
         distinct rows of positive weight (``np.unique`` order).
     rep : int (m_distinct,)
         For each distinct row, the data row that stands for it.
+    max_bytes : int, optional
+        Memory for the dual matrices kept (default: a tenth of the
+        machine's). A certificate no better than one on its way to the root
+        is not kept; beyond the budget new ones are dropped
+        (``n_dropped``): the proof stays valid, with the weaker bounds of the
+        ancestors for those nodes.
     """
 
-    def __init__(self, xu_index: np.ndarray, rep: np.ndarray) -> None:
+    def __init__(self, xu_index: np.ndarray, rep: np.ndarray, max_bytes: int | None = None) -> None:
+        if max_bytes is None:
+            from .branch_bound import machine_memory
+
+            max_bytes = machine_memory() // 10
+        self.max_bytes = int(max_bytes)
+        self.n_bytes = 0
+        self.n_dropped = 0
         self.xu_index = np.asarray(xu_index, dtype=np.int64)
         self.rows = np.asarray(rep, dtype=np.int64)[self.xu_index]
         self.nodes: dict[int, dict[str, Any]] = {0: {"id": 0, "parent": None, "pair": None, "side": None, "status": None}}
@@ -125,6 +138,17 @@ class TreeRecorder:
         if res.dual is None:
             return
         N, keys, mult = res.dual
+        inherited, cur = -math.inf, self.nodes[node.nid]["parent"]
+        while cur is not None:
+            if cur in self.certs:
+                inherited = max(inherited, self.certs[cur]["bound"])
+            cur = self.nodes[cur]["parent"]
+        if const + res.bound <= inherited and node.nid != 0:
+            return  # an ancestor's certificate bounds this node at least as well
+        if self.n_bytes + N.nbytes > self.max_bytes:
+            self.n_dropped += 1
+            return
+        self.n_bytes += N.nbytes
         G = int(g.max()) + 1
         first = np.full(G, np.iinfo(np.int64).max)
         np.minimum.at(first, g, self.xu_index)
@@ -181,7 +205,8 @@ class TreeRecorder:
             c = self.certs[nid]
             certs.append({"node": c["node"], "bound": c["bound"], "const": c["const"], "N": encode_symmetric(c["N"]),
                           "cuts": c["cuts"], "multipliers": c["multipliers"]})
-        return {"nodes": [self.nodes[i] for i in sorted(self.nodes)], "certificates": certs}
+        return {"nodes": [self.nodes[i] for i in sorted(self.nodes)], "certificates": certs,
+                "certificates_dropped": self.n_dropped}
 
 
 # ---------------------------------------------------------------------------
@@ -521,6 +546,9 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
             claim = parts.get("sdp")
             if claim is None:
                 problems.append("the proof has a tree but names no SDP bound")
+            elif claim > tree_lower + CHECK_RTOL * abs(objective) and tree.get("certificates_dropped", 0):
+                unchecked.append(f"the SDP tree's bound {claim!r}: {tree['certificates_dropped']} certificates were "
+                                 f"not kept (memory), the kept ones give {tree_lower!r}")
             elif claim > tree_lower + CHECK_RTOL * abs(objective) or claim < min(tree_lower, objective) - CHECK_RTOL * abs(objective):
                 problems.append(f"the proof claims the SDP tree's bound {claim!r}, its certificates give {tree_lower!r}")
     if math.isfinite(objective):
