@@ -12,6 +12,9 @@
   column generation in the plane, and in general dimension a tree whose
   bounds are the Peng-Wei SDP strengthened by pair and triangle inequalities
   (:mod:`optimeans.exact.sdp_bnb`).
+* :func:`verify` -- checks a saved proof of a branch-and-bound result (its
+  labels, every certificate's bound, that the search tree is complete)
+  without searching again (:mod:`optimeans.exact.proof`).
 
 Modules load on first use.
 """
@@ -30,6 +33,9 @@ _LAZY = {
     "partition_bound": "optimeans.exact.bounds",
     "Certificate": "optimeans.exact.bounds",
     "branch_and_bound": "optimeans.exact.branch_bound",
+    "verify": "optimeans.exact.proof",
+    "save_proof": "optimeans.exact.proof",
+    "load_proof": "optimeans.exact.proof",
 }
 
 

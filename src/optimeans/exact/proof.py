@@ -77,7 +77,8 @@ def encode_symmetric(A: np.ndarray) -> dict[str, Any]:
     n = A.shape[0]
     iu = np.triu_indices(n)
     data = np.ascontiguousarray(A[iu], dtype="<f8")
-    return {"n": int(n), "encoding": "upper-triangle-float64-le-base64", "data": base64.b64encode(data.tobytes()).decode()}
+    return {"n": int(n), "encoding": "upper-triangle-float64-le-base64",
+            "data": base64.b64encode(data.tobytes()).decode()}
 
 
 def decode_symmetric(d: dict[str, Any]) -> np.ndarray:
@@ -127,7 +128,8 @@ class TreeRecorder:
         self.n_dropped = 0
         self.xu_index = np.asarray(xu_index, dtype=np.int64)
         self.rows = np.asarray(rep, dtype=np.int64)[self.xu_index]
-        self.nodes: dict[int, dict[str, Any]] = {0: {"id": 0, "parent": None, "pair": None, "side": None, "status": None}}
+        root = {"id": 0, "parent": None, "pair": None, "side": None, "status": None}
+        self.nodes: dict[int, dict[str, Any]] = {0: root}
         self.children: dict[int, tuple[int, int]] = {}
         self.certs: dict[int, dict[str, Any]] = {}
 
@@ -486,7 +488,7 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
         space = DataTransform(X, w)
         X = space.to_work(X, X.dtype)
         w = np.asarray(space.work_weights(w), dtype=np.float64)
-        to_original = space.to_original_objective  # noqa: E731 (a power of two: exact)
+        to_original = space.to_original_objective  # a power of two: exact
     X = np.asarray(X, dtype=np.float64)
     k = int(n_clusters)
     problems: list[str] = []
@@ -549,7 +551,8 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
             elif claim > tree_lower + CHECK_RTOL * abs(objective) and tree.get("certificates_dropped", 0):
                 unchecked.append(f"the SDP tree's bound {claim!r}: {tree['certificates_dropped']} certificates were "
                                  f"not kept (memory), the kept ones give {tree_lower!r}")
-            elif claim > tree_lower + CHECK_RTOL * abs(objective) or claim < min(tree_lower, objective) - CHECK_RTOL * abs(objective):
+            elif (claim > tree_lower + CHECK_RTOL * abs(objective)
+                  or claim < min(tree_lower, objective) - CHECK_RTOL * abs(objective)):
                 problems.append(f"the proof claims the SDP tree's bound {claim!r}, its certificates give {tree_lower!r}")
     if math.isfinite(objective):
         lower = min(lower, objective)
@@ -566,8 +569,8 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
     gap = 0.0 if objective <= 0 else max(0.0, (objective - lower) / objective)
     valid = not problems
     proven = valid and gap <= rtol * (1.0 + 1e-9) + 1e-15
-    return Verification(valid, proven, float(to_original(objective)), float(to_original(lower)), float(gap), method, rtol,
-                        problems, unchecked, n_nodes, n_leaves, n_certs)
+    return Verification(valid, proven, float(to_original(objective)), float(to_original(lower)), float(gap), method,
+                        rtol, problems, unchecked, n_nodes, n_leaves, n_certs)
 
 
 def _check_tree(Xu, wu, index, k, tree, problems) -> tuple[float, int, int, int]:
