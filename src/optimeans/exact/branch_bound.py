@@ -555,7 +555,7 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
             if rep is not None:
                 from .proof import TreeRecorder
 
-                recorder = info["_recorder"] = TreeRecorder(perm, rep)
+                recorder = info["_recorder"] = TreeRecorder(perm, rep, max_bytes=machine_memory() // 10)
             others = max(stages.lower, lp_lower)
 
             def tree_progress(inc, low, open_nodes, nodes):

@@ -111,19 +111,15 @@ class TreeRecorder:
     rep : int (m_distinct,)
         For each distinct row, the data row that stands for it.
     max_bytes : int, optional
-        Memory for the dual matrices kept (default: a tenth of the
-        machine's). A certificate no better than one on its way to the root
+        Memory for the dual matrices kept (default: no limit; the search
+        gives a tenth of the machine's). A certificate no better than one on its way to the root
         is not kept; beyond the budget new ones are dropped
         (``n_dropped``): the proof stays valid, with the weaker bounds of the
         ancestors for those nodes.
     """
 
     def __init__(self, xu_index: np.ndarray, rep: np.ndarray, max_bytes: int | None = None) -> None:
-        if max_bytes is None:
-            from .branch_bound import machine_memory
-
-            max_bytes = machine_memory() // 10
-        self.max_bytes = int(max_bytes)
+        self.max_bytes = math.inf if max_bytes is None else int(max_bytes)
         self.n_bytes = 0
         self.n_dropped = 0
         self.xu_index = np.asarray(xu_index, dtype=np.int64)
