@@ -187,6 +187,13 @@ def fit(
         def cb(iteration: int, obj: float) -> Any:
             return callback(iteration, space.to_original_objective(obj))
 
+        if hasattr(callback, "bounds"):  # a proving search's progress (branch and bound), in the data's units
+            def _bounds(incumbent: float, lower: float, open_nodes: Any, nodes: int) -> None:
+                callback.bounds(space.to_original_objective(incumbent), space.to_original_objective(lower),
+                                open_nodes, nodes)
+
+            cb.bounds = _bounds  # type: ignore[attr-defined]
+
     with numba_threads(n_threads):
         best = _run_restarts(
             Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
