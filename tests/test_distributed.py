@@ -533,10 +533,12 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
     optimeans.fit(da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096)
     stateful = [
         kw for fn, args, kw in calls
-        if fn in (blocks_mod._state_call, tasks.task_make_state, tasks.task_best_labels)
+        if fn in (blocks_mod._state_call, blocks_mod._group_call, tasks.task_make_state, tasks.task_best_labels)
         or (fn is blocks_mod._raw_call and args and args[0] is tasks.task_make_state)
     ]
-    assert len(stateful) >= 5 * 6  # passes of every block
+    # one task per worker and pass (the blocks are persisted)
+    assert sum(fn is blocks_mod._group_call for fn, _, _ in calls) >= 5 * 2
+    assert len(stateful) >= 5 * 2 + 6
     for kw in stateful:
         assert kw["workers"] is not None and len(kw["workers"]) == 1
         assert kw["allow_other_workers"] is False

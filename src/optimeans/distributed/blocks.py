@@ -6,8 +6,9 @@
 * with a ``distributed.Client``, each block lives on one worker (block ``b`` on
   worker ``b mod n_workers``), its tasks are pinned there (a state is
   mutated in place and must not be copied: no work stealing; a worker that
-  leaves is reported, not waited for), and the results are gathered in
-  block order; a fold (a chain of tasks, block after block) runs on the
+  leaves is reported, not waited for), one task per worker runs over all
+  the worker's persisted blocks, and the results are gathered in block
+  order; a fold (a chain of tasks, block after block) runs on the
   cluster without coming back to the client;
 * without a client, persisted blocks are plain objects of this process and the
   tasks are called one block after the other, each on every core (the same
@@ -185,12 +186,34 @@ class Blocks:
             self.raw = [None] * len(self)
 
     def run(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None) -> list:
-        """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order."""
-        idx = range(len(self)) if blocks is None else blocks
+        """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order.
+
+        On a cluster with the blocks persisted, one task per worker runs ``fn``
+        over that worker's blocks, one after the other: a pass costs one
+        round trip per worker, whatever the number of blocks (a task per block
+        cost Dask's scheduling of every one of them). Out of core, one task
+        per block, so that a worker reads one block at a time.
+        """
+        idx = list(range(len(self)) if blocks is None else blocks)
         if self.client is None:
             return [fn(self.states[b], None if self.persisted else self._local_raw(b), *args) for b in idx]
-        futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
-        return self._gather(futs)
+        if not self.persisted or any(self.homes[b] is None for b in idx):
+            futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
+            return self._gather(futs)
+        groups: dict[str, list[int]] = {}
+        for b in idx:
+            groups.setdefault(self.homes[b][0], []).append(b)
+        futs = [
+            self.client.submit(
+                _group_call, fn, [self.states[b] for b in bs], args, workers=[w], allow_other_workers=False,
+                pure=False,
+            )
+            for w, bs in groups.items()
+        ]
+        out: dict[int, Any] = {}
+        for bs, res in zip(groups.values(), self._gather(futs)):
+            out.update(zip(bs, res))
+        return [out[b] for b in idx]
 
     def fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
         """``acc = fn(state_b, raw_b, acc, *args)`` block after block."""
@@ -218,6 +241,11 @@ class Blocks:
             fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is None, pure=False)
             pieces.append(da.from_delayed(self.dask.delayed(fut), shape=(int(self.sizes[b]),), dtype=np.int64))
         return da.concatenate(pieces)
+
+
+def _group_call(fn: Callable, states: list, args: tuple) -> list:
+    """``fn(state, None, *args)`` for the persisted blocks of one worker, in block order."""
+    return [fn(state, None, *args) for state in states]
 
 
 def _rows_call(state: Any, raw: Any, fn: Callable, with_start: bool, *args: Any) -> Any:
