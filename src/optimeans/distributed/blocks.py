@@ -21,7 +21,8 @@ order, so the same data give the same bits on any number of workers.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -101,9 +102,10 @@ class Blocks:
         """
         client = self.client
         raw = self.raw[b]
-        if raw is not None and not self.persisted:
-            raw = client.compute(raw)
         h = self.homes[b]
+        if raw is not None and not self.persisted:
+            # read on the block's worker: its state is there, the rows need not travel
+            raw = client.compute(raw, workers=h, allow_other_workers=True)
         loose = h is None or not pinned
         return client.submit(fn, *head, raw, *rest, workers=h, allow_other_workers=loose, pure=False)
 
@@ -142,18 +144,36 @@ class Blocks:
             (raw,) = self.dask.compute(raw, scheduler="threads")
         return raw
 
+    def _local_raws(self, idx: Sequence[int]) -> Iterator[Any]:
+        """The rows of the blocks ``idx`` in order; out of core, block ``b + 1`` is read while the
+        caller works on block ``b`` (reading and computing overlap; two blocks in memory at most)."""
+        if self.persisted:
+            for b in idx:
+                yield self.raw[b]
+            return
+        idx = list(idx)
+        if not idx:
+            return
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            nxt = pool.submit(self._local_raw, idx[0])
+            for pos in range(len(idx)):
+                raw = nxt.result()
+                nxt = pool.submit(self._local_raw, idx[pos + 1]) if pos + 1 < len(idx) else None
+                yield raw
+                del raw
+
     def raw_map(self, fn: Callable, *args: Any) -> list:
         """``fn(X_b, w_b, *args)`` on the original rows of every block, in block order."""
         if self.client is None:
-            return [fn(*self._local_raw(b), *args) for b in range(len(self))]
+            return [fn(*raw, *args) for raw in self._local_raws(range(len(self)))]
         futs = [self._submit(b, _raw_call, (fn,), *args, pinned=False) for b in range(len(self))]
         return self.client.gather(futs)
 
     def raw_fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
         """``acc = fn(X_b, w_b, acc, *args)`` block after block (a chain on the cluster)."""
         if self.client is None:
-            for b in range(len(self)):
-                acc = fn(*self._local_raw(b), acc, *args)
+            for raw in self._local_raws(range(len(self))):
+                acc = fn(*raw, acc, *args)
             return acc
         for b in range(len(self)):
             acc = self._submit(b, _raw_call, (fn,), acc, *args, pinned=False)
@@ -196,7 +216,9 @@ class Blocks:
         """
         idx = list(range(len(self)) if blocks is None else blocks)
         if self.client is None:
-            return [fn(self.states[b], None if self.persisted else self._local_raw(b), *args) for b in idx]
+            if self.persisted:
+                return [fn(self.states[b], None, *args) for b in idx]
+            return [fn(self.states[b], raw, *args) for b, raw in zip(idx, self._local_raws(idx))]
         if not self.persisted or any(self.homes[b] is None for b in idx):
             futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
             return self._gather(futs)
@@ -218,8 +240,12 @@ class Blocks:
     def fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
         """``acc = fn(state_b, raw_b, acc, *args)`` block after block."""
         if self.client is None:
-            for b in range(len(self)):
-                acc = fn(self.states[b], None if self.persisted else self._local_raw(b), acc, *args)
+            if self.persisted:
+                for b in range(len(self)):
+                    acc = fn(self.states[b], None, acc, *args)
+                return acc
+            for b, raw in zip(range(len(self)), self._local_raws(range(len(self)))):
+                acc = fn(self.states[b], raw, acc, *args)
             return acc
         for b in range(len(self)):
             acc = self._submit(b, _state_call, (fn, self.states[b]), acc, *args)
