@@ -1,7 +1,7 @@
 """Where the block tasks run: on a Dask cluster, or in this process.
 
 :class:`Blocks` holds one reference per row block to its rows and to its
-:class:`~optimeans.distributed.tasks.BlockState`, and runs a task per block:
+:class:`~optimeans.distributed.tasks.BlockState`, and runs tasks on the blocks:
 
 * with a ``distributed.Client``, each block lives on one worker (block ``b`` on
   worker ``b mod n_workers``), its tasks are pinned there (a state is
@@ -90,7 +90,7 @@ class Blocks:
     def __len__(self) -> int:
         return len(self.raw)
 
-    # -- running one task per block
+    # -- running tasks on the blocks
 
     def _submit(self, b: int, fn: Callable, head: tuple, *rest: Any, pinned: bool = True) -> Any:
         """``fn(*head, raw_b, *rest)`` on block ``b``'s worker (a future).

@@ -308,8 +308,10 @@ def fit(
     ones bit for bit (labels, centers, history, ``n_iter``, stop reason)
     whatever the chunking and the number of workers; the final objective is
     the same float64 sum in another order (per block). A pass is one task per
-    block, which moves ``O(k d)`` floats per block and chunk where labels
-    changed to the client. Passes: 1 (validation) + 2 (work space) + 2 (the
+    worker (over its blocks, one per block when the data are not persisted),
+    which moves ``O(k d)`` floats per chunk where labels changed to the
+    client; the loop is :func:`optimeans.solvers.lloyd.lloyd_loop`, the
+    in-memory one. Passes: 1 (validation) + 2 (work space) + 2 (the
     kernel's mean and scale) + ``init_rounds + 2`` (k-means||) + one per
     iteration (plus one when a cluster is empty) + 1 (final objective). The
     test for FewDistinctPointsWarning (which needs the distinct rows) is not
