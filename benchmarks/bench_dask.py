@@ -14,6 +14,14 @@ Two parts, each a subcommand:
     2M x 16, at most (in-memory + fixed cost) x 1.1; at 20M x 16, at most
     1.3x in-memory.
 
+``overhead``
+    Where the time of a Dask Lloyd pass goes, on ``local_cluster(2)``: the
+    round trip of an empty pinned task per worker (Dask's floor), the
+    kernel's time inside the block tasks (measured on the workers), the
+    client's share (packing the centers, adding the chunk changes in chunk
+    order) and the rest (submission, transfer of the results, scheduling),
+    at ``--n`` rows (default 2,000,000 x 16, k = 16) and on tiny data.
+
 ``out-of-core``
     Writes a float32 ``.npy`` file of ``--gib`` GiB (default 48, at least
     twice this machine's memory), clusters it with the process's data segment
@@ -29,6 +37,7 @@ at start and end is printed: other jobs share the cores.
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_dask.py memory
+    PYTHONPATH=src python benchmarks/bench_dask.py overhead
     PYTHONPATH=src python benchmarks/bench_dask.py out-of-core --path /work/bench_tmp/big.npy --gib 48
 """
 
@@ -170,6 +179,101 @@ def bench_memory(args: argparse.Namespace) -> dict:
     return out
 
 
+def _noop(x=None):
+    return x
+
+
+def _timed_pass(*args, **kwargs):
+    """``tasks.task_pass`` with its time on the worker appended (the kernel's share of a pass)."""
+    from optimeans.distributed import tasks
+
+    t = time.perf_counter()
+    out = tasks.task_pass(*args, **kwargs)
+    return (*out, time.perf_counter() - t)
+
+
+def bench_overhead(args: argparse.Namespace) -> dict:
+    """Split the time of a Dask Lloyd pass into Dask's floor, the kernel, the client's work and the rest."""
+    import dask.array as da
+
+    import optimeans
+    from optimeans.distributed import passes as passes_mod
+
+    d, k, iters = 16, 16, args.iters
+    out: dict = {"d": d, "k": k, "iters": iters, "load_start": _load(), "versions": _versions()}
+    rng = np.random.default_rng(1)
+    Xs = rng.random((8192, d), dtype=np.float32)
+    Xl, C0l = _data(args.n, d, k)
+    with od_cluster() as client:
+        client.run(_warm, Xs, Xs[:k].copy())
+        workers = sorted(client.scheduler_info()["workers"])
+        trips = []
+        for _ in range(50):
+            t = time.perf_counter()
+            client.gather([client.submit(_noop, workers=[w], allow_other_workers=False, pure=False) for w in workers])
+            trips.append(time.perf_counter() - t)
+        _say(out, "empty_task_per_worker_round_trip_s", float(np.median(trips)))
+        for label, X, C0, chunks in (
+            ("tiny", Xs, Xs[:k].copy(), (4096, d)), (f"n{args.n}", Xl, C0l, (-(-args.n // 2), d)),
+        ):
+            timings: dict = {"run": [], "kernel": [], "client": []}
+            run_orig = passes_mod.BlockPasses.assign
+            apply_orig = passes_mod.apply_moves
+            pack_orig = passes_mod.pack_centers
+
+            def timed(fn, key):
+                def wrapper(*a, **kw):
+                    t = time.perf_counter()
+                    r = fn(*a, **kw)
+                    timings[key].append(time.perf_counter() - t)
+                    return r
+                return wrapper
+
+            def assign(self, centers, final):
+                blocks_run = self.blocks.run
+
+                def run(fn, *a, **kw):
+                    t = time.perf_counter()
+                    res = blocks_run(_timed_pass, *a, **kw)
+                    timings["run"].append(time.perf_counter() - t)
+                    timings["kernel"].append(max(r[-1] for r in res))
+                    return [r[:-1] for r in res]
+
+                self.blocks.run = run
+                try:
+                    return run_orig(self, centers, final)
+                finally:
+                    del self.blocks.run
+
+            passes_mod.BlockPasses.assign = assign
+            passes_mod.apply_moves = timed(apply_orig, "client")
+            passes_mod.pack_centers = timed(pack_orig, "client")
+            try:
+                res = optimeans.fit(da.from_array(X, chunks=chunks), k, init=C0, max_iter=iters, tol=0)
+            finally:
+                passes_mod.BlockPasses.assign = run_orig
+                passes_mod.apply_moves = apply_orig
+                passes_mod.pack_centers = pack_orig
+            # skip the first pass (it packs the blocks)
+            run = float(np.median(timings["run"][1:]))
+            kern = float(np.median(timings["kernel"][1:]))
+            cl = float(np.median(np.asarray(timings["client"][2:], dtype=float))) * 2
+            _say(out, f"{label}_per_iter_s", _per_iter(res.history))
+            _say(out, f"{label}_blocks_run_s", run)
+            _say(out, f"{label}_kernel_on_worker_s(slowest worker)", kern)
+            _say(out, f"{label}_client_pack_and_apply_s", cl)
+            _say(out, f"{label}_rest_s(submit, transfer, scheduling)", run - kern)
+            out[f"{label}_n_blocks"] = res.info["n_blocks"]
+    out["load_end"] = _load()
+    return out
+
+
+def od_cluster():
+    from optimeans import distributed as od
+
+    return od.local_cluster(2, threads_per_worker=1, processes=True)
+
+
 def _write_npy(path: str, gib: float, d: int, k: int, seed: int) -> tuple[int, float]:
     """A float32 blob data set of ``gib`` GiB, written chunk by chunk (bounded memory)."""
     n = int(gib * 2**30) // (4 * d)
@@ -284,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--iters", type=int, default=8)
     m.add_argument("--repeats", type=int, default=3)
     m.add_argument("--n-large", type=int, default=0, help="also this many rows (e.g. 20000000)")
+    h = sub.add_parser("overhead")
+    h.add_argument("--n", type=int, default=2_000_000)
+    h.add_argument("--iters", type=int, default=10)
     o = sub.add_parser("out-of-core")
     o.add_argument("--path", default="/work/bench_tmp/optimeans_big.npy")
     o.add_argument("--gib", type=float, default=48.0)
@@ -293,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--minibatch-passes", type=int, default=1)
     o.add_argument("--keep", action="store_true", help="keep the data file afterwards")
     args = p.parse_args(argv)
-    result = bench_memory(args) if args.what == "memory" else bench_out_of_core(args)
+    bench = {"memory": bench_memory, "overhead": bench_overhead, "out-of-core": bench_out_of_core}[args.what]
+    result = bench(args)
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -325,6 +325,35 @@ def test_not_persisted_streams_the_same(client):
     np.testing.assert_array_equal(a.centers, b.centers)
 
 
+def test_not_persisted_on_threads_reads_ahead_one_block(client):
+    # out of core without a cluster: block b + 1 is read while block b is worked on;
+    # every block is read once per pass, in order, and the result is memory's
+    from optimeans.distributed import blocks as blocks_mod
+
+    X = _big(n=20_000, seed=31)
+    C0 = _init(X, 4, seed=32)
+    import threading
+
+    reads: list[int] = []
+    readers: set[bool] = set()
+    local_raw = blocks_mod.Blocks._local_raw
+
+    def spy(self, b):
+        reads.append(b)
+        readers.add(threading.current_thread() is threading.main_thread())
+        return local_raw(self, b)
+
+    with _no_default_client(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(blocks_mod.Blocks, "_local_raw", spy)
+        res = optimeans.fit(da.from_array(X, chunks=(4096, 4)), 4, init=C0, persist=False, tol=0, max_iter=4)
+    assert not res.info["persisted"] and res.info["scheduler"] == "threads"
+    _same(res, optimeans.fit(X, 4, init=C0, tol=0, max_iter=4))
+    nb = res.info["n_blocks"]
+    assert nb == 5 and len(reads) % nb == 0 and len(reads) >= 5 * nb
+    assert reads == list(range(nb)) * (len(reads) // nb)
+    assert readers == {False}  # read by the read-ahead thread, while this one computes
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
@@ -530,13 +559,23 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
 
     monkeypatch.setattr(client, "submit", spy)
     X = _big(seed=7)
-    optimeans.fit(da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096)
+    res = optimeans.fit(
+        da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096
+    )
+    assert res.info["n_blocks"] == 6
+    # a Lloyd pass is one task per worker (2), not one per block (6); the loop's passes and,
+    # unless the labels stopped changing, the final assignment
+    n_passes = res.n_iter + (res.stop_reason != "labels_unchanged")
+    lloyd_tasks = [args for fn, args, _ in calls if fn is blocks_mod._group_call and args[0] is tasks.task_pass]
+    assert len(lloyd_tasks) == n_passes * 2
     stateful = [
         kw for fn, args, kw in calls
-        if fn in (blocks_mod._state_call, tasks.task_make_state, tasks.task_best_labels)
+        if fn in (blocks_mod._state_call, blocks_mod._group_call, tasks.task_make_state, tasks.task_best_labels)
         or (fn is blocks_mod._raw_call and args and args[0] is tasks.task_make_state)
     ]
-    assert len(stateful) >= 5 * 6  # passes of every block
+    # one task per worker and pass (the blocks are persisted)
+    assert sum(fn is blocks_mod._group_call for fn, _, _ in calls) >= 5 * 2
+    assert len(stateful) >= 5 * 2 + 6
     for kw in stateful:
         assert kw["workers"] is not None and len(kw["workers"]) == 1
         assert kw["allow_other_workers"] is False

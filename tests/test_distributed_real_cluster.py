@@ -115,7 +115,7 @@ def test_cli_on_scheduler_and_two_worker_processes(tmp_path):
             [sys.executable, "-m", "optimeans", "fit", str(tmp_path / "x.npy"), "-k", "4", "--init",
              str(tmp_path / "init.csv"), "--tol", "0", "--scheduler", address, "--out", str(out), "--json",
              "--block-rows", "4096"],
-            capture_output=True, text=True, env=env, timeout=120,
+            capture_output=True, text=True, env=env, timeout=900,
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         summary = json.loads(proc.stdout)
@@ -157,7 +157,7 @@ def test_ctrl_c_with_local_cluster_exits_130_with_one_line(tmp_path):
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        assert running.wait(90), "".join(lines)[-2000:]
+        assert running.wait(600), "".join(lines)[-2000:]
         before = len(lines)
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)

@@ -4,7 +4,8 @@
 between the user's units and the work units ``(X - offset) * 2**exp``.
 It sits below :mod:`optimeans._api` and the Dask backend, which both use it.
 Not to be confused with :class:`optimeans._kernels.lloyd.Workspace`, the kernels'
-packed copy of the (already transformed) rows.
+packed copy of the (already transformed) rows, which centres and scales them
+once more for a different purpose: its notes say why both are needed.
 """
 
 from __future__ import annotations

@@ -935,6 +935,32 @@ class Workspace:
     labels, ``n`` float64 norms and ``ceil(n / CHUNK) * k * (dp + 3)`` float64 scratch. The sums are
     kept in float64 relative to the data mean; a pass costs O(n k d) for the
     assignment plus O(d) per point that changes label.
+
+    Why the rows are centred here although :class:`optimeans._transform.DataTransform`
+    has already centred them (the same question for the scale): the two do
+    different jobs on different numbers.
+
+    * ``DataTransform`` works on the user's values in float64 *before* they
+      are rounded to the work dtype: its offset is what keeps float32 rows
+      that sit far from the origin accurate, for every solver (not only this
+      kernel), and its power of two is 1 for ordinary magnitudes. It is
+      applied once per fit, at the boundary.
+    * The mean ``m`` and scale ``s`` here are the origin of the float64
+      cluster sums (``S_j = sum w_i (x_i - m)``) and of the float32 packing
+      (``s (x - m)`` in ``[-1, 1]``, which the exactness guard and the
+      overflow-free packing rely on). The kernel cannot assume its input is
+      centred: the solvers' public ``run`` functions take raw rows, and the
+      Lloyd run on the k-means|| candidates (a weighted subset of the work
+      rows) gives it rows whose mean is not 0. On transformed rows ``m`` is the float64 mean of the rounded
+      work rows (unweighted: ``DataTransform`` uses the weighted mean), close
+      to 0 but not 0, and ``s`` is a power of two, so the second centring
+      costs one read of the rows (and the scale one more) per Workspace, not
+      accuracy. Using ``m = 0`` on transformed rows would save that read but
+      change every Lloyd-type result in its last bits, and the NumPy twin
+      :class:`optimeans._nocompile.SmallWorkspace` and the Dask backend
+      (which computes ``m`` and ``s`` block by block, :func:`optimeans.distributed.solver.kernel_space`)
+      would have to change with it; the read is a setup cost, not a cost per
+      iteration.
     """
 
     def __init__(self, X: np.ndarray, n_clusters: int, sample_weight: np.ndarray | None = None) -> None:

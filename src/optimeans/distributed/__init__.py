@@ -24,10 +24,14 @@ is no import cycle):
     (in block order).
 ``seeding``
     k-means|| (Bahmani et al. 2012) and random rows, independent of the blocks.
+``passes``
+    :class:`~optimeans.distributed.passes.BlockPasses`: Lloyd's passes over
+    the blocks, driven by the in-memory loop
+    :func:`optimeans.solvers.lloyd.lloyd_loop`.
 ``minibatch``
     Streaming mini-batch k-means, one sweep over the blocks per pass.
 ``solver``
-    :func:`fit`: validation, the work space, restarts, Lloyd's loop.
+    :func:`fit`: validation, the work space, restarts.
 
 From the same initial centers Lloyd on a dask array equals the in-memory Lloyd
 bit for bit (labels, centers, history, iterations); the final objective is the

@@ -1,13 +1,14 @@
 """Where the block tasks run: on a Dask cluster, or in this process.
 
 :class:`Blocks` holds one reference per row block to its rows and to its
-:class:`~optimeans.distributed.tasks.BlockState`, and runs a task per block:
+:class:`~optimeans.distributed.tasks.BlockState`, and runs tasks on the blocks:
 
 * with a ``distributed.Client``, each block lives on one worker (block ``b`` on
   worker ``b mod n_workers``), its tasks are pinned there (a state is
   mutated in place and must not be copied: no work stealing; a worker that
-  leaves is reported, not waited for), and the results are gathered in
-  block order; a fold (a chain of tasks, block after block) runs on the
+  leaves is reported, not waited for), one task per worker runs over all
+  the worker's persisted blocks, and the results are gathered in block
+  order; a fold (a chain of tasks, block after block) runs on the
   cluster without coming back to the client;
 * without a client, persisted blocks are plain objects of this process and the
   tasks are called one block after the other, each on every core (the same
@@ -20,7 +21,8 @@ order, so the same data give the same bits on any number of workers.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -88,7 +90,7 @@ class Blocks:
     def __len__(self) -> int:
         return len(self.raw)
 
-    # -- running one task per block
+    # -- running tasks on the blocks
 
     def _submit(self, b: int, fn: Callable, head: tuple, *rest: Any, pinned: bool = True) -> Any:
         """``fn(*head, raw_b, *rest)`` on block ``b``'s worker (a future).
@@ -100,9 +102,10 @@ class Blocks:
         """
         client = self.client
         raw = self.raw[b]
-        if raw is not None and not self.persisted:
-            raw = client.compute(raw)
         h = self.homes[b]
+        if raw is not None and not self.persisted:
+            # read on the block's worker: its state is there, the rows need not travel
+            raw = client.compute(raw, workers=h, allow_other_workers=True)
         loose = h is None or not pinned
         return client.submit(fn, *head, raw, *rest, workers=h, allow_other_workers=loose, pure=False)
 
@@ -141,18 +144,36 @@ class Blocks:
             (raw,) = self.dask.compute(raw, scheduler="threads")
         return raw
 
+    def _local_raws(self, idx: Sequence[int]) -> Iterator[Any]:
+        """The rows of the blocks ``idx`` in order; out of core, block ``b + 1`` is read while the
+        caller works on block ``b`` (reading and computing overlap; two blocks in memory at most)."""
+        if self.persisted:
+            for b in idx:
+                yield self.raw[b]
+            return
+        idx = list(idx)
+        if not idx:
+            return
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            nxt = pool.submit(self._local_raw, idx[0])
+            for pos in range(len(idx)):
+                raw = nxt.result()
+                nxt = pool.submit(self._local_raw, idx[pos + 1]) if pos + 1 < len(idx) else None
+                yield raw
+                del raw
+
     def raw_map(self, fn: Callable, *args: Any) -> list:
         """``fn(X_b, w_b, *args)`` on the original rows of every block, in block order."""
         if self.client is None:
-            return [fn(*self._local_raw(b), *args) for b in range(len(self))]
+            return [fn(*raw, *args) for raw in self._local_raws(range(len(self)))]
         futs = [self._submit(b, _raw_call, (fn,), *args, pinned=False) for b in range(len(self))]
         return self.client.gather(futs)
 
     def raw_fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
         """``acc = fn(X_b, w_b, acc, *args)`` block after block (a chain on the cluster)."""
         if self.client is None:
-            for b in range(len(self)):
-                acc = fn(*self._local_raw(b), acc, *args)
+            for raw in self._local_raws(range(len(self))):
+                acc = fn(*raw, acc, *args)
             return acc
         for b in range(len(self)):
             acc = self._submit(b, _raw_call, (fn,), acc, *args, pinned=False)
@@ -185,18 +206,46 @@ class Blocks:
             self.raw = [None] * len(self)
 
     def run(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None) -> list:
-        """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order."""
-        idx = range(len(self)) if blocks is None else blocks
+        """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order.
+
+        On a cluster with the blocks persisted, one task per worker runs ``fn``
+        over that worker's blocks, one after the other: a pass costs one
+        round trip per worker, whatever the number of blocks (a task per block
+        cost Dask's scheduling of every one of them). Out of core, one task
+        per block, so that a worker reads one block at a time.
+        """
+        idx = list(range(len(self)) if blocks is None else blocks)
         if self.client is None:
-            return [fn(self.states[b], None if self.persisted else self._local_raw(b), *args) for b in idx]
-        futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
-        return self._gather(futs)
+            if self.persisted:
+                return [fn(self.states[b], None, *args) for b in idx]
+            return [fn(self.states[b], raw, *args) for b, raw in zip(idx, self._local_raws(idx))]
+        if not self.persisted or any(self.homes[b] is None for b in idx):
+            futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
+            return self._gather(futs)
+        groups: dict[str, list[int]] = {}
+        for b in idx:
+            groups.setdefault(self.homes[b][0], []).append(b)
+        futs = [
+            self.client.submit(
+                _group_call, fn, [self.states[b] for b in bs], args, workers=[w], allow_other_workers=False,
+                pure=False,
+            )
+            for w, bs in groups.items()
+        ]
+        out: dict[int, Any] = {}
+        for bs, res in zip(groups.values(), self._gather(futs)):
+            out.update(zip(bs, res))
+        return [out[b] for b in idx]
 
     def fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
         """``acc = fn(state_b, raw_b, acc, *args)`` block after block."""
         if self.client is None:
-            for b in range(len(self)):
-                acc = fn(self.states[b], None if self.persisted else self._local_raw(b), acc, *args)
+            if self.persisted:
+                for b in range(len(self)):
+                    acc = fn(self.states[b], None, acc, *args)
+                return acc
+            for b, raw in zip(range(len(self)), self._local_raws(range(len(self)))):
+                acc = fn(self.states[b], raw, acc, *args)
             return acc
         for b in range(len(self)):
             acc = self._submit(b, _state_call, (fn, self.states[b]), acc, *args)
@@ -218,6 +267,11 @@ class Blocks:
             fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is None, pure=False)
             pieces.append(da.from_delayed(self.dask.delayed(fut), shape=(int(self.sizes[b]),), dtype=np.int64))
         return da.concatenate(pieces)
+
+
+def _group_call(fn: Callable, states: list, args: tuple) -> list:
+    """``fn(state, None, *args)`` for the persisted blocks of one worker, in block order."""
+    return [fn(state, None, *args) for state in states]
 
 
 def _rows_call(state: Any, raw: Any, fn: Callable, with_start: bool, *args: Any) -> Any:

@@ -11,11 +11,12 @@ Steps, each one pass (or a chain) over the blocks:
    worker; then the kernel's mean and scale (again as in memory) and, on the
    first Lloyd pass, the packed float32 copy, kept too;
 4. seeding (k-means||, random rows, or the user's centers);
-5. Lloyd's iteration: one task per block per pass, running the in-memory
-   kernel and returning the changes of the cluster sums of the chunks where
-   labels moved; the client adds them in global chunk order, computes the
-   objective from the sums and moves the centers, with the same stopping and
-   empty-cluster rules as :func:`optimeans.solvers.lloyd.iterate`.
+5. Lloyd's iteration: :func:`optimeans.solvers.lloyd.lloyd_loop`, the loop of
+   the in-memory solvers, driving :class:`~optimeans.distributed.passes.BlockPasses`:
+   a pass runs the in-memory kernel on every block (one task per worker) and
+   brings back the changes of the cluster sums of the chunks where labels
+   moved, which are added here in global chunk order exactly as the in-memory
+   :class:`~optimeans._kernels.lloyd.Workspace` adds them.
 
 So from the same initial centers the iterations are those of memory, bit for
 bit: labels, centers, every history objective, the number of iterations. The
@@ -33,21 +34,21 @@ import numpy as np
 
 from .._plan import resolve_n_init
 from .._transform import DataTransform, pow2_exponent
-from .._kernels.lloyd import (
-    CHUNK, apply_moves, objective_from_sums, pack_centers, padded_clusters, padded_features, update_centers,
-)
+from .._kernels.lloyd import CHUNK, padded_features
 from .._validation import (
     check_centers,
     check_nonneg_float,
     check_positive_int,
     check_random_state,
 )
-from ..result import History, HistoryRecorder, Result
+from ..result import History, Result
+from ..solvers.lloyd import lloyd_loop
 from . import tasks
 from ._dask import current_client, import_dask
 from .blocks import Blocks
 from .cluster import memory_budget, worker_slots
 from .minibatch import run_minibatch
+from .passes import BlockPasses
 from .seeding import kmeans_parallel, random_rows
 from .sources import scatter_inline
 
@@ -197,99 +198,6 @@ def kernel_space(blocks: Blocks, space: Any) -> tuple[np.ndarray, float, np.ndar
     return kmean, kscale, wtot
 
 
-class _Lloyd:
-    """Lloyd's loop of :func:`optimeans.solvers.lloyd.iterate`, its passes run over the blocks."""
-
-    def __init__(self, blocks: Blocks, k: int, kmean: np.ndarray, kscale: float, n_threads: int) -> None:
-        self.blocks, self.k, self.kmean, self.kscale, self.nt = blocks, k, kmean, kscale, n_threads
-        d = blocks.d
-        self.dp = padded_features(d)
-        kp = padded_clusters(k)
-        self.C2 = np.empty((kp, d), dtype=np.float32)
-        self.cn = np.empty(kp, dtype=np.float32)
-        self.C64 = np.empty((kp, self.dp), dtype=np.float64)
-        self.token = 0
-
-    def assign(self, centers: np.ndarray, do_sums: bool) -> int:
-        cmax = pack_centers(centers, self.kmean, self.kscale, self.C2, self.cn, self.C64)
-        parts = self.blocks.run(
-            tasks.task_pass, self.token, self.step, self.kmean, self.kscale, self.C2, self.cn, self.C64, cmax,
-            self.k, do_sums, self.nt,
-        )
-        self.step += 1
-        self.passes += 1
-        if not do_sums:
-            return sum(p[0] for p in parts)
-        k, dp = self.k, self.dp
-        cS = np.concatenate([p[2] for p in parts]) if parts else np.empty((0, k * dp))
-        # block order is chunk order: the changes are added exactly as in memory
-        return int(apply_moves(
-            np.ascontiguousarray(cS).reshape(-1, k * dp),
-            np.concatenate([p[3] for p in parts]).reshape(-1, k),
-            np.concatenate([p[4] for p in parts]).reshape(-1, k),
-            np.concatenate([p[5] for p in parts]).reshape(-1, k),
-            np.concatenate([p[6] for p in parts]),
-            self.S, self.Q, self.W, self.N,
-        ))
-
-    def relocate(self, old: np.ndarray, centers: np.ndarray) -> None:
-        """:func:`optimeans.solvers._common.relocate_empty` over the blocks (one extra pass)."""
-        empty = np.flatnonzero(self.W * (self.N > 0) <= 0)
-        out = self.blocks.run(tasks.task_top, old, int(empty.size))
-        self.passes += 1
-        contrib = np.concatenate([o[0] for o in out])
-        index = np.concatenate([o[1] for o in out])
-        rows = np.concatenate([o[2] for o in out])
-        order = np.lexsort((index, -contrib))
-        for j, i in zip(empty, order[: empty.size]):
-            if contrib[i] <= 0:
-                break
-            centers[j] = rows[i]
-
-    def run(self, centers_init: np.ndarray, *, max_iter: int, tol: float, callback: Any) -> dict[str, Any]:
-        from ..solvers._common import should_stop
-
-        k = self.k
-        self.token += 1
-        self.step = 0
-        self.passes = 0
-        self.S = np.zeros(k * self.dp, dtype=np.float64)
-        self.Q = np.zeros(k, dtype=np.float64)
-        self.W = np.zeros(k, dtype=np.float64)
-        self.N = np.zeros(k, dtype=np.int64)
-        centers = np.array(centers_init, dtype=self.blocks.dtype, order="C", copy=True)
-        hist = HistoryRecorder(time.perf_counter())
-        prev_obj = np.inf
-        stop_reason, converged, n_iter = "max_iter", False, 0
-        for it in range(1, max_iter + 1):
-            changed = self.assign(centers, True)
-            obj = float(objective_from_sums(self.S, self.Q, self.W, self.N, self.C64, self.kmean))
-            n_iter = it
-            hist.record(obj, time.perf_counter(), self.passes)
-            if changed == 0:
-                stop_reason, converged = "labels_unchanged", True
-                break
-            if (self.N == 0).any():
-                old = centers.copy()
-                update_centers(self.S, self.W, self.N, self.kmean, centers)
-                self.relocate(old, centers)
-            else:
-                update_centers(self.S, self.W, self.N, self.kmean, centers)
-            if should_stop(callback, it, obj):
-                stop_reason = "callback"
-                break
-            if prev_obj < np.inf and prev_obj - obj <= tol * prev_obj:
-                stop_reason, converged = "tol", True
-                break
-            prev_obj = obj
-        if stop_reason != "labels_unchanged":
-            self.assign(centers, False)  # labels that match the returned centers
-        return {
-            "centers": centers, "n_iter": n_iter, "converged": converged, "stop_reason": stop_reason,
-            "history": hist.freeze(), "passes": self.passes,
-        }
-
-
 def _default_threads(n_threads: int | None, client: Any) -> int:
     """Numba threads per block task: 1 on a cluster (the blocks run side by side on the
     workers' threads), every core in this process (the blocks run one after the other)."""
@@ -400,8 +308,10 @@ def fit(
     ones bit for bit (labels, centers, history, ``n_iter``, stop reason)
     whatever the chunking and the number of workers; the final objective is
     the same float64 sum in another order (per block). A pass is one task per
-    block, which moves ``O(k d)`` floats per block and chunk where labels
-    changed to the client. Passes: 1 (validation) + 2 (work space) + 2 (the
+    worker (over its blocks, one per block when the data are not persisted),
+    which moves ``O(k d)`` floats per chunk where labels changed to the
+    client; the loop is :func:`optimeans.solvers.lloyd.lloyd_loop`, the
+    in-memory one. Passes: 1 (validation) + 2 (work space) + 2 (the
     kernel's mean and scale) + ``init_rounds + 2`` (k-means||) + one per
     iteration (plus one when a cluster is empty) + 1 (final objective). The
     test for FewDistinctPointsWarning (which needs the distinct rows) is not
@@ -491,7 +401,7 @@ def fit(
             return callback(iteration, space.to_original_objective(obj))
 
     gathered: dict[str, np.ndarray] = {}
-    lloyd = _Lloyd(blocks, k, kmean, kscale, nt)
+    passes = BlockPasses(blocks, k, kmean, kscale, nt)
     best: dict[str, Any] | None = None
     for run_seed in children:
         rng = np.random.default_rng(run_seed)
@@ -507,8 +417,13 @@ def fit(
             seed_info = {"init_passes": 1}
         else:
             centers0 = check_centers(init(_work_array(blocks), k, rng), k, d, X.dtype, name="init()")
+        passes.start_run()
         if name == "lloyd":
-            run = lloyd.run(centers0, max_iter=max_iter, tol=tol, callback=cb)
+            out = lloyd_loop(passes, centers0, max_iter=max_iter, tol=tol, callback=cb)
+            run = {
+                "centers": out.centers, "n_iter": out.n_iter, "converged": out.converged,
+                "stop_reason": out.stop_reason, "history": out.history, "passes": passes.n_passes,
+            }
         else:
             run = run_minibatch(
                 blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol,
@@ -517,10 +432,7 @@ def fit(
             run["passes"] = run["n_iter"]
             if name == "minibatch":
                 # labels of the final centers for the summary and the lazy labels
-                lloyd.token += 1
-                lloyd.step = 0
-                lloyd.passes = 0
-                lloyd.assign(np.ascontiguousarray(run["centers"], dtype=X.dtype), False)
+                passes.assign(np.ascontiguousarray(run["centers"], dtype=X.dtype), True)
                 run["passes"] += 1
         centers_work = np.ascontiguousarray(run["centers"], dtype=X.dtype)
         if refine is not None and run["stop_reason"] != "callback":

@@ -15,13 +15,19 @@ the same result on 1 and on many threads. The assignment runs a float32 fast
 path with an exactness guard, so the labels are those of exact float64
 distances (first index on ties) for either input dtype.
 
-:func:`iterate` is the loop shared with the accelerated methods
-(:mod:`optimeans.solvers.accelerated`), which differ only in how they assign:
-given the same initial centers they take the same steps, bit for bit.
+:func:`lloyd_loop` is the one loop of every Lloyd-type method and every place
+the passes run: it drives a :class:`Passes` (assign and sum, the objective
+from the sums, the means, relocation of empty clusters). :func:`iterate` runs
+it in memory, for Lloyd and the accelerated methods
+(:mod:`optimeans.solvers.accelerated`), which differ only in how they assign;
+the Dask backend (:mod:`optimeans.distributed`) runs it over blocks kept on
+the workers. Given the same initial centers they all take the same steps, bit
+for bit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -30,7 +36,7 @@ from .._kernels.lloyd import CHUNK, Workspace
 from .._nocompile import workspace
 from .._numba import numba_threads
 from ..objective import point_objective
-from ..result import HistoryRecorder, Result
+from ..result import History, HistoryRecorder, Result
 from ._common import Callback, finalize, now, relocate_empty, should_stop
 
 
@@ -40,6 +46,123 @@ class Assigner(Protocol):
     def __call__(self, centers: np.ndarray, final: bool) -> int:
         """Assign every point to the canonical nearest of ``centers`` (and update the sums unless ``final``);
         return the number of labels that changed."""
+
+
+class Passes(Protocol):
+    """Where the passes of Lloyd's loop run: the data stay behind this interface.
+
+    :class:`MemoryPasses` runs them over a :class:`Workspace` in this process;
+    :class:`optimeans.distributed.passes.BlockPasses` over row blocks kept
+    packed on Dask workers, their partial sums reduced in global chunk order,
+    so both give the same bits. :func:`lloyd_loop` needs nothing else.
+    """
+
+    #: dtype of the centers the passes take (the data's)
+    dtype: np.dtype
+    #: passes over the data so far (the history's ``passes``)
+    n_passes: int
+
+    def assign(self, centers: np.ndarray, final: bool) -> int:
+        """Assign every point to its canonical nearest center; unless ``final``, bring the
+        cluster sums up to date. Returns the number of labels that changed."""
+
+    def objective(self) -> float:
+        """Objective (float64) of the centers of the last pass and its labels, from the sums."""
+
+    def has_empty(self) -> bool:
+        """True when a cluster has no point after the last pass."""
+
+    def update_centers(self, centers: np.ndarray) -> None:
+        """Move every non-empty center to its cluster's mean, in place."""
+
+    def relocate_empty(self, pass_centers: np.ndarray, centers: np.ndarray) -> None:
+        """:func:`optimeans.solvers._common.relocate_empty`: each empty center onto a point that contributes
+        most at ``pass_centers`` (the centers of the last pass), in place in ``centers``."""
+
+
+class MemoryPasses:
+    """:class:`Passes` over a :class:`Workspace` in this process.
+
+    ``assign(centers, final)`` is the method's assignment step (Lloyd's scan,
+    or the bounded scans of the accelerated methods) over ``ws``.
+    """
+
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, ws: Workspace, assign: Assigner) -> None:
+        self.X, self.w, self.ws, self._assign = X, sample_weight, ws, assign
+        self.dtype = X.dtype
+        self.n_passes = 0
+
+    def assign(self, centers: np.ndarray, final: bool) -> int:
+        self.ws.set_centers(centers)
+        self.n_passes += 1
+        return self._assign(centers, final)
+
+    def objective(self) -> float:
+        return self.ws.objective()
+
+    def has_empty(self) -> bool:
+        return bool((self.ws.N == 0).any())
+
+    def update_centers(self, centers: np.ndarray) -> None:
+        self.ws.update_centers(centers)
+
+    def relocate_empty(self, pass_centers: np.ndarray, centers: np.ndarray) -> None:
+        ws = self.ws
+        dist = point_objective(self.X, pass_centers, ws.labels)
+        relocate_empty(self.X, self.w, centers, ws.W * (ws.N > 0), ws.labels, dist)
+
+
+@dataclass
+class LoopOutcome:
+    """What :func:`lloyd_loop` leaves: the centers and why it stopped (the labels stay with the passes)."""
+
+    centers: np.ndarray
+    n_iter: int
+    converged: bool
+    stop_reason: str
+    history: History
+
+
+def lloyd_loop(
+    passes: Passes, centers_init: np.ndarray, *, max_iter: int, tol: float, callback: Callback | None,
+) -> LoopOutcome:
+    """The Lloyd loop: assign, record, stop or move the centers to the means (relocating empty clusters).
+
+    Every Lloyd-type method and every place to run passes shares it, so they
+    stop for the same reasons at the same iteration. When the loop did not end
+    on unchanged labels, a last assignment (without sums) makes the labels
+    those of the returned centers.
+    """
+    centers = np.array(centers_init, dtype=passes.dtype, order="C", copy=True)
+    hist = HistoryRecorder(now())
+    prev_obj = np.inf
+    stop_reason = "max_iter"
+    converged = False
+    n_iter = 0
+    for it in range(1, max_iter + 1):
+        changed = passes.assign(centers, False)
+        obj = passes.objective()
+        n_iter = it
+        hist.record(obj, now(), passes.n_passes)
+        if changed == 0:
+            stop_reason, converged = "labels_unchanged", True
+            break
+        if passes.has_empty():
+            pass_centers = centers.copy()
+            passes.update_centers(centers)
+            passes.relocate_empty(pass_centers, centers)
+        else:
+            passes.update_centers(centers)
+        if should_stop(callback, it, obj):
+            stop_reason = "callback"
+            break
+        if prev_obj < np.inf and prev_obj - obj <= tol * prev_obj:
+            stop_reason, converged = "tol", True
+            break
+        prev_obj = obj
+    if stop_reason != "labels_unchanged":
+        passes.assign(centers, True)
+    return LoopOutcome(centers, n_iter, converged, stop_reason, hist.freeze())
 
 
 def iterate(
@@ -57,60 +180,22 @@ def iterate(
     options: dict[str, Any] | None = None,
     info: dict[str, Any] | None = None,
 ) -> Result:
-    """The Lloyd loop: assign, record, stop or move the centers to the means.
-
-    ``assign(centers, final)`` labels every point (``ws.labels``) and keeps the
-    workspace's cluster sums up to date; the rest is shared by every
-    Lloyd-type method, so they stop for the same reasons at the same
-    iteration.
-    """
+    """:func:`lloyd_loop` in memory: ``assign(centers, final)`` labels every point (``ws.labels``) and keeps
+    the workspace's cluster sums up to date; the Result is built from the final labels."""
     n = X.shape[0]
     w = np.ascontiguousarray(sample_weight, dtype=np.float64)
-    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
-    t0 = now()
-    hist = HistoryRecorder(t0)
-    prev_obj = np.inf
-    stop_reason = "max_iter"
-    converged = False
-    n_iter = 0
     # One chunk: nothing to share, and waking idle threads would cost more than the pass.
     threads = 1 if n <= CHUNK else n_threads
     with numba_threads(threads):
-        for it in range(1, max_iter + 1):
-            ws.set_centers(centers)
-            changed = assign(centers, False)
-            obj = ws.objective()
-            n_iter = it
-            hist.record(obj, now(), it)
-            if changed == 0:
-                stop_reason, converged = "labels_unchanged", True
-                break
-            if (ws.N == 0).any():
-                # Distances to the centers of this pass, to pick the points that take empty clusters.
-                dist = point_objective(X, centers, ws.labels)
-                ws.update_centers(centers)
-                relocate_empty(X, w, centers, ws.W * (ws.N > 0), ws.labels, dist)
-            else:
-                ws.update_centers(centers)
-            if should_stop(callback, it, obj):
-                stop_reason = "callback"
-                break
-            if prev_obj < np.inf and prev_obj - obj <= tol * prev_obj:
-                stop_reason, converged = "tol", True
-                break
-            prev_obj = obj
-        if stop_reason != "labels_unchanged":
-            # Final assignment step, so that labels match the returned centers.
-            ws.set_centers(centers)
-            assign(centers, True)
+        out = lloyd_loop(MemoryPasses(X, w, ws, assign), centers_init, max_iter=max_iter, tol=tol, callback=callback)
     return finalize(
         X,
         w,
-        centers,
-        n_iter=n_iter,
-        converged=converged,
-        stop_reason=stop_reason,
-        history=hist.freeze(),
+        out.centers,
+        n_iter=out.n_iter,
+        converged=out.converged,
+        stop_reason=out.stop_reason,
+        history=out.history,
         method=method,
         options={"max_iter": max_iter, "tol": tol, **(options or {})},
         labels=ws.labels,
