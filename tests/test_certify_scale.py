@@ -8,7 +8,7 @@ import pytest
 import optimeans
 from optimeans.exact import enumerate_partitions, kmeans_1d
 from optimeans.exact.anticluster import anticluster_groups, choose_group_size, group_bounds
-from optimeans.exact.bounds import partition_bound
+from optimeans.exact.bounds import _group_sdp, partition_bound
 
 
 def _cost(X, w, labels):
@@ -34,7 +34,7 @@ def test_every_group_bound_is_below_the_groups_exact_optimum(max_iter):
     k = 3
     labels = kmeans_1d(x, k).labels
     group = anticluster_groups(X, w, labels, 3, np.random.default_rng(0))
-    gbs = group_bounds(X, w, labels, k, group, time_limit=None, max_iter=max_iter, n_threads=2)
+    gbs = group_bounds(X, w, labels, k, group, time_limit=None, solve=_group_sdp, max_iter=max_iter, n_threads=2)
     assert len(gbs) == 3
     for g, gb in enumerate(gbs):
         rows = group == g

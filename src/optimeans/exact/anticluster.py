@@ -23,10 +23,11 @@ minimizes the sum of the slice sums' squared norms after the round). So each
 group holds the same number of rows of every cluster, at every distance from
 its center, with nearly the cluster's mean: the solution restricted to a
 group is then nearly a fixed point of Lloyd's algorithm there, and its cost
-nearly the group's share. Each group's optimum is bounded by the Peng-Wei
-SDP strengthened by pair and triangle inequalities
-(:func:`optimeans.exact.sdp_bnb.node_bound`), whose bound is the value of an
-explicit dual point and so valid however early its solver stops.
+nearly the group's share. Each group's optimum is bounded by a solver the
+caller passes: :func:`optimeans.exact.bounds.partition_bound` uses the
+Peng-Wei SDP bound, the value of an explicit dual point and so valid however
+early its solver stops. (This module imports nothing else of the package,
+so the bounds module can use it without an import cycle.)
 
 Smaller groups are faster (the SDP costs O(s^3) per step for s rows, so the
 total is O(n s^2)) but looser (a small sample of a cluster can be split
@@ -40,6 +41,7 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -177,9 +179,11 @@ def _merge(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(uniq), np.bincount(inv.ravel(), weights=wk, minlength=uniq.shape[0])
 
 
-def _one_group(X, w, labels, k, deadline, cuts, max_iter) -> GroupBound:
-    from .sdp_bnb import node_bound
+#: A group solver: (X centered and scaled, w, k, upper, deadline, max_iter) -> (bound, n_iter, n_cuts, stop_reason).
+GroupSolver = Callable[[np.ndarray, np.ndarray, int, float, float, int], tuple[float, int, int, str]]
 
+
+def _one_group(X, w, labels, k, deadline, solve: GroupSolver, max_iter) -> GroupBound:
     t0 = time.perf_counter()
     upper = _restricted_cost(X, w, labels)
     Xu, wu = _merge(X, w)
@@ -192,17 +196,13 @@ def _one_group(X, w, labels, k, deadline, cuts, max_iter) -> GroupBound:
     mean = (wu @ Xu) / wu.sum()
     Xs = Xu - mean
     scale = math.sqrt(max(float(wu @ (Xs * Xs).sum(1)) / wu.sum(), 1e-300))
-    Xs = Xs / scale
+    Xs = np.ascontiguousarray(Xs / scale)
     up_s = upper / scale**2
-    res = node_bound(
-        np.ascontiguousarray(Xs), wu, k, np.zeros((0, 2), dtype=np.int64),
-        upper=up_s if up_s > 0 else np.inf, rtol=1e-5, deadline=deadline, cuts=cuts, max_iter=max_iter,
-    )
-    bound = float(res.bound) * scale**2
+    b, n_iter, n_cuts, stop = solve(Xs, wu, k, up_s if up_s > 0 else np.inf, deadline, max_iter)
+    bound = float(b) * scale**2
     if not math.isfinite(bound) or bound < 0.0:
         bound = 0.0
-    return GroupBound(X.shape[0], bound, upper, int(res.n_iter), int(res.n_cuts), str(res.stop_reason),
-                      time.perf_counter() - t0)
+    return GroupBound(X.shape[0], bound, upper, int(n_iter), int(n_cuts), str(stop), time.perf_counter() - t0)
 
 
 def group_bounds(
@@ -213,11 +213,16 @@ def group_bounds(
     group: np.ndarray,
     *,
     time_limit: float | None,
-    cuts: bool = True,
+    solve: GroupSolver,
     max_iter: int = 3000,
     n_threads: int = 1,
 ) -> list[GroupBound]:
     """A certified lower bound of every group's k-means optimum (in group order).
+
+    ``solve`` bounds one group (given centered rows in units of their mean
+    scatter, weights, k, an upper bound on the group's optimum, a
+    ``time.perf_counter()`` deadline and a step limit); it must return a
+    certified bound whenever it stops.
 
     Groups are solved ``n_threads`` at a time (one BLAS thread each; the SDP
     kernels release the GIL); each gets the time left divided by the groups
@@ -247,7 +252,7 @@ def group_bounds(
                     # this group's share of what is left, counting the groups in flight
                     deadline = time.perf_counter() + max(0.0, left) * n_threads / max(1, m - g)
             rows = members[g]
-            out[g] = _one_group(X[rows], w[rows], labels[rows], k, deadline, cuts, max_iter)
+            out[g] = _one_group(X[rows], w[rows], labels[rows], k, deadline, solve, max_iter)
 
     with threadpool_limits(1):
         if n_threads <= 1:

@@ -444,6 +444,16 @@ def _merge_rows(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(uniq), wu
 
 
+def _group_sdp(X: np.ndarray, w: np.ndarray, k: int, upper: float, deadline: float,
+               max_iter: int) -> tuple[float, int, int, str]:
+    """One group's Peng-Wei bound (rows distinct, centered): stops at ``deadline`` or when it meets ``upper``."""
+    T = float(w @ np.einsum("ij,ij->i", X, X))
+    left = None if not math.isfinite(deadline) else max(0.0, deadline - time.perf_counter())
+    st = _sdp(X, w, k, T, max_iter=max_iter, time_limit=left, tol=1e-5,
+              target=upper if math.isfinite(upper) else None, eval_every=5)
+    return float(st.bound), int(st.n_iter), 0, st.stop_reason
+
+
 def partition_bound(
     X: Any,
     n_clusters: int,
@@ -453,7 +463,6 @@ def partition_bound(
     group_size: int | None = None,
     time_limit: float | None = 60.0,
     max_iter: int = 3000,
-    cuts: bool = True,
     n_threads: int | None = None,
     random_state: int = 0,
 ) -> tuple[float, dict[str, Any]]:
@@ -470,9 +479,8 @@ def partition_bound(
     (a good partition, e.g. the result being certified; k-means++ labels by
     default) evenly over the groups with matched slice means
     (:func:`optimeans.exact.anticluster.anticluster_groups`), and each
-    group's bound is the Peng-Wei SDP strengthened by pair and triangle
-    inequalities, valid through an explicit dual point however early its
-    solver stops (:func:`optimeans.exact.sdp_bnb.node_bound`).
+    group's bound is the Peng-Wei SDP bound (:func:`sdp_bound`), valid
+    through an explicit dual point however early its solver stops.
 
     Parameters
     ----------
@@ -489,8 +497,6 @@ def partition_bound(
         groups left).
     max_iter : int
         ADMM steps at most per group.
-    cuts : bool, default True
-        Strengthen each group's SDP by pair and triangle inequalities.
     n_threads : int, optional
         Groups solved at a time (default: the CPU count, at most 8); each
         uses one BLAS thread.
@@ -534,7 +540,7 @@ def partition_bound(
     m = max(1, n // max(group_size, k + 1))
     group = anticluster_groups(Xv, w, labels, m, rng)
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
-    gbs = group_bounds(Xv, w, labels, k, group, time_limit=left, cuts=cuts, max_iter=max_iter,
+    gbs = group_bounds(Xv, w, labels, k, group, time_limit=left, solve=_group_sdp, max_iter=max_iter,
                        n_threads=min(n_threads, m))
     total = float(math.fsum(g.bound for g in gbs))
     info = {
@@ -542,7 +548,6 @@ def partition_bound(
         "group_size": int(-(-n // m)),
         "seconds": time.perf_counter() - t0,
         "restricted": float(math.fsum(g.upper for g in gbs)),
-        "cuts": bool(cuts),
         "groups": [g.to_dict() for g in gbs],
     }
     return total, info
@@ -572,8 +577,7 @@ def lower_bound(
         semidefinite relaxation, never weaker than the spectral bound and
         often equal to the optimum on well-separated data; dense n x n work,
         O(n^3) per iteration, for n up to a few thousand. ``"partition"``:
-        any n, the sum of the bounds (SDP with pair and triangle cuts) of
-        groups of a few hundred rows that each look like the whole
+        any n, the sum of the SDP bounds of groups of a few hundred rows that each look like the whole
         (:func:`partition_bound`; ``time_limit`` is shared among them, the
         group size chosen from it). ``"auto"``: SDP up to n = 1500,
         partition beyond.
