@@ -9,6 +9,7 @@ import optimeans
 from optimeans.exact import enumerate_partitions, kmeans_1d
 from optimeans.exact.anticluster import anticluster_groups, choose_group_size, group_bounds
 from optimeans.exact.bounds import _group_sdp, partition_bound
+from optimeans.exact.group_cuts import cut_group_solver
 
 
 def _cost(X, w, labels):
@@ -25,8 +26,9 @@ def _line(seed=0, per=100):
     return np.concatenate([rng.normal(c, 1.0, per) for c in (0.0, 2.5, 6.0)])
 
 
+@pytest.mark.parametrize("solver", ["sdp", "cuts"])
 @pytest.mark.parametrize("max_iter", [15, 400])
-def test_every_group_bound_is_below_the_groups_exact_optimum(max_iter):
+def test_every_group_bound_is_below_the_groups_exact_optimum(max_iter, solver):
     """1-D groups: dynamic programming gives each group's optimum exactly; stopped early or not, no bound exceeds it."""
     x = _line()
     X = x[:, None]
@@ -34,7 +36,8 @@ def test_every_group_bound_is_below_the_groups_exact_optimum(max_iter):
     k = 3
     labels = kmeans_1d(x, k).labels
     group = anticluster_groups(X, w, labels, 3, np.random.default_rng(0))
-    gbs = group_bounds(X, w, labels, k, group, time_limit=None, solve=_group_sdp, max_iter=max_iter, n_threads=2)
+    gbs = group_bounds(X, w, labels, k, group, time_limit=None, solve=_group_sdp if solver == "sdp" else cut_group_solver,
+                       max_iter=max_iter, n_threads=2)
     assert len(gbs) == 3
     for g, gb in enumerate(gbs):
         rows = group == g
@@ -59,7 +62,8 @@ def test_partition_bound_is_below_and_close_to_the_exact_1d_optimum():
     assert lb >= 0.9 * opt.objective
 
 
-def test_partition_bound_is_below_every_feasible_objective():
+@pytest.mark.parametrize("solver", [None, cut_group_solver])
+def test_partition_bound_is_below_every_feasible_objective(solver):
     """Tiny weighted 2-D set with a duplicate row: the bound is below the enumerated optimum, hence every partition."""
     rng = np.random.default_rng(3)
     X = np.concatenate([rng.normal(size=(4, 2)) + c for c in ([0, 0], [4, 0], [0, 4])])
@@ -67,7 +71,8 @@ def test_partition_bound_is_below_every_feasible_objective():
     w = rng.uniform(0.5, 2.0, size=len(X))
     k = 3
     land = enumerate_partitions(X, k, sample_weight=w)
-    lb, info = partition_bound(X, k, None, sample_weight=w, group_size=6, time_limit=None, max_iter=300)
+    lb, info = partition_bound(X, k, None, sample_weight=w, group_size=6, time_limit=None, max_iter=300,
+                               solver=solver)
     assert info["n_groups"] == 2
     assert 0.0 < lb <= land.optimum * (1 + 1e-9)
     # every labeling into k non-empty clusters costs at least the bound

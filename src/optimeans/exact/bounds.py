@@ -465,6 +465,7 @@ def partition_bound(
     max_iter: int = 3000,
     n_threads: int | None = None,
     random_state: int = 0,
+    solver: Any = None,
 ) -> tuple[float, dict[str, Any]]:
     r"""A lower bound for any n: the sum of certified bounds of the groups of a partition of the rows.
 
@@ -500,6 +501,13 @@ def partition_bound(
     n_threads : int, optional
         Groups solved at a time (default: the CPU count, at most 8); each
         uses one BLAS thread.
+    random_state : int
+        Seeds the labels (when not given) and the order of equal distances.
+    solver : callable, optional
+        Bounds one group (:data:`optimeans.exact.anticluster.GroupSolver`);
+        default the Peng-Wei SDP bound.
+        :func:`optimeans.exact.group_cuts.cut_group_solver` adds pair and
+        triangle cuts: tighter, slower per step.
 
     Returns
     -------
@@ -540,7 +548,7 @@ def partition_bound(
     m = max(1, n // max(group_size, k + 1))
     group = anticluster_groups(Xv, w, labels, m, rng)
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
-    gbs = group_bounds(Xv, w, labels, k, group, time_limit=left, solve=_group_sdp, max_iter=max_iter,
+    gbs = group_bounds(Xv, w, labels, k, group, time_limit=left, solve=solver or _group_sdp, max_iter=max_iter,
                        n_threads=min(n_threads, m))
     total = float(math.fsum(g.bound for g in gbs))
     info = {
@@ -548,6 +556,7 @@ def partition_bound(
         "group_size": int(-(-n // m)),
         "seconds": time.perf_counter() - t0,
         "restricted": float(math.fsum(g.upper for g in gbs)),
+        "solver": getattr(solver, "__name__", "sdp") if solver is not None else "sdp",
         "groups": [g.to_dict() for g in gbs],
     }
     return total, info
