@@ -11,13 +11,17 @@ Two sets, as in issue 13 item 3:
   holds 10 rows per cluster and its SDP bound is looser, about 0.87 of its
   share after 900 ADMM steps in a first trial).
 
-For each: ``optimeans.fit(X, k, method="global")`` (timed apart), then
-``optimeans.certify(X, r, time_limit=...)`` (whose "auto" picks the partition bound beyond 1,500 rows), printing n, k,
-the incumbent objective, the certified bound, the gap, the group count and
-size, what the bound could reach with exact group optima (``restricted``:
-the result's cost inside each group with the group's own means, as a gap:
-``restr %``), the median group's ADMM steps and the seconds. Run on an idle machine for figures; ``--quick`` runs small versions
-to check the script.
+For each: ``optimeans.fit(X, k, method="global")`` (timed apart), then the
+partition bound with ``time_limit`` seconds: by default with the cut group
+solver (``partition_bound(..., solver=cut_group_solver)``); with
+``--solver sdp`` through ``optimeans.certify(X, r, time_limit=...)``, whose
+"auto" picks the partition bound with plain SDP groups beyond 1,500 rows.
+It prints n, k, the incumbent objective, the certified bound, the gap, what
+the bound could reach with exact group optima (``restr %``: the gap left by
+the result's cost inside each group with the group's own means), the group
+count and size, the median group's ADMM steps and the seconds. Run on an
+idle machine for figures; ``--quick`` runs small versions to check the
+script.
 
     python benchmarks/bench_certify.py [--sets blobs rl5934x] [--time-limit 600] [--quick]
 """

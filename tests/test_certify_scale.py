@@ -36,8 +36,8 @@ def test_every_group_bound_is_below_the_groups_exact_optimum(max_iter, solver):
     k = 3
     labels = kmeans_1d(x, k).labels
     group = anticluster_groups(X, w, labels, 3, np.random.default_rng(0))
-    gbs = group_bounds(X, w, labels, k, group, time_limit=None, solve=_group_sdp if solver == "sdp" else cut_group_solver,
-                       max_iter=max_iter, n_threads=2)
+    solve = _group_sdp if solver == "sdp" else cut_group_solver
+    gbs = group_bounds(X, w, labels, k, group, time_limit=None, solve=solve, max_iter=max_iter, n_threads=2)
     assert len(gbs) == 3
     for g, gb in enumerate(gbs):
         rows = group == g

@@ -38,6 +38,7 @@ time budget allows.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -234,8 +235,6 @@ def group_bounds(
     members = [np.flatnonzero(group == g) for g in range(m)]
     out: list[GroupBound | None] = [None] * m
     next_g = [0]
-    import threading
-
     lock = threading.Lock()
 
     def worker() -> None:
