@@ -145,7 +145,7 @@ def test_certify_partition_method():
     X = np.concatenate([rng.normal(size=(100, 3)) + c for c in rng.normal(size=(4, 3)) * 4])
     r = optimeans.fit(X, 4, method="global", random_state=0)
     c = certify(X, r, method="partition", time_limit=None, max_iter=100)
-    assert c.method == "partition" and c.info["n_groups"] == 2
+    assert c.method == "partition" and c.info["n_groups"] == len(c.info["groups"]) >= 1
     assert 0.0 < c.lower_bound <= r.objective and 0.0 <= c.gap < 0.2
 
 

@@ -444,25 +444,14 @@ def _merge_rows(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(uniq), wu
 
 
-def _anticlusters(Xc: np.ndarray, labels: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
-    """Group of each row: every cluster of ``labels`` dealt round robin over ``m`` groups.
-
-    Within a cluster the rows go in order of distance to its mean (random
-    ties), so each group holds a thin, even slice of every cluster: groups
-    that each look like the whole (anticlustering), which keeps the sum of
-    their optima close to the whole's optimum.
-    """
-    n = Xc.shape[0]
-    group = np.empty(n, dtype=np.int64)
-    offset = 0
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        idx = idx[rng.permutation(len(idx))]
-        mu = Xc[idx].mean(0)
-        idx = idx[np.argsort(((Xc[idx] - mu) ** 2).sum(1), kind="stable")]
-        group[idx] = (offset + np.arange(len(idx))) % m
-        offset += len(idx)
-    return group
+def _group_sdp(X: np.ndarray, w: np.ndarray, k: int, upper: float, deadline: float,
+               max_iter: int) -> tuple[float, int, int, str]:
+    """One group's Peng-Wei bound (rows distinct, centered): stops at ``deadline`` or when it meets ``upper``."""
+    T = float(w @ np.einsum("ij,ij->i", X, X))
+    left = None if not math.isfinite(deadline) else max(0.0, deadline - time.perf_counter())
+    st = _sdp(X, w, k, T, max_iter=max_iter, time_limit=left, tol=1e-5,
+              target=upper if math.isfinite(upper) else None, eval_every=5)
+    return float(st.bound), int(st.n_iter), 0, st.stop_reason
 
 
 def partition_bound(
@@ -471,12 +460,14 @@ def partition_bound(
     labels: Any = None,
     *,
     sample_weight: Any = None,
-    group_size: int = 250,
+    group_size: int | None = None,
     time_limit: float | None = 60.0,
-    max_iter: int = 500,
+    max_iter: int = 3000,
+    n_threads: int | None = None,
     random_state: int = 0,
+    solver: Any = None,
 ) -> tuple[float, dict[str, Any]]:
-    r"""A lower bound for any n: the sum of SDP bounds of the groups of a partition of the rows.
+    r"""A lower bound for any n: the sum of certified bounds of the groups of a partition of the rows.
 
     For disjoint groups :math:`G_1, \dots, G_m` of the rows,
     :math:`\sum_g \mathrm{OPT}(G_g) \le \mathrm{OPT}(X)`: the optimal
@@ -485,23 +476,64 @@ def partition_bound(
     of the whole's cost, and k clusters do no worse than fewer. So the sum of
     certified lower bounds of the groups is a certified lower bound of the
     whole (Croella, Piccialli & Sudoso 2025 build such bounds on
-    anticlustering partitions). The groups here deal every cluster of
-    ``labels`` (a good partition, e.g. the result being certified; k-means++
-    labels by default) round robin over ``ceil(n / group_size)`` groups, and
-    each group's bound is the Peng-Wei SDP bound of :func:`sdp_bound`, given
-    an equal share of ``time_limit``.
+    anticlustering partitions). The groups deal every cluster of ``labels``
+    (a good partition, e.g. the result being certified; k-means++ labels by
+    default) evenly over the groups with matched slice means
+    (:func:`optimeans.exact.anticluster.anticluster_groups`), and each
+    group's bound is the Peng-Wei SDP bound (:func:`sdp_bound`), valid
+    through an explicit dual point however early its solver stops.
 
-    Returns ``(bound, info)``; ``info`` holds ``n_groups``, ``group_size``,
-    ``seconds`` and ``group_bounds``.
+    Parameters
+    ----------
+    X, n_clusters, labels, sample_weight
+        The data, k, the partition the groups are built from.
+    group_size : int, optional
+        Rows per group. Default: the largest size (120 to 600 rows) whose
+        bounds fit ``time_limit`` by a timing estimate
+        (:func:`optimeans.exact.anticluster.choose_group_size`); 400 without
+        a time limit. Larger groups give tighter bounds and cost more
+        (O(n s^2) in all for groups of s rows).
+    time_limit : float or None
+        Seconds for all the groups (each gets the time left divided by the
+        groups left).
+    max_iter : int
+        ADMM steps at most per group.
+    n_threads : int, optional
+        Groups solved at a time (default: the CPU count, at most 8); each
+        uses one BLAS thread.
+    random_state : int
+        Seeds the labels (when not given) and the order of equal distances.
+    solver : callable, optional
+        Bounds one group (:data:`optimeans.exact.anticluster.GroupSolver`);
+        default the Peng-Wei SDP bound.
+        :func:`optimeans.exact.group_cuts.cut_group_solver` adds pair and
+        triangle cuts: tighter, slower per step.
+
+    Returns
+    -------
+    (bound, info)
+        ``info`` holds ``n_groups``, ``group_size``, ``seconds``,
+        ``restricted`` (the sum over groups of the cost of ``labels`` inside
+        each group with the group's own means: what the bound could reach
+        with exact group optima no better than their share), and ``groups``,
+        one dict per group (``n_samples``, ``bound``, ``upper``, ``n_iter``,
+        ``n_cuts``, ``stop_reason``, ``seconds``).
     """
+    import os
+
+    from .anticluster import anticluster_groups, choose_group_size, group_bounds
+
     t0 = time.perf_counter()
     Xv = check_data(X).astype(np.float64)
     n = Xv.shape[0]
     w = check_sample_weight(sample_weight, n, np.float64)
     k = check_n_clusters(n_clusters, Xv, w)
-    group_size = check_positive_int(group_size, "group_size")
     if time_limit is not None:
         time_limit = check_nonneg_float(time_limit, "time_limit")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    if n_threads is None:
+        n_threads = max(1, min(os.cpu_count() or 1, 8))
+    n_threads = check_positive_int(n_threads, "n_threads")
     rng = np.random.default_rng(random_state)
     if labels is None:
         from .._api import fit
@@ -510,25 +542,23 @@ def partition_bound(
     labels = np.asarray(labels).ravel()
     if labels.shape[0] != n:
         raise ValueError(f"labels has {labels.shape[0]} entries but X has {n} samples")
-    m = max(1, -(-n // max(group_size, k + 1)))
-    group = _anticlusters(Xv, labels, m, rng)
-    bounds_g = []
-    for g in range(m):
-        rows = np.flatnonzero(group == g)
-        Xg, wg = Xv[rows], w[rows]
-        Xgu, wgu = _merge_rows(Xg, wg)
-        if np.count_nonzero(wgu > 0) <= k:
-            bounds_g.append(0.0)  # k clusters or more: a group can cost 0
-            continue
-        left = None
-        if time_limit is not None:
-            left = max(0.0, (time_limit - (time.perf_counter() - t0)) / (m - g))
-        Xc, wc, kk, T = _prepare(Xgu, k, wgu)
-        b, _ = _sdp_checked(Xc, wc, kk, T, max_iter=max_iter, time_limit=left, tol=1e-6, target=None)
-        bounds_g.append(float(b))
-    total = float(math.fsum(bounds_g))
-    info = {"n_groups": m, "group_size": int(-(-n // m)), "seconds": time.perf_counter() - t0,
-            "group_bounds": bounds_g}
+    if group_size is None:
+        group_size = choose_group_size(n, k, time_limit, n_threads)
+    group_size = check_positive_int(group_size, "group_size")
+    m = max(1, n // max(group_size, k + 1))
+    group = anticluster_groups(Xv, w, labels, m, rng)
+    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+    gbs = group_bounds(Xv, w, labels, k, group, time_limit=left, solve=solver or _group_sdp, max_iter=max_iter,
+                       n_threads=min(n_threads, m))
+    total = float(math.fsum(g.bound for g in gbs))
+    info = {
+        "n_groups": m,
+        "group_size": int(-(-n // m)),
+        "seconds": time.perf_counter() - t0,
+        "restricted": float(math.fsum(g.upper for g in gbs)),
+        "solver": getattr(solver, "__name__", "sdp") if solver is not None else "sdp",
+        "groups": [g.to_dict() for g in gbs],
+    }
     return total, info
 
 
@@ -549,26 +579,28 @@ def lower_bound(
     ----------
     X : array-like of shape (n_samples, n_features)
     n_clusters : int
-    method : {"spectral", "sdp", "auto"}, default "spectral"
+    method : {"spectral", "sdp", "partition", "auto"}, default "spectral"
         ``"spectral"``: total scatter minus the k-1 largest eigenvalues of
         the (weighted) scatter matrix; any n, O(n d^2), zero when
         ``n_clusters - 1 >= n_features``. ``"sdp"``: the Peng-Wei
         semidefinite relaxation, never weaker than the spectral bound and
         often equal to the optimum on well-separated data; dense n x n work,
-        O(n^3) per iteration, for n up to a few thousand. ``"auto"``: SDP
-        up to n = 1500, spectral beyond. ``"partition"``: any n, the sum of
-        the SDP bounds of groups of about 250 rows that each look like the
-        whole (:func:`partition_bound`; ``time_limit`` is shared among them).
+        O(n^3) per iteration, for n up to a few thousand. ``"partition"``:
+        any n, the sum of the SDP bounds of groups of a few hundred rows that each look like the whole
+        (:func:`partition_bound`; ``time_limit`` is shared among them, the
+        group size chosen from it). ``"auto"``: SDP up to n = 1500,
+        partition beyond.
     sample_weight : array-like of shape (n_samples,), optional
     max_iter : int, default 2000
-        SDP only: ADMM iterations at most.
+        SDP (and each group of the partition bound): ADMM iterations at most.
     time_limit : float or None, default 60
-        SDP only: seconds at most. The bound is valid whenever it stops.
+        SDP and partition: seconds at most. The bound is valid whenever it stops.
     tol : float, default 1e-6
         SDP only: stop when the certified bound is within ``tol`` (relative)
         of the relaxation's primal value.
     n_threads : int, optional
-        SDP only: BLAS threads for n >= 1000 (smaller problems use one).
+        SDP: BLAS threads for n >= 1000 (smaller problems use one).
+        Partition: groups solved at a time (default: the CPU count).
 
     Returns
     -------
@@ -615,7 +647,8 @@ def lower_bound(
     if method == "spectral":
         return _spectral(Xc, w, k, T)
     if method == "partition":
-        value, _ = partition_bound(Xc, k, None, sample_weight=w, time_limit=time_limit, max_iter=max_iter)
+        value, _ = partition_bound(Xc, k, None, sample_weight=w, time_limit=time_limit, max_iter=max_iter,
+                                   n_threads=n_threads)
         return float(max(value, _spectral(Xc, w, k, T)))
     value, _ = _sdp_checked(
         Xc, w, k, T, max_iter=max_iter, time_limit=time_limit, tol=tol, target=None, n_threads=n_threads
@@ -627,7 +660,7 @@ def _resolve_method(method: Any, n: int) -> str:
     if method not in ("auto", "spectral", "sdp", "partition"):
         raise ValueError(f"method must be 'spectral', 'sdp', 'partition' or 'auto', got {method!r}")
     if method == "auto":
-        return "sdp" if n <= SDP_AUTO_MAX else "spectral"
+        return "sdp" if n <= SDP_AUTO_MAX else "partition"
     return method
 
 
@@ -645,10 +678,13 @@ class Certificate:
         ``(objective - lower_bound) / objective`` (0 when both are 0): the
         result is within ``100 * gap`` percent of the global minimum.
     method : str
-        "spectral" or "sdp".
+        "spectral", "sdp" or "partition".
     seconds : float
     info : dict
-        Details of the bound's computation (iterations, stop reason...).
+        Details of the bound's computation (iterations, stop reason...;
+        for "partition" the number and size of the groups and, under
+        ``"groups"``, each group's bound, the cost of the result inside it,
+        its ADMM steps, cuts, stop reason and seconds).
     """
 
     lower_bound: float
@@ -701,8 +737,10 @@ def certify(
         A :class:`optimeans.Result` (its ``n_clusters`` and ``objective`` are
         used) or, with ``n_clusters`` taken from ``result[1]``, a pair
         ``(objective, n_clusters)``.
-    method : {"auto", "spectral", "sdp"}, default "auto"
-        As in :func:`lower_bound`; "auto" uses the SDP bound up to n = 1500.
+    method : {"auto", "spectral", "sdp", "partition"}, default "auto"
+        As in :func:`lower_bound`; "auto" uses the SDP bound up to n = 1500
+        and the partition bound beyond, its groups built from the result's
+        labels (anticlustering).
         The SDP solver stops as soon as its certified bound meets the
         objective (the result is then proven optimal).
     sample_weight : array-like, optional
@@ -751,9 +789,8 @@ def certify(
     elif method == "partition":
         labels = None if isinstance(result, tuple) else getattr(result, "labels", None)
         bound, info = partition_bound(
-            Xc, k, labels, sample_weight=w, time_limit=time_limit, max_iter=max_iter
+            Xc, k, labels, sample_weight=w, time_limit=time_limit, max_iter=max_iter, n_threads=n_threads
         )
-        info = {key: v for key, v in info.items() if key != "group_bounds"}
         bound = max(bound, _spectral(Xc, w, k, T))
     else:
         bound, info = _sdp_checked(

@@ -1,0 +1,135 @@
+"""Certificates at any size: the partition (anticlustering) bound and its groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optimeans
+from optimeans.exact import enumerate_partitions, kmeans_1d
+from optimeans.exact.anticluster import anticluster_groups, choose_group_size, group_bounds
+from optimeans.exact.bounds import _group_sdp, partition_bound
+from optimeans.exact.group_cuts import cut_group_solver
+
+
+def _cost(X, w, labels):
+    total = 0.0
+    for c in np.unique(labels):
+        m = labels == c
+        mu = (w[m] @ X[m]) / w[m].sum()
+        total += float(w[m] @ ((X[m] - mu) ** 2).sum(1))
+    return total
+
+
+def _line(seed=0, per=100):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.normal(c, 1.0, per) for c in (0.0, 2.5, 6.0)])
+
+
+@pytest.mark.parametrize("solver", ["sdp", "cuts"])
+@pytest.mark.parametrize("max_iter", [15, 400])
+def test_every_group_bound_is_below_the_groups_exact_optimum(max_iter, solver):
+    """1-D groups: dynamic programming gives each group's optimum exactly; stopped early or not, no bound exceeds it."""
+    x = _line()
+    X = x[:, None]
+    w = np.ones(len(x))
+    k = 3
+    labels = kmeans_1d(x, k).labels
+    group = anticluster_groups(X, w, labels, 3, np.random.default_rng(0))
+    solve = _group_sdp if solver == "sdp" else cut_group_solver
+    gbs = group_bounds(X, w, labels, k, group, time_limit=None, solve=solve, max_iter=max_iter, n_threads=2)
+    assert len(gbs) == 3
+    for g, gb in enumerate(gbs):
+        rows = group == g
+        opt_g = kmeans_1d(x[rows], k).objective
+        assert gb.n_samples == rows.sum()
+        assert 0.0 <= gb.bound <= opt_g * (1 + 1e-9)
+        assert opt_g <= gb.upper * (1 + 1e-9)  # the restricted labels are feasible for the group
+        assert gb.n_iter <= max_iter
+
+
+def test_partition_bound_is_below_and_close_to_the_exact_1d_optimum():
+    x = _line(seed=1)
+    opt = kmeans_1d(x, 3)
+    lb, info = partition_bound(x[:, None], 3, opt.labels, group_size=100, time_limit=None, max_iter=400)
+    assert info["n_groups"] == 3 and len(info["groups"]) == 3
+    assert lb == pytest.approx(sum(g["bound"] for g in info["groups"]))
+    assert 0.0 < lb <= opt.objective * (1 + 1e-9)
+    # groups with matched slice means lose little: the restricted costs sum to
+    # nearly the optimum, and the cut SDP bounds are close to them
+    assert info["restricted"] <= opt.objective * (1 + 1e-9)
+    assert info["restricted"] >= 0.97 * opt.objective
+    assert lb >= 0.9 * opt.objective
+
+
+@pytest.mark.parametrize("solver", [None, cut_group_solver])
+def test_partition_bound_is_below_every_feasible_objective(solver):
+    """Tiny weighted 2-D set with a duplicate row: the bound is below the enumerated optimum, hence every partition."""
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.normal(size=(4, 2)) + c for c in ([0, 0], [4, 0], [0, 4])])
+    X = np.vstack([X, X[0]])
+    w = rng.uniform(0.5, 2.0, size=len(X))
+    k = 3
+    land = enumerate_partitions(X, k, sample_weight=w)
+    lb, info = partition_bound(X, k, None, sample_weight=w, group_size=6, time_limit=None, max_iter=300,
+                               solver=solver)
+    assert info["n_groups"] == 2
+    assert 0.0 < lb <= land.optimum * (1 + 1e-9)
+    # every labeling into k non-empty clusters costs at least the bound
+    for _ in range(2000):
+        lab = rng.integers(0, k, size=len(X))
+        if len(np.unique(lab)) == k:
+            assert _cost(X, w, lab) >= lb * (1 - 1e-12)
+
+
+def test_groups_deal_every_cluster_evenly_with_matched_means():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(203, 3)) * 2 + c for c in rng.normal(size=(4, 3)) * 5])
+    w = np.ones(len(X))
+    labels = np.repeat(np.arange(4), 203)
+    m = 10
+    group = anticluster_groups(X, w, labels, m, np.random.default_rng(1))
+    counts = np.array([[np.sum((group == g) & (labels == c)) for c in range(4)] for g in range(m)])
+    assert counts.sum() == len(X)
+    assert (counts.max(0) - counts.min(0) <= 1).all()
+    sizes = counts.sum(1)
+    assert sizes.max() - sizes.min() <= 1  # partial rounds go to the smallest groups
+    # matched means: the restricted cost loses far less than dealing at random
+    whole = _cost(X, w, labels)
+
+    def restricted(gr):
+        return sum(_cost(X[gr == g], w[gr == g], labels[gr == g]) for g in range(m))
+
+    random_group = np.empty(len(X), dtype=np.int64)
+    for c in range(4):
+        idx = np.flatnonzero(labels == c)
+        random_group[rng.permutation(idx)] = np.arange(len(idx)) % m
+    loss_matched = whole - restricted(group)
+    loss_random = whole - restricted(random_group)
+    assert 0.0 <= loss_matched < 0.2 * loss_random
+
+
+def test_certify_auto_uses_the_partition_bound_beyond_1500_rows():
+    rng = np.random.default_rng(2)
+    X = np.concatenate([rng.normal(size=(400, 4)) + c for c in rng.normal(size=(4, 4)) * 6])
+    r = optimeans.fit(X, 4, random_state=0)
+    c = optimeans.certify(X, r, time_limit=20.0, max_iter=200)
+    assert c.method == "partition"
+    assert 0.0 < c.lower_bound <= r.objective
+    assert c.info["n_groups"] == len(c.info["groups"]) >= 2
+    assert c.lower_bound >= sum(g["bound"] for g in c.info["groups"]) * (1 - 1e-12)
+    assert all(g["bound"] <= g["upper"] * (1 + 1e-9) for g in c.info["groups"])
+
+
+def test_group_size_choice_and_errors():
+    assert choose_group_size(10_000, 5, None) == 400
+    assert choose_group_size(300, 5, None) == 300
+    s_fast = choose_group_size(100_000, 5, 10_000.0)
+    s_slow = choose_group_size(100_000, 5, 1.0)
+    assert 120 <= s_slow <= s_fast <= 600
+    assert choose_group_size(100_000, 40, 1.0) >= 320  # at least 8 rows per cluster
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="labels"):
+        partition_bound(X, 2, np.zeros(5))
+    with pytest.raises(ValueError, match="group_size"):
+        partition_bound(X, 2, np.zeros(50), group_size=0)
