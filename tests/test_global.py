@@ -173,5 +173,4 @@ def test_auto_runs_one_search_on_large_problems_and_three_on_small():
     assert optimeans.fit(big, 50, method="global", random_state=0, time_limit=5).n_init == 1  # n k = 100000
     assert optimeans.fit(big, 50, method="global", random_state=0, n_init=2, time_limit=5).n_init == 2
     assert optimeans.fit(big[:500], 5, method="global", random_state=0).n_init == 3
-    # the batch methods' own rule: k d = 100 < 1024, one k-means++ start (optimeans._plan)
-    assert optimeans.fit(big, 50, method="lloyd", random_state=0).n_init == 1
+    assert optimeans.fit(big, 50, method="lloyd", random_state=0).n_init == 3

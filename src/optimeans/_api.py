@@ -69,13 +69,14 @@ def fit(
         is (and implies one restart).
     n_init : int or "auto", default "auto"
         Restarts from independent seeds; the lowest objective wins. "auto"
-        is, for k-means++, AFK-MC2 and "auto", 2 when ``n_clusters *
-        n_features >= 1024`` and 1 below (where a start costs mostly its
-        seeding and the fit's fixed passes; measured against scikit-learn's
-        default fit in ``benchmarks/bench_fit.py --defaults``, see
-        :data:`optimeans._plan.TWO_STARTS_MIN_KD`); 10 for random; 1 for
-        given centers; 1 for ``method="minibatch"`` (as scikit-learn's
-        ``MiniBatchKMeans``); 1 for the exact solvers; for
+        is, for k-means++, AFK-MC2 and "auto", 3 when ``n_samples *
+        n_clusters * n_features < 10**6`` (fits of milliseconds), else 2
+        when ``n_clusters * n_features >= 1024`` and 1 below (where a start
+        costs mostly its seeding and the fit's fixed passes; measured against
+        scikit-learn's default fit in ``benchmarks/bench_fit.py
+        --defaults``, see :data:`optimeans._plan.TWO_STARTS_MIN_KD`); 10 for
+        random; 1 for given centers; 1 for ``method="minibatch"`` (as
+        scikit-learn's ``MiniBatchKMeans``); 1 for the exact solvers; for
         ``method="global"`` 3, and 1 once ``n * n_clusters >= 100000`` (its
         search explores more per second than restarts do).
     max_iter : int, default 300
