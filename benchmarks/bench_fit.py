@@ -12,10 +12,23 @@ iterations, and the peak extra memory of the fit (peak resident set size
 during the fit minus the resident size before it, measured in a fresh
 process per tool so the tools do not share allocations).
 
+With ``--defaults`` every tool runs with its *default* settings instead
+(optimeans ``fit(X, k)``, i.e. ``n_init="auto"``; scikit-learn
+``KMeans(k).fit(X)``, one k-means++ start; FAISS is left out: it has no
+k-means++), seeds 0 to 4, on the shapes of issue 14: the four above with
+separated clusters, 200000x32x64 with ``kind="std4"`` (centers uniform in
+[-10, 10]^d, standard deviation 4, as ``optimeans.datasets.make_blobs`` in
+``bench_minibatch.py``) and 100000x64x1024 (large k). This is the measurement
+behind ``n_init="auto"`` (``optimeans._plan.KMEANSPP_RESTARTS``). Besides the
+wall time, the CPU time of the fit is reported (median): on a loaded machine
+the 1-thread CPU time is the steadier figure.
+
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_fit.py
     PYTHONPATH=src python benchmarks/bench_fit.py --shapes 200000x8x16 --kinds separated --threads 1
+    PYTHONPATH=src python benchmarks/bench_fit.py --defaults                 # issue 14's shapes, 1 and 2 threads
+    PYTHONPATH=src python benchmarks/bench_fit.py --defaults --cases 50000x2x10:separated --threads 1
 """
 
 from __future__ import annotations
@@ -33,10 +46,23 @@ import warnings
 import numpy as np
 
 SHAPES = ["200000x8x16", "100000x32x64", "50000x2x10", "20000x128x100"]
-KINDS = {"separated": 10.0, "overlapping": 1.5}
+KINDS = {"separated": 10.0, "overlapping": 1.5, "std4": 4.0}
+#: ``--defaults``: issue 14's shapes (shape:kind)
+DEFAULT_CASES = [
+    "200000x8x16:separated", "100000x32x64:separated", "20000x128x100:separated", "50000x2x10:separated",
+    "200000x32x64:std4", "100000x64x1024:separated",
+]
 
 
 def make_blobs(n: int, d: int, k: int, kind: str, dtype: str, seed: int = 0) -> np.ndarray:
+    if kind == "std4":
+        # optimeans.datasets.make_blobs(n, d, k, cluster_std=4, random_state=seed), restated so that
+        # the scikit-learn child does not import optimeans
+        rng = np.random.default_rng(seed)
+        mu = rng.uniform(-10.0, 10.0, size=(k, d))
+        labels = np.arange(n) % k
+        rng.shuffle(labels)
+        return np.ascontiguousarray(mu[labels] + 4.0 * rng.standard_normal((n, d)), dtype=dtype)
     rng = np.random.default_rng(seed)
     # two means are about KINDS[kind] standard deviations apart: ||m_a - m_b|| ~ spread * sqrt(2 d)
     spread = KINDS[kind] / np.sqrt(2.0 * d)
@@ -106,28 +132,49 @@ def fit_faiss(X, k, seed, threads):
     return km.centroids, len(km.obj), "lloyd"
 
 
+def fit_optimeans_default(X, k, seed, threads):
+    import optimeans
+
+    r = optimeans.fit(X, k, random_state=seed, n_threads=threads)
+    return r.centers, r.n_iter, f"{r.method} n_init={r.n_init}"
+
+
+def fit_sklearn_default(X, k, seed, threads):
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        km = KMeans(k, random_state=seed).fit(X)
+    return km.cluster_centers_, km.n_iter_, f"{km._algorithm if hasattr(km, '_algorithm') else km.algorithm} n_init=1"
+
+
 TOOLS = {"optimeans": fit_optimeans, "sklearn": fit_sklearn, "faiss": fit_faiss}
+DEFAULT_TOOLS = {"optimeans": fit_optimeans_default, "sklearn": fit_sklearn_default}
 
 
-def child(tool: str, shape: str, kind: str, dtype: str, threads: int, seeds: list[int]) -> dict:
+def child(tool: str, shape: str, kind: str, dtype: str, threads: int, seeds: list[int], defaults: bool = False) -> dict:
     n, d, k = (int(v) for v in shape.split("x"))
     X = make_blobs(n, d, k, kind, dtype)
-    fn = TOOLS[tool]
+    fn = (DEFAULT_TOOLS if defaults else TOOLS)[tool]
     fn(X[: max(2000, 4 * k)], k, 0, threads)  # JIT, thread pools, BLAS warm-up
-    times, objs, iters, peaks = [], [], [], []
+    times, cpus, objs, iters, peaks = [], [], [], [], []
     algo = ""
     for seed in seeds:
         base = _status("VmRSS")
         ok = _reset_peak()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         centers, n_iter, algo = fn(X, k, seed, threads)
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
         peaks.append(max(_status("VmHWM") - base, 0) if ok else float("nan"))
         objs.append(objective64(X, centers))
         iters.append(n_iter)
     return {
         "seconds": statistics.median(times),
+        "cpu": statistics.median(cpus),
         "objective": float(np.mean(objs)),
+        "objectives": [float(v) for v in objs],
         "iters": float(np.mean(iters)),
         "peak_mb": float(max(peaks)) / 2**20,
         "algorithm": str(algo),
@@ -141,7 +188,7 @@ def run_child(args, tool, shape, kind, dtype, threads) -> dict | None:
     cmd = [
         sys.executable, __file__, "--child", tool, "--shapes", shape, "--kinds", kind, "--dtypes", dtype,
         "--threads", str(threads), "--seeds", *map(str, args.seeds),
-    ]
+    ] + (["--defaults"] if args.defaults else [])
     out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     if out.returncode != 0:
         print(f"# {tool} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
@@ -152,17 +199,21 @@ def run_child(args, tool, shape, kind, dtype, threads) -> dict | None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--shapes", nargs="+", default=SHAPES)
-    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
+    p.add_argument("--kinds", nargs="+", default=["separated", "overlapping"], choices=list(KINDS))
     p.add_argument("--dtypes", nargs="+", default=["float32"])
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--tools", nargs="+", default=list(TOOLS), choices=list(TOOLS))
+    p.add_argument("--defaults", action="store_true", help="each tool's default settings, issue 14's shapes")
+    p.add_argument("--cases", nargs="+", default=None, help="with --defaults: shape:kind, e.g. 50000x2x10:separated")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        res = child(args.child, args.shapes[0], args.kinds[0], args.dtypes[0], args.threads[0], args.seeds)
+        res = child(args.child, args.shapes[0], args.kinds[0], args.dtypes[0], args.threads[0], args.seeds, args.defaults)
         print(json.dumps(res))
         return 0
+    if args.defaults:
+        return main_defaults(args)
 
     try:
         import faiss  # noqa: F401
@@ -192,6 +243,44 @@ def main(argv=None) -> int:
                             f"{r['objective']:<20.10g} {rel:+.1e} {r['iters']:>6.1f} {r['peak_mb']:>7.1f}  {r['algorithm']}"
                         )
                     sys.stdout.flush()
+    print(f"# load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+def main_defaults(args) -> int:
+    """Each tool's defaults, one row per case and thread count: time and mean objective over the seeds."""
+    if args.seeds == [0, 1, 2]:
+        args.seeds = [0, 1, 2, 3, 4]
+    tools = [t for t in args.tools if t in DEFAULT_TOOLS]
+    print(f"# {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")
+    print(f"# load average before: {os.getloadavg()[0]:.2f}")
+    print(f"# defaults, seeds {args.seeds}: median wall and CPU seconds, mean objective (float64), mean iterations")
+    print("shape            kind       thr tool        wall s   cpu s   sk/ours(wall) sk/ours(cpu)  objective          vs sklearn  iters  settings  load")
+    for case in args.cases or DEFAULT_CASES:
+        shape, _, kind = case.partition(":")
+        kind = kind or "separated"
+        for threads in args.threads:
+            rows = {}
+            for tool in tools:
+                res = run_child(args, tool, shape, kind, "float32", threads)
+                if res is not None:
+                    rows[tool] = res
+            sk, ours = rows.get("sklearn"), rows.get("optimeans")
+            for tool, r in rows.items():
+                tw = sk["seconds"] / r["seconds"] if sk else float("nan")
+                tc = sk["cpu"] / r["cpu"] if sk else float("nan")
+                rel = (r["objective"] - sk["objective"]) / sk["objective"] if sk else float("nan")
+                print(
+                    f"{shape:<16} {kind:<10} {threads:>3} {tool:<10} {r['seconds']:>8.3f} {r['cpu']:>7.3f} "
+                    f"{tw:>13.2f} {tc:>12.2f}  {r['objective']:<18.10g} {rel:+.2e} {r['iters']:>6.1f}  "
+                    f"{r['algorithm']}  {os.getloadavg()[0]:.1f}"
+                )
+            if sk and ours:
+                win_t = ours["seconds"] < sk["seconds"]
+                win_o = ours["objective"] <= sk["objective"]
+                print(f"# {shape} {kind} {threads} thread(s): optimeans default {'faster' if win_t else 'SLOWER'} "
+                      f"(wall), objective {'no higher' if win_o else 'HIGHER'} than scikit-learn's default")
+            sys.stdout.flush()
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -78,6 +78,43 @@ def test_given_centers_mean_one_restart():
     assert r.n_init == 1
 
 
+def test_n_init_auto_is_the_documented_rule():
+    import scipy.sparse as sp
+
+    from optimeans._plan import SMALL_WORK, TWO_STARTS_MIN_KD, plan_runs, resolve_n_init
+
+    rng = np.random.default_rng(0)
+    tiny = rng.normal(size=(400, 4))  # n k d = 12800 < 10**6: small, three starts
+    narrow = rng.normal(size=(16000, 4)).astype(np.float32)  # k = 16: n k d = 1024000, k d = 64
+    wide = rng.normal(size=(1000, 64)).astype(np.float32)  # k = 16: n k d = 1024000, k d = 1024
+    assert (SMALL_WORK, TWO_STARTS_MIN_KD) == (10**6, 1024)
+    assert optimeans.fit(tiny, 8, random_state=0).n_init == 3
+    assert optimeans.fit(narrow, 16, random_state=0, max_iter=2).n_init == 1
+    assert optimeans.fit(wide, 16, random_state=0, max_iter=2).n_init == 2
+    assert optimeans.fit(wide[:, :63], 16, random_state=0, max_iter=2).n_init == 1  # k d = 1008
+    assert optimeans.fit(wide[:500], 16, random_state=0, max_iter=2).n_init == 3  # n k d < 10**6
+    assert optimeans.fit(wide, 16, init="afkmc2", random_state=0, max_iter=2).n_init == 2
+    assert optimeans.fit(tiny, 8, init="random", random_state=0, max_iter=2).n_init == 10
+    assert optimeans.fit(tiny, 8, init=tiny[:8], max_iter=2).n_init == 1
+    assert optimeans.fit(wide, 16, n_init=3, random_state=0, max_iter=2).n_init == 3
+    # mini-batch: one start, dense and sparse, whatever the seeding and the size
+    assert optimeans.fit(wide, 16, method="minibatch", random_state=0, max_iter=2).n_init == 1
+    assert optimeans.fit(tiny, 8, method="minibatch", init="random", random_state=0, max_iter=2).n_init == 1
+    assert optimeans.fit(sp.csr_matrix(tiny), 8, method="minibatch", random_state=0, max_iter=2).n_init == 1
+    assert optimeans.fit(sp.csr_matrix(wide), 16, random_state=0, max_iter=2).n_init == 2
+    assert optimeans.fit(sp.csr_matrix(tiny), 8, random_state=0, max_iter=2).n_init == 3
+    # the KMeans estimator and the CLI's progress bar use the same rule
+    assert optimeans.KMeans(16, random_state=0, max_iter=2).fit(wide).result_.n_init == 2
+    assert optimeans.KMeans(16, random_state=0, max_iter=2).fit(narrow).result_.n_init == 1
+    assert plan_runs("auto", "k-means++", "lloyd", 1000, 16, 64) == 2
+    assert plan_runs("auto", "k-means++", "hamerly", 200000, 16, 8) == 1
+    assert plan_runs("auto", "k-means++", "lloyd", 150, 3, 4) == 3
+    assert plan_runs("auto", "k-means++", "minibatch", 1000, 16, 64) == 1
+    # without the shape (the Dask path), the large-k d count
+    assert resolve_n_init("auto", "k-means++") == 2
+    assert resolve_n_init("auto", "k-means++", "minibatch") == 1
+
+
 def test_summary_is_json_ready():
     import json
 

@@ -386,6 +386,26 @@ def test_minibatch_without_monitor_records_only_the_end(blobs):
     assert r.history.passes[0] == 4.0
 
 
+def test_minibatch_monitor_default_follows_the_callback_as_the_sparse_one(blobs):
+    # monitor=None (the default): no pass beyond the steps unless a callback wants the objective
+    X, w, c0 = _setup(blobs, 6, 0)
+    opts = dict(max_iter=3, tol=0, max_no_improvement=None, batch_size=100)
+    quiet = run_minibatch(X, w, c0, rng=np.random.default_rng(0), **opts)
+    seen = []
+    watched = run_minibatch(X, w, c0, rng=np.random.default_rng(0), callback=lambda it, obj: seen.append(obj), **opts)
+    assert quiet.options["monitor"] is False and len(quiet.history) == 1
+    assert watched.options["monitor"] is True and len(watched.history) == 3 and len(seen) == 3
+    np.testing.assert_array_equal(quiet.centers, watched.centers)  # monitoring does not change the run
+    with pytest.raises(TypeError, match="monitor must be True, False or None"):
+        run_minibatch(X, w, c0, monitor="yes")
+    # compare asks for the curve
+    from optimeans.compare import compare
+
+    cmp = compare(X, 6, ["minibatch"], max_iter=3, tol=0, warmup=False,
+                  options={"minibatch": {"max_no_improvement": None}})
+    assert cmp.results["minibatch"].options["monitor"] is True and len(cmp.results["minibatch"].history) == 3
+
+
 def test_minibatch_state_streams_batches_like_one_epoch():
     X, labels, c0 = _separated()
     w = np.ones(len(X))

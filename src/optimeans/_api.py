@@ -68,10 +68,17 @@ def fit(
         distinct points. An array of shape (n_clusters, n_features) is used as
         is (and implies one restart).
     n_init : int or "auto", default "auto"
-        Restarts from independent seeds; the lowest objective wins. "auto" is 3
-        for k-means++, AFK-MC2 and "auto", 10 for random, 1 for given centers; 1 for the exact
-        solvers, and for ``method="global"`` once ``n * n_clusters >= 100000``
-        (its search explores more per second than restarts do).
+        Restarts from independent seeds; the lowest objective wins. "auto"
+        is, for k-means++, AFK-MC2 and "auto", 3 when ``n_samples *
+        n_clusters * n_features < 10**6`` (fits of milliseconds), else 2
+        when ``n_clusters * n_features >= 1024`` and 1 below (where a start
+        costs mostly its seeding and the fit's fixed passes; measured against
+        scikit-learn's default fit in ``benchmarks/bench_fit.py
+        --defaults``, see :data:`optimeans._plan.TWO_STARTS_MIN_KD`); 10 for
+        random; 1 for given centers; 1 for ``method="minibatch"`` (as
+        scikit-learn's ``MiniBatchKMeans``); 1 for the exact solvers; for
+        ``method="global"`` 3, and 1 once ``n * n_clusters >= 100000`` (its
+        search explores more per second than restarts do).
     max_iter : int, default 300
     tol : float, default 1e-4
         Relative decrease of the objective below which a run stops.
@@ -160,7 +167,7 @@ def fit(
     solver = solvers.get(name)
     if refine is not None and refine != "hartigan":
         raise ValueError(f"refine must be None or 'hartigan', got {refine!r}")
-    n_runs = planned_runs(n_runs, n_init, init, name, n, k)
+    n_runs = planned_runs(n_runs, n_init, init, name, n, k, d)
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
 

@@ -126,7 +126,7 @@ def fit_sparse(
         that do), ``refine``, NaN or inf in X (row and column), and the
         checks of :func:`optimeans.fit`.
     """
-    from ._plan import check_options, resolve_n_init
+    from ._plan import check_options, planned_runs, resolve_n_init
 
     X = check_sparse(X)
     name, solver = _sparse_solver(method)
@@ -139,7 +139,7 @@ def fit_sparse(
     k = _check_n_clusters(n_clusters, S, w)
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_nonneg_float(tol, "tol")
-    n_runs = resolve_n_init(n_init, init)
+    n_runs = planned_runs(resolve_n_init(n_init, init), n_init, init, name, S.n, k, S.d)
     if isinstance(init, str) and init not in INIT_METHODS:
         raise ValueError(f"init must be one of {INIT_METHODS}, an array or a callable; got {init!r}")
     if callback is not None and not callable(callback):

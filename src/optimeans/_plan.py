@@ -12,17 +12,84 @@ from typing import Any
 from . import solvers
 from ._validation import check_positive_int
 
-__all__ = ["resolve_n_init", "planned_runs", "plan_runs", "check_options", "GLOBAL_ONE_SEARCH"]
+__all__ = [
+    "resolve_n_init", "planned_runs", "plan_runs", "check_options", "GLOBAL_ONE_SEARCH",
+    "TWO_STARTS_MIN_KD", "SMALL_WORK", "SMALL_RESTARTS", "KMEANSPP_RESTARTS", "RANDOM_RESTARTS", "ONE_START", "GLOBAL_RESTARTS",
+]
 
 
-def resolve_n_init(n_init: Any, init: Any) -> int:
-    """``"auto"`` is 3 restarts for k-means++ (greedy, AFK-MC2 or "auto"), 10 for random, 1 for given centers."""
+#: ``n_clusters * n_features`` from which ``n_init="auto"`` makes two
+#: k-means++ starts (greedy, AFK-MC2 or "auto") instead of one, for the batch
+#: methods. Measured against scikit-learn's default ``KMeans(k).fit(X)`` (one
+#: greedy k-means++ start), float32 blobs, 1 thread, seeds 0 to 4, CPU time
+#: (``benchmarks/bench_fit.py --defaults``; benchmarks/README.md, taken under
+#: load): on separated clusters the objective of one start is decided by the
+#: local minimum its seeding falls into (two clusters sharing a center cost 2
+#: % to 10 %), so one start against scikit-learn's one is a coin toss, and
+#: the best of two ended lower on 50000x2x10, 200000x8x16 and 100000x32x64.
+#: But a start costs a seeding and the fixed passes of a fit, which at small
+#: ``k d`` are most of it: one start is only 1.2x (50000x2x10, k d = 20) and
+#: 1.4x (200000x8x16, k d = 128) faster than scikit-learn there, two are
+#: slower (0.66x, 0.76x); from k d = 2048 one start is 2.3x to 2.7x faster
+#: and two still win (1.4x to 1.5x at 20000x128x100 and 200000x32x64). Where
+#: one start was kept, its objective stays a coin toss. Hartigan's transfers
+#: after Lloyd (``refine="hartigan"``) were measured and not taken: they
+#: cannot move a center to another cluster, and lowered the objective by
+#: 0.003 % to 0.04 % for 50 % to 75 % more time.
+TWO_STARTS_MIN_KD = 1024
+
+#: ``n_samples * n_clusters * n_features`` below which ``n_init="auto"`` keeps
+#: three k-means++ starts: there a fit takes milliseconds, so restarts are
+#: cheap insurance (Iris, k = 3: one start from seed 0 ends at 78.8557, three
+#: at the optimum 78.8514). The smallest shape measured above, 50000x2x10, is
+#: at this bound.
+SMALL_WORK = 1_000_000
+
+#: Restarts of small problems (:data:`SMALL_WORK`).
+SMALL_RESTARTS = 3
+
+#: Restarts ``n_init="auto"`` makes from k-means++ seeding from ``k d >=``
+#: :data:`TWO_STARTS_MIN_KD` on (1 below it).
+KMEANSPP_RESTARTS = 2
+
+#: Restarts ``n_init="auto"`` makes from random points (they need many).
+RANDOM_RESTARTS = 10
+
+#: Methods for which ``n_init="auto"`` is a single start: mini-batch, as
+#: scikit-learn's ``MiniBatchKMeans`` with k-means++ (a start costs about as
+#: much as the rest of the fit, and the steps' noise, not the seeding, sets
+#: how far from a local minimum it ends).
+ONE_START = frozenset({"minibatch"})
+
+
+def resolve_n_init(
+    n_init: Any, init: Any, method: str | None = None, n_clusters: int | None = None,
+    n_features: int | None = None, n_samples: int | None = None,
+) -> int:
+    """Restarts for ``n_init``; ``"auto"`` depends on the seeding, the method and the shape.
+
+    ``"auto"`` is, for k-means++ (greedy, AFK-MC2 or "auto"), 3 when ``n
+    k d <`` :data:`SMALL_WORK` (10**6), else 2 when ``k d >=``
+    :data:`TWO_STARTS_MIN_KD` (1024), else 1 (2 when the shape is not
+    given); :data:`RANDOM_RESTARTS` (10) for random
+    points; 1 for given centers (an array or a callable); and 1 for the
+    methods of :data:`ONE_START` (``"minibatch"``) whatever the seeding.
+    ``method`` is a resolved method name, or None when it is not known yet.
+    """
     if isinstance(n_init, str):
         if n_init != "auto":
             raise ValueError(f"n_init must be a positive integer or 'auto', got {n_init!r}")
-        if isinstance(init, str):
-            return 10 if init == "random" else 3
-        return 1
+        if not isinstance(init, str):
+            return 1
+        if method in ONE_START:
+            return 1
+        if init == "random":
+            return RANDOM_RESTARTS
+        if n_clusters is None or n_features is None:
+            return KMEANSPP_RESTARTS
+        if n_samples is not None and n_samples * n_clusters * n_features < SMALL_WORK:
+            return SMALL_RESTARTS
+        return KMEANSPP_RESTARTS if n_clusters * n_features >= TWO_STARTS_MIN_KD else 1
     return check_positive_int(n_init, "n_init")
 
 
@@ -34,19 +101,37 @@ def resolve_n_init(n_init: Any, init: Any) -> int:
 #: restarts are cheap insurance.
 GLOBAL_ONE_SEARCH = 100_000
 
+#: Searches ``method="global"`` with ``n_init="auto"`` makes below
+#: :data:`GLOBAL_ONE_SEARCH` (k-means++ starts).
+GLOBAL_RESTARTS = 3
 
-def planned_runs(n_runs: int, n_init: Any, init: Any, method: str, n_samples: int, n_clusters: int) -> int:
-    """Runs ``fit`` makes once the method is known: 1 for exact solvers, and for a large ``"global"`` search."""
+
+def planned_runs(
+    n_runs: int, n_init: Any, init: Any, method: str, n_samples: int, n_clusters: int,
+    n_features: int | None = None,
+) -> int:
+    """Runs ``fit`` makes once the method is known: 1 for exact solvers, and for a large ``"global"`` search.
+
+    ``n_runs`` is :func:`resolve_n_init` of ``n_init`` and ``init`` (with or
+    without the method); the method's own rule for ``"auto"`` is applied here.
+    """
     if method in solvers.INIT_FREE:
         return 1  # an exact solver needs no starting point: restarts would repeat it
-    if method == "global" and isinstance(n_init, str) and isinstance(init, str) and n_samples * n_clusters >= GLOBAL_ONE_SEARCH:
-        return 1
+    if method == "global" and isinstance(n_init, str) and isinstance(init, str):
+        # the rule from before the batch methods' default changed, kept as it was
+        if n_samples * n_clusters >= GLOBAL_ONE_SEARCH:
+            return 1
+        return RANDOM_RESTARTS if init == "random" else GLOBAL_RESTARTS
+    if isinstance(n_init, str):
+        return resolve_n_init(n_init, init, method, n_clusters, n_features, n_samples)
     return n_runs
 
 
-def plan_runs(n_init: Any, init: Any, method: str, n_samples: int, n_clusters: int) -> int:
+def plan_runs(
+    n_init: Any, init: Any, method: str, n_samples: int, n_clusters: int, n_features: int | None = None,
+) -> int:
     """Runs :func:`optimeans.fit` makes for a resolved ``method`` (a registered solver name)."""
-    return planned_runs(resolve_n_init(n_init, init), n_init, init, method, n_samples, n_clusters)
+    return planned_runs(resolve_n_init(n_init, init), n_init, init, method, n_samples, n_clusters, n_features)
 
 
 #: Arguments fit passes to every solver itself; they are not solver options.

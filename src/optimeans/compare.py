@@ -39,7 +39,7 @@ __all__ = ["compare", "Comparison", "DEFAULT_METHODS"]
 DEFAULT_METHODS = ("lloyd", "newton", "gd", "sgd", "minibatch", "soft", "annealing", "hartigan")
 
 #: Per-method options that make the curves informative (overridden by the caller's).
-_CURVE_OPTIONS: dict[str, dict[str, Any]] = {}
+_CURVE_OPTIONS: dict[str, dict[str, Any]] = {"minibatch": {"monitor": True}}  # its curve, not only its end
 
 _PLOT_HINT = 'plotting needs matplotlib: pip install "optimeans[plot]"'
 

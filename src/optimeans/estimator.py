@@ -56,8 +56,11 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
     init : {"k-means++", "afkmc2", "auto", "random"}, ndarray of shape (n_clusters, n_features) or callable, default "k-means++"
         Initial centers; a callable is called as ``init(X, n_clusters, rng)``.
     n_init : int or "auto", default "auto"
-        Restarts from independent seeds; the lowest objective wins. "auto" is 3
-        for k-means++, AFK-MC2 and "auto", 10 for random, 1 for given centers.
+        Restarts from independent seeds; the lowest objective wins. "auto"
+        is the rule of :func:`optimeans.fit`: for k-means++, AFK-MC2 and
+        "auto", 3 when ``n_samples * n_clusters * n_features < 10**6``, else
+        2 when ``n_clusters * n_features >= 1024`` and 1 below; 10 for
+        random; 1 for given centers and for ``method="minibatch"``.
     max_iter : int, default 300
         Iteration budget of each restart.
     tol : float, default 1e-4

@@ -245,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         n_restarts = plan_runs(
             params["n_init"], params["init"], solvers.resolve(params["method"], table.X, params["n_clusters"]),
-            table.X.shape[0], params["n_clusters"],
+            table.X.shape[0], params["n_clusters"], table.X.shape[1],
         )
     except (ValueError, TypeError):
         n_restarts = 1

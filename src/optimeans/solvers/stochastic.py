@@ -496,7 +496,7 @@ def run_minibatch(
     batch_size: int = 1024,
     max_no_improvement: int | None = 10,
     reassignment_ratio: float = 0.01,
-    monitor: bool = True,
+    monitor: bool | None = None,
     records_per_epoch: int = 1,
     parallel_min_work: int | None = None,
     shuffle: str = "rows",
@@ -532,11 +532,16 @@ def run_minibatch(
         fraction of the largest are moved onto batch points drawn with
         probability proportional to their weighted squared distance. 0
         disables it.
-    monitor : bool, default True
-        Evaluate the objective of the current centers ``records_per_epoch``
-        times per epoch for the history (not counted in ``history.passes``
-        and ``history.seconds``). With False the history holds only the final
-        objective, and the run costs no pass beyond the steps themselves.
+    monitor : bool or None, default None
+        True: evaluate the objective of the current centers
+        ``records_per_epoch`` times per epoch for the history and the
+        callback (not counted in ``history.passes`` and ``history.seconds``,
+        but each evaluation is a pass over the data, about an epoch's cost
+        once the bounds skip most points). False: the history holds only the
+        final objective, and the run costs no pass beyond the steps
+        themselves. None (the default): True when a callback is given, else
+        False, as the sparse ``"minibatch"``. The stopping rules use only the
+        smoothed batch objective either way.
     records_per_epoch : int, default 1
     parallel_min_work : int, optional
         A batch is assigned and summed by several threads when ``batch_size
@@ -608,8 +613,10 @@ def run_minibatch(
         max_no_improvement = _check_int(max_no_improvement, "max_no_improvement", 1)
     reassignment_ratio = _check_float(reassignment_ratio, "reassignment_ratio", 0.0, 1.0)
     records_per_epoch = _check_int(records_per_epoch, "records_per_epoch", 1)
+    if monitor is None:
+        monitor = callback is not None
     if not isinstance(monitor, (bool, np.bool_)):
-        raise TypeError(f"monitor must be True or False, got {monitor!r}")
+        raise TypeError(f"monitor must be True, False or None, got {monitor!r}")
     if parallel_min_work is not None:
         parallel_min_work = _check_int(parallel_min_work, "parallel_min_work", 0)
     if shuffle not in ("rows", "blocks"):
