@@ -144,9 +144,12 @@ def test_unsupported_method_names_the_supported(client):
 
 def test_n_init_rule_is_memory_s(client):
     Xd = da.from_array(_big(n=6000), chunks=(3000, 4))
-    # the Dask path calls resolve_n_init without the shape (distributed/solver.py), so it makes the
-    # two k-means++ starts of large k d; in memory this small shape (n k d < 10**6) gets three
-    assert optimeans.fit(Xd, 3, random_state=0, max_iter=3).n_init == 2
+    # the rule of memory, with the method and the shape: this small shape (n k d < 10**6) gets three
+    X = _big(n=6000)
+    assert optimeans.fit(Xd, 3, random_state=0, max_iter=3).n_init == optimeans.fit(X, 3, random_state=0, max_iter=3).n_init == 3
+    big = da.from_array(_big(n=100_000), chunks=(50_000, 4))
+    assert optimeans.fit(big, 3, random_state=0, max_iter=2).n_init == optimeans.fit(_big(n=100_000), 3, random_state=0, max_iter=2).n_init == 1
+    assert optimeans.fit(big, 3, method="minibatch", random_state=0, max_iter=2).n_init == 1
     assert optimeans.fit(Xd, 3, init="random", random_state=0, max_iter=2).n_init == 10
     assert optimeans.fit(Xd, 3, init=_big(n=6000)[:3], max_iter=2).n_init == 1
     assert optimeans.fit(Xd, 3, n_init=2, random_state=0, max_iter=2).n_init == 2

@@ -213,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     client, close = _client(args)
     t0 = time.perf_counter()
     progress = Progress(
-        n_restarts=_planned_restarts(args, init), max_iter=args.max_iter, enabled=not args.quiet,
+        n_restarts=_planned_restarts(args, init, tuple(int(s) for s in X.shape)), max_iter=args.max_iter, enabled=not args.quiet,
         label="optimeans fit",
     )
     try:
@@ -306,12 +306,14 @@ def _write_labels(labels: Any, dest: Path) -> Path:
     return dest
 
 
-def _planned_restarts(args: argparse.Namespace, init: Any) -> int:
+def _planned_restarts(args: argparse.Namespace, init: Any, shape: tuple[int, int]) -> int:
     """The restarts the fit will make (the rule of :func:`optimeans.fit`), for the progress line."""
     from .._plan import resolve_n_init
 
+    method = "lloyd" if args.method == "auto" else args.method
+    seeding = init if not isinstance(init, str) else ("random" if init == "random" else "k-means++")
     try:
-        return resolve_n_init(args.n_init, init if not isinstance(init, str) else ("random" if init == "random" else "k-means++"))
+        return resolve_n_init(args.n_init, seeding, method, args.n_clusters, shape[1], shape[0])
     except (ValueError, TypeError):
         return 1
 

@@ -364,7 +364,8 @@ def fit(
     if isinstance(init, str):
         if init not in ("k-means||", "k-means++", "random"):
             raise ValueError(f"init must be 'k-means||', 'k-means++', 'random', an array or a callable; got {init!r}")
-        n_runs = resolve_n_init(n_init, "random" if init == "random" else "k-means++")
+        # k-means|| seeds like k-means++: memory's rule for this method and shape
+        n_runs = resolve_n_init(n_init, "random" if init == "random" else "k-means++", name, k, d, n)
     elif callable(init):
         n_runs = resolve_n_init(n_init, init)
     else:
