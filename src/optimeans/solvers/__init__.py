@@ -24,6 +24,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "hamerly": ("optimeans.solvers.accelerated", "run_hamerly"),
     "elkan": ("optimeans.solvers.accelerated", "run_elkan"),
     "yinyang": ("optimeans.solvers.accelerated", "run_yinyang"),
+    "kdtree": ("optimeans.solvers.accelerated", "run_kdtree"),
     "hartigan": ("optimeans.solvers.hartigan", "run"),
     "gd": ("optimeans.solvers.gradient", "run_gd"),
     "newton": ("optimeans.solvers.gradient", "run_newton"),
@@ -64,6 +65,12 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
             # per iteration (benchmarks/README.md, 1 thread): 200000x32x64 (k d = 2048)
             # Lloyd 10 ms vs Hamerly 13 ms; 100000x128x256 (32768) Hamerly 43 ms vs
             # Lloyd 80 ms. Elkan and Yinyang never won on this machine.
+            if n_clusters >= 512 and X.shape[1] <= 3:
+                # Large k in few features: a k-d tree over the centers finds each point's
+                # nearest center with some ten distances instead of k (exact, Lloyd's labels).
+                # 250000x2 k=6000, 1 thread, under load 11-14 (benchmarks/bench_large_k.py):
+                # ~300 ms per iteration vs Yinyang ~800, Lloyd ~1300, FAISS ~400.
+                return "kdtree"
             if n_clusters >= 512:
                 # Large k: Yinyang's group bounds (n x groups memory, no k x k table) skip
                 # almost every distance once the centers settle; 1 thread, under load,
