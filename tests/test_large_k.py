@@ -146,3 +146,19 @@ def test_auto_picks_by_shape_at_large_k():
     assert resolve("auto", np.zeros((250000, 3), dtype=np.float32), 6000) == "kdtree"
     assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 10) == "lloyd"
     assert resolve("auto", np.zeros((200000, 32), dtype=np.float32), 64) == "lloyd"
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kdtree_distance_has_the_bits_of_sqdist64(d, dtype):
+    """The tree's scalar distance for 2 or 3 features is the Lloyd kernel's float64 distance, bit for bit."""
+    from optimeans._kernels import accelerated as K
+    from optimeans._kernels.lloyd import padded_features, sqdist64
+
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(400, d)) * 10.0 ** rng.integers(-3, 4, size=(400, 1))).astype(dtype)
+    C = np.zeros((50, padded_features(d)))
+    C[:, :d] = rng.normal(size=(50, d)) * 10.0 ** rng.integers(-3, 4, size=(50, 1))
+    got = K.few_sqdists(X, C)
+    ref = np.array([[sqdist64(X, i, C, j) for j in range(50)] for i in range(400)])
+    np.testing.assert_array_equal(got, ref)

@@ -877,6 +877,37 @@ def build_center_tree(
 
 
 @njit(inline="always")
+def _sqdist_few(X, i, d, C, t):
+    """:func:`~optimeans._kernels.lloyd.sqdist64` of row ``i`` and ``C[t]``, the same bits, scalar for 2 or 3 features.
+
+    With at least 4 float64 lanes ``sqdist64`` puts ``dx^2, dy^2, dz^2`` (each
+    rounded once: a fused multiply-add onto zero) in lanes 0, 1, 2 and zeros
+    elsewhere; its halving tree then adds ``(dx^2 + dz^2) + dy^2``, which is
+    what this computes without the vector loads and shuffles.
+    """
+    if vlanes(C) >= 4 and d == 2:
+        dx = np.float64(X[i, 0]) - C[t, 0]
+        dy = np.float64(X[i, 1]) - C[t, 1]
+        return dx * dx + dy * dy
+    if vlanes(C) >= 4 and d == 3:
+        dx = np.float64(X[i, 0]) - C[t, 0]
+        dy = np.float64(X[i, 1]) - C[t, 1]
+        dz = np.float64(X[i, 2]) - C[t, 2]
+        return (dx * dx + dz * dz) + dy * dy
+    return sqdist64(X, i, C, t)
+
+
+@njit
+def few_sqdists(X, C):
+    """All :func:`_sqdist_few` distances of the rows of ``X`` to the rows of ``C`` (for the tests)."""
+    out = np.empty((X.shape[0], C.shape[0]))
+    for i in range(X.shape[0]):
+        for t in range(C.shape[0]):
+            out[i, t] = _sqdist_few(X, i, X.shape[1], C, t)
+    return out
+
+
+@njit(inline="always")
 def _box_sqdist(X, i, d, node_lo, node_hi, node):
     """Squared distance from row ``i`` to the bounding box of ``node`` (float64)."""
     s = 0.0
@@ -924,7 +955,7 @@ def _search_subtree(X, i, Cs, perm, d, root, a, best, bj, other, down, node_lo, 
                 j = perm[t]
                 if j == a:
                     continue
-                s = sqdist64(X, i, Cs, t)
+                s = _sqdist_few(X, i, d, Cs, t)
                 computed += 1
                 if s < best or (s == best and j < bj):
                     if best < other:
@@ -1008,7 +1039,7 @@ def kdtree_chunks(
                     upper[i] = u
                     lower[i] = lo
                     continue
-                best = sqdist64(X, i, C64, a)
+                best = _sqdist_few(X, i, d, C64, a)
                 computed += 1
                 bj = a
                 if math.sqrt(best) * up < lo:
