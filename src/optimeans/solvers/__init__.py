@@ -68,8 +68,10 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
             if n_clusters >= 512 and X.shape[1] <= 3:
                 # Large k in few features: a k-d tree over the centers finds each point's
                 # nearest center with some ten distances instead of k (exact, Lloyd's labels).
-                # 250000x2 k=6000, 1 thread, under load 11-14 (benchmarks/bench_large_k.py):
-                # ~300 ms per iteration vs Yinyang ~800, Lloyd ~1300, FAISS ~400.
+                # 250000x2 k=6000, 1 thread, CPU time per iteration under load 13
+                # (benchmarks/bench_large_k.py --cpu): 125 ms vs Yinyang 547, FAISS 209,
+                # scikit-learn 4389. In 16 features the tree prunes too little (100000x16
+                # k=4096: 9-15 s per iteration vs Lloyd's 0.22 s), hence d <= 3.
                 return "kdtree"
             if n_clusters >= 512:
                 # Large k: Yinyang's group bounds (n x groups memory, no k x k table) skip

@@ -1,4 +1,4 @@
-"""Exact accelerated Lloyd: Hamerly, Elkan and Yinyang k-means.
+"""Exact accelerated Lloyd: Hamerly, Elkan and Yinyang k-means, and a k-d tree of the centers.
 
 The three methods run Lloyd's iteration (:func:`optimeans.solvers.lloyd.iterate`)
 and differ only in the assignment step: they keep bounds on the distances
@@ -19,7 +19,11 @@ Which one is fastest depends on the shape (``method="auto"`` picks, see
 * ``"yinyang"`` keeps a bound per point and group of centers (``n t`` float64 for
   ``t`` groups, :func:`default_groups`: about ``k / 10`` up to k = 400, ``k / 40``
   beyond, capped at 256 MB; never ``n k``); the method for large k, where points
-  whose bounds fail widely get the Lloyd kernel's SIMD scan.
+  whose bounds fail widely get the Lloyd kernel's SIMD scan;
+* ``"kdtree"`` keeps Hamerly's two bounds and searches the points that fail
+  them in a k-d tree of the centers, rebuilt every iteration (O(k d) memory):
+  the method for few features (2 or 3) and many clusters, where a search
+  costs some ten distances instead of ``k``.
 
 Every solver records in ``Result.info["distance_fraction"]`` the share of the
 ``n k`` distances of each iteration it actually computed (full scans count
