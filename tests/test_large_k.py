@@ -83,8 +83,82 @@ def test_yinyang_memory_is_n_by_groups_not_n_by_k():
     assert y.half_sep.size == 0  # no O(k^2) separations either
 
 
-def test_auto_picks_yinyang_at_large_k():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [2, 3, 16])
+@pytest.mark.parametrize("leaf_size", [1, 8, 10**6])
+def test_kdtree_equals_lloyd_on_ties(dtype, d, leaf_size):
+    n, k = 3000, 500
+    X, C0 = tie_data(n, d, k, seed=d, dtype=dtype)
+    w = np.ones(n)
+    ref = lloyd.run(X, w, C0, max_iter=30, tol=0.0, n_threads=1)
+    for threads in (1, 2):
+        res = accelerated.run_kdtree(X, w, C0, max_iter=30, tol=0.0, n_threads=threads, leaf_size=leaf_size)
+        assert_same_run(res, ref)
+    fr = res.info["distance_fraction"]
+    assert len(fr) in (ref.n_iter, ref.n_iter + 1)  # one more for the final assignment
+    assert all(0.0 <= f <= 1.0 + 1.0 / k + 1e-9 for f in fr)
+    if d == 2 and leaf_size == 8:
+        assert max(fr) < 0.1  # the tree prunes: a few tens of the 500 distances per point at most
+
+
+def test_kdtree_points_halfway_between_centers():
+    """Points equidistant from two or four centers: the lowest index wins, as in Lloyd's assignment."""
+    from optimeans._kernels.lloyd import Workspace
+
+    g = np.arange(0.0, 40.0, 2.0)
+    C0 = np.array([(a, b) for a in g for b in g])[::-1].copy()  # indices run against the coordinates
+    odd = np.arange(1.0, 39.0, 2.0)
+    X = np.array([(a, b) for a in odd for b in g] + [(a, b) for a in odd for b in odd] + [(a, b) for a in g for b in odd])
+    X = np.ascontiguousarray(np.repeat(X, 3, axis=0))
+    w = np.ones(X.shape[0])
+    k = C0.shape[0]
+    for dtype in (np.float32, np.float64):
+        Xd, Cd = X.astype(dtype), np.ascontiguousarray(C0.astype(dtype))
+        D = ((Xd[:, None, :].astype(np.float64) - Cd[None].astype(np.float64)) ** 2).sum(-1)  # exact: integers
+        assert ((D == D.min(axis=1, keepdims=True)).sum(axis=1) >= 2).all()  # every point is a tie
+        ws = Workspace(Xd, k, w)
+        ws.set_centers(Cd)
+        ws.assign(True)
+        for leaf in (1, 3, 1000):
+            tree = accelerated._KDTree(Xd, k, w, leaf)
+            tree.ws.set_centers(Cd)
+            tree(Cd, False)
+            np.testing.assert_array_equal(tree.ws.labels, np.argmin(D, axis=1))
+            np.testing.assert_array_equal(tree.ws.labels, ws.labels)
+            np.testing.assert_array_equal(tree.ws.S, ws.S)
+        ref = lloyd.run(Xd, w, Cd, max_iter=5, tol=0.0)
+        assert_same_run(accelerated.run_kdtree(Xd, w, Cd, max_iter=5, tol=0.0, leaf_size=3), ref)
+
+
+def test_kdtree_weights_and_bad_leaf_size():
+    X, C0 = tie_data(3000, 2, 500, seed=7, dtype=np.float64)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=3000)
+    ref = lloyd.run(X, w, C0, max_iter=20, tol=0.0)
+    assert_same_run(accelerated.run_kdtree(X, w, C0, max_iter=20, tol=0.0, n_threads=2), ref)
+    with pytest.raises(ValueError, match="leaf_size"):
+        accelerated.run_kdtree(X, w, C0, leaf_size=0)
+
+
+def test_auto_picks_by_shape_at_large_k():
     X = np.zeros((100000, 64), dtype=np.float32)
     assert resolve("auto", X, 1024) == "yinyang"
-    assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 6000) == "yinyang"
+    assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 6000) == "kdtree"
+    assert resolve("auto", np.zeros((250000, 3), dtype=np.float32), 6000) == "kdtree"
+    assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 10) == "lloyd"
     assert resolve("auto", np.zeros((200000, 32), dtype=np.float32), 64) == "lloyd"
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kdtree_distance_has_the_bits_of_sqdist64(d, dtype):
+    """The tree's scalar distance for 2 or 3 features is the Lloyd kernel's float64 distance, bit for bit."""
+    from optimeans._kernels import accelerated as K
+    from optimeans._kernels.lloyd import padded_features, sqdist64
+
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(400, d)) * 10.0 ** rng.integers(-3, 4, size=(400, 1))).astype(dtype)
+    C = np.zeros((50, padded_features(d)))
+    C[:, :d] = rng.normal(size=(50, d)) * 10.0 ** rng.integers(-3, 4, size=(50, 1))
+    got = K.few_sqdists(X, C)
+    ref = np.array([[sqdist64(X, i, C, j) for j in range(50)] for i in range(400)])
+    np.testing.assert_array_equal(got, ref)

@@ -43,7 +43,7 @@ from .lloyd import CHUNK, canonical_label, guard_threshold, move_point, scan_blo
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
-    "group_drifts", "elkan_tables",
+    "group_drifts", "elkan_tables", "build_center_tree", "kdtree_chunks",
 ]
 
 #: Relative widening of every bound (module docstring), times the number of features + 8.
@@ -779,3 +779,307 @@ def yinyang_chunks(
                         changed += 1
         chunk_changed[c] = changed
         chunk_scanned[c] = computed + n_cand * k
+
+
+# ------------------------------------------------------------------ k-d tree over the centers (few features)
+
+
+@njit
+def build_center_tree(
+    C64, k, d, leaf, perm, Cs, node_lo, node_hi, reg_lo, reg_hi, split_dim, split_val, child, parent, node_start,
+    node_end, leaf_of,
+):
+    """A k-d tree over the first ``k`` rows of ``C64``; returns the number of nodes.
+
+    Each node holds the centers ``perm[node_start : node_end]``, their tight
+    bounding box ``node_lo``/``node_hi`` (exact coordinates, so the distance
+    from a point to the box is a true lower bound on its distance to each of
+    them) and its region ``reg_lo``/``reg_hi``, the box cut out by the splits
+    above it (infinite at the root): every center outside the node lies on or
+    beyond the region's boundary. A node with more than ``leaf`` centers is cut
+    at the median of its coordinate of largest spread (unless every center of
+    it sits at one point) at ``split_val``, the midpoint of the two middle
+    coordinates (so the centers of the left child are ``<=`` it and those of
+    the right one ``>=``): ``child[node]`` is its left child, ``child[node] +
+    1`` its right one, ``-1`` for a leaf. ``leaf_of[j]`` is the leaf holding
+    center ``j``; ``Cs[t]`` a copy of the row ``C64[perm[t]]`` (the same bits,
+    in tree order). The shape of the tree only affects speed, never the
+    result. Arrays hold at least ``2 k`` nodes.
+    """
+    for t in range(k):
+        perm[t] = t
+    node_start[0] = 0
+    node_end[0] = k
+    parent[0] = -1
+    for f in range(d):
+        reg_lo[0, f] = -np.inf
+        reg_hi[0, f] = np.inf
+    n_nodes = 1
+    todo = np.empty(2 * k + 1, dtype=np.int64)
+    todo[0] = 0
+    n_todo = 1
+    while n_todo > 0:
+        n_todo -= 1
+        node = todo[n_todo]
+        s = node_start[node]
+        e = node_end[node]
+        for f in range(d):
+            lo = np.inf
+            hi = -np.inf
+            for t in range(s, e):
+                v = C64[perm[t], f]
+                lo = min(lo, v)
+                hi = max(hi, v)
+            node_lo[node, f] = lo
+            node_hi[node, f] = hi
+        child[node] = -1
+        dim = 0
+        spread = -1.0
+        for f in range(d):
+            if node_hi[node, f] - node_lo[node, f] > spread:
+                spread = node_hi[node, f] - node_lo[node, f]
+                dim = f
+        if e - s <= leaf or not spread > 0.0:
+            for t in range(s, e):
+                leaf_of[perm[t]] = node
+            continue  # a leaf (a large one when every center of it sits at one point)
+        vals = np.empty(e - s)
+        for t in range(s, e):
+            vals[t - s] = C64[perm[t], dim]
+        order = np.argsort(vals)
+        part = perm[s:e].copy()
+        for t in range(e - s):
+            perm[s + t] = part[order[t]]
+        mid = (s + e) // 2
+        cut = 0.5 * (C64[perm[mid - 1], dim] + C64[perm[mid], dim])  # rounds into [lower, upper]
+        split_dim[node] = dim
+        split_val[node] = cut
+        left = n_nodes
+        n_nodes += 2
+        child[node] = left
+        for q in range(2):
+            c = left + q
+            parent[c] = node
+            node_start[c] = s if q == 0 else mid
+            node_end[c] = mid if q == 0 else e
+            for f in range(d):
+                reg_lo[c, f] = reg_lo[node, f]
+                reg_hi[c, f] = reg_hi[node, f]
+            todo[n_todo] = c
+            n_todo += 1
+        reg_hi[left, dim] = cut
+        reg_lo[left + 1, dim] = cut
+    dp = C64.shape[1]
+    for t in range(k):
+        for f in range(dp):
+            Cs[t, f] = C64[perm[t], f]
+    return n_nodes
+
+
+@njit(inline="always")
+def _sqdist_few(X, i, d, C, t):
+    """:func:`~optimeans._kernels.lloyd.sqdist64` of row ``i`` and ``C[t]``, the same bits, scalar for 2 or 3 features.
+
+    With at least 4 float64 lanes ``sqdist64`` puts ``dx^2, dy^2, dz^2`` (each
+    rounded once: a fused multiply-add onto zero) in lanes 0, 1, 2 and zeros
+    elsewhere; its halving tree then adds ``(dx^2 + dz^2) + dy^2``, which is
+    what this computes without the vector loads and shuffles.
+    """
+    if vlanes(C) >= 4 and d == 2:
+        dx = np.float64(X[i, 0]) - C[t, 0]
+        dy = np.float64(X[i, 1]) - C[t, 1]
+        return dx * dx + dy * dy
+    if vlanes(C) >= 4 and d == 3:
+        dx = np.float64(X[i, 0]) - C[t, 0]
+        dy = np.float64(X[i, 1]) - C[t, 1]
+        dz = np.float64(X[i, 2]) - C[t, 2]
+        return (dx * dx + dz * dz) + dy * dy
+    return sqdist64(X, i, C, t)
+
+
+@njit
+def few_sqdists(X, C):
+    """All :func:`_sqdist_few` distances of the rows of ``X`` to the rows of ``C`` (for the tests)."""
+    out = np.empty((X.shape[0], C.shape[0]))
+    for i in range(X.shape[0]):
+        for t in range(C.shape[0]):
+            out[i, t] = _sqdist_few(X, i, X.shape[1], C, t)
+    return out
+
+
+@njit(inline="always")
+def _box_sqdist(X, i, d, node_lo, node_hi, node):
+    """Squared distance from row ``i`` to the bounding box of ``node`` (float64)."""
+    s = 0.0
+    for f in range(d):
+        x = np.float64(X[i, f])
+        t = node_lo[node, f] - x
+        if t < 0.0:
+            t = x - node_hi[node, f]
+        if t > 0.0:
+            s += t * t
+    return s
+
+
+@njit(inline="always")
+def _region_gap(X, i, d, reg_lo, reg_hi, node):
+    """Distance from row ``i`` to the boundary of ``node``'s region (``<= 0`` outside it)."""
+    g = np.inf
+    for f in range(d):
+        x = np.float64(X[i, f])
+        g = min(g, x - reg_lo[node, f], reg_hi[node, f] - x)
+    return g
+
+
+@njit(inline="always")
+def _search_subtree(X, i, Cs, perm, d, root, a, best, bj, other, down, node_lo, node_hi, child, node_start, node_end, stack):
+    """Depth first through the subtree at ``root``, nearer child first, skipping boxes proven farther.
+
+    Returns the updated ``(best, best_j, other, computed)``; centers ``a`` is
+    not recomputed (the caller holds its distance).
+    """
+    computed = 0
+    stack[0] = root
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        node = stack[sp]
+        lb = _box_sqdist(X, i, d, node_lo, node_hi, node) * down
+        if lb > best:
+            if lb < other:
+                other = lb
+            continue
+        left = child[node]
+        if left < 0:
+            for t in range(node_start[node], node_end[node]):
+                j = perm[t]
+                if j == a:
+                    continue
+                s = _sqdist_few(X, i, d, Cs, t)
+                computed += 1
+                if s < best or (s == best and j < bj):
+                    if best < other:
+                        other = best
+                    best = s
+                    bj = j
+                elif s < other:
+                    other = s
+            continue
+        lbl = _box_sqdist(X, i, d, node_lo, node_hi, left)
+        lbr = _box_sqdist(X, i, d, node_lo, node_hi, left + 1)
+        if lbl <= lbr:
+            stack[sp] = left + 1
+            stack[sp + 1] = left
+        else:
+            stack[sp] = left
+            stack[sp + 1] = left + 1
+        sp += 2
+    return best, bj, other, computed
+
+
+@pjit
+def kdtree_chunks(
+    X, w, C64, Cs, perm, k, node_lo, node_hi, reg_lo, reg_hi, split_dim, split_val, child, parent, node_start,
+    node_end, leaf_of, mean, rel, labels, upper, lower, drift, max_drift, argmax_drift, second_drift,
+    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, chunk_scanned, do_sums,
+):
+    """One exact assignment step: Hamerly's test, then a k-d tree search of the nearest center.
+
+    A point whose upper bound (``upper[i]`` plus its center's drift) is below
+    its lower bound (``lower[i]`` minus the largest drift of another center)
+    keeps its label. Otherwise the search (:func:`build_center_tree`) starts
+    at the leaf of the point's current center, with that center's exact
+    distance (:func:`~optimeans._kernels.lloyd.sqdist64`), or for an
+    unlabelled point at the leaf whose region holds it, and climbs: at each
+    step the sibling subtree is searched, skipping a box when its distance,
+    shrunk by ``rel``, exceeds the best float64 distance so far, until the
+    region of the node reached is farther than the best distance from every
+    side. Every skipped center's float64 distance is then strictly above the
+    best, so the label is the first index minimizing ``sqdist64``, Lloyd's
+    canonical label, ties included (equal distances always reach the
+    comparison ``s < best or (s == best and j < best_j)``). The smallest
+    distance among the other examined centers, skipped boxes and the region's
+    boundary becomes the new lower bound. Sums and ``chunk_changed`` as in
+    :func:`~optimeans._kernels.lloyd.lloyd_chunks`; ``chunk_scanned`` counts
+    the distances computed.
+
+    Notes
+    -----
+    O(n) bound work; about O(log k + 2^d leaf) per searched point for well
+    spread centers in few features (the search degrades towards O(k d) when
+    ``d`` is large).
+    """
+    n, d = X.shape
+    nc = (n + CHUNK - 1) // CHUNK
+    up = 1.0 + rel
+    down = 1.0 - rel
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S = chunk_S[c]
+        Q = chunk_Q[c]
+        W = chunk_W[c]
+        N = chunk_N[c]
+        if do_sums:
+            S[:] = 0.0
+            Q[:] = 0.0
+            W[:] = 0.0
+            N[:] = 0
+        stack = np.empty(256, dtype=np.int64)
+        changed = 0
+        computed = 0
+        for i in range(start, end):
+            a = labels[i]
+            best = np.inf
+            bj = -1
+            if a >= 0:
+                u = (upper[i] + drift[a]) * up
+                lo = (lower[i] - (second_drift if a == argmax_drift else max_drift)) * down
+                if u < lo:
+                    upper[i] = u
+                    lower[i] = lo
+                    continue
+                best = _sqdist_few(X, i, d, C64, a)
+                computed += 1
+                bj = a
+                if math.sqrt(best) * up < lo:
+                    upper[i] = math.sqrt(best) * up
+                    lower[i] = lo
+                    continue
+                node = leaf_of[a]
+            else:
+                node = 0
+                while child[node] >= 0:
+                    node = child[node] + (0 if np.float64(X[i, split_dim[node]]) < split_val[node] else 1)
+            other = np.inf  # smallest float64 distance (or bound) of any center but the best
+            best, bj, other, cnt = _search_subtree(
+                X, i, Cs, perm, d, node, a, best, bj, other, down, node_lo, node_hi, child, node_start, node_end, stack,
+            )
+            computed += cnt
+            while True:
+                g = _region_gap(X, i, d, reg_lo, reg_hi, node)
+                if g > 0.0:
+                    g2 = g * g * down
+                    if g2 > best:
+                        if g2 < other:
+                            other = g2
+                        break
+                p = parent[node]
+                if p < 0:
+                    break
+                sib = child[p] + (1 if child[p] == node else 0)
+                best, bj, other, cnt = _search_subtree(
+                    X, i, Cs, perm, d, sib, a, best, bj, other, down, node_lo, node_hi, child, node_start, node_end,
+                    stack,
+                )
+                computed += cnt
+                node = p
+            upper[i] = math.sqrt(best) * up
+            lower[i] = math.sqrt(other) * down if k > 1 else np.inf
+            if a != bj:
+                if do_sums:
+                    move_point(X, w, i, a, bj, mean, S, Q, W, N)
+                labels[i] = bj
+                changed += 1
+        chunk_changed[c] = changed
+        chunk_scanned[c] = computed

@@ -1,4 +1,4 @@
-"""Exact accelerated Lloyd: Hamerly, Elkan and Yinyang k-means.
+"""Exact accelerated Lloyd: Hamerly, Elkan and Yinyang k-means, and a k-d tree of the centers.
 
 The three methods run Lloyd's iteration (:func:`optimeans.solvers.lloyd.iterate`)
 and differ only in the assignment step: they keep bounds on the distances
@@ -19,7 +19,11 @@ Which one is fastest depends on the shape (``method="auto"`` picks, see
 * ``"yinyang"`` keeps a bound per point and group of centers (``n t`` float64 for
   ``t`` groups, :func:`default_groups`: about ``k / 10`` up to k = 400, ``k / 40``
   beyond, capped at 256 MB; never ``n k``); the method for large k, where points
-  whose bounds fail widely get the Lloyd kernel's SIMD scan.
+  whose bounds fail widely get the Lloyd kernel's SIMD scan;
+* ``"kdtree"`` keeps Hamerly's two bounds and searches the points that fail
+  them in a k-d tree of the centers, rebuilt every iteration (O(k d) memory):
+  the method for few features (2 or 3) and many clusters, where a search
+  costs some ten distances instead of ``k``.
 
 Every solver records in ``Result.info["distance_fraction"]`` the share of the
 ``n k`` distances of each iteration it actually computed (full scans count
@@ -34,12 +38,14 @@ import numpy as np
 
 from .._kernels.accelerated import (
     bound_margin,
+    build_center_tree,
     center_geometry,
     elkan_chunks,
     elkan_tables,
     first_pass_chunks,
     group_drifts,
     hamerly_chunks,
+    kdtree_chunks,
     yinyang_chunks,
 )
 from .._kernels.lloyd import BLOCK, Workspace, apply_moves
@@ -47,7 +53,7 @@ from ..result import Result
 from ._common import Callback
 from .lloyd import iterate
 
-__all__ = ["run_hamerly", "run_elkan", "run_yinyang"]
+__all__ = ["run_hamerly", "run_elkan", "run_yinyang", "run_kdtree"]
 
 _DOC_PARAMS = """
     Parameters
@@ -229,6 +235,45 @@ class _Yinyang(_Bounded):
         return self.finish(final, self.scanned.sum())
 
 
+class _KDTree(_Bounded):
+    def __init__(self, X: np.ndarray, k: int, sample_weight: np.ndarray, leaf_size: int) -> None:
+        super().__init__(X, k, sample_weight, pairwise=False)
+        self.half_sep = np.empty(0)  # no center separations: the tree replaces them
+        self.lower = np.empty(X.shape[0])
+        d = X.shape[1]
+        m = 2 * k + 1
+        self.leaf = int(leaf_size)
+        self.perm = np.empty(k, dtype=np.int64)
+        self.Cs = np.empty((k, self.ws.C64.shape[1]))
+        self.node_lo = np.empty((m, d))
+        self.node_hi = np.empty((m, d))
+        self.reg_lo = np.empty((m, d))
+        self.reg_hi = np.empty((m, d))
+        self.parent = np.empty(m, dtype=np.int64)
+        self.leaf_of = np.empty(k, dtype=np.int64)
+        self.split_dim = np.zeros(m, dtype=np.int64)
+        self.split_val = np.zeros(m)
+        self.child = np.empty(m, dtype=np.int64)
+        self.node_start = np.empty(m, dtype=np.int64)
+        self.node_end = np.empty(m, dtype=np.int64)
+
+    def __call__(self, centers: np.ndarray, final: bool) -> int:
+        ws = self.ws
+        top, top_j, second = self.geometry()
+        build_center_tree(
+            ws.C64, self.k, self.X.shape[1], self.leaf, self.perm, self.Cs, self.node_lo, self.node_hi, self.reg_lo,
+            self.reg_hi, self.split_dim, self.split_val, self.child, self.parent, self.node_start, self.node_end,
+            self.leaf_of,
+        )
+        kdtree_chunks(
+            ws.X, ws.w, ws.C64, self.Cs, self.perm, self.k, self.node_lo, self.node_hi, self.reg_lo, self.reg_hi,
+            self.split_dim, self.split_val, self.child, self.parent, self.node_start, self.node_end, self.leaf_of, ws.mean, self.rel, ws.labels, self.upper,
+            self.lower, self.drift, top, top_j, second,
+            ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
+        )
+        return self.finish(final, self.scanned.sum())
+
+
 def _run(name, assigner, X, sample_weight, centers_init, max_iter, tol, n_threads, callback, options=None) -> Result:
     res = iterate(
         X, sample_weight, centers_init, assigner.ws, assigner,
@@ -350,5 +395,57 @@ def run_yinyang(
     )
 
 
-for _fn in (run_hamerly, run_elkan, run_yinyang):
+#: Centers per leaf of the k-d tree (measured in benchmarks/bench_large_k.py).
+LEAF_SIZE = 8
+
+
+def run_kdtree(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    *,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    n_threads: int | None = None,
+    rng: np.random.Generator | None = None,
+    callback: Callback | None = None,
+    leaf_size: int | None = None,
+) -> Result:
+    """Lloyd whose assignment searches a k-d tree of the centers: for few features and many clusters.
+    {params}
+    leaf_size : int, optional
+        Centers per leaf of the tree (default :data:`LEAF_SIZE`).
+
+    Notes
+    -----
+    Every iteration builds a k-d tree over the centers (O(k log^2 k)); each
+    point first tries Hamerly's test (its upper bound against one lower bound
+    on the distance to every other center) and, failing it, searches the tree
+    from its current center, skipping the boxes whose distance proves them
+    farther, in float64 with the bounds widened to cover every rounding
+    (:func:`optimeans._kernels.accelerated.kdtree_chunks`): the labels are
+    Lloyd's canonical ones, ties included. For ``d`` up to 3 or so a search
+    costs some tens of distances instead of ``k``; the tree's pruning fades as
+    ``d`` grows. Memory: two float64 per point, O(k d) for the tree; never ``n k``.
+
+    References
+    ----------
+    Bentley, J. L. (1975). Multidimensional binary search trees used for associative
+    searching. CACM 18(9), 509-517. Hamerly, G. (2010). Making k-means even faster. SIAM SDM.
+    Kanungo, T. et al. (2002). An efficient k-means clustering algorithm: analysis and
+    implementation. IEEE TPAMI 24(7) (trees for k-means).
+    """
+    k = centers_init.shape[0]
+    if leaf_size is None:
+        leaf_size = LEAF_SIZE
+    elif isinstance(leaf_size, bool) or not isinstance(leaf_size, (int, np.integer)) or leaf_size < 1:
+        raise ValueError(f"leaf_size must be a positive integer, got {leaf_size!r}")
+    assigner = _KDTree(X, k, sample_weight, int(leaf_size))
+    return _run(
+        "kdtree", assigner, X, sample_weight, centers_init, max_iter, tol, n_threads, callback,
+        options={"leaf_size": int(leaf_size)},
+    )
+
+
+for _fn in (run_hamerly, run_elkan, run_yinyang, run_kdtree):
     _fn.__doc__ = _fn.__doc__.replace("{params}", _DOC_PARAMS)
