@@ -253,3 +253,37 @@ def test_small_minibatch_compiles_nothing(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split()[0] == "0", proc.stdout
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("schedule", ["count", "inverse"])
+def test_sgd_bit_for_bit(monkeypatch, dtype, schedule):
+    X = _data("ties", dtype, 120, 3)  # exact ties between centers: the first one wins
+    w = np.random.default_rng(6).uniform(0.0, 2.0, X.shape[0])
+    w[::13] = 0.0
+    kw = dict(method="sgd", random_state=3, schedule=schedule, records_per_epoch=4, max_iter=6, sample_weight=w)
+    runs = {}
+    for name, small, budget in (("numpy", 10**9, 1e9), ("kernel", 0, 1e9), ("switch", 10**9, 1e-9)):
+        monkeypatch.setattr(_nocompile, "SMALL_WORK", small)
+        monkeypatch.setattr(_nocompile, "SGD_NUMPY_SECONDS", budget)  # "switch": NumPy once, then the kernel
+        runs[name] = optimeans.fit(X, 4, **kw)
+    for name in ("numpy", "switch"):
+        a, b = runs[name], runs["kernel"]
+        assert _same(a.centers, b.centers) and _same(a.labels, b.labels) and a.objective == b.objective
+        assert _same(a.history.objective, b.history.objective) and _same(a.info["counts"], b.info["counts"])
+
+
+def test_sgd_steps_match_the_kernel():
+    # one run of steps from the same state, both ways: every array and the return value
+    X = _data("blobs", np.float32, 90, 5)
+    order = np.random.default_rng(8).permutation(90).astype(np.int64)
+    centers = X[:4].astype(np.float64) + 0.5
+    out = []
+    for steps in (KS.sgd_steps, _nocompile.sgd_steps):
+        c, ct, counts = centers.copy(), np.ascontiguousarray(centers.T, dtype=X.dtype), np.zeros(4)
+        seen = steps(X, np.ones(90), order, 3, 80, c, ct, counts, KS.SCHEDULE_CONSTANT, 0.3, 5.0, 90.0)
+        out.append((seen, c, ct, counts))
+    (sa, *ka), (sb, *kb) = out
+    assert sa == sb and sa > 0
+    for a, b in zip(ka, kb):
+        assert _same(a, b)

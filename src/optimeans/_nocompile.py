@@ -959,3 +959,64 @@ def _reassign(X, weights, rows, centers, counts, dists, u, state, reassignment_r
         counts[j] = cmin_other
         moved += 1
     state[5] += moved
+
+
+# ------------------------------------------------------------------ online SGD
+#
+# :func:`optimeans._kernels.stochastic.sgd_steps` one point at a time in NumPy: the
+# squared distances in X's dtype, summed over the features in order (a sequential
+# ``cumsum``), the first smallest, the float64 update of the running mean. A
+# point costs some ten NumPy calls (about 15 microseconds), so the path serves
+# while its time stays below :data:`SGD_NUMPY_SECONDS` (the kernel's compile time
+# on the development machine, idle); then the run goes on with the kernel, with
+# the same bits.
+
+#: NumPy time after which an online SGD run switches to the compiled kernel.
+SGD_NUMPY_SECONDS = 1.0
+
+
+def sgd_small(X: np.ndarray, n_clusters: int) -> bool:
+    """True when online SGD over ``X`` starts on the NumPy path: a small problem whose kernel is not
+    in memory already."""
+    n, d = X.shape
+    if not is_small(n, int(n_clusters), d):
+        return False
+    import numba
+
+    from ._kernels.stochastic import sgd_steps as kernel
+
+    t = numba.from_dtype(X.dtype)
+    return not any(getattr(sig[0], "dtype", None) == t for sig in kernel.signatures)
+
+
+def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start, n_total):
+    """As :func:`optimeans._kernels.stochastic.sgd_steps` (the same arguments, updates and return value)."""
+    d, k = centers_t.shape
+    ct = np.ascontiguousarray(centers_t.T)  # (k, d) in X's dtype, kept equal to centers rounded
+    seen = 0.0
+    t = float(t_start)
+    for p in range(int(start), int(end)):
+        i = int(order[p])
+        wi = float(sample_weight[i])
+        x = X[i]
+        diff = x[None, :] - ct
+        acc = np.cumsum(diff * diff, axis=1)[:, -1]  # in X's dtype, features in order
+        j = int(np.argmin(acc))  # the first smallest
+        t += 1
+        if wi <= 0.0:
+            continue
+        seen += wi * float(acc[j])
+        counts[j] += wi
+        if schedule == 0:  # SCHEDULE_COUNT
+            eta = wi / float(counts[j])
+        elif schedule == 1:  # SCHEDULE_CONSTANT
+            eta = eta0 * wi
+        else:
+            eta = eta0 * wi / (1.0 + t / n_total)
+        if eta > 1.0:
+            eta = 1.0
+        c = centers[j] + eta * (x.astype(np.float64) - centers[j])
+        centers[j] = c
+        ct[j] = c
+    centers_t[...] = ct.T
+    return seen
