@@ -1,4 +1,4 @@
-r"""The no-compile path: Lloyd's passes and k-means++ in NumPy for small problems.
+r"""The no-compile path: Lloyd's passes, k-means++, Hartigan, mini-batch and online SGD in NumPy for small problems.
 
 A first call of a Numba kernel compiles it (seconds per kernel, for each
 dtype); on an Iris-sized problem the arithmetic itself takes microseconds.
@@ -27,8 +27,13 @@ operations in the kernels' order:
 * k-means++: the per-chunk candidate potentials summed row by row, the same
   comparisons (``s < closest``) as :func:`~optimeans._kernels.lloyd.update_min_sqdist`.
 
-``tests/test_nocompile.py`` checks the equality bit for bit against the
-compiled kernels on both dtypes, with and without weights, with exact ties.
+The mini-batch steps also need the kernels' float32 scan itself (its fast
+distances feed the batch objective, the reassignment draws and the bounds);
+see the mini-batch section below.
+
+``tests/test_nocompile.py`` and ``tests/test_nocompile_minibatch.py`` check the
+equality bit for bit against the compiled kernels on both dtypes, with and
+without weights, with exact ties.
 
 Notes
 -----
