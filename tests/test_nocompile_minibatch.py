@@ -28,6 +28,15 @@ def _same(a, b) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
+@pytest.fixture(autouse=True)
+def _no_budget(monkeypatch):
+    """The NumPy paths serve however long this process has spent in them (the budgets are tested apart)."""
+    monkeypatch.setattr(_nocompile, "MINIBATCH_NUMPY_SECONDS", np.inf)
+    monkeypatch.setattr(_nocompile, "SGD_NUMPY_SECONDS", np.inf)
+    # and even when an earlier test has loaded the kernel in this process (then it would serve)
+    monkeypatch.setattr(_nocompile, "_kernel_loaded", lambda kernel, dtype: False)
+
+
 def test_constants_match_the_kernels():
     assert _nocompile.BLOCK == K.BLOCK
     assert _nocompile._FAR == K._FAR
@@ -180,7 +189,9 @@ def _steps_both(monkeypatch, X, w, centers, batch_size, bounds, ratio, epochs=4)
             order = data.block_order(rng)
             uni = rng.random((n_batches, centers.shape[0]))
             bobj = np.empty(n_batches)
+            before = _nocompile.numpy_seconds["minibatch"]
             ran = st.steps(data, order, batch_size, 0, n_batches, uni, bobj, bnd)
+            assert (_nocompile.numpy_seconds["minibatch"] > before) == (small > 0)  # the path asked for
             seen.append((ran, st.centers.copy(), st.counts.copy(), st.state.copy(), bobj,
                          *(b.copy() for b in (bnd or ()))))
         outs.append(seen)
@@ -266,7 +277,10 @@ def test_sgd_bit_for_bit(monkeypatch, dtype, schedule):
     for name, small, budget in (("numpy", 10**9, 1e9), ("kernel", 0, 1e9), ("switch", 10**9, 1e-9)):
         monkeypatch.setattr(_nocompile, "SMALL_WORK", small)
         monkeypatch.setattr(_nocompile, "SGD_NUMPY_SECONDS", budget)  # "switch": NumPy once, then the kernel
+        monkeypatch.setitem(_nocompile.numpy_seconds, "sgd", 0.0)
         runs[name] = optimeans.fit(X, 4, **kw)
+        spent = _nocompile.numpy_seconds["sgd"]
+        assert (spent > 0) == (small > 0) and (spent < 1.0 or name != "switch")
     for name in ("numpy", "switch"):
         a, b = runs[name], runs["kernel"]
         assert _same(a.centers, b.centers) and _same(a.labels, b.labels) and a.objective == b.objective
@@ -287,3 +301,39 @@ def test_sgd_steps_match_the_kernel():
     assert sa == sb and sa > 0
     for a, b in zip(ka, kb):
         assert _same(a, b)
+
+
+def test_minibatch_budget_switches_to_the_kernel_with_the_same_bits(monkeypatch):
+    # past the process's NumPy budget the kernels take over between two calls of the steps
+    X = _data("iris", np.float64)
+    kw = dict(method="minibatch", batch_size=15, random_state=4, max_iter=8, records_per_epoch=2, n_init=1)
+    runs = {}
+    for name, small, budget in (("kernel", 0, np.inf), ("switch", 10**9, 1e-9)):
+        monkeypatch.setattr(_nocompile, "SMALL_WORK", small)
+        monkeypatch.setattr(_nocompile, "MINIBATCH_NUMPY_SECONDS", budget)
+        monkeypatch.setitem(_nocompile.numpy_seconds, "minibatch", 0.0)
+        runs[name] = optimeans.fit(X, 3, **kw)
+        assert (_nocompile.numpy_seconds["minibatch"] > 0) == (name == "switch")
+    a, b = runs["switch"], runs["kernel"]
+    assert a.info["n_steps"] > 10  # more than the first call of the steps ran (on the kernel)
+    assert _same(a.centers, b.centers) and _same(a.labels, b.labels) and a.objective == b.objective
+    assert _same(a.history.objective, b.history.objective) and a.info["n_steps"] == b.info["n_steps"]
+
+
+def test_a_loaded_kernel_serves_small_problems(monkeypatch):
+    # once the kernel of this dtype is in memory it is faster than NumPy, with the same bits
+    monkeypatch.undo()
+    X = _data("iris", np.float64)
+    monkeypatch.setattr(_nocompile, "SMALL_WORK", 0)
+    optimeans.fit(X, 3, method="minibatch", batch_size=15, random_state=0, max_iter=2)
+    monkeypatch.undo()
+    monkeypatch.setitem(_nocompile.numpy_seconds, "minibatch", 0.0)  # within the budget
+    kp = K.padded_clusters(3)
+    assert _nocompile.is_small(X.shape[0], 3, X.shape[1])
+    assert _nocompile._kernel_loaded(KS.minibatch_kernel(15, 3, 4, kp, KS.PARALLEL_MIN_WORK), np.float64)
+    assert not _nocompile.minibatch_small(X, 3, kp, 15, KS.PARALLEL_MIN_WORK)
+    # and the budget: spent, the kernels serve whatever is loaded
+    monkeypatch.setattr(_nocompile, "_kernel_loaded", lambda kernel, dtype: False)
+    assert _nocompile.minibatch_small(X, 3, kp, 15, KS.PARALLEL_MIN_WORK)
+    monkeypatch.setitem(_nocompile.numpy_seconds, "minibatch", _nocompile.MINIBATCH_NUMPY_SECONDS)
+    assert not _nocompile.minibatch_small(X, 3, kp, 15, KS.PARALLEL_MIN_WORK)

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -816,19 +817,32 @@ def _add_batch(X, weights, rows, labels, dists, k, dp):
     return S.ravel(), W, obj
 
 
-def minibatch_small(X: np.ndarray, n_clusters: int, kp: int, batch_size: int, parallel_min_work: int) -> bool:
-    """True when mini-batch steps over ``X`` run in NumPy: the problem is small (:func:`is_small`)
-    and the kernel the steps would call is not in memory already (then it serves, faster)."""
-    n, d = X.shape
-    if not is_small(n, int(n_clusters), d):
-        return False
-    import numba
+#: NumPy seconds this process may spend in the mini-batch steps; past them the kernels are
+#: compiled and serve (the same bits), e.g. for a long stream of small ``partial_fit`` batches.
+MINIBATCH_NUMPY_SECONDS = 3.0
 
+#: NumPy seconds spent so far in this process, per path ("minibatch", "sgd").
+numpy_seconds = {"minibatch": 0.0, "sgd": 0.0}
+
+
+def minibatch_small(X: np.ndarray, n_clusters: int, kp: int, batch_size: int, parallel_min_work: int) -> bool:
+    """True when mini-batch steps over ``X`` run in NumPy: the problem is small (:func:`is_small`),
+    the kernel the steps would call is not in memory already (then it serves, faster) and this
+    process has spent less than :data:`MINIBATCH_NUMPY_SECONDS` in the NumPy steps."""
+    n, d = X.shape
+    if not is_small(n, int(n_clusters), d) or numpy_seconds["minibatch"] >= MINIBATCH_NUMPY_SECONDS:
+        return False
     from ._kernels.stochastic import minibatch_kernel
 
-    t = numba.from_dtype(X.dtype)
-    kernel = minibatch_kernel(batch_size, int(n_clusters), d, kp, parallel_min_work)
-    return not any(getattr(sig[0], "dtype", None) == t for sig in kernel.signatures)
+    return not _kernel_loaded(minibatch_kernel(batch_size, int(n_clusters), d, kp, parallel_min_work), X.dtype)
+
+
+def _kernel_loaded(kernel, dtype) -> bool:
+    """True when the Numba dispatcher ``kernel`` holds a compiled version whose first argument has ``dtype``."""
+    import numba
+
+    t = numba.from_dtype(np.dtype(dtype))
+    return any(getattr(sig[0], "dtype", None) == t for sig in kernel.signatures)
 
 
 def minibatch_steps(
@@ -847,6 +861,22 @@ def minibatch_steps(
     (optional) is the :class:`_Packed` view of the data, kept between calls.
     Returns the number of batches processed.
     """
+    t_start = time.perf_counter()
+    try:
+        with np.errstate(invalid="ignore"):
+            return _minibatch_steps(
+                X, weights, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch,
+                last_batch, centers, cn, C64, counts, labels, dists, batch_sums, batch_weights, state, alpha,
+                max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective, bound_label,
+                bound_lower, rel, prev, sub, packed)
+    finally:
+        numpy_seconds["minibatch"] += time.perf_counter() - t_start
+
+
+def _minibatch_steps(X, weights, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch,
+                     last_batch, centers, cn, C64, counts, labels, dists, batch_sums, batch_weights, state, alpha,
+                     max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective, bound_label,
+                     bound_lower, rel, prev, sub, packed):
     n, d = X.shape
     k = centers.shape[0]
     kp = cn.shape[0]
@@ -972,30 +1002,36 @@ def _reassign(X, weights, rows, centers, counts, dists, u, state, reassignment_r
 # squared distances in X's dtype, summed over the features in order (a sequential
 # ``cumsum``), the first smallest, the float64 update of the running mean. A
 # point costs some ten NumPy calls (about 15 microseconds), so the path serves
-# while its time stays below :data:`SGD_NUMPY_SECONDS` (the kernel's compile time
-# on the development machine, idle); then the run goes on with the kernel, with
-# the same bits.
+# while this process's time there stays below :data:`SGD_NUMPY_SECONDS` (about the
+# kernel's compile time on the development machine, idle); then the run goes on
+# with the kernel, with the same bits.
 
-#: NumPy time after which an online SGD run switches to the compiled kernel.
+#: NumPy seconds this process may spend in online SGD steps; past them the kernel is compiled.
 SGD_NUMPY_SECONDS = 1.0
 
 
 def sgd_small(X: np.ndarray, n_clusters: int) -> bool:
-    """True when online SGD over ``X`` starts on the NumPy path: a small problem whose kernel is not
-    in memory already."""
+    """True when online SGD steps over ``X`` run on the NumPy path: a small problem whose kernel is
+    not in memory already, while this process has spent less than :data:`SGD_NUMPY_SECONDS` there."""
     n, d = X.shape
-    if not is_small(n, int(n_clusters), d):
+    if not is_small(n, int(n_clusters), d) or numpy_seconds["sgd"] >= SGD_NUMPY_SECONDS:
         return False
-    import numba
-
     from ._kernels.stochastic import sgd_steps as kernel
 
-    t = numba.from_dtype(X.dtype)
-    return not any(getattr(sig[0], "dtype", None) == t for sig in kernel.signatures)
+    return not _kernel_loaded(kernel, X.dtype)
 
 
-def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start, n_total):
+def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start_, n_total):
     """As :func:`optimeans._kernels.stochastic.sgd_steps` (the same arguments, updates and return value)."""
+    t_start = time.perf_counter()
+    try:
+        return _sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start_,
+                          n_total)
+    finally:
+        numpy_seconds["sgd"] += time.perf_counter() - t_start
+
+
+def _sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start, n_total):
     d, k = centers_t.shape
     ct = np.ascontiguousarray(centers_t.T)  # (k, d) in X's dtype, kept equal to centers rounded
     seen = 0.0

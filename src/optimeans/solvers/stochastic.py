@@ -187,19 +187,14 @@ def run_sgd(
     seen = 0
     prev_epoch_obj = np.inf
     stopped = False
-    # a small problem starts in NumPy (the same bits) and moves to the kernel if it runs long
-    numpy_left = _nocompile.SGD_NUMPY_SECONDS if _nocompile.sgd_small(X, k) else 0.0
     with solver_threads(X, n_threads):
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             for s, e in zip(cuts[:-1], cuts[1:]):
-                steps, t_steps = sgd_steps, now()
-                if numpy_left > 0.0:
-                    steps = _nocompile.sgd_steps
+                # a small problem runs in NumPy (the same bits) until the process has spent its budget there
+                steps = _nocompile.sgd_steps if _nocompile.sgd_small(X, k) else sgd_steps
                 steps(X, w64, order, int(s), int(e), centers, centers_t, counts,
                       _SCHEDULES[schedule], eta0, float(seen), float(n))
-                if steps is not sgd_steps:
-                    numpy_left -= now() - t_steps
                 seen += int(e - s)
                 obj = clock.monitor(_hard_objective, X, w64, centers)
                 hist.record(obj, clock.elapsed(), seen / n)
