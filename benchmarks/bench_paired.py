@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--old", required=True, help="the old source tree (its src directory)")
     ap.add_argument("--new", required=True, help="the new source tree (its src directory)")
     ap.add_argument("--rounds", type=int, default=3, help="old/new pairs")
+    ap.add_argument("--no-prefill", action="store_true", help="skip the untimed first runs (caches already filled)")
     ap.add_argument("bench", choices=["lloyd", "minibatch"])
     ap.add_argument("rest", nargs=argparse.REMAINDER, help="-- then the benchmark's own options")
     args = ap.parse_args(argv)
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bench == "lloyd":
         cmd += ["--no-memory"]
     print(f"# {args.bench}: {' '.join(rest)}; load average {os.getloadavg()[0]:.2f}", flush=True)
-    for src in (args.old, args.new):  # fill the caches, untimed
+    for src in () if args.no_prefill else (args.old, args.new):  # fill the caches, untimed
         _run(src, cmd)
     runs: dict[str, list[dict]] = {"old": [], "new": []}
     for r in range(args.rounds):
