@@ -1,4 +1,4 @@
-r"""The no-compile path: Lloyd's passes and k-means++ in NumPy for small problems.
+r"""The no-compile path: Lloyd's passes, k-means++, Hartigan, mini-batch and online SGD in NumPy for small problems.
 
 A first call of a Numba kernel compiles it (seconds per kernel, for each
 dtype); on an Iris-sized problem the arithmetic itself takes microseconds.
@@ -27,8 +27,13 @@ operations in the kernels' order:
 * k-means++: the per-chunk candidate potentials summed row by row, the same
   comparisons (``s < closest``) as :func:`~optimeans._kernels.lloyd.update_min_sqdist`.
 
-``tests/test_nocompile.py`` checks the equality bit for bit against the
-compiled kernels on both dtypes, with and without weights, with exact ties.
+The mini-batch steps also need the kernels' float32 scan itself (its fast
+distances feed the batch objective, the reassignment draws and the bounds);
+see the mini-batch section below.
+
+``tests/test_nocompile.py`` and ``tests/test_nocompile_minibatch.py`` check the
+equality bit for bit against the compiled kernels on both dtypes, with and
+without weights, with exact ties.
 
 Notes
 -----
@@ -47,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -599,3 +605,459 @@ def hartigan_sweep(X, sample_weight, labels, sums, weights, centers, last_change
     last_changed[...] = lc
     last_checked[...] = lk
     return n_moves, gain, clock
+
+
+# ------------------------------------------------------------------ mini-batch
+#
+# :func:`optimeans._kernels.stochastic.minibatch_steps` in NumPy. Its assignment
+# is Lloyd's float32 scan with the exactness guard, and the scan's fast distances
+# are not only used to pick labels: they become the points' distances (the batch
+# objective, its smoothed value and early stopping, the reassignment draws) and
+# the Hamerly bounds carried from step to step. So the scan is emulated too:
+# each fast distance is the kernels' chain of float32 FMAs over the features,
+# ``acc = fma(x'_f, -2 c'_jf, acc)`` from ``acc = ||c'_j||^2``; an FMA on float32
+# operands is computed exactly in float64 (the product of two float32 is exact
+# there), rounded to odd and then to float32 (:func:`fma32`), which is the
+# correctly rounded result (Boldo & Melquiond 2008, theorem 4: rounding to odd
+# with two extra bits, then to nearest).
+
+#: float32 lanes per vector: points per packed block (:data:`optimeans._kernels.lloyd.BLOCK`).
+BLOCK = lanes(np.float32)
+_FAR = 1e30  # optimeans._kernels.lloyd._FAR (checked in the tests)
+
+
+def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``RN32(a * b + c)`` with one rounding, elementwise, for float32 ``a``, ``b``, ``c`` (float32 result).
+
+    The float64 product of two float32 is exact; the sum is rounded to odd in
+    float64 (``RN`` with a sticky last bit, from the exact error of Knuth's
+    two-sum), and rounding that to float32 gives the correctly rounded FMA.
+    Infinite sums (a center left out of the fast path has ``||c'||^2 = inf``)
+    are taken as they come.
+    """
+    p = np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # inf + finite: the error term is NaN, the sum is not fixed
+        th, tl = _two_sum(p, np.asarray(c, dtype=np.float64))
+        fix = np.isfinite(th) & (tl != 0.0) & ((th.view(np.int64) & 1) == 0)
+    if fix.any():
+        th = np.where(fix, np.nextafter(th, np.where(tl > 0, np.inf, -np.inf)), th)
+    return th.astype(np.float32)
+
+
+def data_scale(X: np.ndarray, mean: np.ndarray) -> float:
+    """As :func:`optimeans._kernels.lloyd.data_scale` (a maximum of exact values: any order gives it)."""
+    r = float(np.max(np.abs(X.astype(np.float64) - mean[: X.shape[1]]))) if X.size else 0.0
+    if not (r > 0.0 and np.isfinite(r)):
+        return 1.0
+    _, e = np.frexp(r)
+    return float(np.ldexp(1.0, -int(e)))
+
+
+def packed_values(X: np.ndarray, mean: np.ndarray, scale: float) -> np.ndarray:
+    """``float32(scale * (X - mean))`` (n, d): the values :func:`~optimeans._kernels.lloyd.pack_data` packs."""
+    d = X.shape[1]
+    return ((X.astype(np.float64) - mean[:d]) * scale).astype(np.float32)
+
+
+def pack_data(X: np.ndarray, mean: np.ndarray, scale: float, XT: np.ndarray, block_norm: np.ndarray,
+              sqnorm: np.ndarray) -> None:
+    """As :func:`optimeans._kernels.lloyd.pack_data`: the same ``XT``, ``block_norm`` and ``sqnorm``."""
+    n, d = X.shape
+    nb = block_norm.shape[0]
+    V = packed_values(X, mean, scale)
+    V64 = V.astype(np.float64)
+    s = np.zeros(n, dtype=np.float64)
+    for f in range(d):  # s += v * v over the features, in order
+        s = s + V64[:, f] * V64[:, f]
+    sqnorm[...] = s
+    pad = np.zeros((nb * BLOCK, d), dtype=np.float32)
+    pad[:n] = V
+    if d:
+        XT[: nb * d * BLOCK] = pad.reshape(nb, BLOCK, d).transpose(0, 2, 1).ravel()
+    r = np.zeros(nb * BLOCK, dtype=np.float64)
+    r[:n] = s
+    block_norm[...] = np.sqrt(r.reshape(nb, BLOCK).max(axis=1)) * (1.0 + 1e-6)
+
+
+def pack_centers(centers: np.ndarray, mean: np.ndarray, scale: float, kp: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """As :func:`optimeans._kernels.lloyd.pack_centers`: ``(C2, cn, cmax)`` for ``kp`` padded centers."""
+    k, d = centers.shape
+    V = (np.asarray(centers, dtype=np.float64) - mean[:d]) * scale
+    s = np.zeros(k, dtype=np.float64)
+    for f in range(d):
+        s = s + V[:, f] * V[:, f]
+    ok = s <= _FAR
+    C2 = np.zeros((kp, d), dtype=np.float32)
+    cn = np.full(kp, np.inf, dtype=np.float32)
+    C2[:k][ok] = (-2.0 * V[ok]).astype(np.float32)
+    cn[:k][ok] = s[ok].astype(np.float32)
+    cmax = float(s[ok].max()) if ok.any() else 0.0
+    return C2, cn, float(np.sqrt(max(cmax, 0.0))) * (1.0 + 1e-6)
+
+
+def fast_scan(V: np.ndarray, C2: np.ndarray, cn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The float32 scan of :func:`optimeans._kernels.lloyd.scan_blocks` for the rows ``V`` (packed values).
+
+    Returns ``(best, second, idx)``: per row the smallest and second smallest
+    fast distance (float32, without ``||x'||^2``) over every padded center in
+    order and the index of the first smallest, with the kernels' comparisons.
+    """
+    m, d = V.shape
+    kp = cn.shape[0]
+    acc = np.broadcast_to(cn[None, :], (m, kp)).astype(np.float32)
+    for f in range(d):
+        acc = fma32(V[:, f, None], C2[None, :, f], acc)
+    best = np.full(m, np.inf, dtype=np.float32)
+    second = np.full(m, np.inf, dtype=np.float32)
+    idx = np.zeros(m, dtype=np.int64)
+    for j in range(kp):
+        a = acc[:, j]
+        mx = np.where(best > a, best, a)  # vmax(best, acc)
+        second = np.where(second < mx, second, mx)  # vmin(second, .)
+        idx = np.where(a < best, j, idx)
+        best = np.where(best < a, best, a)
+    return best, second, idx
+
+
+def _guard(kappa: float, block_norm: np.ndarray, cmax: float) -> np.ndarray:
+    """:func:`optimeans._kernels.lloyd.guard_threshold`, elementwise."""
+    r = block_norm + cmax
+    return 2.0 * kappa * r * r
+
+
+class _Packed:
+    """What the NumPy steps need of one :class:`~optimeans.solvers.stochastic.PackedData` (computed once)."""
+
+    def __init__(self, X, mean, scale, block_norm, sqnorm) -> None:
+        self.V = packed_values(X, mean, scale)
+        self.block_norm = block_norm
+        self.sqnorm = sqnorm
+
+
+def _assign_span(pk, X, inv_scale2, rows, centers, C2, cn, cmax, kappa):
+    """:func:`optimeans._kernels.stochastic.assign_span` for the packed ``rows``: (labels, dists)."""
+    best, second, idx = fast_scan(pk.V[rows], C2, cn)
+    thr = _guard(kappa, pk.block_norm[rows // BLOCK], cmax).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        recheck = ~((second - best) > thr)
+    labels = idx.copy()
+    dq = (best.astype(np.float64) + pk.sqnorm[rows]) * inv_scale2
+    dists = np.where(dq < 0.0, 0.0, dq)
+    if recheck.any():
+        r = rows[recheck]
+        D = sqdist(X[r], centers)
+        lab = canonical_labels(D)
+        labels[recheck] = lab
+        dists[recheck] = D[np.arange(r.size), lab]
+    return labels, dists
+
+
+def _assign_bounded(pk, X, scale, inv_scale2, rows, centers, C2, cn, cmax, kappa, k, bound_label, bound_lower,
+                    drift_total, rel):
+    """:func:`optimeans._kernels.stochastic.assign_bounded` for the packed ``rows``: (labels, dists, scanned)."""
+    m = rows.size
+    labels = np.empty(m, dtype=np.int64)
+    dists = np.empty(m, dtype=np.float64)
+    a = bound_label[rows]
+    stored = bound_lower[rows]
+    low = (stored - drift_total) - rel * (np.abs(stored) + drift_total)
+    test = (a >= 0) & (low > 0.0)
+    settled = np.zeros(m, dtype=bool)
+    if test.any():
+        t = np.flatnonzero(test)
+        D = sqdist(X[rows[t]], centers)
+        d2 = D[np.arange(t.size), a[t]]
+        ok = np.sqrt(d2) * (1.0 + rel) < low[t]
+        settled[t[ok]] = True
+        labels[t[ok]] = a[t[ok]]
+        dists[t[ok]] = d2[ok]
+    cand = np.flatnonzero(~settled)
+    if cand.size:
+        P = rows[cand]
+        best32, second32, idx = fast_scan(pk.V[P], C2, cn)
+        best = best32.astype(np.float64)
+        second = second32.astype(np.float64)
+        eps = 0.5 * _guard(kappa, pk.block_norm[P // BLOCK], cmax)
+        with np.errstate(invalid="ignore"):
+            fast = (second - best) > 2.0 * eps
+        j = idx.copy()
+        lo = second.copy()
+        sq = pk.sqnorm[P]
+        with np.errstate(invalid="ignore"):
+            dq = (best + sq) * inv_scale2
+        dist = np.where(dq >= 0.0, dq, 0.0)
+        slow = np.flatnonzero(~fast)
+        if slow.size:
+            D = sqdist(X[P[slow]], centers)
+            lab = canonical_labels(D)
+            j[slow] = lab
+            lo[slow] = best[slow]
+            dist[slow] = D[np.arange(slow.size), lab]
+        labels[cand] = j
+        dists[cand] = dist
+        with np.errstate(invalid="ignore"):
+            v = lo + sq - eps - 4.0 * 2.0**-24 * sq
+            good = (v > 0.0) & (v < np.inf)
+            lower = np.where(good, np.sqrt(np.where(good, v, 0.0)) / scale, np.inf if k == 1 else 0.0)
+        bound_label[P] = j
+        bound_lower[P] = lower * (1.0 - rel) + drift_total
+    return labels, dists, int(cand.size)
+
+
+def _add_batch(X, weights, rows, labels, dists, k, dp):
+    """:func:`optimeans._kernels.stochastic.add_batch`: per-center sums, weights and the objective, in row order."""
+    m, d = rows.size, X.shape[1]
+    w = weights[rows]
+    onehot = np.zeros((m, k), dtype=np.float64)
+    onehot[np.arange(m), labels] = 1.0
+    W = _seq_sum(onehot * w[:, None])
+    S = np.zeros((k, dp), dtype=np.float64)
+    S[:, :d] = _seq_sum(onehot[:, :, None] * (w[:, None] * X[rows].astype(np.float64))[:, None, :])
+    obj = float(_seq_sum((w * dists)[:, None])[0])
+    return S.ravel(), W, obj
+
+
+#: NumPy seconds this process may spend in the mini-batch steps; past them the kernels are
+#: compiled and serve (the same bits), e.g. for a long stream of small ``partial_fit`` batches.
+MINIBATCH_NUMPY_SECONDS = 3.0
+
+#: NumPy seconds spent so far in this process, per path ("minibatch", "sgd").
+numpy_seconds = {"minibatch": 0.0, "sgd": 0.0}
+
+
+def minibatch_small(X: np.ndarray, n_clusters: int, kp: int, batch_size: int, parallel_min_work: int) -> bool:
+    """True when mini-batch steps over ``X`` run in NumPy: the problem is small (:func:`is_small`),
+    the kernel the steps would call is not in memory already (then it serves, faster) and this
+    process has spent less than :data:`MINIBATCH_NUMPY_SECONDS` in the NumPy steps."""
+    n, d = X.shape
+    if not is_small(n, int(n_clusters), d) or numpy_seconds["minibatch"] >= MINIBATCH_NUMPY_SECONDS:
+        return False
+    from ._kernels.stochastic import minibatch_kernel
+
+    return not _kernel_loaded(minibatch_kernel(batch_size, int(n_clusters), d, kp, parallel_min_work), X.dtype)
+
+
+def _kernel_loaded(kernel, dtype) -> bool:
+    """True when the Numba dispatcher ``kernel`` holds a compiled version whose first argument has ``dtype``."""
+    import numba
+
+    t = numba.from_dtype(np.dtype(dtype))
+    return any(getattr(sig[0], "dtype", None) == t for sig in kernel.signatures)
+
+
+def minibatch_steps(
+    X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
+    centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
+    state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,
+    parallel_min_work, bound_label, bound_lower, rel, prev, cand, sub, panels, chunk_sums, chunk_weights, chunk_obj,
+    chunk_scanned, packed=None,
+):
+    """:func:`optimeans._kernels.stochastic.minibatch_steps` in NumPy: the same arguments, the same bits.
+
+    Every output the kernel writes (``centers``, ``counts``, ``state``,
+    ``batch_objective``, the bounds, the last batch's ``labels`` and
+    ``dists``, ``batch_sums`` and ``batch_weights``) gets the kernel's values;
+    ``C2``, ``cn``, ``C64`` and the chunk scratch are not written. ``packed``
+    (optional) is the :class:`_Packed` view of the data, kept between calls.
+    Returns the number of batches processed.
+    """
+    t_start = time.perf_counter()
+    try:
+        with np.errstate(invalid="ignore"):
+            return _minibatch_steps(
+                X, weights, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch,
+                last_batch, centers, cn, C64, counts, labels, dists, batch_sums, batch_weights, state, alpha,
+                max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective, bound_label,
+                bound_lower, rel, prev, sub, packed)
+    finally:
+        numpy_seconds["minibatch"] += time.perf_counter() - t_start
+
+
+def _minibatch_steps(X, weights, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch,
+                     last_batch, centers, cn, C64, counts, labels, dists, batch_sums, batch_weights, state, alpha,
+                     max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective, bound_label,
+                     bound_lower, rel, prev, sub, packed):
+    n, d = X.shape
+    k = centers.shape[0]
+    kp = cn.shape[0]
+    dp = C64.shape[1]
+    L = BLOCK
+    pk = packed if packed is not None else _Packed(X, mean, scale, block_norm, sqnorm)
+    inv_scale2 = 1.0 / (scale * scale)
+    bounded = bound_label.shape[0] > 0
+    positions = np.arange(n, dtype=np.int64)
+    epoch_rows = block_order[positions // L] * L + positions % L
+    done = 0
+    for b in range(first_batch, last_batch):
+        start = b * batch_size
+        end = min(n, start + batch_size)
+        m = end - start
+        C2_, cn_, cmax = pack_centers(centers, mean, scale, kp)
+        if bounded:
+            prev[...] = centers
+        obj = 0.0
+        bw_tot = np.zeros(k, dtype=np.float64)
+        bs_tot = np.zeros(k * dp, dtype=np.float64)
+        for lo in range(start, end, sub):  # the chunks, summed in chunk order
+            hi = min(end, lo + sub)
+            rows = epoch_rows[lo:hi]
+            if bounded:
+                lab, dist, scanned = _assign_bounded(pk, X, scale, inv_scale2, rows, centers, C2_, cn_, cmax, kappa,
+                                                     k, bound_label, bound_lower, state[6], rel)
+            else:
+                lab, dist = _assign_span(pk, X, inv_scale2, rows, centers, C2_, cn_, cmax, kappa)
+                scanned = hi - lo
+            labels[lo - start:hi - start] = lab
+            dists[lo - start:hi - start] = dist
+            S, W, o = _add_batch(X, weights, rows, lab, dist, k, dp)
+            obj += o
+            state[7] += scanned
+            bw_tot = bw_tot + W
+            bs_tot = bs_tot + S
+        batch_sums[...] = bs_tot
+        batch_weights[...] = bw_tot
+        wsum = 0.0
+        for j in range(k):
+            wsum += float(bw_tot[j])
+        for j in range(k):
+            bw = float(bw_tot[j])
+            if bw > 0.0:
+                counts[j] += bw
+                rate = bw / counts[j]
+                centers[j] += rate * (bs_tot[j * dp:j * dp + d] / bw - centers[j])
+        batch_objective[b] = obj
+        done += 1
+        state[4] += 1.0
+        if wsum > 0.0:
+            mean_obj = obj / wsum
+            if state[4] == 1.0:
+                state[0] = mean_obj
+            else:
+                state[0] = (1.0 - alpha) * state[0] + alpha * mean_obj
+            if state[0] < state[1]:
+                state[1] = state[0]
+                state[2] = 0.0
+            else:
+                state[2] += 1.0
+        state[3] += m
+        if reassignment_ratio > 0.0 and state[3] >= reassign_after:
+            state[3] = 0.0
+            _reassign(X, weights, epoch_rows[start:end], centers, counts, dists, uniforms[b], state,
+                      reassignment_ratio, m)
+        if bounded:  # the largest move of a center in this step loosens every bound
+            t = centers - prev
+            t2 = np.zeros(k, dtype=np.float64)
+            for f in range(d):
+                t2 = t2 + t[:, f] * t[:, f]
+            top = 0.0
+            for j in range(k):
+                if t2[j] > top:
+                    top = float(t2[j])
+            state[6] += np.sqrt(top) * (1.0 + rel)
+        if max_no_improvement > 0 and state[2] >= max_no_improvement:
+            break
+    return done
+
+
+def _reassign(X, weights, rows, centers, counts, dists, u, state, reassignment_ratio, m) -> None:
+    """The reassignment of starved centers of :func:`optimeans._kernels.stochastic.minibatch_steps`."""
+    k = centers.shape[0]
+    cmax_count = 0.0
+    for j in range(k):
+        if counts[j] > cmax_count:
+            cmax_count = float(counts[j])
+    limit = reassignment_ratio * cmax_count
+    n_starved = 0
+    cmin_other = np.inf
+    for j in range(k):
+        if counts[j] < limit:
+            n_starved += 1
+        elif counts[j] < cmin_other:
+            cmin_other = float(counts[j])
+    max_moves = max(1, m // 2)
+    if n_starved == 0 or not cmin_other < np.inf:
+        return
+    w = weights[rows]
+    moved = 0
+    for j in range(k):
+        if counts[j] >= limit or moved >= max_moves:
+            continue
+        cum = np.cumsum(w * dists[:m])  # running sums in position order
+        total = float(cum[-1])
+        if total <= 0.0:
+            break
+        target = u[moved] * total
+        above = np.flatnonzero(cum > target)
+        pick = int(above[0]) if above.size else m - 1
+        dists[pick] = 0.0
+        centers[j] = X[rows[pick]].astype(np.float64)
+        counts[j] = cmin_other
+        moved += 1
+    state[5] += moved
+
+
+# ------------------------------------------------------------------ online SGD
+#
+# :func:`optimeans._kernels.stochastic.sgd_steps` one point at a time in NumPy: the
+# squared distances in X's dtype, summed over the features in order (a sequential
+# ``cumsum``), the first smallest, the float64 update of the running mean. A
+# point costs some ten NumPy calls (about 15 microseconds), so the path serves
+# while this process's time there stays below :data:`SGD_NUMPY_SECONDS` (about the
+# kernel's compile time on the development machine, idle); then the run goes on
+# with the kernel, with the same bits.
+
+#: NumPy seconds this process may spend in online SGD steps; past them the kernel is compiled.
+SGD_NUMPY_SECONDS = 1.0
+
+
+def sgd_small(X: np.ndarray, n_clusters: int) -> bool:
+    """True when online SGD steps over ``X`` run on the NumPy path: a small problem whose kernel is
+    not in memory already, while this process has spent less than :data:`SGD_NUMPY_SECONDS` there."""
+    n, d = X.shape
+    if not is_small(n, int(n_clusters), d) or numpy_seconds["sgd"] >= SGD_NUMPY_SECONDS:
+        return False
+    from ._kernels.stochastic import sgd_steps as kernel
+
+    return not _kernel_loaded(kernel, X.dtype)
+
+
+def sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start_, n_total):
+    """As :func:`optimeans._kernels.stochastic.sgd_steps` (the same arguments, updates and return value)."""
+    t_start = time.perf_counter()
+    try:
+        return _sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start_,
+                          n_total)
+    finally:
+        numpy_seconds["sgd"] += time.perf_counter() - t_start
+
+
+def _sgd_steps(X, sample_weight, order, start, end, centers, centers_t, counts, schedule, eta0, t_start, n_total):
+    d, k = centers_t.shape
+    ct = np.ascontiguousarray(centers_t.T)  # (k, d) in X's dtype, kept equal to centers rounded
+    seen = 0.0
+    t = float(t_start)
+    for p in range(int(start), int(end)):
+        i = int(order[p])
+        wi = float(sample_weight[i])
+        x = X[i]
+        diff = x[None, :] - ct
+        acc = np.cumsum(diff * diff, axis=1)[:, -1]  # in X's dtype, features in order
+        j = int(np.argmin(acc))  # the first smallest
+        t += 1
+        if wi <= 0.0:
+            continue
+        seen += wi * float(acc[j])
+        counts[j] += wi
+        if schedule == 0:  # SCHEDULE_COUNT
+            eta = wi / float(counts[j])
+        elif schedule == 1:  # SCHEDULE_CONSTANT
+            eta = eta0 * wi
+        else:
+            eta = eta0 * wi / (1.0 + t / n_total)
+        if eta > 1.0:
+            eta = 1.0
+        c = centers[j] + eta * (x.astype(np.float64) - centers[j])
+        centers[j] = c
+        ct[j] = c
+    centers_t[...] = ct.T
+    return seen

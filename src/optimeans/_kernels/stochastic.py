@@ -1047,6 +1047,12 @@ _MINIBATCH_STEPS = (_minibatch_steps0, _minibatch_steps1, _minibatch_steps2)
 _MINIBATCH_STEPS_SERIAL = (_minibatch_steps_serial0, _minibatch_steps_serial1, _minibatch_steps_serial2)
 
 
+def minibatch_kernel(batch_size: int, k: int, d: int, kp: int, parallel_min_work: int):
+    """The kernel :func:`minibatch_steps` calls for these sizes (``kp`` padded centers)."""
+    kernels = _MINIBATCH_STEPS_SERIAL if batch_size * k * d < parallel_min_work else _MINIBATCH_STEPS
+    return kernels[scan_mode_of(kp, d)]
+
+
 def minibatch_steps(
     X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
     centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
@@ -1064,9 +1070,7 @@ def minibatch_steps(
     parallel branches Numba pruned before typing serves, and a first call
     compiles no ``parallel=True`` kernel at all.
     """
-    serial = batch_size * centers.shape[0] * X.shape[1] < parallel_min_work
-    kernels = _MINIBATCH_STEPS_SERIAL if serial else _MINIBATCH_STEPS
-    return kernels[scan_mode_of(cn.shape[0], X.shape[1])](
+    return minibatch_kernel(batch_size, centers.shape[0], X.shape[1], cn.shape[0], parallel_min_work)(
         X, weights, XT, block_norm, sqnorm, mean, scale, kappa, block_order, batch_size, first_batch, last_batch,
         centers, C2, cn, C64, counts, labels, dists, batch_sums, batch_weights,
         state, alpha, max_no_improvement, reassignment_ratio, reassign_after, uniforms, batch_objective,

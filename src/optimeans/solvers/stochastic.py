@@ -191,8 +191,10 @@ def run_sgd(
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(n).astype(np.int64)
             for s, e in zip(cuts[:-1], cuts[1:]):
-                sgd_steps(X, w64, order, int(s), int(e), centers, centers_t, counts,
-                          _SCHEDULES[schedule], eta0, float(seen), float(n))
+                # a small problem runs in NumPy (the same bits) until the process has spent its budget there
+                steps = _nocompile.sgd_steps if _nocompile.sgd_small(X, k) else sgd_steps
+                steps(X, w64, order, int(s), int(e), centers, centers_t, counts,
+                      _SCHEDULES[schedule], eta0, float(seen), float(n))
                 seen += int(e - s)
                 obj = clock.monitor(_hard_objective, X, w64, centers)
                 hist.record(obj, clock.elapsed(), seen / n)
@@ -242,15 +244,25 @@ class PackedData:
         self.X = X
         self.weights = np.ascontiguousarray(sample_weight, dtype=np.float64)
         mean = X.mean(axis=0, dtype=np.float64)
-        self.scale = data_scale(X, mean)
+        #: the packing in NumPy (the same bits) when a pass over ``X`` is small: nothing to compile
+        self.small = n > 0 and _nocompile.is_small(n, 1, d)
+        self.scale = _nocompile.data_scale(X, mean) if self.small else data_scale(X, mean)
         self.mean = np.zeros(padded_features(d), dtype=np.float64)
         self.mean[:d] = mean
         self.n_blocks = (n + BLOCK - 1) // BLOCK
         self.XT = np.empty(max(self.n_blocks * d * BLOCK, 1), dtype=np.float32)
         self.block_norm = np.empty(self.n_blocks, dtype=np.float64)
         self.sqnorm = np.empty(n, dtype=np.float64)
-        pack_data(X, mean, self.scale, self.XT, self.block_norm, self.sqnorm)
+        (_nocompile.pack_data if self.small else pack_data)(X, mean, self.scale, self.XT, self.block_norm,
+                                                            self.sqnorm)
         self.kappa = guard_kappa(d)
+        self._numpy_view = None
+
+    def numpy_view(self) -> "_nocompile._Packed":
+        """The packed values as the NumPy mini-batch steps read them (made once)."""
+        if self._numpy_view is None:
+            self._numpy_view = _nocompile._Packed(self.X, self.mean, self.scale, self.block_norm, self.sqnorm)
+        return self._numpy_view
 
     def block_order(self, rng: np.random.Generator | None) -> np.ndarray:
         """The order in which an epoch visits the packed blocks (in order without ``rng``).
@@ -380,15 +392,19 @@ class MiniBatchState:
         if self._labels.shape[0] < batch_size:
             self._grow(batch_size)
         bound_label, bound_lower = self._no_bounds if bounds is None else bounds
-        return int(minibatch_steps(
+        pmw = self.parallel_min_work if parallel_min_work is None else parallel_min_work
+        steps, packed = minibatch_steps, {}
+        if _nocompile.minibatch_small(data.X, self.n_clusters, self._cn.shape[0], batch_size, pmw):
+            # a small problem: the same steps in NumPy, nothing to compile
+            steps, packed = _nocompile.minibatch_steps, {"packed": data.numpy_view()}
+        return int(steps(
             data.X, data.weights, data.XT, data.block_norm, data.sqnorm, data.mean, data.scale, data.kappa,
             block_order, batch_size, first_batch, last_batch,
             self.centers, self._C2, self._cn, self._C64, self.counts, self._labels, self._dists,
             self._sums, self._weights, self.state, self.alpha, self.max_no_improvement,
             self.reassignment_ratio, float(10 * self.n_clusters), uniforms, batch_objective,
-            self.parallel_min_work if parallel_min_work is None else parallel_min_work,
-            bound_label, bound_lower, self._rel, self._prev, self._cand, self.sums_chunk, self._panels,
-            self._chunk_sums, self._chunk_weights, self._chunk_obj, self._chunk_scanned,
+            pmw, bound_label, bound_lower, self._rel, self._prev, self._cand, self.sums_chunk, self._panels,
+            self._chunk_sums, self._chunk_weights, self._chunk_obj, self._chunk_scanned, **packed,
         ))
 
     @staticmethod
