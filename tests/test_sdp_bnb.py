@@ -164,7 +164,7 @@ def test_must_link_warm_start_maps_partition_matrices():
     w_child = np.bincount(g_child, weights=w)
     M = pmat(lab, w)
     cuts = _Cuts.empty()
-    cuts.keys, cuts.y = [(0, 1, 2), (2, 3), (1, 0)], np.array([1.0, 2.0, 3.0])
+    cuts.tri, cuts.y = np.array([(0, 1, 2), (2, 3, -1), (1, 0, -1)]), np.array([1.0, 2.0, 3.0])
     P2, U2, rho, c2 = _merge_warm((M, -M, 1.5, cuts, g_parent, w), g_child, w_child)
     np.testing.assert_allclose(P2, pmat(np.array([0, 1, 1, 2, 2, 2]), w_child), atol=1e-12)
     np.testing.assert_allclose(U2, -P2, atol=1e-12)
