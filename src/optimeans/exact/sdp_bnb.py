@@ -67,13 +67,23 @@ def _shift(lam: np.ndarray, s: float) -> float:
     return float(bp[t] + (f0 - s) / (f0 - f1) * (bp[t + 1] - bp[t]))
 
 
-def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, int]:
+def _sandwich(hh: _Householder, Y: np.ndarray) -> np.ndarray:
+    """H Y H for symmetric Y as one rank-2 update: Y - v g^T - g v^T with g = beta Y v - (beta^2 v^T Y v / 2) v."""
+    v, b = hh.v, hh.beta
+    y = Y @ v
+    g = b * y - (0.5 * b * b * float(v @ y)) * v
+    out = Y - np.outer(v, g)
+    out -= np.outer(g, v)
+    return out
+
+
+def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Projection of the symmetric B onto {0 <= Z <= I, tr Z = s} (Frobenius), from its top eigenpairs.
 
     The eigenvalues map to ``clip(lam - tau, 0, 1)``; the top ``m`` pairs
     suffice once the smallest of them is at or below ``tau`` (``m`` grows
     until it is; beyond a quarter of the spectrum the full decomposition is
-    as cheap). Returns (Z, the m that sufficed).
+    as cheap). Returns Z as factors (Q, z) with Z = Q diag(z) Q^T, and the m that sufficed.
     """
     n = B.shape[0]
     m = min(n, max(m_guess, s + 1))
@@ -87,8 +97,7 @@ def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, 
             m = n
     z = np.clip(lam - tau, 0.0, 1.0)
     keep = z > 0
-    Qk = Q[:, keep]
-    return (Qk * z[keep]) @ Qk.T, m
+    return Q[:, keep], z[keep], m
 
 
 @dataclass
@@ -283,9 +292,8 @@ def node_bound(
         U = np.zeros((n, n))
         rho = rho0
         cutset = _Cuts.empty()
-    E1 = np.zeros((n, n))
-    E1[0, 0] = 1.0
-    m_guess = s + 8
+    uu = np.outer(u, u)
+    m_guess = s + 2
     target = upper * (1.0 - rtol) if np.isfinite(upper) else np.inf
     best = 0.0
     hist: list[tuple[int, float]] = [(0, 0.0)]
@@ -296,14 +304,17 @@ def node_bound(
     it = 0
     for it in range(1, max_iter + 1):
         Y = P - U
-        Yt = hh.sandwich(0.5 * (Y + Y.T))
+        Yt = _sandwich(hh, 0.5 * (Y + Y.T))
         Yt += Kt / rho
-        Zs, m_used = _project_spectral(Yt[1:, 1:], s, m_guess)
-        m_guess = max(s + 8, m_used // 2 if m_used > 2 * (s + 8) else m_used)
-        Mt = E1.copy()
-        Mt[1:, 1:] = Zs
-        M = hh.sandwich(Mt)
-        M = 0.5 * (M + M.T)
+        Qk, zk, m_used = _project_spectral(Yt[1:, 1:], s, m_guess)
+        # next time ask for a few more pairs than this projection's rank
+        # (doubling from too few costs a whole decomposition each time)
+        m_guess = max(s + 2, Qk.shape[1] + 2 + Qk.shape[1] // 4)
+        # M = H (e1 e1^T + [0; Qk] diag(zk) [0; Qk]^T) H, and H e1 = -u: a rank-r update of u u^T
+        V = np.zeros((n, Qk.shape[1]))
+        V[1:] = Qk
+        V -= hh.beta * np.outer(hh.v, hh.v @ V)
+        M = uu + (V * zk) @ V.T
         # over-relaxation (Boyd et al. 2011, section 3.4.3)
         Q = (alpha * M + (1.0 - alpha) * P + U) if alpha != 1.0 else M + U
         R = Q + cut_matrix(n, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y) if len(cutset) else Q.copy()
