@@ -226,3 +226,28 @@ def test_cut_entries_hold_on_partition_matrices():
     assert (0, 1, 2) in got.keys
     assert (value(M)[[t for t, key in enumerate(cuts.keys) if key == (0, 1, 2)]] < 0).all()
 
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_triangle_separation_keeps_the_most_violated(seed):
+    """The kernel returns exactly the cap largest violations among the anchor's neighbour triples, by brute force."""
+    from optimeans._kernels.sdp_cuts import separate_triangles
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 20))
+    A = np.abs(rng.normal(size=(n, n))) * (rng.uniform(size=(n, n)) < 0.6)
+    Z = (A + A.T) / 2
+    thr = 0.05
+    viol = sorted(
+        (Z[i, j] + Z[i, k] - Z[i, i] - Z[j, k] for i in range(n) for j in range(n) for k in range(j + 1, n)
+         if i not in (j, k) and Z[i, j] > thr and Z[i, k] > thr and Z[i, j] + Z[i, k] - Z[i, i] - Z[j, k] > thr),
+        reverse=True,
+    )
+    cap = int(rng.integers(1, 30))
+    oi, oj, ok = (np.zeros(cap, dtype=np.int64) for _ in range(3))
+    ov = np.zeros(cap)
+    c = separate_triangles(Z, thr, cap, oi, oj, ok, ov)
+    assert c == min(cap, len(viol))
+    np.testing.assert_allclose(sorted(ov[:c], reverse=True), viol[:cap])
+    np.testing.assert_allclose(Z[oi[:c], oj[:c]] + Z[oi[:c], ok[:c]] - Z[oi[:c], oi[:c]] - Z[oj[:c], ok[:c]], ov[:c])
+    assert (oj[:c] < ok[:c]).all()
