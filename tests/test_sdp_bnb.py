@@ -164,9 +164,90 @@ def test_must_link_warm_start_maps_partition_matrices():
     w_child = np.bincount(g_child, weights=w)
     M = pmat(lab, w)
     cuts = _Cuts.empty()
-    cuts.keys, cuts.y = [(0, 1, 2), (2, 3), (1, 0)], np.array([1.0, 2.0, 3.0])
+    cuts.tri, cuts.y = np.array([(0, 1, 2), (2, 3, -1), (1, 0, -1)]), np.array([1.0, 2.0, 3.0])
     P2, U2, rho, c2 = _merge_warm((M, -M, 1.5, cuts, g_parent, w), g_child, w_child)
     np.testing.assert_allclose(P2, pmat(np.array([0, 1, 1, 2, 2, 2]), w_child), atol=1e-12)
     np.testing.assert_allclose(U2, -P2, atol=1e-12)
     assert rho == 1.5
     assert c2.keys == [(1, 2)] and list(c2.y) == [2.0]  # cuts on the merged pair are gone
+
+
+def test_spectral_projection_matches_the_full_decomposition():
+    """The partial-eigensolver projection onto {0 <= Z <= I, tr Z = s} equals the one from every eigenpair."""
+    from optimeans.exact.sdp_bnb import _project_spectral, _shift
+
+    rng = np.random.default_rng(3)
+    for n, s in [(12, 1), (30, 4), (40, 9)]:
+        A = rng.normal(size=(n, n))
+        B = A + A.T
+        lam, Q = np.linalg.eigh(B)
+        tau = _shift(lam, s)
+        z = np.clip(lam - tau, 0.0, 1.0)
+        assert z.sum() == pytest.approx(s, abs=1e-9)
+        full = (Q * z) @ Q.T
+        Qk, zk, m = _project_spectral(B, s, s + 1)
+        np.testing.assert_allclose((Qk * zk) @ Qk.T, full, atol=1e-9)
+        # the projection is the nearest point: moving towards any other feasible point does not help
+        other = np.eye(n) * (s / n)
+        assert np.linalg.norm(B - full) <= np.linalg.norm(B - other)
+
+
+def test_cut_entries_hold_on_partition_matrices():
+    """Every pair and triangle cut, built from its name, is >= 0 on partition matrices and violated as separated."""
+    from optimeans.exact.sdp_bnb import _Cuts, _rebuild, _separate
+
+    rng = np.random.default_rng(4)
+    n, k = 9, 3
+    w = rng.uniform(0.5, 2.0, n)
+    tri = np.array([(i, j, -1) for i in range(n) for j in range(n) if i != j]
+                   + [(i, j, l) for i in range(n) for j in range(n) for l in range(j + 1, n) if i not in (j, l)])
+    sq = 1.0 / np.sqrt(w)
+    cuts = _rebuild(tri, np.zeros(len(tri)), 1.0 / w, np.outer(sq, sq))
+
+    def value(M):
+        out = np.zeros(len(tri))
+        for e in range(4):
+            out += cuts.cc[:, e] * M[cuts.ci[:, e], cuts.cj[:, e]]
+        return out
+
+    for _ in range(5):
+        lab = rng.permutation(np.arange(n) % k)
+        M = np.zeros((n, n))
+        for c in range(k):
+            m = lab == c
+            s = np.sqrt(w[m])
+            M[np.ix_(m, m)] = np.outer(s, s) / w[m].sum()
+        assert value(M).min() >= -1e-12
+    # a matrix that breaks the triangle 0-1-2 (0 with 1 and 2, 1 apart from 2): separation finds it
+    Z = np.diag(np.full(n, 0.5))
+    Z[0, 1] = Z[1, 0] = Z[0, 2] = Z[2, 0] = 0.4
+    M = Z / np.outer(sq, sq)
+    got = _separate(M, w, _Cuts.empty(), 50, 1000)
+    assert (0, 1, 2) in got.keys
+    assert (value(M)[[t for t, key in enumerate(cuts.keys) if key == (0, 1, 2)]] < 0).all()
+
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_triangle_separation_keeps_the_most_violated(seed):
+    """The kernel returns exactly the cap largest violations among the anchor's neighbour triples, by brute force."""
+    from optimeans._kernels.sdp_cuts import separate_triangles
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 20))
+    A = np.abs(rng.normal(size=(n, n))) * (rng.uniform(size=(n, n)) < 0.6)
+    Z = (A + A.T) / 2
+    thr = 0.05
+    viol = sorted(
+        (Z[i, j] + Z[i, k] - Z[i, i] - Z[j, k] for i in range(n) for j in range(n) for k in range(j + 1, n)
+         if i not in (j, k) and Z[i, j] > thr and Z[i, k] > thr and Z[i, j] + Z[i, k] - Z[i, i] - Z[j, k] > thr),
+        reverse=True,
+    )
+    cap = int(rng.integers(1, 30))
+    oi, oj, ok = (np.zeros(cap, dtype=np.int64) for _ in range(3))
+    ov = np.zeros(cap)
+    c = separate_triangles(Z, thr, cap, oi, oj, ok, ov)
+    assert c == min(cap, len(viol))
+    np.testing.assert_allclose(sorted(ov[:c], reverse=True), viol[:cap])
+    np.testing.assert_allclose(Z[oi[:c], oj[:c]] + Z[oi[:c], ok[:c]] - Z[oi[:c], oi[:c]] - Z[oj[:c], ok[:c]], ov[:c])
+    assert (oj[:c] < ok[:c]).all()

@@ -92,48 +92,70 @@ def cut_matrix(n, ci, cj, cc, nnz, y):
 
 
 @njit
+def _heap_push(hi, hj, hk, hv, count, i, j, k, v):
+    """Add (i, j, k, v) to the min-heap of ``count`` entries on ``hv``."""
+    pos = count
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if hv[parent] <= v:
+            break
+        hi[pos], hj[pos], hk[pos], hv[pos] = hi[parent], hj[parent], hk[parent], hv[parent]
+        pos = parent
+    hi[pos], hj[pos], hk[pos], hv[pos] = i, j, k, v
+
+
+@njit
+def _heap_replace_top(hi, hj, hk, hv, count, i, j, k, v):
+    """Replace the least entry of the full min-heap by (i, j, k, v)."""
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= count:
+            break
+        if child + 1 < count and hv[child + 1] < hv[child]:
+            child += 1
+        if hv[child] >= v:
+            break
+        hi[pos], hj[pos], hk[pos], hv[pos] = hi[child], hj[child], hk[child], hv[child]
+        pos = child
+    hi[pos], hj[pos], hk[pos], hv[pos] = i, j, k, v
+
+
+@njit
 def separate_triangles(Z, threshold, cap, out_i, out_j, out_k, out_v):
     """Triangle inequalities ``Z_ij + Z_ik <= Z_ii + Z_jk`` violated by more than ``threshold``.
 
     ``Z`` is the relaxation's matrix in unit-weight form (``M_ij / sqrt(w_i w_j)``).
     Writes at most ``cap`` violated triples (anchor i, j < k) to the out arrays,
-    keeping the largest violations (a min-replacement once full); returns the count.
+    keeping the largest violations (the out arrays are a min-heap on ``out_v``
+    while they fill, the least violation replaced once full); returns the count.
+    Only triples with both ``Z_ij`` and ``Z_ik`` above ``threshold`` are
+    examined (the anchor's neighbours): with ``Z_ik <= threshold`` the
+    triangle is violated only where the pair inequality ``Z_ij <= Z_ii`` is,
+    and pairs are separated on their own. The work is the sum over rows of
+    their neighbour count squared instead of ``n^3``.
     """
     n = Z.shape[0]
     count = 0
-    low_pos = 0
-    low_val = np.inf
+    nb = np.empty(n, dtype=np.int64)
     for i in range(n):
         zii = Z[i, i]
+        deg = 0
         for j in range(n):
-            if j == i:
-                continue
+            if j != i and Z[i, j] > threshold:
+                nb[deg] = j
+                deg += 1
+        for a in range(deg):
+            j = nb[a]
             zij = Z[i, j]
-            if zij <= threshold:
-                continue
-            for k in range(j + 1, n):
-                if k == i:
-                    continue
+            for b in range(a + 1, deg):
+                k = nb[b]
                 v = zij + Z[i, k] - zii - Z[j, k]
                 if v <= threshold:
                     continue
                 if count < cap:
-                    out_i[count] = i
-                    out_j[count] = j
-                    out_k[count] = k
-                    out_v[count] = v
-                    if v < low_val:
-                        low_val = v
-                        low_pos = count
+                    _heap_push(out_i, out_j, out_k, out_v, count, i, j, k, v)
                     count += 1
-                elif v > low_val:
-                    out_i[low_pos] = i
-                    out_j[low_pos] = j
-                    out_k[low_pos] = k
-                    out_v[low_pos] = v
-                    low_val = np.inf
-                    for t in range(cap):
-                        if out_v[t] < low_val:
-                            low_val = out_v[t]
-                            low_pos = t
+                elif v > out_v[0]:
+                    _heap_replace_top(out_i, out_j, out_k, out_v, cap, i, j, k, v)
     return count

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from .._kernels.sdp_cuts import cut_matrix, project_cuts, separate_triangles
-from .bounds import _dual_value, _eigh_top, _Householder, _project_spectral
+from .bounds import _dual_value, _eigh_top, _Householder
 
 __all__ = ["node_bound", "sdp_search"]
 
@@ -55,51 +55,114 @@ __all__ = ["node_bound", "sdp_search"]
 _SWEEPS = 3
 
 
+def _shift(lam: np.ndarray, s: float) -> float:
+    """tau with sum(clip(lam - tau, 0, 1)) = s, exactly (piecewise linear in tau; needs len(lam) > s)."""
+    bp = np.unique(np.concatenate([lam, lam - 1.0]))  # ascending; f decreasing from len(lam) to 0
+    f = np.clip(lam[None, :] - bp[:, None], 0.0, 1.0).sum(1)
+    t = int(np.searchsorted(-f, -s, side="right")) - 1  # last breakpoint with f >= s
+    t = min(max(t, 0), len(bp) - 2)
+    f0, f1 = f[t], f[t + 1]
+    if f0 == f1:
+        return float(bp[t])
+    return float(bp[t] + (f0 - s) / (f0 - f1) * (bp[t + 1] - bp[t]))
+
+
+def _sandwich(hh: _Householder, Y: np.ndarray) -> np.ndarray:
+    """H Y H for symmetric Y as one rank-2 update: Y - v g^T - g v^T with g = beta Y v - (beta^2 v^T Y v / 2) v."""
+    v, b = hh.v, hh.beta
+    y = Y @ v
+    g = b * y - (0.5 * b * b * float(v @ y)) * v
+    out = Y - np.outer(v, g)
+    out -= np.outer(g, v)
+    return out
+
+
+def _project_spectral(B: np.ndarray, s: int, m_guess: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Projection of the symmetric B onto {0 <= Z <= I, tr Z = s} (Frobenius), from its top eigenpairs.
+
+    The eigenvalues map to ``clip(lam - tau, 0, 1)``; the top ``m`` pairs
+    suffice once the smallest of them is at or below ``tau`` (``m`` grows
+    until it is; beyond a quarter of the spectrum the full decomposition is
+    as cheap). Returns Z as factors (Q, z) with Z = Q diag(z) Q^T, and the m that sufficed.
+    """
+    n = B.shape[0]
+    m = min(n, max(m_guess, s + 1))
+    while True:
+        lam, Q = _eigh_top(B, m)
+        tau = _shift(lam, s) if m > s else float(lam.min()) - 1.0
+        if m >= n or lam.min() <= tau:
+            break
+        m = min(n, 2 * m)
+        if m > n // 4:
+            m = n
+    z = np.clip(lam - tau, 0.0, 1.0)
+    keep = z > 0
+    return Q[:, keep], z[keep], m
+
+
 @dataclass
 class _Cuts:
-    """The cuts in use, as (m, 4) entry arrays, and their multipliers."""
+    """The cuts in use, as (m, 4) entry arrays, and their multipliers.
+
+    ``tri`` (m, 3) names each cut: ``(i, j, -1)`` the pair inequality
+    :math:`Z_{ij} \\le Z_{ii}`, ``(i, j, k)`` with ``j < k`` the triangle
+    :math:`Z_{ij} + Z_{ik} \\le Z_{ii} + Z_{jk}`.
+    """
 
     ci: np.ndarray
     cj: np.ndarray
     cc: np.ndarray
     nnz: np.ndarray
     y: np.ndarray
-    keys: list[tuple[int, ...]] = field(default_factory=list)
+    tri: np.ndarray
 
     @classmethod
     def empty(cls) -> _Cuts:
         z = np.zeros((0, 4), dtype=np.int64)
-        return cls(z, z.copy(), np.zeros((0, 4)), np.zeros(0, dtype=np.int64), np.zeros(0), [])
+        return cls(z, z.copy(), np.zeros((0, 4)), np.zeros(0, dtype=np.int64), np.zeros(0),
+                   np.zeros((0, 3), dtype=np.int64))
+
+    @property
+    def keys(self) -> list[tuple[int, ...]]:
+        """The cuts' names as tuples: (i, j) a pair, (i, j, k) a triangle."""
+        return [(int(a), int(b)) if c < 0 else (int(a), int(b), int(c)) for a, b, c in self.tri]
 
     def __len__(self) -> int:
         return len(self.y)
 
 
-def _cut_rows(key: tuple[int, ...], winv: np.ndarray, b: np.ndarray) -> tuple[list[int], list[int], list[float]]:
-    """Entries of the cut ``key``: (i, j) pair Z_ii - Z_ij >= 0, (i, j, k) triangle Z_ii + Z_jk - Z_ij - Z_ik >= 0."""
-    if len(key) == 2:
-        i, j = key
-        ents = [(i, i, winv[i]), (min(i, j), max(i, j), -b[i, j])]
-    else:
-        i, j, k = key
-        ents = [(i, i, winv[i]), (min(j, k), max(j, k), b[j, k]),
-                (min(i, j), max(i, j), -b[i, j]), (min(i, k), max(i, k), -b[i, k])]
-    return [e[0] for e in ents], [e[1] for e in ents], [e[2] for e in ents]
+def _codes(tri: np.ndarray, n: int) -> np.ndarray:
+    """One integer per cut name (pairs have k = -1, coded as n)."""
+    k = np.where(tri[:, 2] < 0, n, tri[:, 2])
+    return (tri[:, 0] * n + tri[:, 1]) * (n + 1) + k
 
 
-def _rebuild(keys: list[tuple[int, ...]], y: np.ndarray, winv: np.ndarray, b: np.ndarray) -> _Cuts:
-    m = len(keys)
+def _rebuild(tri: np.ndarray, y: np.ndarray, winv: np.ndarray, b: np.ndarray) -> _Cuts:
+    """The entry arrays of the cuts ``tri`` (see :class:`_Cuts`) for the weights behind ``winv`` and ``b``."""
+    tri = np.ascontiguousarray(tri, dtype=np.int64).reshape(-1, 3)
+    m = tri.shape[0]
+    i, j, k = tri[:, 0], tri[:, 1], tri[:, 2]
+    pair = k < 0
+    kk = np.where(pair, j, k)
     ci = np.zeros((m, 4), dtype=np.int64)
     cj = np.zeros((m, 4), dtype=np.int64)
     cc = np.zeros((m, 4))
-    nnz = np.zeros(m, dtype=np.int64)
-    for t, key in enumerate(keys):
-        a, c, v = _cut_rows(key, winv, b)
-        nnz[t] = len(a)
-        ci[t, : len(a)] = a
-        cj[t, : len(a)] = c
-        cc[t, : len(a)] = v
-    return _Cuts(ci, cj, cc, nnz, np.ascontiguousarray(y, dtype=np.float64), list(keys))
+    ci[:, 0] = i
+    cj[:, 0] = i
+    cc[:, 0] = winv[i]
+    # pair: -Z_ij; triangle: +Z_jk, -Z_ij, -Z_ik
+    a1 = np.where(pair, i, j)
+    ci[:, 1] = np.minimum(a1, kk)
+    cj[:, 1] = np.maximum(a1, kk)
+    cc[:, 1] = np.where(pair, -b[i, j], b[j, kk])
+    ci[:, 2] = np.minimum(i, j)
+    cj[:, 2] = np.maximum(i, j)
+    cc[:, 2] = np.where(pair, 0.0, -b[i, j])
+    ci[:, 3] = np.minimum(i, kk)
+    cj[:, 3] = np.maximum(i, kk)
+    cc[:, 3] = np.where(pair, 0.0, -b[i, kk])
+    nnz = np.where(pair, 2, 4).astype(np.int64)
+    return _Cuts(ci, cj, cc, nnz, np.ascontiguousarray(y, dtype=np.float64).copy(), tri)
 
 
 def _separate(M: np.ndarray, w: np.ndarray, cuts: _Cuts, max_new: int, max_total: int) -> _Cuts:
@@ -111,37 +174,38 @@ def _separate(M: np.ndarray, w: np.ndarray, cuts: _Cuts, max_new: int, max_total
     Z = M * b
     zd = np.diag(Z).copy()
     thr = 1e-4 * float(zd.mean()) if n else 0.0
-    keep = [t for t in range(len(cuts)) if cuts.y[t] > 0.0]
-    keys = [cuts.keys[t] for t in keep]
-    y = [float(cuts.y[t]) for t in keep]
-    have = set(keys)
-    new: list[tuple[float, tuple[int, ...]]] = []
+    keep = cuts.y > 0.0
+    tri_old = cuts.tri[keep]
+    y_old = cuts.y[keep]
+    room = min(max_new, max_total - len(y_old))
+    if room <= 0:
+        return _rebuild(tri_old, y_old, winv, b)
     # pairs: Z_ij > Z_ii
     V = Z - zd[:, None]
     np.fill_diagonal(V, -np.inf)
     ii, jj = np.nonzero(V > thr)
-    if len(ii):
-        order = np.argsort(-V[ii, jj])[: max_new]
-        new.extend((float(V[ii[t], jj[t]]), (int(ii[t]), int(jj[t]))) for t in order)
+    pv = V[ii, jj]
+    if len(ii) > max_new:
+        top = np.argpartition(-pv, max_new - 1)[:max_new]
+        ii, jj, pv = ii[top], jj[top], pv[top]
     cap = max(1, max_new)
     oi = np.zeros(cap, dtype=np.int64)
     oj = np.zeros(cap, dtype=np.int64)
     ok = np.zeros(cap, dtype=np.int64)
     ov = np.zeros(cap)
     cnt = separate_triangles(np.ascontiguousarray(Z), thr, cap, oi, oj, ok, ov)
-    new.extend((float(ov[t]), (int(oi[t]), int(oj[t]), int(ok[t]))) for t in range(cnt))
-    new.sort(key=lambda t: -t[0])
-    added = 0
-    for _, key in new:
-        if added >= max_new or len(keys) >= max_total:
-            break
-        if key in have:
-            continue
-        have.add(key)
-        keys.append(key)
-        y.append(0.0)
-        added += 1
-    return _rebuild(keys, np.asarray(y, dtype=np.float64), winv, b)
+    cand = np.concatenate([
+        np.column_stack([ii, jj, np.full(len(ii), -1)]).astype(np.int64).reshape(-1, 3),
+        np.column_stack([oi[:cnt], oj[:cnt], ok[:cnt]]),
+    ])
+    viol = np.concatenate([pv, ov[:cnt]])
+    if len(cand):
+        cand = cand[np.argsort(-viol, kind="stable")]
+        fresh = ~np.isin(_codes(cand, n), _codes(tri_old, n))
+        cand = cand[fresh][:room]
+    tri = np.concatenate([tri_old, cand])
+    y = np.concatenate([y_old, np.zeros(len(cand))])
+    return _rebuild(tri, y, winv, b)
 
 
 @dataclass
@@ -228,15 +292,14 @@ def node_bound(
         can[cannot[:, 1], cannot[:, 0]] = True
     if warm is not None:
         P, U, rho, cutset = warm[0].copy(), warm[1].copy(), warm[2], warm[3]
-        cutset = _rebuild(list(cutset.keys), cutset.y.copy(), winv, bmat)
+        cutset = _rebuild(cutset.tri, cutset.y, winv, bmat)
     else:
         P = np.zeros((n, n))
         U = np.zeros((n, n))
         rho = rho0
         cutset = _Cuts.empty()
-    E1 = np.zeros((n, n))
-    E1[0, 0] = 1.0
-    m_guess = s + 8
+    uu = np.outer(u, u)
+    m_guess = s + 2
     target = upper * (1.0 - rtol) if np.isfinite(upper) else np.inf
     best = 0.0
     dual = None
@@ -250,14 +313,17 @@ def node_bound(
     try:  # Ctrl-C: stop here and certify the bound of the last dual point (the loop keeps its indentation)
       for it in range(1, max_iter + 1):  # noqa: E111
         Y = P - U
-        Yt = hh.sandwich(0.5 * (Y + Y.T))
+        Yt = _sandwich(hh, 0.5 * (Y + Y.T))
         Yt += Kt / rho
-        Zs, m_used = _project_spectral(Yt[1:, 1:], s, m_guess)
-        m_guess = max(s + 8, m_used // 2 if m_used > 2 * (s + 8) else m_used)
-        Mt = E1.copy()
-        Mt[1:, 1:] = Zs
-        M = hh.sandwich(Mt)
-        M = 0.5 * (M + M.T)
+        Qk, zk, m_used = _project_spectral(Yt[1:, 1:], s, m_guess)
+        # next time ask for a few more pairs than this projection's rank
+        # (doubling from too few costs a whole decomposition each time)
+        m_guess = max(s + 2, Qk.shape[1] + 2 + Qk.shape[1] // 4)
+        # M = H (e1 e1^T + [0; Qk] diag(zk) [0; Qk]^T) H, and H e1 = -u: a rank-r update of u u^T
+        V = np.zeros((n, Qk.shape[1]))
+        V[1:] = Qk
+        V -= hh.beta * np.outer(hh.v, hh.v @ V)
+        M = uu + (V * zk) @ V.T
         # over-relaxation (Boyd et al. 2011, section 3.4.3)
         Q = (alpha * M + (1.0 - alpha) * P + U) if alpha != 1.0 else M + U
         R = Q + cut_matrix(n, cutset.ci, cutset.cj, cutset.cc, cutset.nnz, cutset.y) if len(cutset) else Q.copy()
@@ -437,21 +503,22 @@ def _merge_warm(warm, g_child: np.ndarray, w_child: np.ndarray):
     S[np.arange(Gp), gmap] = np.sqrt(w_parent / w_child[gmap])
     P2 = S.T @ P @ S
     U2 = S.T @ U @ S
-    keys, y = [], []
-    seen = set()
-    for key, yc in zip(cutset.keys, cutset.y):
-        nk = tuple(int(gmap[i]) for i in key)
-        if len(set(nk)) < len(nk):
-            continue
-        if len(nk) == 3 and nk[1] > nk[2]:
-            nk = (nk[0], nk[2], nk[1])
-        if nk in seen:
-            continue
-        seen.add(nk)
-        keys.append(nk)
-        y.append(float(yc))
+    tri = cutset.tri.copy()
+    if len(tri):
+        tri[:, :2] = gmap[tri[:, :2]]
+        has_k = tri[:, 2] >= 0
+        tri[has_k, 2] = gmap[tri[has_k, 2]]
+        ok = (tri[:, 0] != tri[:, 1]) & (~has_k | ((tri[:, 0] != tri[:, 2]) & (tri[:, 1] != tri[:, 2])))
+        jk = np.sort(tri[has_k, 1:], axis=1)
+        tri[has_k, 1:] = jk
+        tri, y = tri[ok], cutset.y[ok]
+        _, first = np.unique(_codes(tri, Gc), return_index=True)
+        first.sort()
+        tri, y = tri[first], y[first]
+    else:
+        y = cutset.y[:0]
     c = _Cuts.empty()
-    c.keys, c.y = keys, np.asarray(y, dtype=np.float64)
+    c.tri, c.y = tri, np.asarray(y, dtype=np.float64)
     return P2, U2, rho, c
 
 
