@@ -153,8 +153,11 @@ def test_issue17_case3_positions_only_when_neither_side_has_names(tmp_path, caps
     assert code == 0 and len(out.split()) == 20
     named = tmp_path / "named.csv"
     named.write_text("a,b,c\n" + "".join(f"{a},{p},{h}\n" for a, p, h in X))
-    code, out2, err = run(capsys, "predict", "--model", model2, named)
-    assert code == 0 and out2 == out and "fitted without column names; its columns are taken by position" in err
+    one_line_error(*run(capsys, "predict", "--model", model2, named),
+                   r"has column names \(a, b, c\) but the model was fitted without names: choose its columns "
+                   r"by position with --columns")
+    code, out2, err = run(capsys, "predict", "--model", model2, named, "--columns", "1-3")
+    assert code == 0 and out2 == out
 
 
 # -- case 4: a closed stdout pipe ------------------------------------------------------

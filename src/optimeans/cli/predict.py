@@ -94,9 +94,9 @@ def match_columns(model_names: list[str] | None, args: argparse.Namespace) -> li
     model's order, whatever their layout; a model column the file lacks is
     refused, naming it and the file's columns the model does not know (with a
     hint when only the case differs). By position only when neither side has
-    names, or when --columns chooses them explicitly; a model without names
-    takes a named file's columns by position, with a note; a headerless file
-    for a model with names is refused (its columns could be in any order).
+    names, or when --columns chooses them explicitly; a named file for a model
+    without names, and a headerless file for a model with names, are refused
+    (their columns could be in any order) with a --columns hint.
     """
     from .._io import parse_columns
 
@@ -140,9 +140,8 @@ def match_columns(model_names: list[str] | None, args: argparse.Namespace) -> li
             f"{args.file}: has no column names but the model was fitted on named columns "
             f"({', '.join(model_names)}): add a header row, or choose the columns by position with --columns"
         )
-    if file_names and not model_names:
-        # nothing to match the names against (scikit-learn warns and goes on by position, too)
-        args.position_note = "the model was fitted without column names; its columns are taken by position"
+    # a named file for a model without names is refused in run(), once the
+    # file has been read (its own errors and a wrong column count come first)
     return None
 
 
@@ -158,13 +157,19 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("give a data FILE or --dataset NAME (one of them)")
     args.columns = match_columns(names, args)
     table = read_input(args)
-    if getattr(args, "position_note", None):
-        print(f"optimeans: note: {table.source}: {args.position_note}", file=sys.stderr)
     if table.n_features != km.n_features_in_:
         expected = f" ({', '.join(names)})" if names else ""
         raise CLIError(
             f"{table.source}: the model expects {km.n_features_in_} feature{'s' if km.n_features_in_ != 1 else ''}"
             f"{expected}, the data has {table.n_features}; choose them with --columns"
+        )
+    if table.columns and not names and args.columns is None:
+        # nothing to match the file's names against: which of its columns are
+        # the model's, and in which order, is for the user to say
+        shown = ", ".join(table.columns[:6]) + (", ..." if len(table.columns) > 6 else "")
+        raise CLIError(
+            f"{table.source}: has column names ({shown}) but the model was fitted without names: "
+            f"choose its columns by position with --columns (for example --columns 1-{table.n_features})"
         )
     from ..estimator import prepare_input
 
