@@ -155,7 +155,7 @@ def test_issue17_case3_positions_only_when_neither_side_has_names(tmp_path, caps
     named.write_text("a,b,c\n" + "".join(f"{a},{p},{h}\n" for a, p, h in X))
     one_line_error(*run(capsys, "predict", "--model", model2, named),
                    r"has column names \(a, b, c\) but the model was fitted without names: choose its columns "
-                   r"by position with --columns")
+                   r"by position with --columns \(these are --columns 1-3\)")
     code, out2, err = run(capsys, "predict", "--model", model2, named, "--columns", "1-3")
     assert code == 0 and out2 == out
 
@@ -391,3 +391,22 @@ def test_issue17_case7_one_sample_singular(tmp_path, capsys):
     code, out, err = run(capsys, "fit", p, "-k", 1, "-q")
     assert code == 0, err
     assert "1 sample x 2 features -> 1 cluster " in out
+
+
+def test_issue17_case3_position_hint_skips_an_index_column(tmp_path, capsys, wine_like):
+    # a pandas to_csv() file: the index column is left out, so the model's
+    # columns are the file's 2nd to 4th, and the hint must say so
+    X, _, _ = wine_like
+    plain = tmp_path / "plain.csv"
+    plain.write_text("".join(f"{a},{p},{h}\n" for a, p, h in X))
+    model = tmp_path / "nameless.npz"
+    assert run(capsys, "fit", plain, "-k", 2, "--seed", 0, "-q", "--save", model)[0] == 0
+    code, expected, _ = run(capsys, "predict", "--model", model, plain)
+    indexed = tmp_path / "indexed.csv"
+    indexed.write_text(",a,b,c\n" + "".join(f"{i},{a},{p},{h}\n" for i, (a, p, h) in enumerate(X)))
+    code, out, err = run(capsys, "predict", "--model", model, indexed)
+    # the reader's note on the index column, then the one error line
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.strip().splitlines()[-1].endswith("(these are --columns 2-4)")
+    code, out, _ = run(capsys, "predict", "--model", model, indexed, "--columns", "2-4")
+    assert code == 0 and out == expected

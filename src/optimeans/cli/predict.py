@@ -145,6 +145,17 @@ def match_columns(model_names: list[str] | None, args: argparse.Namespace) -> li
     return None
 
 
+def _positions(table: Any) -> str:
+    """The file positions (1-based) of the columns read, as --columns takes them (an index column left out)."""
+    every = list(table.all_columns or table.columns)
+    pos = [every.index(c) + 1 for c in table.columns] if set(table.columns) <= set(every) else []
+    if not pos:
+        pos = list(range(1, len(table.columns) + 1))
+    if pos == list(range(pos[0], pos[0] + len(pos))):
+        return f"{pos[0]}-{pos[-1]}" if len(pos) > 1 else str(pos[0])
+    return ",".join(map(str, pos))
+
+
 def run(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
@@ -169,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(table.columns[:6]) + (", ..." if len(table.columns) > 6 else "")
         raise CLIError(
             f"{table.source}: has column names ({shown}) but the model was fitted without names: "
-            f"choose its columns by position with --columns (for example --columns 1-{table.n_features})"
+            f"choose its columns by position with --columns (these are --columns {_positions(table)})"
         )
     from ..estimator import prepare_input
 
