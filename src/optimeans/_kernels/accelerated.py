@@ -39,7 +39,7 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from ._simd import vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmin, vmul, vstore, vsub, vwhere_lt
-from .lloyd import CHUNK, canonical_label, guard_threshold, move_point, scan_blocks, sqdist64
+from .lloyd import CHUNK, canonical_label, chunk_sums, guard_threshold, move_point, scan_blocks, sqdist64
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
@@ -203,15 +203,7 @@ def hamerly_chunks(
     for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        S = chunk_S[c]
-        Q = chunk_Q[c]
-        W = chunk_W[c]
-        N = chunk_N[c]
-        if do_sums:
-            S[:] = 0.0
-            Q[:] = 0.0
-            W[:] = 0.0
-            N[:] = 0
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
         cand = np.empty(end - start, dtype=np.int64)
         n_cand = 0
         for i in range(start, end):
@@ -309,15 +301,7 @@ def first_pass_chunks(
     for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        S = chunk_S[c]
-        Q = chunk_Q[c]
-        W = chunk_W[c]
-        N = chunk_N[c]
-        if do_sums:
-            S[:] = 0.0
-            Q[:] = 0.0
-            W[:] = 0.0
-            N[:] = 0
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
         out = np.empty(cn.shape[0] * L, dtype=np.float32)
         changed = 0
         for b in range(start // L, (end + L - 1) // L):
@@ -422,15 +406,7 @@ def elkan_chunks(
     for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        S = chunk_S[c]
-        Q = chunk_Q[c]
-        W = chunk_W[c]
-        N = chunk_N[c]
-        if do_sums:
-            S[:] = 0.0
-            Q[:] = 0.0
-            W[:] = 0.0
-            N[:] = 0
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
         flat = lower.reshape(n * kp)
         pflat = pair32.reshape(pair32.shape[0] * kp)
         shrink = vfill(lower, 1.0 - 4.0 * 2.0**-24)
@@ -625,15 +601,7 @@ def yinyang_chunks(
     for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        S = chunk_S[c]
-        Q = chunk_Q[c]
-        W = chunk_W[c]
-        N = chunk_N[c]
-        if do_sums:
-            S[:] = 0.0
-            Q[:] = 0.0
-            W[:] = 0.0
-            N[:] = 0
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
         changed = 0
         computed = 0
         cand = np.empty(end - start, dtype=np.int64)
@@ -1016,15 +984,7 @@ def kdtree_chunks(
     for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        S = chunk_S[c]
-        Q = chunk_Q[c]
-        W = chunk_W[c]
-        N = chunk_N[c]
-        if do_sums:
-            S[:] = 0.0
-            Q[:] = 0.0
-            W[:] = 0.0
-            N[:] = 0
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
         stack = np.empty(256, dtype=np.int64)
         changed = 0
         computed = 0

@@ -695,6 +695,21 @@ def _prefetch_rows(X, r0, r1):
 
 
 @njit(inline="always")
+def chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums):
+    """Chunk ``c``'s rows of the per-chunk cluster sums, zeroed when this pass computes them."""
+    S = chunk_S[c]
+    Q = chunk_Q[c]
+    W = chunk_W[c]
+    N = chunk_N[c]
+    if do_sums:
+        S[:] = 0.0
+        Q[:] = 0.0
+        W[:] = 0.0
+        N[:] = 0
+    return S, Q, W, N
+
+
+@njit(inline="always")
 def _lloyd_chunk(
     scan, c, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
     do_sums, dist_out, prefetch_rows,
@@ -707,15 +722,7 @@ def _lloyd_chunk(
     L = vlanes(XT)
     start = c * CHUNK
     end = min(n, start + CHUNK)
-    S = chunk_S[c]
-    Q = chunk_Q[c]
-    W = chunk_W[c]
-    N = chunk_N[c]
-    if do_sums:
-        S[:] = 0.0
-        Q[:] = 0.0
-        W[:] = 0.0
-        N[:] = 0
+    S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
     changed = 0
     b_first = start // L
     b_end = (end + L - 1) // L
