@@ -27,7 +27,7 @@ import numpy as np
 from .._kernels.colgen import price_plane
 from ..solvers._common import now
 
-__all__ = ["lp_bound"]
+__all__ = ["branch_and_price", "lp_bound"]
 
 #: A node's column generation stops once the certified bound is within this
 #: fraction of the remaining gap (upper - bound) of the restricted LP's value.
@@ -72,9 +72,11 @@ class _Node:
         cannot: tuple[tuple[int, int], ...],
         bound: float,
         lam: np.ndarray | None = None,
+        nid: int = 0,
     ) -> None:
-        # lam: the parent's best multipliers spread over the rows, a warm start
-        self.must, self.cannot, self.bound, self.lam = must, cannot, bound, lam
+        # lam: the parent's best multipliers spread over the rows, a warm start;
+        # nid: the node's number (its id in a proof)
+        self.must, self.cannot, self.bound, self.lam, self.nid = must, cannot, bound, lam, nid
 
 
 def _groups(n: int, must) -> np.ndarray:
@@ -95,14 +97,40 @@ def _groups(n: int, must) -> np.ndarray:
     return g.ravel().astype(np.int64)
 
 
-def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
+def _aggregate(cols: list[np.ndarray], G: int) -> tuple[np.ndarray, int]:
+    """Dynamic constraint aggregation: groups that lie in exactly the same columns share one LP row.
+
+    Every column is then a union of aggregates, so the restricted LP over the
+    aggregates has the same columns and value as over the groups, with fewer
+    rows. Returns each group's aggregate and their number.
+    """
+    if not cols:
+        return np.zeros(G, dtype=np.int64), 1
+    M = np.zeros((G, len(cols)), dtype=np.bool_)
+    for j, c in enumerate(cols):
+        M[c, j] = True
+    packed = np.packbits(M, axis=1)
+    _, agg = np.unique(packed, axis=0, return_inverse=True)
+    agg = agg.ravel().astype(np.int64)
+    return agg, int(agg.max()) + 1
+
+
+def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate=True):
     """Column generation at one node.
 
-    Returns (bound, status, pair, partition, rounds, multipliers per row):
-    ``status`` is "pruned"
+    Returns (bound, status, pair, partition, rounds, multipliers per row,
+    groups, multipliers per group that certify ``bound`` or None, LP rows of
+    the last restricted LP): ``status`` is "pruned"
     (bound within ``rtol`` of ``upper``), "integral" (the LP optimum is a
     partition; ``partition`` holds its labels), "fractional" (branch on the
     rows ``pair``), "infeasible" or "stopped" (deadline or round limit).
+
+    With ``aggregate``, the restricted LP has one row per aggregate of groups
+    that every column so far holds together (:func:`_aggregate`); its duals
+    are spread over the groups of each aggregate (along the best multipliers
+    so far, else in proportion to weight) before pricing, and a priced column
+    that splits an aggregate disaggregates it at the next round. The bound of
+    any multipliers is valid, so the certificate does not depend on the split.
     """
     from scipy.optimize import linprog
     from scipy.sparse import csc_matrix
@@ -117,9 +145,9 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
     gsize = np.bincount(g, minlength=G)
     conf = np.array([(g[a], g[b]) for a, b in node.cannot], dtype=np.int64).reshape(-1, 2)
     if len(conf) and np.any(conf[:, 0] == conf[:, 1]):
-        return np.inf, "infeasible", None, None, 0, None
+        return np.inf, "infeasible", None, None, 0, None, g, None, 0
     if G < k:
-        return np.inf, "infeasible", None, None, 0, None
+        return np.inf, "infeasible", None, None, 0, None, g, None, 0
     conf_a = np.ascontiguousarray(conf[:, 0])
     conf_b = np.ascontiguousarray(conf[:, 1])
     gxc = np.ascontiguousarray(gx)
@@ -192,34 +220,51 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
         value, _, _, exact = price(lam0)
         certify(lam0, value, exact)
         if best >= upper - rtol * scale:
-            return best, "pruned", None, None, 0, spread
+            return best, "pruned", None, None, 0, spread, g, center, 0
     res = None
     status = "stopped"
     rounds = 0
+    R = G
     for rounds in range(1, max_rounds + 1):
         m = len(cols)
-        # real columns, then an artificial column per group and one for the cardinality row
-        indptr = np.zeros(m + G + 2, dtype=np.int64)
-        lens = [len(c) + 1 for c in cols] + [1] * (G + 1)
+        if aggregate:
+            agg, R = _aggregate(cols, G)
+            rcols = [np.unique(agg[c]) for c in cols]
+        else:
+            agg, R, rcols = np.arange(G, dtype=np.int64), G, cols
+        # real columns, then an artificial column per LP row and one for the cardinality row
+        indptr = np.zeros(m + R + 2, dtype=np.int64)
+        lens = [len(c) + 1 for c in rcols] + [1] * (R + 1)
         indptr[1:] = np.cumsum(lens)
-        indices = np.concatenate([np.append(c, G) for c in cols] + [np.arange(G + 1)]) if m else np.arange(G + 1)
-        A = csc_matrix((np.ones(len(indices)), indices, indptr), shape=(G + 1, m + G + 1))
-        b = np.ones(G + 1)
-        b[G] = k
-        c = np.concatenate([np.asarray(costs), np.full(G + 1, big)])
+        indices = np.concatenate([np.append(c, R) for c in rcols] + [np.arange(R + 1)]) if m else np.arange(R + 1)
+        A = csc_matrix((np.ones(len(indices)), indices, indptr), shape=(R + 1, m + R + 1))
+        b = np.ones(R + 1)
+        b[R] = k
+        c = np.concatenate([np.asarray(costs), np.full(R + 1, big)])
         res = linprog(
             c, A_eq=A, b_eq=b, bounds=(0, None), method="highs-ds",
             options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10, "presolve": False},
         )
         if res.status != 0:
-            return best, "stopped", None, None, rounds, spread
+            return best, "stopped", None, None, rounds, spread, g, center, R + 1
         duals = np.asarray(res.eqlin.marginals, dtype=np.float64)
-        lam_lp, sigma = duals[:G].copy(), float(duals[G])
+        mu, sigma = duals[:R], float(duals[R])
+        if not aggregate:
+            lam_lp = mu.copy()
+        else:
+            # spread each aggregate's dual over its groups: along the best
+            # multipliers so far, else in proportion to the groups' weights
+            aw = np.bincount(agg, weights=gw, minlength=R)
+            share = gw / aw[agg]
+            if center is None:
+                lam_lp = mu[agg] * share
+            else:
+                lam_lp = center + (mu - np.bincount(agg, weights=center, minlength=R))[agg] * share
         lam = lam_lp if center is None else smoothing * center + (1.0 - smoothing) * lam_lp
         value, top_val, top_set, exact = price(lam)
         certify(lam, value, exact)
         if best >= upper - rtol * scale:
-            return best, "pruned", None, None, rounds, spread
+            return best, "pruned", None, None, rounds, spread, g, center, R + 1
         if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[: len(cols)], cols, G) is not None:
             # the restricted LP's value is (nearly) certified: it is the node's LP
             # bound, and more columns would only shuffle its degenerate duals
@@ -230,27 +275,27 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing):
             value, top_val, top_set, exact = price(lam_lp)
             certify(lam_lp, value, exact)
             if best >= upper - rtol * scale:
-                return best, "pruned", None, None, rounds, spread
+                return best, "pruned", None, None, rounds, spread, g, center, R + 1
             added = add_columns(top_val, top_set, lam_lp, sigma)
         if added == 0:
             status = "converged"
             break
         if now() > deadline:
-            return best, "stopped", None, None, rounds, spread
+            return best, "stopped", None, None, rounds, spread, g, center, R + 1
     if status != "converged":
-        return best, "stopped", None, None, rounds, spread
+        return best, "stopped", None, None, rounds, spread, g, center, R + 1
     y = res.x[: len(cols)]
     if np.any(res.x[len(cols):] > 1e-9):
-        return best, "stopped", None, None, rounds, spread  # artificial columns still in use: no certificate to branch on
+        return best, "stopped", None, None, rounds, spread, g, center, R + 1  # artificial columns still in use: no certificate to branch on
     gpair = _fractional(y, cols, G)
     if gpair is None:
         labels_g = np.full(G, -1, dtype=np.int64)
         for t, j in enumerate(np.flatnonzero(y > 0.5)):
             labels_g[cols[j]] = t
-        return best, "integral", None, labels_g[g], rounds, spread
+        return best, "integral", None, labels_g[g], rounds, spread, g, center, R + 1
     ga, gb = gpair
     pair = (int(np.flatnonzero(g == ga)[0]), int(np.flatnonzero(g == gb)[0]))
-    return best, "fractional", pair, None, rounds, spread
+    return best, "fractional", pair, None, rounds, spread, g, center, R + 1
 
 
 def _fractional(y: np.ndarray, cols: list[np.ndarray], G: int) -> tuple[int, int] | None:
@@ -279,6 +324,8 @@ def lp_bound(
     max_rounds: int = 500,
     smoothing: float = 0.8,
     max_nodes: int = 200,
+    aggregate: bool = True,
+    recorder: Any = None,
 ) -> tuple[float, dict[str, Any]]:
     """Lower bound of the k-means optimum of planar data by branch and price.
 
@@ -296,6 +343,13 @@ def lp_bound(
     rtol : a node is closed when its bound is within ``rtol`` of ``upper``
     max_rounds, smoothing : column generation rounds per node, Wentges smoothing
     max_nodes : nodes of the branch-and-price tree at most
+    aggregate : dynamic constraint aggregation of the restricted LP (see
+        :func:`_solve_node`); False gives every group its own LP row
+    recorder : :class:`optimeans.exact.proof.LPRecorder`, optional
+        Receives the tree (every node, its branching pair and side, how it
+        ended) and, for each node, the multipliers that certify its bound, in
+        the units of the data given: :func:`optimeans.exact.verify` rechecks
+        each by one exact pricing, without solving an LP.
 
     Returns
     -------
@@ -303,7 +357,9 @@ def lp_bound(
         at least ``upper * (1 - rtol)`` when the tree was closed
     info : dict with ``rounds``, ``columns``, ``nodes``, ``lp_value`` (root
         bound), ``closed`` (tree finished), ``seconds``, ``better``: labels of a
-        partition better than ``upper`` found as an integral LP optimum, or None
+        partition better than ``upper`` found as an integral LP optimum, or None;
+        ``lp_rows``: the most rows a restricted LP had (aggregation keeps it
+        below the number of rows of X)
     """
     import heapq
 
@@ -331,18 +387,27 @@ def lp_bound(
     better = None
     stopped_bound = np.inf  # bound of a node left unfinished
     closed = False
+    lp_rows = 0
     while heap:
         if nodes >= max_nodes or now() > deadline:
             break
         parent_bound, _, node = heapq.heappop(heap)
         if parent_bound >= upper - rtol * max(abs(upper), 1e-300):
+            if recorder is not None:
+                recorder.leaf(node, "pruned")  # by an ancestor's certificate
             continue
         nodes += 1
-        bound, status, pair, part, r, spread = _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing)
+        bound, status, pair, part, r, spread, g, center, rows = _solve_node(
+            pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate)
         rounds += r
+        lp_rows = max(lp_rows, rows)
+        if recorder is not None and center is not None:
+            recorder.certified(node, g, center * s2, bound * s2)
         bound = max(bound, parent_bound)
         if nodes == 1:
             root = bound
+        if recorder is not None and status != "fractional":
+            recorder.leaf(node, "open" if status == "stopped" else status)
         if status == "integral":
             value = sum(_cost(X, w, part == t) for t in range(k))
             if value < upper:
@@ -354,8 +419,12 @@ def lp_bound(
             stopped_bound = min(stopped_bound, bound)
             break
         a, b = pair
-        heapq.heappush(heap, (bound, counter, _Node(node.must + ((a, b),), node.cannot, bound, spread)))
-        heapq.heappush(heap, (bound, counter + 1, _Node(node.must, node.cannot + ((a, b),), bound, spread)))
+        must = _Node(node.must + ((a, b),), node.cannot, bound, spread, counter)
+        cannot = _Node(node.must, node.cannot + ((a, b),), bound, spread, counter + 1)
+        if recorder is not None:
+            recorder.branch(node, (a, b), must, cannot)
+        heapq.heappush(heap, (bound, counter, must))
+        heapq.heappush(heap, (bound, counter + 1, cannot))
         counter += 2
     else:
         closed = stopped_bound == np.inf
@@ -374,5 +443,152 @@ def lp_bound(
         "closed": closed,
         "seconds": now() - t0,
         "better": better,
+        "lp_rows": lp_rows,
     }
     return float(min(lower, upper) * s2), info
+
+
+def branch_and_price(
+    X: Any,
+    n_clusters: int,
+    *,
+    sample_weight: Any = None,
+    time_limit: float | None = 60.0,
+    random_state: int | np.random.Generator | None = 0,
+    n_starts: int = 5,
+    n_seeds: int = 100,
+    max_nodes: int = 200,
+    aggregate: bool = True,
+    proof: bool = False,
+) -> Any:
+    r"""Prove the k-means optimum of planar data by column generation alone (the LP route).
+
+    The incumbent comes from the global search; the clusters of ``n_seeds``
+    local optima seed the LP; :func:`lp_bound` then solves the LP relaxation
+    with dynamic constraint aggregation at every node of a branch-and-price
+    tree (must-link / cannot-link on a pair of rows the LP holds
+    fractionally) until the bound meets the incumbent.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2)
+    n_clusters : int, any k >= 1
+    sample_weight : array-like of shape (n_samples,), optional
+    time_limit : float or None, default 60
+    random_state : seed of the heuristic incumbent and the seeding local optima
+    n_starts : restarts of the global search
+    n_seeds : local searches whose clusters seed the LP
+    max_nodes : nodes of the branch-and-price tree at most
+    aggregate : dynamic constraint aggregation (False: one LP row per row of X)
+    proof : record the tree and each node's multipliers in
+        ``info["proof_record"]`` (:func:`optimeans.exact.verify` checks it
+        with one exact pricing per certificate)
+
+    Returns
+    -------
+    Result
+        ``method="lp"``; ``proven_optimal`` when the tree closed, else the
+        certified ``lower_bound`` and ``gap``; ``info`` holds ``lp_nodes``,
+        ``lp_rounds``, ``lp_columns``, ``lp_rows``, ``lp_value`` (root LP),
+        ``lp_seconds``.
+
+    Raises
+    ------
+    ValueError
+        Data that are not two-dimensional, bad ``n_clusters`` or time limit.
+
+    Notes
+    -----
+    :func:`optimeans.exact.branch_and_bound` uses the same bound after a short
+    enumeration (``lp=True``); this function is the route on its own, for
+    measuring it and for proofs of it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optimeans.exact.colgen import branch_and_price
+    >>> X = np.random.default_rng(0).normal(size=(25, 2))
+    >>> r = branch_and_price(X, 3, time_limit=None)
+    >>> bool(r.proven_optimal)
+    True
+    """
+    from .._kernels.hartigan import compute_cluster_stats
+    from .._validation import check_data, check_n_clusters, check_positive_int, check_random_state, check_sample_weight
+    from ..result import HistoryRecorder
+    from ..solvers._common import finalize
+    from .branch_bound import RTOL, _compact, _merge_duplicates, _polish
+    from .search import global_search, local_optima
+
+    X = check_data(X)
+    n, d = X.shape
+    if d != 2:
+        raise ValueError(f"X must have 2 columns (column generation prices exactly in the plane), got {d}")
+    w = check_sample_weight(sample_weight, n, np.float64)
+    k = check_n_clusters(n_clusters, X, w)
+    if time_limit is not None:
+        if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+    n_starts = check_positive_int(n_starts, "n_starts")
+    n_seeds = check_positive_int(n_seeds, "n_seeds")
+    max_nodes = check_positive_int(max_nodes, "max_nodes")
+    rng, seed = check_random_state(random_state)
+    t0 = now()
+    deadline = np.inf if time_limit is None else t0 + float(time_limit)
+    Xu, wu, index = _merge_duplicates(np.asarray(X, dtype=np.float64), np.asarray(w, dtype=np.float64))
+    m = Xu.shape[0]
+    hist = HistoryRecorder(t0)
+    info: dict[str, Any] = {"n_distinct": int(m)}
+    recorder = None
+    if proof:
+        from .proof import LPRecorder
+
+        rows = np.flatnonzero(index >= 0)
+        rep = np.full(m, n, dtype=np.int64)
+        np.minimum.at(rep, index[rows], rows)
+        recorder = LPRecorder(np.arange(m), rep)
+    if m <= k:
+        labels_u = np.arange(m, dtype=np.int64)
+        best, lower, closed = 0.0, 0.0, True
+    else:
+        budget = None if time_limit is None else 0.05 * float(time_limit)
+        heur, _ = global_search(Xu, wu, k, rng, n_starts=n_starts, time_limit=budget)
+        labels_u, best = _polish(Xu, wu, _compact(heur), k)
+        starts = [labels_u, *local_optima(Xu, wu, k, rng, n_seeds)]
+        lower, lp_info = lp_bound(Xu, wu, k, starts, best, deadline=deadline, rtol=RTOL, max_nodes=max_nodes,
+                                  aggregate=aggregate, recorder=recorder)
+        if lp_info["better"] is not None:
+            labels_u, best = _polish(Xu, wu, _compact(lp_info["better"]), k)
+        closed = bool(lp_info["closed"])
+        info.update(lp_bound=float(lower), lp_value=lp_info["lp_value"], lp_rounds=lp_info["rounds"],
+                    lp_columns=lp_info["columns"], lp_nodes=lp_info["nodes"], lp_rows=lp_info["lp_rows"],
+                    lp_seconds=lp_info["seconds"])
+    hist.record(best, now(), 1)
+    kk = int(labels_u.max()) + 1 if m else 1
+    sums, weights, cu = np.zeros((kk, d)), np.zeros(kk), np.zeros((kk, d))
+    compute_cluster_stats(Xu, wu, labels_u, sums, weights, cu)
+    centers = np.repeat(Xu[:1], k, axis=0) if m else np.zeros((k, d))
+    centers[:kk] = cu
+    labels = np.empty(n, dtype=np.int64)
+    pos = index >= 0
+    labels[pos] = labels_u[index[pos]]
+    if (~pos).any():
+        dist = ((X[~pos, None, :].astype(np.float64) - cu[None, :, :]) ** 2).sum(2)
+        labels[~pos] = dist.argmin(1)
+    res = finalize(
+        X, w, centers.astype(X.dtype), n_iter=int(info.get("lp_nodes", 0)), converged=closed,
+        stop_reason="optimal" if closed else "time_limit", history=hist.freeze(), method="lp",
+        options={"time_limit": time_limit, "n_starts": n_starts, "n_seeds": n_seeds, "aggregate": aggregate},
+        labels=labels, reassign=False, info=info,
+    )
+    lb = min(float(lower), res.objective) if m > k else res.objective
+    gap = 0.0 if res.objective <= 0 else max(0.0, (res.objective - lb) / res.objective)
+    proven = bool(closed or gap <= RTOL)
+    res = res.replace(proven_optimal=proven, lower_bound=lb, gap=gap, seed=seed)
+    if proof:
+        from .proof import make_proof
+
+        parts = {"lp": float(lower)} if m > k else {"trivial": 0.0}
+        res.info["proof_record"] = make_proof(np.asarray(X, dtype=np.float64), w, k, res, parts,
+                                              "lp" if proven else None, None, RTOL, now() - t0, info,
+                                              lp_recorder=recorder if m > k else None)
+    return res

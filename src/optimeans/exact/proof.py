@@ -19,9 +19,20 @@ bound, and what certifies the bound:
   The checker enforces that by construction (it clips the stored matrix to
   the dual cone) and recomputes the bound with one eigenvalue computation per
   certificate: the solver's accuracy does not matter, only the stored numbers.
-* **enumeration**, **lp** -- the method is named with its claimed bound; they
-  cannot be checked without searching again (the checker says so). In one
-  dimension the checker recomputes the optimum by dynamic programming.
+* **lp** -- the branch-and-price tree of :mod:`optimeans.exact.colgen`
+  (planar data), the same shape of tree, and for the nodes the leaves rest on
+  the multipliers :math:`\lambda` of the node's groups. For any multipliers,
+
+  .. math:: E^* \ge \sum_g \lambda_g - k \max_S \big(\lambda(S) - V(S)\big)
+
+  over the unions :math:`S` of the node's groups that hold no cannot-link
+  pair (Lagrangian relaxation of the covering rows): the checker recomputes
+  the maximum by one exact pricing (O(G^3) in the plane), never an LP.
+* **enumeration** -- the repetitive branch and bound has no certificate (its
+  tree is implicit and exponential): the method is named with its claimed
+  bound, which :func:`verify` lists as unchecked, or proves again by
+  enumeration with ``rerun=True``. In one dimension the checker recomputes
+  the optimum by dynamic programming.
 
 :func:`verify` checks a proof: the objective of the labels (float64), every
 certificate's bound, that the leaves of the tree cover the whole search space
@@ -48,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT", "TreeRecorder", "Verification", "load_proof", "save_proof", "verify"]
+__all__ = ["FORMAT", "LPRecorder", "TreeRecorder", "Verification", "load_proof", "save_proof", "verify"]
 
 FORMAT = "optimeans-proof"
 VERSION = 1
@@ -95,6 +106,21 @@ def decode_symmetric(d: dict[str, Any]) -> np.ndarray:
     return A
 
 
+def encode_vector(v: np.ndarray) -> dict[str, Any]:
+    """A float64 vector as base64 (little-endian)."""
+    data = np.ascontiguousarray(v, dtype="<f8")
+    return {"n": int(data.shape[0]), "encoding": "float64-le-base64", "data": base64.b64encode(data.tobytes()).decode()}
+
+
+def decode_vector(d: dict[str, Any]) -> np.ndarray:
+    if not isinstance(d, dict) or d.get("encoding") != "float64-le-base64":
+        raise ValueError(f"unknown vector encoding {d.get('encoding') if isinstance(d, dict) else d!r}")
+    vals = np.frombuffer(base64.b64decode(d["data"]), dtype="<f8").astype(np.float64)
+    if vals.shape[0] != int(d["n"]):
+        raise ValueError(f"a vector of {d['n']} numbers holds {vals.shape[0]}")
+    return vals
+
+
 # ---------------------------------------------------------------------------
 # recording (called by the search)
 # ---------------------------------------------------------------------------
@@ -136,11 +162,7 @@ class TreeRecorder:
         if res.dual is None:
             return
         N, keys, mult = res.dual
-        inherited, cur = -math.inf, self.nodes[node.nid]["parent"]
-        while cur is not None:
-            if cur in self.certs:
-                inherited = max(inherited, self.certs[cur]["bound"])
-            cur = self.nodes[cur]["parent"]
+        inherited = self._inherited(node.nid)
         if const + res.bound <= inherited and node.nid != 0:
             return  # an ancestor's certificate bounds this node at least as well
         if self.n_bytes + N.nbytes > self.max_bytes:
@@ -148,9 +170,7 @@ class TreeRecorder:
             return
         self.n_bytes += N.nbytes
         G = int(g.max()) + 1
-        first = np.full(G, np.iinfo(np.int64).max)
-        np.minimum.at(first, g, self.xu_index)
-        order = np.argsort(first, kind="stable")  # canonical: groups by their first distinct row
+        order = self._canonical(g)  # canonical: groups by their first distinct row
         inv = np.empty(G, dtype=np.int64)
         inv[order] = np.arange(G)
         self.certs[node.nid] = {
@@ -198,13 +218,55 @@ class TreeRecorder:
                 used.add(at)
         if 0 in self.certs:
             used.add(0)
-        certs = []
-        for nid in sorted(used):
-            c = self.certs[nid]
-            certs.append({"node": c["node"], "bound": c["bound"], "const": c["const"], "N": encode_symmetric(c["N"]),
-                          "cuts": c["cuts"], "multipliers": c["multipliers"]})
+        certs = [self._encode(self.certs[nid]) for nid in sorted(used)]
         return {"nodes": [self.nodes[i] for i in sorted(self.nodes)], "certificates": certs,
                 "certificates_dropped": self.n_dropped}
+
+    def _encode(self, c: dict[str, Any]) -> dict[str, Any]:
+        return {"node": c["node"], "bound": c["bound"], "const": c["const"], "N": encode_symmetric(c["N"]),
+                "cuts": c["cuts"], "multipliers": c["multipliers"]}
+
+    def _inherited(self, nid: int) -> float:
+        """The best certified bound of a node's ancestors."""
+        inherited, cur = -math.inf, self.nodes[nid]["parent"]
+        while cur is not None:
+            if cur in self.certs:
+                inherited = max(inherited, self.certs[cur]["bound"])
+            cur = self.nodes[cur]["parent"]
+        return inherited
+
+    def _canonical(self, g: np.ndarray) -> np.ndarray:
+        """The order of a node's groups by their first distinct row (the checker's numbering)."""
+        G = int(g.max()) + 1
+        first = np.full(G, np.iinfo(np.int64).max)
+        np.minimum.at(first, g, self.xu_index)
+        return np.argsort(first, kind="stable")
+
+
+class LPRecorder(TreeRecorder):
+    """Collects the branch-and-price tree of :func:`optimeans.exact.colgen.lp_bound` for a proof.
+
+    Same nodes as :class:`TreeRecorder`; a node's certificate is the vector of
+    multipliers :math:`\lambda` of its groups (must-linked rows) whose
+    Lagrangian bound :math:`\sum_g \lambda_g - k \max_S (\lambda(S) - V(S))`
+    is the node's bound, :math:`S` ranging over the unions of groups that
+    hold no cannot-link pair. The checker recomputes the maximum by one exact
+    pricing (:func:`optimeans._kernels.colgen.price_plane`).
+    """
+
+    def certified(self, node: Any, g: np.ndarray, lam: np.ndarray, bound: float) -> None:
+        if not math.isfinite(bound) or (node.nid != 0 and bound <= self._inherited(node.nid)):
+            return
+        if self.n_bytes + lam.nbytes > self.max_bytes:
+            self.n_dropped += 1
+            return
+        self.n_bytes += lam.nbytes
+        order = self._canonical(g)
+        self.certs[node.nid] = {"node": int(node.nid), "bound": float(bound),
+                                "lam": np.ascontiguousarray(lam[order], dtype=np.float64)}
+
+    def _encode(self, c: dict[str, Any]) -> dict[str, Any]:
+        return {"node": c["node"], "bound": c["bound"], "multipliers": encode_vector(c["lam"])}
 
 
 # ---------------------------------------------------------------------------
@@ -213,8 +275,15 @@ class TreeRecorder:
 
 
 def make_proof(X: np.ndarray, w: np.ndarray, k: int, result: Any, parts: dict[str, float], method: str | None,
-               recorder: TreeRecorder | None, rtol: float, seconds: float, info: dict[str, Any]) -> dict[str, Any]:
-    """The proof of a :func:`optimeans.exact.branch_and_bound` result, as a JSON-ready dict."""
+               recorder: TreeRecorder | None, rtol: float, seconds: float, info: dict[str, Any],
+               lp_recorder: LPRecorder | None = None) -> dict[str, Any]:
+    """The proof of a :func:`optimeans.exact.branch_and_bound` result, as a JSON-ready dict.
+
+    ``recorder`` holds the SDP tree, ``lp_recorder`` the branch-and-price tree
+    of the LP route (``info["_lp_recorder"]`` is taken when it is not given).
+    """
+    if lp_recorder is None:
+        lp_recorder = info.get("_lp_recorder")
     from .._version import __version__
 
     unit = bool(np.all(w == 1.0))
@@ -244,6 +313,7 @@ def make_proof(X: np.ndarray, w: np.ndarray, k: int, result: Any, parts: dict[st
         "search": {key: info[key] for key in ("n_distinct", "sdp_nodes", "sdp_open", "sdp_root_bound", "sdp_iterations",
                                               "lp_nodes", "lp_rounds") if key in info},
         "tree": recorder.tree() if recorder is not None else None,
+        "lp_tree": lp_recorder.tree() if lp_recorder is not None else None,
     }
 
 
@@ -429,7 +499,48 @@ def _certificate_bound(gx, gw, k, can, cert) -> float:
     return max(0.0, T - uNu - top - margin)
 
 
-def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) -> Verification:
+def _lp_certificate_bound(Xu, wu, g, gx, gw, k, cannot, cert) -> float:
+    """The Lagrangian bound of stored multipliers on a node's grouped problem, by one exact pricing.
+
+    ``sum(lam) - k * max_S (lam(S) - V(S))`` over the unions ``S`` of groups
+    holding no cannot-link pair, in units where the groups' weighted RMS
+    distance to their mean is 1 (any unit gives a valid bound; this one keeps
+    the pricing's tolerances meaningful), less a rounding margin.
+    """
+    from .._kernels.colgen import price_plane
+
+    G = gx.shape[0]
+    if gx.shape[1] != 2:
+        raise ValueError(f"the LP route's certificates are for planar data, these data have {gx.shape[1]} columns")
+    lam = decode_vector(cert["multipliers"])
+    if lam.shape != (G,):
+        raise ValueError(f"it holds {lam.shape[0]} multipliers, the node has {G} groups")
+    if not np.all(np.isfinite(lam)):
+        raise ValueError("a multiplier is not finite")
+    gconst = np.bincount(g, weights=wu * ((Xu - gx[g]) ** 2).sum(1), minlength=G)
+    W = float(gw.sum())
+    Y = gx - (gw @ gx) / W
+    s2 = float((gw * (Y * Y).sum(1)).sum() / W)
+    if not (s2 > 0.0 and math.isfinite(s2)):
+        s2 = 1.0
+    Y = np.ascontiguousarray(Y / math.sqrt(s2))
+    lam_s = lam / s2
+    conf = np.asarray(cannot, dtype=np.int64).reshape(-1, 2)
+    conf_a = np.ascontiguousarray(g[conf[:, 0]]) if len(conf) else np.zeros(0, dtype=np.int64)
+    conf_b = np.ascontiguousarray(g[conf[:, 1]]) if len(conf) else np.zeros(0, dtype=np.int64)
+    top_val = np.full(1, -np.inf)
+    top_set = np.zeros((1, G), dtype=np.bool_)
+    value, exact = price_plane(Y, np.ascontiguousarray(gw), np.ascontiguousarray(lam_s - gconst / s2), conf_a, conf_b,
+                               top_val, top_set)
+    if not exact:
+        raise ValueError("its pricing could not be settled exactly (too many circles through one point)")
+    lb = float(lam_s.sum() - k * value)
+    lb -= 1e-12 * (float(np.abs(lam_s).sum()) + k * abs(float(value)))  # as the search rounds it
+    return lb * s2
+
+
+def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None, rerun: bool = False,
+           rerun_time_limit: float | None = None) -> Verification:
     """Check a saved proof against the data, without searching again.
 
     Parameters
@@ -439,6 +550,19 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
     n_clusters : int
     proof : dict, or path of a proof file (JSON)
     sample_weight : array-like of shape (n_samples,), optional
+    rerun : bool, default False
+        An enumeration proof (``method == "enumeration"`` in two or more
+        dimensions) holds no certificate: its tree is implicit and
+        exponential. With ``rerun=True`` the checker proves the optimum again
+        by enumeration (:func:`optimeans.exact.branch_and_bound` with
+        ``lp=False, sdp=False``), which is a search; without it the
+        enumeration bound is listed in ``unchecked``. The routes checked
+        without searching: the SDP tree (dual points), the LP route (the
+        multipliers of each node of its branch-and-price tree, one exact
+        pricing each) and one-dimensional data (dynamic programming).
+    rerun_time_limit : float, optional
+        Seconds for that enumeration (None: until done); when it stops first,
+        the bound stays unchecked.
 
     Returns
     -------
@@ -453,8 +577,9 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
 
     Notes
     -----
-    Cost: one symmetric eigenvalue computation per stored certificate
-    (O(G^3) for a node of G groups) and O(n d) for the objective.
+    Cost: one symmetric eigenvalue computation per stored SDP certificate
+    (O(G^3) for a node of G groups), one exact pricing per LP certificate
+    (O(G^3) in the plane), and O(n d) for the objective.
 
     Examples
     --------
@@ -534,12 +659,31 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
 
         # dynamic programming gives the optimum itself (O(k n)): it checks any claim
         lower = float(kmeans_1d(X[:, 0], k, sample_weight=w).objective) * (1.0 - 1e-12)
+    lp_tree = proof.get("lp_tree")
+    if lp_tree is not None and m > k:
+        try:
+            lp_lower, lp_nodes, lp_leaves, lp_certs = _check_tree(Xu, wu, index, k, lp_tree, problems, kind="lp")
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            problems.append(f"the LP tree cannot be read: {exc}")
+        else:
+            n_nodes, n_leaves, n_certs = n_nodes + lp_nodes, n_leaves + lp_leaves, n_certs + lp_certs
+            lower = max(lower, lp_lower)
+            claim = parts.get("lp")
+            if claim is None:
+                problems.append("the proof has an LP tree but names no LP bound")
+            elif claim > lp_lower + CHECK_RTOL * abs(objective) and lp_tree.get("certificates_dropped", 0):
+                unchecked.append(f"the LP tree's bound {claim!r}: {lp_tree['certificates_dropped']} certificates "
+                                 f"were not kept (memory), the kept ones give {lp_lower!r}")
+            elif (claim > lp_lower + CHECK_RTOL * abs(objective)
+                  or claim < min(lp_lower, objective) - CHECK_RTOL * abs(objective)):
+                problems.append(f"the proof claims the LP tree's bound {claim!r}, its certificates give {lp_lower!r}")
     if tree is not None and m > k:
         try:
-            tree_lower, n_nodes, n_leaves, n_certs = _check_tree(Xu, wu, index, k, tree, problems)
+            tree_lower, t_nodes, t_leaves, t_certs = _check_tree(Xu, wu, index, k, tree, problems)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             problems.append(f"the tree cannot be read: {exc}")
         else:
+            n_nodes, n_leaves, n_certs = n_nodes + t_nodes, n_leaves + t_leaves, n_certs + t_certs
             lower = max(lower, tree_lower)
             claim = parts.get("sdp")
             if claim is None:
@@ -558,10 +702,26 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
         expected = min(max(parts.values(), default=0.0), claimed_obj)
         if not _close(claimed_lb, expected, abs(claimed_obj)):
             problems.append(f"the proof claims the lower bound {claimed_lb!r}, its named bounds give {expected!r}")
+    if m > k and d > 1 and rerun and parts.get("enumeration", -math.inf) > lower + CHECK_RTOL * abs(objective):
+        from .branch_bound import branch_and_bound
+
+        again = branch_and_bound(X, k, sample_weight=w, lp=False, sdp=False, time_limit=rerun_time_limit)
+        if again.proven_optimal:
+            if math.isfinite(objective) and again.objective < objective * (1.0 - 1e-9) - 1e-300:
+                problems.append(f"enumeration again finds the objective {again.objective!r}, below the proof's "
+                                f"{objective!r}: the incumbent is not optimal")
+            lower = max(lower, float(again.objective) * (1.0 - 1e-12))
+    checked = {"sdp"} if tree is not None else set()
+    if lp_tree is not None:
+        checked.add("lp")
     if m > k and d > 1:
         for name, v in parts.items():
-            if name != "sdp" and v > lower + CHECK_RTOL * abs(objective):
-                unchecked.append(f"the {name} bound {v!r} (checking it means searching again)")
+            if name not in checked and v > lower + CHECK_RTOL * abs(objective):
+                why = ("an enumeration proof holds no certificate (its tree is implicit); verify(..., rerun=True) "
+                       "proves it again by enumeration" if name == "enumeration" else "the proof holds no certificate "
+                       "for it")
+                unchecked.append(f"the {name} bound {v!r}: {why}; checkable without searching: the SDP tree, the "
+                                 "LP tree (planar), dynamic programming (1-D)")
     gap = 0.0 if objective <= 0 else max(0.0, (objective - lower) / objective)
     valid = not problems
     proven = valid and gap <= rtol * (1.0 + 1e-9) + 1e-15
@@ -569,8 +729,12 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None) ->
                         rtol, problems, unchecked, n_nodes, n_leaves, n_certs)
 
 
-def _check_tree(Xu, wu, index, k, tree, problems) -> tuple[float, int, int, int]:
-    """The least leaf bound of a complete tree (problems appended), and the counts."""
+def _check_tree(Xu, wu, index, k, tree, problems, kind: str = "sdp") -> tuple[float, int, int, int]:
+    """The least leaf bound of a complete tree (problems appended), and the counts.
+
+    ``kind`` says what a certificate is: "sdp" (a dual point of the SDP with
+    cuts) or "lp" (multipliers of the set-partitioning LP, checked by pricing).
+    """
     m = Xu.shape[0]
     n = index.shape[0]
     nodes = {}
@@ -637,11 +801,14 @@ def _check_tree(Xu, wu, index, k, tree, problems) -> tuple[float, int, int, int]
         g = _union_groups(m, must)
         gx, gw, const = _node_problem(Xu, wu, g)
         G = gx.shape[0]
-        can = np.zeros((G, G), dtype=bool)
-        for a, b in cannot:
-            can[g[a], g[b]] = can[g[b], g[a]] = True
         try:
-            val = const + _certificate_bound(gx, gw, k, can, cert)
+            if kind == "lp":
+                val = _lp_certificate_bound(Xu, wu, g, gx, gw, k, cannot, cert)
+            else:
+                can = np.zeros((G, G), dtype=bool)
+                for a, b in cannot:
+                    can[g[a], g[b]] = can[g[b], g[a]] = True
+                val = const + _certificate_bound(gx, gw, k, can, cert)
         except ValueError as exc:
             problems.append(f"certificate of node {nid}: {exc}")
             continue
