@@ -36,6 +36,9 @@ _SETTLED = 1e-3
 #: Columns added per pricing round at most.
 _BATCH = 50
 
+#: Aggregates are split along this many of a full pricing's new columns at most.
+_SPLIT = 3
+
 
 def _cost(X: np.ndarray, w: np.ndarray, member: np.ndarray) -> float:
     ww = w[member]
@@ -52,6 +55,7 @@ class _Pool:
         self.rows: list[np.ndarray] = []
         self.cost: list[float] = []
         self.keys: set[bytes] = set()
+        self.n_first = 0  # columns of the first partition (the incumbent): the first aggregation
 
     def add(self, member: np.ndarray) -> bool:
         key = np.packbits(member).tobytes()
@@ -113,6 +117,40 @@ def _aggregate(cols: list[np.ndarray], G: int) -> tuple[np.ndarray, int]:
     _, agg = np.unique(packed, axis=0, return_inverse=True)
     agg = agg.ravel().astype(np.int64)
     return agg, int(agg.max()) + 1
+
+
+def _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b, scale, add_group_set) -> int:
+    """Partial pricing of DCA: the best unions of whole aggregates, by the exact planar pricing on the aggregates.
+
+    An aggregate is priced as one weighted point at its mean, with the scatter
+    inside it as a constant; an aggregate holding a cannot-link pair is left
+    out. Adds the sets of negative reduced cost; returns how many.
+    """
+    G = gx.shape[0]
+    aw = np.bincount(agg, weights=gw, minlength=R)
+    ax = np.stack([np.bincount(agg, weights=gw * gx[:, f], minlength=R) for f in range(gx.shape[1])], 1) / aw[:, None]
+    aconst = np.bincount(agg, weights=gconst + gw * ((gx - ax[agg]) ** 2).sum(1), minlength=R)
+    lam = mu - aconst
+    ca, cb = agg[conf_a], agg[conf_b]
+    inside = ca == cb
+    if inside.any():
+        lam[ca[inside]] = -(abs(lam).sum() + 1.0)  # such an aggregate is in no column
+    top_val = np.full(_BATCH, -np.inf)
+    top_set = np.zeros((_BATCH, R), dtype=np.bool_)
+    price_plane(np.ascontiguousarray(ax), aw, lam, np.ascontiguousarray(ca[~inside]), np.ascontiguousarray(cb[~inside]),
+                top_val, top_set)
+    added = 0
+    for t in np.argsort(-top_val):
+        if top_val[t] == -np.inf or top_val[t] - sigma >= -1e-9 * scale:
+            continue
+        member = top_set[t]
+        if inside.any() and np.any(member[ca[inside]]):
+            continue
+        member_g = member[agg]
+        rc = _cost(X, w, member_g[g]) - float(mu[member].sum()) - sigma
+        if rc < -1e-9 * scale and add_group_set(member_g.copy()):
+            added += 1
+    return added
 
 
 def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate=True):
@@ -203,7 +241,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             spread = (lam / gsize)[g]
 
     def add_columns(top_val, top_set, lam_lp, sigma):
-        added = 0
+        added = []  # (reduced cost, set of groups) of each column added
         for t in np.argsort(-top_val):
             if top_val[t] == -np.inf:
                 continue
@@ -211,7 +249,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             rows_member = member[g]
             rc = _cost(X, w, rows_member) - lam_lp[member].sum() - sigma
             if rc < -1e-9 * scale and add_group_set(member.copy()):
-                added += 1
+                added.append((rc, member.copy()))
         return added
 
     if node.lam is not None:
@@ -224,23 +262,29 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     res = None
     status = "stopped"
     rounds = 0
-    R = G
+    if aggregate:
+        # DCA: start from the aggregates of the first partition's clusters (the incumbent)
+        agg, R = _aggregate([cols[j] for j in range(len(cols)) if origin[j] < pool.n_first], G)
+    else:
+        agg, R = np.arange(G, dtype=np.int64), G
+    lp_cols: list[np.ndarray] = []
     for rounds in range(1, max_rounds + 1):
-        m = len(cols)
-        if aggregate:
-            agg, R = _aggregate(cols, G)
-            rcols = [np.unique(agg[c]) for c in cols]
-        else:
-            agg, R, rcols = np.arange(G, dtype=np.int64), G, cols
+        # the restricted LP over the columns that keep every aggregate whole
+        asize = np.bincount(agg, minlength=R)
+        keep = [j for j, cj in enumerate(cols) if np.all(np.bincount(agg[cj], minlength=R)[np.unique(agg[cj])]
+                                                         == asize[np.unique(agg[cj])])]
+        lp_cols = [cols[j] for j in keep]
+        rcols = [np.unique(agg[cj]) for cj in lp_cols]
+        m = len(lp_cols)
         # real columns, then an artificial column per LP row and one for the cardinality row
         indptr = np.zeros(m + R + 2, dtype=np.int64)
-        lens = [len(c) + 1 for c in rcols] + [1] * (R + 1)
+        lens = [len(cj) + 1 for cj in rcols] + [1] * (R + 1)
         indptr[1:] = np.cumsum(lens)
-        indices = np.concatenate([np.append(c, R) for c in rcols] + [np.arange(R + 1)]) if m else np.arange(R + 1)
+        indices = np.concatenate([np.append(cj, R) for cj in rcols] + [np.arange(R + 1)]) if m else np.arange(R + 1)
         A = csc_matrix((np.ones(len(indices)), indices, indptr), shape=(R + 1, m + R + 1))
         b = np.ones(R + 1)
         b[R] = k
-        c = np.concatenate([np.asarray(costs), np.full(R + 1, big)])
+        c = np.concatenate([np.asarray([costs[j] for j in keep]), np.full(R + 1, big)])
         res = linprog(
             c, A_eq=A, b_eq=b, bounds=(0, None), method="highs-ds",
             options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10, "presolve": False},
@@ -249,8 +293,14 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             return best, "stopped", None, None, rounds, spread, g, center, R + 1
         duals = np.asarray(res.eqlin.marginals, dtype=np.float64)
         mu, sigma = duals[:R], float(duals[R])
-        if not aggregate:
-            lam_lp = mu.copy()
+        if R < G and _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b, scale,
+                                       add_group_set):
+            # columns that keep the aggregates whole still price out: no need to split them yet
+            if now() > deadline:
+                return best, "stopped", None, None, rounds, spread, g, center, R + 1
+            continue
+        if R == G:
+            lam_lp = mu[agg].copy() if aggregate else mu.copy()
         else:
             # spread each aggregate's dual over its groups: along the best
             # multipliers so far, else in proportion to the groups' weights
@@ -265,37 +315,49 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         certify(lam, value, exact)
         if best >= upper - rtol * scale:
             return best, "pruned", None, None, rounds, spread, g, center, R + 1
-        if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[: len(cols)], cols, G) is not None:
+        if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[:m], lp_cols, G) is not None:
             # the restricted LP's value is (nearly) certified: it is the node's LP
             # bound, and more columns would only shuffle its degenerate duals
             status = "converged"
             break
         added = add_columns(top_val, top_set, lam_lp, sigma)
-        if added == 0 and center is not None:
+        if not added and center is not None:
             value, top_val, top_set, exact = price(lam_lp)
             certify(lam_lp, value, exact)
             if best >= upper - rtol * scale:
                 return best, "pruned", None, None, rounds, spread, g, center, R + 1
             added = add_columns(top_val, top_set, lam_lp, sigma)
-        if added == 0:
+        if not added:
             status = "converged"
             break
+        if R < G:
+            # disaggregate: split the aggregates along the few best new columns that do not keep them whole
+            for _, member in sorted(added, key=lambda t: t[0])[:_SPLIT]:
+                agg, R = _refine(agg, member)
         if now() > deadline:
             return best, "stopped", None, None, rounds, spread, g, center, R + 1
     if status != "converged":
         return best, "stopped", None, None, rounds, spread, g, center, R + 1
-    y = res.x[: len(cols)]
-    if np.any(res.x[len(cols):] > 1e-9):
+    m = len(lp_cols)
+    y = res.x[:m]
+    if np.any(res.x[m:] > 1e-9):
         return best, "stopped", None, None, rounds, spread, g, center, R + 1  # artificial columns still in use: no certificate to branch on
-    gpair = _fractional(y, cols, G)
+    gpair = _fractional(y, lp_cols, G)
     if gpair is None:
         labels_g = np.full(G, -1, dtype=np.int64)
         for t, j in enumerate(np.flatnonzero(y > 0.5)):
-            labels_g[cols[j]] = t
+            labels_g[lp_cols[j]] = t
         return best, "integral", None, labels_g[g], rounds, spread, g, center, R + 1
     ga, gb = gpair
     pair = (int(np.flatnonzero(g == ga)[0]), int(np.flatnonzero(g == gb)[0]))
     return best, "fractional", pair, None, rounds, spread, g, center, R + 1
+
+
+def _refine(agg: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, int]:
+    """Split every aggregate into its groups inside ``member`` (bool per group) and outside it."""
+    _, out = np.unique(2 * agg + member.astype(np.int64), return_inverse=True)
+    out = out.ravel().astype(np.int64)
+    return out, int(out.max()) + 1
 
 
 def _fractional(y: np.ndarray, cols: list[np.ndarray], G: int) -> tuple[int, int] | None:
@@ -376,9 +438,11 @@ def lp_bound(
     upper = upper / s2
     n = X.shape[0]
     pool = _Pool(X, w)
-    for labels in partitions:
+    for t, labels in enumerate(partitions):
         for j in np.unique(labels):
             pool.add(labels == j)
+        if t == 0:
+            pool.n_first = len(pool.rows)
     heap: list[tuple[float, int, _Node]] = [(-np.inf, 0, _Node((), (), -np.inf))]
     counter = 1
     rounds = 0
