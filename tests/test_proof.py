@@ -295,3 +295,108 @@ def test_cli_proof_needs_the_proving_method(tmp_path, capsys):
     assert not (tmp_path / "p.json").exists()
     assert main(["verify", str(data), str(tmp_path / "missing.json"), "-k", "2"]) == 2
     assert "cannot read the proof" in capsys.readouterr().err
+
+
+# -- the LP route (planar column generation) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lp_proven():
+    from optimeans.exact.colgen import branch_and_price
+
+    X = np.random.default_rng(2).normal(size=(14, 2))
+    r = branch_and_price(X, 3, time_limit=None, proof=True, n_seeds=5)
+    return X, 3, r
+
+
+def test_lp_proof_verifies_by_pricing_alone(lp_proven, tmp_path, monkeypatch):
+    X, k, r = lp_proven
+    assert r.proven_optimal and r.info["proof_record"]["result"]["method"] == "lp"
+    path = save_proof(r.info["proof_record"], tmp_path / "lp.json")
+    p = load_proof(path)
+    assert p["tree"] is None and len(p["lp_tree"]["nodes"]) >= 3  # the LP was not integral: it branched
+    import scipy.optimize
+
+    def no_lp(*a, **kw):
+        raise AssertionError("the checker must not solve an LP")
+
+    monkeypatch.setattr(scipy.optimize, "linprog", no_lp)
+    v = verify(X, k, path)
+    assert v.valid and v.proven, str(v)
+    assert v.unchecked == [] and v.n_certificates >= 1
+    assert v.lower_bound <= v.objective
+    assert v.objective == pytest.approx(r.objective, rel=1e-12)
+
+
+def _tamper_lp(p, what):
+    from optimeans.exact.proof import decode_vector, encode_vector
+
+    tree = p["lp_tree"]
+    cert_nodes = {c["node"] for c in tree["certificates"]}
+    parents = {n["parent"] for n in tree["nodes"]}
+    leaf = next(n["id"] for n in tree["nodes"] if n["id"] not in parents and n["id"] in cert_nodes)
+    if what == "multiplier":
+        c = next(c for c in tree["certificates"] if c["node"] == leaf)
+        lam = decode_vector(c["multipliers"])
+        lam[int(np.argmax(np.abs(lam)))] *= 1.001
+        c["multipliers"] = encode_vector(lam)
+    elif what == "certificate bound":
+        c = tree["certificates"][-1]
+        c["bound"] *= 1 + 1e-4
+    elif what == "removed certificate":
+        tree["certificates"] = [c for c in tree["certificates"] if c["node"] != leaf]
+    elif what == "removed node":
+        tree["nodes"] = [n for n in tree["nodes"] if n["id"] != leaf]
+    elif what == "branch side":
+        n = next(n for n in tree["nodes"] if n["side"] == "cannot")
+        n["side"] = "must"
+    elif what == "named bound":
+        next(b for b in p["bounds"] if b["method"] == "lp")["value"] *= 1 + 1e-5
+    elif what == "label":
+        lab = p["incumbent"]["labels"]
+        lab[0] = (lab[0] + 1) % 3
+    return p
+
+
+@pytest.mark.parametrize("what", ["multiplier", "certificate bound", "removed certificate", "removed node",
+                                  "branch side", "named bound", "label"])
+def test_one_changed_number_fails_lp_verification(lp_proven, what):
+    X, k, r = lp_proven
+    p = _tamper_lp(copy.deepcopy(r.info["proof_record"]), what)
+    v = verify(X, k, p)
+    assert not v.valid and not v.proven, f"{what}: {v}"
+    assert v.problems
+
+
+def test_lp_certificates_on_other_data_fail():
+    X = np.random.default_rng(2).normal(size=(14, 2))
+    from optimeans.exact.colgen import branch_and_price
+
+    r = branch_and_price(X, 3, time_limit=None, proof=True, n_seeds=5)
+    X2 = X.copy()
+    X2[5] += 0.3
+    v = verify(X2, 3, r.info["proof_record"])
+    assert not v.valid
+
+
+def test_enumeration_proofs_are_checked_again_on_request():
+    X = np.random.default_rng(2).normal(size=(12, 2))
+    r = bb.branch_and_bound(X, 3, proof=True, lp=False, sdp=False)
+    p = r.info["proof_record"]
+    v = verify(X, 3, p, rerun=True)
+    assert v.valid and v.proven and v.unchecked == [], str(v)
+    # a suboptimal partition with consistent numbers: only the rerun can tell
+    from optimeans.exact.proof import _objective
+
+    bad = copy.deepcopy(p)
+    lab = np.asarray(bad["incumbent"]["labels"])
+    i = int(np.flatnonzero(lab == lab[0])[-1])
+    lab[i] = (lab[i] + 1) % 3
+    value = _objective(X, np.ones(12), lab)
+    assert value > r.objective * (1 + 1e-9)
+    bad["incumbent"] = {"labels": [int(v) for v in lab], "objective": value}
+    bad["bounds"] = [{"method": "enumeration", "value": value}]
+    bad["result"]["lower_bound"] = value
+    assert verify(X, 3, bad).valid  # nothing to check without searching
+    v = verify(X, 3, bad, rerun=True)
+    assert not v.valid and any("not optimal" in q for q in v.problems)

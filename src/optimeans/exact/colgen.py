@@ -36,6 +36,11 @@ _SETTLED = 1e-3
 #: Columns added per pricing round at most.
 _BATCH = 50
 
+#: How an aggregate's dual is spread over its groups: "scatter" (each group's
+#: share of the aggregate's scatter, then the rest by weight) or "center" (along
+#: the best multipliers so far).
+_SPREAD = "scatter"
+
 #: Aggregates are split along this many of a full pricing's new columns at most.
 _SPLIT = 3
 
@@ -248,7 +253,10 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             member = top_set[t]
             rows_member = member[g]
             rc = _cost(X, w, rows_member) - lam_lp[member].sum() - sigma
-            if rc < -1e-9 * scale and add_group_set(member.copy()):
+            if rc >= -1e-9 * scale:
+                continue
+            # a new column, or one in the pool that the aggregation keeps out of the LP
+            if add_group_set(member.copy()) or not _whole(member, agg, R):
                 added.append((rc, member.copy()))
         return added
 
@@ -302,14 +310,12 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         if R == G:
             lam_lp = mu[agg].copy() if aggregate else mu.copy()
         else:
-            # spread each aggregate's dual over its groups: along the best
-            # multipliers so far, else in proportion to the groups' weights
-            aw = np.bincount(agg, weights=gw, minlength=R)
-            share = gw / aw[agg]
-            if center is None:
-                lam_lp = mu[agg] * share
-            else:
-                lam_lp = center + (mu - np.bincount(agg, weights=center, minlength=R))[agg] * share
+            # spread each aggregate's dual over its groups: each group gets its
+            # share of the aggregate's scatter (what it costs where it is), and
+            # the rest of the dual in proportion to weight
+            lam_lp = _spread(mu, agg, R, gx, gw, gconst) if (_SPREAD == "scatter" or center is None) else \
+                center + (mu - np.bincount(agg, weights=center, minlength=R))[agg] * (
+                    gw / np.bincount(agg, weights=gw, minlength=R)[agg])
         lam = lam_lp if center is None else smoothing * center + (1.0 - smoothing) * lam_lp
         value, top_val, top_set, exact = price(lam)
         certify(lam, value, exact)
@@ -328,6 +334,9 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
                 return best, "pruned", None, None, rounds, spread, g, center, R + 1
             added = add_columns(top_val, top_set, lam_lp, sigma)
         if not added:
+            if R < G and np.any(res.x[m:] > 1e-9):
+                agg, R = np.arange(G, dtype=np.int64), G  # an aggregate no column covers: disaggregate all
+                continue
             status = "converged"
             break
         if R < G:
@@ -351,6 +360,21 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     ga, gb = gpair
     pair = (int(np.flatnonzero(g == ga)[0]), int(np.flatnonzero(g == gb)[0]))
     return best, "fractional", pair, None, rounds, spread, g, center, R + 1
+
+
+def _spread(mu, agg, R, gx, gw, gconst):
+    """Multipliers of the groups that sum to each aggregate's dual ``mu``: scatter share plus a weighted rest."""
+    aw = np.bincount(agg, weights=gw, minlength=R)
+    ax = np.stack([np.bincount(agg, weights=gw * gx[:, f], minlength=R) for f in range(gx.shape[1])], 1) / aw[:, None]
+    own = gconst + gw * ((gx - ax[agg]) ** 2).sum(1)
+    rest = mu - np.bincount(agg, weights=own, minlength=R)
+    return own + rest[agg] * gw / aw[agg]
+
+
+def _whole(member: np.ndarray, agg: np.ndarray, R: int) -> bool:
+    """Whether the set of groups ``member`` is a union of whole aggregates."""
+    inside = np.bincount(agg, weights=member.astype(np.float64), minlength=R)
+    return bool(np.all((inside == 0) | (inside == np.bincount(agg, minlength=R))))
 
 
 def _refine(agg: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, int]:

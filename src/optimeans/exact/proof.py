@@ -244,7 +244,7 @@ class TreeRecorder:
 
 
 class LPRecorder(TreeRecorder):
-    """Collects the branch-and-price tree of :func:`optimeans.exact.colgen.lp_bound` for a proof.
+    r"""Collects the branch-and-price tree of :func:`optimeans.exact.colgen.lp_bound` for a proof.
 
     Same nodes as :class:`TreeRecorder`; a node's certificate is the vector of
     multipliers :math:`\lambda` of its groups (must-linked rows) whose

@@ -1,0 +1,73 @@
+"""The LP route (planar column generation with constraint aggregation) against the SDP route.
+
+For each planar set and k: ``optimeans.exact.colgen.branch_and_price`` (the
+set-partitioning LP by HiGHS, exact geometric pricing, dynamic constraint
+aggregation, branch and price) and ``branch_and_bound(lp=False, sdp=True)``
+(the Peng-Wei SDP tree with cuts), each within the same time limit. Prints
+time, nodes, the certified gap, the LP's rounds and its most rows, and the
+1-minute load average after each run (the machine is shared: say the load
+beside every figure).
+
+Usage::
+
+    python benchmarks/bench_lp_route.py [--sets pr299,fl417] [--ks 2,4,6,8,10] [--time-limit 600]
+        [--routes lp,sdp] [--no-aggregate]
+
+The data are read from ``frontier/cg-dca/<name>.txt`` under ``--data-dir``
+(default ``../shared/datasets`` next to the repository; never copied), raw
+coordinates as given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from optimeans.exact import branch_bound as bb  # noqa: E402
+from optimeans.exact import colgen  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", default="pr299,fl417")
+    ap.add_argument("--ks", default="2,4,6,8,10")
+    ap.add_argument("--routes", default="lp,sdp")
+    ap.add_argument("--time-limit", type=float, default=600.0)
+    ap.add_argument("--no-aggregate", action="store_true")
+    ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "datasets")
+    args = ap.parse_args()
+    t = time.perf_counter()
+    Xw = np.random.default_rng(0).normal(size=(12, 2))
+    colgen.branch_and_price(Xw, 3, time_limit=None, n_seeds=3)
+    bb.branch_and_bound(Xw, 3, lp=False, sdp=True)
+    print(f"warm-up (compiles): {time.perf_counter() - t:.1f} s, time limit {args.time_limit:g} s")
+    print()
+    print("| set | n | k | route | proven | gap | time s | nodes | LP rounds | LP rows (most) | objective | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in args.sets.split(","):
+        X = np.loadtxt(args.data_dir / "frontier" / "cg-dca" / f"{name}.txt", skiprows=1)
+        for k in (int(v) for v in args.ks.split(",")):
+            for route in args.routes.split(","):
+                t = time.perf_counter()
+                if route == "lp":
+                    r = colgen.branch_and_price(X, k, time_limit=args.time_limit, aggregate=not args.no_aggregate)
+                    nodes, rounds, rows = r.info.get("lp_nodes", 0), r.info.get("lp_rounds", 0), r.info.get("lp_rows", 0)
+                else:
+                    r = bb.branch_and_bound(X, k, lp=False, sdp=True, time_limit=args.time_limit)
+                    nodes, rounds, rows = r.info.get("sdp_nodes", 0), "-", "-"
+                sec = time.perf_counter() - t
+                load = os.getloadavg()[0]
+                print(f"| {name} | {X.shape[0]} | {k} | {route} | {r.proven_optimal} | {100 * r.gap:.3g} % | {sec:.0f} "
+                      f"| {nodes} | {rounds} | {rows} | {r.objective:.10g} | {load:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
