@@ -33,8 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="check a saved proof of optimality (from fit --method bnb --proof)",
         description=textwrap.fill(
             "Check a proof written by `optimeans fit --method bnb --proof FILE`: recompute the objective of its "
-            "labels, the bound of every certificate from its dual point, and that the search tree covers every "
-            "partition; report whether it proves optimality, and the gap.",
+            "labels, the bound of every certificate from its dual point (SDP tree) or its multipliers by one "
+            "exact pricing (LP tree, planar data), and that the search tree covers every partition; report "
+            "whether it proves optimality, and the gap. Enumeration proofs hold no certificate: --rerun proves "
+            "them again.",
             78,
         ),
         epilog=EXAMPLES,
@@ -44,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("proof", metavar="PROOF", help="the proof file (JSON)")
     add_k_option(p.add_argument_group("clustering"))
     p.add_argument("--json", action="store_true", help="print the verification as JSON on stdout")
+    p.add_argument("--rerun", action="store_true",
+                   help="an enumeration proof holds no certificate: prove it again by enumeration (a search); "
+                        "the SDP tree, the LP tree (planar) and 1-D proofs are checked without it")
     p.set_defaults(func=run)
 
 
@@ -58,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     table = read_input(args)
     try:
-        result = verify(table.X, args.n_clusters, proof)
+        result = verify(table.X, args.n_clusters, proof, rerun=args.rerun)
     except ValueError as exc:
         raise CLIError(f"{args.proof}: {exc}") from None
     if args.json:

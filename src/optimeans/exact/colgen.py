@@ -41,6 +41,10 @@ _BATCH = 50
 #: the best multipliers so far).
 _SPREAD = "scatter"
 
+#: Rounds of partial pricing (whole aggregates) at most between two full
+#: pricings: only a full pricing certifies a bound.
+_FULL_EVERY = 4
+
 #: Aggregates are split along this many of a full pricing's new columns at most.
 _SPLIT = 3
 
@@ -276,6 +280,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     else:
         agg, R = np.arange(G, dtype=np.int64), G
     lp_cols: list[np.ndarray] = []
+    partial = 0  # rounds of partial pricing since the last full one
     for rounds in range(1, max_rounds + 1):
         # the restricted LP over the columns that keep every aggregate whole
         asize = np.bincount(agg, minlength=R)
@@ -301,9 +306,11 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             return best, "stopped", None, None, rounds, spread, g, center, R + 1
         duals = np.asarray(res.eqlin.marginals, dtype=np.float64)
         mu, sigma = duals[:R], float(duals[R])
-        if R < G and _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b, scale,
-                                       add_group_set):
+        if (R < G and partial < _FULL_EVERY
+                and _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b, scale,
+                                      add_group_set)):
             # columns that keep the aggregates whole still price out: no need to split them yet
+            partial += 1
             if now() > deadline:
                 return best, "stopped", None, None, rounds, spread, g, center, R + 1
             continue
@@ -316,6 +323,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             lam_lp = _spread(mu, agg, R, gx, gw, gconst) if (_SPREAD == "scatter" or center is None) else \
                 center + (mu - np.bincount(agg, weights=center, minlength=R))[agg] * (
                     gw / np.bincount(agg, weights=gw, minlength=R)[agg])
+        partial = 0
         lam = lam_lp if center is None else smoothing * center + (1.0 - smoothing) * lam_lp
         value, top_val, top_set, exact = price(lam)
         certify(lam, value, exact)
@@ -668,14 +676,15 @@ def branch_and_price(
         options={"time_limit": time_limit, "n_starts": n_starts, "n_seeds": n_seeds, "aggregate": aggregate},
         labels=labels, reassign=False, info=info,
     )
-    lb = min(float(lower), res.objective) if m > k else res.objective
+    # no certificate yet (-inf): the trivial bound 0 stands, the gap is a number
+    lb = min(max(float(lower), 0.0), res.objective) if m > k else res.objective
     gap = 0.0 if res.objective <= 0 else max(0.0, (res.objective - lb) / res.objective)
     proven = bool(closed or gap <= RTOL)
     res = res.replace(proven_optimal=proven, lower_bound=lb, gap=gap, seed=seed)
     if proof:
         from .proof import make_proof
 
-        parts = {"lp": float(lower)} if m > k else {"trivial": 0.0}
+        parts = {"lp": max(float(lower), 0.0)} if m > k else {"trivial": 0.0}
         res.info["proof_record"] = make_proof(np.asarray(X, dtype=np.float64), w, k, res, parts,
                                               "lp" if proven else None, None, RTOL, now() - t0, info,
                                               lp_recorder=recorder if m > k else None)
