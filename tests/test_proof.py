@@ -400,3 +400,15 @@ def test_enumeration_proofs_are_checked_again_on_request():
     assert verify(X, 3, bad).valid  # nothing to check without searching
     v = verify(X, 3, bad, rerun=True)
     assert not v.valid and any("not optimal" in q for q in v.problems)
+
+
+def test_a_time_limited_lp_proof_verifies_with_its_gap():
+    from optimeans.exact.colgen import branch_and_price
+
+    X = np.random.default_rng(4).normal(size=(70, 2))
+    r = branch_and_price(X, 6, time_limit=2, proof=True, n_seeds=5)
+    v = verify(X, 6, r.info["proof_record"])
+    assert v.valid, str(v)
+    assert v.proven == r.proven_optimal
+    assert v.lower_bound == pytest.approx(r.lower_bound, rel=1e-8, abs=1e-12)
+    assert v.lower_bound <= v.objective

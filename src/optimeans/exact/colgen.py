@@ -15,6 +15,21 @@ constraints gives
 
 so every pricing round yields a valid bound, whatever the LP solver's
 accuracy; the best one is kept. At the LP optimum it equals the LP value.
+Those multipliers are the node's certificate in a proof
+(:class:`optimeans.exact.proof.LPRecorder`): the checker recomputes the
+maximum by one exact pricing and never solves an LP.
+
+Dynamic constraint aggregation (the idea of CG+DCA, Sudoso & Aloise 2025, in
+our own form): the restricted LP has one row per *aggregate*, a set of rows
+that every column in it holds together, starting from the incumbent's
+clusters, so the LP has a few dozen rows instead of n. Columns are first
+priced over whole aggregates (the exact pricing on the aggregates' means);
+when none prices out, or at least every ``_FULL_EVERY`` rounds, the aggregate
+duals are spread over the rows and a full pricing certifies a bound; its
+best new columns that cut through aggregates split them (at most ``_SPLIT``
+per round). When the LP is not integral the tree branches on a pair of rows
+(must-link / cannot-link, Ryan & Foster 1981) and each child starts from its
+parent's multipliers.
 """
 
 from __future__ import annotations
