@@ -59,7 +59,8 @@ def main() -> None:
                 t = time.perf_counter()
                 if route == "lp":
                     r = colgen.branch_and_price(X, k, time_limit=args.time_limit, aggregate=not args.no_aggregate)
-                    nodes, rounds, rows = r.info.get("lp_nodes", 0), r.info.get("lp_rounds", 0), r.info.get("lp_rows", 0)
+                    info = r.info
+                    nodes, rounds, rows = info.get("lp_nodes", 0), info.get("lp_rounds", 0), info.get("lp_rows", 0)
                 else:
                     r = bb.branch_and_bound(X, k, lp=False, sdp=True, time_limit=args.time_limit)
                     nodes, rounds, rows = r.info.get("sdp_nodes", 0), "-", "-"

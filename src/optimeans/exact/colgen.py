@@ -373,7 +373,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     m = len(lp_cols)
     y = res.x[:m]
     if np.any(res.x[m:] > 1e-9):
-        return best, "stopped", None, None, rounds, spread, g, center, R + 1  # artificial columns still in use: no certificate to branch on
+        # artificial columns still in use: no certificate to branch on
+        return best, "stopped", None, None, rounds, spread, g, center, R + 1
     gpair = _fractional(y, lp_cols, G)
     if gpair is None:
         labels_g = np.full(G, -1, dtype=np.int64)
