@@ -1,6 +1,8 @@
 """Proofs of the branch and bound: their size and the time to check them again.
 
 For each data set and k: ``branch_and_bound(X, k, sdp=True, proof=True)``
+(``--route sdp``) or ``colgen.branch_and_price(X, k, proof=True)`` (``--route
+lp``, planar data: the branch-and-price tree with each node's multipliers)
 within the time limit, the proof saved as JSON, then
 ``optimeans.exact.verify`` on it. Prints n, d, k, whether the search proved
 the optimum, its gap, the gap the checker certifies, the tree's nodes and the
@@ -9,10 +11,12 @@ average; and the largest n the SDP route accepts on this machine.
 
 Usage::
 
-    python benchmarks/bench_proof.py [--sets iris,glass,ecoli] [--ks 2,3] [--time-limit 60]
+    python benchmarks/bench_proof.py [--sets iris,glass,ecoli] [--ks 2,3] [--time-limit 60] [--route sdp]
+    python benchmarks/bench_proof.py --route lp --sets ruspini,ch150 --ks 2,4,6
 
 ``iris`` is scikit-learn's; ``glass`` is ``glass_scaled_pm1.txt`` and other
-names are read from ``frontier/sos-sdp/`` under ``--data-dir`` (default
+names are read from ``frontier/sos-sdp/`` (``frontier/cg-dca/`` for
+``--route lp``) under ``--data-dir`` (default
 ``../shared/datasets`` next to the repository; never copied).
 """
 
@@ -34,7 +38,9 @@ from optimeans.exact import branch_bound as bb  # noqa: E402
 from optimeans.exact.proof import save_proof, verify  # noqa: E402
 
 
-def _load(name: str, data_dir: Path) -> np.ndarray:
+def _load(name: str, data_dir: Path, route: str = "sdp") -> np.ndarray:
+    if route == "lp":
+        return np.loadtxt(data_dir / "frontier" / "cg-dca" / f"{name}.txt", skiprows=1)
     if name == "iris":
         from sklearn.datasets import load_iris
 
@@ -48,6 +54,7 @@ def main() -> None:
     ap.add_argument("--sets", default="iris,glass")
     ap.add_argument("--ks", default="2,3")
     ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--route", choices=["sdp", "lp"], default="sdp")
     ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "datasets")
     args = ap.parse_args()
     t = time.perf_counter()
@@ -61,16 +68,21 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets.split(","):
-            X = _load(name, args.data_dir)
+            X = _load(name, args.data_dir, args.route)
             for k in (int(v) for v in args.ks.split(",")):
                 t = time.perf_counter()
-                r = bb.branch_and_bound(X, k, sdp=True, proof=True, time_limit=args.time_limit)
+                if args.route == "lp":
+                    from optimeans.exact.colgen import branch_and_price
+
+                    r = branch_and_price(X, k, proof=True, time_limit=args.time_limit)
+                else:
+                    r = bb.branch_and_bound(X, k, sdp=True, proof=True, time_limit=args.time_limit)
                 search = time.perf_counter() - t
                 path = save_proof(r.info["proof_record"], Path(tmp) / f"{name}_{k}.json")
                 t = time.perf_counter()
                 v = verify(X, k, path)
                 check = time.perf_counter() - t
-                tree = r.info["proof_record"]["tree"]
+                tree = r.info["proof_record"]["tree" if args.route == "sdp" else "lp_tree"]
                 nodes = len(tree["nodes"]) if tree else 0
                 certs = len(tree["certificates"]) if tree else 0
                 load = os.getloadavg()[0]

@@ -412,3 +412,18 @@ def test_a_time_limited_lp_proof_verifies_with_its_gap():
     assert v.proven == r.proven_optimal
     assert v.lower_bound == pytest.approx(r.lower_bound, rel=1e-8, abs=1e-12)
     assert v.lower_bound <= v.objective
+
+
+def test_cli_verify_reruns_an_enumeration_proof(tmp_path, capsys):
+    from optimeans.cli import main
+
+    X = np.random.default_rng(2).normal(size=(12, 2))
+    data = tmp_path / "d.csv"
+    np.savetxt(data, X, delimiter=",", fmt="%.17g")
+    r = bb.branch_and_bound(X, 3, proof=True, lp=False, sdp=False)
+    path = save_proof(r.info["proof_record"], tmp_path / "e.json")
+    assert main(["verify", str(data), str(path), "-k", "3"]) == 1  # valid, but the bound is not checked
+    assert "enumeration" in capsys.readouterr().out
+    assert main(["verify", str(data), str(path), "-k", "3", "--rerun", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] and out["proven"] and out["unchecked"] == []
