@@ -665,7 +665,14 @@ def branch_and_price(
         budget = None if time_limit is None else 0.05 * float(time_limit)
         heur, _ = global_search(Xu, wu, k, rng, n_starts=n_starts, time_limit=budget)
         labels_u, best = _polish(Xu, wu, _compact(heur), k)
-        starts = [labels_u, *local_optima(Xu, wu, k, rng, n_seeds)]
+        # the seeding local searches take at most a tenth of the time limit (in batches of 10)
+        starts = [labels_u]
+        seed_deadline = np.inf if time_limit is None else t0 + 0.1 * float(time_limit)
+        while len(starts) <= n_seeds and now() < seed_deadline:
+            batch = local_optima(Xu, wu, k, rng, min(10, n_seeds + 1 - len(starts)))
+            starts.extend(batch)
+            if not batch:
+                break
         lower, lp_info = lp_bound(Xu, wu, k, starts, best, deadline=deadline, rtol=RTOL, max_nodes=max_nodes,
                                   aggregate=aggregate, recorder=recorder)
         if lp_info["better"] is not None:
