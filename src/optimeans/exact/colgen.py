@@ -60,6 +60,10 @@ _SPREAD = "scatter"
 #: pricings: only a full pricing certifies a bound.
 _FULL_EVERY = 4
 
+#: Whether a full pricing's best sets already in the pool but kept out of the
+#: LP by the aggregation split the aggregates too (else only new columns do).
+_REUSE_POOL = True
+
 #: Aggregates are split along this many of a full pricing's new columns at most.
 _SPLIT = 3
 
@@ -275,7 +279,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             if rc >= -1e-9 * scale:
                 continue
             # a new column, or one in the pool that the aggregation keeps out of the LP
-            if add_group_set(member.copy()) or not _whole(member, agg, R):
+            if add_group_set(member.copy()) or (_REUSE_POOL and not _whole(member, agg, R)):
                 added.append((rc, member.copy()))
         return added
 
