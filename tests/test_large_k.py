@@ -146,6 +146,10 @@ def test_auto_picks_by_shape_at_large_k():
     assert resolve("auto", np.zeros((250000, 3), dtype=np.float32), 6000) == "kdtree"
     assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 10) == "lloyd"
     assert resolve("auto", np.zeros((200000, 32), dtype=np.float32), 64) == "lloyd"
+    assert resolve("auto", np.zeros((200000, 16), dtype=np.float32), 16384) == "lloyd"
+    assert resolve("auto", np.zeros((200000, 4), dtype=np.float32), 1024) == "lloyd"
+    assert resolve("auto", np.zeros((50000, 17), dtype=np.float32), 4096) == "yinyang"
+    assert resolve("auto", np.zeros((50000, 128), dtype=np.float32), 4096) == "yinyang"
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 5])
@@ -162,3 +166,29 @@ def test_kdtree_distance_has_the_bits_of_sqdist64(d, dtype):
     got = K.few_sqdists(X, C)
     ref = np.array([[sqdist64(X, i, C, j) for j in range(50)] for i in range(400)])
     np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [16, 29])
+def test_lloyd_skip_scan_equals_full_folding_on_ties(monkeypatch, dtype, d):
+    """The large-k scan that folds only the groups of sixteen centers able to matter gives Lloyd's run bit for bit."""
+    from optimeans._kernels import lloyd as K
+
+    n, k = 3000, 500
+    kp = K.padded_clusters(k)
+    assert K.lloyd_kernel_of(kp, d) is K._lloyd_chunks3  # the skipping scan runs at this shape
+    X, C0 = tie_data(n, d, k, seed=11 + d, dtype=dtype)
+    w = np.random.default_rng(d).uniform(0.5, 2.0, size=n)
+    # one pass against the exact labels: first index of the smallest float64 distance (integers: exact)
+    ws = K.Workspace(X, k, w)
+    ws.set_centers(C0)
+    ws.assign(True)
+    D = ((X[:, None, :].astype(np.float64) - C0[None].astype(np.float64)) ** 2).sum(-1)
+    assert ((D == D.min(axis=1, keepdims=True)).sum(axis=1) >= 2).sum() > n // 10  # many exact ties
+    np.testing.assert_array_equal(ws.labels, np.argmin(D, axis=1))
+    runs = [lloyd.run(X, w, C0, max_iter=20, tol=0.0, n_threads=t) for t in (1, 2)]
+    monkeypatch.setattr(K, "SKIP_FROM", 10**9)
+    assert K.lloyd_kernel_of(kp, d) is K._lloyd_chunks2
+    ref = lloyd.run(X, w, C0, max_iter=20, tol=0.0, n_threads=1)
+    for res in runs:
+        assert_same_run(res, ref)

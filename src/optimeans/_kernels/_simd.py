@@ -31,7 +31,7 @@ from numba.extending import intrinsic, register_model
 
 __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
-    "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
+    "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vmask_lt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
     "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vstore_int", "vload_wide", "vreduce_max", "vsum",
     "prefetch",
 ]
@@ -293,6 +293,16 @@ def vmask_not_gt(typingctx, a, b):
 
     def codegen(context, builder, sig, args):
         return _mask_bits(builder, builder.fcmp_unordered("<=", args[0], args[1]), a.lanes)
+
+    return types.int64(a, b), codegen
+
+
+@intrinsic
+def vmask_lt(typingctx, a, b):
+    """Bit mask (int64, bit l for lane l) of the lanes where ``not (a >= b)``: ``a < b`` or a NaN."""
+
+    def codegen(context, builder, sig, args):
+        return _mask_bits(builder, builder.fcmp_unordered("<", args[0], args[1]), a.lanes)
 
     return types.int64(a, b), codegen
 

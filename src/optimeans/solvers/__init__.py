@@ -73,6 +73,14 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
                 # scikit-learn 4389. In 16 features the tree prunes too little (100000x16
                 # k=4096: 9-15 s per iteration vs Lloyd's 0.22 s), hence d <= 3.
                 return "kdtree"
+            if n_clusters >= 512 and X.shape[1] <= 16:
+                # Large k in 4 to 16 features: Lloyd's scan (which from 256 centers in 16 to 32
+                # features folds only the groups of sixteen centers that can matter) beats
+                # Yinyang, whose bounds cost more per point relative to a distance, and whose
+                # n x groups memory cap leaves few, wide groups at large n. 200000x16 k=16384,
+                # 1 thread, CPU time per iteration, mean of iterations 2..6, under load 14
+                # (benchmarks/bench_large_k.py data): Lloyd 1992 ms, Yinyang 2416 ms (same run).
+                return "lloyd"
             if n_clusters >= 512:
                 # Large k: Yinyang's group bounds (n x groups memory, no k x k table) skip
                 # almost every distance once the centers settle; 1 thread, under load,
