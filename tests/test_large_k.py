@@ -192,3 +192,20 @@ def test_lloyd_skip_scan_equals_full_folding_on_ties(monkeypatch, dtype, d):
     ref = lloyd.run(X, w, C0, max_iter=20, tol=0.0, n_threads=1)
     for res in runs:
         assert_same_run(res, ref)
+
+
+@pytest.mark.parametrize("dense", [4, 16])
+def test_yinyang_centers_equal_lloyd_bits_on_real_valued_data(monkeypatch, dense):
+    # Real-valued data and weights: the float64 sums depend on the order in which
+    # rows move. Points settled through their groups and points sent to the full
+    # scan in the same chunk must move in row order, as in Lloyd.
+    monkeypatch.setattr(accelerated, "DENSE", dense)
+    rng = np.random.default_rng(7)
+    n, d, k = 6000, 16, 300
+    X = (rng.normal(size=(n, d)) + 3.0 * rng.normal(size=(40, d))[rng.integers(0, 40, n)]).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, size=n)
+    C0 = X[rng.choice(n, k, replace=False)].copy()
+    ref = lloyd.run(X, w, C0, max_iter=15, tol=0.0, n_threads=1)
+    for threads in (1, 2):
+        res = accelerated.run_yinyang(X, w, C0, max_iter=15, tol=0.0, n_threads=threads)
+        assert_same_run(res, ref)

@@ -611,6 +611,9 @@ def yinyang_chunks(
         arg1 = np.empty(n_groups, dtype=np.int64)
         min2 = np.empty(n_groups, dtype=np.float64)
         fail = np.empty(n_groups, dtype=np.int64)
+        # the labels at entry: the sums move at the end of the chunk, in row order as in
+        # Lloyd, since points settled here and points sent to the full scan interleave
+        prev = labels[start:end].copy()
         for i in range(start, end):
             a = labels[i]
             if first or a < 0:
@@ -696,8 +699,6 @@ def yinyang_chunks(
                     glower[i, ga] = da * down
             upper[i] = u
             if a != bj:
-                if do_sums:
-                    move_point(X, w, i, a, bj, mean, S, Q, W, N)
                 labels[i] = bj
                 changed += 1
         # the full scan of the candidates, one block at a time
@@ -741,10 +742,13 @@ def yinyang_chunks(
                     upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
                     a = labels[i]
                     if a != j:
-                        if do_sums:
-                            move_point(X, w, i, a, j, mean, S, Q, W, N)
                         labels[i] = j
                         changed += 1
+        if do_sums:
+            for i in range(start, end):
+                a = prev[i - start]
+                if labels[i] != a:
+                    move_point(X, w, i, a, labels[i], mean, S, Q, W, N)
         chunk_changed[c] = changed
         chunk_scanned[c] = computed + n_cand * k
 
