@@ -51,13 +51,18 @@ def test_process_cluster_matches_in_memory_and_shuts_down():
         held = {}
 
         def look(iteration, objective):
-            # during the run: blocks pinned round-robin, two on each worker
-            held.update(client.run(lambda dask_worker: len(dask_worker.data)))
+            # during the run: block states pinned round-robin, and one block host (actor) on each worker
+            held.update(client.run(
+                lambda dask_worker: (
+                    sum(type(v).__name__ == "BlockState" for v in dask_worker.data.values()), len(dask_worker.state.actors)
+                )
+            ))
 
         res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
         mem = optimeans.fit(X, 4, init=C0, tol=0)
         assert res.info["scheduler"] == "distributed" and res.info["persisted"]
-        assert len(held) == 2 and all(v >= 2 for v in held.values()), held
+        assert len(held) == 2 and all(states >= 1 and hosts == 1 for states, hosts in held.values()), held
+        assert sum(states for states, _ in held.values()) == res.info["n_blocks"], held
         np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
         assert res.objective == pytest.approx(mem.objective, rel=1e-6)
         assert res.n_iter == mem.n_iter
