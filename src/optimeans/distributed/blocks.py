@@ -259,17 +259,18 @@ class Blocks:
         try:
             hosts = self._hosts(list(groups))
             calls = [hosts[w].run(fn, [self.states[b].key for b in bs], args) for w, bs in groups.items()]
-            return [self._actor_result(call) for call in calls]
+            return self._actor_results(calls)
         except tasks.StateLost:
             raise
         except Exception:
             self._raise_if_gone()
             raise
 
-    def _actor_result(self, call: Any) -> Any:
+    def _actor_results(self, calls: list) -> list:
+        """The results of actor calls, awaited together on the client's event loop (one hand-over)."""
         while True:
             try:
-                return call.result(timeout=2.0)
+                return self.client.sync(_await_all, calls, callback_timeout=2.0)
             except TimeoutError:
                 self._raise_if_gone()
 
@@ -317,6 +318,10 @@ class Blocks:
             fut = self.client.submit(tasks.task_best_labels, st, workers=h, allow_other_workers=h is None, pure=False)
             pieces.append(da.from_delayed(self.dask.delayed(fut), shape=(int(self.sizes[b]),), dtype=np.int64))
         return da.concatenate(pieces)
+
+
+async def _await_all(calls: list) -> list:
+    return [await call for call in calls]
 
 
 class BlockHost:
