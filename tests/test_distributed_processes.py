@@ -85,3 +85,27 @@ def test_local_cluster_helper_binds_loopback_and_closes():
         res = optimeans.fit(X, 2, init=np.array([[0.0, 1.0], [38.0, 39.0]]))
         np.testing.assert_allclose(np.sort(res.centers[:, 0]), [9.0, 29.0])
     assert _wait_gone(pids) == []
+
+
+def test_a_killed_worker_process_is_reported_not_waited_for():
+    # a worker process that dies (SIGKILL, no goodbye) takes its block states and its block
+    # host with it: the next pass reports it instead of hanging or recomputing the states
+    import signal
+
+    from optimeans.distributed import tasks
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40000, 4))
+    with od.local_cluster(2) as client:
+        pids = client.run(os.getpid)
+        victim = pids[sorted(pids)[1]]
+
+        def kill(iteration, objective):
+            if iteration == 2:
+                os.kill(victim, signal.SIGKILL)
+                time.sleep(0.5)
+            return False
+
+        with pytest.raises(tasks.StateLost, match="left the cluster|cannot be reached"):
+            optimeans.fit(da.from_array(X, chunks=(8192, 4)), 5, init=X[:5], tol=0, max_iter=200,
+                          block_rows=8192, callback=kill)

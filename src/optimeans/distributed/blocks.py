@@ -262,8 +262,14 @@ class Blocks:
             return self._actor_results(calls)
         except tasks.StateLost:
             raise
-        except Exception:
+        except Exception as exc:
             self._raise_if_gone()
+            # a host that cannot be reached, or whose actor Dask reports lost: its worker died (the
+            # scheduler may not know yet); its blocks' states went with it
+            if isinstance(exc, OSError) or "Actor was lost" in str(exc):
+                raise tasks.StateLost(
+                    f"a Dask worker holding blocks of the data cannot be reached ({exc}); run the fit again"
+                ) from exc
             raise
 
     def _actor_results(self, calls: list) -> list:
