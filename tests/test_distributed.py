@@ -644,3 +644,19 @@ def test_a_worker_leaving_is_reported_not_waited_for():
         with pytest.raises(tasks.StateLost, match="worker .* left the cluster"):
             optimeans.fit(da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6), tol=0, max_iter=50,
                           block_rows=4096, callback=leave)
+
+
+def test_worker_slots_do_not_read_the_clients_cached_identity(client, monkeypatch):
+    # the client's cached identity is refreshed periodically with no workers in it; read at the
+    # wrong moment, every worker seemed to have left and a long pass stopped with StateLost
+    from distributed.client import SchedulerInfo
+
+    from optimeans.distributed.cluster import worker_slots
+
+    async def stale(*args, **kwargs):
+        client._scheduler_identity = SchedulerInfo({"workers": {}})
+
+    monkeypatch.setattr(client, "_update_scheduler_info", stale)
+    assert client.scheduler_info()["workers"] == {}
+    workers, threads = worker_slots(client)
+    assert len(workers) == 2 and threads == 2
