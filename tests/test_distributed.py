@@ -552,7 +552,9 @@ def test_block_tasks_stay_on_their_worker_when_it_is_busy(client):
 
 def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
     # The contract behind the test above: every task that takes a block state
-    # runs on that block's worker, never elsewhere (no work stealing).
+    # runs on that block's worker, never elsewhere (no work stealing), and a
+    # pass is one call per worker of the host actor on that worker, over the
+    # states that worker holds.
     from optimeans.distributed import blocks as blocks_mod
 
     calls = []
@@ -562,28 +564,65 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
         calls.append((fn, args, kwargs))
         return submit(fn, *args, **kwargs)
 
+    host_calls = []
+    host_run = blocks_mod.BlockHost.run
+
+    def host_spy(self, fn, keys, args):
+        host_calls.append((self.address, fn, list(keys)))
+        return host_run(self, fn, keys, args)
+
     monkeypatch.setattr(client, "submit", spy)
+    # the cluster is in-process: the workers' hosts are instances of this very class
+    monkeypatch.setattr(blocks_mod.BlockHost, "run", host_spy)
     X = _big(seed=7)
     res = optimeans.fit(
         da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096
     )
     assert res.info["n_blocks"] == 6
-    # a Lloyd pass is one task per worker (2), not one per block (6); the loop's passes and,
+    # a Lloyd pass is one host call per worker (2), not one per block (6); the loop's passes and,
     # unless the labels stopped changing, the final assignment
     n_passes = res.n_iter + (res.stop_reason != "labels_unchanged")
-    lloyd_tasks = [args for fn, args, _ in calls if fn is blocks_mod._group_call and args[0] is tasks.task_pass]
-    assert len(lloyd_tasks) == n_passes * 2
+    lloyd = [(addr, keys) for addr, fn, keys in host_calls if fn is tasks.task_pass]
+    assert len(lloyd) == n_passes * 2
+    # every call reaches the worker that holds the states it names, and together they cover the 6 blocks
+    who_has = client.run_on_scheduler(
+        lambda dask_scheduler: {str(k): sorted(ws.address for ws in ts.who_has or ()) for k, ts in dask_scheduler.tasks.items()}
+    )
+    for addr, keys in lloyd:
+        assert keys and all(who_has[str(key)] == [addr] for key in keys), (addr, keys)
+    assert sorted(len(keys) for _, keys in lloyd[:2]) == [3, 3]
+    # the hosts and every task that takes a state are pinned to one worker
+    hosts = [kw for fn, _, kw in calls if fn is blocks_mod.BlockHost]
+    assert len(hosts) == 2 and all(kw.get("actor") for kw in hosts)
     stateful = [
         kw for fn, args, kw in calls
-        if fn in (blocks_mod._state_call, blocks_mod._group_call, tasks.task_make_state, tasks.task_best_labels)
+        if fn in (blocks_mod._state_call, blocks_mod.BlockHost, tasks.task_make_state, tasks.task_best_labels)
         or (fn is blocks_mod._raw_call and args and args[0] is tasks.task_make_state)
     ]
-    # one task per worker and pass (the blocks are persisted)
-    assert sum(fn is blocks_mod._group_call for fn, _, _ in calls) >= 5 * 2
-    assert len(stateful) >= 5 * 2 + 6
+    assert len(stateful) >= 2 + 6
     for kw in stateful:
         assert kw["workers"] is not None and len(kw["workers"]) == 1
         assert kw["allow_other_workers"] is False
+
+
+def test_a_host_refuses_states_it_does_not_hold(client):
+    # a call that reached the wrong worker (or a state that was lost) is reported, never recomputed
+    from optimeans.distributed import blocks as blocks_mod
+
+    workers = sorted(client.scheduler_info()["workers"])
+    held = client.submit(np.arange, 3, workers=[workers[0]], allow_other_workers=False, pure=False)
+    held.result()
+    hosts = [
+        client.submit(blocks_mod.BlockHost, workers=[w], allow_other_workers=False, actor=True, pure=False).result()
+        for w in workers
+    ]
+    assert hosts[0].run(_first, [held.key], ()).result() == [0]
+    with pytest.raises(tasks.StateLost, match="does not hold the block state"):
+        hosts[1].run(_first, [held.key], ()).result()
+
+
+def _first(state, raw):
+    return int(state[0])
 
 
 def test_a_worker_leaving_is_reported_not_waited_for():
@@ -595,9 +634,29 @@ def test_a_worker_leaving_is_reported_not_waited_for():
 
         def leave(it, obj):
             if it == 2:
+                # a graceful retirement is refused while the worker's host holds blocks ...
                 c2.retire_workers(workers=[gone], close_workers=True)
+                assert gone in c2.scheduler_info()["workers"]
+                # ... but a worker can still go (killed, lost): the next pass reports it
+                c2.run_on_scheduler(lambda dask_scheduler: dask_scheduler.close_worker(gone))
             return False
 
         with pytest.raises(tasks.StateLost, match="worker .* left the cluster"):
             optimeans.fit(da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6), tol=0, max_iter=50,
                           block_rows=4096, callback=leave)
+
+
+def test_worker_slots_do_not_read_the_clients_cached_identity(client, monkeypatch):
+    # the client's cached identity is refreshed periodically with no workers in it; read at the
+    # wrong moment, every worker seemed to have left and a long pass stopped with StateLost
+    from distributed.client import SchedulerInfo
+
+    from optimeans.distributed.cluster import worker_slots
+
+    async def stale(*args, **kwargs):
+        client._scheduler_identity = SchedulerInfo({"workers": {}})
+
+    monkeypatch.setattr(client, "_update_scheduler_info", stale)
+    assert client.scheduler_info()["workers"] == {}
+    workers, threads = worker_slots(client)
+    assert len(workers) == 2 and threads == 2

@@ -51,13 +51,18 @@ def test_process_cluster_matches_in_memory_and_shuts_down():
         held = {}
 
         def look(iteration, objective):
-            # during the run: blocks pinned round-robin, two on each worker
-            held.update(client.run(lambda dask_worker: len(dask_worker.data)))
+            # during the run: block states pinned round-robin, and one block host (actor) on each worker
+            held.update(client.run(
+                lambda dask_worker: (
+                    sum(type(v).__name__ == "BlockState" for v in dask_worker.data.values()), len(dask_worker.state.actors)
+                )
+            ))
 
         res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
         mem = optimeans.fit(X, 4, init=C0, tol=0)
         assert res.info["scheduler"] == "distributed" and res.info["persisted"]
-        assert len(held) == 2 and all(v >= 2 for v in held.values()), held
+        assert len(held) == 2 and all(states >= 1 and hosts == 1 for states, hosts in held.values()), held
+        assert sum(states for states, _ in held.values()) == res.info["n_blocks"], held
         np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
         assert res.objective == pytest.approx(mem.objective, rel=1e-6)
         assert res.n_iter == mem.n_iter
@@ -80,3 +85,27 @@ def test_local_cluster_helper_binds_loopback_and_closes():
         res = optimeans.fit(X, 2, init=np.array([[0.0, 1.0], [38.0, 39.0]]))
         np.testing.assert_allclose(np.sort(res.centers[:, 0]), [9.0, 29.0])
     assert _wait_gone(pids) == []
+
+
+def test_a_killed_worker_process_is_reported_not_waited_for():
+    # a worker process that dies (SIGKILL, no goodbye) takes its block states and its block
+    # host with it: the next pass reports it instead of hanging or recomputing the states
+    import signal
+
+    from optimeans.distributed import tasks
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40000, 4))
+    with od.local_cluster(2) as client:
+        pids = client.run(os.getpid)
+        victim = pids[sorted(pids)[1]]
+
+        def kill(iteration, objective):
+            if iteration == 2:
+                os.kill(victim, signal.SIGKILL)
+                time.sleep(0.5)
+            return False
+
+        with pytest.raises(tasks.StateLost, match="left the cluster|cannot be reached"):
+            optimeans.fit(da.from_array(X, chunks=(8192, 4)), 5, init=X[:5], tol=0, max_iter=200,
+                          block_rows=8192, callback=kill)

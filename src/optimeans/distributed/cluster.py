@@ -143,14 +143,25 @@ def memory_budget(client: Any) -> float:
 
 
 def worker_slots(client: Any) -> tuple[list[str], int]:
-    """The workers' addresses (sorted) and their total number of threads."""
-    try:
-        info = client.scheduler_info(n_workers=-1)["workers"]
-    except TypeError:
-        info = client.scheduler_info()["workers"]
+    """The workers' addresses (sorted) and their total number of threads.
+
+    Asked of the scheduler directly: ``client.scheduler_info()`` returns the
+    client's cached identity, which a periodic refresh (asking for no
+    workers) may overwrite between the fresh fetch and the read; a worker
+    then seemed to have left, and a fit stopped with StateLost.
+    """
+    info = _scheduler_workers(client)
     workers = sorted(info)
     threads = sum(int(info[w].get("nthreads", 1) or 1) for w in workers)
     return workers, max(1, threads)
+
+
+def _scheduler_workers(client: Any) -> dict:
+    client = getattr(client, "client", client)  # an _OwnedClient
+    try:
+        return dict(client.sync(client.scheduler.identity, n_workers=-1)["workers"])
+    except TypeError:  # an older scheduler without n_workers
+        return dict(client.sync(client.scheduler.identity)["workers"])
 
 
 @contextlib.contextmanager

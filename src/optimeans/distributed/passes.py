@@ -3,8 +3,8 @@
 The loop is :func:`optimeans.solvers.lloyd.lloyd_loop`, the one the in-memory
 solvers run; only the passes differ. A pass packs the centers here (as the
 in-memory :class:`~optimeans._kernels.lloyd.Workspace` packs them), runs
-:func:`~optimeans.distributed.tasks.task_pass` on every block (one task per
-worker, which runs the kernel over its blocks, see
+:func:`~optimeans.distributed.tasks.task_pass` on every block (one call per
+worker of its block host, which runs the kernel over its blocks, see
 :meth:`~optimeans.distributed.blocks.Blocks.run`) and adds the per-chunk
 changes of the cluster sums into the running sums here, in global chunk
 order, with the in-memory :func:`~optimeans._kernels.lloyd.apply_moves`. The

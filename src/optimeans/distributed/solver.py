@@ -13,7 +13,8 @@ Steps, each one pass (or a chain) over the blocks:
 4. seeding (k-means||, random rows, or the user's centers);
 5. Lloyd's iteration: :func:`optimeans.solvers.lloyd.lloyd_loop`, the loop of
    the in-memory solvers, driving :class:`~optimeans.distributed.passes.BlockPasses`:
-   a pass runs the in-memory kernel on every block (one task per worker) and
+   a pass runs the in-memory kernel on every block (one call of each worker's
+   block host, a Dask actor, when the blocks are kept on the workers) and
    brings back the changes of the cluster sums of the chunks where labels
    moved, which are added here in global chunk order exactly as the in-memory
    :class:`~optimeans._kernels.lloyd.Workspace` adds them.
