@@ -163,6 +163,19 @@ def test_integer_data_pure_numpy_reference_with_duplicates_and_ties(dtype):
         assert len({tuple(r) for r in X[idx[:9]]}) == 9  # every distinct point before any repeat
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_candidate_grouping_equals_the_reference(dtype):
+    # the scan takes the candidates in groups of eight, six, four or two (the last one padded):
+    # every split (7: one padded eight; 10: eight + two; 11: eight + padded four; 13: eight +
+    # padded six; 16: two eights; 17: two eights + padded two) chooses as the reference
+    X = _blobs(4100, 6, 5, dtype, n_centers=9)  # two chunks
+    w = np.ones(len(X))
+    for m in (7, 10, 11, 13, 16, 17):
+        _, idx = kmeans_plusplus(X, 8, w, np.random.default_rng(m), n_local_trials=m)
+        ref = reference_kmeanspp(X, 8, w, np.random.default_rng(m), canonical_dist, m=m)
+        np.testing.assert_array_equal(idx, ref, err_msg=f"n_local_trials={m}")
+
+
 def test_same_choices_as_the_rowwise_kernel_it_replaces():
     for seed, dtype in [(0, np.float32), (1, np.float64)]:
         X = _blobs(12000, 9, seed, dtype, n_centers=20)
