@@ -15,7 +15,7 @@ import pytest
 
 from optimeans import fit
 from optimeans._kernels import CHUNK, candidate_potentials, sqdist_to_center, update_min_sqdist
-from optimeans._kernels.seeding import SUB
+from optimeans._kernels.seeding import SUB, WIDE_D
 from optimeans._numba import numba_threads
 from optimeans.seeding import AUTO_AFKMC2_MIN_CLUSTERS, afkmc2, init_centers, kmeans_plusplus, resolve_init
 
@@ -161,6 +161,23 @@ def test_integer_data_pure_numpy_reference_with_duplicates_and_ties(dtype):
         ref = reference_kmeanspp(X, 12, w, np.random.default_rng(seed), numpy_dist)
         np.testing.assert_array_equal(idx, ref)
         assert len({tuple(r) for r in X[idx[:9]]}) == 9  # every distinct point before any repeat
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [6, WIDE_D + 1])
+def test_every_candidate_grouping_equals_the_reference(dtype, d):
+    # from WIDE_D features on the scan takes the candidates in groups of eight, six, four or two
+    # (the last one padded), below in groups of four: every split (6: one six; 7: one padded
+    # eight; 10: eight + two; 11: eight + padded four; 13: eight + padded six; 16: two eights;
+    # 17: two eights + padded two) chooses as the reference, on 1 and 2 threads
+    X = _blobs(4100, d, 5, dtype, n_centers=9)  # two chunks
+    w = np.ones(len(X))
+    for m in (6, 7, 10, 11, 13, 16, 17):
+        _, idx = kmeans_plusplus(X, 8, w, np.random.default_rng(m), n_local_trials=m, n_threads=1)
+        ref = reference_kmeanspp(X, 8, w, np.random.default_rng(m), canonical_dist, m=m)
+        np.testing.assert_array_equal(idx, ref, err_msg=f"n_local_trials={m}")
+        _, idx2 = kmeans_plusplus(X, 8, w, np.random.default_rng(m), n_local_trials=m, n_threads=2)
+        np.testing.assert_array_equal(idx2, idx, err_msg=f"n_local_trials={m}, 2 threads")
 
 
 def test_same_choices_as_the_rowwise_kernel_it_replaces():

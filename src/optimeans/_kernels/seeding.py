@@ -15,8 +15,11 @@ The scan
 --------
 The candidates' distances run through the packed float32 blocks of the Lloyd
 kernel (:func:`.lloyd.pack_data`): one vector holds one feature of ``L``
-points, two blocks and four candidates at a time stay in registers, and a
-distance costs ``d`` fused multiply-adds. A point is *flagged* for candidate
+points; from :data:`WIDE_D` features on, two blocks and a group of up to eight candidates stay in registers
+(groups of eight, six, four or two: :func:`_scan_pair`, one pass over the
+pair's features per group, so ``m = 6`` (k near 100) or ``m = 8`` (k near
+1000) read each block once per step) and the next pair is prefetched during the
+first group (below, groups of four, inline); a distance costs ``d`` fused multiply-adds. A point is *flagged* for candidate
 ``t`` unless the fast value proves that the candidate is not strictly closer
 than ``D_i``: with the bound ``epsilon`` of the Lloyd guard
 (:mod:`.lloyd`, "Exactness guard"), the fast value ``F`` satisfies
@@ -55,12 +58,18 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from .lloyd import CHUNK, pack_centers, sqdist64
-from ._simd import lanes, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmin, vsub
+from ._simd import lanes, prefetch, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmin, vsub
 
 #: Rows per sub-block of the sampling tree (divides :data:`CHUNK`).
 SUB = 64
 #: Most candidates per step (one bit each in an int64 mask).
 MAX_TRIALS = 63
+#: From this many features on, the candidates of a block pair go through :func:`_scan_pair`
+#: (groups of up to eight, the next pair prefetched); below, inline groups of four. Measured
+#: (1 thread, interleaved with the previous kernel, under load 13 to 19): at 20000 x 128,
+#: m = 6, 0.140 against 0.160 s thread CPU; at 60000 x 2, k = 3000 (m = 10) the per-pair call
+#: cost 1.92 against 0.75 s, hence the inline path for small ``d``.
+WIDE_D = 16
 #: float64 lanes per vector (AFK-MC2 proposals per block).
 _L8 = lanes(np.float64)
 
@@ -131,8 +140,165 @@ def sample_row(u, w, closest, use_closest, sub_tot, chunk_tot):
 
 
 @njit(inline="always")
-def _scan4(panel, base_a, base_b, d, C2, cn, j):
-    """Fast values ``cn_t + x' . C2_t`` of candidates ``j .. j+3`` for two blocks (eight vectors)."""
+def _pf(panel, pf, f, L, d):
+    """Prefetch feature ``f`` of the two blocks at ``pf`` (the next pair; nothing when ``pf < 0``)."""
+    if pf >= 0:
+        prefetch(panel, pf + f * L)
+        prefetch(panel, pf + (d + f) * L)
+
+
+@njit(inline="always")
+def _scan8(panel, base_a, base_b, d, C2, cn, j, pf):
+    """Fast values ``cn_t + x' . C2_t`` of candidates ``j .. j+7`` for two blocks (sixteen vectors).
+
+    Each value is the same chain of FMAs over the features in order as in
+    :func:`_scan2` / :func:`_scan4` / :func:`_scan6`: the grouping changes no bit.
+    ``pf`` (or -1) is the base of the next block pair, prefetched feature by feature.
+    """
+    L = vlanes(panel)
+    a0 = vfill(panel, cn[j])
+    a1 = vfill(panel, cn[j + 1])
+    a2 = vfill(panel, cn[j + 2])
+    a3 = vfill(panel, cn[j + 3])
+    a4 = vfill(panel, cn[j + 4])
+    a5 = vfill(panel, cn[j + 5])
+    a6 = vfill(panel, cn[j + 6])
+    a7 = vfill(panel, cn[j + 7])
+    b0 = a0
+    b1 = a1
+    b2 = a2
+    b3 = a3
+    b4 = a4
+    b5 = a5
+    b6 = a6
+    b7 = a7
+    for f in range(d):
+        _pf(panel, pf, f, L, d)
+        xa = vload(panel, base_a + f * L)
+        xb = vload(panel, base_b + f * L)
+        c = vfill(panel, C2[j, f])
+        a0 = vfma(xa, c, a0)
+        b0 = vfma(xb, c, b0)
+        c = vfill(panel, C2[j + 1, f])
+        a1 = vfma(xa, c, a1)
+        b1 = vfma(xb, c, b1)
+        c = vfill(panel, C2[j + 2, f])
+        a2 = vfma(xa, c, a2)
+        b2 = vfma(xb, c, b2)
+        c = vfill(panel, C2[j + 3, f])
+        a3 = vfma(xa, c, a3)
+        b3 = vfma(xb, c, b3)
+        c = vfill(panel, C2[j + 4, f])
+        a4 = vfma(xa, c, a4)
+        b4 = vfma(xb, c, b4)
+        c = vfill(panel, C2[j + 5, f])
+        a5 = vfma(xa, c, a5)
+        b5 = vfma(xb, c, b5)
+        c = vfill(panel, C2[j + 6, f])
+        a6 = vfma(xa, c, a6)
+        b6 = vfma(xb, c, b6)
+        c = vfill(panel, C2[j + 7, f])
+        a7 = vfma(xa, c, a7)
+        b7 = vfma(xb, c, b7)
+    return (a0, a1, a2, a3, a4, a5, a6, a7), (b0, b1, b2, b3, b4, b5, b6, b7)
+
+
+@njit(inline="always")
+def _scan6(panel, base_a, base_b, d, C2, cn, j, pf):
+    """As :func:`_scan8` for candidates ``j .. j+5`` (twelve vectors)."""
+    L = vlanes(panel)
+    a0 = vfill(panel, cn[j])
+    a1 = vfill(panel, cn[j + 1])
+    a2 = vfill(panel, cn[j + 2])
+    a3 = vfill(panel, cn[j + 3])
+    a4 = vfill(panel, cn[j + 4])
+    a5 = vfill(panel, cn[j + 5])
+    b0 = a0
+    b1 = a1
+    b2 = a2
+    b3 = a3
+    b4 = a4
+    b5 = a5
+    for f in range(d):
+        _pf(panel, pf, f, L, d)
+        xa = vload(panel, base_a + f * L)
+        xb = vload(panel, base_b + f * L)
+        c = vfill(panel, C2[j, f])
+        a0 = vfma(xa, c, a0)
+        b0 = vfma(xb, c, b0)
+        c = vfill(panel, C2[j + 1, f])
+        a1 = vfma(xa, c, a1)
+        b1 = vfma(xb, c, b1)
+        c = vfill(panel, C2[j + 2, f])
+        a2 = vfma(xa, c, a2)
+        b2 = vfma(xb, c, b2)
+        c = vfill(panel, C2[j + 3, f])
+        a3 = vfma(xa, c, a3)
+        b3 = vfma(xb, c, b3)
+        c = vfill(panel, C2[j + 4, f])
+        a4 = vfma(xa, c, a4)
+        b4 = vfma(xb, c, b4)
+        c = vfill(panel, C2[j + 5, f])
+        a5 = vfma(xa, c, a5)
+        b5 = vfma(xb, c, b5)
+    return (a0, a1, a2, a3, a4, a5), (b0, b1, b2, b3, b4, b5)
+
+
+@njit(inline="always")
+def _scan4(panel, base_a, base_b, d, C2, cn, j, pf):
+    """As :func:`_scan8` for candidates ``j .. j+3`` (eight vectors)."""
+    L = vlanes(panel)
+    a0 = vfill(panel, cn[j])
+    a1 = vfill(panel, cn[j + 1])
+    a2 = vfill(panel, cn[j + 2])
+    a3 = vfill(panel, cn[j + 3])
+    b0 = a0
+    b1 = a1
+    b2 = a2
+    b3 = a3
+    for f in range(d):
+        _pf(panel, pf, f, L, d)
+        xa = vload(panel, base_a + f * L)
+        xb = vload(panel, base_b + f * L)
+        c = vfill(panel, C2[j, f])
+        a0 = vfma(xa, c, a0)
+        b0 = vfma(xb, c, b0)
+        c = vfill(panel, C2[j + 1, f])
+        a1 = vfma(xa, c, a1)
+        b1 = vfma(xb, c, b1)
+        c = vfill(panel, C2[j + 2, f])
+        a2 = vfma(xa, c, a2)
+        b2 = vfma(xb, c, b2)
+        c = vfill(panel, C2[j + 3, f])
+        a3 = vfma(xa, c, a3)
+        b3 = vfma(xb, c, b3)
+    return (a0, a1, a2, a3), (b0, b1, b2, b3)
+
+
+@njit(inline="always")
+def _scan2(panel, base_a, base_b, d, C2, cn, j, pf):
+    """As :func:`_scan8` for candidates ``j, j+1`` (four vectors)."""
+    L = vlanes(panel)
+    a0 = vfill(panel, cn[j])
+    a1 = vfill(panel, cn[j + 1])
+    b0 = a0
+    b1 = a1
+    for f in range(d):
+        _pf(panel, pf, f, L, d)
+        xa = vload(panel, base_a + f * L)
+        xb = vload(panel, base_b + f * L)
+        c = vfill(panel, C2[j, f])
+        a0 = vfma(xa, c, a0)
+        b0 = vfma(xb, c, b0)
+        c = vfill(panel, C2[j + 1, f])
+        a1 = vfma(xa, c, a1)
+        b1 = vfma(xb, c, b1)
+    return (a0, a1), (b0, b1)
+
+
+@njit(inline="always")
+def _scan4_flat(panel, base_a, base_b, d, C2, cn, j):
+    """Fast values of candidates ``j .. j+3`` for two blocks as a flat tuple (the path for small ``d``)."""
     L = vlanes(panel)
     a0 = vfill(panel, cn[j])
     a1 = vfill(panel, cn[j + 1])
@@ -161,8 +327,8 @@ def _scan4(panel, base_a, base_b, d, C2, cn, j):
 
 
 @njit(inline="always")
-def _scan2(panel, base_a, base_b, d, C2, cn, j):
-    """As :func:`_scan4` for candidates ``j, j+1`` (four vectors): the last group when ``m % 4`` is 1 or 2."""
+def _scan2_flat(panel, base_a, base_b, d, C2, cn, j):
+    """As :func:`_scan4_flat` for candidates ``j, j+1`` (four vectors): the last group when ``m % 4`` is 1 or 2."""
     L = vlanes(panel)
     a0 = vfill(panel, cn[j])
     a1 = vfill(panel, cn[j + 1])
@@ -178,6 +344,48 @@ def _scan2(panel, base_a, base_b, d, C2, cn, j):
         a1 = vfma(xa, c, a1)
         b1 = vfma(xb, c, b1)
     return a0, a1, b0, b1
+
+
+@njit(inline="always")
+def _any_close(v, lim):
+    """True if some lane of some vector of the tuple ``v`` is not above ``lim``."""
+    low = v[0]
+    for t in v:
+        low = vmin(low, t)
+    return vmask_not_gt(low, lim) != 0
+
+
+@njit(inline="always")
+def _masks4(v, q, lim):
+    """The lane masks of vectors ``q .. q+3`` of the tuple ``v`` (0 past its end)."""
+    z = np.int64(0)
+    n = len(v)
+    m0 = vmask_not_gt(v[q], lim) if q < n else z
+    m1 = vmask_not_gt(v[q + 1], lim) if q + 1 < n else z
+    m2 = vmask_not_gt(v[q + 2], lim) if q + 2 < n else z
+    m3 = vmask_not_gt(v[q + 3], lim) if q + 3 < n else z
+    return (m0, m1, m2, m3)
+
+
+@njit(inline="always")
+def _group(vv, X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L):
+    """Flag the rows of blocks ``b`` (and ``b + 1`` if ``nb2 == 2``) for the group of candidates from ``j``.
+
+    ``vv`` holds the fast values (two tuples, one per block). One comparison per
+    block for the common case: no candidate comes close to any point. Returns
+    the bits of the blocks with a flagged point.
+    """
+    va, vb = vv
+    hit = 0
+    if _any_close(va, la):
+        for q in range(0, len(va), 4):
+            _flag_block(X, w, closest, C64, m, j + q, b * L, n, _masks4(va, q, la), gain, bits, 0, L)
+        hit |= 1
+    if nb2 == 2 and _any_close(vb, lb):
+        for q in range(0, len(vb), 4):
+            _flag_block(X, w, closest, C64, m, j + q, (b + 1) * L, n, _masks4(vb, q, lb), gain, bits, 1, L)
+        hit |= 2
+    return hit
 
 
 @njit(inline="never")
@@ -202,12 +410,49 @@ def _flag_block(X, w, closest, C64, m, j, i0, n, masks, gain, bits, h, L):
                     bits[h * L + l] |= np.int64(1) << tt
 
 
+@njit
+def _scan_pair(X, w, closest, XT, C2, cn, C64, m, b, nb2, la, lb, pf, gain, bits):
+    """All ``m`` candidates over the block pair ``b, b + 1`` (one block if ``nb2 == 1``).
+
+    Groups of eight, six, four or two candidates (the last one padded), each one
+    pass over the pair's features. Returns bit ``h`` set when block ``b + h`` has
+    a flagged point. (A function of its own: the tuples of vectors stay out of
+    the parallel loop's analysis.)
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    base_a = b * d * L
+    base_b = (b + nb2 - 1) * d * L
+    hit = 0
+    j = 0
+    while j < m:
+        r = m - j
+        if r >= 7:
+            hit |= _group(_scan8(XT, base_a, base_b, d, C2, cn, j, pf),
+                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+            j += 8
+        elif r >= 5:
+            hit |= _group(_scan6(XT, base_a, base_b, d, C2, cn, j, pf),
+                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+            j += 6
+        elif r >= 3:
+            hit |= _group(_scan4(XT, base_a, base_b, d, C2, cn, j, pf),
+                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+            j += 4
+        else:
+            hit |= _group(_scan2(XT, base_a, base_b, d, C2, cn, j, pf),
+                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+            j += 2
+        pf = -1
+    return hit
+
+
 @njit(inline="always")
 def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows, row_bits, counts, bits):
     """Gains of the ``m`` candidates over chunk ``c``; records the rows they bring closer."""
     n, d = X.shape
     L = vlanes(XT)
-    mp = cn.shape[0]
+    nb_all = XT.shape[0] // (d * L)
     gain = chunk_gain[c]
     for t in range(m):
         gain[t] = 0.0
@@ -218,34 +463,40 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
     cnt = 0
     for b in range(b_first, b_end, 2):
         nb2 = 2 if b + 1 < b_end else 1
-        base_a = b * d * L
-        base_b = (b + nb2 - 1) * d * L
         la = vload(lim, b * L)
         lb = vload(lim, (b + nb2 - 1) * L)
-        hit = 0  # bit h: block b + h has a flagged point
-        for j in range(0, mp, 4):
-            if m - j <= 2:
-                # a last group of one or two candidates: half the work of a padded group of four
-                a0, a1, b0, b1 = _scan2(XT, base_a, base_b, d, C2, cn, j)
-                if vmask_not_gt(vmin(a0, a1), la) != 0:
-                    ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), np.int64(0), np.int64(0))
+        if d >= WIDE_D:
+            # the next pair, prefetched during the first group: the scan streams the packed data once per step
+            pf = (b + 2) * d * L if b + 3 < nb_all else -1
+            hit = _scan_pair(X, w, closest, XT, C2, cn, C64, m, b, nb2, la, lb, pf, gain, bits)
+        else:
+            # few features: groups of four inline, no call per pair (the per-pair overhead dominates)
+            base_a = b * d * L
+            base_b = (b + nb2 - 1) * d * L
+            hit = 0  # bit h: block b + h has a flagged point
+            for j in range(0, m, 4):
+                if m - j <= 2:
+                    # a last group of one or two candidates: half the work of a padded group of four
+                    a0, a1, b0, b1 = _scan2_flat(XT, base_a, base_b, d, C2, cn, j)
+                    if vmask_not_gt(vmin(a0, a1), la) != 0:
+                        ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), np.int64(0), np.int64(0))
+                        _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                        hit |= 1
+                    if nb2 == 2 and vmask_not_gt(vmin(b0, b1), lb) != 0:
+                        mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), np.int64(0), np.int64(0))
+                        _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                        hit |= 2
+                    continue
+                a0, a1, a2, a3, b0, b1, b2, b3 = _scan4_flat(XT, base_a, base_b, d, C2, cn, j)
+                # one comparison per block for the common case: no candidate comes close to any point
+                if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
+                    ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
                     _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
                     hit |= 1
-                if nb2 == 2 and vmask_not_gt(vmin(b0, b1), lb) != 0:
-                    mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), np.int64(0), np.int64(0))
+                if nb2 == 2 and vmask_not_gt(vmin(vmin(b0, b1), vmin(b2, b3)), lb) != 0:
+                    mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), vmask_not_gt(b2, lb), vmask_not_gt(b3, lb))
                     _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
                     hit |= 2
-                continue
-            a0, a1, a2, a3, b0, b1, b2, b3 = _scan4(XT, base_a, base_b, d, C2, cn, j)
-            # one comparison per block for the common case: no candidate comes close to any point
-            if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
-                ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
-                _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
-                hit |= 1
-            if nb2 == 2 and vmask_not_gt(vmin(vmin(b0, b1), vmin(b2, b3)), lb) != 0:
-                mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), vmask_not_gt(b2, lb), vmask_not_gt(b3, lb))
-                _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
-                hit |= 2
         if hit == 0:
             continue  # the common case late in the seeding: no point of the pair comes closer
         for q in range(nb2 * L):
@@ -311,7 +562,7 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     n, d = X.shape
     k = indices.shape[0]
     m = uniforms.shape[1]
-    mp = (m + 3) // 4 * 4
+    mp = (m + 7) // 8 * 8  # the groups of :func:`_candidate_chunk` read up to 8 padded rows
     L = vlanes(XT)
     nb = block_norm.shape[0]
     nc = (n + CHUNK - 1) // CHUNK
