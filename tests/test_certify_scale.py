@@ -62,7 +62,7 @@ def test_partition_bound_is_below_and_close_to_the_exact_1d_optimum():
     assert lb >= 0.9 * opt.objective
 
 
-@pytest.mark.parametrize("solver", [None, cut_group_solver])
+@pytest.mark.parametrize("solver", [None, "sdp", cut_group_solver])
 def test_partition_bound_is_below_every_feasible_objective(solver):
     """Tiny weighted 2-D set with a duplicate row: the bound is below the enumerated optimum, hence every partition."""
     rng = np.random.default_rng(3)
@@ -147,6 +147,7 @@ def test_certify_at_scale_is_below_the_known_1d_optimum():
     assert 0.0 < c.lower_bound <= opt.objective * (1 + 1e-9)
     assert c.lower_bound <= r.objective
     assert c.info["n_groups"] >= 2
+    assert "partition" in str(c) and "sdp+cuts" in str(c)
 
 
 def test_a_failing_group_solver_leaves_the_spectral_floor_never_nan():

@@ -387,7 +387,7 @@ def _group_solver(solver: Any) -> tuple[Any, str]:
     """The group solver for ``solver`` ("cuts", "sdp" or a callable) and its name for the record."""
     if callable(solver):
         return solver, getattr(solver, "__name__", "custom")
-    if solver == "cuts":
+    if solver is None or solver == "cuts":
         # imported here: sdp_bnb's kernels compile on first use, and a plain
         # lower_bound(method="spectral") should not pay for importing them
         from .group_cuts import cut_group_solver
@@ -453,7 +453,7 @@ def partition_bound(
         uses one BLAS thread.
     random_state : int
         Seeds the labels (when not given) and the order of equal distances.
-    solver : {"cuts", "sdp"} or callable, default "cuts"
+    solver : {"cuts", "sdp"}, callable or None, default "cuts" (also for None)
         Bounds one group. ``"cuts"``: the Peng-Wei SDP strengthened by pair
         and triangle inequalities
         (:func:`optimeans.exact.group_cuts.cut_group_solver`; slower per
@@ -667,9 +667,12 @@ class Certificate:
         }
 
     def __str__(self) -> str:
+        how = self.method
+        if self.method == "partition" and "solver" in self.info:
+            how += f": {self.info['n_groups']} groups of {self.info['group_size']} rows, {self.info['solver']} bounds"
         return (
             f"objective {self.objective:.10g} >= lower bound {self.lower_bound:.10g} "
-            f"({self.method}): within {100 * self.gap:.4g} % of the global minimum"
+            f"({how}): within {100 * self.gap:.4g} % of the global minimum"
         )
 
 
