@@ -31,8 +31,7 @@ group's spectral bound). Because the groups are dealt alike, the j-th row of
 a cluster in one group plays the part of the j-th row of that cluster in
 another: a solver that can be warm-started gets the first group's final
 state carried over to every other group. (This module imports nothing else
-of the package at import time, so the bounds module can use it without an
-import cycle.)
+of the package, so the bounds module can use it without an import cycle.)
 
 Smaller groups are faster (the SDP costs O(s^3) per step for s rows, so the
 total is O(n s^2)) but looser (a small sample of a cluster can be split
@@ -238,8 +237,10 @@ def _spectral_group(Xs: np.ndarray, w: np.ndarray, k: int) -> float:
 
 
 #: A group solver: (X centered and scaled, w, k, upper, deadline, max_iter) -> (bound, n_iter, n_cuts, stop_reason).
-#: A solver with the attribute ``warm_start = True`` also takes ``warm=`` (a
-#: state or None) and returns its final state as a fifth item.
+#: A solver with the attribute ``warm_start = True`` also takes ``warm=``
+#: (None, or the final state of another group, the labels of that group's rows
+#: and the labels of these rows, both sorted by cluster) and returns its final
+#: state as a fifth item.
 GroupSolver = Callable[[np.ndarray, np.ndarray, int, float, float, int], tuple[float, int, int, str]]
 
 
@@ -268,11 +269,8 @@ def _one_group(X, w, labels, k, deadline, solve: GroupSolver, max_iter, warm=Non
     up_s = up_s if up_s > 0 else np.inf
     state = None
     if getattr(solve, "warm_start", False):
-        start = None
-        if warm is not None and same_rows:
-            from .group_cuts import map_state
-
-            start = map_state(warm[0], warm[1], labels)
+        # the solver maps the other group's state onto these rows itself
+        start = (warm[0], warm[1], labels) if (warm is not None and same_rows) else None
         b, n_iter, n_cuts, stop, state = solve(Xs, wu, k, up_s, deadline, max_iter, warm=start)
         state = (state, labels) if (state is not None and same_rows) else None
     else:

@@ -34,14 +34,14 @@ def cut_group_solver(X: np.ndarray, w: np.ndarray, k: int, upper: float, deadlin
     ADMM runs in chunks of 40 steps, each resumed from the last one's state,
     and stops when a chunk closed less than 3 % of the gap left to ``upper``
     (a group whose bound has stopped moving gives its time to the groups
-    after it), at ``deadline`` or after ``max_iter`` steps. ``warm`` is the
-    ADMM state of a similar group mapped onto these rows (see
-    :func:`map_state`): ADMM then starts near its end point instead of at
-    zero. Returns the bound, the steps, the cuts, the stop reason and the
+    after it), at ``deadline`` or after ``max_iter`` steps. ``warm`` is
+    (state, labels of its rows, labels of these rows): the final ADMM state
+    of a similar group, mapped onto these rows (:func:`map_state`), from
+    which ADMM starts instead of from zero. Returns the bound, the steps, the cuts, the stop reason and the
     final state.
     """
     none = np.zeros((0, 2), dtype=np.int64)
-    state = warm
+    state = map_state(*warm) if warm is not None else None
     best = 0.0
     steps = 0
     n_cuts = 0
@@ -76,9 +76,9 @@ def step_seconds(X: np.ndarray, w: np.ndarray, k: int, size: int, rng: np.random
     average is scaled by 1.5.
     """
     idx = rng.choice(X.shape[0], size=min(size, X.shape[0]), replace=False)
-    from .anticluster import _merge
-
-    Xs, ws = _merge(X[idx], w[idx])
+    # distinct rows, as the groups are given (merged duplicates)
+    Xs, inv = np.unique(X[idx], axis=0, return_inverse=True)
+    ws = np.bincount(inv.ravel(), weights=w[idx], minlength=Xs.shape[0])
     Xs = Xs - (ws @ Xs) / ws.sum()
     Xs = np.ascontiguousarray(Xs / np.sqrt(max(float(ws @ (Xs * Xs).sum(1)) / ws.sum(), 1e-300)))
     t = time.perf_counter()
