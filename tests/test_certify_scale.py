@@ -62,7 +62,7 @@ def test_partition_bound_is_below_and_close_to_the_exact_1d_optimum():
     assert lb >= 0.9 * opt.objective
 
 
-@pytest.mark.parametrize("solver", [None, cut_group_solver])
+@pytest.mark.parametrize("solver", [None, "sdp", cut_group_solver])
 def test_partition_bound_is_below_every_feasible_objective(solver):
     """Tiny weighted 2-D set with a duplicate row: the bound is below the enumerated optimum, hence every partition."""
     rng = np.random.default_rng(3)
@@ -133,3 +133,94 @@ def test_group_size_choice_and_errors():
         partition_bound(X, 2, np.zeros(5))
     with pytest.raises(ValueError, match="group_size"):
         partition_bound(X, 2, np.zeros(50), group_size=0)
+
+
+def test_certify_at_scale_is_below_the_known_1d_optimum():
+    """3,000 rows (the partition bound, cut groups, warm starts): below the dynamic-programming optimum, never NaN."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(c, 1.0, 1000) for c in (0.0, 3.0, 7.0)])
+    opt = kmeans_1d(x, 3)
+    r = optimeans.fit(x[:, None], 3, random_state=0)
+    c = optimeans.certify(x[:, None], r, time_limit=20.0, max_iter=150)
+    assert c.method == "partition" and c.info["solver"] == "sdp+cuts"
+    assert np.isfinite(c.lower_bound) and np.isfinite(c.gap)
+    assert 0.0 < c.lower_bound <= opt.objective * (1 + 1e-9)
+    assert c.lower_bound <= r.objective
+    assert c.info["n_groups"] >= 2
+    assert "partition" in str(c) and "sdp+cuts" in str(c)
+
+
+def test_a_failing_group_solver_leaves_the_spectral_floor_never_nan():
+    rng = np.random.default_rng(6)
+    X = np.concatenate([rng.normal(size=(60, 3)) + c for c in ([0, 0, 0], [5, 0, 0], [0, 5, 0])])
+    k = 2  # k - 1 < d: each group's spectral bound is positive
+
+    def nan_solver(X, w, k, upper, deadline, max_iter):
+        return float("nan"), 0, 0, "failed"
+
+    lb, info = partition_bound(X, k, None, group_size=60, time_limit=None, solver=nan_solver)
+    assert info["solver"] == "nan_solver"
+    assert np.isfinite(lb) and lb > 0.0
+    for g in info["groups"]:
+        assert 0.0 < g["bound"] <= g["upper"]
+    r = optimeans.fit(X, k, method="global", random_state=0)
+    assert lb <= r.objective
+    with pytest.raises(ValueError, match="solver"):
+        partition_bound(X, k, None, solver="lp")
+
+
+def test_map_state_carries_a_warm_start_between_corresponding_groups():
+    from optimeans.exact.group_cuts import map_state
+    from optimeans.exact.sdp_bnb import _Cuts
+
+    n = 7
+    rng = np.random.default_rng(0)
+    P = rng.normal(size=(n, n))
+    U = rng.normal(size=(n, n))
+    prev = np.array([0, 0, 0, 1, 1, 2, 2])
+    cuts = _Cuts.empty()
+    cuts.tri = np.array([[0, 1, -1], [3, 0, 5], [2, 4, 6], [6, 5, -1]], dtype=np.int64)
+    cuts.y = np.array([1.0, 2.0, 3.0, 4.0])
+    # the same layout: the state comes back unchanged
+    P2, U2, rho, c2 = map_state((P, U, 0.5, cuts), prev, prev)
+    assert rho == 0.5 and np.array_equal(P2, P) and np.array_equal(U2, U)
+    assert sorted(map(tuple, c2.tri.tolist())) == sorted(map(tuple, [[0, 1, -1], [3, 0, 5], [2, 4, 6], [6, 5, -1]]))
+    # one row fewer in cluster 0, one more in cluster 2: rows 0,1 | 2,3 | 4,5,6 <- 0,1 | 3,4 | 5,6,6
+    cur = np.array([0, 0, 1, 1, 2, 2, 2])
+    P3, U3, _, c3 = map_state((P, U, 1.0, cuts), prev, cur)
+    src = np.array([0, 1, 3, 4, 5, 6, 6])
+    assert np.array_equal(P3, P[np.ix_(src, src)]) and np.array_equal(U3, U[np.ix_(src, src)])
+    kept = {tuple(t): y for t, y in zip(c3.tri.tolist(), c3.y)}
+    # (0,1) keeps its rows; (3,0,5) -> (2,0,4) -> ordered (2,0,4); (2,4,6) loses row 2 (no counterpart); (6,5) -> (5,4)
+    assert kept == {(0, 1, -1): 1.0, (2, 0, 4): 2.0, (5, 4, -1): 4.0}
+    # a cluster with no row there: no warm start
+    assert map_state((P, U, 1.0, cuts), prev, np.array([0, 0, 1, 1, 3, 3, 3])) is None
+
+
+def test_blocked_matching_still_deals_evenly_with_matched_means():
+    """More groups than one assignment block (128): rounds are matched in random blocks, still even and close."""
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.normal(size=(700, 2)) * 2 + c for c in ([0, 0], [9, 0], [0, 9])])
+    w = np.ones(len(X))
+    labels = np.repeat(np.arange(3), 700)
+    m = 200
+    group = anticluster_groups(X, w, labels, m, np.random.default_rng(2))
+    counts = np.array([[np.sum((group == g) & (labels == c)) for c in range(3)] for g in range(m)])
+    assert (counts.max(0) - counts.min(0) <= 1).all()
+    assert counts.sum(1).max() - counts.sum(1).min() <= 1
+    whole = _cost(X, w, labels)
+    matched = sum(_cost(X[group == g], w[group == g], labels[group == g]) for g in range(m))
+    random_group = np.empty(len(X), dtype=np.int64)
+    for c in range(3):
+        idx = np.flatnonzero(labels == c)
+        random_group[rng.permutation(idx)] = np.arange(len(idx)) % m
+    rand = sum(_cost(X[random_group == g], w[random_group == g], labels[random_group == g]) for g in range(m))
+    assert 0.0 <= whole - matched < 0.5 * (whole - rand)
+
+
+def test_group_size_follows_the_measured_step_cost():
+    slow = choose_group_size(100_000, 5, 600.0, 2, step_cost=(150, 0.5))
+    fast = choose_group_size(100_000, 5, 600.0, 2, step_cost=(150, 0.005))
+    assert 120 <= slow < fast <= 600
+    # budget = 0.8 * 600 * 2 = 960 s; 960 * 150^2 / (100000 * 200 * 0.005) = 216
+    assert fast == 216

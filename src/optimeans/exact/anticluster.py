@@ -25,9 +25,13 @@ its center, with nearly the cluster's mean: the solution restricted to a
 group is then nearly a fixed point of Lloyd's algorithm there, and its cost
 nearly the group's share. Each group's optimum is bounded by a solver the
 caller passes: :func:`optimeans.exact.bounds.partition_bound` uses the
-Peng-Wei SDP bound, the value of an explicit dual point and so valid however
-early its solver stops. (This module imports nothing else of the package,
-so the bounds module can use it without an import cycle.)
+Peng-Wei SDP bound with pair and triangle cuts, the value of an explicit dual
+point and so valid however early its solver stops (and never less than the
+group's spectral bound). Because the groups are dealt alike, the j-th row of
+a cluster in one group plays the part of the j-th row of that cluster in
+another: a solver that can be warm-started gets the first group's final
+state carried over to every other group. (This module imports nothing else
+of the package, so the bounds module can use it without an import cycle.)
 
 Smaller groups are faster (the SDP costs O(s^3) per step for s rows, so the
 total is O(n s^2)) but looser (a small sample of a cluster can be split
@@ -53,6 +57,8 @@ __all__ = ["anticluster_groups", "choose_group_size", "group_bounds", "GroupBoun
 
 #: ADMM steps a group typically needs (used to size the groups from a time budget).
 _STEPS_PER_GROUP = 300
+#: Steps a group of the cut solver typically takes before it stalls (warm-started, in chunks).
+_STEPS_PER_CUT_GROUP = 200
 #: Group sizes the automatic choice stays between.
 _MIN_GROUP = 120
 _MAX_GROUP = 600
@@ -70,8 +76,9 @@ def anticluster_groups(
     group's running sum of weighted deviations), which keeps every slice mean
     close to the cluster mean. A last partial round goes to the groups that
     hold the fewest rows so far, so group sizes differ by at most one row per
-    cluster. O(n d + (n / m) m^3) in the worst case of the assignment, in
-    practice much less (its costs are nearly rank one).
+    cluster. O(n d + (n / m) m^3) in the worst case of the assignment (its
+    costs are nearly rank one, so much less in practice); beyond 128 groups
+    each round is matched in random blocks of 128, O(n 128^2) at most.
     """
     n = X.shape[0]
     m = int(n_groups)
@@ -96,9 +103,7 @@ def anticluster_groups(
                 cand = np.lexsort((rng.random(m), size))[: len(rows)]
             else:
                 cand = np.arange(m)
-            # |S_g + D_p|^2 = |S_g|^2 + 2 S_g.D_p + |D_p|^2: only the cross term depends on the match
-            cost = D[rows] @ S[cand].T
-            pr, gc = linear_sum_assignment(cost)
+            pr, gc = _match(D[rows], S[cand], rng)
             g = cand[gc]
             group[idx[rows[pr]]] = g
             S[g] += D[rows[pr]]
@@ -106,17 +111,56 @@ def anticluster_groups(
     return group
 
 
-def choose_group_size(n: int, k: int, time_limit: float | None, n_threads: int = 1) -> int:
-    """The largest group size whose SDP bounds fit in ``time_limit`` seconds (estimated).
+#: Above this many groups a round is matched in blocks of this many rows and groups.
+_MATCH_BLOCK = 128
 
-    One ADMM step on s rows costs about one symmetric eigendecomposition of
-    order s, timed here on a small random matrix and scaled by s^3; the n / s
-    groups take about ``300`` steps each, shared among ``n_threads``. The
-    result stays between 120 rows (or ``8 k``) and 600 rows, and at most n.
+
+def _match(D: np.ndarray, S: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of D matched to rows of S (as many or more) minimizing the sum of the cross terms D_p . S_g.
+
+    |S_g + D_p|^2 = |S_g|^2 + 2 S_g.D_p + |D_p|^2: only the cross term
+    depends on the match. The exact assignment costs O(m^3) for m groups
+    (minutes at 100,000 rows in 800 groups); beyond 128 groups the rows and
+    the groups are split at random into blocks of 128 matched exactly inside
+    each block, O(m 128^2), which keeps the slice means nearly as close.
+    """
+    p, m = D.shape[0], S.shape[0]
+    if m <= _MATCH_BLOCK:
+        return linear_sum_assignment(D @ S.T)
+    rows = rng.permutation(p)
+    cols = rng.permutation(m)[:p]
+    pr_all, gc_all = [], []
+    for b in range(0, p, _MATCH_BLOCK):
+        r, c = rows[b:b + _MATCH_BLOCK], cols[b:b + _MATCH_BLOCK]
+        pr, gc = linear_sum_assignment(D[r] @ S[c].T)
+        pr_all.append(r[pr])
+        gc_all.append(c[gc])
+    return np.concatenate(pr_all), np.concatenate(gc_all)
+
+
+def choose_group_size(n: int, k: int, time_limit: float | None, n_threads: int = 1,
+                      step_cost: tuple[int, float] | None = None) -> int:
+    """The largest group size whose bounds fit in ``time_limit`` seconds (estimated).
+
+    ``step_cost = (s0, seconds)``: one step of the group solver measured on
+    s0 rows; a step on s rows is taken to cost ``seconds * (s / s0)^2`` (the
+    n x n updates and the cuts, whose number grows with the rows, dominate
+    the eigendecomposition at these sizes) and a group ``200`` steps. Without
+    it, one ADMM step of the plain SDP is taken to cost about 2.5 symmetric
+    eigendecompositions of order s, timed here on a small random matrix and
+    scaled by s^3, and a group ``300`` steps. The n / s groups share
+    ``n_threads`` threads. The result stays between 120 rows (or ``8 k``)
+    and 600 rows, and at most n.
     """
     lo = max(_MIN_GROUP, 8 * k)
     if time_limit is None:
         return int(min(n, max(lo, 400)))
+    budget = 0.8 * time_limit * max(1, n_threads)
+    if step_cost is not None:
+        s0, sec = step_cost
+        # (n / s) * steps * sec * (s / s0)^2 = budget
+        s = budget * s0 * s0 / (n * _STEPS_PER_CUT_GROUP * max(sec, 1e-9))
+        return int(min(n, max(lo, min(_MAX_GROUP, int(s)))))
     s0 = 160
     A = np.random.default_rng(0).normal(size=(s0, s0))
     A = A + A.T
@@ -129,7 +173,6 @@ def choose_group_size(n: int, k: int, time_limit: float | None, n_threads: int =
     # ADMM step ~ 2.5 eigendecompositions' worth of work (the projection and
     # the n^2 updates), evaluations every 10 steps
     per_step = 2.5 * a
-    budget = 0.8 * time_limit * max(1, n_threads)
     s = math.sqrt(budget / (n * _STEPS_PER_GROUP * per_step))
     return int(min(n, max(lo, min(_MAX_GROUP, int(s)))))
 
@@ -180,17 +223,41 @@ def _merge(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(uniq), np.bincount(inv.ravel(), weights=wk, minlength=uniq.shape[0])
 
 
+def _spectral_group(Xs: np.ndarray, w: np.ndarray, k: int) -> float:
+    """T minus the k-1 largest eigenvalues of the weighted scatter (Ding & He 2004), less a rounding margin."""
+    Xc = Xs - (w @ Xs) / w.sum()
+    T = float(w @ np.einsum("ij,ij->i", Xc, Xc))
+    if k <= 1:
+        return T
+    lam = np.linalg.eigvalsh(Xc.T @ (w[:, None] * Xc))
+    top = float(np.sort(lam)[::-1][: k - 1].sum())
+    margin = 8.0 * (k - 1) * Xs.shape[1] * np.finfo(np.float64).eps * max(float(np.abs(lam).max(initial=0.0)), T)
+    value = T - top - margin
+    return value if math.isfinite(value) and value > 0.0 else 0.0
+
+
 #: A group solver: (X centered and scaled, w, k, upper, deadline, max_iter) -> (bound, n_iter, n_cuts, stop_reason).
+#: A solver with the attribute ``warm_start = True`` also takes ``warm=``
+#: (None, or the final state of another group, the labels of that group's rows
+#: and the labels of these rows, both sorted by cluster) and returns its final
+#: state as a fifth item.
 GroupSolver = Callable[[np.ndarray, np.ndarray, int, float, float, int], tuple[float, int, int, str]]
 
 
-def _one_group(X, w, labels, k, deadline, solve: GroupSolver, max_iter) -> GroupBound:
+def _one_group(X, w, labels, k, deadline, solve: GroupSolver, max_iter, warm=None):
+    """The bound of one group (rows sorted by cluster) and, for a warm-start solver, its final state or None.
+
+    ``warm``: (state, labels of that state's rows) of another group, for a
+    solver with ``warm_start`` (see :func:`optimeans.exact.group_cuts.map_state`).
+    """
     t0 = time.perf_counter()
     upper = _restricted_cost(X, w, labels)
     Xu, wu = _merge(X, w)
     if Xu.shape[0] <= k:
         # k clusters or more rows than distinct points: the group can cost 0
-        return GroupBound(X.shape[0], 0.0, upper, 0, 0, "optimal", time.perf_counter() - t0)
+        return GroupBound(X.shape[0], 0.0, upper, 0, 0, "optimal", time.perf_counter() - t0), None
+    # rows merged (duplicates): their order and labels no longer match, no warm start
+    same_rows = Xu.shape[0] == X.shape[0]
     # work in the group's own units (centered, unit mean scatter) so that
     # the rounding margins and ADMM's penalty see well-scaled numbers; the
     # bound scales back exactly (k-means values scale with the square)
@@ -199,11 +266,23 @@ def _one_group(X, w, labels, k, deadline, solve: GroupSolver, max_iter) -> Group
     scale = math.sqrt(max(float(wu @ (Xs * Xs).sum(1)) / wu.sum(), 1e-300))
     Xs = np.ascontiguousarray(Xs / scale)
     up_s = upper / scale**2
-    b, n_iter, n_cuts, stop = solve(Xs, wu, k, up_s if up_s > 0 else np.inf, deadline, max_iter)
+    up_s = up_s if up_s > 0 else np.inf
+    state = None
+    if getattr(solve, "warm_start", False):
+        # the solver maps the other group's state onto these rows itself
+        start = (warm[0], warm[1], labels) if (warm is not None and same_rows) else None
+        b, n_iter, n_cuts, stop, state = solve(Xs, wu, k, up_s, deadline, max_iter, warm=start)
+        state = (state, labels) if (state is not None and same_rows) else None
+    else:
+        b, n_iter, n_cuts, stop = solve(Xs, wu, k, up_s, deadline, max_iter)
     bound = float(b) * scale**2
     if not math.isfinite(bound) or bound < 0.0:
         bound = 0.0
-    return GroupBound(X.shape[0], bound, upper, int(n_iter), int(n_cuts), str(stop), time.perf_counter() - t0)
+    # the group's spectral bound is valid too and costs O(s d^2): the floor
+    # when the solver was stopped after a few steps (it is 0 when k - 1 >= d)
+    bound = max(bound, _spectral_group(Xs, wu, k) * scale**2)
+    gb = GroupBound(X.shape[0], bound, upper, int(n_iter), int(n_cuts), str(stop), time.perf_counter() - t0)
+    return gb, state
 
 
 def group_bounds(
@@ -232,10 +311,21 @@ def group_bounds(
     """
     t0 = time.perf_counter()
     m = int(group.max()) + 1 if len(group) else 0
-    members = [np.flatnonzero(group == g) for g in range(m)]
+    # each group's rows sorted by cluster, then by distance to the cluster's
+    # mean: the order in which the groups were dealt, so that the rows of two
+    # groups correspond one to one (what a warm start maps)
+    dist = np.zeros(len(labels))
+    for c in np.unique(labels):
+        sel = labels == c
+        mu = (w[sel] @ X[sel]) / max(float(w[sel].sum()), 1e-300)
+        dist[sel] = ((X[sel] - mu) ** 2).sum(1)
+    order = np.lexsort((dist, labels, group))
+    bounds_at = np.searchsorted(group[order], np.arange(m + 1))
+    members = [order[bounds_at[g]:bounds_at[g + 1]] for g in range(m)]
     out: list[GroupBound | None] = [None] * m
-    next_g = [0]
+    next_g = [1 if getattr(solve, "warm_start", False) else 0]
     lock = threading.Lock()
+    ref: list[Any] = [None]
 
     def worker() -> None:
         while True:
@@ -251,9 +341,16 @@ def group_bounds(
                     # this group's share of what is left, counting the groups in flight
                     deadline = time.perf_counter() + max(0.0, left) * n_threads / max(1, m - g)
             rows = members[g]
-            out[g] = _one_group(X[rows], w[rows], labels[rows], k, deadline, solve, max_iter)
+            out[g], _ = _one_group(X[rows], w[rows], labels[rows], k, deadline, solve, max_iter, warm=ref[0])
 
     with threadpool_limits(1):
+        if next_g[0] == 1 and m:
+            # a warm-start solver: the first group cold, alone (its share of
+            # the time), then every other group starts from its final state
+            # (the same start whatever the thread count)
+            rows = members[0]
+            deadline = np.inf if time_limit is None else t0 + time_limit / m
+            out[0], ref[0] = _one_group(X[rows], w[rows], labels[rows], k, deadline, solve, max_iter)
         if n_threads <= 1:
             worker()
         else:

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from .._kernels.sdp_cuts import cut_matrix, project_cuts, separate_triangles
-from .bounds import _dual_value, _eigh_top, _Householder
+from ._sdp_core import _dual_value, _eigh_top, _Householder
 
 __all__ = ["node_bound", "sdp_search"]
 
