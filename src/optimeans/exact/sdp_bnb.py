@@ -59,9 +59,18 @@ _FULL_FRACTION = 8
 
 
 def _shift(lam: np.ndarray, s: float) -> float:
-    """tau with sum(clip(lam - tau, 0, 1)) = s, exactly (piecewise linear in tau; needs len(lam) > s)."""
-    bp = np.unique(np.concatenate([lam, lam - 1.0]))  # ascending; f decreasing from len(lam) to 0
-    f = np.clip(lam[None, :] - bp[:, None], 0.0, 1.0).sum(1)
+    """tau with sum(clip(lam - tau, 0, 1)) = s, exactly (piecewise linear in tau; needs len(lam) > s).
+
+    f(tau) is evaluated at its breakpoints (the values lam and lam - 1) from
+    the sorted eigenvalues and their prefix sums, in O(n log n).
+    """
+    lam = np.sort(lam)
+    n = lam.shape[0]
+    csum = np.concatenate([[0.0], np.cumsum(lam)])
+    bp = np.unique(np.concatenate([lam, lam - 1.0]))  # ascending; f decreasing from n to 0
+    lo = np.searchsorted(lam, bp, side="right")  # lam[lo:] > tau
+    hi = np.searchsorted(lam, bp + 1.0, side="left")  # lam[hi:] >= tau + 1 count 1 each
+    f = (n - hi) + (csum[hi] - csum[lo]) - (hi - lo) * bp
     t = int(np.searchsorted(-f, -s, side="right")) - 1  # last breakpoint with f >= s
     t = min(max(t, 0), len(bp) - 2)
     f0, f1 = f[t], f[t + 1]
