@@ -192,6 +192,21 @@ def test_spectral_projection_matches_the_full_decomposition():
         assert np.linalg.norm(B - full) <= np.linalg.norm(B - other)
 
 
+def test_shift_solves_the_capped_simplex_equation():
+    """sum(clip(lam - tau, 0, 1)) = s for unsorted spectra with ties and values exactly 1 apart."""
+    from optimeans.exact.sdp_bnb import _shift
+
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        n = int(rng.integers(2, 40))
+        s = int(rng.integers(1, n))
+        lam = rng.normal(size=n) * [0.1, 1.0, 5.0][trial % 3]
+        if trial % 2:
+            lam = np.round(lam, 1)  # ties, and pairs one apart
+        tau = _shift(lam, s)
+        assert np.clip(lam - tau, 0.0, 1.0).sum() == pytest.approx(s, abs=1e-9)
+
+
 def test_cut_entries_hold_on_partition_matrices():
     """Every pair and triangle cut, built from its name, is >= 0 on partition matrices and violated as separated."""
     from optimeans.exact.sdp_bnb import _Cuts, _rebuild, _separate

@@ -164,14 +164,16 @@ def plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.nda
 
 
 def jump_budget(n_samples: int, n_clusters: int) -> int:
-    """Default ``max_failures`` of :func:`jump`: 200 on small problems, fewer as ``n k`` grows.
+    """Default ``max_failures`` of :func:`jump`: 400 on small problems, fewer as ``n k`` grows.
 
     A failed jump costs a full local search, O(n k d) per iteration; the budget
     keeps the jump phase at about ``2e6 / (n k)`` local searches, so it adds
     little to the breathing phase on large data (where breathing alone already
-    does the work) and runs to completion on the classic small sets.
+    does the work) and runs to completion on the classic small sets. The cap
+    was 200: on iris with k = 10 (proven optimum 25.834055) that left seeds
+    0, 4, 8 and 10 of 0..11 above the optimum, 400 none (1.6 times the time).
     """
-    return int(min(200, 2e6 // max(1, n_samples * n_clusters)))
+    return int(min(400, 2e6 // max(1, n_samples * n_clusters)))
 
 
 def jump(
@@ -334,7 +336,7 @@ def run(
         Centers added and removed in the first breathing round (Fritzke's ``m``).
     max_jumps : int, optional
         Failed jump moves in a row after which the final jump phase stops
-        (default :func:`jump_budget`: 200 on small data, fewer on large).
+        (default :func:`jump_budget`: 400 on small data, fewer on large).
 
     Returns
     -------
