@@ -382,6 +382,7 @@ def branch_and_bound(
         dist = ((X[~pos, None, :].astype(np.float64) - centers[None, :kk, :]) ** 2).sum(2)
         labels[~pos] = dist.argmin(1)
     recorder = info.pop("_recorder", None)
+    lp_recorder = info.pop("_lp_recorder", None)
     parts = info.pop("_bound_parts", {"trivial": 0.0})
     stop = "optimal" if finished else ("interrupted" if info.get("interrupted") else "time_limit")
     res = finalize(
@@ -398,7 +399,7 @@ def branch_and_bound(
 
         rtol = float(gap_tol) if info.get("proof") == "sdp" else RTOL
         record = make_proof(np.asarray(X, dtype=np.float64), w, k, res, parts, info.get("proof"), recorder, rtol,
-                            now() - t0, info)
+                            now() - t0, info, lp_recorder=lp_recorder)
         res.info["proof_record"] = record
     return res
 
@@ -536,7 +537,13 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
             from .search import local_optima
 
             starts = [heur, *local_optima(Xo, wo, k, rng, LP_SEED_STARTS)]
-            lp_lower, lp_info = lp_bound(Xo, wo, k, starts, heur_val, deadline=deadline, rtol=RTOL)
+            lp_rec = None
+            if rep is not None:
+                from .proof import LPRecorder
+
+                lp_rec = info["_lp_recorder"] = LPRecorder(perm, rep)
+            lp_lower, lp_info = lp_bound(Xo, wo, k, starts, heur_val, deadline=deadline, rtol=RTOL,
+                                         recorder=lp_rec)
             info.update(lp_bound=float(lp_lower), lp_value=lp_info["lp_value"], lp_rounds=lp_info["rounds"],
                         lp_columns=lp_info["columns"], lp_nodes=lp_info["nodes"], lp_seconds=lp_info["seconds"])
             if lp_info["better"] is not None:
