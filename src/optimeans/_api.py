@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from . import solvers
 from ._validation import (
@@ -25,6 +29,30 @@ from .result import History, Result
 from .seeding import INIT_METHODS, init_centers
 
 __all__ = ["fit"]
+
+#: One controller of the loaded BLAS and OpenMP libraries, rebuilt when modules
+#: were imported since (a new extension can bring its own library). Building one
+#: walks every loaded shared object (about 1 ms); limiting through it costs 50 us.
+_CONTROLLER: list[Any] = [None, -1]
+
+
+@contextlib.contextmanager
+def native_threads(n_threads: int) -> Iterator[None]:
+    """Limit the BLAS and OpenMP pools to ``n_threads`` for the block, then restore them.
+
+    The fit makes a few BLAS calls of its own (weighted sums, dot products of
+    length ``n_samples``). Unlimited, OpenBLAS runs them on every core and its
+    idle workers then spin: with ``n_threads=1`` the process used twice its
+    wall time in CPU (50000x2, k = 10). ``n_threads`` is a resolved count.
+    """
+    # Numba's first compile imports scipy.linalg (its BLAS bindings), which loads
+    # a second OpenBLAS: load it now so that the controller limits it too
+    import scipy.linalg  # noqa: F401
+
+    if _CONTROLLER[1] != len(sys.modules):
+        _CONTROLLER[0], _CONTROLLER[1] = ThreadpoolController(), len(sys.modules)
+    with _CONTROLLER[0].limit(limits=n_threads):
+        yield
 
 InitLike = Literal["k-means++", "afkmc2", "auto", "random"] | np.ndarray | Any
 
@@ -179,35 +207,37 @@ def fit(
         raise TypeError(f"callback must be callable (iteration, objective) -> bool or None, got {callback!r}")
     check_options(name, solver, options)
 
-    space = DataTransform(X, w)
-    Xw = space.to_work(X, X.dtype)
-    ww = space.work_weights(w)
-    space.check_range(Xw, ww)
-    if not isinstance(init, str) and not callable(init):
-        init0 = check_centers(init, k, d, np.float64)
-        init64 = space.to_work(init0, np.float64)
-        space.check_init(init64, X.dtype, init0)
-        init = init64.astype(X.dtype)
-    options = space.options_to_work(options)
-    cb = callback
-    if callback is not None and (space.exp or space.wexp):
-        def cb(iteration: int, obj: float) -> Any:
-            return callback(iteration, space.to_original_objective(obj))
+    # every BLAS or OpenMP call of the fit runs on n_threads (see native_threads)
+    with native_threads(n_threads):
+        space = DataTransform(X, w)
+        Xw = space.to_work(X, X.dtype)
+        ww = space.work_weights(w)
+        space.check_range(Xw, ww)
+        if not isinstance(init, str) and not callable(init):
+            init0 = check_centers(init, k, d, np.float64)
+            init64 = space.to_work(init0, np.float64)
+            space.check_init(init64, X.dtype, init0)
+            init = init64.astype(X.dtype)
+        options = space.options_to_work(options)
+        cb = callback
+        if callback is not None and (space.exp or space.wexp):
+            def cb(iteration: int, obj: float) -> Any:
+                return callback(iteration, space.to_original_objective(obj))
 
-        if hasattr(callback, "bounds"):  # a proving search's progress (branch and bound), in the data's units
-            def _bounds(incumbent: float, lower: float, open_nodes: Any, nodes: int) -> None:
-                callback.bounds(space.to_original_objective(incumbent), space.to_original_objective(lower),
-                                open_nodes, nodes)
+            if hasattr(callback, "bounds"):  # a proving search's progress (branch and bound), in the data's units
+                def _bounds(incumbent: float, lower: float, open_nodes: Any, nodes: int) -> None:
+                    callback.bounds(space.to_original_objective(incumbent), space.to_original_objective(lower),
+                                    open_nodes, nodes)
 
-            cb.bounds = _bounds  # type: ignore[attr-defined]
+                cb.bounds = _bounds  # type: ignore[attr-defined]
 
-    with numba_threads(n_threads):
-        best = _run_restarts(
-            Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
-        )
-        res = _to_original(X, w, best, space)
-    method_name = name if refine is None else f"{name}+{refine}"
-    return res.replace(method=method_name, seed=seed, n_init=n_runs)
+        with numba_threads(n_threads):
+            best = _run_restarts(
+                Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
+            )
+            res = _to_original(X, w, best, space)
+        method_name = name if refine is None else f"{name}+{refine}"
+        return res.replace(method=method_name, seed=seed, n_init=n_runs)
 
 
 def _run_restarts(
