@@ -1,4 +1,4 @@
-"""fit(n_threads=t) runs the BLAS and OpenMP pools on t threads, and gives them back afterwards."""
+"""fit(n_threads=t) runs BLAS on one thread and OpenMP on t threads, and gives the pools back afterwards."""
 
 from __future__ import annotations
 
@@ -47,6 +47,24 @@ def test_fit_limits_blas_pool_inside_and_restores_it(method):
         after = _blas_threads(apis)
     assert seen and all(t == [1] * len(t) for t in seen), seen
     assert after == [2] * len(after)
+
+
+@pytest.mark.skipif(optimeans._numba.max_threads() < 2 if hasattr(optimeans, "_numba") else True, reason="one core")
+def test_two_threads_keep_blas_at_one_and_openmp_at_two():
+    X = np.random.default_rng(2).normal(size=(20000, 3))
+    optimeans.fit(X[:3000], 4, n_threads=2, random_state=0)  # load every library first
+    seen: list[tuple[list[int], list[int]]] = []
+
+    def callback(iteration, objective):
+        seen.append((_blas_threads(("blas",)), _blas_threads(("openmp",))))
+        return False
+
+    with threadpool_limits(limits=1):
+        optimeans.fit(X, 4, n_threads=2, random_state=0, callback=callback)
+    assert seen
+    for blas, omp in seen:
+        assert blas == [1] * len(blas)
+        assert omp == [2] * len(omp)
 
 
 def test_same_result_whatever_the_blas_pool_outside():

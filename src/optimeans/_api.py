@@ -37,7 +37,7 @@ _CONTROLLER: list[Any] = [None, -1]
 
 
 @contextlib.contextmanager
-def native_threads(n_threads: int) -> Iterator[None]:
+def native_threads(n_threads: int, blas: int = 1) -> Iterator[None]:
     """Run the block with one BLAS thread and ``n_threads`` OpenMP threads, then restore both pools.
 
     The fit's own BLAS calls are small (weighted sums, dot products of length
@@ -46,8 +46,8 @@ def native_threads(n_threads: int) -> Iterator[None]:
     used twice its wall time in CPU (50000x2, k = 10). One BLAS thread also
     keeps those sums in one order, so the objective has the same bits on any
     ``n_threads`` (a dot product split over two threads is summed in another
-    order). Parts that need a threaded BLAS (the SDP bounds) set their own
-    limit inside. ``n_threads`` is a resolved count; OpenMP runs Numba's
+    order). Branch and bound, whose SDP bounds are BLAS work, passes
+    ``blas=n_threads``. ``n_threads`` is a resolved count; OpenMP runs Numba's
     parallel kernels when its threading layer is ``omp``.
     """
     # Numba's first compile imports scipy.linalg (its BLAS bindings), which loads
@@ -56,7 +56,7 @@ def native_threads(n_threads: int) -> Iterator[None]:
 
     if _CONTROLLER[1] != len(sys.modules):
         _CONTROLLER[0], _CONTROLLER[1] = ThreadpoolController(), len(sys.modules)
-    with _CONTROLLER[0].limit(limits={"blas": 1, "openmp": n_threads}):
+    with _CONTROLLER[0].limit(limits={"blas": blas, "openmp": n_threads}):
         yield
 
 InitLike = Literal["k-means++", "afkmc2", "auto", "random"] | np.ndarray | Any
@@ -222,7 +222,7 @@ def fit(
     check_options(name, solver, options)
 
     # BLAS on one thread, OpenMP on n_threads, for every call of the fit (see native_threads)
-    with native_threads(n_threads):
+    with native_threads(n_threads, n_threads if name == "bnb" else 1):
         space = DataTransform(X, w)
         Xw = space.to_work(X, X.dtype)
         ww = space.work_weights(w)
