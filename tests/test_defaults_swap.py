@@ -101,6 +101,8 @@ def test_defaults_are_the_documented_ones():
     assert (r.method, r.n_init) == ("lloyd+swap", 1)
     km = optimeans.KMeans(16, random_state=0, max_iter=5).fit(X)
     assert (km.result_.method, km.result_.n_init) == ("lloyd+swap", 1)
+    off = optimeans.KMeans(16, random_state=0, max_iter=5, options={"refine": None}).fit(X)
+    assert off.result_.method == "lloyd"
     assert optimeans.fit(X, 16, method="hamerly", random_state=0, max_iter=5).method == "hamerly+swap"
     # no swaps from given centers, after non-Lloyd methods, on sparse input
     assert optimeans.fit(X, 16, init=X[:16], max_iter=5).method == "lloyd"
