@@ -18,10 +18,18 @@ With ``--defaults`` every tool runs with its *default* settings instead
 k-means++), seeds 0 to 4, on the shapes of issue 14: the four above with
 separated clusters, 200000x32x64 with ``kind="std4"`` (centers uniform in
 [-10, 10]^d, standard deviation 4, as ``optimeans.datasets.make_blobs`` in
-``bench_minibatch.py``) and 100000x64x1024 (large k). This is the measurement
-behind ``n_init="auto"`` (``optimeans._plan.KMEANSPP_RESTARTS``). Besides the
-wall time, the CPU time of the fit is reported (median): on a loaded machine
-the 1-thread CPU time is the steadier figure.
+``bench_minibatch.py``) and the large-k shapes 100000x64x1024, 250000x2x6000
+and 50000x128x4096. This is the measurement behind the defaults
+``n_init="auto"`` and ``refine="auto"`` (``optimeans._plan.resolve_refine``:
+one k-means++ start refined by split-merge swaps). Besides the wall time, the
+CPU time of the fit is reported (median): on a loaded machine the 1-thread CPU
+time is the steadier figure.
+
+With ``--defaults --interleaved`` the tools run in one process, seed by seed
+in turn (scikit-learn, then each optimeans variant), so that a change of load
+hits both alike; ``--variants`` adds optimeans variants beside the default:
+``norefine`` (``refine=None``, ``n_init="auto"``), ``one`` (``n_init=1,
+refine=None``).
 
 Usage::
 
@@ -29,6 +37,7 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_fit.py --shapes 200000x8x16 --kinds separated --threads 1
     PYTHONPATH=src python benchmarks/bench_fit.py --defaults                 # issue 14's shapes, 1 and 2 threads
     PYTHONPATH=src python benchmarks/bench_fit.py --defaults --cases 50000x2x10:separated --threads 1
+    PYTHONPATH=src python benchmarks/bench_fit.py --defaults --interleaved --variants one --threads 1 --cases 200000x8x16
 """
 
 from __future__ import annotations
@@ -50,7 +59,7 @@ KINDS = {"separated": 10.0, "overlapping": 1.5, "std4": 4.0}
 #: ``--defaults``: issue 14's shapes (shape:kind)
 DEFAULT_CASES = [
     "200000x8x16:separated", "100000x32x64:separated", "20000x128x100:separated", "50000x2x10:separated",
-    "200000x32x64:std4", "100000x64x1024:separated",
+    "200000x32x64:std4", "100000x64x1024:separated", "250000x2x6000:separated", "50000x128x4096:separated",
 ]
 
 
@@ -206,12 +215,17 @@ def main(argv=None) -> int:
     p.add_argument("--tools", nargs="+", default=list(TOOLS), choices=list(TOOLS))
     p.add_argument("--defaults", action="store_true", help="each tool's default settings, issue 14's shapes")
     p.add_argument("--cases", nargs="+", default=None, help="with --defaults: shape:kind, e.g. 50000x2x10:separated")
+    p.add_argument("--interleaved", action="store_true", help="with --defaults: every tool in one process, seed by seed")
+    p.add_argument("--variants", nargs="*", default=[], choices=list(VARIANTS),
+                   help="with --interleaved: optimeans variants beside the default")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         res = child(args.child, args.shapes[0], args.kinds[0], args.dtypes[0], args.threads[0], args.seeds, args.defaults)
         print(json.dumps(res))
         return 0
+    if args.defaults and args.interleaved:
+        return main_interleaved(args)
     if args.defaults:
         return main_defaults(args)
 
@@ -282,6 +296,61 @@ def main_defaults(args) -> int:
                       f"(wall), objective {'no higher' if win_o else 'HIGHER'} than scikit-learn's default")
             sys.stdout.flush()
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+#: ``--variants``: optimeans fits beside the default one (keyword arguments of ``optimeans.fit``)
+VARIANTS = {"norefine": {"refine": None}, "one": {"n_init": 1, "refine": None}}
+
+
+def main_interleaved(args) -> int:
+    """Defaults side by side in this process: per seed, scikit-learn then each optimeans variant."""
+    import optimeans
+
+    if args.seeds == [0, 1, 2]:
+        args.seeds = [0, 1, 2, 3, 4]
+    print(f"# {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}, interleaved in one process")
+    print(f"# defaults, seeds {args.seeds}: median wall seconds, mean objective (float64) and its change vs scikit-learn")
+    print("shape            kind       thr tool                 wall s  sk/ours  objective          vs sklearn  per seed (%)                     settings  load")
+    for case in args.cases or DEFAULT_CASES:
+        shape, _, kind = case.partition(":")
+        kind = kind or "separated"
+        n, d, k = (int(v) for v in shape.split("x"))
+        X = make_blobs(n, d, k, kind, "float32")
+        for threads in args.threads:
+            def ours(kw, seed):
+                r = optimeans.fit(X, k, random_state=seed, n_threads=threads, **kw)
+                return r.centers, f"{r.method} n_init={r.n_init} swaps={r.info.get('swaps', '-')}"
+
+            def sk(seed):
+                return fit_sklearn_default(X, k, seed, threads)[0], "lloyd n_init=1"
+
+            tools = {"sklearn": sk, "optimeans": lambda seed: ours({}, seed)}
+            for v in args.variants:
+                tools[f"optimeans-{v}"] = lambda seed, kw=VARIANTS[v]: ours(kw, seed)
+            small = X[: max(2000, 4 * k)]
+            fit_sklearn_default(small, k, 0, threads)  # JIT, thread pools, BLAS warm-up
+            optimeans.fit(small, k, random_state=0, n_threads=threads)
+            rows = {t: ([], [], "") for t in tools}
+            loads = []
+            for seed in args.seeds:
+                for name, fn in tools.items():
+                    t = time.perf_counter()
+                    centers, settings = fn(seed)
+                    rows[name][0].append(time.perf_counter() - t)
+                    rows[name][1].append(objective64(X, centers))
+                    rows[name] = (rows[name][0], rows[name][1], settings)
+                loads.append(os.getloadavg()[0])
+            sk_t = statistics.median(rows["sklearn"][0])
+            sk_o = float(np.mean(rows["sklearn"][1]))
+            for name, (times, objs, settings) in rows.items():
+                per = " ".join(f"{(o - sk_o) / sk_o * 100:+.2f}" for o in objs)
+                print(
+                    f"{shape:<16} {kind:<10} {threads:>3} {name:<20} {statistics.median(times):>7.3f} "
+                    f"{sk_t / statistics.median(times):>7.2f}  {np.mean(objs):<18.10g} "
+                    f"{(np.mean(objs) - sk_o) / sk_o * 100:+.3f}%    {per:<32} {settings}  {np.mean(loads):.1f}"
+                )
+            sys.stdout.flush()
     return 0
 
 

@@ -90,10 +90,15 @@ def test_n_init_auto_is_the_documented_rule():
     assert (SMALL_WORK, TWO_STARTS_MIN_KD) == (10**6, 1024)
     assert optimeans.fit(tiny, 8, random_state=0).n_init == 3
     assert optimeans.fit(narrow, 16, random_state=0, max_iter=2).n_init == 1
-    assert optimeans.fit(wide, 16, random_state=0, max_iter=2).n_init == 2
-    assert optimeans.fit(wide[:, :63], 16, random_state=0, max_iter=2).n_init == 1  # k d = 1008
+    # one start when the swaps refine it (the default after Lloyd-type methods), else two from k d = 1024
+    assert optimeans.fit(wide, 16, random_state=0, max_iter=2).n_init == 1
+    assert optimeans.fit(wide, 16, random_state=0, max_iter=2, refine=None).n_init == 2
+    assert optimeans.fit(wide, 16, random_state=0, max_iter=2, refine="hartigan").n_init == 2
+    assert optimeans.fit(wide, 16, method="global", random_state=0, max_iter=2).method == "global"
+    assert optimeans.fit(wide[:, :63], 16, random_state=0, max_iter=2, refine=None).n_init == 1  # k d = 1008
     assert optimeans.fit(wide[:500], 16, random_state=0, max_iter=2).n_init == 3  # n k d < 10**6
-    assert optimeans.fit(wide, 16, init="afkmc2", random_state=0, max_iter=2).n_init == 2
+    assert optimeans.fit(wide, 16, init="afkmc2", random_state=0, max_iter=2).n_init == 1
+    assert optimeans.fit(wide, 16, init="afkmc2", random_state=0, max_iter=2, refine=None).n_init == 2
     assert optimeans.fit(tiny, 8, init="random", random_state=0, max_iter=2).n_init == 10
     assert optimeans.fit(tiny, 8, init=tiny[:8], max_iter=2).n_init == 1
     assert optimeans.fit(wide, 16, n_init=3, random_state=0, max_iter=2).n_init == 3
@@ -104,9 +109,11 @@ def test_n_init_auto_is_the_documented_rule():
     assert optimeans.fit(sp.csr_matrix(wide), 16, random_state=0, max_iter=2).n_init == 2
     assert optimeans.fit(sp.csr_matrix(tiny), 8, random_state=0, max_iter=2).n_init == 3
     # the KMeans estimator and the CLI's progress bar use the same rule
-    assert optimeans.KMeans(16, random_state=0, max_iter=2).fit(wide).result_.n_init == 2
+    assert optimeans.KMeans(16, random_state=0, max_iter=2).fit(wide).result_.n_init == 1
     assert optimeans.KMeans(16, random_state=0, max_iter=2).fit(narrow).result_.n_init == 1
-    assert plan_runs("auto", "k-means++", "lloyd", 1000, 16, 64) == 2
+    assert plan_runs("auto", "k-means++", "lloyd", 1000, 16, 64) == 1
+    assert plan_runs("auto", "k-means++", "lloyd", 1000, 16, 64, refine=None) == 2
+    assert resolve_n_init("auto", "k-means++", "lloyd", 16, 64, 1000, refine="swap") == 1
     assert plan_runs("auto", "k-means++", "hamerly", 200000, 16, 8) == 1
     assert plan_runs("auto", "k-means++", "lloyd", 150, 3, 4) == 3
     assert plan_runs("auto", "k-means++", "minibatch", 1000, 16, 64) == 1

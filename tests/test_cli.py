@@ -43,7 +43,7 @@ def test_json_summary_matches_library_call(capsys):
     assert s["n_iter"] == r.n_iter
     assert s["stop_reason"] == r.stop_reason
     assert s["converged"] == r.converged
-    assert s["method"] == r.method == "lloyd"
+    assert s["method"] == r.method == "lloyd+swap"
     assert s["n_clusters"] == 3 and s["n_samples"] == 150
     assert s["cluster_sizes"] == np.bincount(r.labels, minlength=3).tolist()
     assert s["seed"] == 0 and s["seconds"] >= 0

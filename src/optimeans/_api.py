@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from . import solvers
 from ._validation import (
@@ -19,12 +23,41 @@ from ._validation import (
 from ._kernels import CHUNK
 from ._numba import numba_threads, resolve_n_threads
 from ._validation import check_centers
-from ._plan import check_options, planned_runs, resolve_n_init
+from ._plan import check_options, planned_runs, resolve_n_init, resolve_refine
 from ._transform import DataTransform
 from .result import History, Result
 from .seeding import INIT_METHODS, init_centers
 
 __all__ = ["fit"]
+
+#: One controller of the loaded BLAS and OpenMP libraries, rebuilt when modules
+#: were imported since (a new extension can bring its own library). Building one
+#: walks every loaded shared object (about 1 ms); limiting through it costs 50 us.
+_CONTROLLER: list[Any] = [None, -1]
+
+
+@contextlib.contextmanager
+def native_threads(n_threads: int, blas: int = 1) -> Iterator[None]:
+    """Run the block with one BLAS thread and ``n_threads`` OpenMP threads, then restore both pools.
+
+    The fit's own BLAS calls are small (weighted sums, dot products of length
+    ``n_samples`` for the objective). Unlimited, OpenBLAS ran them on every
+    core and its idle workers then spun: with ``n_threads=1`` the process
+    used twice its wall time in CPU (50000x2, k = 10). One BLAS thread also
+    keeps those sums in one order, so the objective has the same bits on any
+    ``n_threads`` (a dot product split over two threads is summed in another
+    order). Branch and bound, whose SDP bounds are BLAS work, passes
+    ``blas=n_threads``. ``n_threads`` is a resolved count; OpenMP runs Numba's
+    parallel kernels when its threading layer is ``omp``.
+    """
+    # Numba's first compile imports scipy.linalg (its BLAS bindings), which loads
+    # a second OpenBLAS: load it now so that the controller limits it too
+    import scipy.linalg  # noqa: F401
+
+    if _CONTROLLER[1] != len(sys.modules):
+        _CONTROLLER[0], _CONTROLLER[1] = ThreadpoolController(), len(sys.modules)
+    with _CONTROLLER[0].limit(limits={"blas": blas, "openmp": n_threads}):
+        yield
 
 InitLike = Literal["k-means++", "afkmc2", "auto", "random"] | np.ndarray | Any
 
@@ -42,7 +75,7 @@ def fit(
     random_state: int | np.random.Generator | None = None,
     n_threads: int | None = None,
     callback: Any = None,
-    refine: Literal["hartigan"] | None = None,
+    refine: Literal["auto", "swap", "hartigan"] | None = "auto",
     **options: Any,
 ) -> Result:
     """Cluster ``X`` into ``n_clusters`` groups by minimizing the k-means objective.
@@ -70,11 +103,12 @@ def fit(
     n_init : int or "auto", default "auto"
         Restarts from independent seeds; the lowest objective wins. "auto"
         is, for k-means++, AFK-MC2 and "auto", 3 when ``n_samples *
-        n_clusters * n_features < 10**6`` (fits of milliseconds), else 2
-        when ``n_clusters * n_features >= 1024`` and 1 below (where a start
-        costs mostly its seeding and the fit's fixed passes; measured against
-        scikit-learn's default fit in ``benchmarks/bench_fit.py
-        --defaults``, see :data:`optimeans._plan.TWO_STARTS_MIN_KD`); 10 for
+        n_clusters * n_features < 10**6`` (fits of milliseconds), else 1
+        when the refinement is ``"swap"`` (the default: one start with swaps
+        ends lower than scikit-learn's default fit, in less time; measured in
+        ``benchmarks/bench_fit.py --defaults``), else 2 when ``n_clusters *
+        n_features >= 1024`` and 1 below (see
+        :data:`optimeans._plan.TWO_STARTS_MIN_KD`); 10 for
         random; 1 for given centers; 1 for ``method="minibatch"`` (as
         scikit-learn's ``MiniBatchKMeans``); 1 for the exact solvers; for
         ``method="global"`` 3, and 1 once ``n * n_clusters >= 100000`` (its
@@ -93,10 +127,15 @@ def fit(
     callback : callable ``(iteration, objective) -> bool``, optional
         Called after each iteration; returning True stops the run, and the
         partial result is returned with ``stop_reason="callback"``.
-    refine : {None, "hartigan"}, default None
-        Polish every restart's result with Hartigan's single-point transfers
-        (:func:`optimeans.solvers.hartigan.refine`); the objective can only go
-        down and ``Result.method`` records both, e.g. ``"lloyd+hartigan"``.
+    refine : {"auto", "swap", "hartigan", None}, default "auto"
+        Polish every restart's result; the objective can only go down and
+        ``Result.method`` records both, e.g. ``"lloyd+swap"``. ``"swap"``:
+        split-merge swaps of centers, each followed by a warm rerun of the
+        method (:func:`optimeans.solvers.swap.refine`); ``"hartigan"``:
+        Hartigan's single-point transfers
+        (:func:`optimeans.solvers.hartigan.refine`). ``"auto"`` is ``"swap"``
+        after the Lloyd-type methods (lloyd, hamerly, elkan, yinyang, kdtree)
+        from a drawn seeding, else None; sparse and Dask input take None.
     **options
         Solver-specific options.
 
@@ -133,6 +172,10 @@ def fit(
     >>> round(result.objective, 4)
     78.8514
     """
+    if hasattr(X, "__dask_graph__") or is_sparse(X):
+        # the swaps run on dense data in memory: sparse and Dask fits refine only when asked
+        if isinstance(refine, str) and refine == "auto":
+            refine = None
     if hasattr(X, "__dask_graph__"):
         from .distributed import fit as distributed_fit  # optional extra
 
@@ -165,9 +208,8 @@ def fit(
         n_threads = 1
     name = solvers.resolve(method, X, k)
     solver = solvers.get(name)
-    if refine is not None and refine != "hartigan":
-        raise ValueError(f"refine must be None or 'hartigan', got {refine!r}")
-    n_runs = planned_runs(n_runs, n_init, init, name, n, k, d)
+    refine = resolve_refine(refine, init, name)
+    n_runs = planned_runs(n_runs, n_init, init, name, n, k, d, refine)
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
 
@@ -179,35 +221,37 @@ def fit(
         raise TypeError(f"callback must be callable (iteration, objective) -> bool or None, got {callback!r}")
     check_options(name, solver, options)
 
-    space = DataTransform(X, w)
-    Xw = space.to_work(X, X.dtype)
-    ww = space.work_weights(w)
-    space.check_range(Xw, ww)
-    if not isinstance(init, str) and not callable(init):
-        init0 = check_centers(init, k, d, np.float64)
-        init64 = space.to_work(init0, np.float64)
-        space.check_init(init64, X.dtype, init0)
-        init = init64.astype(X.dtype)
-    options = space.options_to_work(options)
-    cb = callback
-    if callback is not None and (space.exp or space.wexp):
-        def cb(iteration: int, obj: float) -> Any:
-            return callback(iteration, space.to_original_objective(obj))
+    # BLAS on one thread, OpenMP on n_threads, for every call of the fit (see native_threads)
+    with native_threads(n_threads, n_threads if name == "bnb" else 1):
+        space = DataTransform(X, w)
+        Xw = space.to_work(X, X.dtype)
+        ww = space.work_weights(w)
+        space.check_range(Xw, ww)
+        if not isinstance(init, str) and not callable(init):
+            init0 = check_centers(init, k, d, np.float64)
+            init64 = space.to_work(init0, np.float64)
+            space.check_init(init64, X.dtype, init0)
+            init = init64.astype(X.dtype)
+        options = space.options_to_work(options)
+        cb = callback
+        if callback is not None and (space.exp or space.wexp):
+            def cb(iteration: int, obj: float) -> Any:
+                return callback(iteration, space.to_original_objective(obj))
 
-        if hasattr(callback, "bounds"):  # a proving search's progress (branch and bound), in the data's units
-            def _bounds(incumbent: float, lower: float, open_nodes: Any, nodes: int) -> None:
-                callback.bounds(space.to_original_objective(incumbent), space.to_original_objective(lower),
-                                open_nodes, nodes)
+            if hasattr(callback, "bounds"):  # a proving search's progress (branch and bound), in the data's units
+                def _bounds(incumbent: float, lower: float, open_nodes: Any, nodes: int) -> None:
+                    callback.bounds(space.to_original_objective(incumbent), space.to_original_objective(lower),
+                                    open_nodes, nodes)
 
-            cb.bounds = _bounds  # type: ignore[attr-defined]
+                cb.bounds = _bounds  # type: ignore[attr-defined]
 
-    with numba_threads(n_threads):
-        best = _run_restarts(
-            Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
-        )
-        res = _to_original(X, w, best, space)
-    method_name = name if refine is None else f"{name}+{refine}"
-    return res.replace(method=method_name, seed=seed, n_init=n_runs)
+        with numba_threads(n_threads):
+            best = _run_restarts(
+                Xw, ww, k, d, name, solver, init, children, refine, max_iter, tol, n_threads, cb, options
+            )
+            res = _to_original(X, w, best, space)
+        method_name = name if refine is None else f"{name}+{refine}"
+        return res.replace(method=method_name, seed=seed, n_init=n_runs)
 
 
 def _run_restarts(
@@ -229,7 +273,14 @@ def _run_restarts(
             Xw, ww, centers0, max_iter=max_iter, tol=tol, n_threads=n_threads, rng=rng,
             callback=cb, **options,
         )
-        if refine is not None and res.stop_reason != "callback":
+        if refine == "swap" and res.stop_reason != "callback":
+            from .solvers.swap import refine as swap_refine
+
+            res = swap_refine(
+                Xw, ww, res, solver, rng=rng, max_iter=max_iter, tol=tol, n_threads=n_threads, callback=cb,
+                options=options,
+            )
+        elif refine == "hartigan" and res.stop_reason != "callback":
             from .solvers.hartigan import refine as hartigan_refine
 
             res = hartigan_refine(Xw, ww, res, max_iter=max_iter, tol=tol, callback=cb)

@@ -13,14 +13,17 @@ from . import solvers
 from ._validation import check_positive_int
 
 __all__ = [
-    "resolve_n_init", "planned_runs", "plan_runs", "check_options", "GLOBAL_ONE_SEARCH",
+    "resolve_n_init", "resolve_refine", "REFINE_OPTIONS", "SWAP_METHODS", "planned_runs", "plan_runs", "check_options", "GLOBAL_ONE_SEARCH",
     "TWO_STARTS_MIN_KD", "SMALL_WORK", "SMALL_RESTARTS", "KMEANSPP_RESTARTS", "RANDOM_RESTARTS", "ONE_START", "GLOBAL_RESTARTS",
 ]
 
 
 #: ``n_clusters * n_features`` from which ``n_init="auto"`` makes two
 #: k-means++ starts (greedy, AFK-MC2 or "auto") instead of one, for the batch
-#: methods. Measured against scikit-learn's default ``KMeans(k).fit(X)`` (one
+#: methods *without* split-merge swaps (``refine=None`` or ``"hartigan"``; with
+#: the default ``refine="auto"`` they make one start, see :func:`resolve_refine`:
+#: one start with swaps ended at the same, lower objective from every seed on
+#: the five shapes below, while two starts without them stayed a draw). Measured against scikit-learn's default ``KMeans(k).fit(X)`` (one
 #: greedy k-means++ start), float32 blobs, 1 thread, seeds 0 to 4, CPU time
 #: (``benchmarks/bench_fit.py --defaults``; benchmarks/README.md, taken under
 #: load): on separated clusters the objective of one start is decided by the
@@ -62,14 +65,51 @@ RANDOM_RESTARTS = 10
 ONE_START = frozenset({"minibatch"})
 
 
+#: Values ``refine`` takes (besides None).
+REFINE_OPTIONS = ("auto", "hartigan", "swap")
+
+#: Methods after which ``refine="auto"`` runs split-merge swaps
+#: (:mod:`optimeans.solvers.swap`): the batch methods with Lloyd's fixed points,
+#: which can rerun from the swapped centers.
+SWAP_METHODS = frozenset({"lloyd", "hamerly", "elkan", "yinyang", "kdtree"})
+
+
+def resolve_refine(refine: Any, init: Any, method: str) -> str | None:
+    """The refinement a fit runs after each start, for a resolved ``method``.
+
+    ``"auto"`` is ``"swap"`` after the methods of :data:`SWAP_METHODS` from a
+    seeding the fit draws (any ``init`` string), else None: one k-means++
+    start with swaps ended lower than scikit-learn's default fit on every shape
+    measured, in less time (``benchmarks/bench_fit.py --defaults``; swaps
+    move a center from a true cluster that two centers share to two true
+    clusters that one center covers, the local minimum k-means++ and Lloyd
+    typically end in). ``"swap"`` after another method, and any value outside
+    :data:`REFINE_OPTIONS` and None, is a ValueError.
+    """
+    if refine is None:
+        return None
+    if not isinstance(refine, str) or refine not in REFINE_OPTIONS:
+        raise ValueError(f"refine must be 'auto', 'swap', 'hartigan' or None, got {refine!r}")
+    if refine == "auto":
+        return "swap" if method in SWAP_METHODS and isinstance(init, str) else None
+    if refine == "swap" and method not in SWAP_METHODS | {"hartigan"}:
+        raise ValueError(
+            f"refine='swap' reruns the method from swapped centers: it follows "
+            f"{', '.join(sorted(SWAP_METHODS | {'hartigan'}))}, not {method!r}"
+        )
+    return refine
+
+
 def resolve_n_init(
     n_init: Any, init: Any, method: str | None = None, n_clusters: int | None = None,
-    n_features: int | None = None, n_samples: int | None = None,
+    n_features: int | None = None, n_samples: int | None = None, refine: str | None = None,
 ) -> int:
-    """Restarts for ``n_init``; ``"auto"`` depends on the seeding, the method and the shape.
+    """Restarts for ``n_init``; ``"auto"`` depends on the seeding, the method, the shape and the refinement.
 
     ``"auto"`` is, for k-means++ (greedy, AFK-MC2 or "auto"), 3 when ``n
-    k d <`` :data:`SMALL_WORK` (10**6), else 2 when ``k d >=``
+    k d <`` :data:`SMALL_WORK` (10**6), else 1 when the resolved ``refine``
+    is ``"swap"`` (the default after Lloyd-type methods, see
+    :func:`resolve_refine`), else 2 when ``k d >=``
     :data:`TWO_STARTS_MIN_KD` (1024), else 1 (2 when the shape is not
     given); :data:`RANDOM_RESTARTS` (10) for random
     points; 1 for given centers (an array or a callable); and 1 for the
@@ -89,6 +129,8 @@ def resolve_n_init(
             return KMEANSPP_RESTARTS
         if n_samples is not None and n_samples * n_clusters * n_features < SMALL_WORK:
             return SMALL_RESTARTS
+        if refine == "swap":
+            return 1
         return KMEANSPP_RESTARTS if n_clusters * n_features >= TWO_STARTS_MIN_KD else 1
     return check_positive_int(n_init, "n_init")
 
@@ -108,7 +150,7 @@ GLOBAL_RESTARTS = 3
 
 def planned_runs(
     n_runs: int, n_init: Any, init: Any, method: str, n_samples: int, n_clusters: int,
-    n_features: int | None = None,
+    n_features: int | None = None, refine: str | None = None,
 ) -> int:
     """Runs ``fit`` makes once the method is known: 1 for exact solvers, and for a large ``"global"`` search.
 
@@ -123,15 +165,19 @@ def planned_runs(
             return 1
         return RANDOM_RESTARTS if init == "random" else GLOBAL_RESTARTS
     if isinstance(n_init, str):
-        return resolve_n_init(n_init, init, method, n_clusters, n_features, n_samples)
+        return resolve_n_init(n_init, init, method, n_clusters, n_features, n_samples, refine)
     return n_runs
 
 
 def plan_runs(
     n_init: Any, init: Any, method: str, n_samples: int, n_clusters: int, n_features: int | None = None,
+    refine: Any = "auto",
 ) -> int:
-    """Runs :func:`optimeans.fit` makes for a resolved ``method`` (a registered solver name)."""
-    return planned_runs(resolve_n_init(n_init, init), n_init, init, method, n_samples, n_clusters, n_features)
+    """Runs :func:`optimeans.fit` makes for a resolved ``method`` (a registered solver name) and ``refine``."""
+    return planned_runs(
+        resolve_n_init(n_init, init), n_init, init, method, n_samples, n_clusters, n_features,
+        resolve_refine(refine, init, method),
+    )
 
 
 #: Arguments fit passes to every solver itself; they are not solver options.

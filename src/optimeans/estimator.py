@@ -59,8 +59,12 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         Restarts from independent seeds; the lowest objective wins. "auto"
         is the rule of :func:`optimeans.fit`: for k-means++, AFK-MC2 and
         "auto", 3 when ``n_samples * n_clusters * n_features < 10**6``, else
-        2 when ``n_clusters * n_features >= 1024`` and 1 below; 10 for
-        random; 1 for given centers and for ``method="minibatch"``.
+        1 (2 when ``n_clusters * n_features >= 1024`` and the refinement is
+        switched off with ``options={"refine": None}``); 10 for random; 1 for
+        given centers and for ``method="minibatch"``. By default each start
+        of a Lloyd-type method is refined by split-merge swaps of centers
+        (``refine="auto"`` of :func:`optimeans.fit`), which is what makes one
+        k-means++ start end lower than scikit-learn's default fit.
     max_iter : int, default 300
         Iteration budget of each restart.
     tol : float, default 1e-4
