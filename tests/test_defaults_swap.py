@@ -120,3 +120,30 @@ def test_refine_errors_name_the_argument():
         optimeans.fit(X, 3, refine="lloyd")
     with pytest.raises(ValueError, match="refine='swap' reruns the method"):
         optimeans.fit(X, 3, method="minibatch", refine="swap")
+
+
+def test_swap_numpy_mirrors_give_the_kernels_bits():
+    # small problems run the swaps without compiling: the NumPy mirrors must give
+    # the compiled kernels' statistics, grouping and splits bit for bit
+    from optimeans.solvers import swap as S
+
+    rng = np.random.default_rng(0)
+    for trial in range(12):
+        n, d, k = int(rng.integers(5, 300)), int(rng.integers(1, 9)), int(rng.integers(2, 8))
+        X = (rng.normal(size=(n, d)) * rng.uniform(0.1, 100)).astype(np.float32 if trial % 2 else np.float64)
+        w = rng.uniform(0.2, 3, size=n) if trial % 3 else np.ones(n)
+        lab = rng.integers(0, k, size=n).astype(np.int64)
+        for a, b in zip(S._stats(X, w, lab, k), S._stats_np(X, w, lab, k)):
+            np.testing.assert_array_equal(a, b)
+        o1, s1 = S._group(lab, k)
+        o2, s2 = S._group_np(lab, k)
+        np.testing.assert_array_equal(o1, o2)
+        np.testing.assert_array_equal(s1, s2)
+        rows = o1[s1[0]:s1[1]]
+        if len(rows) >= 2:
+            for sub in (1024, 7):
+                u0, u1 = rng.random(2)
+                e1, c1 = S._two_means(X, w, rows, u0, u1, 10, sub)
+                e2, c2 = S._two_means_np(X, w, rows, u0, u1, 10, sub)
+                assert e1 == e2 or (np.isinf(e1) and np.isinf(e2))
+                np.testing.assert_array_equal(c1, c2)

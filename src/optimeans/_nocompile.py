@@ -360,7 +360,7 @@ def _kernels_loaded(X: np.ndarray, n_clusters: int) -> bool:
     def has(disp, arg: int | None) -> bool:
         return any(arg is None or getattr(sig[arg], "dtype", None) == t for sig in disp.signatures)
 
-    chunks = K._LLOYD_CHUNKS[K.scan_mode_of(K.padded_clusters(int(n_clusters)), X.shape[1])]
+    chunks = K.lloyd_kernel_of(K.padded_clusters(int(n_clusters)), X.shape[1])
     return (has(chunks, 0) and has(K.pack_data, 0) and has(K._max_abs_deviation, 0) and has(K.pack_centers, 0)
             and has(K.update_centers, 4) and has(K.apply_moves, None) and has(K.objective_from_sums, None))
 

@@ -79,12 +79,116 @@ def _stats(X, w, labels, k):  # pragma: no cover - compiled
     return W, M, E
 
 
+# ------------------------------------------------------------------ NumPy mirrors for small problems
+#
+# On problems small enough for the NumPy path (:func:`optimeans._nocompile.is_small`)
+# the swaps must not compile anything either: these mirror the kernels above
+# operation for operation (``np.add.at`` and ``np.cumsum`` add in row order,
+# feature sums run feature by feature), so they give the kernels' bits.
+
+
+def _stats_np(X, w, labels, k):
+    n, d = X.shape
+    x = X.astype(np.float64)
+    W = np.zeros(k)
+    np.add.at(W, labels, w)
+    M = np.zeros((k, d))
+    np.add.at(M, labels, w[:, None] * x)
+    ok = W > 0
+    M[ok] /= W[ok, None]
+    s = np.zeros(n)
+    for f in range(d):
+        t = x[:, f] - M[labels, f]
+        s += t * t
+    E = np.zeros(k)
+    np.add.at(E, labels, w * s)
+    return W, M, E
+
+
+def _group_np(labels, k):
+    order = np.argsort(labels, kind="stable").astype(np.int64)
+    start = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(np.bincount(labels, minlength=k), out=start[1:])
+    return order, start
+
+
+def _sq_to(x, c):
+    s = np.zeros(x.shape[0])
+    for f in range(x.shape[1]):
+        t = x[:, f] - c[f]
+        s += t * t
+    return s
+
+
+def _two_means_np(X, w, rows, u0, u1, n_iter, sub):
+    m = rows.shape[0]
+    d = X.shape[1]
+    step = max(1, m // sub)
+    C = np.zeros((2, d))
+    sr = rows[::step]
+    xs = X[sr].astype(np.float64)
+    ws = w[sr]
+    total = float(np.cumsum(ws)[-1])
+    if not total > 0:
+        return np.inf, C
+    mean = np.zeros(d)
+    for f in range(d):
+        mean[f] = np.cumsum(ws * xs[:, f])[-1] / total
+    for c in range(2):
+        ref = mean.copy() if c == 0 else C[0].copy()
+        dist = np.cumsum(ws * _sq_to(xs, ref))
+        acc = float(dist[-1])
+        if not acc > 0:
+            return np.inf, C
+        target = (u0 if c == 0 else u1) * acc
+        above = np.flatnonzero(dist > target)
+        pick = int(above[0]) if above.size else len(sr) - 1
+        C[c] = xs[pick]
+    side = np.full(len(sr), -1, dtype=np.int8)
+
+    def sides_and_sums(x, wx):
+        s = (_sq_to(x, C[1]) < _sq_to(x, C[0])).astype(np.int8)
+        wt = np.zeros(2)
+        np.add.at(wt, s, wx)
+        sums = np.zeros((2, d))
+        np.add.at(sums, s, wx[:, None] * x)
+        return s, wt, sums
+
+    for _ in range(n_iter):
+        s, wt, sums = sides_and_sums(xs, ws)
+        changed = bool((s != side).any())
+        side = s
+        if not (wt[0] > 0 and wt[1] > 0):
+            return np.inf, C
+        C = sums / wt[:, None]
+        if not changed:
+            break
+    x = X[rows].astype(np.float64)
+    wr = w[rows]
+    full, wt, sums = sides_and_sums(x, wr)
+    if not (wt[0] > 0 and wt[1] > 0):
+        return np.inf, C
+    C = sums / wt[:, None]
+    acc = np.zeros(m)
+    for f in range(d):
+        t = x[:, f] - C[full, f]
+        acc += t * t
+    return float(np.cumsum(wr * acc)[-1]), C
+
+
+def _small(X: np.ndarray, k: int) -> bool:
+    from .._nocompile import is_small
+
+    return is_small(X.shape[0], int(k), X.shape[1])
+
+
 def cluster_stats(X: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(weights W, means M, within sums of squares E) of the partition, in float64.
 
     Summed serially in row order: the same bits on any number of threads.
     """
-    return _stats(X, w, np.asarray(labels, dtype=np.int64), int(k))
+    stats = _stats_np if _small(X, k) else _stats
+    return stats(X, w, np.asarray(labels, dtype=np.int64), int(k))
 
 
 def merge_costs(W: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -253,7 +357,9 @@ def split_gains(
     X: np.ndarray, w: np.ndarray, labels: np.ndarray, E: np.ndarray, candidates: np.ndarray, rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gain of splitting each candidate cluster in two (see :func:`_two_means`), and the two centers."""
-    order, start = _group(np.asarray(labels, dtype=np.int64), E.shape[0])
+    small = _small(X, E.shape[0])
+    order, start = (_group_np if small else _group)(np.asarray(labels, dtype=np.int64), E.shape[0])
+    two_means = _two_means_np if small else _two_means
     gains = np.zeros(len(candidates))
     halves = np.zeros((len(candidates), 2, X.shape[1]))
     u = rng.random((len(candidates), 2))
@@ -261,7 +367,7 @@ def split_gains(
         rows = order[start[m]:start[m + 1]]
         if len(rows) < 2:
             continue
-        sse, C = _two_means(X, w, rows, u[i, 0], u[i, 1], SPLIT_ITER, SPLIT_SAMPLE)
+        sse, C = two_means(X, w, rows, u[i, 0], u[i, 1], SPLIT_ITER, SPLIT_SAMPLE)
         gains[i] = E[m] - sse
         halves[i] = C
     return gains, halves
