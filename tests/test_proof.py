@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import optimeans.exact.branch_bound as bb
-from optimeans.exact.proof import decode_symmetric, encode_symmetric, load_proof, save_proof, verify
+from optimeans.exact.proof import load_proof, save_proof, verify
+from optimeans.exact.proof_record import decode_symmetric, encode_symmetric
 
 
 def _tree_search(X, k, **kw):

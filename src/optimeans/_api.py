@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from . import solvers
 from ._validation import (
@@ -21,7 +17,7 @@ from ._validation import (
     is_sparse,
 )
 from ._kernels import CHUNK
-from ._numba import numba_threads, resolve_n_threads
+from ._numba import native_threads, numba_threads, resolve_n_threads
 from ._validation import check_centers
 from ._plan import check_options, planned_runs, resolve_n_init, resolve_refine
 from ._transform import DataTransform
@@ -29,35 +25,6 @@ from .result import History, Result
 from .seeding import INIT_METHODS, init_centers
 
 __all__ = ["fit"]
-
-#: One controller of the loaded BLAS and OpenMP libraries, rebuilt when modules
-#: were imported since (a new extension can bring its own library). Building one
-#: walks every loaded shared object (about 1 ms); limiting through it costs 50 us.
-_CONTROLLER: list[Any] = [None, -1]
-
-
-@contextlib.contextmanager
-def native_threads(n_threads: int, blas: int = 1) -> Iterator[None]:
-    """Run the block with one BLAS thread and ``n_threads`` OpenMP threads, then restore both pools.
-
-    The fit's own BLAS calls are small (weighted sums, dot products of length
-    ``n_samples`` for the objective). Unlimited, OpenBLAS ran them on every
-    core and its idle workers then spun: with ``n_threads=1`` the process
-    used twice its wall time in CPU (50000x2, k = 10). One BLAS thread also
-    keeps those sums in one order, so the objective has the same bits on any
-    ``n_threads`` (a dot product split over two threads is summed in another
-    order). Branch and bound, whose SDP bounds are BLAS work, passes
-    ``blas=n_threads``. ``n_threads`` is a resolved count; OpenMP runs Numba's
-    parallel kernels when its threading layer is ``omp``.
-    """
-    # Numba's first compile imports scipy.linalg (its BLAS bindings), which loads
-    # a second OpenBLAS: load it now so that the controller limits it too
-    import scipy.linalg  # noqa: F401
-
-    if _CONTROLLER[1] != len(sys.modules):
-        _CONTROLLER[0], _CONTROLLER[1] = ThreadpoolController(), len(sys.modules)
-    with _CONTROLLER[0].limit(limits={"blas": blas, "openmp": n_threads}):
-        yield
 
 InitLike = Literal["k-means++", "afkmc2", "auto", "random"] | np.ndarray | Any
 

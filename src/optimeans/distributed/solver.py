@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._numba import native_threads
 from .._plan import resolve_n_init
 from .._transform import DataTransform, pow2_exponent
 from .._kernels.lloyd import CHUNK, padded_features
@@ -438,7 +439,9 @@ def fit(
                 run["passes"] += 1
         centers_work = np.ascontiguousarray(run["centers"], dtype=X.dtype)
         if refine is not None and run["stop_reason"] != "callback":
-            run = _refine_in_memory(blocks, space, run, gathered, max_iter=max_iter, tol=tol, callback=cb)
+            # as in memory (optimeans.fit): BLAS on one thread, so the sums have memory's bits
+            with native_threads(nt, 1):
+                run = _refine_in_memory(blocks, space, run, gathered, max_iter=max_iter, tol=tol, callback=cb)
         else:
             centers = space.from_work(centers_work)
             final = blocks.run(tasks.task_finish, centers_work, centers)

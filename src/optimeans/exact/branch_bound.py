@@ -46,12 +46,10 @@ from .._validation import check_data, check_n_clusters, check_positive_int, chec
 from ..result import HistoryRecorder, Result
 from ..solvers._common import finalize, now
 from ..solvers.hartigan import transfer
+from ._partition import RTOL, _compact, _merge_duplicates, _polish, _sse
 
 __all__ = ["branch_and_bound", "run"]
 
-#: Bounds within this relative distance of the incumbent prune: the optimum is
-#: proven to within this relative tolerance (rounding in the bounds is ~1e-15).
-RTOL = 1e-10
 
 #: Share of the time limit the heuristic may use beyond its first start.
 HEURISTIC_SHARE = 0.05
@@ -121,16 +119,6 @@ def check_sdp_size(m: int, memory: int | None = None) -> None:
 Order = Literal["clusters", "farthest", "natural", "centroid"]
 
 
-def _merge_duplicates(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct rows of positive weight, their summed weights, and each row's index among them (-1: zero weight)."""
-    keep = np.flatnonzero(w > 0)
-    uniq, inverse = np.unique(X[keep], axis=0, return_inverse=True)
-    wu = np.bincount(inverse.ravel(), weights=w[keep], minlength=len(uniq))
-    index = np.full(X.shape[0], -1, dtype=np.int64)
-    index[keep] = inverse.ravel()
-    return np.ascontiguousarray(uniq, dtype=np.float64), wu, index
-
-
 def _order(X: np.ndarray, w: np.ndarray, how: str, labels: np.ndarray) -> np.ndarray:
     """The order in which rows are branched on (``labels``: a good partition of X)."""
     n = X.shape[0]
@@ -177,32 +165,12 @@ def _order(X: np.ndarray, w: np.ndarray, how: str, labels: np.ndarray) -> np.nda
     raise ValueError(f"order must be 'clusters', 'farthest', 'centroid' or 'natural', got {how!r}")
 
 
-def _sse(X: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> float:
-    sums = np.zeros((k, X.shape[1]))
-    weights = np.zeros(k)
-    centers = np.zeros((k, X.shape[1]))
-    compute_cluster_stats(X, w, labels, sums, weights, centers)
-    return float(labelled_objective(X, w, labels, centers))
-
-
-def _compact(labels: np.ndarray) -> np.ndarray:
-    """Relabel to 0..m-1 in order of first appearance."""
-    _, first, inv = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.argsort(np.argsort(first))
-    return rank[inv.ravel()].astype(np.int64)
-
-
 def _heuristic(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_starts: int, seconds: float | None) -> np.ndarray:
     """A strong partition of the whole set: the global search of :mod:`optimeans.exact.search`."""
     from .search import global_search
 
     labels, _ = global_search(X, w, k, rng, n_starts=n_starts, time_limit=seconds)
     return labels
-
-
-def _polish(X: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    lab, _, _, _, _ = transfer(X, w, labels, k, max_iter=1000, tol=0.0)
-    return lab, _sse(X, w, lab, k)
 
 
 def branch_and_bound(
@@ -395,7 +363,7 @@ def branch_and_bound(
     gap = 0.0 if res.objective <= 0 else max(0.0, (res.objective - lb) / res.objective)
     res = res.replace(proven_optimal=finished, lower_bound=lb, gap=gap, seed=seed)
     if proof:
-        from .proof import make_proof
+        from .proof_record import make_proof
 
         rtol = float(gap_tol) if info.get("proof") == "sdp" else RTOL
         record = make_proof(np.asarray(X, dtype=np.float64), w, k, res, parts, info.get("proof"), recorder, rtol,
@@ -539,7 +507,7 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
             starts = [heur, *local_optima(Xo, wo, k, rng, LP_SEED_STARTS)]
             lp_rec = None
             if rep is not None:
-                from .proof import LPRecorder
+                from .proof_record import LPRecorder
 
                 lp_rec = info["_lp_recorder"] = LPRecorder(perm, rep)
             lp_lower, lp_info = lp_bound(Xo, wo, k, starts, heur_val, deadline=deadline, rtol=RTOL,
@@ -560,7 +528,7 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
 
             recorder = None
             if rep is not None:
-                from .proof import TreeRecorder
+                from .proof_record import TreeRecorder
 
                 recorder = info["_recorder"] = TreeRecorder(perm, rep, max_bytes=machine_memory() // 10)
             others = max(stages.lower, lp_lower)

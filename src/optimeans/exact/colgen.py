@@ -632,7 +632,7 @@ def branch_and_price(
     from .._validation import check_data, check_n_clusters, check_positive_int, check_random_state, check_sample_weight
     from ..result import HistoryRecorder
     from ..solvers._common import finalize
-    from .branch_bound import RTOL, _compact, _merge_duplicates, _polish
+    from ._partition import RTOL, _compact, _merge_duplicates, _polish
     from .search import global_search, local_optima
 
     X = check_data(X)
@@ -656,7 +656,7 @@ def branch_and_price(
     info: dict[str, Any] = {"n_distinct": int(m)}
     recorder = None
     if proof:
-        from .proof import LPRecorder
+        from .proof_record import LPRecorder
 
         rows = np.flatnonzero(index >= 0)
         rep = np.full(m, n, dtype=np.int64)
@@ -709,7 +709,7 @@ def branch_and_price(
     proven = bool(closed or gap <= RTOL)
     res = res.replace(proven_optimal=proven, lower_bound=lb, gap=gap, seed=seed)
     if proof:
-        from .proof import make_proof
+        from .proof_record import make_proof
 
         parts = {"lp": max(float(lower), 0.0)} if m > k else {"trivial": 0.0}
         res.info["proof_record"] = make_proof(np.asarray(X, dtype=np.float64), w, k, res, parts,
