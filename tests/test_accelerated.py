@@ -105,9 +105,9 @@ def test_inputs_not_mutated():
 
 def test_registered_and_reachable_through_fit():
     X, _ = blobs(1000, 2, 4, seed=7)
-    ref = optimeans.fit(X, 4, method="lloyd", random_state=0)
+    ref = optimeans.fit(X, 4, method="lloyd", random_state=0, refine=None)
     for name in RUNNERS:
-        res = optimeans.fit(X, 4, method=name, random_state=0)
+        res = optimeans.fit(X, 4, method=name, random_state=0, refine=None)
         assert res.method == name
         np.testing.assert_array_equal(res.labels, ref.labels)
         assert res.objective == ref.objective

@@ -58,7 +58,7 @@ def test_same_result_as_fit():
     assert km.inertia_ == r.objective
     assert km.n_iter_ == r.n_iter
     assert km.result_.seed == 7
-    assert km.result_.method == "lloyd"
+    assert km.result_.method == "lloyd+swap"  # the default refinement
     assert km.inertia_ == pytest.approx(78.851441426146, rel=1e-12)
 
 

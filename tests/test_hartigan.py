@@ -83,7 +83,7 @@ def test_history_decreases_and_moves_recorded():
 def test_refine_never_worse_than_solver_and_merges_history():
     X = load("ruspini")
     for seed in range(4):
-        base = optimeans.fit(X, 8, method="lloyd", init="random", n_init=1, random_state=seed)
+        base = optimeans.fit(X, 8, method="lloyd", init="random", n_init=1, random_state=seed, refine=None)
         ref = optimeans.fit(X, 8, method="lloyd", init="random", n_init=1, random_state=seed, refine="hartigan")
         assert ref.objective <= base.objective + 1e-9
         assert len(ref.history) >= len(base.history)

@@ -543,7 +543,7 @@ def test_issue17_case6_algorithm():
     X = make_blobs(300, 4, 3, random_state=2)
     lloyd = KMeans(3, algorithm="lloyd", random_state=0).fit(X)
     elkan = KMeans(3, algorithm="elkan", random_state=0).fit(X)
-    assert lloyd.result_.method == "lloyd" and elkan.result_.method == "elkan"
+    assert lloyd.result_.method == "lloyd+swap" and elkan.result_.method == "elkan+swap"
     np.testing.assert_array_equal(lloyd.labels_, elkan.labels_)
     for bad in ("auto", "full"):
         with pytest.raises(
@@ -553,7 +553,7 @@ def test_issue17_case6_algorithm():
             KMeans(3, algorithm=bad).fit(X)
     with pytest.raises(ValueError, match="algorithm='elkan' asks for method 'elkan' but method='hamerly'"):
         KMeans(3, algorithm="elkan", method="hamerly").fit(X)
-    assert KMeans(3, algorithm="lloyd", method="lloyd").fit(X).result_.method == "lloyd"
+    assert KMeans(3, algorithm="lloyd", method="lloyd").fit(X).result_.method == "lloyd+swap"
     # sparse: elkan runs the sparse Lloyd iteration
     Xs = _sparse_blobs(200, 20, 3, 0.2, 15)
     assert KMeans(3, algorithm="elkan", random_state=0).fit(Xs).result_.info["requested_method"] == "elkan"

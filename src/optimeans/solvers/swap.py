@@ -455,14 +455,16 @@ def refine(
     history = result.history
     n_iter, swaps_total, tried = result.n_iter, 0, 0
     for _ in range(rounds):
-        if best.stop_reason == "callback":
+        # max_iter bounds the iterations of the whole fit: the reruns spend what is left
+        left = max_iter - n_iter
+        if best.stop_reason == "callback" or left <= 0:
             break
         centers, _, swaps = swap_centers(X, sample_weight, best.labels, k, rng)
         tried += 1
         if centers is None:
             break
         res = solver(
-            X, sample_weight, centers.astype(X.dtype), max_iter=max_iter, tol=tol, n_threads=n_threads,
+            X, sample_weight, centers.astype(X.dtype), max_iter=left, tol=tol, n_threads=n_threads,
             rng=rng, callback=callback, **options,
         )
         if not res.objective < best.objective:
