@@ -63,6 +63,24 @@ def test_small_fit_compiles_nothing():
     assert w2.count == 1 and len(w2.records) == 1
 
 
+def test_seeding_takes_the_numpy_path_whenever_lloyd_does(monkeypatch):
+    # scikit-learn's wine (178 x 13, k = 3): Lloyd's passes are small, and so must the
+    # seeding be (its candidates made it compile 20 s on a fresh install before)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(178, 13))
+    assert _nocompile.is_small(178, 3, 13)
+    calls = []
+    real = _nocompile.greedy_kmeanspp
+
+    def spy(*args):
+        calls.append(args[0].shape)
+        return real(*args)
+
+    monkeypatch.setattr(_nocompile, "greedy_kmeanspp", spy)
+    res = optimeans.fit(X, 3, random_state=0)
+    assert len(calls) == res.n_init  # every start seeded in NumPy
+
+
 def test_cold_cache_preparing_then_warmup(tmp_path):
     """One temporary cache through a new user's steps (one test: each step relies on the last).
 

@@ -133,8 +133,11 @@ def kmeans_plusplus(
     first_r = float(rng.random())
     uniforms = rng.random((n_clusters - 1) * n_local_trials).reshape(n_clusters - 1, n_local_trials)
     indices = np.empty(n_clusters, dtype=np.int64)
-    if _nocompile.is_small(n, n_local_trials * (n_clusters - 1) + 1, d):
-        # small problems: the same rule and the same bits in NumPy, nothing to compile
+    if _nocompile.is_small(n, n_clusters, d):
+        # small problems (those whose Lloyd passes run in NumPy too): the same rule and
+        # the same bits in NumPy, nothing to compile; NumPy takes about 1 ns per unit of
+        # pass_cost(n, 1 + (k - 1) m, d) here, at most a few milliseconds, where compiling
+        # the seeding kernels takes 20 s on a fresh install
         _nocompile.greedy_kmeanspp(X, w, first_r, uniforms, indices)
         return np.ascontiguousarray(X[indices]), indices
     with numba_threads(n_threads):
