@@ -386,6 +386,11 @@ def test_enumeration_proofs_are_checked_again_on_request():
     p = r.info["proof_record"]
     v = verify(X, 3, p, rerun=True)
     assert v.valid and v.proven and v.unchecked == [], str(v)
+    assert str(v).startswith("proof verified")
+    # without the rerun nothing proves the bound: the report must not say "verified"
+    v0 = verify(X, 3, p)
+    assert v0.valid and not v0.proven
+    assert str(v0).startswith("proof consistent, optimality not established"), str(v0)
     # a suboptimal partition with consistent numbers: only the rerun can tell
     from optimeans.exact.proof import _objective
 

@@ -112,7 +112,13 @@ class Verification:
         }
 
     def __str__(self) -> str:
-        head = "proof verified" if self.valid else "proof INVALID"
+        if not self.valid:
+            head = "proof INVALID"
+        elif self.proven:
+            head = "proof verified"
+        else:
+            # every number checked holds, but what was checked does not prove optimality
+            head = "proof consistent, optimality not established"
         status = "proven optimal" if self.proven else f"gap {100 * self.gap:.4g} %"
         out = (f"{head}: objective {self.objective:.10g}, checked lower bound {self.lower_bound:.10g} "
                f"({status}, method {self.method}; {self.n_nodes} nodes, {self.n_leaves} leaves, "
