@@ -189,7 +189,7 @@ def fit(
     check_options(name, solver, options)
 
     # BLAS on one thread, OpenMP on n_threads, for every call of the fit (see native_threads)
-    with native_threads(n_threads, n_threads if name == "bnb" else 1):
+    with native_threads(n_threads, None if name == "bnb" else 1):
         space = DataTransform(X, w)
         Xw = space.to_work(X, X.dtype)
         ww = space.work_weights(w)

@@ -158,7 +158,7 @@ _CONTROLLER: list = [None, -1]
 
 
 @contextlib.contextmanager
-def native_threads(n_threads: int, blas: int = 1) -> Iterator[None]:
+def native_threads(n_threads: int, blas: int | None = 1) -> Iterator[None]:
     """Run the block with one BLAS thread and ``n_threads`` OpenMP threads, then restore both pools.
 
     The fit's own BLAS calls are small (weighted sums, dot products of length
@@ -168,7 +168,9 @@ def native_threads(n_threads: int, blas: int = 1) -> Iterator[None]:
     keeps those sums in one order, so the objective has the same bits on any
     ``n_threads`` (a dot product split over two threads is summed in another
     order). Branch and bound, whose SDP bounds are BLAS work, passes
-    ``blas=n_threads``. ``n_threads`` is a resolved count; OpenMP runs Numba's
+    ``blas=None``: BLAS keeps its own thread count, the same whatever
+    ``n_threads`` (so the bounds, and the tree they prune, have the same bits
+    on 1 and on 2 threads; limiting BLAS to ``n_threads`` broke that). ``n_threads`` is a resolved count; OpenMP runs Numba's
     parallel kernels when its threading layer is ``omp``.
     """
     # Numba's first compile imports scipy.linalg (its BLAS bindings), which loads
@@ -179,5 +181,6 @@ def native_threads(n_threads: int, blas: int = 1) -> Iterator[None]:
 
     if _CONTROLLER[1] != len(sys.modules):
         _CONTROLLER[0], _CONTROLLER[1] = ThreadpoolController(), len(sys.modules)
-    with _CONTROLLER[0].limit(limits={"blas": blas, "openmp": n_threads}):
+    limits = {"openmp": n_threads} if blas is None else {"blas": blas, "openmp": n_threads}
+    with _CONTROLLER[0].limit(limits=limits):
         yield
