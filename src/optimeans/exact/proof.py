@@ -389,40 +389,25 @@ def verify(X: Any, n_clusters: int, proof: Any, *, sample_weight: Any = None, re
         # dynamic programming gives the optimum itself (O(k n)): it checks any claim
         lower = float(kmeans_1d(X[:, 0], k, sample_weight=w).objective) * (1.0 - 1e-12)
     lp_tree = proof.get("lp_tree")
-    if lp_tree is not None and m > k:
+    for name, label, kind, tr in (("lp", "LP", "lp", lp_tree), ("sdp", "SDP", "sdp", tree)):
+        if tr is None or m <= k:
+            continue
         try:
-            lp_lower, lp_nodes, lp_leaves, lp_certs = _check_tree(Xu, wu, index, k, lp_tree, problems, kind="lp")
+            t_lower, t_nodes, t_leaves, t_certs = _check_tree(Xu, wu, index, k, tr, problems, kind=kind)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
-            problems.append(f"the LP tree cannot be read: {exc}")
-        else:
-            n_nodes, n_leaves, n_certs = n_nodes + lp_nodes, n_leaves + lp_leaves, n_certs + lp_certs
-            lower = max(lower, lp_lower)
-            claim = parts.get("lp")
-            if claim is None:
-                problems.append("the proof has an LP tree but names no LP bound")
-            elif claim > lp_lower + CHECK_RTOL * abs(objective) and lp_tree.get("certificates_dropped", 0):
-                unchecked.append(f"the LP tree's bound {claim!r}: {lp_tree['certificates_dropped']} certificates "
-                                 f"were not kept (memory), the kept ones give {lp_lower!r}")
-            elif (claim > lp_lower + CHECK_RTOL * abs(objective)
-                  or claim < min(lp_lower, objective) - CHECK_RTOL * abs(objective)):
-                problems.append(f"the proof claims the LP tree's bound {claim!r}, its certificates give {lp_lower!r}")
-    if tree is not None and m > k:
-        try:
-            tree_lower, t_nodes, t_leaves, t_certs = _check_tree(Xu, wu, index, k, tree, problems)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            problems.append(f"the tree cannot be read: {exc}")
-        else:
-            n_nodes, n_leaves, n_certs = n_nodes + t_nodes, n_leaves + t_leaves, n_certs + t_certs
-            lower = max(lower, tree_lower)
-            claim = parts.get("sdp")
-            if claim is None:
-                problems.append("the proof has a tree but names no SDP bound")
-            elif claim > tree_lower + CHECK_RTOL * abs(objective) and tree.get("certificates_dropped", 0):
-                unchecked.append(f"the SDP tree's bound {claim!r}: {tree['certificates_dropped']} certificates were "
-                                 f"not kept (memory), the kept ones give {tree_lower!r}")
-            elif (claim > tree_lower + CHECK_RTOL * abs(objective)
-                  or claim < min(tree_lower, objective) - CHECK_RTOL * abs(objective)):
-                problems.append(f"the proof claims the SDP tree's bound {claim!r}, its certificates give {tree_lower!r}")
+            problems.append(f"the {label} tree cannot be read: {exc}")
+            continue
+        n_nodes, n_leaves, n_certs = n_nodes + t_nodes, n_leaves + t_leaves, n_certs + t_certs
+        lower = max(lower, t_lower)
+        claim = parts.get(name)
+        slack = CHECK_RTOL * abs(objective)
+        if claim is None:
+            problems.append(f"the proof has an {label} tree but names no {label} bound")
+        elif claim > t_lower + slack and tr.get("certificates_dropped", 0):
+            unchecked.append(f"the {label} tree's bound {claim!r}: {tr['certificates_dropped']} certificates were "
+                             f"not kept (memory), the kept ones give {t_lower!r}")
+        elif claim > t_lower + slack or claim < min(t_lower, objective) - slack:
+            problems.append(f"the proof claims the {label} tree's bound {claim!r}, its certificates give {t_lower!r}")
     if math.isfinite(objective):
         lower = min(lower, objective)
     # the result's bound is the best of the named bounds (at most the objective)

@@ -238,6 +238,19 @@ def _group(labels, k):  # pragma: no cover - compiled
     return order, start
 
 
+@njit(inline="always")
+def _nearer(X, i, C):  # pragma: no cover - compiled
+    """1 when row ``i`` is strictly nearer ``C[1]`` than ``C[0]`` (float64 sums in feature order), else 0."""
+    d0 = 0.0
+    d1 = 0.0
+    for f in range(X.shape[1]):
+        t0 = X[i, f] - C[0, f]
+        t1 = X[i, f] - C[1, f]
+        d0 += t0 * t0
+        d1 += t1 * t1
+    return 1 if d1 < d0 else 0
+
+
 @njit
 def _two_means(X, w, rows, u0, u1, n_iter, sub):  # pragma: no cover - compiled
     """Split the rows ``rows`` of X in two; returns (the split's sum of squares, its two means).
@@ -297,14 +310,7 @@ def _two_means(X, w, rows, u0, u1, n_iter, sub):  # pragma: no cover - compiled
         wt[:] = 0.0
         for q in range(ms):
             i = rows[q * step]
-            d0 = 0.0
-            d1 = 0.0
-            for f in range(d):
-                t0 = X[i, f] - C[0, f]
-                t1 = X[i, f] - C[1, f]
-                d0 += t0 * t0
-                d1 += t1 * t1
-            s = 1 if d1 < d0 else 0
+            s = _nearer(X, i, C)
             if s != side[q]:
                 changed = True
                 side[q] = s
@@ -324,14 +330,7 @@ def _two_means(X, w, rows, u0, u1, n_iter, sub):  # pragma: no cover - compiled
     wt[:] = 0.0
     for r in range(m):
         i = rows[r]
-        d0 = 0.0
-        d1 = 0.0
-        for f in range(d):
-            t0 = X[i, f] - C[0, f]
-            t1 = X[i, f] - C[1, f]
-            d0 += t0 * t0
-            d1 += t1 * t1
-        s = 1 if d1 < d0 else 0
+        s = _nearer(X, i, C)
         full[r] = s
         wt[s] += w[i]
         for f in range(d):
