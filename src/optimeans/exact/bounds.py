@@ -469,9 +469,13 @@ def partition_bound(
         ``solver`` ("sdp+cuts", "sdp" or the callable's name),
         ``restricted`` (the sum over groups of the cost of ``labels`` inside
         each group with the group's own means: what the bound could reach
-        with exact group optima no better than their share), and ``groups``,
-        one dict per group (``n_samples``, ``bound``, ``upper``, ``n_iter``,
-        ``n_cuts``, ``stop_reason``, ``seconds``).
+        with exact group optima no better than their share), ``local`` (the
+        sum of the groups' partitions after Hartigan moves from those
+        clusters: the objective minus ``local`` is at most the loss of the
+        grouping, ``local`` minus the bound at least the loss of the group
+        solver), and ``groups``, one dict per group (``n_samples``,
+        ``bound``, ``upper``, ``local``, ``n_iter``, ``n_cuts``,
+        ``stop_reason``, ``seconds``).
     """
     import os
 
@@ -518,6 +522,7 @@ def partition_bound(
         "group_size": int(-(-n // m)),
         "seconds": time.perf_counter() - t0,
         "restricted": float(math.fsum(g.upper for g in gbs)),
+        "local": float(math.fsum(g.local for g in gbs)),
         "solver": solver_name,
         "groups": [g.to_dict() for g in gbs],
     }
