@@ -45,6 +45,8 @@ def test_every_group_bound_is_below_the_groups_exact_optimum(max_iter, solver):
         assert gb.n_samples == rows.sum()
         assert 0.0 <= gb.bound <= opt_g * (1 + 1e-9)
         assert opt_g <= gb.upper * (1 + 1e-9)  # the restricted labels are feasible for the group
+        # Hartigan moves from them: still a partition of the group, no worse
+        assert opt_g * (1 - 1e-9) <= gb.local <= gb.upper * (1 + 1e-12)
         assert gb.n_iter <= max_iter
 
 
@@ -59,6 +61,8 @@ def test_partition_bound_is_below_and_close_to_the_exact_1d_optimum():
     # nearly the optimum, and the cut SDP bounds are close to them
     assert info["restricted"] <= opt.objective * (1 + 1e-9)
     assert info["restricted"] >= 0.97 * opt.objective
+    assert lb <= info["local"] * (1 + 1e-9) and info["local"] <= info["restricted"] * (1 + 1e-12)
+    assert info["local"] == pytest.approx(sum(g["local"] for g in info["groups"]))
     assert lb >= 0.9 * opt.objective
 
 
@@ -224,3 +228,40 @@ def test_group_size_follows_the_measured_step_cost():
     assert 120 <= slow < fast <= 600
     # budget = 0.8 * 600 * 2 = 960 s; 960 * 150^2 / (100000 * 200 * 0.005) = 216
     assert fast == 216
+
+
+def test_cell_order_cuts_sorted_1d_rows_into_consecutive_runs():
+    """In 1-D the k-d cells are runs of consecutive order statistics: every m-row run holds ranks j m .. j m + m - 1."""
+    from optimeans.exact.anticluster import _cell_order
+
+    rng = np.random.default_rng(4)
+    D = rng.normal(size=(1003, 1))
+    m = 10
+    perm = _cell_order(D, m)
+    assert np.array_equal(np.sort(perm), np.arange(len(D)))
+    rank = np.empty(len(D), dtype=np.int64)
+    rank[np.argsort(D[:, 0])] = np.arange(len(D))
+    cells = rank[perm]
+    for j in range(len(D) // m):
+        assert set(cells[j * m:(j + 1) * m]) == set(range(j * m, (j + 1) * m))
+    assert set(cells[-3:]) == {1000, 1001, 1002}  # only the last cell is short
+
+
+def test_cell_dealing_loses_less_than_radius_dealing_on_exact_1d_group_optima():
+    """Sum of the groups' exact optima (dynamic programming): closer to the whole's optimum with cells than by radius."""
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(c, 1.0, 1200) for c in (0.0, 2.0, 4.5)])
+    X = x[:, None]
+    w = np.ones(len(x))
+    k = 3
+    opt = kmeans_1d(x, k)
+    m = 60  # groups of 60 rows
+    loss = {}
+    for order in ("cells", "radius"):
+        group = anticluster_groups(X, w, opt.labels, m, np.random.default_rng(0), order=order)
+        total = sum(kmeans_1d(x[group == g], k).objective for g in range(m))
+        assert total <= opt.objective * (1 + 1e-9)  # the partition bound's inequality
+        loss[order] = opt.objective - total
+    assert 0.0 <= loss["cells"] < 0.75 * loss["radius"]
+    with pytest.raises(ValueError, match="order"):
+        anticluster_groups(X, w, opt.labels, m, np.random.default_rng(0), order="random")
