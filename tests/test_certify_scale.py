@@ -265,3 +265,20 @@ def test_cell_dealing_loses_less_than_radius_dealing_on_exact_1d_group_optima():
     assert 0.0 <= loss["cells"] < 0.75 * loss["radius"]
     with pytest.raises(ValueError, match="order"):
         anticluster_groups(X, w, opt.labels, m, np.random.default_rng(0), order="random")
+
+
+def test_every_group_gets_one_row_of_each_cell():
+    """The dealing round (cell) of each row: within a cluster, the rows of one round go to distinct groups."""
+    rng = np.random.default_rng(8)
+    X = np.concatenate([rng.normal(size=(95, 2)) + c for c in ([0, 0], [6, 0], [0, 6])])
+    w = np.ones(len(X))
+    labels = np.repeat(np.arange(3), 95)
+    m = 7
+    group, rnd = anticluster_groups(X, w, labels, m, np.random.default_rng(0), return_round=True)
+    assert np.array_equal(group, anticluster_groups(X, w, labels, m, np.random.default_rng(0)))
+    for c in range(3):
+        sel = labels == c
+        assert np.array_equal(np.bincount(rnd[sel]), [7] * 13 + [4])  # 95 = 13 * 7 + 4
+        for r in range(14):
+            g = group[sel & (rnd == r)]
+            assert len(np.unique(g)) == len(g)

@@ -72,8 +72,8 @@ _MAX_GROUP = 600
 
 def anticluster_groups(
     X: np.ndarray, w: np.ndarray, labels: np.ndarray, n_groups: int, rng: np.random.Generator,
-    order: str = "cells",
-) -> np.ndarray:
+    order: str = "cells", return_round: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Group (0..n_groups-1) of each row: every cluster of ``labels`` dealt evenly with matched slice means.
 
     Rows of a cluster are taken one cell of ``n_groups`` rows at a time
@@ -87,13 +87,19 @@ def anticluster_groups(
     cluster. O(n d + (n / m) m^3) in the worst case of the assignment (its
     costs are nearly rank one, so much less in practice); beyond 128 groups
     each round is matched in random blocks of 128, O(n 128^2) at most.
+    With ``return_round`` also the round in which each row was dealt (its
+    cell's index inside its cluster).
     """
     n = X.shape[0]
     m = int(n_groups)
     group = np.empty(n, dtype=np.int64)
+    # the round in which each row was dealt: rows of one cluster dealt in the
+    # same round (the same cell) play the same part in every group
+    rnd = np.zeros(n, dtype=np.int64)
     if m <= 1:
         group[:] = 0
-        return group
+        rnd[:] = np.arange(n)
+        return (group, rnd) if return_round else group
     size = np.zeros(m, dtype=np.int64)
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
@@ -119,9 +125,10 @@ def anticluster_groups(
             pr, gc = _match(D[rows], S[cand], rng)
             g = cand[gc]
             group[idx[rows[pr]]] = g
+            rnd[idx[rows]] = start // m
             S[g] += D[rows[pr]]
             size[g] += 1
-    return group
+    return (group, rnd) if return_round else group
 
 
 def _cell_order(D: np.ndarray, m: int) -> np.ndarray:
@@ -361,6 +368,7 @@ def group_bounds(
     solve: GroupSolver,
     max_iter: int = 3000,
     n_threads: int = 1,
+    rank: np.ndarray | None = None,
 ) -> list[GroupBound]:
     """A certified lower bound of every group's k-means optimum (in group order).
 
@@ -373,18 +381,27 @@ def group_bounds(
     kernels release the GIL); each gets the time left divided by the groups
     left, so a group that finishes early leaves its time to the others. The
     results do not depend on the thread count except through the deadlines.
+
+    ``rank`` orders each cluster's rows inside a group for the warm start's
+    row correspondence: the dealing round from :func:`anticluster_groups`
+    (``return_round=True``), so that rows of one cell correspond (on 150-row
+    groups of 100,000 planar points the warm-started groups then stall
+    after 200 to 280 steps instead of 320 to 400, at the same bounds); by
+    default the distance to the cluster's mean.
     """
     t0 = time.perf_counter()
     m = int(group.max()) + 1 if len(group) else 0
-    # each group's rows sorted by cluster, then by distance to the cluster's
-    # mean: the order in which the groups were dealt, so that the rows of two
-    # groups correspond one to one (what a warm start maps)
-    dist = np.zeros(len(labels))
-    for c in np.unique(labels):
-        sel = labels == c
-        mu = (w[sel] @ X[sel]) / max(float(w[sel].sum()), 1e-300)
-        dist[sel] = ((X[sel] - mu) ** 2).sum(1)
-    order = np.lexsort((dist, labels, group))
+    # each group's rows sorted by cluster, then by ``rank`` (the round in
+    # which the row was dealt, :func:`anticluster_groups` with
+    # ``return_round``; by default the distance to the cluster's mean), so
+    # that the rows of two groups correspond one to one (what a warm start maps)
+    if rank is None:
+        rank = np.zeros(len(labels))
+        for c in np.unique(labels):
+            sel = labels == c
+            mu = (w[sel] @ X[sel]) / max(float(w[sel].sum()), 1e-300)
+            rank[sel] = ((X[sel] - mu) ** 2).sum(1)
+    order = np.lexsort((rank, labels, group))
     bounds_at = np.searchsorted(group[order], np.arange(m + 1))
     members = [order[bounds_at[g]:bounds_at[g + 1]] for g in range(m)]
     out: list[GroupBound | None] = [None] * m

@@ -512,10 +512,11 @@ def partition_bound(
         group_size = choose_group_size(n, k, time_limit, n_threads, step_cost=step_cost)
     group_size = check_positive_int(group_size, "group_size")
     m = max(1, n // max(group_size, k + 1))
-    group = anticluster_groups(Xv, w, labels, m, rng)
+    group, rnd = anticluster_groups(Xv, w, labels, m, rng, return_round=True)
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+    # rows dealt from the same cell correspond across groups (warm starts map them)
     gbs = group_bounds(Xv, w, labels, k, group, time_limit=left, solve=solve, max_iter=max_iter,
-                       n_threads=min(n_threads, m))
+                       n_threads=min(n_threads, m), rank=rnd)
     total = float(math.fsum(g.bound for g in gbs))
     info = {
         "n_groups": m,
