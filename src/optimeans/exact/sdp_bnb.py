@@ -27,7 +27,9 @@ on the solver's accuracy**: the dual point is rebuilt exactly as
 values on cannot-link entries, so :math:`\langle N, M\rangle \ge 0` for every
 partition of the node, and :math:`T - u^T N u - \sum_{i<k-1}
 \lambda_i(V^T (K + N) V)` (minus a rounding margin) is a lower bound on the
-node's optimum however early ADMM stops.
+node's optimum however early ADMM stops. That is why the early steps may
+project in float32 (the eigendecomposition is most of a step) while the bound
+itself is always evaluated in float64.
 
 Branching picks the pair of groups that the relaxation puts together most
 fractionally (normalized :math:`M_{ab} / \sqrt{M_{aa} M_{bb}}` nearest 1/2),
