@@ -192,6 +192,69 @@ def test_spectral_projection_matches_the_full_decomposition():
         assert np.linalg.norm(B - full) <= np.linalg.norm(B - other)
 
 
+def test_low_precision_projection_is_near_the_exact_one():
+    """The float32 eigensolver's projection is the float64 one to single precision, partial and full spectrum."""
+    from optimeans.exact.sdp_bnb import _project_spectral
+
+    rng = np.random.default_rng(8)
+    for n, s, m in [(40, 3, 4), (60, 7, 60)]:
+        A = rng.normal(size=(n, n))
+        B = (A + A.T) / np.sqrt(n)
+        Qk, zk, _ = _project_spectral(B, s, m)
+        Ql, zl, _ = _project_spectral(B, s, m, low=True)
+        assert Ql.dtype == np.float64
+        exact = (Qk * zk) @ Qk.T
+        low = (Ql * zl) @ Ql.T
+        err = np.abs(low - exact).max()
+        assert err < 1e-4
+        assert err > 0.0  # it did run in float32
+        assert np.trace(low) == pytest.approx(s, abs=1e-4)
+
+
+def test_fused_admm_kernels_match_their_numpy_formulas():
+    """The fused element-wise kernels of one ADMM step compute what their NumPy one-liners do."""
+    from optimeans._kernels.sdp_cuts import (
+        cut_matrix,
+        polyhedral_update,
+        rank_two_plus,
+        relaxed_point,
+        symmetric_difference,
+    )
+
+    rng = np.random.default_rng(4)
+    n = 9
+    P, U, M, K = (rng.normal(size=(n, n)) for _ in range(4))
+    v, g = rng.normal(size=n), rng.normal(size=n)
+    out = np.empty((n, n))
+    symmetric_difference(P, U, out)
+    np.testing.assert_allclose(out, 0.5 * ((P - U) + (P - U).T), rtol=0, atol=1e-14)
+    out2 = np.empty((n, n))
+    rank_two_plus(out, v, g, K, 0.5, out2)
+    np.testing.assert_allclose(out2, out - np.outer(v, g) - np.outer(g, v) + 0.5 * K, rtol=0, atol=1e-13)
+    ci = np.array([[0, 0, 1, 2], [3, 3, 0, 0]])
+    cj = np.array([[0, 1, 2, 2], [3, 4, 0, 0]])
+    cc = np.array([[1.0, -0.5, 2.0, -1.0], [0.7, -0.7, 0.0, 0.0]])
+    nnz = np.array([4, 2])
+    y = np.array([0.3, 1.5])
+    Q = np.empty((n, n))
+    R = np.empty((n, n))
+    relaxed_point(M, P, U, 1.6, ci, cj, cc, nnz, y, Q, R)
+    np.testing.assert_allclose(Q, 1.6 * M - 0.6 * P + U, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(R, Q + cut_matrix(n, ci, cj, cc, nnz, y), rtol=0, atol=1e-13)
+    can = np.zeros((n, n), dtype=np.bool_)
+    can[2, 5] = can[5, 2] = True
+    R[2, 5] = R[5, 2] = 1.0  # positive, but a cannot-link entry
+    P_old = P.copy()
+    Pn, Un = P.copy(), U.copy()
+    rp2, rd2 = polyhedral_update(R, Q, M, can, Pn, Un)
+    expect = np.maximum(R, 0.0)
+    expect[can] = 0.0
+    np.testing.assert_array_equal(Pn, expect)
+    np.testing.assert_allclose(Un, Q - expect, rtol=0, atol=1e-13)
+    assert rp2 == pytest.approx(np.sum((M - expect) ** 2), rel=1e-12)
+    assert rd2 == pytest.approx(np.sum((expect - P_old) ** 2), rel=1e-12)
+
+
 def test_shift_solves_the_capped_simplex_equation():
     """sum(clip(lam - tau, 0, 1)) = s for unsorted spectra with ties and values exactly 1 apart."""
     from optimeans.exact.sdp_bnb import _shift
