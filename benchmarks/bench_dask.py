@@ -18,7 +18,9 @@ Two parts, each a subcommand:
     Where the time of a Dask Lloyd pass goes, on ``local_cluster(2)``: the
     round trip of an empty pinned task per worker and of an empty call of
     each worker's block host (the actor a pass goes through), the
-    kernel's time inside the block tasks (measured on the workers), the
+    kernel's time inside the block tasks (measured on the workers, wall and
+    thread CPU time), the bytes the block tasks send back per pass, the same
+    kernel run in this process on one thread over one worker's rows, the
     client's share (packing the centers, adding the chunk changes in chunk
     order) and the rest (submission, transfer of the results, scheduling),
     at ``--n`` rows (default 2,000,000 x 16, k = 16) and on tiny data.
@@ -199,9 +201,11 @@ def _timed_pass(*args, **kwargs):
     """``tasks.task_pass`` with its time on the worker appended (the kernel's share of a pass)."""
     from optimeans.distributed import tasks
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     out = tasks.task_pass(*args, **kwargs)
-    return (*out, time.perf_counter() - t)
+    cpu = time.thread_time() - c
+    nbytes = sum(a.nbytes for a in out if isinstance(a, np.ndarray))
+    return (*out, cpu, nbytes, time.perf_counter() - t)
 
 
 def bench_overhead(args: argparse.Namespace) -> dict:
@@ -242,9 +246,9 @@ def bench_overhead(args: argparse.Namespace) -> dict:
         for label, X, C0, chunks in (
             ("tiny", Xs, Xs[:k].copy(), (4096, d)), (f"n{args.n}", Xl, C0l, (-(-args.n // 2), d)),
         ):
-            timings: dict = {"run": [], "kernel": [], "client": []}
+            timings: dict = {"run": [], "kernel": [], "client": [], "cpu": [], "bytes": []}
             run_orig = passes_mod.BlockPasses.assign
-            apply_orig = passes_mod.apply_moves
+            apply_orig = passes_mod.apply_sparse_moves
             pack_orig = passes_mod.pack_centers
 
             def timed(fn, key):
@@ -263,7 +267,9 @@ def bench_overhead(args: argparse.Namespace) -> dict:
                     res = blocks_run(_timed_pass, *a, **kw)
                     timings["run"].append(time.perf_counter() - t)
                     timings["kernel"].append(max(r[-1] for r in res))
-                    return [r[:-1] for r in res]
+                    timings["cpu"].append(max(r[-3] for r in res))
+                    timings["bytes"].append(sum(r[-2] for r in res))
+                    return [r[:-3] for r in res]
 
                 self.blocks.run = run
                 try:
@@ -272,13 +278,13 @@ def bench_overhead(args: argparse.Namespace) -> dict:
                     del self.blocks.run
 
             passes_mod.BlockPasses.assign = assign
-            passes_mod.apply_moves = timed(apply_orig, "client")
+            passes_mod.apply_sparse_moves = timed(apply_orig, "client")
             passes_mod.pack_centers = timed(pack_orig, "client")
             try:
                 res = optimeans.fit(da.from_array(X, chunks=chunks), k, init=C0, max_iter=iters, tol=0)
             finally:
                 passes_mod.BlockPasses.assign = run_orig
-                passes_mod.apply_moves = apply_orig
+                passes_mod.apply_sparse_moves = apply_orig
                 passes_mod.pack_centers = pack_orig
             # skip the first pass (it packs the blocks)
             run = float(np.median(timings["run"][1:]))
@@ -287,9 +293,46 @@ def bench_overhead(args: argparse.Namespace) -> dict:
             _say(out, f"{label}_per_iter_s", _per_iter(res.history))
             _say(out, f"{label}_blocks_run_s", run)
             _say(out, f"{label}_kernel_on_worker_s(slowest worker)", kern)
+            _say(out, f"{label}_kernel_cpu_on_worker_s(slowest worker, thread CPU time)", float(np.median(timings["cpu"][1:])))
+            out[f"{label}_result_bytes_per_pass"] = [int(v) for v in timings["bytes"]]
+            _say(out, f"{label}_result_mib_first_pass", timings["bytes"][0] / 2**20, unit="x")
             _say(out, f"{label}_client_pack_and_apply_s", cl)
             _say(out, f"{label}_rest_s(submit, transfer, scheduling)", run - kern)
             out[f"{label}_n_blocks"] = res.info["n_blocks"]
+        # the same kernel in this process, one thread, on the rows of one worker (half the data):
+        # what a worker's pass would cost without Dask around it
+        from optimeans._kernels.lloyd import Workspace
+        from optimeans._numba import numba_threads
+
+        half = Xl[: -(-args.n // 2)]
+        ws = Workspace(half, k)
+        C = np.array(C0l, dtype=half.dtype)
+        wall, cpu = [], []
+        with numba_threads(1):
+            for _ in range(iters):  # Lloyd's iterations, as the Dask run made them
+                ws.set_centers(C)
+                t, c = time.perf_counter(), time.thread_time()
+                ws.assign(do_sums=True)
+                wall.append(time.perf_counter() - t)
+                cpu.append(time.thread_time() - c)
+                ws.update_centers(C)
+        _say(out, f"n{args.n}_same_kernel_here_1thread_half_rows_s(from the 2nd pass)", float(np.median(wall[1:])))
+        _say(out, f"n{args.n}_same_kernel_here_1thread_half_rows_cpu_s", float(np.median(cpu[1:])))
+        del ws
+        # and as memory runs it: every row, two threads (CPU time per thread: the process's over 2)
+        ws = Workspace(Xl, k)
+        C = np.array(C0l, dtype=Xl.dtype)
+        wall, cpu = [], []
+        with numba_threads(2):
+            for _ in range(iters):
+                ws.set_centers(C)
+                t, c = time.perf_counter(), time.process_time()
+                ws.assign(do_sums=True)
+                wall.append(time.perf_counter() - t)
+                cpu.append((time.process_time() - c) / 2)
+                ws.update_centers(C)
+        _say(out, f"n{args.n}_memory_2threads_all_rows_s", float(np.median(wall[1:])))
+        _say(out, f"n{args.n}_memory_2threads_all_rows_cpu_per_thread_s", float(np.median(cpu[1:])))
     out["load_end"] = _load()
     return out
 

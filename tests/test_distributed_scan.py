@@ -194,3 +194,40 @@ def test_the_read_ahead_thread_and_the_pass_buffers():
     assert not np.shares_memory(seen["main"], seen["other"])
     again = tasks._thread_buffer("Xw", 50, np.dtype(np.float32))
     assert np.shares_memory(again, seen["main"])  # reused, not reallocated
+
+
+def test_sparse_moves_give_the_dense_sums_bit_for_bit():
+    from optimeans._kernels.lloyd import apply_moves
+
+    rng = np.random.default_rng(5)
+    k, dp, m = 6, 8, 40
+    for trial in range(30):
+        cS = np.zeros((m, k * dp))
+        cQ, cW, cN = np.zeros((m, k)), np.zeros((m, k)), np.zeros((m, k), np.int64)
+        for c in range(m):  # a few clusters per chunk, some moves that cancel in N
+            for j in rng.choice(k, rng.integers(0, 4), replace=False):
+                cS[c, j * dp:(j + 1) * dp] = rng.standard_normal(dp) * 10.0 ** rng.integers(-8, 8)
+                cQ[c, j], cW[c, j] = rng.random() * 100, rng.choice([-1.0, 0.0, 2.0])
+                cN[c, j] = rng.integers(-2, 3)
+        cc = np.ones(m, np.int64)
+        start = [rng.standard_normal(k * dp), rng.random(k) * 50, rng.random(k) * 5, rng.integers(0, 3, k)]
+        dense = [a.copy() for a in start]
+        apply_moves(cS, cQ, cW, cN, cc, *dense)
+        sparse = [a.copy() for a in start]
+        touched = _scan.touched_clusters(cS, cQ, cW, cN)
+        assert touched.sum() < m * k  # some rows do not travel
+        _scan.apply_sparse_moves(
+            touched, cS.reshape(m, k, dp)[touched], cQ[touched], cW[touched], cN[touched], *sparse
+        )
+        for a, b in zip(dense, sparse):
+            np.testing.assert_array_equal(a, b)
+            assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_sparse_moves_with_no_changed_chunk():
+    k, dp = 3, 8
+    touched = _scan.touched_clusters(np.zeros((0, k * dp)), np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, k), np.int64))
+    assert touched.shape == (0, k)
+    S, Q, W, N = np.ones(k * dp), np.ones(k), np.ones(k), np.array([1, 0, 2])
+    _scan.apply_sparse_moves(touched, np.zeros((0, dp)), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), S, Q, W, N)
+    assert (S[dp:2 * dp] == 0).all() and Q[1] == 0 and W[1] == 0 and S[0] == 1  # the empty cluster is zeroed

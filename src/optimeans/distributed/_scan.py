@@ -121,3 +121,40 @@ def to_work_and_pack(X, offset, factor, Xw, kmean, kscale, XT, block_norm):
                 if s > r:
                     r = s
             block_norm[b] = math.sqrt(r) * (1.0 + 1e-6)
+
+
+def touched_clusters(cS: np.ndarray, cQ: np.ndarray, cW: np.ndarray, cN: np.ndarray) -> np.ndarray:
+    """``(m, k)`` bool: the clusters whose sums some move of each chunk changed (any entry non-zero)."""
+    m, k = cW.shape
+    return (cN != 0) | (cW != 0) | (cQ != 0) | (cS.reshape(m, k, cS.shape[1] // k) != 0).any(axis=2)
+
+
+@njit
+def apply_sparse_moves(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
+    """:func:`optimeans._kernels.lloyd.apply_moves` from the non-zero cluster rows only.
+
+    ``touched`` (m, k) marks, chunk by chunk in global chunk order, the
+    clusters whose sums changed; ``rows_*`` hold their changes in that order.
+    The same additions in the same order as the dense version, less the
+    additions of zero, which change nothing: the running sums start at +0.0
+    and a float64 sum is -0.0 only when both terms are, so ``s + 0.0 == s``
+    bit for bit at every step. Returns nothing; the caller counts the labels.
+    """
+    m, k = touched.shape
+    dp = S.shape[0] // k
+    r = 0
+    for c in range(m):
+        for j in range(k):
+            if touched[c, j]:
+                for f in range(dp):
+                    S[j * dp + f] += rows_S[r, f]
+                Q[j] += rows_Q[r]
+                W[j] += rows_W[r]
+                N[j] += rows_N[r]
+                r += 1
+    for j in range(k):
+        if N[j] == 0:
+            W[j] = 0.0
+            Q[j] = 0.0
+            for f in range(dp):
+                S[j * dp + f] = 0.0

@@ -376,10 +376,12 @@ def task_pass(
 ) -> tuple:
     """One assignment pass of the block at the packed centers (the in-memory kernel).
 
-    Returns ``(changed, chunks, S, Q, W, N)``: the labels changed, and for the
-    chunks where some changed (global chunk indices ``chunks``) the changes of
-    the cluster sums (see :func:`optimeans._kernels.lloyd.apply_moves`); with
-    ``do_sums=False`` only ``changed``.
+    Returns ``(changed, touched, S, Q, W, N, None)``: the labels changed, and
+    for the chunks where some changed, in chunk order, ``touched`` (chunks x
+    k, bool: the clusters whose sums the chunk's moves changed) and those
+    clusters' changes of the sums (rows of ``S``, entries of ``Q``, ``W``,
+    ``N``), for :func:`._scan.apply_sparse_moves`; with ``do_sums=False``
+    only ``changed``.
     """
     state.advance(token, step)
     with numba_threads(n_threads):
@@ -398,8 +400,11 @@ def task_pass(
     if not do_sums:
         return changed, None, None, None, None, None, None
     idx = np.flatnonzero(cc)
-    first = state.start // CHUNK
-    return changed, idx + first, cS[idx], cQ[idx], cW[idx], cN[idx], cc[idx]
+    # only the clusters a chunk's moves touched travel (late in a run, a few per chunk)
+    touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
+    m = idx.size
+    S3 = cS[idx].reshape(m, k, dp)
+    return changed, touched, S3[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched], None
 
 
 def top_rows(contrib: np.ndarray, m: int) -> np.ndarray:
