@@ -2,16 +2,20 @@
 
 Steps, each one pass (or a chain) over the blocks:
 
-1. validation of the raw blocks (NaN, inf, bad weights), and the extremes that
-   choose :class:`optimeans._transform.DataTransform`'s scales;
-2. the work-space offset: the column sums of the rows in row order, chained
-   block after block so that they add exactly as ``X.mean(axis=0)`` does in
-   memory (weighted data: the sums of DataTransform's 65536-row sub-blocks);
-3. the states: each block transformed once into the work space, kept on its
-   worker; then the kernel's mean and scale (again as in memory) and, on the
-   first Lloyd pass, the packed float32 copy, kept too;
-4. seeding (k-means||, random rows, or the user's centers);
-5. Lloyd's iteration: :func:`optimeans.solvers.lloyd.lloyd_loop`, the loop of
+1. validation of the raw blocks (NaN, inf, bad weights) in one chain of
+   block tasks that also adds up the column sums in row order, exactly as
+   ``X.mean(axis=0)`` adds them in memory, and keeps the column extremes:
+   :class:`optimeans._transform.DataTransform`'s offset and scale follow
+   without another read (weights that differ: one more chain for the
+   weighted sums of DataTransform's 65536-row sub-blocks; one column or data
+   beyond 2**960: the separate passes of old);
+2. the states: each block transformed once into the work space, kept on its
+   worker; then, in one more read, the kernel's mean and scale (again as in
+   memory) and, on the first Lloyd pass, the packed float32 copy, kept too
+   (out of core every pass transforms and packs the block it reads, in one
+   kernel);
+3. seeding (k-means||, random rows, or the user's centers);
+4. Lloyd's iteration: :func:`optimeans.solvers.lloyd.lloyd_loop`, the loop of
    the in-memory solvers, driving :class:`~optimeans.distributed.passes.BlockPasses`:
    a pass runs the in-memory kernel on every block (one call of each worker's
    block host, a Dask actor, when the blocks are kept on the workers) and
