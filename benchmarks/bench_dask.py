@@ -18,7 +18,9 @@ Two parts, each a subcommand:
     Where the time of a Dask Lloyd pass goes, on ``local_cluster(2)``: the
     round trip of an empty pinned task per worker and of an empty call of
     each worker's block host (the actor a pass goes through), the
-    kernel's time inside the block tasks (measured on the workers), the
+    kernel's time inside the block tasks (measured on the workers, wall and
+    thread CPU time), the bytes the block tasks send back per pass, the same
+    kernel run in this process on one thread over one worker's rows, the
     client's share (packing the centers, adding the chunk changes in chunk
     order) and the rest (submission, transfer of the results, scheduling),
     at ``--n`` rows (default 2,000,000 x 16, k = 16) and on tiny data.
@@ -30,9 +32,11 @@ Two parts, each a subcommand:
     dropped from the page cache (``posix_fadvise(DONTNEED)`` on this file
     only) before the cold ``cat FILE > /dev/null`` that is the reference, and
     after every Lloyd pass, so each pass reads the file cold whatever its
-    size. Reports the cold ``cat`` time, the time per Lloyd pass and its
-    ratio to ``cat`` (target <= 1.5x), the time per mini-batch pass, and the
-    peak resident memory.
+    size; by default each block's pages are also dropped just before it is
+    read, so the passes before seeding read cold too. Reports the cold ``cat``
+    time, the time per Lloyd pass and its ratio to ``cat`` (target <= 1.5x),
+    the passes before seeding and their time per pass, the time per
+    mini-batch pass, and the peak resident memory.
 
 Every timing is a median over iterations (passes) after a warm-up that
 compiles the Numba kernels (compile time reported apart). The machine's load
@@ -197,9 +201,11 @@ def _timed_pass(*args, **kwargs):
     """``tasks.task_pass`` with its time on the worker appended (the kernel's share of a pass)."""
     from optimeans.distributed import tasks
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     out = tasks.task_pass(*args, **kwargs)
-    return (*out, time.perf_counter() - t)
+    cpu = time.thread_time() - c
+    nbytes = sum(a.nbytes for a in out if isinstance(a, np.ndarray))
+    return (*out, cpu, nbytes, time.perf_counter() - t)
 
 
 def bench_overhead(args: argparse.Namespace) -> dict:
@@ -240,9 +246,9 @@ def bench_overhead(args: argparse.Namespace) -> dict:
         for label, X, C0, chunks in (
             ("tiny", Xs, Xs[:k].copy(), (4096, d)), (f"n{args.n}", Xl, C0l, (-(-args.n // 2), d)),
         ):
-            timings: dict = {"run": [], "kernel": [], "client": []}
+            timings: dict = {"run": [], "kernel": [], "client": [], "cpu": [], "bytes": []}
             run_orig = passes_mod.BlockPasses.assign
-            apply_orig = passes_mod.apply_moves
+            apply_orig = passes_mod.apply_sparse_moves
             pack_orig = passes_mod.pack_centers
 
             def timed(fn, key):
@@ -261,7 +267,9 @@ def bench_overhead(args: argparse.Namespace) -> dict:
                     res = blocks_run(_timed_pass, *a, **kw)
                     timings["run"].append(time.perf_counter() - t)
                     timings["kernel"].append(max(r[-1] for r in res))
-                    return [r[:-1] for r in res]
+                    timings["cpu"].append(max(r[-3] for r in res))
+                    timings["bytes"].append(sum(r[-2] for r in res))
+                    return [r[:-3] for r in res]
 
                 self.blocks.run = run
                 try:
@@ -270,13 +278,13 @@ def bench_overhead(args: argparse.Namespace) -> dict:
                     del self.blocks.run
 
             passes_mod.BlockPasses.assign = assign
-            passes_mod.apply_moves = timed(apply_orig, "client")
+            passes_mod.apply_sparse_moves = timed(apply_orig, "client")
             passes_mod.pack_centers = timed(pack_orig, "client")
             try:
                 res = optimeans.fit(da.from_array(X, chunks=chunks), k, init=C0, max_iter=iters, tol=0)
             finally:
                 passes_mod.BlockPasses.assign = run_orig
-                passes_mod.apply_moves = apply_orig
+                passes_mod.apply_sparse_moves = apply_orig
                 passes_mod.pack_centers = pack_orig
             # skip the first pass (it packs the blocks)
             run = float(np.median(timings["run"][1:]))
@@ -285,9 +293,46 @@ def bench_overhead(args: argparse.Namespace) -> dict:
             _say(out, f"{label}_per_iter_s", _per_iter(res.history))
             _say(out, f"{label}_blocks_run_s", run)
             _say(out, f"{label}_kernel_on_worker_s(slowest worker)", kern)
+            _say(out, f"{label}_kernel_cpu_on_worker_s(slowest worker, thread CPU time)", float(np.median(timings["cpu"][1:])))
+            out[f"{label}_result_bytes_per_pass"] = [int(v) for v in timings["bytes"]]
+            _say(out, f"{label}_result_mib_first_pass", timings["bytes"][0] / 2**20, unit="x")
             _say(out, f"{label}_client_pack_and_apply_s", cl)
             _say(out, f"{label}_rest_s(submit, transfer, scheduling)", run - kern)
             out[f"{label}_n_blocks"] = res.info["n_blocks"]
+        # the same kernel in this process, one thread, on the rows of one worker (half the data):
+        # what a worker's pass would cost without Dask around it
+        from optimeans._kernels.lloyd import Workspace
+        from optimeans._numba import numba_threads
+
+        half = Xl[: -(-args.n // 2)]
+        ws = Workspace(half, k)
+        C = np.array(C0l, dtype=half.dtype)
+        wall, cpu = [], []
+        with numba_threads(1):
+            for _ in range(iters):  # Lloyd's iterations, as the Dask run made them
+                ws.set_centers(C)
+                t, c = time.perf_counter(), time.thread_time()
+                ws.assign(do_sums=True)
+                wall.append(time.perf_counter() - t)
+                cpu.append(time.thread_time() - c)
+                ws.update_centers(C)
+        _say(out, f"n{args.n}_same_kernel_here_1thread_half_rows_s(from the 2nd pass)", float(np.median(wall[1:])))
+        _say(out, f"n{args.n}_same_kernel_here_1thread_half_rows_cpu_s", float(np.median(cpu[1:])))
+        del ws
+        # and as memory runs it: every row, two threads (CPU time per thread: the process's over 2)
+        ws = Workspace(Xl, k)
+        C = np.array(C0l, dtype=Xl.dtype)
+        wall, cpu = [], []
+        with numba_threads(2):
+            for _ in range(iters):
+                ws.set_centers(C)
+                t, c = time.perf_counter(), time.process_time()
+                ws.assign(do_sums=True)
+                wall.append(time.perf_counter() - t)
+                cpu.append((time.process_time() - c) / 2)
+                ws.update_centers(C)
+        _say(out, f"n{args.n}_memory_2threads_all_rows_s", float(np.median(wall[1:])))
+        _say(out, f"n{args.n}_memory_2threads_all_rows_cpu_per_thread_s", float(np.median(cpu[1:])))
     out["load_end"] = _load()
     return out
 
@@ -342,6 +387,31 @@ def _drop_cache(path: str) -> None:
         os.close(fd)
 
 
+def _cold_block_reads(path: str) -> None:
+    """Make every block read of ``path`` cold: its pages are dropped just before the read.
+
+    Wraps :func:`optimeans.distributed.sources._read_npy` (before :func:`read`
+    builds the graph that names it), so the passes before seeding, which
+    would otherwise find the file in the page cache after the first, read it
+    from disk like every Lloyd pass.
+    """
+    from optimeans.distributed import sources
+
+    read = sources._read_npy
+
+    def cold(p, offset, start, stop, n_features, src, dtype):
+        if os.path.abspath(p) == os.path.abspath(path):
+            nbytes = (stop - start) * n_features * np.dtype(src).itemsize
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, offset + start * n_features * np.dtype(src).itemsize, nbytes, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+        return read(p, offset, start, stop, n_features, src, dtype)
+
+    sources._read_npy = cold
+
+
 def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
@@ -366,6 +436,8 @@ def bench_out_of_core(args: argparse.Namespace) -> dict:
             out["write_seconds"] = secs
             out["write_gib_per_s"] = args.gib / secs
             _progress(out)
+        if args.cold_blocks:
+            _cold_block_reads(args.path)
         X = od.read(args.path, block_rows=args.block_rows)
         n = X.shape[0]
         out["n"] = int(n)
@@ -411,13 +483,19 @@ def bench_out_of_core(args: argparse.Namespace) -> dict:
         out["target"] = "lloyd pass <= 1.5x cold cat"
         out["lloyd_total_seconds"] = total
         out["lloyd_passes"] = res.info["passes"]
-        # validation pass + final pass = the two passes not in the history
-        out["validation_and_final_seconds"] = total - float(res.history.seconds[-1])
+        # setup passes + final pass = the passes not in the history
+        out["setup_and_final_seconds"] = total - float(res.history.seconds[-1])
         out["objective_lloyd"] = res.objective
-        # the validation pass reads every row and checks it (isfinite, column
-        # sums and extremes): its rate is the read rate the runs achieved
-        out["validation_pass_seconds"] = res.info["validation_seconds"]
-        out["read_gib_per_s"] = args.gib / res.info["validation_seconds"]
+        # the setup passes before seeding: validation (with the column sums and
+        # extremes, from which the work space follows) and the kernel's mean and
+        # scale; older versions made more passes (validation_seconds covers them all)
+        setup = res.info["validation_seconds"]
+        n_setup = res.info.get("setup_passes")
+        out["setup_seconds"] = setup
+        out["setup_passes"] = n_setup
+        if n_setup:
+            _say(out, "setup_seconds_per_pass", setup / n_setup, unit="s")
+            out["setup_read_gib_per_s"] = args.gib * n_setup / setup
         _progress(out)
         out["peak_rss_gib_after_lloyd"] = _peak_rss_gib()
         _say(out, "peak_rss_gib_after_lloyd", out["peak_rss_gib_after_lloyd"], unit="x")
@@ -459,6 +537,11 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--lloyd-iters", type=int, default=3)
     o.add_argument("--minibatch-passes", type=int, default=1)
     o.add_argument("--keep", action="store_true", help="keep the data file afterwards")
+    o.add_argument(
+        "--warm-setup", dest="cold_blocks", action="store_false",
+        help="drop the file's pages only before the fit and after each Lloyd pass (older protocol: the "
+        "passes before seeding then read a 1 GiB file from the page cache after the first)",
+    )
     args = p.parse_args(argv)
     bench = {"memory": bench_memory, "overhead": bench_overhead, "out-of-core": bench_out_of_core}[args.what]
     result = bench(args)

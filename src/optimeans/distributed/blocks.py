@@ -90,6 +90,8 @@ class Blocks:
             ]
             wait(self.raw)
         self.states: list[Any] = [None] * len(pairs)
+        #: passes over the data before seeding (set by the driver)
+        self.setup_passes = 0
         self._host_actors: dict[str, Any] = {}
         self._host_futures: dict[str, Any] = {}
 
@@ -202,8 +204,11 @@ class Blocks:
             # the states hold the rows now; the separate references would only pin a copy
             self.raw = [None] * len(self)
 
-    def run(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None) -> list:
+    def run(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, rows: bool = True) -> list:
         """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order.
+
+        ``rows=False``: ``fn`` needs only the state (``raw_b`` is None), so
+        out of core no block is read for it.
 
         On a cluster with the blocks persisted, one call of each worker's
         :class:`BlockHost` runs ``fn`` over that worker's blocks, one after the
@@ -215,9 +220,18 @@ class Blocks:
         """
         idx = list(range(len(self)) if blocks is None else blocks)
         if self.client is None:
-            if self.persisted:
+            if self.persisted or not rows:
                 return [fn(self.states[b], None, *args) for b in idx]
             return [fn(self.states[b], raw, *args) for b, raw in zip(idx, self._local_raws(idx))]
+        if not self.persisted and not rows:
+            futs = [
+                self.client.submit(
+                    _state_call, fn, self.states[b], None, *args, workers=self.homes[b],
+                    allow_other_workers=self.homes[b] is None, pure=False,
+                )
+                for b in idx
+            ]
+            return self._gather(futs)
         if not self.persisted or any(self.homes[b] is None for b in idx):
             futs = [self._submit(b, _state_call, (fn, self.states[b]), *args) for b in idx]
             return self._gather(futs)

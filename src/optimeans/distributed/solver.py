@@ -2,16 +2,20 @@
 
 Steps, each one pass (or a chain) over the blocks:
 
-1. validation of the raw blocks (NaN, inf, bad weights), and the extremes that
-   choose :class:`optimeans._transform.DataTransform`'s scales;
-2. the work-space offset: the column sums of the rows in row order, chained
-   block after block so that they add exactly as ``X.mean(axis=0)`` does in
-   memory (weighted data: the sums of DataTransform's 65536-row sub-blocks);
-3. the states: each block transformed once into the work space, kept on its
-   worker; then the kernel's mean and scale (again as in memory) and, on the
-   first Lloyd pass, the packed float32 copy, kept too;
-4. seeding (k-means||, random rows, or the user's centers);
-5. Lloyd's iteration: :func:`optimeans.solvers.lloyd.lloyd_loop`, the loop of
+1. validation of the raw blocks (NaN, inf, bad weights) in one chain of
+   block tasks that also adds up the column sums in row order, exactly as
+   ``X.mean(axis=0)`` adds them in memory, and keeps the column extremes:
+   :class:`optimeans._transform.DataTransform`'s offset and scale follow
+   without another read (weights that differ: one more chain for the
+   weighted sums of DataTransform's 65536-row sub-blocks; one column or data
+   beyond 2**960: the separate passes of old);
+2. the states: each block transformed once into the work space, kept on its
+   worker; then, in one more read, the kernel's mean and scale (again as in
+   memory) and, on the first Lloyd pass, the packed float32 copy, kept too
+   (out of core every pass transforms and packs the block it reads, in one
+   kernel);
+3. seeding (k-means||, random rows, or the user's centers);
+4. Lloyd's iteration: :func:`optimeans.solvers.lloyd.lloyd_loop`, the loop of
    the in-memory solvers, driving :class:`~optimeans.distributed.passes.BlockPasses`:
    a pass runs the in-memory kernel on every block (one call of each worker's
    block host, a Dask actor, when the blocks are kept on the workers) and
@@ -45,7 +49,7 @@ from .._validation import (
 )
 from ..result import History, Result
 from ..solvers.lloyd import lloyd_loop
-from . import tasks
+from . import _scan, tasks
 from ._dask import current_client, import_dask
 from .blocks import Blocks
 from .cluster import memory_budget, worker_slots
@@ -128,8 +132,20 @@ def block_rows_for(X: Any, weighted: bool, block_rows: int | None, slots: int) -
 
 
 def _validate(blocks: Blocks) -> dict[str, Any]:
-    """Pass 1: NaN/inf, bad weights (errors name the global row), block weights, extremes."""
-    checks = blocks.raw_map(tasks.task_check)
+    """Pass 1: NaN/inf, bad weights (errors name the global row), block weights, extremes.
+
+    With two or more columns the same read also adds up the column sums in
+    row order and keeps the column extremes (``sums``, ``lo``, ``hi``), from
+    which :func:`work_space` takes the offset and the scale without reading
+    the data again (one chain of block tasks, :func:`tasks.task_check_sum`).
+    """
+    d = blocks.d
+    fused = d >= 2
+    if fused:
+        acc = (np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf), [])
+        sums, lo, hi, checks = blocks.raw_fold(tasks.task_check_sum, acc)
+    else:
+        checks = blocks.raw_map(tasks.task_check)
     for b, (bad_x, bad_w, *_) in enumerate(checks):
         if bad_x is not None:
             r, c, v = bad_x
@@ -146,12 +162,16 @@ def _validate(blocks: Blocks) -> dict[str, Any]:
     totals = np.array([c[2] for c in checks], dtype=np.float64)
     if not (totals > 0).any():
         raise ValueError("sample_weight is zero for every sample; at least one weight must be positive")
-    return {
+    stats = {
         "totals": totals,
         "top": max(c[4] for c in checks),
         "wmin": min(c[5] for c in checks),
         "wmax": max(c[6] for c in checks),
     }
+    if fused:
+        stats.update(sums=sums, lo=lo, hi=hi)
+    blocks.setup_passes = 1
+    return stats
 
 
 def work_space(blocks: Blocks, w: Any, stats: dict[str, Any]) -> Any:
@@ -163,13 +183,21 @@ def work_space(blocks: Blocks, w: Any, stats: dict[str, Any]) -> Any:
     weighted = w is not None
     uniform = not weighted or stats["wmin"] == stats["wmax"]
     wexp_mean = None if uniform else pow2_exponent(stats["wmax"])
-    acc = blocks.raw_fold(tasks.task_offset, np.zeros(d, dtype=np.float64), pre, wexp_mean)
+    if "sums" in stats and pre == 0 and wexp_mean is None:
+        acc = stats["sums"]  # added in row order by the validation pass
+    else:
+        acc = blocks.raw_fold(tasks.task_offset, np.zeros(d, dtype=np.float64), pre, wexp_mean)
+        blocks.setup_passes += 1
     if wexp_mean is None:
         off_p = acc / n
     else:
         # the total of the scaled weights, summed as memory sums it (one array)
         off_p = acc / float(np.ldexp(np.asarray(w.compute(), dtype=np.float64), wexp_mean).sum())
-    maxabs_p = max(blocks.raw_map(tasks.task_max_deviation, off_p, pre))
+    if "lo" in stats and pre == 0:
+        maxabs_p = _scan.max_deviation(stats["lo"], stats["hi"], off_p)
+    else:
+        maxabs_p = max(blocks.raw_map(tasks.task_max_deviation, off_p, pre))
+        blocks.setup_passes += 1
     if pre == 0:
         exp = pow2_exponent(maxabs_p)
     else:
@@ -184,10 +212,20 @@ def kernel_space(blocks: Blocks, space: Any) -> tuple[np.ndarray, float, np.ndar
     import math
 
     d = blocks.d
-    mean = blocks.fold(tasks.task_kernel_mean, np.zeros(d, dtype=np.float64)) / blocks.n
-    kmean = np.zeros(padded_features(d), dtype=np.float64)
-    kmean[:d] = mean
-    stats = blocks.run(tasks.task_work_stats, kmean)
+    if d >= 2:
+        # one read: the sums in row order and the extremes, from which the scale follows
+        acc = (np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf), [])
+        sums, lo, hi, totals = blocks.fold(tasks.task_kernel_stats, acc)
+        kmean = np.zeros(padded_features(d), dtype=np.float64)
+        kmean[:d] = sums / blocks.n
+        stats = [(_scan.max_deviation(lo, hi, kmean), lo, hi, t) for t in totals]
+        blocks.setup_passes += 1
+    else:
+        mean = blocks.fold(tasks.task_kernel_mean, np.zeros(d, dtype=np.float64)) / blocks.n
+        kmean = np.zeros(padded_features(d), dtype=np.float64)
+        kmean[:d] = mean
+        stats = blocks.run(tasks.task_work_stats, kmean)
+        blocks.setup_passes += 2
     r = max(s[0] for s in stats)
     if r > 0.0 and math.isfinite(r):
         kscale = math.ldexp(1.0, -math.frexp(r)[1])
@@ -289,7 +327,7 @@ def fit(
         As in memory (centers as float64 ndarray, objective recomputed in
         float64 on the original data, history per iteration), with ``labels``
         a lazy dask array of int64 and ``info`` holding ``cluster_sizes``,
-        ``cluster_weights``, ``n_blocks``, ``passes`` and the seeding's
+        ``cluster_weights``, ``n_blocks``, ``passes`` (``setup_passes`` of them before seeding) and the seeding's
         ``n_candidates``.
 
     Raises
@@ -313,8 +351,11 @@ def fit(
     worker (over its blocks, one per block when the data are not persisted),
     which moves ``O(k d)`` floats per chunk where labels changed to the
     client; the loop is :func:`optimeans.solvers.lloyd.lloyd_loop`, the
-    in-memory one. Passes: 1 (validation) + 2 (work space) + 2 (the
-    kernel's mean and scale) + ``init_rounds + 2`` (k-means||) + one per
+    in-memory one. Passes: 1 (validation; with two or more
+    columns it also sums the columns and keeps their extremes), + 1 for the
+    offset when the weights differ (+ 2 for the offset and the scale with one
+    column or data beyond 2**960), + 1 for the kernel's mean and scale (2
+    with one column) + ``init_rounds + 2`` (k-means||) + one per
     iteration (plus one when a cluster is empty) + 1 (final objective). The
     test for FewDistinctPointsWarning (which needs the distinct rows) is not
     run on dask arrays.
@@ -454,7 +495,7 @@ def fit(
         if best is None or run["work_objective"] < best["work_objective"]:
             best = run
             if run["labels"] is None:
-                blocks.run(_promote)
+                blocks.run(_promote, rows=False)
         if run["stop_reason"] == "callback":
             break
     assert best is not None
@@ -475,9 +516,10 @@ def fit(
         "block_rows": rows,
         "persisted": bool(do_persist),
         "scheduler": "distributed" if client is not None else "threads",
-        "passes": 5 + seed_passes + best["passes"] + 1,
+        "passes": blocks.setup_passes + seed_passes + best["passes"] + 1,
         "seconds": time.perf_counter() - t_start,
         "validation_seconds": t_validated - t_start,
+        "setup_passes": blocks.setup_passes,
         **{k_: v for k_, v in best["seed_info"].items() if k_ != "init_passes"},
     }
     options = {"max_iter": max_iter, "tol": tol, "init": "k-means||" if init_name == "k-means++" else init_name}
@@ -547,7 +589,7 @@ def _refine_in_memory(
         gathered["w"] = np.concatenate([p[1] for p in parts])
         gathered["Xw"] = np.concatenate([p[2] for p in parts])
         gathered["ww"] = np.concatenate([p[3] for p in parts])
-    labels = np.concatenate(blocks.run(_labels_now))
+    labels = np.concatenate(blocks.run(_labels_now, rows=False))
     Xw, ww = gathered["Xw"], gathered["ww"]
     res = finalize(
         Xw, ww, run["centers"], n_iter=run["n_iter"], converged=run["converged"], stop_reason=run["stop_reason"],

@@ -21,18 +21,31 @@ __all__ = ["read", "expand_paths"]
 _import_dask = import_dask
 
 def _read_npy(path: str, offset: int, start: int, stop: int, n_features: int, src: str, dtype: str) -> np.ndarray:
-    """Rows ``start:stop`` of a C-order ``.npy`` file, through a memory map of just those rows.
+    """Rows ``start:stop`` of a C-order ``.npy`` file, read with plain sequential reads into a new array.
 
-    The map lives only for the task: the rows are copied out (and converted)
-    and the map is closed, so the process never holds more than the block.
+    One ``readinto`` loop straight into the array's memory (no memory map:
+    faulting a cold map in page by page ran at a fraction of the disk's
+    speed), with the kernel told the access is sequential so it reads ahead
+    in large steps. Converted to ``dtype`` only when the stored type differs.
     """
-    itemsize = np.dtype(src).itemsize
-    mm = np.memmap(path, dtype=np.dtype(src), mode="r", offset=offset + start * n_features * itemsize, shape=(stop - start, n_features))
-    try:
-        return np.array(mm, dtype=np.dtype(dtype), copy=True)
-    finally:
-        mm._mmap.close()  # type: ignore[attr-defined]
-        del mm
+    s, t = np.dtype(src), np.dtype(dtype)
+    out = np.empty((stop - start, n_features), dtype=s)
+    view = memoryview(out.reshape(-1)).cast("B")
+    nbytes = view.nbytes
+    pos = offset + start * n_features * s.itemsize
+    with open(path, "rb", buffering=0) as fh:
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fh.fileno(), pos, nbytes, os.POSIX_FADV_SEQUENTIAL)
+        fh.seek(pos)
+        got = 0
+        while got < nbytes:
+            r = fh.readinto(view[got:])
+            if not r:
+                raise ValueError(
+                    f"{path!r} ends before row {stop} that its header announces (truncated file?)"
+                )
+            got += r
+    return out if s == t else out.astype(t)
 
 
 def _read_parquet(path: str, row_groups: list[int], columns: list[str], dtype: str) -> np.ndarray:

@@ -24,6 +24,8 @@ for that one pass.
 
 from __future__ import annotations
 
+import math
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -33,6 +35,7 @@ from .._kernels.lloyd import (
 )
 from .._numba import numba_threads
 from ..objective import point_objective
+from . import _scan
 
 #: Rows of the sub-blocks :class:`optimeans._transform.DataTransform` sums over (weighted means).
 WS_BLOCK = 65536
@@ -74,6 +77,56 @@ def task_check(Xb: np.ndarray, wb: np.ndarray | None) -> tuple:
             wmin, wmax = float(w.min()), float(w.max())
     top = float(np.abs(Xb).max()) if (bad_x is None and Xb.size) else 0.0
     return bad_x, bad_w, total, int(Xb.shape[0]), top, wmin, wmax
+
+
+def _check_weights(wb: np.ndarray | None, n: int) -> tuple:
+    """``(bad_w, total, w_min, w_max)`` of a block's weights (as :func:`task_check`)."""
+    bad_w = None
+    wmin = wmax = 1.0
+    if wb is None:
+        return bad_w, float(n), wmin, wmax
+    w = np.asarray(wb, dtype=np.float64)
+    if not np.isfinite(w).all():
+        r = int(np.flatnonzero(~np.isfinite(w))[0])
+        bad_w = (r, float(w[r]), "finite")
+    elif (w < 0).any():
+        r = int(np.flatnonzero(w < 0)[0])
+        bad_w = (r, float(w[r]), "negative")
+    total = float(w.sum())
+    if w.size:
+        wmin, wmax = float(w.min()), float(w.max())
+    return bad_w, total, wmin, wmax
+
+
+def task_check_sum(Xb: np.ndarray, wb: np.ndarray | None, acc: tuple) -> tuple:
+    """:func:`task_check` and :func:`task_offset` (unit weights, no pre-scaling) in one read of the block.
+
+    ``acc = (sums, lo, hi, checks)``: the float64 column sums of the rows so
+    far in row order, the column extremes, and the list of the blocks'
+    :func:`task_check` tuples. Chained block after block (the sums must add
+    in row order, as ``X.mean(axis=0)`` adds them in memory); after a block
+    with a bad entry the chain only passes the accumulator on. For two or
+    more columns (NumPy sums one column pairwise).
+    """
+    sums, lo, hi, checks = acc
+    if any(c[0] is not None or c[1] is not None for c in checks):
+        return acc
+    Xb = np.ascontiguousarray(Xb)
+    sums, lo, hi = sums.copy(), lo.copy(), hi.copy()
+    blo = np.full(Xb.shape[1], np.inf)
+    bhi = np.full(Xb.shape[1], -np.inf)
+    bad = int(_scan.check_and_sum(Xb, sums, blo, bhi))
+    bad_x = None
+    top = 0.0
+    if bad >= 0:
+        r, c = divmod(bad, Xb.shape[1])
+        bad_x = (r, c, float(Xb[r, c]))
+    elif Xb.shape[0]:
+        np.minimum(lo, blo, out=lo)
+        np.maximum(hi, bhi, out=hi)
+        top = float(max(np.abs(blo).max(), np.abs(bhi).max()))
+    bad_w, total, wmin, wmax = _check_weights(wb, Xb.shape[0])
+    return sums, lo, hi, [*checks, (bad_x, bad_w, total, int(Xb.shape[0]), top, wmin, wmax)]
 
 
 def task_offset(Xb: np.ndarray, wb: np.ndarray | None, acc: np.ndarray, pre: int, wexp: int | None) -> np.ndarray:
@@ -158,7 +211,12 @@ class BlockState:
     def _work(self, Xb: Any, wb: Any) -> tuple:
         X = np.ascontiguousarray(Xb, dtype=self.dtype)
         w = None if wb is None else np.ascontiguousarray(wb, dtype=np.float64)
-        Xw = np.ascontiguousarray(self.space.to_work(X, self.dtype))
+        factor = work_factor(self.space)
+        if factor is None:
+            Xw = np.ascontiguousarray(self.space.to_work(X, self.dtype))
+        else:
+            Xw = np.empty(X.shape, dtype=self.dtype)
+            _scan.to_work_rows(X, self.space._offset_p, factor, Xw)
         ww = None if w is None else np.ascontiguousarray(self.space.work_weights(w), dtype=np.float64)
         return X, w, Xw, ww
 
@@ -194,6 +252,35 @@ class BlockState:
             self.packed = packed
         return packed
 
+    def pass_rows(self, raw: Any, kmean: np.ndarray, kscale: float) -> tuple:
+        """``(Xw, ww, XT, block_norm)`` for a Lloyd pass.
+
+        Kept rows: the kept work rows and their packed copy (made once).
+        Out of core: the rows of ``raw`` transformed and packed by one kernel
+        (:func:`._scan.to_work_and_pack`, the bits of ``to_work`` then
+        ``pack_data``) into buffers of this thread that the next pass reuses,
+        so a pass allocates nothing of the block's size.
+        """
+        if self.persisted or raw is None:
+            _, _, Xw, ww = self.rows(raw)
+            XT, block_norm, _, _ = self.pack(Xw, kmean, kscale)
+            return Xw, ww, XT, block_norm
+        factor = work_factor(self.space)
+        if factor is None:
+            _, _, Xw, ww = self.rows(raw)
+            XT, block_norm, _, _ = self.pack(Xw, kmean, kscale)
+            return Xw, ww, XT, block_norm
+        Xb, wb = raw
+        X = np.ascontiguousarray(Xb, dtype=self.dtype)
+        ww = None if wb is None else np.ascontiguousarray(self.space.work_weights(np.asarray(wb, dtype=np.float64)))
+        d = X.shape[1]
+        nb = (self.n + BLOCK - 1) // BLOCK
+        Xw = _thread_buffer("Xw", self.n * d, self.dtype).reshape(self.n, d)
+        XT = _thread_buffer("XT", max(nb * d * BLOCK, 1), np.dtype(np.float32))
+        block_norm = _thread_buffer("norm", nb, np.dtype(np.float64))
+        _scan.to_work_and_pack(X, self.space._offset_p, factor, Xw, kmean[:d], kscale, XT, block_norm)
+        return Xw, ww, XT, block_norm
+
     def scratch(self, k: int, dp: int) -> tuple:
         nc = n_chunks(self.n)
         sc = self._scratch
@@ -219,6 +306,26 @@ class BlockState:
         self.token, self.step = token, step
 
 
+_BUFFERS = threading.local()
+
+
+def _thread_buffer(name: str, size: int, dtype: np.dtype) -> np.ndarray:
+    """A 1-D buffer of ``size`` items of this thread, reused by later calls (grown when too small)."""
+    buf = getattr(_BUFFERS, name, None)
+    if buf is None or buf.dtype != dtype or buf.size < size:
+        buf = np.empty(size, dtype=dtype)
+        setattr(_BUFFERS, name, buf)
+    return buf[:size]
+
+
+def work_factor(space: Any) -> float | None:
+    """The factor ``2**exp`` of ``space`` when the Numba kernels of :mod:`._scan` apply (no
+    pre-scaling, a normal power of two), else None (the NumPy code then runs)."""
+    if space._pre != 0 or not -1022 <= space._post <= 1023:
+        return None
+    return math.ldexp(1.0, space._post)
+
+
 def task_make_state(Xb: Any, wb: Any, start: int, n: int, space: Any, dtype: Any, unit: bool, keep: bool) -> BlockState:
     """The state of a block (its rows transformed once when ``keep``)."""
     return BlockState(Xb if keep else None, wb if keep else None, start, n, space, dtype, unit)
@@ -228,6 +335,26 @@ def task_kernel_mean(state: BlockState, raw: Any, acc: np.ndarray) -> np.ndarray
     """Continue the float64 column sums of the work rows (the kernel Workspace's mean), in row order."""
     _, _, Xw, _ = state.rows(raw)
     return np.concatenate([acc[None, :], Xw.astype(np.float64)]).sum(axis=0)
+
+
+def task_kernel_stats(state: BlockState, raw: Any, acc: tuple) -> tuple:
+    """:func:`task_kernel_mean` and :func:`task_work_stats` in one read (the scale comes from the extremes).
+
+    ``acc = (sums, lo, hi, totals)``: the float64 column sums of the work rows
+    in row order, their column extremes and the work weight of every block so
+    far. Chained block after block. For two or more columns.
+    """
+    sums, lo, hi, totals = acc
+    _, _, Xw, ww = state.rows(raw)
+    sums, lo, hi = sums.copy(), lo.copy(), hi.copy()
+    blo = np.full(Xw.shape[1], np.inf)
+    bhi = np.full(Xw.shape[1], -np.inf)
+    _scan.check_and_sum(Xw, sums, blo, bhi)
+    if Xw.shape[0]:
+        np.minimum(lo, blo, out=lo)
+        np.maximum(hi, bhi, out=hi)
+    total = float(state.n) if ww is None else float(ww.sum())
+    return sums, lo, hi, [*totals, total]
 
 
 def task_work_stats(state: BlockState, raw: Any, kmean: np.ndarray) -> tuple:
@@ -249,19 +376,20 @@ def task_pass(
 ) -> tuple:
     """One assignment pass of the block at the packed centers (the in-memory kernel).
 
-    Returns ``(changed, chunks, S, Q, W, N)``: the labels changed, and for the
-    chunks where some changed (global chunk indices ``chunks``) the changes of
-    the cluster sums (see :func:`optimeans._kernels.lloyd.apply_moves`); with
-    ``do_sums=False`` only ``changed``.
+    Returns ``(changed, touched, S, Q, W, N, None)``: the labels changed, and
+    for the chunks where some changed, in chunk order, ``touched`` (chunks x
+    k, bool: the clusters whose sums the chunk's moves changed) and those
+    clusters' changes of the sums (rows of ``S``, entries of ``Q``, ``W``,
+    ``N``), for :func:`._scan.apply_sparse_moves`; with ``do_sums=False``
+    only ``changed``.
     """
     state.advance(token, step)
-    _, _, Xw, ww = state.rows(raw)
-    XT, block_norm, _, _ = state.pack(Xw, kmean, kscale)
-    d = Xw.shape[1]
-    dp = padded_features(d)
-    cS, cQ, cW, cN, cc = state.scratch(k, dp)
-    w = state.kernel_weights(ww)
     with numba_threads(n_threads):
+        Xw, ww, XT, block_norm = state.pass_rows(raw, kmean, kscale)
+        d = Xw.shape[1]
+        dp = padded_features(d)
+        cS, cQ, cW, cN, cc = state.scratch(k, dp)
+        w = state.kernel_weights(ww)
         lloyd_chunks(
             Xw, w, XT, block_norm, C2, cn, C64, k, cmax, guard_kappa(d), kmean, state.labels,
             cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
@@ -272,8 +400,11 @@ def task_pass(
     if not do_sums:
         return changed, None, None, None, None, None, None
     idx = np.flatnonzero(cc)
-    first = state.start // CHUNK
-    return changed, idx + first, cS[idx], cQ[idx], cW[idx], cN[idx], cc[idx]
+    # only the clusters a chunk's moves touched travel (late in a run, a few per chunk)
+    touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
+    m = idx.size
+    S3 = cS[idx].reshape(m, k, dp)
+    return changed, touched, S3[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched], None
 
 
 def top_rows(contrib: np.ndarray, m: int) -> np.ndarray:

@@ -1,0 +1,160 @@
+"""Numba kernels of the block tasks: one read of a block does what NumPy did in several.
+
+Out of core every pass reads each block from disk again, so the work done
+per element decides whether a pass runs at the speed of the disk. These
+kernels read a block once and give the same bits as the NumPy code they
+replace (each docstring names it):
+
+* :func:`check_and_sum` -- validation (first non-finite entry), the column
+  sums in row order (float64, what ``X.mean(axis=0, dtype=np.float64)`` adds
+  for two or more columns) and the column extremes;
+* :func:`to_work_rows` -- :meth:`optimeans._transform.DataTransform.to_work`
+  for data without pre-scaling;
+* :func:`to_work_and_pack` -- the same, fused with the float32 packing of
+  :func:`optimeans._kernels.lloyd.pack_data` (the norms per row, which the
+  pass does not use, are not written).
+
+Why the column extremes are enough for the two scales (no pass of their
+own): rounding is monotone, so ``max_i |fl(x_if - m_f)|`` is reached at the
+column's largest or smallest ``x_if``; :func:`max_deviation` evaluates it
+there, with the same float64 operations as a scan of every row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._numba import njit, pjit, prange
+from .._kernels._simd import vlanes
+
+#: Rows handled per parallel step of :func:`to_work_rows`.
+_ROWS = 4096
+#: Packed blocks (of SIMD-width rows) per parallel step of :func:`to_work_and_pack`.
+_GROUP = 64
+
+
+@njit
+def check_and_sum(X, acc, lo, hi):
+    """Continue the float64 column sums ``acc`` over ``X`` row by row; column extremes into ``lo``/``hi``.
+
+    Returns the flat index of the first non-finite entry (then the sums and
+    extremes are incomplete), or -1. ``acc[f]`` gets ``float64(X[i, f])``
+    added for ``i`` in order: the sequential sum NumPy computes for
+    ``X.sum(axis=0, dtype=np.float64)`` on a C-ordered array of two or more
+    columns.
+    """
+    n, d = X.shape
+    for i in range(n):
+        ok = True
+        for f in range(d):
+            v = np.float64(X[i, f])
+            if not math.isfinite(v):
+                ok = False
+            acc[f] += v
+            if v < lo[f]:
+                lo[f] = v
+            if v > hi[f]:
+                hi[f] = v
+        if not ok:
+            for f in range(d):
+                if not math.isfinite(np.float64(X[i, f])):
+                    return i * d + f
+    return -1
+
+
+def max_deviation(lo: np.ndarray, hi: np.ndarray, m: np.ndarray) -> float:
+    """``max_{i,f} |fl(x_if - m_f)|`` from the column extremes (float64, as a scan of every row gives)."""
+    d = lo.shape[0]
+    if d == 0:
+        return 0.0
+    return float(max(np.max(hi - m[:d]), np.max(m[:d] - lo)))
+
+
+@pjit
+def to_work_rows(X, offset, factor, out):
+    """``out = dtype((float64(X) - offset) * factor)``, ``factor`` an exact power of two (or 1).
+
+    :meth:`optimeans._transform.DataTransform.to_work` without pre-scaling:
+    ``np.ldexp(v, e)`` and ``v * 2.0**e`` are the same correctly rounded
+    product when ``2.0**e`` is a normal float64 (the caller checks).
+    """
+    n, d = X.shape
+    for c in prange((n + _ROWS - 1) // _ROWS):
+        for i in range(c * _ROWS, min(n, (c + 1) * _ROWS)):
+            for f in range(d):
+                out[i, f] = (np.float64(X[i, f]) - offset[f]) * factor
+
+
+@pjit
+def to_work_and_pack(X, offset, factor, Xw, kmean, kscale, XT, block_norm):
+    """:func:`to_work_rows` into ``Xw`` and :func:`optimeans._kernels.lloyd.pack_data` of ``Xw``, in one read.
+
+    ``Xw`` may be ``X`` itself (same dtype): each entry is read before it is
+    written, by the same thread. ``XT`` and ``block_norm`` as ``pack_data``
+    writes them (same operations in the same order, so the same bits).
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    nb = block_norm.shape[0]
+    for g in prange((nb + _GROUP - 1) // _GROUP):
+        v = np.empty(d, dtype=np.float32)
+        for b in range(g * _GROUP, min(nb, (g + 1) * _GROUP)):
+            r = 0.0
+            for l in range(L):
+                i = b * L + l
+                s = 0.0
+                if i < n:
+                    # three loops over the row: the first two vectorise (a third less time
+                    # than one loop doing all, 1 thread, 1M x 16 float32)
+                    for f in range(d):
+                        Xw[i, f] = (np.float64(X[i, f]) - offset[f]) * factor
+                    for f in range(d):
+                        v[f] = np.float32((np.float64(Xw[i, f]) - kmean[f]) * kscale)
+                    for f in range(d):
+                        XT[(b * d + f) * L + l] = v[f]
+                        s += np.float64(v[f]) * np.float64(v[f])
+                else:
+                    for f in range(d):
+                        XT[(b * d + f) * L + l] = 0.0
+                if s > r:
+                    r = s
+            block_norm[b] = math.sqrt(r) * (1.0 + 1e-6)
+
+
+def touched_clusters(cS: np.ndarray, cQ: np.ndarray, cW: np.ndarray, cN: np.ndarray) -> np.ndarray:
+    """``(m, k)`` bool: the clusters whose sums some move of each chunk changed (any entry non-zero)."""
+    m, k = cW.shape
+    return (cN != 0) | (cW != 0) | (cQ != 0) | (cS.reshape(m, k, cS.shape[1] // k) != 0).any(axis=2)
+
+
+@njit
+def apply_sparse_moves(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
+    """:func:`optimeans._kernels.lloyd.apply_moves` from the non-zero cluster rows only.
+
+    ``touched`` (m, k) marks, chunk by chunk in global chunk order, the
+    clusters whose sums changed; ``rows_*`` hold their changes in that order.
+    The same additions in the same order as the dense version, less the
+    additions of zero, which change nothing: the running sums start at +0.0
+    and a float64 sum is -0.0 only when both terms are, so ``s + 0.0 == s``
+    bit for bit at every step. Returns nothing; the caller counts the labels.
+    """
+    m, k = touched.shape
+    dp = S.shape[0] // k
+    r = 0
+    for c in range(m):
+        for j in range(k):
+            if touched[c, j]:
+                for f in range(dp):
+                    S[j * dp + f] += rows_S[r, f]
+                Q[j] += rows_Q[r]
+                W[j] += rows_W[r]
+                N[j] += rows_N[r]
+                r += 1
+    for j in range(k):
+        if N[j] == 0:
+            W[j] = 0.0
+            Q[j] = 0.0
+            for f in range(dp):
+                S[j * dp + f] = 0.0

@@ -1,0 +1,233 @@
+"""The block kernels of the Dask backend (``optimeans.distributed._scan``) give NumPy's bits,
+and an out-of-core fit of a ``.npy`` file reads it as few times as it says, with memory's result."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+pytest.importorskip("distributed")
+
+import optimeans  # noqa: E402
+from optimeans import distributed as od  # noqa: E402
+from optimeans._kernels.lloyd import BLOCK, pack_data  # noqa: E402
+from optimeans._transform import DataTransform  # noqa: E402
+from optimeans.distributed import _scan, blocks as blocks_mod, sources, tasks  # noqa: E402
+
+
+def _rows(n, d, dtype, seed=0, loc=1e4, spread=3.0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, d)) * spread + rng.uniform(-loc, loc, d)).astype(dtype)
+
+
+@contextlib.contextmanager
+def _no_client():
+    """Dask's local threaded scheduler, whatever client another test module left as the default."""
+    from optimeans.distributed import solver
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(solver, "current_client", lambda: None)
+        mp.setattr(sources, "current_client", lambda: None)
+        import dask
+
+        with dask.config.set(scheduler="threads"):
+            yield
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [2, 3, 16, 17])
+def test_check_and_sum_is_numpys_row_order_sum(dtype, d):
+    X = _rows(10_007, d, dtype, seed=d)
+    acc = np.zeros(d)
+    lo, hi = np.full(d, np.inf), np.full(d, -np.inf)
+    for s in range(0, len(X), 4096):  # chained over blocks, as the fold runs it
+        assert _scan.check_and_sum(X[s:s + 4096], acc, lo, hi) == -1
+    np.testing.assert_array_equal(acc, X.sum(axis=0, dtype=np.float64))
+    np.testing.assert_array_equal(acc / len(X), X.mean(axis=0, dtype=np.float64))
+    np.testing.assert_array_equal(lo, X.min(axis=0).astype(np.float64))
+    np.testing.assert_array_equal(hi, X.max(axis=0).astype(np.float64))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_check_and_sum_finds_the_first_non_finite_entry(bad):
+    X = _rows(500, 5, np.float32)
+    X[321, 3] = bad
+    X[400, 0] = np.nan
+    acc, lo, hi = np.zeros(5), np.full(5, np.inf), np.full(5, -np.inf)
+    assert _scan.check_and_sum(X, acc, lo, hi) == 321 * 5 + 3
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_deviation_from_the_extremes_equals_the_scan_of_every_row(dtype):
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        X = _rows(3000, 6, dtype, seed=trial, loc=10.0 ** rng.integers(-3, 8))
+        m = X.mean(axis=0, dtype=np.float64) + rng.standard_normal(6) * 1e-3
+        want = float(np.abs(X.astype(np.float64) - m).max())
+        got = _scan.max_deviation(X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64), m)
+        assert got == want
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1.0, 1e15, 1e-15])
+def test_to_work_rows_equals_the_transform(dtype, scale):
+    X = (_rows(9000, 7, np.float64) * scale).astype(dtype)
+    space = DataTransform(X)
+    assert (space.exp != 0) == (scale != 1.0)  # both branches of the factor
+    factor = tasks.work_factor(space)
+    assert factor is not None
+    out = np.empty_like(X)
+    _scan.to_work_rows(X, space._offset_p, factor, out)
+    np.testing.assert_array_equal(out, space.to_work(X, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, BLOCK - 1, 5000, 70_001])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_to_work_and_pack_equals_to_work_then_pack_data(dtype, n, in_place):
+    d = 5
+    X = _rows(n, d, dtype, seed=n)
+    space = DataTransform(X)
+    Xw_ref = space.to_work(X, dtype)
+    kmean = np.zeros(8)
+    kmean[:d] = Xw_ref.mean(axis=0, dtype=np.float64)
+    kscale = 0.25
+    nb = (n + BLOCK - 1) // BLOCK
+    XT_ref, bn_ref = np.empty(nb * d * BLOCK, np.float32), np.empty(nb)
+    pack_data(Xw_ref, kmean[:d], kscale, XT_ref, bn_ref, np.empty(n))
+    XT, bn = np.full(nb * d * BLOCK, np.nan, np.float32), np.empty(nb)
+    src = X.copy()
+    Xw = src if in_place else np.empty_like(X)
+    _scan.to_work_and_pack(src, space._offset_p, tasks.work_factor(space), Xw, kmean[:d], kscale, XT, bn)
+    np.testing.assert_array_equal(Xw, Xw_ref)
+    np.testing.assert_array_equal(XT, XT_ref)
+    np.testing.assert_array_equal(bn, bn_ref)
+
+
+def test_work_factor_refuses_what_the_kernels_cannot_reproduce():
+    X = np.array([[1e300, 0.0], [-1e300, 1.0], [0.5e300, 2.0]])
+    space = DataTransform(X * 1e8)  # beyond 2**960: pre-scaled, the NumPy path runs
+    assert space._pre != 0 and tasks.work_factor(space) is None
+    assert tasks.work_factor(DataTransform(X[:, 1:] * 1.0)) == 1.0
+
+
+def test_read_npy_reads_rows_and_reports_a_truncated_file(tmp_path):
+    X = _rows(1000, 4, np.float32)
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    offset = np.load(path, mmap_mode="r").offset
+    np.testing.assert_array_equal(sources._read_npy(str(path), offset, 100, 300, 4, "<f4", "<f4"), X[100:300])
+    np.testing.assert_array_equal(
+        sources._read_npy(str(path), offset, 0, 1000, 4, "<f4", "<f8"), X.astype(np.float64)
+    )
+    big = tmp_path / "big.npy"
+    np.save(big, X.astype(">f8"))
+    off_b = np.load(big, mmap_mode="r").offset
+    np.testing.assert_array_equal(sources._read_npy(str(big), off_b, 5, 9, 4, ">f8", "<f8"), X[5:9].astype(np.float64))
+    with open(path, "r+b") as fh:
+        fh.truncate(offset + 500 * 16 + 3)
+    with pytest.raises(ValueError, match="ends before row 1000"):
+        sources._read_npy(str(path), offset, 400, 1000, 4, "<f4", "<f4")
+
+
+def _spy_reads(mp):
+    reads: list[int] = []
+    local_raw = blocks_mod.Blocks._local_raw
+
+    def spy(self, b):
+        reads.append(b)
+        return local_raw(self, b)
+
+    mp.setattr(blocks_mod.Blocks, "_local_raw", spy)
+    return reads
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_out_of_core_npy_fit_reads_the_file_twice_before_seeding_and_equals_memory(tmp_path, dtype):
+    X = _rows(20_000, 4, dtype, seed=7, loc=1e3, spread=40.0)
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    C0 = X[[5, 500, 5000, 15000]] + 0.5
+    with pytest.MonkeyPatch.context() as mp, _no_client():
+        reads = _spy_reads(mp)
+        Xd = od.read(str(path), block_rows=4096)
+        res = optimeans.fit(Xd, 4, init=C0, persist=False, tol=0, max_iter=3)
+    mem = optimeans.fit(X, 4, init=C0, tol=0, max_iter=3)
+    assert res.info["scheduler"] == "threads" and not res.info["persisted"]
+    np.testing.assert_array_equal(res.centers, mem.centers)
+    np.testing.assert_array_equal(res.labels.compute(), mem.labels)
+    np.testing.assert_array_equal(res.history.objective, mem.history.objective)
+    assert res.objective == pytest.approx(mem.objective, rel=1e-13)
+    nb = res.info["n_blocks"]
+    assert nb == 5 and res.stop_reason == "max_iter"
+    # validation + work space in one read, the kernel's mean and scale in one more,
+    # 3 Lloyd passes and the last assignment, the final objective: 7 reads of every block
+    assert res.info["passes"] == 7
+    assert reads == list(range(nb)) * 7
+
+
+def test_out_of_core_validation_names_the_global_row_in_a_later_block(tmp_path):
+    X = _rows(20_000, 3, np.float32)
+    X[13_000, 1] = np.inf
+    X[17_000, 0] = np.nan
+    path = tmp_path / "bad.npy"
+    np.save(path, X)
+    with _no_client(), pytest.raises(ValueError, match="inf at row 13000, column 1"):
+        optimeans.fit(od.read(str(path), block_rows=4096), 3, persist=False)
+
+
+def test_the_read_ahead_thread_and_the_pass_buffers():
+    # the pass buffers are per thread: two threads never share one
+    seen = {}
+
+    def grab(name):
+        seen[name] = tasks._thread_buffer("Xw", 100, np.dtype(np.float32))
+
+    t = threading.Thread(target=grab, args=("other",))
+    t.start()
+    t.join()
+    grab("main")
+    assert not np.shares_memory(seen["main"], seen["other"])
+    again = tasks._thread_buffer("Xw", 50, np.dtype(np.float32))
+    assert np.shares_memory(again, seen["main"])  # reused, not reallocated
+
+
+def test_sparse_moves_give_the_dense_sums_bit_for_bit():
+    from optimeans._kernels.lloyd import apply_moves
+
+    rng = np.random.default_rng(5)
+    k, dp, m = 6, 8, 40
+    for trial in range(30):
+        cS = np.zeros((m, k * dp))
+        cQ, cW, cN = np.zeros((m, k)), np.zeros((m, k)), np.zeros((m, k), np.int64)
+        for c in range(m):  # a few clusters per chunk, some moves that cancel in N
+            for j in rng.choice(k, rng.integers(0, 4), replace=False):
+                cS[c, j * dp:(j + 1) * dp] = rng.standard_normal(dp) * 10.0 ** rng.integers(-8, 8)
+                cQ[c, j], cW[c, j] = rng.random() * 100, rng.choice([-1.0, 0.0, 2.0])
+                cN[c, j] = rng.integers(-2, 3)
+        cc = np.ones(m, np.int64)
+        start = [rng.standard_normal(k * dp), rng.random(k) * 50, rng.random(k) * 5, rng.integers(0, 3, k)]
+        dense = [a.copy() for a in start]
+        apply_moves(cS, cQ, cW, cN, cc, *dense)
+        sparse = [a.copy() for a in start]
+        touched = _scan.touched_clusters(cS, cQ, cW, cN)
+        assert touched.sum() < m * k  # some rows do not travel
+        _scan.apply_sparse_moves(
+            touched, cS.reshape(m, k, dp)[touched], cQ[touched], cW[touched], cN[touched], *sparse
+        )
+        for a, b in zip(dense, sparse):
+            np.testing.assert_array_equal(a, b)
+            assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_sparse_moves_with_no_changed_chunk():
+    k, dp = 3, 8
+    touched = _scan.touched_clusters(np.zeros((0, k * dp)), np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, k), np.int64))
+    assert touched.shape == (0, k)
+    S, Q, W, N = np.ones(k * dp), np.ones(k), np.ones(k), np.array([1, 0, 2])
+    _scan.apply_sparse_moves(touched, np.zeros((0, dp)), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), S, Q, W, N)
+    assert (S[dp:2 * dp] == 0).all() and Q[1] == 0 and W[1] == 0 and S[0] == 1  # the empty cluster is zeroed
