@@ -36,6 +36,12 @@ canonical formula. Labels are therefore the same whatever the input dtype's
 fast path, the thread count or the accelerated method that computed them;
 float64 data get exact float64 labels at float32 speed.
 
+From 512 centers in 64 features or more the fast values come instead from a
+float32 matrix product (BLAS ``sgemm``) of the packed centers with a group of
+points (:func:`_lloyd_chunks_gemm`): its summation order is BLAS's, and the
+guard above bounds a dot product summed in any order, so the labels stay the
+canonical ones.
+
 The update step
 ---------------
 Rows are split into fixed chunks of :data:`CHUNK`; chunks run in parallel and
@@ -936,7 +942,9 @@ def _lloyd_chunks_gemm(
     in *any* order (``gamma_d |x'| . |c2_j|``, Higham 2002, §3.1, within the
     ``(2d + 8) u`` of :func:`guard_kappa`), so the labels, and every sum, are
     those of the scans, bit for bit. Each thread calls a single-threaded BLAS
-    (the fit runs BLAS on one thread, :func:`optimeans._numba.native_threads`).
+    (:func:`lloyd_chunks` holds BLAS to one thread around this kernel).
+
+    Memory: ``(kp + d) R`` float32 per chunk in flight (about 1 MB), never ``n x k``.
     """
     n, d = X.shape
     L = vlanes(XT)
@@ -977,7 +985,14 @@ SKIP_FROM = 256
 SKIP_FEATURES = 32
 
 #: From this many padded centers on, in at least :data:`GEMM_FEATURES` features, the fast
-#: values come from BLAS (:func:`_lloyd_chunks_gemm`).
+#: values come from BLAS (:func:`_lloyd_chunks_gemm`). One assignment pass, 1 thread, CPU
+#: time, best of 5-6 alternated rounds under load 4-10 (2 cores shared; OpenBLAS uses
+#: AVX-512 on this Sapphire Rapids host): 50000x128 k=4096 519 ms against 613 for the
+#: register-blocked scan; 50000x64 k=4096 357 against 476; 50000x96 k=4096 434 against 420
+#: and 100000x64 k=1024 126 against 122 (equal within the noise). The BLAS product alone
+#: (sgemm of the same sizes, NumPy) takes 619 ms at 50000x128 k=4096, so the per-point
+#: best / second tracking costs little beside it. On a host whose BLAS is held to AVX2 the
+#: product lost to the scan (benchmarks/README.md, "GEMM path").
 GEMM_FROM = 512
 GEMM_FEATURES = 64
 
