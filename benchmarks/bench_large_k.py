@@ -23,6 +23,10 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_large_k.py                       # the four shapes of issue 14
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 20000x64x1024 --threads 1 --no-memory
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 250000x2x6000 --methods auto kdtree --cpu
+    PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 50000x128x4096 --methods auto auto:scan lloyd lloyd:scan --iters 6
+
+A method name ending in ``:scan`` runs without the BLAS products (the register-blocked
+scans only): the A/B of the BLAS pass from 64 features and 512 centers on.
 
 ``--cpu`` times with the process's CPU time instead of the wall clock (both
 optimeans and the peers): on a machine shared with other jobs the wall clock
@@ -69,9 +73,21 @@ clock = time.perf_counter
 
 
 def run_optimeans(X, C0, iters, threads, method):
-    """(first-iteration seconds, per-iteration seconds list, final centers, method actually run)."""
-    import optimeans
+    """(first-iteration seconds, per-iteration seconds list, final centers, method actually run).
 
+    ``METHOD:scan`` runs ``METHOD`` with the register-blocked Numba scans only (no BLAS
+    products, :data:`optimeans._kernels.lloyd.GEMM_FROM`), for an A/B in one process.
+    """
+    import optimeans
+    from optimeans._kernels import lloyd as K
+
+    if method.endswith(":scan"):
+        old = K.GEMM_FROM
+        K.GEMM_FROM = 1 << 40
+        try:
+            return run_optimeans(X, C0, iters, threads, method[: -len(":scan")])
+        finally:
+            K.GEMM_FROM = old
     stamps = []
 
     def cb(it, obj):
@@ -128,6 +144,10 @@ def warm(threads: int) -> float:
             for m in METHODS[1:]:
                 if m != "kdtree" or d <= 3:  # the tree is the method for few features only
                     run_optimeans(X, C0, 3, threads, m)
+    # the BLAS products (512 padded centers or more, 64 features or more)
+    X = rng.normal(size=(3000, 64)).astype(np.float32)
+    for m in ("lloyd", "yinyang"):
+        run_optimeans(X, X[:600].copy(), 3, threads, m)
     return time.perf_counter() - t
 
 
@@ -176,7 +196,7 @@ def main(argv=None) -> int:
                 first, steps, centers, ran = run_optimeans(X, C0, args.iters, threads, m)
                 late = statistics.median(steps[len(steps) // 2 :]) if steps else float("nan")
                 mean = float(np.mean(steps)) if steps else float("nan")
-                name = f"optimeans-{m}" + (f"({ran})" if m == "auto" else "")
+                name = f"optimeans-{m}" + (f"({ran})" if m.startswith("auto") else "")
                 rows.append((name, first, late, mean, centers, load()))
             for tool, first, it, mean, centers, ld in rows:
                 mem = float("nan")
@@ -189,7 +209,7 @@ def main(argv=None) -> int:
                     f"{objective64(X, centers):<19.10g} {mem:>6.0f}  {ld}",
                     flush=True,
                 )
-            ours = min(r[2] for r in rows if r[0].startswith("optimeans-auto")) if "auto" in args.methods else None
+            ours = min(r[2] for r in rows if r[0].startswith("optimeans-auto(")) if "auto" in args.methods else None
             if ours is not None and best_peer < np.inf:
                 print(f"#   auto 'iter' vs fastest peer: {best_peer / ours:.2f}x", flush=True)
     print(f"# {load()}")

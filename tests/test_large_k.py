@@ -209,3 +209,34 @@ def test_yinyang_centers_equal_lloyd_bits_on_real_valued_data(monkeypatch, dense
     for threads in (1, 2):
         res = accelerated.run_yinyang(X, w, C0, max_iter=15, tol=0.0, n_threads=threads)
         assert_same_run(res, ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [64, 70])
+def test_lloyd_gemm_pass_equals_scan_on_ties(monkeypatch, dtype, d):
+    """The assignment whose fast values come from BLAS (any summation order) gives Lloyd's run bit for bit."""
+    from optimeans._kernels import lloyd as K
+
+    n, k = 3000, 500
+    kp = K.padded_clusters(k)
+    assert K.lloyd_kernel_of(kp, d) is K._lloyd_chunks_gemm  # the BLAS pass runs at this shape
+    X, C0 = tie_data(n, d, k, seed=21 + d, dtype=dtype)
+    w = np.random.default_rng(d).uniform(0.5, 2.0, size=n)
+    D = ((X[:, None, :].astype(np.float64) - C0[None].astype(np.float64)) ** 2).sum(-1)  # integers: exact
+    assert ((D == D.min(axis=1, keepdims=True)).sum(axis=1) >= 2).sum() > n // 10  # many exact ties
+    ws = K.Workspace(X, k, w)
+    ws.set_centers(C0)
+    ws.assign(True)
+    np.testing.assert_array_equal(ws.labels, np.argmin(D, axis=1))
+    # the data need the guard: without it the products' rounding picks other centers on the ties
+    broken = K.Workspace(X, k, w)
+    broken.kappa = -1.0
+    broken.set_centers(C0)
+    broken.assign(True)
+    assert (broken.labels != np.argmin(D, axis=1)).any()
+    runs = [lloyd.run(X, w, C0, max_iter=20, tol=0.0, n_threads=t) for t in (1, 2)]
+    monkeypatch.setattr(K, "GEMM_FROM", 10**9)
+    assert K.lloyd_kernel_of(kp, d) is not K._lloyd_chunks_gemm
+    ref = lloyd.run(X, w, C0, max_iter=20, tol=0.0, n_threads=1)
+    for res in runs:
+        assert_same_run(res, ref)

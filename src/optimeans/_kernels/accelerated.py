@@ -38,8 +38,8 @@ import math
 import numpy as np
 
 from .._numba import njit, pjit, prange
-from ._simd import vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmin, vmul, vstore, vsub, vwhere_lt
-from .lloyd import CHUNK, canonical_label, chunk_sums, guard_threshold, move_point, scan_blocks, sqdist64
+from ._simd import vadd, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmin, vmul, vstore, vsub, vwhere_lt
+from .lloyd import CHUNK, canonical_label, chunk_sums, gemm_rows, guard_threshold, move_point, scan_blocks, sqdist64
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
@@ -561,10 +561,100 @@ def _fill_block(XT, cand, g, cnt, d, panel):
                 panel[f * L + lane] = 0.0
 
 
+@njit(inline="always")
+def _settle_scanned(
+    X, i, vals, stride, col, cn, slot, bv, sv, iv, gmin, block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down,
+    labels, upper, glower, groups, group_start, group_of, n_groups,
+):
+    """Label and bounds of fully scanned point ``i`` (lane ``slot`` of ``bv``/``sv``/``iv``/``gmin``).
+
+    Its fast value for center ``j`` is ``vals[j * stride + col]`` (plus ``cn[j]``
+    when ``cn`` is not empty: the BLAS products). Returns 1 if its label changed.
+    """
+    L = vlanes(gmin)
+    eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
+    j, _ = _resolve(
+        X, i, np.float64(vget(bv, slot)), np.float64(vget(sv, slot)), int(vget(iv, slot)), eps, scale, sqnorm, C64, k,
+    )
+    qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
+    gj = group_of[j]
+    with_cn = cn.shape[0] > 0
+    for g in range(n_groups):
+        if g == gj:
+            m = np.inf
+            others = False
+            for t in range(group_start[g], group_start[g + 1]):
+                jj = groups[t]
+                if jj != j:
+                    others = True
+                    f = vals[jj * stride + col] + cn[jj] if with_cn else vals[jj * stride + col]
+                    m = min(m, np.float64(f))
+            if not others:
+                glower[i, g] = np.inf
+                continue
+        else:
+            m = np.float64(gmin[g * L + slot])
+        v = m + qs - eps
+        glower[i, g] = math.sqrt(v) / scale * down if (v > 0.0 and v < np.inf) else 0.0
+    upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
+    if labels[i] != j:
+        labels[i] = j
+        return 1
+    return 0
+
+
+@njit(inline="always")
+def _fill_columns(XT, cand, g0, cnt, d, panel):
+    """``panel[:, q]`` = the packed point ``cand[g0 + q]`` for ``q < cnt``, zero beyond (``panel`` is ``d x R``)."""
+    L = vlanes(XT)
+    R = panel.shape[1]
+    q = 0
+    while q < R:
+        i0 = cand[g0 + q] if q < cnt else -1
+        if q + L <= cnt and i0 % L == 0 and cand[g0 + q + L - 1] == i0 + L - 1:
+            # a whole packed block in order (every point of the first pass): one vector per feature
+            b = i0 // L
+            for f in range(d):
+                vstore(panel, f * R + q, vload(XT, (b * d + f) * L))
+            q += L
+            continue
+        if q < cnt:
+            b = i0 // L
+            l = i0 - b * L
+            for f in range(d):
+                panel[f, q] = XT[(b * d + f) * L + l]
+        else:
+            for f in range(d):
+                panel[f, q] = 0.0
+        q += 1
+
+
+@njit(inline="always")
+def _groups_from_products(G, h, cn, gpad, n_groups, gmin):
+    """As :func:`_scan_groups` for the points in columns ``h .. h + L - 1`` of ``G = C2 @ panel``
+    (fast value ``G[j] + cn[j]``)."""
+    L = vlanes(gmin)
+    R = G.shape[1]
+    inf = vfill(gmin, np.inf)
+    for g in range(n_groups + 1):
+        vstore(gmin, g * L, inf)
+    best = inf
+    second = inf
+    idx = vfill(gmin, 0.0)
+    for j in range(cn.shape[0]):
+        v = vadd(vload(G, j * R + h), vfill(gmin, cn[j]))
+        second = vmin(second, vmax(best, v))
+        idx = vwhere_lt(v, best, vfill(gmin, j), idx)
+        best = vmin(best, v)
+        o = gpad[j] * L
+        vstore(gmin, o, vmin(vload(gmin, o), v))
+    return best, second, idx
+
+
 @pjit
 def yinyang_chunks(
     X, w, XT, block_norm, sqnorm, C2, cn, C64, k, cmax, kappa, scale, mean, rel, labels, upper, glower, drift, gdrift,
-    groups, group_start, group_of, gpad, first, dense, chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed,
+    groups, group_start, group_of, gpad, first, dense, gemm, chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed,
     chunk_scanned, do_sums,
 ):
     """One Yinyang assignment step over chunks of rows.
@@ -701,11 +791,31 @@ def yinyang_chunks(
             if a != bj:
                 labels[i] = bj
                 changed += 1
-        # the full scan of the candidates, one block at a time
-        if n_cand > 0:
+        # the full scan of the candidates, one block at a time (with ``gemm``: the fast values of
+        # R candidates from one BLAS product, then L of them at a time)
+        if n_cand > 0 and gemm:
+            R = gemm_rows(kp)
+            G = np.empty((kp, R), dtype=np.float32)
+            panel = np.empty((d, R), dtype=np.float32)
+            gmin = np.empty((n_groups + 1) * L, dtype=np.float32)
+            for g0 in range(0, n_cand, R):
+                cnt_r = min(R, n_cand - g0)
+                _fill_columns(XT, cand, g0, cnt_r, d, panel)
+                np.dot(C2, panel, G)
+                G1 = G.reshape(kp * R)
+                for h in range(0, cnt_r, L):
+                    bv, sv, iv = _groups_from_products(G, h, cn, gpad, n_groups, gmin)
+                    for slot in range(min(L, cnt_r - h)):
+                        changed += _settle_scanned(
+                            X, cand[g0 + h + slot], G1, R, h + slot, cn, slot, bv, sv, iv, gmin, block_norm, sqnorm,
+                            C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups, group_start,
+                            group_of, n_groups,
+                        )
+        elif n_cand > 0:
             out = np.empty(kp * L, dtype=np.float32)
             gmin = np.empty((n_groups + 1) * L, dtype=np.float32)
             panel = np.empty(d * L, dtype=np.float32)
+            no_cn = np.empty(0, dtype=np.float32)
             for g0 in range(0, n_cand, L):
                 cnt = min(L, n_cand - g0)
                 i0 = cand[g0]
@@ -715,35 +825,11 @@ def yinyang_chunks(
                     _fill_block(XT, cand, g0, cnt, d, panel)
                     bv, sv, iv = _scan_groups(panel, 0, d, C2, cn, gpad, n_groups, out, gmin)
                 for slot in range(cnt):
-                    i = cand[g0 + slot]
-                    eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
-                    j, _ = _resolve(
-                        X, i, np.float64(vget(bv, slot)), np.float64(vget(sv, slot)), int(vget(iv, slot)),
-                        eps, scale, sqnorm, C64, k,
+                    changed += _settle_scanned(
+                        X, cand[g0 + slot], out, L, slot, no_cn, slot, bv, sv, iv, gmin, block_norm, sqnorm,
+                        C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups, group_start,
+                        group_of, n_groups,
                     )
-                    qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
-                    gj = group_of[j]
-                    for g in range(n_groups):
-                        if g == gj:
-                            m = np.inf
-                            others = False
-                            for t in range(group_start[g], group_start[g + 1]):
-                                jj = groups[t]
-                                if jj != j:
-                                    others = True
-                                    m = min(m, np.float64(out[jj * L + slot]))
-                            if not others:
-                                glower[i, g] = np.inf
-                                continue
-                        else:
-                            m = np.float64(gmin[g * L + slot])
-                        v = m + qs - eps
-                        glower[i, g] = math.sqrt(v) / scale * down if (v > 0.0 and v < np.inf) else 0.0
-                    upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
-                    a = labels[i]
-                    if a != j:
-                        labels[i] = j
-                        changed += 1
         if do_sums:
             for i in range(start, end):
                 a = prev[i - start]

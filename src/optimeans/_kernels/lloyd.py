@@ -36,6 +36,12 @@ canonical formula. Labels are therefore the same whatever the input dtype's
 fast path, the thread count or the accelerated method that computed them;
 float64 data get exact float64 labels at float32 speed.
 
+From 512 centers in 64 features or more the fast values come instead from a
+float32 matrix product (BLAS ``sgemm``) of the packed centers with a group of
+points (:func:`_lloyd_chunks_gemm`): its summation order is BLAS's, and the
+guard above bounds a dot product summed in any order, so the labels stay the
+canonical ones.
+
 The update step
 ---------------
 Rows are split into fixed chunks of :data:`CHUNK`; chunks run in parallel and
@@ -56,7 +62,9 @@ import math
 
 import numpy as np
 
-from .._numba import njit, pjit, prange
+from numba import get_num_threads
+
+from .._numba import native_threads, njit, pjit, prange
 from ._simd import (
     lanes, prefetch, vadd, vchanged_mask, vfill, vfma, vget, vlanes, vload, vload_ext, vmask_not_gt, vmax, vmin,
     vmask_lt, vmul, vstore, vsub, vsum, vwhere_lt,
@@ -878,6 +886,92 @@ def _lloyd_chunks3(
         )
 
 
+@njit
+def gemm_rows(kp: int) -> int:
+    """Points per matrix product of :func:`_lloyd_chunks_gemm`: the ``kp x R`` float32 products within ~1 MB."""
+    R = BLOCK
+    while R < 512 and 2 * R * kp * 4 <= 1 << 20 and CHUNK % (2 * R) == 0:
+        R *= 2
+    return R
+
+
+@njit(inline="always")
+def _fill_panel_gemm(XT, b0, n_blocks, d, panel):
+    """``panel[f, h * L + l]`` = feature ``f`` of point ``l`` of block ``b0 + h`` (zero past ``n_blocks``).
+
+    The packed blocks (``d x L`` each, :func:`pack_data`) side by side: the
+    ``d x R`` right-hand factor of the chunk's matrix product.
+    """
+    L = vlanes(XT)
+    R = panel.shape[1]
+    for h in range(R // L):
+        for f in range(d):
+            if h < n_blocks:
+                vstore(panel, f * R + h * L, vload(XT, ((b0 + h) * d + f) * L))
+            else:
+                vstore(panel, f * R + h * L, vfill(XT, 0.0))
+
+
+@njit(inline="always")
+def _track_products(G, h, cn, L):
+    """Best / second / index lanes of block ``h`` of the products ``G = C2 @ panel`` (``G[j] + cn[j]``)."""
+    inf = vfill(cn, np.inf)
+    best = inf
+    second = inf
+    idx = vfill(cn, 0.0)
+    R = G.shape[1]
+    for j in range(cn.shape[0]):
+        acc = vadd(vload(G, j * R + h * L), vfill(cn, cn[j]))
+        best, second, idx = _track(acc, vfill(cn, j), best, second, idx)
+    return best, second, idx
+
+
+@pjit
+def _lloyd_chunks_gemm(
+    X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
+    chunk_changed, do_sums, dist_out, prefetch_rows,
+):
+    """:func:`lloyd_chunks` whose fast values come from a float32 matrix product (BLAS ``sgemm``).
+
+    Per group of ``R = gemm_rows(kp)`` points: ``G = C2 @ panel`` (``kp x R``,
+    ``panel`` the ``d x R`` packed points), then, per block of ``L`` points, the
+    same best / second / index lanes as the register-blocked scans from
+    ``G[j] + cn[j]``, and the same finishing (:func:`_finish_block`). The
+    product's summation order is BLAS's own, so its values differ from the
+    scans' in the last bits; the guard bounds the error of a dot product summed
+    in *any* order (``gamma_d |x'| . |c2_j|``, Higham 2002, §3.1, within the
+    ``(2d + 8) u`` of :func:`guard_kappa`), so the labels, and every sum, are
+    those of the scans, bit for bit. Each thread calls a single-threaded BLAS
+    (:func:`lloyd_chunks` holds BLAS to one thread around this kernel).
+
+    Memory: ``(kp + d) R`` float32 per chunk in flight (about 1 MB), never ``n x k``.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    kp = cn.shape[0]
+    R = gemm_rows(kp)
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
+        panel = np.empty((d, R), dtype=np.float32)
+        G = np.empty((kp, R), dtype=np.float32)
+        changed = 0
+        b_first = start // L
+        b_end = (end + L - 1) // L
+        for b0 in range(b_first, b_end, R // L):
+            n_blocks = min(R // L, b_end - b0)
+            _fill_panel_gemm(XT, b0, n_blocks, d, panel)
+            np.dot(C2, panel, G)
+            for h in range(n_blocks):
+                best, second, idx = _track_products(G, h, cn, L)
+                thr = guard_threshold(kappa, block_norm[b0 + h], cmax)
+                changed += _finish_block(
+                    X, w, b0 + h, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
+                )
+        chunk_changed[c] = changed
+
+
 #: The kernel of each register blocking (:func:`scan_mode`): each compiles only its own scan.
 _LLOYD_CHUNKS = (_lloyd_chunks0, _lloyd_chunks1, _lloyd_chunks2)
 
@@ -890,9 +984,23 @@ _LLOYD_CHUNKS = (_lloyd_chunks0, _lloyd_chunks1, _lloyd_chunks2)
 SKIP_FROM = 256
 SKIP_FEATURES = 32
 
+#: From this many padded centers on, in at least :data:`GEMM_FEATURES` features, the fast
+#: values come from BLAS (:func:`_lloyd_chunks_gemm`). One assignment pass, 1 thread, CPU
+#: time, best of 5-6 alternated rounds under load 4-10 (2 cores shared; OpenBLAS uses
+#: AVX-512 on this Sapphire Rapids host): 50000x128 k=4096 519 ms against 613 for the
+#: register-blocked scan; 50000x64 k=4096 357 against 476; 50000x96 k=4096 434 against 420
+#: and 100000x64 k=1024 126 against 122 (equal within the noise). The BLAS product alone
+#: (sgemm of the same sizes, NumPy) takes 619 ms at 50000x128 k=4096, so the per-point
+#: best / second tracking costs little beside it. On a host whose BLAS is held to AVX2 the
+#: product lost to the scan (benchmarks/README.md, "GEMM path").
+GEMM_FROM = 512
+GEMM_FEATURES = 64
+
 
 def lloyd_kernel_of(kp: int, d: int):
     """The chunk kernel :func:`lloyd_chunks` runs for ``kp`` padded centers in ``d`` features."""
+    if kp >= GEMM_FROM and d >= GEMM_FEATURES:
+        return _lloyd_chunks_gemm
     mode = scan_mode_of(kp, d)
     if mode == 2 and kp >= SKIP_FROM and d <= SKIP_FEATURES:
         return _lloyd_chunks3
@@ -933,10 +1041,17 @@ def lloyd_chunks(
     (:func:`lloyd_kernel_of`) is compiled, on its first use.
     """
     kernel = lloyd_kernel_of(cn.shape[0], X.shape[1])
-    kernel(
+    args = (
         X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q, chunk_W, chunk_N,
         chunk_changed, do_sums, dist_out, prefetch_rows,
     )
+    if kernel is _lloyd_chunks_gemm:
+        # each Numba thread calls BLAS: one BLAS thread each, whoever the caller
+        # (a multi-threaded BLAS under a parallel loop oversubscribes the cores: 15x slower, measured)
+        with native_threads(get_num_threads(), blas=1):
+            kernel(*args)
+    else:
+        kernel(*args)
 
 
 @njit

@@ -87,7 +87,11 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
                 # per iteration after the first few (benchmarks/bench_large_k.py):
                 # 100000x64 k=1024 Yinyang ~16-60 ms vs Lloyd ~200 ms; 50000x128 k=4096
                 # 34-150 ms vs 1300-2200 ms. The first iteration is a full scan either way
-                # (Yinyang's also sets the group bounds: 1.3x Lloyd's pass).
+                # (Yinyang's also sets the group bounds: 1.3x Lloyd's pass). From 64 features
+                # both full scans are BLAS products (optimeans._kernels.lloyd.GEMM_FROM);
+                # re-measured at 50000x128 k=4096, 1 thread, CPU ms, 6 iterations, under load 9-11
+                # (bench_large_k.py --cpu): Yinyang mean of iterations 2..6 613 (697 without
+                # the products), Lloyd 894 (776), scikit-learn 1166, FAISS 2743.
                 return "yinyang"
             if n_clusters * X.shape[1] >= 8192:
                 return "hamerly"

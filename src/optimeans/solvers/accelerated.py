@@ -32,9 +32,11 @@ Every solver records in ``Result.info["distance_fraction"]`` the share of the
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
+from numba import get_num_threads
 
 from .._kernels.accelerated import (
     bound_margin,
@@ -48,7 +50,9 @@ from .._kernels.accelerated import (
     kdtree_chunks,
     yinyang_chunks,
 )
+from .._kernels import lloyd as lloyd_kernels
 from .._kernels.lloyd import BLOCK, Workspace, apply_moves
+from .._numba import native_threads
 from ..result import Result
 from ._common import Callback
 from .lloyd import iterate
@@ -226,12 +230,15 @@ class _Yinyang(_Bounded):
         ws = self.ws
         self.geometry()
         group_drifts(self.drift, self.groups, self.group_start, self.gdrift)
-        yinyang_chunks(
-            ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa, ws.scale,
-            ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.groups,
-            self.group_start, self.group_of, self.gpad, self.first, self.dense,
-            ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
-        )
+        # the full scans as BLAS products where Lloyd's pass uses them (same labels, bounds as valid)
+        gemm = ws.cn.shape[0] >= lloyd_kernels.GEMM_FROM and ws.X.shape[1] >= lloyd_kernels.GEMM_FEATURES
+        with native_threads(get_num_threads(), blas=1) if gemm else contextlib.nullcontext():
+            yinyang_chunks(
+                ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa,
+                ws.scale, ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.groups,
+                self.group_start, self.group_of, self.gpad, self.first, self.dense, gemm,
+                ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
+            )
         return self.finish(final, self.scanned.sum())
 
 
