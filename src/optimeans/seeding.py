@@ -70,6 +70,7 @@ def kmeans_plusplus(
     *,
     n_local_trials: int | None = None,
     n_threads: int | None = None,
+    stats: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-means++ seeding.
 
@@ -83,6 +84,9 @@ def kmeans_plusplus(
         Candidates per step, 1 to 63; ``2 + floor(ln k)`` by default, 1 for plain k-means++.
     n_threads : int, optional
         Numba threads (the result does not depend on it).
+    stats : ndarray of shape (2,), int64, optional
+        Filled (compiled path only) with the number of steps whose choice the float32 bounds
+        decided and of steps that summed the exact gains.
 
     Returns
     -------
@@ -142,7 +146,8 @@ def kmeans_plusplus(
         return np.ascontiguousarray(X[indices]), indices
     with numba_threads(n_threads):
         XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
-        greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices)
+        greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices,
+                        stats if stats is not None else np.zeros(2, dtype=np.int64))
     return np.ascontiguousarray(X[indices]), indices
 
 
