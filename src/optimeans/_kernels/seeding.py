@@ -31,9 +31,25 @@ than ``D_i``: with the bound ``epsilon`` of the Lloyd guard
 ``gamma`` covering the float64 rounding of :func:`.lloyd.sqdist64`,
 ``epsilon_b`` the guard of the block with the largest data norm as the
 candidate's norm: candidates are data points) proves that the canonical
-distance is at least ``D_i``. Flagged points get the canonical distance in
-float64; the others contribute nothing. So every gain is a float64 sum of
-canonical values, whatever the fast path did.
+distance is at least ``D_i``; unflagged points contribute nothing.
+
+Deciding
+--------
+The gains themselves are defined with canonical float64 distances, but the
+step only needs to know which candidate has the largest. A flagged pair's
+fast value gives its distance ``(F + ||x'_i||^2) / s^2`` within
+``delta_i = 2 kappa r_b^2 / s^2 + 4 gamma (D_i + |value|)`` (twice the
+guard of the Lloyd kernel, in data units), so its term ``w_i max(0, D_i - s_it)``
+lies between the terms of the value moved by ``-delta_i`` and ``+delta_i``.
+Summed per chunk, these give a lower and an upper bound on every gain; when
+the largest lower bound exceeds every other candidate's upper bound (with a
+relative margin for the float64 rounding of the sums, ``(n + 64) 2^-50``),
+that candidate is the one the rule chooses, and the only canonical
+distances computed are those of the rows it may bring closer (to update
+``D``). Otherwise (near-equal gains: the same point drawn twice or under two
+rows, symmetric data, small late gains) the exact gains of the candidates that
+can still win are summed from the recorded pairs, in the order below. Either
+way the choice is the rule's, whatever the fast path did.
 
 Order of the sums (the rule a reference implementation must follow)
 ------------------------------------------------------------------
@@ -53,6 +69,8 @@ order: the chosen points do not depend on the number of threads.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -541,24 +559,48 @@ def _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chu
 
 
 @njit(inline="always")
-def _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, gain):
-    """The exact gains of the ``m`` candidates over chunk ``c``: canonical distances of the recorded pairs.
+def _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, gain):
+    """The exact gains over chunk ``c`` of the candidates whose bit is set in ``want`` (0 for the others).
 
-    Rows are recorded in row order and every row a candidate brings strictly
-    closer has its bit, so this is the sum of the rule (module docstring).
+    Canonical distances of the recorded pairs: rows are recorded in row order
+    and every row a candidate brings strictly closer has its bit, so this is the
+    sum of the rule (module docstring).
     """
     for t in range(m):
         gain[t] = 0.0
     start = c * CHUNK
     for e in range(counts[c]):
         i = rows[start + e]
-        rb = row_bits[start + e]
+        rb = row_bits[start + e] & want
+        if rb == 0:
+            continue
         ci = closest[i]
         for t in range(m):
             if (rb >> t) & 1:
                 s = sqdist64(X, i, C64, t)
                 if s < ci:
                     gain[t] += w[i] * (ci - s)
+
+
+@njit
+def _contenders(lo, hi, cand, m, rel):
+    """Bits of the candidates that may have the largest gain (the first draw of a row only)."""
+    mx = 0.0
+    for t in range(m):
+        if lo[t] > mx:
+            mx = lo[t]
+    low = mx * (1.0 - rel)
+    want = np.int64(0)
+    for t in range(m):
+        if hi[t] * (1.0 + rel) < low:
+            continue  # its gain is below another's: never the first of the largest
+        dup = False
+        for u in range(t):
+            if cand[u] == cand[t]:
+                dup = True  # the same gain bit for bit as the earlier draw, which wins the tie
+        if not dup:
+            want |= np.int64(1) << t
+    return want
 
 
 @njit
@@ -613,6 +655,34 @@ def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row
         sub_tot[pending] = _sub_total(w, closest, True, pending * SUB, min(n, (pending + 1) * SUB))
     if touched:
         chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
+
+
+# ------------------------------------------------------------------ the mean and scale of the packing
+
+
+@pjit
+def chunk_moments(X, sums, lows, highs):
+    """Per chunk of :data:`.lloyd.CHUNK` rows and feature: the float64 sum (row order), min and max.
+
+    One pass over ``X`` for the mean and :func:`.lloyd.data_scale`'s largest
+    deviation (``max |x - m| = max(high - m, m - low)`` per feature: rounding is
+    monotone, so the same float64 value). Reduced by the caller in chunk order.
+    """
+    n, d = X.shape
+    for c in prange(sums.shape[0]):
+        s = sums[c]
+        lo = lows[c]
+        hi = highs[c]
+        for f in range(d):
+            s[f] = 0.0
+            lo[f] = np.inf
+            hi[f] = -np.inf
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for f in range(d):
+                v = np.float64(X[i, f])
+                s[f] += v
+                lo[f] = min(lo[f], v)
+                hi[f] = max(hi[f], v)
 
 
 @pjit
@@ -737,17 +807,19 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
         else:
             # the bounds overlap (near-equal gains, the same point drawn under two rows, no gain):
             # the exact gains of the rule from the recorded pairs
+            # of the candidates whose bounds reach the largest lower bound
             stats[1] += 1
+            want = _contenders(gains, gains_hi, cand, m, rel)
             for c in prange(nc):
-                _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, chunk_lo[c])
+                _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, chunk_lo[c])
             for t in range(m):
                 gains[t] = 0.0
             for c in range(nc):
                 for t in range(m):
                     gains[t] += chunk_lo[c, t]
-            best = 0
-            for t in range(1, m):
-                if gains[t] > gains[best]:
+            best = -1
+            for t in range(m):
+                if (want >> t) & 1 and (best < 0 or gains[t] > gains[best]):
                     best = t
         indices[step] = cand[best]
         for c in prange(nc):
