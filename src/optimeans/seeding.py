@@ -8,9 +8,11 @@ scikit-learn) draws ``2 + floor(ln k)`` candidates per step and keeps the one
 that lowers the potential most.
 
 The candidates' distances run through the packed float32 scan of the Lloyd
-kernel, with its exactness guard: every value that decides a choice is a
-float64 sum, in a fixed order, of canonical float64 distances, so the centers
-chosen depend only on the seed, never on the thread count.
+kernel, with its exactness guard: the float32 values bound every candidate's
+gain, and a step whose bounds do not prove which candidate has the largest
+sums the exact gains (float64, in a fixed order, of canonical float64
+distances). So the centers chosen are those of the exact rule: they depend
+only on the seed, never on the thread count.
 """
 
 from __future__ import annotations
@@ -116,9 +118,10 @@ def kmeans_plusplus(
     Notes
     -----
     The candidates' distances run through the packed, blocked float32 scan of
-    the Lloyd kernel, guarded so that every gain is a float64 sum of canonical
-    distances (:mod:`optimeans._kernels.seeding` states the rule, including
-    the order of every sum). ``rng`` gives ``1 + (k - 1) m`` uniforms, the
+    the Lloyd kernel; the choice is that of the exact gains, float64 sums of
+    canonical distances (:mod:`optimeans._kernels.seeding` states the rule,
+    including the order of every sum), computed only where the float32 bounds
+    on the gains do not already decide it. ``rng`` gives ``1 + (k - 1) m`` uniforms, the
     same stream as one ``rng.random(m)`` per step. O(k m n d) multiply-adds
     (``m`` candidates per step, all scanned in one pass over the packed data),
     plus float64 work on the points each candidate brings closer; O(n) extra
