@@ -9,6 +9,8 @@ thread count:
 * the floor of greedy k-means++: ``m n d k`` multiply-adds (``m = 2 + floor(ln k)``
   candidates per step) at that rate, and the same at the best rate measured over
   all the shapes (the machine's peak for this kernel);
+* the steps of greedy k-means++ whose choice the float32 bounds left undecided
+  (they sum exact gains), over the seeds;
 * the time of optimeans' greedy k-means++, of scikit-learn's ``kmeans_plusplus``
   (the same greedy rule, ``m`` trials) and of optimeans' AFK-MC2 (chain 200),
   median over the seeds;
@@ -29,6 +31,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import statistics
@@ -81,8 +84,11 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
     w = np.ones(n)
     m = 2 + int(math.log(k))
     out: dict = {"shape": shape, "threads": threads, "m": m}
+    stats = np.zeros(2, dtype=np.int64)
+    # the steps decided by the float32 bounds / by exact gains (versions of optimeans that count them)
+    kw = {"stats": stats} if "stats" in inspect.signature(kmeans_plusplus).parameters else {}
     funcs = {
-        "greedy": lambda s: kmeans_plusplus(X, k, w, np.random.default_rng(s), n_threads=threads)[0],
+        "greedy": lambda s: kmeans_plusplus(X, k, w, np.random.default_rng(s), n_threads=threads, **kw)[0],
         "afkmc2": lambda s: afkmc2(X, k, w, np.random.default_rng(s), n_threads=threads)[0],
         "sklearn": lambda s: sk_kmeans_plusplus(X, k, random_state=s, n_local_trials=m)[0],
     }
@@ -96,6 +102,9 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
                 times.append(time.perf_counter() - t)
                 cpus.append(time.process_time() - c)
                 objs.append(_objective(X, C))
+                if name == "greedy" and kw:
+                    out["undecided"] = out.get("undecided", 0) + int(stats[1])
+                    out["steps"] = out.get("steps", 0) + int(stats.sum())
                 if name == "greedy" and "rate" not in out:
                     out["rate"], out["rate_cpu"] = _lloyd_rate(X, C)
                 if lloyd_iter > 0:
@@ -151,8 +160,8 @@ def main(argv=None) -> int:
     print("| shape n x d x k | threads | Lloyd rate (madd/s) | floor (this shape's rate) | floor (best rate) "
           "| greedy | greedy / floor | greedy / floor, CPU time | scikit-learn | AFK-MC2 "
           "| greedy: seed obj / after Lloyd (iters) | AFK-MC2: seed obj / after Lloyd (iters) "
-          "| scikit-learn: after Lloyd |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
+          "| scikit-learn: after Lloyd | greedy: steps with exact gains |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|")
     for r in rows:
         n, d, k = (int(v) for v in r["shape"].split("x"))
         floor_peak = r["m"] * n * d * k / peak
@@ -168,6 +177,7 @@ def main(argv=None) -> int:
             f"{g['seed_objective']:.6g} / {g['final_objective']:.6g} ({g['iters']:.0f})",
             f"{a['seed_objective']:.6g} / {a['final_objective']:.6g} ({a['iters']:.0f})" if a else "-",
             f"{sk['final_objective']:.6g}" if sk else "-",
+            f"{r['undecided']} of {r['steps']}" if "steps" in r else "-",
         ]
         print("| " + " | ".join(cells) + " |")
     return 0

@@ -180,6 +180,31 @@ def test_every_candidate_grouping_equals_the_reference(dtype, d):
         np.testing.assert_array_equal(idx2, idx, err_msg=f"n_local_trials={m}, 2 threads")
 
 
+def test_bounds_decide_most_steps_and_exact_gains_settle_the_rest():
+    # separated blobs: the float32 bounds on the gains decide nearly every step (no canonical
+    # distance for the candidates not chosen); integer data with duplicates: equal gains (the
+    # same point under two rows) overlap, and those steps sum the exact gains of the rule.
+    # Both paths choose as the reference, on 1 and 2 threads.
+    X = _blobs(9000, 24, 2, np.float32, n_centers=12)
+    w = np.ones(len(X))
+    stats = np.zeros(2, dtype=np.int64)
+    _, idx = kmeans_plusplus(X, 15, w, np.random.default_rng(3), n_threads=1, stats=stats)
+    np.testing.assert_array_equal(idx, reference_kmeanspp(X, 15, w, np.random.default_rng(3), canonical_dist))
+    assert stats.sum() == 14 and stats[0] >= 10
+    rng = np.random.default_rng(7)
+    Xi = rng.integers(0, 4, size=(6000, 3)).astype(np.float64)  # 64 distinct points
+    wi = np.ones(len(Xi))
+    exact = 0
+    for seed in range(3):
+        for threads in (1, 2):
+            stats[:] = 0
+            _, idx = kmeans_plusplus(Xi, 20, wi, np.random.default_rng(seed), n_threads=threads, stats=stats)
+            np.testing.assert_array_equal(idx, reference_kmeanspp(Xi, 20, wi, np.random.default_rng(seed), numpy_dist))
+            assert stats.sum() == 19
+            exact += stats[1]
+    assert exact > 0
+
+
 def test_same_choices_as_the_rowwise_kernel_it_replaces():
     for seed, dtype in [(0, np.float32), (1, np.float64)]:
         X = _blobs(12000, 9, seed, dtype, n_centers=20)

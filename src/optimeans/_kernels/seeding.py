@@ -31,9 +31,25 @@ than ``D_i``: with the bound ``epsilon`` of the Lloyd guard
 ``gamma`` covering the float64 rounding of :func:`.lloyd.sqdist64`,
 ``epsilon_b`` the guard of the block with the largest data norm as the
 candidate's norm: candidates are data points) proves that the canonical
-distance is at least ``D_i``. Flagged points get the canonical distance in
-float64; the others contribute nothing. So every gain is a float64 sum of
-canonical values, whatever the fast path did.
+distance is at least ``D_i``; unflagged points contribute nothing.
+
+Deciding
+--------
+The gains themselves are defined with canonical float64 distances, but the
+step only needs to know which candidate has the largest. A flagged pair's
+fast value gives its distance ``(F + ||x'_i||^2) / s^2`` within
+``delta_i = 2 kappa r_b^2 / s^2 + 4 gamma (D_i + |value|)`` (twice the
+guard of the Lloyd kernel, in data units), so its term ``w_i max(0, D_i - s_it)``
+lies between the terms of the value moved by ``-delta_i`` and ``+delta_i``.
+Summed per chunk, these give a lower and an upper bound on every gain; when
+the largest lower bound exceeds every other candidate's upper bound (with a
+relative margin for the float64 rounding of the sums, ``(n + 64) 2^-50``),
+that candidate is the one the rule chooses, and the only canonical
+distances computed are those of the rows it may bring closer (to update
+``D``). Otherwise (near-equal gains: the same point drawn twice or under two
+rows, symmetric data, small late gains) the exact gains of the candidates that
+can still win are summed from the recorded pairs, in the order below. Either
+way the choice is the rule's, whatever the fast path did.
 
 Order of the sums (the rule a reference implementation must follow)
 ------------------------------------------------------------------
@@ -53,6 +69,8 @@ order: the chosen points do not depend on the number of threads.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -368,7 +386,15 @@ def _masks4(v, q, lim):
 
 
 @njit(inline="always")
-def _group(vv, X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L):
+def _vals4(v, q):
+    """Vectors ``q .. q+3`` of the tuple ``v`` (``v[q]`` repeated past its end, where the masks are 0)."""
+    n = len(v)
+    return (v[q], v[q + 1] if q + 1 < n else v[q], v[q + 2] if q + 2 < n else v[q],
+            v[q + 3] if q + 3 < n else v[q])
+
+
+@njit(inline="always")
+def _group(vv, X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4):
     """Flag the rows of blocks ``b`` (and ``b + 1`` if ``nb2 == 2``) for the group of candidates from ``j``.
 
     ``vv`` holds the fast values (two tuples, one per block). One comparison per
@@ -379,18 +405,26 @@ def _group(vv, X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L):
     hit = 0
     if _any_close(va, la):
         for q in range(0, len(va), 4):
-            _flag_block(X, w, closest, C64, m, j + q, b * L, n, _masks4(va, q, la), gain, bits, 0, L)
+            _flag_block(w, closest, sqnorm, m, j + q, b * L, n, _masks4(va, q, la), _vals4(va, q),
+                        glo, ghi, bits, 0, L, inv_s2, dla, gamma4)
         hit |= 1
     if nb2 == 2 and _any_close(vb, lb):
         for q in range(0, len(vb), 4):
-            _flag_block(X, w, closest, C64, m, j + q, (b + 1) * L, n, _masks4(vb, q, lb), gain, bits, 1, L)
+            _flag_block(w, closest, sqnorm, m, j + q, (b + 1) * L, n, _masks4(vb, q, lb), _vals4(vb, q),
+                        glo, ghi, bits, 1, L, inv_s2, dlb, gamma4)
         hit |= 2
     return hit
 
 
 @njit(inline="never")
-def _flag_block(X, w, closest, C64, m, j, i0, n, masks, gain, bits, h, L):
-    """Canonical distances of the flagged (row, candidate) pairs of one block; gains and bits."""
+def _flag_block(w, closest, sqnorm, m, j, i0, n, masks, vals, glo, ghi, bits, h, L, inv_s2, dl, gamma4):
+    """Bounds on the gains from the flagged (row, candidate) pairs of one block; bits of the pairs that may gain.
+
+    The fast value ``F`` of a flagged pair gives the distance ``(F + ||x'||^2) / s^2`` within
+    ``dl + gamma4 (D_i + |value|)`` of the canonical one (``dl`` the block's guard in data
+    units); the pair adds its smallest and largest possible term to ``glo`` and ``ghi``,
+    and sets its bit when the largest is positive (the candidate may bring the row closer).
+    """
     for t in range(4):
         tt = j + t
         if tt >= m:
@@ -398,20 +432,26 @@ def _flag_block(X, w, closest, C64, m, j, i0, n, masks, gain, bits, h, L):
         mk = masks[t]
         if mk == 0:
             continue
+        v = vals[t]
         for l in range(L):
             if (mk >> l) & 1:
                 i = i0 + l
                 if i >= n:
                     break
-                s = sqdist64(X, i, C64, tt)
                 ci = closest[i]
-                if s < ci:
-                    gain[tt] += w[i] * (ci - s)
+                est = (np.float64(vget(v, l)) + sqnorm[i]) * inv_s2
+                e = dl + gamma4 * (ci + abs(est))
+                hi = ci - est + e
+                if hi > 0.0:
+                    ghi[tt] += w[i] * hi
+                    lo = ci - est - e
+                    if lo > 0.0:
+                        glo[tt] += w[i] * lo
                     bits[h * L + l] |= np.int64(1) << tt
 
 
 @njit
-def _scan_pair(X, w, closest, XT, C2, cn, C64, m, b, nb2, la, lb, pf, gain, bits):
+def _scan_pair(X, w, closest, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, glo, ghi, bits, inv_s2, dla, dlb, gamma4):
     """All ``m`` candidates over the block pair ``b, b + 1`` (one block if ``nb2 == 1``).
 
     Groups of eight, six, four or two candidates (the last one padded), each one
@@ -429,33 +469,36 @@ def _scan_pair(X, w, closest, XT, C2, cn, C64, m, b, nb2, la, lb, pf, gain, bits
         r = m - j
         if r >= 7:
             hit |= _group(_scan8(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 8
         elif r >= 5:
             hit |= _group(_scan6(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 6
         elif r >= 3:
             hit |= _group(_scan4(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 4
         else:
             hit |= _group(_scan2(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, C64, m, j, b, nb2, la, lb, n, gain, bits, L)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 2
         pf = -1
     return hit
 
 
 @njit(inline="always")
-def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows, row_bits, counts, bits):
-    """Gains of the ``m`` candidates over chunk ``c``; records the rows they bring closer."""
+def _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
+                     rows, row_bits, counts, bits, inv_s2, gamma4):
+    """Bounds on the gains of the ``m`` candidates over chunk ``c``; records the rows they may bring closer."""
     n, d = X.shape
     L = vlanes(XT)
     nb_all = XT.shape[0] // (d * L)
-    gain = chunk_gain[c]
+    glo = chunk_lo[c]
+    ghi = chunk_hi[c]
     for t in range(m):
-        gain[t] = 0.0
+        glo[t] = 0.0
+        ghi[t] = 0.0
     start = c * CHUNK
     end = min(n, start + CHUNK)
     b_first = start // L
@@ -465,10 +508,13 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
         nb2 = 2 if b + 1 < b_end else 1
         la = vload(lim, b * L)
         lb = vload(lim, (b + nb2 - 1) * L)
+        dla = block_dl[b]
+        dlb = block_dl[b + nb2 - 1]
         if d >= WIDE_D:
             # the next pair, prefetched during the first group: the scan streams the packed data once per step
             pf = (b + 2) * d * L if b + 3 < nb_all else -1
-            hit = _scan_pair(X, w, closest, XT, C2, cn, C64, m, b, nb2, la, lb, pf, gain, bits)
+            hit = _scan_pair(X, w, closest, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, glo, ghi, bits,
+                             inv_s2, dla, dlb, gamma4)
         else:
             # few features: groups of four inline, no call per pair (the per-pair overhead dominates)
             base_a = b * d * L
@@ -480,22 +526,26 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
                     a0, a1, b0, b1 = _scan2_flat(XT, base_a, base_b, d, C2, cn, j)
                     if vmask_not_gt(vmin(a0, a1), la) != 0:
                         ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), np.int64(0), np.int64(0))
-                        _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                        _flag_block(w, closest, sqnorm, m, j, b * L, n, ma, (a0, a1, a0, a0),
+                                    glo, ghi, bits, 0, L, inv_s2, dla, gamma4)
                         hit |= 1
                     if nb2 == 2 and vmask_not_gt(vmin(b0, b1), lb) != 0:
                         mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), np.int64(0), np.int64(0))
-                        _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                        _flag_block(w, closest, sqnorm, m, j, (b + 1) * L, n, mb, (b0, b1, b0, b0),
+                                    glo, ghi, bits, 1, L, inv_s2, dlb, gamma4)
                         hit |= 2
                     continue
                 a0, a1, a2, a3, b0, b1, b2, b3 = _scan4_flat(XT, base_a, base_b, d, C2, cn, j)
                 # one comparison per block for the common case: no candidate comes close to any point
                 if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
                     ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
-                    _flag_block(X, w, closest, C64, m, j, b * L, n, ma, gain, bits, 0, L)
+                    _flag_block(w, closest, sqnorm, m, j, b * L, n, ma, (a0, a1, a2, a3),
+                                glo, ghi, bits, 0, L, inv_s2, dla, gamma4)
                     hit |= 1
                 if nb2 == 2 and vmask_not_gt(vmin(vmin(b0, b1), vmin(b2, b3)), lb) != 0:
                     mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), vmask_not_gt(b2, lb), vmask_not_gt(b3, lb))
-                    _flag_block(X, w, closest, C64, m, j, (b + 1) * L, n, mb, gain, bits, 1, L)
+                    _flag_block(w, closest, sqnorm, m, j, (b + 1) * L, n, mb, (b0, b1, b2, b3),
+                                glo, ghi, bits, 1, L, inv_s2, dlb, gamma4)
                     hit |= 2
         if hit == 0:
             continue  # the common case late in the seeding: no point of the pair comes closer
@@ -506,6 +556,74 @@ def _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows
                 bits[q] = 0
                 cnt += 1
     counts[c] = cnt
+
+
+@njit(inline="always")
+def _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, gain):
+    """The exact gains over chunk ``c`` of the candidates whose bit is set in ``want`` (0 for the others).
+
+    Canonical distances of the recorded pairs: rows are recorded in row order
+    and every row a candidate brings strictly closer has its bit, so this is the
+    sum of the rule (module docstring).
+    """
+    for t in range(m):
+        gain[t] = 0.0
+    start = c * CHUNK
+    for e in range(counts[c]):
+        i = rows[start + e]
+        rb = row_bits[start + e] & want
+        if rb == 0:
+            continue
+        ci = closest[i]
+        for t in range(m):
+            if (rb >> t) & 1:
+                s = sqdist64(X, i, C64, t)
+                if s < ci:
+                    gain[t] += w[i] * (ci - s)
+
+
+@njit
+def _contenders(lo, hi, cand, m, rel):
+    """Bits of the candidates that may have the largest gain (the first draw of a row only)."""
+    mx = 0.0
+    for t in range(m):
+        if lo[t] > mx:
+            mx = lo[t]
+    low = mx * (1.0 - rel)
+    want = np.int64(0)
+    for t in range(m):
+        if hi[t] * (1.0 + rel) < low:
+            continue  # its gain is below another's: never the first of the largest
+        dup = False
+        for u in range(t):
+            if cand[u] == cand[t]:
+                dup = True  # the same gain bit for bit as the earlier draw, which wins the tie
+        if not dup:
+            want |= np.int64(1) << t
+    return want
+
+
+@njit
+def _decided(lo, hi, cand, m, rel):
+    """The candidate the bounds prove to have the largest gain (first of equals), else -1.
+
+    ``lo``/``hi`` bound each exact gain up to the float64 rounding of the sums,
+    covered by the relative margin ``rel``. The same row drawn twice has the same
+    gain bit for bit: only its first draw counts.
+    """
+    b = 0
+    for t in range(1, m):
+        if lo[t] > lo[b]:
+            b = t
+    low = lo[b] * (1.0 - rel)
+    if not low > 0.0:
+        return -1
+    for t in range(m):
+        if t == b or cand[t] == cand[b]:
+            continue
+        if not hi[t] * (1.0 + rel) < low:
+            return -1
+    return b
 
 
 @njit(inline="always")
@@ -522,6 +640,8 @@ def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row
         if (row_bits[start + e] >> best) & 1:
             i = rows[start + e]
             s = sqdist64(X, i, C64, best)
+            if not s < closest[i]:
+                continue  # flagged by the bounds, but the canonical distance is not smaller
             closest[i] = s
             r = block_norm[i // L] + rmax
             lim[i] = _row_limit(s, scale2, gamma, sqnorm[i], 2.0 * kappa * r * r)
@@ -537,8 +657,36 @@ def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row
         chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
 
 
+# ------------------------------------------------------------------ the mean and scale of the packing
+
+
 @pjit
-def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, uniforms, indices):
+def chunk_moments(X, sums, lows, highs):
+    """Per chunk of :data:`.lloyd.CHUNK` rows and feature: the float64 sum (row order), min and max.
+
+    One pass over ``X`` for the mean and :func:`.lloyd.data_scale`'s largest
+    deviation (``max |x - m| = max(high - m, m - low)`` per feature: rounding is
+    monotone, so the same float64 value). Reduced by the caller in chunk order.
+    """
+    n, d = X.shape
+    for c in prange(sums.shape[0]):
+        s = sums[c]
+        lo = lows[c]
+        hi = highs[c]
+        for f in range(d):
+            s[f] = 0.0
+            lo[f] = np.inf
+            hi[f] = -np.inf
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for f in range(d):
+                v = np.float64(X[i, f])
+                s[f] += v
+                lo[f] = min(lo[f], v)
+                hi[f] = max(hi[f], v)
+
+
+@pjit
+def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, uniforms, indices, stats):
     """Greedy k-means++ (module docstring); writes the chosen rows to ``indices``, returns the potential.
 
     Parameters
@@ -553,11 +701,14 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
         when the potential is 0 (every point on a chosen center) the step's point is drawn by
         weight with ``uniforms[c - 1, 0]``
     indices : (k,) int64, output
+    stats : (2,) int64, output: the steps decided by the bounds, the steps that summed exact gains
 
     Notes
     -----
-    O(k m n d) fast multiply-adds plus O(d) float64 per flagged (row, candidate) pair
-    and O(n / CHUNK + SUB) per draw; memory O(n) besides the packed data.
+    O(k m n d) fast multiply-adds, O(1) per flagged (row, candidate) pair, O(d)
+    float64 per pair that the chosen candidate may bring closer (and per flagged
+    pair in the steps the bounds leave undecided), O(n / CHUNK + SUB) per draw;
+    memory O(n) besides the packed data.
     """
     n, d = X.shape
     k = indices.shape[0]
@@ -570,10 +721,20 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     dp = (d + 7) // 8 * 8
     scale2 = scale * scale
     gamma = (d + 8.0) * 2.0**-52
+    inv_s2 = 1.0 / scale2  # exact: a power of two
+    gamma4 = 4.0 * gamma
+    rel = (n + 64.0) * 2.0**-50  # the float64 rounding of the gain sums, with margin
     rmax = 0.0
     for b in range(nb):
         if block_norm[b] > rmax:
             rmax = block_norm[b]
+    # per block, the guard of the fast values in data units (module docstring, "Deciding")
+    block_dl = np.empty(nb, dtype=np.float64)
+    for b in range(nb):
+        r = block_norm[b] + rmax
+        block_dl[b] = 2.0 * kappa * r * r * inv_s2
+    stats[0] = 0
+    stats[1] = 0
 
     # the by-weight tree (first center; steps where the potential is 0)
     wsub = np.empty(nsub, dtype=np.float64)
@@ -610,11 +771,13 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     C2 = np.empty((mp, d), dtype=np.float32)
     cn = np.empty(mp, dtype=np.float32)
     C64 = np.empty((mp, dp), dtype=np.float64)
-    chunk_gain = np.empty((nc, m), dtype=np.float64)
+    chunk_lo = np.empty((nc, m), dtype=np.float64)
+    chunk_hi = np.empty((nc, m), dtype=np.float64)
     rows = np.empty(n, dtype=np.int64)
     row_bits = np.empty(n, dtype=np.int64)
     counts = np.zeros(nc, dtype=np.int64)
     gains = np.empty(m, dtype=np.float64)
+    gains_hi = np.empty(m, dtype=np.float64)
     potential = 0.0
     for c in range(nc):
         potential += chunk_tot[c]
@@ -629,16 +792,35 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
         pack_centers(cent, mean, scale, C2, cn, C64)
         for c in prange(nc):
             bits = np.zeros(2 * L, dtype=np.int64)
-            _candidate_chunk(X, w, XT, lim, closest, C2, cn, C64, m, c, chunk_gain, rows, row_bits, counts, bits)
+            _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
+                             rows, row_bits, counts, bits, inv_s2, gamma4)
         for t in range(m):
             gains[t] = 0.0
+            gains_hi[t] = 0.0
         for c in range(nc):
             for t in range(m):
-                gains[t] += chunk_gain[c, t]
-        best = 0
-        for t in range(1, m):
-            if gains[t] > gains[best]:
-                best = t
+                gains[t] += chunk_lo[c, t]
+                gains_hi[t] += chunk_hi[c, t]
+        best = _decided(gains, gains_hi, cand, m, rel)
+        if best >= 0:
+            stats[0] += 1
+        else:
+            # the bounds overlap (near-equal gains, the same point drawn under two rows, no gain):
+            # the exact gains of the rule from the recorded pairs
+            # of the candidates whose bounds reach the largest lower bound
+            stats[1] += 1
+            want = _contenders(gains, gains_hi, cand, m, rel)
+            for c in prange(nc):
+                _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, chunk_lo[c])
+            for t in range(m):
+                gains[t] = 0.0
+            for c in range(nc):
+                for t in range(m):
+                    gains[t] += chunk_lo[c, t]
+            best = -1
+            for t in range(m):
+                if (want >> t) & 1 and (best < 0 or gains[t] > gains[best]):
+                    best = t
         indices[step] = cand[best]
         for c in prange(nc):
             _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
