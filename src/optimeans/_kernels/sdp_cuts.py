@@ -76,6 +76,13 @@ def project_cuts(R, cannot, ci, cj, cc, nnz, y, sweeps):
 def cut_matrix(n, ci, cj, cc, nnz, y):
     """The symmetric matrix ``A^*(y) = sum_c y_c A_c``."""
     out = np.zeros((n, n))
+    add_cut_matrix(ci, cj, cc, nnz, y, out)
+    return out
+
+
+@njit
+def add_cut_matrix(ci, cj, cc, nnz, y, out):
+    """``out += A^*(y)``, in place (cut by cut, entry by entry: the order fixes the bits)."""
     for c in range(y.shape[0]):
         if y[c] == 0.0:
             continue
@@ -88,7 +95,6 @@ def cut_matrix(n, ci, cj, cc, nnz, y):
             else:
                 out[i, j] += 0.5 * a
                 out[j, i] += 0.5 * a
-    return out
 
 
 @njit
@@ -199,18 +205,7 @@ def relaxed_point(M, P, U, alpha, ci, cj, cc, nnz, y, Q, R):
             q = alpha * M[i, j] + beta * P[i, j] + U[i, j]
             Q[i, j] = q
             R[i, j] = q
-    for c in range(y.shape[0]):
-        if y[c] == 0.0:
-            continue
-        for e in range(nnz[c]):
-            i = ci[c, e]
-            j = cj[c, e]
-            a = cc[c, e] * y[c]
-            if i == j:
-                R[i, i] += a
-            else:
-                R[i, j] += 0.5 * a
-                R[j, i] += 0.5 * a
+    add_cut_matrix(ci, cj, cc, nnz, y, R)
 
 
 @njit

@@ -60,21 +60,7 @@ def task_check(Xb: np.ndarray, wb: np.ndarray | None) -> tuple:
         flat = int(np.flatnonzero(~finite.reshape(-1))[0])
         r, c = divmod(flat, Xb.shape[1])
         bad_x = (r, c, float(Xb[r, c]))
-    bad_w = None
-    wmin = wmax = 1.0
-    if wb is None:
-        total = float(Xb.shape[0])
-    else:
-        w = np.asarray(wb, dtype=np.float64)
-        if not np.isfinite(w).all():
-            r = int(np.flatnonzero(~np.isfinite(w))[0])
-            bad_w = (r, float(w[r]), "finite")
-        elif (w < 0).any():
-            r = int(np.flatnonzero(w < 0)[0])
-            bad_w = (r, float(w[r]), "negative")
-        total = float(w.sum())
-        if w.size:
-            wmin, wmax = float(w.min()), float(w.max())
+    bad_w, total, wmin, wmax = _check_weights(wb, Xb.shape[0])
     top = float(np.abs(Xb).max()) if (bad_x is None and Xb.size) else 0.0
     return bad_x, bad_w, total, int(Xb.shape[0]), top, wmin, wmax
 
