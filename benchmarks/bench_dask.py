@@ -205,6 +205,7 @@ def _timed_pass(*args, **kwargs):
     out = tasks.task_pass(*args, **kwargs)
     cpu = time.thread_time() - c
     nbytes = sum(a.nbytes for a in out if isinstance(a, np.ndarray))
+    nbytes += sum(a.nbytes for a in (out[6] or ()))  # the running sums carried by the leading blocks
     return (*out, cpu, nbytes, time.perf_counter() - t)
 
 

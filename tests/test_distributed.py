@@ -95,6 +95,42 @@ def test_chunking_and_workers_do_not_change_results(client, block_rows):
     _same(local, mem)
 
 
+def test_lead_blocks_and_the_sums_they_carry(client):
+    # the leading blocks add their chunks into the sums where they run; which blocks lead
+    # depends on where the blocks are, never the result
+    from optimeans.distributed.blocks import Blocks
+
+    X = _big(seed=21)
+    Xd = da.from_array(X, chunks=(4096, 4))
+    two = Blocks(Xd, None, client, True, 1)
+    assert two.lead_blocks() == 1  # block 1 is on the other worker
+    assert Blocks(Xd, None, client, False, 1).lead_blocks() == 1  # one task (one copy) per block
+    assert Blocks(Xd, None, None, True, 1).lead_blocks() == len(two)  # this process: all
+    C0 = _init(X, 6, seed=22)
+    C0[3] = [1e3, 1e3, 1e3, 1e3]  # an empty cluster: zeroed by the last adder only
+    mem = optimeans.fit(X, 6, init=C0, tol=0)
+    calls = []
+    add_moves = tasks._scan.add_moves
+
+    def counted(*a):
+        calls.append(a[0].shape[0])
+        return add_moves(*a)
+
+    with pytest.MonkeyPatch.context() as mp:  # the workers run in this process
+        mp.setattr(tasks._scan, "add_moves", counted)
+        res = optimeans.fit(Xd, 6, init=C0, tol=0)
+        _same(res, mem)
+        assert len(calls) == res.n_iter  # block 0 only, once an iteration (the last pass has no sums)
+        calls.clear()
+        with od.local_cluster(1, processes=False) as one:
+            alone = Blocks(Xd, None, one, True, 1)
+            assert alone.lead_blocks() == len(alone) >= 5  # one worker holds them all: they all carry
+            res = optimeans.fit(Xd, 6, init=C0, tol=0)
+            assert res.info["scheduler"] == "distributed"
+            _same(res, mem)
+            assert len(calls) == len(alone) * res.n_iter
+
+
 def test_tol_stop_equals_in_memory(client):
     X = _big(seed=3)
     C0 = _init(X, 6, seed=4)

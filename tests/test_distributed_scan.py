@@ -231,3 +231,51 @@ def test_sparse_moves_with_no_changed_chunk():
     S, Q, W, N = np.ones(k * dp), np.ones(k), np.ones(k), np.array([1, 0, 2])
     _scan.apply_sparse_moves(touched, np.zeros((0, dp)), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), S, Q, W, N)
     assert (S[dp:2 * dp] == 0).all() and Q[1] == 0 and W[1] == 0 and S[0] == 1  # the empty cluster is zeroed
+
+
+def test_leading_blocks_add_their_moves_then_the_rest_travel_sparse():
+    # a pass adds the leading blocks' chunks into the sums where they ran (add_moves, no zeroing
+    # yet) and the later chunks' non-zero rows on the client (apply_sparse_moves, which zeroes):
+    # the bits of memory's apply_moves over all the chunks, for every split point
+    from optimeans._kernels.lloyd import apply_moves
+
+    rng = np.random.default_rng(9)
+    k, dp, m = 5, 8, 30
+    for trial in range(20):
+        cS = np.zeros((m, k * dp))
+        cQ, cW, cN = np.zeros((m, k)), np.zeros((m, k)), np.zeros((m, k), np.int64)
+        for c in range(m):
+            for j in rng.choice(k, rng.integers(0, 4), replace=False):
+                cS[c, j * dp:(j + 1) * dp] = rng.standard_normal(dp) * 10.0 ** rng.integers(-8, 8)
+                cQ[c, j], cW[c, j] = rng.random() * 100, rng.choice([-1.0, 0.0, 2.0])
+                cN[c, j] = rng.integers(-2, 3)
+        cc = (rng.random(m) < 0.8).astype(np.int64)
+        start = [rng.standard_normal(k * dp), rng.random(k) * 50, rng.random(k) * 5, rng.integers(0, 3, k)]
+        dense = [a.copy() for a in start]
+        apply_moves(cS, cQ, cW, cN, cc, *dense)
+        split = int(rng.integers(0, m + 1))
+        carry = [a.copy() for a in start]
+        _scan.add_moves(cS[:split], cQ[:split], cW[:split], cN[:split], cc[:split], *carry)
+        rest = np.flatnonzero(cc[split:]) + split
+        touched = _scan.touched_clusters(cS[rest], cQ[rest], cW[rest], cN[rest])
+        _scan.apply_sparse_moves(
+            touched, cS[rest].reshape(-1, k, dp)[touched], cQ[rest][touched], cW[rest][touched],
+            cN[rest][touched], *carry,
+        )
+        for a, b in zip(dense, carry):
+            np.testing.assert_array_equal(a, b)
+            assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_add_moves_leaves_the_zeroing_to_the_last_adder():
+    # a cluster empty half-way through the chunks must not be zeroed there (its sums go on)
+    k, dp = 2, 8
+    S, Q, W, N = np.full(k * dp, 0.5), np.array([1.0, 2.0]), np.array([1.0, 1.0]), np.array([1, 1])
+    cS = np.zeros((1, k * dp))
+    cS[0, :dp] = -0.25
+    cQ, cW, cN = np.array([[-0.5, 0.0]]), np.array([[-1.0, 0.0]]), np.array([[-1, 0]])
+    _scan.add_moves(cS, cQ, cW, cN, np.array([1]), S, Q, W, N)
+    assert N[0] == 0 and S[0] == 0.25 and Q[0] == 0.5  # not zeroed: a later chunk may add to it
+    # a chunk whose labels did not change adds nothing
+    _scan.add_moves(cS, cQ, cW, cN, np.array([0]), S, Q, W, N)
+    assert N[0] == 0 and S[0] == 0.25

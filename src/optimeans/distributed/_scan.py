@@ -123,6 +123,27 @@ def to_work_and_pack(X, offset, factor, Xw, kmean, kscale, XT, block_norm):
             block_norm[b] = math.sqrt(r) * (1.0 + 1e-6)
 
 
+@njit
+def add_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
+    """:func:`optimeans._kernels.lloyd.apply_moves` without its last step (the zeroing of empty clusters).
+
+    The same float64 additions in the same order, so a run of blocks can add
+    its chunks' changes where they were computed and hand the running sums on;
+    whoever adds the last chunk zeroes the empty clusters
+    (:func:`apply_sparse_moves` does). Returns nothing.
+    """
+    k = W.shape[0]
+    for c in range(chunk_S.shape[0]):
+        if chunk_changed[c] == 0:
+            continue
+        for t in range(S.shape[0]):
+            S[t] += chunk_S[c, t]
+        for j in range(k):
+            Q[j] += chunk_Q[c, j]
+            W[j] += chunk_W[c, j]
+            N[j] += chunk_N[c, j]
+
+
 def touched_clusters(cS: np.ndarray, cQ: np.ndarray, cW: np.ndarray, cN: np.ndarray) -> np.ndarray:
     """``(m, k)`` bool: the clusters whose sums some move of each chunk changed (any entry non-zero)."""
     m, k = cW.shape

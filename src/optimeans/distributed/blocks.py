@@ -204,6 +204,25 @@ class Blocks:
             # the states hold the rows now; the separate references would only pin a copy
             self.raw = [None] * len(self)
 
+    def lead_blocks(self) -> int:
+        """How many first blocks :meth:`run` calls one after the other, in block order, in one process
+        with the same argument objects (so that they can hand a mutable argument on).
+
+        In this process: every block. Persisted on a cluster: the blocks
+        before the first one held by another worker (one host call runs
+        them). Otherwise one task per block, each with its own copy of the
+        arguments: block 0 only.
+        """
+        if self.client is None:
+            return len(self)
+        if not self.persisted or any(h is None for h in self.homes):
+            return 1
+        first = self.homes[0][0]
+        lead = 1
+        while lead < len(self) and self.homes[lead][0] == first:
+            lead += 1
+        return lead
+
     def run(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, rows: bool = True) -> list:
         """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order.
 

@@ -359,15 +359,24 @@ def task_work_stats(state: BlockState, raw: Any, kmean: np.ndarray) -> tuple:
 def task_pass(
     state: BlockState, raw: Any, token: int, step: int, kmean: np.ndarray, kscale: float,
     C2: np.ndarray, cn: np.ndarray, C64: np.ndarray, cmax: float, k: int, do_sums: bool, n_threads: int,
+    carry: tuple | None = None, lead_rows: int = 0,
 ) -> tuple:
     """One assignment pass of the block at the packed centers (the in-memory kernel).
 
-    Returns ``(changed, touched, S, Q, W, N, None)``: the labels changed, and
+    Returns ``(changed, touched, S, Q, W, N, carry)``: the labels changed, and
     for the chunks where some changed, in chunk order, ``touched`` (chunks x
     k, bool: the clusters whose sums the chunk's moves changed) and those
     clusters' changes of the sums (rows of ``S``, entries of ``Q``, ``W``,
     ``N``), for :func:`._scan.apply_sparse_moves`; with ``do_sums=False``
     only ``changed``.
+
+    The leading blocks (rows before ``lead_rows``, run one after the other
+    with the same ``carry`` object, see
+    :meth:`~optimeans.distributed.blocks.Blocks.lead_blocks`) add their
+    changes into ``carry = (S, Q, W, N)``, the running sums as they were
+    before the pass, with :func:`._scan.add_moves` (memory's additions, in
+    memory's order) and send nothing else; the last of them returns
+    ``carry`` as its last item (otherwise None).
     """
     state.advance(token, step)
     with numba_threads(n_threads):
@@ -385,6 +394,10 @@ def task_pass(
     state.prefetch = changed * 1000 > state.n
     if not do_sums:
         return changed, None, None, None, None, None, None
+    if carry is not None and state.start < lead_rows:
+        _scan.add_moves(cS, cQ, cW, cN, cc, *carry)
+        last = state.start + state.n >= lead_rows
+        return changed, None, None, None, None, None, (carry if last else None)
     idx = np.flatnonzero(cc)
     # only the clusters a chunk's moves touched travel (late in a run, a few per chunk)
     touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
