@@ -279,3 +279,32 @@ def test_add_moves_leaves_the_zeroing_to_the_last_adder():
     # a chunk whose labels did not change adds nothing
     _scan.add_moves(cS, cQ, cW, cN, np.array([0]), S, Q, W, N)
     assert N[0] == 0 and S[0] == 0.25
+
+
+def test_pack_touched_is_the_numpy_gather():
+    rng = np.random.default_rng(11)
+    k, dp, nc = 5, 8, 25
+    cS = np.zeros((nc, k * dp))
+    cQ, cW, cN = np.zeros((nc, k)), np.zeros((nc, k)), np.zeros((nc, k), np.int64)
+    for c in range(nc):
+        for j in rng.choice(k, rng.integers(0, 4), replace=False):
+            which = rng.integers(0, 4)  # a cluster touched through one entry only
+            if which == 0:
+                cS[c, j * dp + rng.integers(0, dp)] = -0.5
+            elif which == 1:
+                cQ[c, j] = 1.5
+            elif which == 2:
+                cW[c, j] = -2.0
+            else:
+                cN[c, j] = 1
+    cS[3, :dp] = -0.0  # a negative zero is no change
+    cc = (rng.random(nc) < 0.7).astype(np.int64)
+    cc[3] = 1
+    idx = np.flatnonzero(cc)
+    touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
+    want = (touched, cS[idx].reshape(idx.size, k, dp)[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched])
+    got = _scan.pack_touched(cS, cQ, cW, cN, cc)
+    assert 0 < touched.sum() < idx.size * k
+    for a, b in zip(want, got):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)

@@ -144,6 +144,59 @@ def add_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
             N[j] += chunk_N[c, j]
 
 
+@njit
+def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
+    """The sparse form of the changed chunks' sums in one read: ``(touched, S, Q, W, N)``.
+
+    The same arrays as :func:`touched_clusters` over the chunks with
+    ``chunk_changed != 0`` and the touched rows gathered in chunk order, then
+    cluster order (what ``cS[idx].reshape(m, k, dp)[touched]`` and the like
+    give), without the temporary copies of the dense rows.
+    """
+    nc, k = chunk_W.shape
+    dp = chunk_S.shape[1] // k
+    m = 0
+    for c in range(nc):
+        if chunk_changed[c] != 0:
+            m += 1
+    touched = np.zeros((m, k), dtype=np.bool_)
+    r = 0
+    i = 0
+    for c in range(nc):
+        if chunk_changed[c] == 0:
+            continue
+        for j in range(k):
+            t = chunk_N[c, j] != 0 or chunk_W[c, j] != 0 or chunk_Q[c, j] != 0
+            if not t:
+                for f in range(dp):
+                    if chunk_S[c, j * dp + f] != 0:
+                        t = True
+                        break
+            if t:
+                touched[i, j] = True
+                r += 1
+        i += 1
+    rows_S = np.empty((r, dp), dtype=np.float64)
+    rows_Q = np.empty(r, dtype=np.float64)
+    rows_W = np.empty(r, dtype=np.float64)
+    rows_N = np.empty(r, dtype=np.int64)
+    r = 0
+    i = 0
+    for c in range(nc):
+        if chunk_changed[c] == 0:
+            continue
+        for j in range(k):
+            if touched[i, j]:
+                for f in range(dp):
+                    rows_S[r, f] = chunk_S[c, j * dp + f]
+                rows_Q[r] = chunk_Q[c, j]
+                rows_W[r] = chunk_W[c, j]
+                rows_N[r] = chunk_N[c, j]
+                r += 1
+        i += 1
+    return touched, rows_S, rows_Q, rows_W, rows_N
+
+
 def touched_clusters(cS: np.ndarray, cQ: np.ndarray, cW: np.ndarray, cN: np.ndarray) -> np.ndarray:
     """``(m, k)`` bool: the clusters whose sums some move of each chunk changed (any entry non-zero)."""
     m, k = cW.shape

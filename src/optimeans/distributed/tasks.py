@@ -398,12 +398,9 @@ def task_pass(
         _scan.add_moves(cS, cQ, cW, cN, cc, *carry)
         last = state.start + state.n >= lead_rows
         return changed, None, None, None, None, None, (carry if last else None)
-    idx = np.flatnonzero(cc)
     # only the clusters a chunk's moves touched travel (late in a run, a few per chunk)
-    touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
-    m = idx.size
-    S3 = cS[idx].reshape(m, k, dp)
-    return changed, touched, S3[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched], None
+    touched, rS, rQ, rW, rN = _scan.pack_touched(cS, cQ, cW, cN, cc)
+    return changed, touched, rS, rQ, rW, rN, None
 
 
 def top_rows(contrib: np.ndarray, m: int) -> np.ndarray:
