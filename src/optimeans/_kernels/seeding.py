@@ -88,6 +88,11 @@ MAX_TRIALS = 63
 #: m = 6, 0.140 against 0.160 s thread CPU; at 60000 x 2, k = 3000 (m = 10) the per-pair call
 #: cost 1.92 against 0.75 s, hence the inline path for small ``d``.
 WIDE_D = 16
+#: When a step's flagged rows (all candidates) times the padded features are at most this, the
+#: chosen candidate's rows are moved on one thread: a parallel region costs more to start and join
+#: than these few canonical distances (4096 rows at 128 features; 88 of the 99 steps at
+#: 20000 x 128, k = 100). The chunks are independent: the same bits either way.
+SERIAL_APPLY_WORK = 1 << 19
 #: float64 lanes per vector (AFK-MC2 proposals per block).
 _L8 = lanes(np.float64)
 
@@ -822,9 +827,18 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
                 if (want >> t) & 1 and (best < 0 or gains[t] > gains[best]):
                     best = t
         indices[step] = cand[best]
-        for c in prange(nc):
-            _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                         scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
+        flagged = 0
+        for c in range(nc):
+            flagged += counts[c]
+        if flagged * dp <= SERIAL_APPLY_WORK:
+            # few rows to move (most steps after the first few): no parallel region to start and join
+            for c in range(nc):
+                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
+        else:
+            for c in prange(nc):
+                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
         potential = 0.0
         for c in range(nc):
             potential += chunk_tot[c]
