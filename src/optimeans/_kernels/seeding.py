@@ -88,10 +88,12 @@ MAX_TRIALS = 63
 #: m = 6, 0.140 against 0.160 s thread CPU; at 60000 x 2, k = 3000 (m = 10) the per-pair call
 #: cost 1.92 against 0.75 s, hence the inline path for small ``d``.
 WIDE_D = 16
-#: When a step's flagged rows (all candidates) times the padded features are at most this, the
-#: chosen candidate's rows are moved on one thread: a parallel region costs more to start and join
-#: than these few canonical distances (4096 rows at 128 features; 88 of the 99 steps at
-#: 20000 x 128, k = 100). The chunks are independent: the same bits either way.
+#: When a step's flagged rows (all candidates) times (padded features + :data:`SUB`) is at most
+#: this, the chosen candidate's rows are moved on one thread: a parallel region costs more to start
+#: and join than these few canonical distances and sub-block totals (2730 rows at 128 features,
+#: about 80 of the 99 steps at 20000 x 128, k = 100 (rows that some candidate brings strictly
+#: closer, counted in NumPy); 7281 rows at 2 features). The chunks are
+#: independent: the same bits either way.
 SERIAL_APPLY_WORK = 1 << 19
 #: float64 lanes per vector (AFK-MC2 proposals per block).
 _L8 = lanes(np.float64)
@@ -830,7 +832,7 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
         flagged = 0
         for c in range(nc):
             flagged += counts[c]
-        if flagged * dp <= SERIAL_APPLY_WORK:
+        if flagged * (dp + SUB) <= SERIAL_APPLY_WORK:
             # few rows to move (most steps after the first few): no parallel region to start and join
             for c in range(nc):
                 _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
