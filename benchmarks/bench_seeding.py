@@ -14,6 +14,10 @@ thread count:
 * the time of optimeans' greedy k-means++, of scikit-learn's ``kmeans_plusplus``
   (the same greedy rule, ``m`` trials) and of optimeans' AFK-MC2 (chain 200),
   median over the seeds;
+* with ``--tools ... greedy-m1``: greedy k-means++ with one candidate per step, a
+  diagnostic, not a seeding to use: the scan still reads every packed block once per
+  step, so this time is the cost of streaming the data and of the per-step work, and
+  ``greedy`` minus it the arithmetic of the other ``m - 1`` candidates;
 * the objective of each seeding and after Lloyd from it (``fit(..., init=centers,
   method="lloyd", n_init=1, tol=1e-4)``, at most ``--lloyd-iter`` iterations),
   mean over the seeds, recomputed in float64 by optimeans.
@@ -89,6 +93,8 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
     kw = {"stats": stats} if "stats" in inspect.signature(kmeans_plusplus).parameters else {}
     funcs = {
         "greedy": lambda s: kmeans_plusplus(X, k, w, np.random.default_rng(s), n_threads=threads, **kw)[0],
+        "greedy-m1": lambda s: kmeans_plusplus(X, k, w, np.random.default_rng(s), n_local_trials=1,
+                                               n_threads=threads)[0],
         "afkmc2": lambda s: afkmc2(X, k, w, np.random.default_rng(s), n_threads=threads)[0],
         "sklearn": lambda s: sk_kmeans_plusplus(X, k, random_state=s, n_local_trials=m)[0],
     }
@@ -132,7 +138,7 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--lloyd-iter", type=int, default=100, help="Lloyd iterations after each seeding (0: none)")
     tools = ["greedy", "afkmc2", "sklearn"]
-    p.add_argument("--tools", nargs="+", default=tools, choices=tools)
+    p.add_argument("--tools", nargs="+", default=tools, choices=tools + ["greedy-m1"])
     args = p.parse_args(argv)
     shapes = args.shapes or (QUICK if args.quick else SHAPES)
     if "greedy" not in args.tools:
@@ -160,14 +166,15 @@ def main(argv=None) -> int:
     print("| shape n x d x k | threads | Lloyd rate (madd/s) | floor (this shape's rate) | floor (best rate) "
           "| greedy | greedy / floor | greedy / floor, CPU time | scikit-learn | AFK-MC2 "
           "| greedy: seed obj / after Lloyd (iters) | AFK-MC2: seed obj / after Lloyd (iters) "
-          "| scikit-learn: after Lloyd | greedy: steps with exact gains |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|")
+          "| scikit-learn: after Lloyd | greedy: steps with exact gains | greedy, 1 candidate per step |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
     for r in rows:
         n, d, k = (int(v) for v in r["shape"].split("x"))
         floor_peak = r["m"] * n * d * k / peak
         g = r["greedy"]
         a = r.get("afkmc2")
         sk = r.get("sklearn")
+        g1 = r.get("greedy-m1")
         cells = [
             r["shape"], str(r["threads"]), f"{r['rate']:.3g}", f"{r['floor']:.3f} s", f"{floor_peak:.3f} s",
             f"{g['time']:.3f} s", f"{g['time'] / r['floor']:.2f}x ({g['time'] / floor_peak:.2f}x best)",
@@ -178,6 +185,7 @@ def main(argv=None) -> int:
             f"{a['seed_objective']:.6g} / {a['final_objective']:.6g} ({a['iters']:.0f})" if a else "-",
             f"{sk['final_objective']:.6g}" if sk else "-",
             f"{r['undecided']} of {r['steps']}" if "steps" in r else "-",
+            f"{g1['time']:.3f} s (CPU {g1['cpu']:.3f} s)" if g1 else "-",
         ]
         print("| " + " | ".join(cells) + " |")
     return 0

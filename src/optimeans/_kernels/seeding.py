@@ -88,6 +88,18 @@ MAX_TRIALS = 63
 #: m = 6, 0.140 against 0.160 s thread CPU; at 60000 x 2, k = 3000 (m = 10) the per-pair call
 #: cost 1.92 against 0.75 s, hence the inline path for small ``d``.
 WIDE_D = 16
+#: When a step's flagged rows (all candidates) times (padded features + :data:`SUB`) is at most
+#: this, the chosen candidate's rows are moved on one thread: a parallel region costs more to start
+#: and join than these few canonical distances and sub-block totals (2730 rows at 128 features,
+#: about 80 of the 99 steps at 20000 x 128, k = 100 (rows that some candidate brings strictly
+#: closer, counted in NumPy); 7281 rows at 2 features). The chunks are
+#: independent: the same bits either way.
+SERIAL_APPLY_WORK = 1 << 19
+#: Rows per part of the candidates' scan: a chunk is scanned as ``CHUNK // SCAN`` parts in
+#: parallel, so that 2 threads share 20000 rows as 10240 and 9760 (five chunks: 12288 and 7712).
+#: The parts' bounds are bounds whatever the order of their sums; the exact gains and the moves
+#: still run per chunk, over its parts' rows in row order.
+SCAN = CHUNK // 2
 #: float64 lanes per vector (AFK-MC2 proposals per block).
 _L8 = lanes(np.float64)
 
@@ -490,7 +502,7 @@ def _scan_pair(X, w, closest, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, glo, gh
 @njit(inline="always")
 def _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
                      rows, row_bits, counts, bits, inv_s2, gamma4):
-    """Bounds on the gains of the ``m`` candidates over chunk ``c``; records the rows they may bring closer."""
+    """Bounds on the gains of the ``m`` candidates over part ``c`` (:data:`SCAN` rows); records the rows they may bring closer."""
     n, d = X.shape
     L = vlanes(XT)
     nb_all = XT.shape[0] // (d * L)
@@ -499,8 +511,8 @@ def _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chu
     for t in range(m):
         glo[t] = 0.0
         ghi[t] = 0.0
-    start = c * CHUNK
-    end = min(n, start + CHUNK)
+    start = c * SCAN
+    end = min(n, start + SCAN)
     b_first = start // L
     b_end = (end + L - 1) // L
     cnt = 0
@@ -568,18 +580,19 @@ def _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, gain):
     """
     for t in range(m):
         gain[t] = 0.0
-    start = c * CHUNK
-    for e in range(counts[c]):
-        i = rows[start + e]
-        rb = row_bits[start + e] & want
-        if rb == 0:
-            continue
-        ci = closest[i]
-        for t in range(m):
-            if (rb >> t) & 1:
-                s = sqdist64(X, i, C64, t)
-                if s < ci:
-                    gain[t] += w[i] * (ci - s)
+    for u in range(c * (CHUNK // SCAN), min(counts.shape[0], (c + 1) * (CHUNK // SCAN))):
+        start = u * SCAN
+        for e in range(counts[u]):
+            i = rows[start + e]
+            rb = row_bits[start + e] & want
+            if rb == 0:
+                continue
+            ci = closest[i]
+            for t in range(m):
+                if (rb >> t) & 1:
+                    s = sqdist64(X, i, C64, t)
+                    if s < ci:
+                        gain[t] += w[i] * (ci - s)
 
 
 @njit
@@ -633,24 +646,26 @@ def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row
     n = X.shape[0]
     L = vlanes(lim)
     nsub = sub_tot.shape[0]
-    start = c * CHUNK
     pending = -1
     touched = False
-    for e in range(counts[c]):
-        if (row_bits[start + e] >> best) & 1:
-            i = rows[start + e]
-            s = sqdist64(X, i, C64, best)
-            if not s < closest[i]:
-                continue  # flagged by the bounds, but the canonical distance is not smaller
-            closest[i] = s
-            r = block_norm[i // L] + rmax
-            lim[i] = _row_limit(s, scale2, gamma, sqnorm[i], 2.0 * kappa * r * r)
-            sb = i // SUB
-            if sb != pending:
-                if pending >= 0:
-                    sub_tot[pending] = _sub_total(w, closest, True, pending * SUB, min(n, (pending + 1) * SUB))
-                pending = sb
-            touched = True
+    for u in range(c * (CHUNK // SCAN), min(counts.shape[0], (c + 1) * (CHUNK // SCAN))):
+        start = u * SCAN
+        for e in range(counts[u]):
+            if (row_bits[start + e] >> best) & 1:
+                i = rows[start + e]
+                s = sqdist64(X, i, C64, best)
+                if not s < closest[i]:
+                    continue  # flagged by the bounds, but the canonical distance is not smaller
+                closest[i] = s
+                r = block_norm[i // L] + rmax
+                lim[i] = _row_limit(s, scale2, gamma, sqnorm[i], 2.0 * kappa * r * r)
+                sb = i // SUB
+                if sb != pending:
+                    if pending >= 0:
+                        sub_tot[pending] = _sub_total(w, closest, True, pending * SUB,
+                                                      min(n, (pending + 1) * SUB))
+                    pending = sb
+                touched = True
     if pending >= 0:
         sub_tot[pending] = _sub_total(w, closest, True, pending * SUB, min(n, (pending + 1) * SUB))
     if touched:
@@ -771,11 +786,12 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     C2 = np.empty((mp, d), dtype=np.float32)
     cn = np.empty(mp, dtype=np.float32)
     C64 = np.empty((mp, dp), dtype=np.float64)
-    chunk_lo = np.empty((nc, m), dtype=np.float64)
-    chunk_hi = np.empty((nc, m), dtype=np.float64)
+    ns = (n + SCAN - 1) // SCAN  # parts of the scan (at least nc)
+    chunk_lo = np.empty((ns, m), dtype=np.float64)
+    chunk_hi = np.empty((ns, m), dtype=np.float64)
     rows = np.empty(n, dtype=np.int64)
     row_bits = np.empty(n, dtype=np.int64)
-    counts = np.zeros(nc, dtype=np.int64)
+    counts = np.zeros(ns, dtype=np.int64)
     gains = np.empty(m, dtype=np.float64)
     gains_hi = np.empty(m, dtype=np.float64)
     potential = 0.0
@@ -790,14 +806,14 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
             for f in range(d):
                 cent[t, f] = X[cand[t], f]
         pack_centers(cent, mean, scale, C2, cn, C64)
-        for c in prange(nc):
+        for c in prange(ns):
             bits = np.zeros(2 * L, dtype=np.int64)
             _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
                              rows, row_bits, counts, bits, inv_s2, gamma4)
         for t in range(m):
             gains[t] = 0.0
             gains_hi[t] = 0.0
-        for c in range(nc):
+        for c in range(ns):
             for t in range(m):
                 gains[t] += chunk_lo[c, t]
                 gains_hi[t] += chunk_hi[c, t]
@@ -822,9 +838,18 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
                 if (want >> t) & 1 and (best < 0 or gains[t] > gains[best]):
                     best = t
         indices[step] = cand[best]
-        for c in prange(nc):
-            _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                         scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
+        flagged = 0
+        for c in range(ns):
+            flagged += counts[c]
+        if flagged * (dp + SUB) <= SERIAL_APPLY_WORK:
+            # few rows to move (most steps after the first few): no parallel region to start and join
+            for c in range(nc):
+                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
+        else:
+            for c in prange(nc):
+                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
         potential = 0.0
         for c in range(nc):
             potential += chunk_tot[c]
