@@ -31,9 +31,11 @@ node's optimum however early ADMM stops. That is why the early steps may
 project in float32 (the eigendecomposition is most of a step) while the bound
 itself is always evaluated in float64.
 
-Branching picks the pair of groups that the relaxation puts together most
-fractionally (normalized :math:`M_{ab} / \sqrt{M_{aa} M_{bb}}` nearest 1/2),
-must-link child first; nodes are explored best bound first. Incumbents come
+Branching looks at the pairs of groups that the relaxation puts together
+most fractionally (normalized :math:`M_{ab} / \sqrt{M_{aa} M_{bb}}` nearest
+1/2, within ``_NEAR_FRACTIONAL`` of the most fractional) and splits the one
+whose merge costs the most (ecoli k = 8: 5 nodes instead of 33), must-link
+child first; nodes are explored best bound first. Incumbents come
 from the caller (the global search) and from rounding each node's matrix (its
 top k eigenvectors clustered by k-means, then Hartigan moves on the rows).
 """
