@@ -80,7 +80,7 @@ def test_branching_preserves_the_optimum(seed):
     X, w, k = _case(seed + 40)
     opt = _brute(X, w, k)
     res = node_bound(X, w, k, np.zeros((0, 2), dtype=np.int64))
-    a, b = _pick_pair(res.M, set())
+    a, b = _pick_pair(res.M, set(), X, w)
     both = min(_brute(X, w, k, must=[(a, b)]), _brute(X, w, k, cannot=[(a, b)]))
     assert both == pytest.approx(opt, rel=1e-12)
     # and the must-link child is the weighted problem on merged rows plus a constant
@@ -91,6 +91,22 @@ def test_branching_preserves_the_optimum(seed):
 
     gx, gw, const = _grouped(X, w, g.ravel())
     assert const + _brute(gx, gw, k) == pytest.approx(_brute(X, w, k, must=[(a, b)]), rel=1e-10)
+
+
+def test_branching_prefers_the_costliest_merge_among_fractional_pairs():
+    # a hand-made relaxation: rows 0-1, 2-3 and 4-5 are each half together, every
+    # other pair apart; the pair 4-5 is the farthest, 0-1 the most fractional
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.5, 0.0], [10.0, 0.0], [13.0, 0.0]])
+    w = np.ones(6)
+    M = np.eye(6) * 0.5
+    for a, b, z in [(0, 1, 0.5), (2, 3, 0.45), (4, 5, 0.42)]:
+        M[a, b] = M[b, a] = 0.5 * z
+    assert _pick_pair(M, set()) == (0, 1)  # without the rows: the most fractional
+    assert _pick_pair(M, set(), X, w) == (4, 5)  # 0.84 of the most fractional, the costliest merge
+    assert _pick_pair(M, set(), X, w, near=0.9) == (2, 3)  # 4-5 no longer near enough
+    assert _pick_pair(M, {(4, 5)}, X, w) == (2, 3)  # cannot-linked pairs are never picked
+    # the weights enter the merge cost: heavy rows 2, 3 and light rows 4, 5
+    assert _pick_pair(M, set(), X, np.array([1.0, 1.0, 50.0, 50.0, 0.01, 0.01])) == (2, 3)
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -31,9 +31,11 @@ node's optimum however early ADMM stops. That is why the early steps may
 project in float32 (the eigendecomposition is most of a step) while the bound
 itself is always evaluated in float64.
 
-Branching picks the pair of groups that the relaxation puts together most
-fractionally (normalized :math:`M_{ab} / \sqrt{M_{aa} M_{bb}}` nearest 1/2),
-must-link child first; nodes are explored best bound first. Incumbents come
+Branching looks at the pairs of groups that the relaxation puts together
+most fractionally (normalized :math:`M_{ab} / \sqrt{M_{aa} M_{bb}}` nearest
+1/2, within ``_NEAR_FRACTIONAL`` of the most fractional) and splits the one
+whose merge costs the most (ecoli k = 8: 5 nodes instead of 33), must-link
+child first; nodes are explored best bound first. Incumbents come
 from the caller (the global search) and from rounding each node's matrix (its
 top k eigenvectors clustered by k-means, then Hartigan moves on the rows).
 """
@@ -71,6 +73,10 @@ _LOW_PRECISION_UNTIL = 2e-5
 
 #: Most cuts kept, per row of the node.
 _CUTS_PER_ROW = 30
+
+#: Branching: among the pairs at least this share as fractional as the most
+#: fractional one, split the one whose merge costs the most (see _pick_pair).
+_NEAR_FRACTIONAL = 0.8
 
 #: Gauss-Seidel sweeps over the cut multipliers per ADMM step.
 _SWEEPS = 3
@@ -524,7 +530,15 @@ def _round(X, w, k, g, gx, gw, M, rng) -> tuple[np.ndarray, float] | None:
     return best
 
 
-def _pick_pair(M: np.ndarray, can: set[tuple[int, int]]) -> tuple[int, int] | None:
+def _pick_pair(M: np.ndarray, can: set[tuple[int, int]], X: np.ndarray | None = None,
+               w: np.ndarray | None = None, near: float = _NEAR_FRACTIONAL) -> tuple[int, int] | None:
+    """The pair of rows to branch on: the most fractional entry of the normalised matrix.
+
+    With the rows ``X`` and weights ``w``, among the pairs whose fractionality
+    is at least ``near`` times the largest the one whose merge costs the most
+    (``w_i w_j / (w_i + w_j) |x_i - x_j|^2``, the must-link child's added
+    constant): splitting a pair of near rows barely moves the must-link child.
+    """
     d = np.sqrt(np.maximum(np.diag(M), 1e-300))
     Zn = np.clip(M / np.outer(d, d), 0.0, 1.0)
     score = np.minimum(Zn, 1.0 - Zn)
@@ -534,6 +548,12 @@ def _pick_pair(M: np.ndarray, can: set[tuple[int, int]]) -> tuple[int, int] | No
     a, b = np.unravel_index(int(np.argmax(score)), score.shape)
     if score[a, b] < 0.0:
         return None
+    if X is not None and w is not None and score[a, b] > 1e-9 and near < 1.0:
+        ii, jj = np.nonzero(np.triu(score >= near * score[a, b], 1))
+        if len(ii) > 1:
+            cost = (w[ii] * w[jj] / (w[ii] + w[jj])) * ((X[ii] - X[jj]) ** 2).sum(1)
+            c = int(np.argmax(cost))  # first of the ties: deterministic
+            a, b = ii[c], jj[c]
     if score[a, b] <= 1e-9:
         # the relaxation is integral but the bound has not met the incumbent:
         # split the pair that is together and the least tight
@@ -719,7 +739,7 @@ def _tree(X, w, k, labels, value, deadline, rtol, rng, cuts, max_nodes, node_cal
                 interrupted = True
                 node = None
             break
-        pair_g = _pick_pair(res.M, can_g)
+        pair_g = _pick_pair(res.M, can_g, gx, gw)
         if pair_g is None:
             stopped.append(bound)
             if rec is not None:
