@@ -443,7 +443,7 @@ def bench_out_of_core(args: argparse.Namespace) -> dict:
         n = X.shape[0]
         out["n"] = int(n)
         out["n_blocks"] = int(X.numblocks[0])
-        out["block_mib"] = args.block_rows * d * 4 / 2**20
+        out["block_mib"] = int(X.chunks[0][0]) * d * 4 / 2**20
         # seeds from the first rows (in memory), so the benchmark times the passes
         head = np.load(args.path, mmap_mode="r")[:200_000].copy()
         C0 = optimeans.fit(head, k, random_state=0, n_init=1).centers
@@ -534,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--gib", type=float, default=8.0, help="file size (its pages are dropped from the cache before each read)")
     o.add_argument("--cat-repeats", type=int, default=3)
     o.add_argument("--limit-gib", type=float, default=4.0)
-    o.add_argument("--block-rows", type=int, default=1_048_576)
+    o.add_argument("--block-rows", type=int, default=None, help="rows per block (default: the library's)")
     o.add_argument("--lloyd-iters", type=int, default=3)
     o.add_argument("--minibatch-passes", type=int, default=1)
     o.add_argument("--keep", action="store_true", help="keep the data file afterwards")

@@ -459,6 +459,28 @@ def test_read_npy_streams_blocks(tmp_path):
     np.testing.assert_array_equal(both[len(X):].compute(), X.astype(np.float64))
 
 
+def test_read_npy_default_blocks_larger_without_a_client(tmp_path, client, monkeypatch):
+    """Out of core on this machine a .npy is read in larger blocks than for a cluster's workers."""
+    from optimeans.distributed import _dask
+
+    monkeypatch.setattr(_dask, "BLOCK_BYTES", 1200)  # 100 rows of 3 float32
+    monkeypatch.setattr(_dask, "LOCAL_NPY_BLOCK_BYTES", 4800)  # 400 rows
+    X = _blobs(n_per=300).astype(np.float32)
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    on_cluster = od.read(str(path))  # the module's client is current
+    assert on_cluster.chunks[0][0] == 100
+    with monkeypatch.context() as m:
+        m.setattr(_dask, "current_client", lambda: None)
+        local = od.read(str(path))
+    assert local.chunks[0][0] == 400
+    assert od.read(str(path), block_rows=256).chunks[0][0] == 256  # given rows win
+    np.testing.assert_array_equal(local.compute(scheduler="threads"), X)
+    a = optimeans.fit(local, 3, init=X[:3].copy(), refine=None, random_state=0)
+    b = optimeans.fit(X, 3, init=X[:3].copy(), refine=None, random_state=0)
+    np.testing.assert_array_equal(a.centers, b.centers)
+
+
 def test_read_npy_errors(tmp_path):
     np.save(tmp_path / "one.npy", np.arange(5.0))
     with pytest.raises(ValueError, match="2-D"):

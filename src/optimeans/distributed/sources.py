@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validation import check_positive_int
-from ._dask import BLOCK_BYTES, current_client, import_dask
+from ._dask import BLOCK_BYTES, current_client, default_block_rows, import_dask
 
 __all__ = ["read", "expand_paths"]
 
@@ -122,7 +122,7 @@ def _npy_array(paths: list[str], dtype: Any, block_rows: int | None) -> Any:
             raise ValueError(f"{path!r} has {d} columns but the first file has {n_features}")
         n_features = d
         target = np.dtype(dtype) if dtype is not None else (np.dtype(np.float32) if src == np.float32 else np.dtype(np.float64))
-        rows = block_rows or max(1, BLOCK_BYTES // max(1, d * target.itemsize))
+        rows = block_rows or default_block_rows(d * target.itemsize, npy=True)
         for start in range(0, n, rows):
             stop = min(n, start + rows)
             task = dask.delayed(_read_npy, pure=True)(path, offset, start, stop, d, src.str, target.str)
@@ -207,7 +207,9 @@ def read(
         Default: float32 when the stored data is float32, float64 otherwise.
     block_rows : int, optional
         Rows per block. Default: about 64 MiB per block (a Parquet block is a
-        run of whole row groups).
+        run of whole row groups); ``.npy`` files read without a distributed
+        Client (out of core on this machine) about 256 MiB, for larger
+        sequential reads.
 
     Returns
     -------
