@@ -93,7 +93,7 @@ class BlockPasses:
             carry = (self.S.copy(), self.Q.copy(), self.W.copy(), self.N.copy())
         parts = blocks.run(
             tasks.task_pass, self.token, self.step, self.kmean, self.kscale, self.C2, self.cn, self.C64, cmax,
-            self.k, do_sums, self.nt, carry, lead_rows,
+            self.k, do_sums, self.nt, carry, lead_rows, keeps_rows=False,
         )
         self.step += 1
         self.n_passes += 1
@@ -135,7 +135,7 @@ class BlockPasses:
         (contribution descending, global row ascending), are memory's choice.
         """
         empty = np.flatnonzero(self.W * (self.N > 0) <= 0)
-        out: list[Any] = self.blocks.run(tasks.task_top, pass_centers, int(empty.size))
+        out: list[Any] = self.blocks.run(tasks.task_top, pass_centers, int(empty.size), keeps_rows=False)
         self.n_passes += 1
         contrib = np.concatenate([o[0] for o in out])
         index = np.concatenate([o[1] for o in out])
