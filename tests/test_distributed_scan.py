@@ -401,3 +401,31 @@ def test_read_into_fills_the_buffer_once_and_grows_it():
     assert small.array.size == 200 and np.shares_memory(c, small.array)
     c[:] = X
     np.testing.assert_array_equal(small.array.reshape(100, 2), X)
+
+
+def test_a_pass_writes_the_work_rows_over_scratch_rows_only():
+    X = _rows(3000, 5, np.float32, seed=11)
+    space = DataTransform(X)
+    assert tasks.work_factor(space) is not None
+    state = tasks.BlockState(None, None, 0, X.shape[0], space, np.float32, True)
+    kmean = np.zeros(8)
+    kmean[:5] = X.mean(axis=0)
+    kept = X.copy()
+    Xw, _, XT, norm = state.pass_rows((kept, None), kmean, 0.5)
+    np.testing.assert_array_equal(kept, X)  # a plain block is left alone
+    ref = (np.array(Xw, copy=True), np.array(XT, copy=True), np.array(norm, copy=True))
+    scratch = X.copy()
+    Xw2, _, XT2, norm2 = state.pass_rows(tasks.ScratchRows((scratch, None)), kmean, 0.5)
+    assert np.shares_memory(Xw2, scratch)  # written in place, same bits
+    for a, b in zip(ref, (Xw2, XT2, norm2)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_out_of_core_fit_leaves_the_callers_array_alone():
+    X = _rows(20_000, 4, np.float32, seed=2, loc=50.0, spread=5.0)
+    before = X.copy()
+    C0 = X[[1, 100, 1000, 10000]]
+    with _no_client():
+        res = optimeans.fit(da.from_array(X, chunks=(4096, 4)), 4, init=C0, persist=False, tol=0, max_iter=3)
+    np.testing.assert_array_equal(X, before)
+    np.testing.assert_array_equal(res.centers, optimeans.fit(X, 4, init=C0, tol=0, max_iter=3).centers)

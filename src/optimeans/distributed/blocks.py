@@ -169,6 +169,8 @@ class Blocks:
         ahead = self._ahead
         for b in idx:
             raw, buf = ahead.take(b)
+            if not keeps_rows and buf.used and np.may_share_memory(raw[0], buf.array):
+                raw = tasks.ScratchRows(raw)  # the caller's alone: a task may write over the rows
             try:
                 yield raw
             finally:
