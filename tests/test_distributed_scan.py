@@ -429,3 +429,20 @@ def test_an_out_of_core_fit_leaves_the_callers_array_alone():
         res = optimeans.fit(da.from_array(X, chunks=(4096, 4)), 4, init=C0, persist=False, tol=0, max_iter=3)
     np.testing.assert_array_equal(X, before)
     np.testing.assert_array_equal(res.centers, optimeans.fit(X, 4, init=C0, tol=0, max_iter=3).centers)
+
+
+def test_the_pass_buffers_are_reserved_before_the_first_pass():
+    X = _rows(5000, 3, np.float32, seed=4)
+    state = tasks.BlockState(None, None, 0, X.shape[0], DataTransform(X), np.float32, True)
+    done = {}
+
+    def in_a_thread():
+        tasks.reserve_pass_buffers(X.shape[0], 3)
+        xt = tasks._thread_buffer("XT", 1, np.dtype(np.float32))
+        _, _, XT, _ = state.pass_rows(tasks.ScratchRows((X.copy(), None)), np.zeros(8), 1.0)
+        done["same"] = np.shares_memory(XT, xt)  # the pass packs into the reserved buffer
+
+    t = threading.Thread(target=in_a_thread)
+    t.start()
+    t.join()
+    assert done["same"]

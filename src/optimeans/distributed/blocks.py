@@ -102,6 +102,8 @@ class Blocks:
         """Stop the read-ahead thread (out of core in this process); the blocks stay usable."""
         if self._ahead is not None:
             self._ahead.close()
+            # the reader holds this object (its read function): no cycle keeps the ring's memory alive
+            self._ahead = None
 
     def __len__(self) -> int:
         return len(self.raw)

@@ -65,6 +65,9 @@ class BlockPasses:
         self.cn = np.empty(kp, dtype=np.float32)
         self.C64 = np.empty((kp, self.dp), dtype=np.float64)
         self.token = 0
+        if blocks.client is None and not blocks.persisted:
+            # the passes run in this thread: their packing buffers are faulted in now, once
+            tasks.reserve_pass_buffers(int(blocks.sizes.max()), d)
         self.start_run()
 
     def start_run(self) -> None:

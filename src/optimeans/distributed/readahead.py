@@ -90,8 +90,10 @@ class ReadAhead:
             self._spare.append(arr)
 
     def close(self) -> None:
-        """Stop the reader (waiting for the read under way); the blocks read ahead are dropped."""
+        """Stop the reader (waiting for the read under way); the blocks read ahead and the ring's
+        buffers are dropped (a later :meth:`take` starts again)."""
         self._end()
+        self._spare = [None] * len(self._spare)
 
     # -- the reader thread
 

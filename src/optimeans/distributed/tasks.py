@@ -319,6 +319,18 @@ def _thread_buffer(name: str, size: int, dtype: np.dtype) -> np.ndarray:
     return buf[:size]
 
 
+def reserve_pass_buffers(rows: int, d: int) -> None:
+    """Allocate and touch this thread's packing buffers for blocks of up to ``rows`` rows.
+
+    Out of core, the first Lloyd pass would otherwise pay the page faults of
+    a fresh packed block (a block's size of memory) on top of its own work;
+    the fit calls this once, before its passes.
+    """
+    nb = (int(rows) + BLOCK - 1) // BLOCK
+    _thread_buffer("XT", max(nb * d * BLOCK, 1), np.dtype(np.float32)).fill(0.0)
+    _thread_buffer("norm", nb, np.dtype(np.float64)).fill(0.0)
+
+
 def work_factor(space: Any) -> float | None:
     """The factor ``2**exp`` of ``space`` when the Numba kernels of :mod:`._scan` apply (no
     pre-scaling, a normal power of two), else None (the NumPy code then runs)."""
