@@ -517,6 +517,8 @@ def bench_out_of_core(args: argparse.Namespace) -> dict:
                 # setup passes + final pass + final objective = the passes not in the history
                 "outside_history_seconds": total - float(res.history.seconds[-1]),
                 "objective": res.objective,
+                # the reader's blocks and seconds reading, and the seconds the passes waited for it
+                "read_ahead": res.info.get("read_ahead"),
                 "load_after": _load(),
             }
             if fit["setup_passes"]:

@@ -170,6 +170,8 @@ def test_out_of_core_npy_fit_reads_the_file_twice_before_seeding_and_equals_memo
     assert res.info["passes"] == 7
     assert reads[: 7 * nb] == list(range(nb)) * 7
     assert reads[7 * nb:] == list(range(len(reads) - 7 * nb)) and len(reads) <= 7 * nb + readahead.AHEAD + 1
+    stats = res.info["read_ahead"]
+    assert 7 * nb <= stats["reads"] <= len(reads) and stats["read_seconds"] > 0 and stats["wait_seconds"] >= 0
     assert not [t for t in threading.enumerate() if t.name == "optimeans-read-ahead"]
 
 

@@ -98,6 +98,14 @@ class Blocks:
         self._host_futures: dict[str, Any] = {}
         self._ahead: ReadAhead | None = None
 
+    def read_ahead_stats(self) -> dict[str, Any] | None:
+        """Out of core in this process: the reader's blocks read, its seconds reading, and the
+        seconds the passes waited for a block (see :class:`~optimeans.distributed.readahead.ReadAhead`)."""
+        a = self._ahead
+        if a is None:
+            return None
+        return {"reads": a.reads, "read_seconds": a.read_seconds, "wait_seconds": a.wait_seconds}
+
     def close(self) -> None:
         """Stop the read-ahead thread (out of core in this process); the blocks stay usable."""
         if self._ahead is not None:

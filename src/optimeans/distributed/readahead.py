@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 from .sources import ReadBuffer, read_into
@@ -62,6 +63,11 @@ class ReadAhead:
         self._stop = threading.Event()
         self._next = -1  # the block the reader's queue holds next
         self._out = 0  # buffers in the consumer's hands
+        #: blocks read; seconds the reader spent reading them; seconds the consumer waited for a block
+        #: (much waiting: the passes wait for the disk; little: they compute longer than it reads)
+        self.reads = 0
+        self.read_seconds = 0.0
+        self.wait_seconds = 0.0
 
     # -- the consumer's side
 
@@ -69,7 +75,9 @@ class ReadAhead:
         """The rows of block ``b`` and their buffer (give it back with :meth:`give_back`)."""
         if self._thread is None or b != self._next:
             self._restart(b)
+        t0 = time.perf_counter()
         got, rows, buf, exc = self._ready.get()
+        self.wait_seconds += time.perf_counter() - t0
         if exc is not None:
             self._end()
             self._spare.append(buf.array if buf.used else None)
@@ -142,11 +150,14 @@ class ReadAhead:
                     free.put(arr)
                 return
             buf = ReadBuffer(arr, self.capacity)
+            t0 = time.perf_counter()
             try:
                 with read_into(buf):
                     rows = self._read(b)
             except BaseException as exc:  # handed to the consumer, raised there
                 ready.put((b, None, buf, exc))
                 return
+            self.reads += 1
+            self.read_seconds += time.perf_counter() - t0
             ready.put((b, rows, buf, None))
             b = (b + 1) % n

@@ -521,6 +521,8 @@ def fit(
             "seconds": time.perf_counter() - t_start,
             "validation_seconds": t_validated - t_start,
             "setup_passes": blocks.setup_passes,
+            # out of core in this process: blocks read ahead, seconds reading, seconds the passes waited
+            **({"read_ahead": blocks.read_ahead_stats()} if blocks.read_ahead_stats() else {}),
             **{k_: v for k_, v in best["seed_info"].items() if k_ != "init_passes"},
         }
         options = {"max_iter": max_iter, "tol": tol, "init": "k-means||" if init_name == "k-means++" else init_name}
