@@ -16,7 +16,7 @@ import optimeans  # noqa: E402
 from optimeans import distributed as od  # noqa: E402
 from optimeans._kernels.lloyd import BLOCK, pack_data  # noqa: E402
 from optimeans._transform import DataTransform  # noqa: E402
-from optimeans.distributed import _scan, blocks as blocks_mod, sources, tasks  # noqa: E402
+from optimeans.distributed import _scan, blocks as blocks_mod, readahead, sources, tasks  # noqa: E402
 
 
 def _rows(n, d, dtype, seed=0, loc=1e4, spread=3.0):
@@ -165,9 +165,14 @@ def test_out_of_core_npy_fit_reads_the_file_twice_before_seeding_and_equals_memo
     nb = res.info["n_blocks"]
     assert nb == 5 and res.stop_reason == "max_iter"
     # validation + work space in one read, the kernel's mean and scale in one more,
-    # 3 Lloyd passes and the last assignment, the final objective: 7 reads of every block
+    # 3 Lloyd passes and the last assignment, the final objective: 7 reads of every block,
+    # then at most the few blocks the reader had read ahead when the fit ended
     assert res.info["passes"] == 7
-    assert reads == list(range(nb)) * 7
+    assert reads[: 7 * nb] == list(range(nb)) * 7
+    assert reads[7 * nb:] == list(range(len(reads) - 7 * nb)) and len(reads) <= 7 * nb + readahead.AHEAD + 1
+    stats = res.info["read_ahead"]
+    assert 7 * nb <= stats["reads"] <= len(reads) and stats["read_seconds"] > 0 and stats["wait_seconds"] >= 0
+    assert not [t for t in threading.enumerate() if t.name == "optimeans-read-ahead"]
 
 
 def test_out_of_core_validation_names_the_global_row_in_a_later_block(tmp_path):
@@ -308,3 +313,138 @@ def test_pack_touched_is_the_numpy_gather():
     for a, b in zip(want, got):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+def _npy_blocks(tmp_path, n=10_000, d=3, rows=1500):
+    X = _rows(n, d, np.float32, seed=3)
+    path = tmp_path / "ring.npy"
+    np.save(path, X)
+    offset = np.load(path, mmap_mode="r").offset
+    bounds = [(s, min(n, s + rows)) for s in range(0, n, rows)]
+
+    def read(b):
+        start, stop = bounds[b]
+        return sources._read_npy(str(path), offset, start, stop, d, "<f4", "<f4"), None
+
+    return X, bounds, read, path, offset
+
+
+def test_read_ahead_hands_each_block_its_rows_while_the_ring_is_reused(tmp_path):
+    import time
+
+    X, bounds, read, _, _ = _npy_blocks(tmp_path)
+    nb = len(bounds)
+    ahead = readahead.ReadAhead(read, nb, capacity=1500 * 3, ahead=2)
+    memory = set()
+    try:
+        for b in list(range(nb)) * 3:  # three passes: the reader runs on across their ends
+            (rows, _w), buf = ahead.take(b)
+            start, stop = bounds[b]
+            time.sleep(0.002)  # the reader fills the ring meanwhile; it must not touch these rows
+            np.testing.assert_array_equal(rows, X[start:stop])
+            assert buf.used and np.shares_memory(rows, buf.array)
+            memory.add(buf.array.__array_interface__["data"][0])
+            ahead.give_back(buf, reuse=True)
+    finally:
+        ahead.close()
+    # the ring's buffers are read into again: as many as the blocks in use and read ahead, not one per read
+    assert len(memory) <= 3
+    assert not [t for t in threading.enumerate() if t.name == "optimeans-read-ahead"]
+
+
+def test_read_ahead_gives_kept_rows_away_and_follows_a_jump(tmp_path):
+    X, bounds, read, _, _ = _npy_blocks(tmp_path)
+    nb = len(bounds)
+    ahead = readahead.ReadAhead(read, nb, capacity=1500 * 3, ahead=1)
+    kept = []
+    try:
+        for b in [0, 1, 2, 5, 6, 0, 3, 3, 1]:  # out of the cyclic order: the reader restarts there
+            (rows, _w), buf = ahead.take(b)
+            kept.append((b, rows))
+            ahead.give_back(buf, reuse=False)  # the caller keeps the rows: never read into again
+    finally:
+        ahead.close()
+    for b, rows in kept:
+        start, stop = bounds[b]
+        np.testing.assert_array_equal(rows, X[start:stop])
+
+
+def test_read_ahead_reports_a_read_error_to_the_consumer(tmp_path):
+    X, bounds, read, path, offset = _npy_blocks(tmp_path)
+    with open(path, "r+b") as fh:
+        fh.truncate(offset + bounds[2][0] * 12 + 5)  # block 2 is cut short
+    ahead = readahead.ReadAhead(read, len(bounds), capacity=1500 * 3)
+    try:
+        for b in range(2):
+            (rows, _w), buf = ahead.take(b)
+            np.testing.assert_array_equal(rows, X[bounds[b][0]:bounds[b][1]])
+            ahead.give_back(buf, reuse=True)
+        with pytest.raises(ValueError, match="ends before row"):
+            ahead.take(2)
+        (rows, _w), buf = ahead.take(0)  # the reader starts again where asked
+        np.testing.assert_array_equal(rows, X[: bounds[0][1]])
+        ahead.give_back(buf, reuse=True)
+    finally:
+        ahead.close()
+    assert not [t for t in threading.enumerate() if t.name == "optimeans-read-ahead"]
+
+
+def test_read_into_fills_the_buffer_once_and_grows_it():
+    X = _rows(100, 2, np.float32)
+    buf = sources.ReadBuffer(None, capacity=400)
+    with sources.read_into(buf):
+        a = sources._block_array((100, 2), np.dtype(np.float32))
+        b = sources._block_array((100, 2), np.dtype(np.float32))
+    assert buf.used and buf.array.size == 400 and np.shares_memory(a, buf.array)
+    assert not np.shares_memory(b, buf.array)  # only the first read of the block goes into the buffer
+    small = sources.ReadBuffer(np.empty(10, np.float32), capacity=0)
+    with sources.read_into(small):
+        c = sources._block_array((100, 2), np.dtype(np.float32))
+    assert small.array.size == 200 and np.shares_memory(c, small.array)
+    c[:] = X
+    np.testing.assert_array_equal(small.array.reshape(100, 2), X)
+
+
+def test_a_pass_writes_the_work_rows_over_scratch_rows_only():
+    X = _rows(3000, 5, np.float32, seed=11)
+    space = DataTransform(X)
+    assert tasks.work_factor(space) is not None
+    state = tasks.BlockState(None, None, 0, X.shape[0], space, np.float32, True)
+    kmean = np.zeros(8)
+    kmean[:5] = X.mean(axis=0)
+    kept = X.copy()
+    Xw, _, XT, norm = state.pass_rows((kept, None), kmean, 0.5)
+    np.testing.assert_array_equal(kept, X)  # a plain block is left alone
+    ref = (np.array(Xw, copy=True), np.array(XT, copy=True), np.array(norm, copy=True))
+    scratch = X.copy()
+    Xw2, _, XT2, norm2 = state.pass_rows(tasks.ScratchRows((scratch, None)), kmean, 0.5)
+    assert np.shares_memory(Xw2, scratch)  # written in place, same bits
+    for a, b in zip(ref, (Xw2, XT2, norm2)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_out_of_core_fit_leaves_the_callers_array_alone():
+    X = _rows(20_000, 4, np.float32, seed=2, loc=50.0, spread=5.0)
+    before = X.copy()
+    C0 = X[[1, 100, 1000, 10000]]
+    with _no_client():
+        res = optimeans.fit(da.from_array(X, chunks=(4096, 4)), 4, init=C0, persist=False, tol=0, max_iter=3)
+    np.testing.assert_array_equal(X, before)
+    np.testing.assert_array_equal(res.centers, optimeans.fit(X, 4, init=C0, tol=0, max_iter=3).centers)
+
+
+def test_the_pass_buffers_are_reserved_before_the_first_pass():
+    X = _rows(5000, 3, np.float32, seed=4)
+    state = tasks.BlockState(None, None, 0, X.shape[0], DataTransform(X), np.float32, True)
+    done = {}
+
+    def in_a_thread():
+        tasks.reserve_pass_buffers(X.shape[0], 3)
+        xt = tasks._thread_buffer("XT", 1, np.dtype(np.float32))
+        _, _, XT, _ = state.pass_rows(tasks.ScratchRows((X.copy(), None)), np.zeros(8), 1.0)
+        done["same"] = np.shares_memory(XT, xt)  # the pass packs into the reserved buffer
+
+    t = threading.Thread(target=in_a_thread)
+    t.start()
+    t.join()
+    assert done["same"]

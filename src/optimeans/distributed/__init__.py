@@ -22,6 +22,9 @@ is no import cycle):
 ``blocks``
     Where the tasks run (a cluster or this process) and how results come back
     (in block order).
+``readahead``
+    Out of core in this process: a thread reads the blocks ahead of the
+    passes, across their ends, into a ring of reused buffers.
 ``seeding``
     k-means|| (Bahmani et al. 2012) and random rows, independent of the blocks.
 ``passes``

@@ -14,8 +14,10 @@ BLOCK_BYTES = 64 * 2**20
 #: core on this machine, Dask's threaded scheduler): larger sequential reads, fewer
 #: per-block costs. A Lloyd pass over 1 GiB read cold, idle 2-core machine
 #: (benchmarks/bench_dask.py out-of-core --block-rows): 64 MiB blocks 1.58x and 1.86x
-#: the time of ``cat``, 128 MiB 1.48x, 256 MiB 1.32x and 1.34x. On a cluster the
-#: smaller blocks keep every worker busy on files of a few hundred MiB.
+#: the time of ``cat``, 128 MiB 1.48x, 256 MiB 1.32x and 1.34x (before the read-ahead
+#: across passes and a page drop that no longer throws the kernel's read-ahead
+#: away; see benchmarks/README.md). On a cluster the smaller blocks keep every worker
+#: busy on files of a few hundred MiB.
 LOCAL_NPY_BLOCK_BYTES = 256 * 2**20
 
 

@@ -16,8 +16,10 @@
   scheduler to worker to scheduler to client, then the fetch of the result);
 * without a client, persisted blocks are plain objects of this process and the
   tasks are called one block after the other, each on every core (the same
-  speed as the in-memory fit); out-of-core blocks are read with Dask's local
-  threaded scheduler, one block at a time.
+  speed as the in-memory fit); out-of-core blocks are read by a thread of
+  :class:`~optimeans.distributed.readahead.ReadAhead`, a few blocks ahead of
+  the one being computed on, across the ends of the passes, into a ring of
+  reused buffers.
 
 Either way, the results come back in block order and are reduced in that
 order, so the same data give the same bits on any number of workers.
@@ -25,13 +27,13 @@ order, so the same data give the same bits on any number of workers.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from . import tasks
 from ._dask import import_dask
+from .readahead import ReadAhead
 
 
 def _pair(x: Any, w: Any) -> tuple:
@@ -94,6 +96,22 @@ class Blocks:
         self.setup_passes = 0
         self._host_actors: dict[str, Any] = {}
         self._host_futures: dict[str, Any] = {}
+        self._ahead: ReadAhead | None = None
+
+    def read_ahead_stats(self) -> dict[str, Any] | None:
+        """Out of core in this process: the reader's blocks read, its seconds reading, and the
+        seconds the passes waited for a block (see :class:`~optimeans.distributed.readahead.ReadAhead`)."""
+        a = self._ahead
+        if a is None:
+            return None
+        return {"reads": a.reads, "read_seconds": a.read_seconds, "wait_seconds": a.wait_seconds}
+
+    def close(self) -> None:
+        """Stop the read-ahead thread (out of core in this process); the blocks stay usable."""
+        if self._ahead is not None:
+            self._ahead.close()
+            # the reader holds this object (its read function): no cycle keeps the ring's memory alive
+            self._ahead = None
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -140,38 +158,51 @@ class Blocks:
     def _local_raw(self, b: int) -> Any:
         raw = self.raw[b]
         if not self.persisted:
-            (raw,) = self.dask.compute(raw, scheduler="threads")
+            # in the calling thread (the reader's), so that a .npy block is read into its ring buffer
+            (raw,) = self.dask.compute(raw, scheduler="sync")
         return raw
 
-    def _local_raws(self, idx: Sequence[int]) -> Iterator[Any]:
-        """The rows of the blocks ``idx`` in order; out of core, block ``b + 1`` is read while the
-        caller works on block ``b`` (reading and computing overlap; two blocks in memory at most)."""
+    def _local_raws(self, idx: Sequence[int], keeps_rows: bool = True) -> Iterator[Any]:
+        """The rows of the blocks ``idx`` in order; out of core, read ahead by a thread while the
+        caller works (:class:`~optimeans.distributed.readahead.ReadAhead`).
+
+        ``keeps_rows=False`` promises that the caller holds no reference to a
+        block's rows once it asks for the next one (nor after the loop), so
+        their buffer is read into again; otherwise each block gets new memory.
+        """
         if self.persisted:
             for b in idx:
                 yield self.raw[b]
             return
-        idx = list(idx)
-        if not idx:
-            return
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            nxt = pool.submit(self._local_raw, idx[0])
-            for pos in range(len(idx)):
-                raw = nxt.result()
-                nxt = pool.submit(self._local_raw, idx[pos + 1]) if pos + 1 < len(idx) else None
+        if self._ahead is None:
+            self._ahead = ReadAhead(self._local_raw, len(self), int(self.sizes.max()) * self.d)
+        ahead = self._ahead
+        for b in idx:
+            raw, buf = ahead.take(b)
+            if not keeps_rows and buf.used and np.may_share_memory(raw[0], buf.array):
+                raw = tasks.ScratchRows(raw)  # the caller's alone: a task may write over the rows
+            try:
                 yield raw
+            finally:
                 del raw
+                ahead.give_back(buf, reuse=not keeps_rows)
 
-    def raw_map(self, fn: Callable, *args: Any) -> list:
-        """``fn(X_b, w_b, *args)`` on the original rows of every block, in block order."""
+    def raw_map(self, fn: Callable, *args: Any, keeps_rows: bool = True) -> list:
+        """``fn(X_b, w_b, *args)`` on the original rows of every block, in block order.
+
+        ``keeps_rows=False``: the results hold no reference to the rows (out of
+        core, their memory is read into again; see :meth:`_local_raws`).
+        """
         if self.client is None:
-            return [fn(*raw, *args) for raw in self._local_raws(range(len(self)))]
+            return [fn(*raw, *args) for raw in self._local_raws(range(len(self)), keeps_rows)]
         futs = [self._submit(b, _raw_call, (fn,), *args, pinned=False) for b in range(len(self))]
         return self.client.gather(futs)
 
-    def raw_fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
-        """``acc = fn(X_b, w_b, acc, *args)`` block after block (a chain on the cluster)."""
+    def raw_fold(self, fn: Callable, acc: Any, *args: Any, keeps_rows: bool = True) -> Any:
+        """``acc = fn(X_b, w_b, acc, *args)`` block after block (a chain on the cluster); ``keeps_rows``
+        as in :meth:`raw_map`."""
         if self.client is None:
-            for raw in self._local_raws(range(len(self))):
+            for raw in self._local_raws(range(len(self)), keeps_rows):
                 acc = fn(*raw, acc, *args)
             return acc
         for b in range(len(self)):
@@ -223,11 +254,16 @@ class Blocks:
             lead += 1
         return lead
 
-    def run(self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, rows: bool = True) -> list:
+    def run(
+        self, fn: Callable, *args: Any, blocks: Sequence[int] | None = None, rows: bool = True,
+        keeps_rows: bool = True,
+    ) -> list:
         """``fn(state_b, raw_b, *args)`` for every block (or those listed), results in block order.
 
         ``rows=False``: ``fn`` needs only the state (``raw_b`` is None), so
-        out of core no block is read for it.
+        out of core no block is read for it. ``keeps_rows=False``: neither
+        the results nor the states hold a reference to ``raw_b`` after ``fn``
+        returns (out of core, the rows' memory is read into again).
 
         On a cluster with the blocks persisted, one call of each worker's
         :class:`BlockHost` runs ``fn`` over that worker's blocks, one after the
@@ -241,7 +277,8 @@ class Blocks:
         if self.client is None:
             if self.persisted or not rows:
                 return [fn(self.states[b], None, *args) for b in idx]
-            return [fn(self.states[b], raw, *args) for b, raw in zip(idx, self._local_raws(idx))]
+            # the rows first: zip then asks the reader for the end, so the last block is given back
+            return [fn(self.states[b], raw, *args) for raw, b in zip(self._local_raws(idx, keeps_rows), idx)]
         if not self.persisted and not rows:
             futs = [
                 self.client.submit(
@@ -327,14 +364,14 @@ class Blocks:
                 f"the Dask worker {gone[0]} holding blocks of the data left the cluster; run the fit again"
             ) from None
 
-    def fold(self, fn: Callable, acc: Any, *args: Any) -> Any:
-        """``acc = fn(state_b, raw_b, acc, *args)`` block after block."""
+    def fold(self, fn: Callable, acc: Any, *args: Any, keeps_rows: bool = True) -> Any:
+        """``acc = fn(state_b, raw_b, acc, *args)`` block after block; ``keeps_rows`` as in :meth:`run`."""
         if self.client is None:
             if self.persisted:
                 for b in range(len(self)):
                     acc = fn(self.states[b], None, acc, *args)
                 return acc
-            for b, raw in zip(range(len(self)), self._local_raws(range(len(self)))):
+            for raw, b in zip(self._local_raws(range(len(self)), keeps_rows), range(len(self))):
                 acc = fn(self.states[b], raw, acc, *args)
             return acc
         for b in range(len(self)):

@@ -65,6 +65,9 @@ class BlockPasses:
         self.cn = np.empty(kp, dtype=np.float32)
         self.C64 = np.empty((kp, self.dp), dtype=np.float64)
         self.token = 0
+        if blocks.client is None and not blocks.persisted:
+            # the passes run in this thread: their packing buffers are faulted in now, once
+            tasks.reserve_pass_buffers(int(blocks.sizes.max()), d)
         self.start_run()
 
     def start_run(self) -> None:
@@ -93,7 +96,7 @@ class BlockPasses:
             carry = (self.S.copy(), self.Q.copy(), self.W.copy(), self.N.copy())
         parts = blocks.run(
             tasks.task_pass, self.token, self.step, self.kmean, self.kscale, self.C2, self.cn, self.C64, cmax,
-            self.k, do_sums, self.nt, carry, lead_rows,
+            self.k, do_sums, self.nt, carry, lead_rows, keeps_rows=False,
         )
         self.step += 1
         self.n_passes += 1
@@ -135,7 +138,7 @@ class BlockPasses:
         (contribution descending, global row ascending), are memory's choice.
         """
         empty = np.flatnonzero(self.W * (self.N > 0) <= 0)
-        out: list[Any] = self.blocks.run(tasks.task_top, pass_centers, int(empty.size))
+        out: list[Any] = self.blocks.run(tasks.task_top, pass_centers, int(empty.size), keeps_rows=False)
         self.n_passes += 1
         contrib = np.concatenate([o[0] for o in out])
         index = np.concatenate([o[1] for o in out])

@@ -143,9 +143,9 @@ def _validate(blocks: Blocks) -> dict[str, Any]:
     fused = d >= 2
     if fused:
         acc = (np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf), [])
-        sums, lo, hi, checks = blocks.raw_fold(tasks.task_check_sum, acc)
+        sums, lo, hi, checks = blocks.raw_fold(tasks.task_check_sum, acc, keeps_rows=False)
     else:
-        checks = blocks.raw_map(tasks.task_check)
+        checks = blocks.raw_map(tasks.task_check, keeps_rows=False)
     for b, (bad_x, bad_w, *_) in enumerate(checks):
         if bad_x is not None:
             r, c, v = bad_x
@@ -186,7 +186,7 @@ def work_space(blocks: Blocks, w: Any, stats: dict[str, Any]) -> Any:
     if "sums" in stats and pre == 0 and wexp_mean is None:
         acc = stats["sums"]  # added in row order by the validation pass
     else:
-        acc = blocks.raw_fold(tasks.task_offset, np.zeros(d, dtype=np.float64), pre, wexp_mean)
+        acc = blocks.raw_fold(tasks.task_offset, np.zeros(d, dtype=np.float64), pre, wexp_mean, keeps_rows=False)
         blocks.setup_passes += 1
     if wexp_mean is None:
         off_p = acc / n
@@ -196,7 +196,7 @@ def work_space(blocks: Blocks, w: Any, stats: dict[str, Any]) -> Any:
     if "lo" in stats and pre == 0:
         maxabs_p = _scan.max_deviation(stats["lo"], stats["hi"], off_p)
     else:
-        maxabs_p = max(blocks.raw_map(tasks.task_max_deviation, off_p, pre))
+        maxabs_p = max(blocks.raw_map(tasks.task_max_deviation, off_p, pre, keeps_rows=False))
         blocks.setup_passes += 1
     if pre == 0:
         exp = pow2_exponent(maxabs_p)
@@ -215,16 +215,16 @@ def kernel_space(blocks: Blocks, space: Any) -> tuple[np.ndarray, float, np.ndar
     if d >= 2:
         # one read: the sums in row order and the extremes, from which the scale follows
         acc = (np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf), [])
-        sums, lo, hi, totals = blocks.fold(tasks.task_kernel_stats, acc)
+        sums, lo, hi, totals = blocks.fold(tasks.task_kernel_stats, acc, keeps_rows=False)
         kmean = np.zeros(padded_features(d), dtype=np.float64)
         kmean[:d] = sums / blocks.n
         stats = [(_scan.max_deviation(lo, hi, kmean), lo, hi, t) for t in totals]
         blocks.setup_passes += 1
     else:
-        mean = blocks.fold(tasks.task_kernel_mean, np.zeros(d, dtype=np.float64)) / blocks.n
+        mean = blocks.fold(tasks.task_kernel_mean, np.zeros(d, dtype=np.float64), keeps_rows=False) / blocks.n
         kmean = np.zeros(padded_features(d), dtype=np.float64)
         kmean[:d] = mean
-        stats = blocks.run(tasks.task_work_stats, kmean)
+        stats = blocks.run(tasks.task_work_stats, kmean, keeps_rows=False)
         blocks.setup_passes += 2
     r = max(s[0] for s in stats)
     if r > 0.0 and math.isfinite(r):
@@ -426,119 +426,125 @@ def fit(
     t_start = time.perf_counter()
 
     blocks = Blocks(X, w, client, do_persist, nt)
-    stats = _validate(blocks)
-    space = work_space(blocks, w, stats)
-    unit = w is None or (stats["wmin"] == stats["wmax"] and float(np.ldexp(stats["wmin"], space.wexp)) == 1.0)
-    blocks.make_states(space, unit)
-    kmean, kscale, wtot = kernel_space(blocks, space)
-    t_validated = time.perf_counter()
-    if user_init is not None:
-        init64 = space.to_work(user_init, np.float64)
-        space.check_init(init64, X.dtype, user_init)
-        user_init = init64.astype(X.dtype)
-
-    _, seed = check_random_state(random_state)
-    children = np.random.SeedSequence(seed).spawn(n_runs)
-    cb = callback
-    if callback is not None and (space.exp or space.wexp):
-        def cb(iteration: int, obj: float) -> Any:
-            return callback(iteration, space.to_original_objective(obj))
-
-    gathered: dict[str, np.ndarray] = {}
-    passes = BlockPasses(blocks, k, kmean, kscale, nt)
-    best: dict[str, Any] | None = None
-    for run_seed in children:
-        rng = np.random.default_rng(run_seed)
-        seed_info: dict[str, Any] = {}
+    try:
+        stats = _validate(blocks)
+        space = work_space(blocks, w, stats)
+        unit = w is None or (stats["wmin"] == stats["wmax"] and float(np.ldexp(stats["wmin"], space.wexp)) == 1.0)
+        blocks.make_states(space, unit)
+        kmean, kscale, wtot = kernel_space(blocks, space)
+        t_validated = time.perf_counter()
         if user_init is not None:
-            centers0 = user_init
-        elif isinstance(init, str) and init in ("k-means||", "k-means++"):
-            centers0, seed_info = kmeans_parallel(
-                blocks, k, wtot, rng, oversampling_factor=oversampling_factor, init_rounds=init_rounds, n_threads=nt
-            )
-        elif isinstance(init, str):
-            centers0 = random_rows(blocks, k, rng)
-            seed_info = {"init_passes": 1}
+            init64 = space.to_work(user_init, np.float64)
+            space.check_init(init64, X.dtype, user_init)
+            user_init = init64.astype(X.dtype)
+
+        _, seed = check_random_state(random_state)
+        children = np.random.SeedSequence(seed).spawn(n_runs)
+        cb = callback
+        if callback is not None and (space.exp or space.wexp):
+            def cb(iteration: int, obj: float) -> Any:
+                return callback(iteration, space.to_original_objective(obj))
+
+        gathered: dict[str, np.ndarray] = {}
+        passes = BlockPasses(blocks, k, kmean, kscale, nt)
+        best: dict[str, Any] | None = None
+        for run_seed in children:
+            rng = np.random.default_rng(run_seed)
+            seed_info: dict[str, Any] = {}
+            if user_init is not None:
+                centers0 = user_init
+            elif isinstance(init, str) and init in ("k-means||", "k-means++"):
+                centers0, seed_info = kmeans_parallel(
+                    blocks, k, wtot, rng, oversampling_factor=oversampling_factor, init_rounds=init_rounds, n_threads=nt
+                )
+            elif isinstance(init, str):
+                centers0 = random_rows(blocks, k, rng)
+                seed_info = {"init_passes": 1}
+            else:
+                centers0 = check_centers(init(_work_array(blocks), k, rng), k, d, X.dtype, name="init()")
+            passes.start_run()
+            if name == "lloyd":
+                out = lloyd_loop(passes, centers0, max_iter=max_iter, tol=tol, callback=cb)
+                run = {
+                    "centers": out.centers, "n_iter": out.n_iter, "converged": out.converged,
+                    "stop_reason": out.stop_reason, "history": out.history, "passes": passes.n_passes,
+                }
+            else:
+                run = run_minibatch(
+                    blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol,
+                    n_threads=None if n_threads is None else nt, callback=cb, batch_size=batch_size,
+                )
+                run["passes"] = run["n_iter"]
+                if name == "minibatch":
+                    # labels of the final centers for the summary and the lazy labels
+                    passes.assign(np.ascontiguousarray(run["centers"], dtype=X.dtype), True)
+                    run["passes"] += 1
+            centers_work = np.ascontiguousarray(run["centers"], dtype=X.dtype)
+            if refine is not None and run["stop_reason"] != "callback":
+                # as in memory (optimeans.fit): BLAS on one thread, so the sums have memory's bits
+                with native_threads(nt, 1):
+                    run = _refine_in_memory(blocks, space, run, gathered, max_iter=max_iter, tol=tol, callback=cb)
+            else:
+                centers = space.from_work(centers_work)
+                final = blocks.run(tasks.task_finish, centers_work, centers, keeps_rows=False)
+                run.update(
+                    work_objective=sum_in_order(f[0] for f in final), objective=sum_in_order(f[1] for f in final),
+                    sizes=np.sum([f[2] for f in final], axis=0), cluster_weights=_sum_rows([f[3] for f in final]),
+                    centers=centers, labels=None,
+                )
+            run["seed_info"] = seed_info
+            if best is None or run["work_objective"] < best["work_objective"]:
+                best = run
+                if run["labels"] is None:
+                    blocks.run(_promote, rows=False)
+            if run["stop_reason"] == "callback":
+                break
+        assert best is not None
+        if best["labels"] is not None:
+            _, da = import_dask()
+            labels = da.from_array(best["labels"], chunks=(tuple(int(s) for s in blocks.sizes),))
         else:
-            centers0 = check_centers(init(_work_array(blocks), k, rng), k, d, X.dtype, name="init()")
-        passes.start_run()
-        if name == "lloyd":
-            out = lloyd_loop(passes, centers0, max_iter=max_iter, tol=tol, callback=cb)
-            run = {
-                "centers": out.centers, "n_iter": out.n_iter, "converged": out.converged,
-                "stop_reason": out.stop_reason, "history": out.history, "passes": passes.n_passes,
-            }
-        else:
-            run = run_minibatch(
-                blocks, np.array(centers0, copy=True), max_iter=max_iter, tol=tol,
-                n_threads=None if n_threads is None else nt, callback=cb, batch_size=batch_size,
-            )
-            run["passes"] = run["n_iter"]
-            if name == "minibatch":
-                # labels of the final centers for the summary and the lazy labels
-                passes.assign(np.ascontiguousarray(run["centers"], dtype=X.dtype), True)
-                run["passes"] += 1
-        centers_work = np.ascontiguousarray(run["centers"], dtype=X.dtype)
-        if refine is not None and run["stop_reason"] != "callback":
-            # as in memory (optimeans.fit): BLAS on one thread, so the sums have memory's bits
-            with native_threads(nt, 1):
-                run = _refine_in_memory(blocks, space, run, gathered, max_iter=max_iter, tol=tol, callback=cb)
-        else:
-            centers = space.from_work(centers_work)
-            final = blocks.run(tasks.task_finish, centers_work, centers)
-            run.update(
-                work_objective=sum_in_order(f[0] for f in final), objective=sum_in_order(f[1] for f in final),
-                sizes=np.sum([f[2] for f in final], axis=0), cluster_weights=_sum_rows([f[3] for f in final]),
-                centers=centers, labels=None,
-            )
-        run["seed_info"] = seed_info
-        if best is None or run["work_objective"] < best["work_objective"]:
-            best = run
-            if run["labels"] is None:
-                blocks.run(_promote, rows=False)
-        if run["stop_reason"] == "callback":
-            break
-    assert best is not None
-    if best["labels"] is not None:
-        _, da = import_dask()
-        labels = da.from_array(best["labels"], chunks=(tuple(int(s) for s in blocks.sizes),))
-    else:
-        labels = blocks.labels()
-    hist = best["history"]
-    if space.exp or space.wexp:
-        hist = History(space.to_original_objective(hist.objective), hist.seconds, hist.passes, dict(hist.extra))
-    init_name = init if isinstance(init, str) else ("callable" if callable(init) else "array")
-    seed_passes = int(best["seed_info"].get("init_passes", 0))
-    info = {
-        "cluster_sizes": best["sizes"],
-        "cluster_weights": best["cluster_weights"],
-        "n_blocks": len(blocks),
-        "block_rows": rows,
-        "persisted": bool(do_persist),
-        "scheduler": "distributed" if client is not None else "threads",
-        "passes": blocks.setup_passes + seed_passes + best["passes"] + 1,
-        "seconds": time.perf_counter() - t_start,
-        "validation_seconds": t_validated - t_start,
-        "setup_passes": blocks.setup_passes,
-        **{k_: v for k_, v in best["seed_info"].items() if k_ != "init_passes"},
-    }
-    options = {"max_iter": max_iter, "tol": tol, "init": "k-means||" if init_name == "k-means++" else init_name}
-    if name == "minibatch":
-        options["batch_size"] = batch_size
-    return DistributedResult(
-        centers=best["centers"],
-        labels=labels,
-        objective=float(best["objective"]),
-        n_iter=best["n_iter"],
-        converged=best["converged"],
-        stop_reason=best["stop_reason"],
-        history=hist,
-        method=name if refine is None else f"{name}+{refine}",
-        seed=seed,
-        options=options,
-        n_init=n_runs,
-        info=info,
-    )
+            labels = blocks.labels()
+        hist = best["history"]
+        if space.exp or space.wexp:
+            hist = History(space.to_original_objective(hist.objective), hist.seconds, hist.passes, dict(hist.extra))
+        init_name = init if isinstance(init, str) else ("callable" if callable(init) else "array")
+        seed_passes = int(best["seed_info"].get("init_passes", 0))
+        info = {
+            "cluster_sizes": best["sizes"],
+            "cluster_weights": best["cluster_weights"],
+            "n_blocks": len(blocks),
+            "block_rows": rows,
+            "persisted": bool(do_persist),
+            "scheduler": "distributed" if client is not None else "threads",
+            "passes": blocks.setup_passes + seed_passes + best["passes"] + 1,
+            "seconds": time.perf_counter() - t_start,
+            "validation_seconds": t_validated - t_start,
+            "setup_passes": blocks.setup_passes,
+            # out of core in this process: blocks read ahead, seconds reading, seconds the passes waited
+            **({"read_ahead": blocks.read_ahead_stats()} if blocks.read_ahead_stats() else {}),
+            **{k_: v for k_, v in best["seed_info"].items() if k_ != "init_passes"},
+        }
+        options = {"max_iter": max_iter, "tol": tol, "init": "k-means||" if init_name == "k-means++" else init_name}
+        if name == "minibatch":
+            options["batch_size"] = batch_size
+        return DistributedResult(
+            centers=best["centers"],
+            labels=labels,
+            objective=float(best["objective"]),
+            n_iter=best["n_iter"],
+            converged=best["converged"],
+            stop_reason=best["stop_reason"],
+            history=hist,
+            method=name if refine is None else f"{name}+{refine}",
+            seed=seed,
+            options=options,
+            n_init=n_runs,
+            info=info,
+        )
+    finally:
+        # out of core: the read-ahead thread stops with the fit
+        blocks.close()
 
 
 def _promote(state: Any, raw: Any) -> None:

@@ -41,6 +41,17 @@ from . import _scan
 WS_BLOCK = 65536
 
 
+class ScratchRows(tuple):
+    """``(X, w)`` of a block read into a buffer that nothing else holds: a task may overwrite ``X``.
+
+    Out of core, the read-ahead ring hands these to tasks that keep no
+    reference to the rows (:meth:`~optimeans.distributed.blocks.Blocks.run`
+    with ``keeps_rows=False``); a Lloyd pass then writes the work rows over
+    the rows read, instead of into a buffer of their own (less memory, and
+    a third less memory traffic in the transform).
+    """
+
+
 class StateLost(RuntimeError):
     """A block's state is not the one the run left (a worker was lost and the block rebuilt)."""
 
@@ -245,7 +256,8 @@ class BlockState:
         Out of core: the rows of ``raw`` transformed and packed by one kernel
         (:func:`._scan.to_work_and_pack`, the bits of ``to_work`` then
         ``pack_data``) into buffers of this thread that the next pass reuses,
-        so a pass allocates nothing of the block's size.
+        so a pass allocates nothing of the block's size; the work rows go
+        over the rows read when ``raw`` is :class:`ScratchRows`.
         """
         if self.persisted or raw is None:
             _, _, Xw, ww = self.rows(raw)
@@ -261,7 +273,10 @@ class BlockState:
         ww = None if wb is None else np.ascontiguousarray(self.space.work_weights(np.asarray(wb, dtype=np.float64)))
         d = X.shape[1]
         nb = (self.n + BLOCK - 1) // BLOCK
-        Xw = _thread_buffer("Xw", self.n * d, self.dtype).reshape(self.n, d)
+        if isinstance(raw, ScratchRows) and X is Xb and X.flags.writeable:
+            Xw = X  # the kernel reads each entry before it writes it, in the same thread
+        else:
+            Xw = _thread_buffer("Xw", self.n * d, self.dtype).reshape(self.n, d)
         XT = _thread_buffer("XT", max(nb * d * BLOCK, 1), np.dtype(np.float32))
         block_norm = _thread_buffer("norm", nb, np.dtype(np.float64))
         _scan.to_work_and_pack(X, self.space._offset_p, factor, Xw, kmean[:d], kscale, XT, block_norm)
@@ -302,6 +317,18 @@ def _thread_buffer(name: str, size: int, dtype: np.dtype) -> np.ndarray:
         buf = np.empty(size, dtype=dtype)
         setattr(_BUFFERS, name, buf)
     return buf[:size]
+
+
+def reserve_pass_buffers(rows: int, d: int) -> None:
+    """Allocate and touch this thread's packing buffers for blocks of up to ``rows`` rows.
+
+    Out of core, the first Lloyd pass would otherwise pay the page faults of
+    a fresh packed block (a block's size of memory) on top of its own work;
+    the fit calls this once, before its passes.
+    """
+    nb = (int(rows) + BLOCK - 1) // BLOCK
+    _thread_buffer("XT", max(nb * d * BLOCK, 1), np.dtype(np.float32)).fill(0.0)
+    _thread_buffer("norm", nb, np.dtype(np.float64)).fill(0.0)
 
 
 def work_factor(space: Any) -> float | None:
