@@ -39,7 +39,7 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from ._simd import vadd, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmin, vmul, vstore, vsub, vwhere_lt
-from .lloyd import CHUNK, canonical_label, chunk_sums, gemm_rows, guard_threshold, move_point, scan_blocks, sqdist64
+from .lloyd import CHUNK, canonical_label, chunk_sums, gemm_rows, gemm_slab, guard_threshold, move_point, scan_blocks, sqdist64
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
@@ -563,37 +563,45 @@ def _fill_block(XT, cand, g, cnt, d, panel):
 
 @njit(inline="always")
 def _settle_scanned(
-    X, i, vals, stride, col, cn, slot, bv, sv, iv, gmin, block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down,
+    X, i, vals, stride, col, slot, bv, sv, iv, gmin, goff, block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down,
     labels, upper, glower, groups, group_start, group_of, n_groups,
 ):
-    """Label and bounds of fully scanned point ``i`` (lane ``slot`` of ``bv``/``sv``/``iv``/``gmin``).
+    """Label and bounds of fully scanned point ``i`` (lane ``slot`` of ``bv``/``sv``/``iv``, of ``gmin`` from ``goff``).
 
-    Its fast value for center ``j`` is ``vals[j * stride + col]`` (plus ``cn[j]``
-    when ``cn`` is not empty: the BLAS products). Returns 1 if its label changed.
+    Its fast value for center ``j`` is ``vals[j * stride + col]``. With
+    ``stride == 0`` (the BLAS products, of which only the last slab of centers
+    is at hand) the bound of its own group is instead the point's second
+    smallest fast value over all centers when its label is the fast argmin
+    (the smallest over every other center, so at most the smallest over the
+    other centers of its group), else the group's smallest fast value: both
+    lower bounds of the group's other centers, equal to it when the runner-up
+    is in the group. Returns 1 if its label changed.
     """
     L = vlanes(gmin)
     eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
-    j, _ = _resolve(
-        X, i, np.float64(vget(bv, slot)), np.float64(vget(sv, slot)), int(vget(iv, slot)), eps, scale, sqnorm, C64, k,
-    )
+    jf = int(vget(iv, slot))
+    j, _ = _resolve(X, i, np.float64(vget(bv, slot)), np.float64(vget(sv, slot)), jf, eps, scale, sqnorm, C64, k)
     qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
     gj = group_of[j]
-    with_cn = cn.shape[0] > 0
     for g in range(n_groups):
-        if g == gj:
+        if g == gj and stride == 0:
+            if group_start[g + 1] - group_start[g] == 1:
+                glower[i, g] = np.inf
+                continue
+            m = np.float64(vget(sv, slot)) if j == jf else np.float64(gmin[goff + g * L + slot])
+        elif g == gj:
             m = np.inf
             others = False
             for t in range(group_start[g], group_start[g + 1]):
                 jj = groups[t]
                 if jj != j:
                     others = True
-                    f = vals[jj * stride + col] + cn[jj] if with_cn else vals[jj * stride + col]
-                    m = min(m, np.float64(f))
+                    m = min(m, np.float64(vals[jj * stride + col]))
             if not others:
                 glower[i, g] = np.inf
                 continue
         else:
-            m = np.float64(gmin[g * L + slot])
+            m = np.float64(gmin[goff + g * L + slot])
         v = m + qs - eps
         glower[i, g] = math.sqrt(v) / scale * down if (v > 0.0 and v < np.inf) else 0.0
     upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
@@ -630,25 +638,38 @@ def _fill_columns(XT, cand, g0, cnt, d, panel):
 
 
 @njit(inline="always")
-def _groups_from_products(G, h, cn, gpad, n_groups, gmin):
-    """As :func:`_scan_groups` for the points in columns ``h .. h + L - 1`` of ``G = C2 @ panel``
-    (fast value ``G[j] + cn[j]``)."""
+def _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin):
+    """As :func:`_scan_groups` for the points in columns ``h .. h + L - 1`` of the slab's products
+    ``G = C2[j0:j1] @ panel`` (fast value ``G[j - j0] + cn[j]``), carried on from slab to slab.
+
+    The best / second / index lanes are kept in ``tb``, ``ts``, ``ti`` (from
+    offset ``h``) and the group minima in ``gmin`` (from ``h * (n_groups + 1)``)
+    between slabs; the first slab (``j0 == 0``) starts them afresh.
+    """
     L = vlanes(gmin)
     R = G.shape[1]
+    go = h * (n_groups + 1)
     inf = vfill(gmin, np.inf)
-    for g in range(n_groups + 1):
-        vstore(gmin, g * L, inf)
-    best = inf
-    second = inf
-    idx = vfill(gmin, 0.0)
-    for j in range(cn.shape[0]):
-        v = vadd(vload(G, j * R + h), vfill(gmin, cn[j]))
+    if j0 == 0:
+        for g in range(n_groups + 1):
+            vstore(gmin, go + g * L, inf)
+        best = inf
+        second = inf
+        idx = vfill(gmin, 0.0)
+    else:
+        best = vload(tb, h)
+        second = vload(ts, h)
+        idx = vload(ti, h)
+    for j in range(j0, j1):
+        v = vadd(vload(G, (j - j0) * R + h), vfill(gmin, cn[j]))
         second = vmin(second, vmax(best, v))
         idx = vwhere_lt(v, best, vfill(gmin, j), idx)
         best = vmin(best, v)
-        o = gpad[j] * L
+        o = go + gpad[j] * L
         vstore(gmin, o, vmin(vload(gmin, o), v))
-    return best, second, idx
+    vstore(tb, h, best)
+    vstore(ts, h, second)
+    vstore(ti, h, idx)
 
 
 @pjit
@@ -795,27 +816,36 @@ def yinyang_chunks(
         # R candidates from one BLAS product, then L of them at a time)
         if n_cand > 0 and gemm:
             R = gemm_rows(kp)
-            G = np.empty((kp, R), dtype=np.float32)
+            Ks = gemm_slab(kp)
+            G = np.empty((Ks, R), dtype=np.float32)
             panel = np.empty((d, R), dtype=np.float32)
-            gmin = np.empty((n_groups + 1) * L, dtype=np.float32)
+            tb = np.empty(R, dtype=np.float32)
+            ts = np.empty(R, dtype=np.float32)
+            ti = np.empty(R, dtype=np.float32)
+            gmin = np.empty(R * (n_groups + 1), dtype=np.float32)
+            no_vals = np.empty(0, dtype=np.float32)
             for g0 in range(0, n_cand, R):
                 cnt_r = min(R, n_cand - g0)
                 _fill_columns(XT, cand, g0, cnt_r, d, panel)
-                np.dot(C2, panel, G)
-                G1 = G.reshape(kp * R)
+                for j0 in range(0, kp, Ks):
+                    j1 = min(kp, j0 + Ks)
+                    np.dot(C2[j0:j1], panel, G[: j1 - j0])
+                    for h in range(0, cnt_r, L):
+                        _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin)
                 for h in range(0, cnt_r, L):
-                    bv, sv, iv = _groups_from_products(G, h, cn, gpad, n_groups, gmin)
+                    bv = vload(tb, h)
+                    sv = vload(ts, h)
+                    iv = vload(ti, h)
                     for slot in range(min(L, cnt_r - h)):
                         changed += _settle_scanned(
-                            X, cand[g0 + h + slot], G1, R, h + slot, cn, slot, bv, sv, iv, gmin, block_norm, sqnorm,
-                            C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups, group_start,
-                            group_of, n_groups,
+                            X, cand[g0 + h + slot], no_vals, 0, 0, slot, bv, sv, iv, gmin, h * (n_groups + 1),
+                            block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups,
+                            group_start, group_of, n_groups,
                         )
         elif n_cand > 0:
             out = np.empty(kp * L, dtype=np.float32)
             gmin = np.empty((n_groups + 1) * L, dtype=np.float32)
             panel = np.empty(d * L, dtype=np.float32)
-            no_cn = np.empty(0, dtype=np.float32)
             for g0 in range(0, n_cand, L):
                 cnt = min(L, n_cand - g0)
                 i0 = cand[g0]
@@ -826,7 +856,7 @@ def yinyang_chunks(
                     bv, sv, iv = _scan_groups(panel, 0, d, C2, cn, gpad, n_groups, out, gmin)
                 for slot in range(cnt):
                     changed += _settle_scanned(
-                        X, cand[g0 + slot], out, L, slot, no_cn, slot, bv, sv, iv, gmin, block_norm, sqnorm,
+                        X, cand[g0 + slot], out, L, slot, slot, bv, sv, iv, gmin, 0, block_norm, sqnorm,
                         C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups, group_start,
                         group_of, n_groups,
                     )
