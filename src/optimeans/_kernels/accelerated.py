@@ -563,19 +563,17 @@ def _fill_block(XT, cand, g, cnt, d, panel):
 
 @njit(inline="always")
 def _settle_scanned(
-    X, i, vals, stride, col, slot, bv, sv, iv, gmin, goff, block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down,
+    X, i, vals, stride, col, slot, bv, sv, iv, gmin, gsec, goff, block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down,
     labels, upper, glower, groups, group_start, group_of, n_groups,
 ):
     """Label and bounds of fully scanned point ``i`` (lane ``slot`` of ``bv``/``sv``/``iv``, of ``gmin`` from ``goff``).
 
     Its fast value for center ``j`` is ``vals[j * stride + col]``. With
     ``stride == 0`` (the BLAS products, of which only the last slab of centers
-    is at hand) the bound of its own group is instead the point's second
-    smallest fast value over all centers when its label is the fast argmin
-    (the smallest over every other center, so at most the smallest over the
-    other centers of its group), else the group's smallest fast value: both
-    lower bounds of the group's other centers, equal to it when the runner-up
-    is in the group. Returns 1 if its label changed.
+    is at hand) the bound of its own group comes instead from the group's two
+    smallest fast values (``gmin``, ``gsec``): the second when its label is the
+    fast argmin (the smallest over the group's other centers, ties counted),
+    else the smallest (a lower bound of them). Returns 1 if its label changed.
     """
     L = vlanes(gmin)
     eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
@@ -588,7 +586,7 @@ def _settle_scanned(
             if group_start[g + 1] - group_start[g] == 1:
                 glower[i, g] = np.inf
                 continue
-            m = np.float64(vget(sv, slot)) if j == jf else np.float64(gmin[goff + g * L + slot])
+            m = np.float64(gsec[goff + g * L + slot]) if j == jf else np.float64(gmin[goff + g * L + slot])
         elif g == gj:
             m = np.inf
             others = False
@@ -638,13 +636,14 @@ def _fill_columns(XT, cand, g0, cnt, d, panel):
 
 
 @njit(inline="always")
-def _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin):
+def _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin, gsec):
     """As :func:`_scan_groups` for the points in columns ``h .. h + L - 1`` of the slab's products
     ``G = C2[j0:j1] @ panel`` (fast value ``G[j - j0] + cn[j]``), carried on from slab to slab.
 
     The best / second / index lanes are kept in ``tb``, ``ts``, ``ti`` (from
     offset ``h``) and the group minima in ``gmin`` (from ``h * (n_groups + 1)``)
-    between slabs; the first slab (``j0 == 0``) starts them afresh.
+    between slabs, and the group's second smallest in ``gsec`` (same layout); the
+    first slab (``j0 == 0``) starts them afresh.
     """
     L = vlanes(gmin)
     R = G.shape[1]
@@ -653,6 +652,7 @@ def _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin):
     if j0 == 0:
         for g in range(n_groups + 1):
             vstore(gmin, go + g * L, inf)
+            vstore(gsec, go + g * L, inf)
         best = inf
         second = inf
         idx = vfill(gmin, 0.0)
@@ -666,10 +666,18 @@ def _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin):
         idx = vwhere_lt(v, best, vfill(gmin, j), idx)
         best = vmin(best, v)
         o = go + gpad[j] * L
-        vstore(gmin, o, vmin(vload(gmin, o), v))
+        m = vload(gmin, o)
+        vstore(gsec, o, vmin(vload(gsec, o), vmax(m, v)))
+        vstore(gmin, o, vmin(m, v))
     vstore(tb, h, best)
     vstore(ts, h, second)
     vstore(ti, h, idx)
+
+
+#: Rows per unit of work of :func:`yinyang_chunks` (a divisor of :data:`CHUNK`): the
+#: assignment runs over units, the sums over chunks. With 2 threads and 50000 rows,
+#: 13 chunks split 7 / 6 (at best 87 % of both cores busy), 49 units 25 / 24.
+YINYANG_UNIT = 1024
 
 
 @pjit
@@ -707,14 +715,20 @@ def yinyang_chunks(
     kp = cn.shape[0]
     n_groups = glower.shape[1]
     nc = (n + CHUNK - 1) // CHUNK
+    nu = (n + YINYANG_UNIT - 1) // YINYANG_UNIT
     up = 1.0 + rel
     down = 1.0 - rel
-    for c in prange(nc):
-        start = c * CHUNK
-        end = min(n, start + CHUNK)
-        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
-        changed = 0
+    # the labels at entry: the sums move in phase 2, in row order as in Lloyd, since points
+    # settled through their groups and points sent to the full scan interleave
+    prev = labels.copy()
+    unit_scanned = np.zeros(nu, dtype=np.int64)
+    # phase 1, per unit of rows (finer than the chunks, so the threads share the work evenly):
+    # labels and bounds, no sums
+    for c in prange(nu):
+        start = c * YINYANG_UNIT
+        end = min(n, start + YINYANG_UNIT)
         computed = 0
+        changed = 0  # counted again in phase 2
         cand = np.empty(end - start, dtype=np.int64)
         n_cand = 0
         old_lb = np.empty(n_groups, dtype=np.float64)
@@ -722,9 +736,6 @@ def yinyang_chunks(
         arg1 = np.empty(n_groups, dtype=np.int64)
         min2 = np.empty(n_groups, dtype=np.float64)
         fail = np.empty(n_groups, dtype=np.int64)
-        # the labels at entry: the sums move at the end of the chunk, in row order as in
-        # Lloyd, since points settled here and points sent to the full scan interleave
-        prev = labels[start:end].copy()
         for i in range(start, end):
             a = labels[i]
             if first or a < 0:
@@ -823,6 +834,7 @@ def yinyang_chunks(
             ts = np.empty(R, dtype=np.float32)
             ti = np.empty(R, dtype=np.float32)
             gmin = np.empty(R * (n_groups + 1), dtype=np.float32)
+            gsec = np.empty(R * (n_groups + 1), dtype=np.float32)
             no_vals = np.empty(0, dtype=np.float32)
             for g0 in range(0, n_cand, R):
                 cnt_r = min(R, n_cand - g0)
@@ -831,14 +843,14 @@ def yinyang_chunks(
                     j1 = min(kp, j0 + Ks)
                     np.dot(C2[j0:j1], panel, G[: j1 - j0])
                     for h in range(0, cnt_r, L):
-                        _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin)
+                        _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin, gsec)
                 for h in range(0, cnt_r, L):
                     bv = vload(tb, h)
                     sv = vload(ts, h)
                     iv = vload(ti, h)
                     for slot in range(min(L, cnt_r - h)):
                         changed += _settle_scanned(
-                            X, cand[g0 + h + slot], no_vals, 0, 0, slot, bv, sv, iv, gmin, h * (n_groups + 1),
+                            X, cand[g0 + h + slot], no_vals, 0, 0, slot, bv, sv, iv, gmin, gsec, h * (n_groups + 1),
                             block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups,
                             group_start, group_of, n_groups,
                         )
@@ -856,17 +868,29 @@ def yinyang_chunks(
                     bv, sv, iv = _scan_groups(panel, 0, d, C2, cn, gpad, n_groups, out, gmin)
                 for slot in range(cnt):
                     changed += _settle_scanned(
-                        X, cand[g0 + slot], out, L, slot, slot, bv, sv, iv, gmin, 0, block_norm, sqnorm,
+                        X, cand[g0 + slot], out, L, slot, slot, bv, sv, iv, gmin, gmin, 0, block_norm, sqnorm,
                         C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups, group_start,
                         group_of, n_groups,
                     )
-        if do_sums:
-            for i in range(start, end):
-                a = prev[i - start]
-                if labels[i] != a:
+        unit_scanned[c] = computed + n_cand * k
+    # phase 2, per chunk: the moves into the chunk's sums, in row order
+    per = CHUNK // YINYANG_UNIT
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
+        changed = 0
+        for i in range(start, end):
+            a = prev[i]
+            if labels[i] != a:
+                changed += 1
+                if do_sums:
                     move_point(X, w, i, a, labels[i], mean, S, Q, W, N)
         chunk_changed[c] = changed
-        chunk_scanned[c] = computed + n_cand * k
+        scanned = 0
+        for u in range(c * per, min(nu, (c + 1) * per)):
+            scanned += unit_scanned[u]
+        chunk_scanned[c] = scanned
 
 
 # ------------------------------------------------------------------ k-d tree over the centers (few features)
