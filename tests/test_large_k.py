@@ -283,3 +283,33 @@ def test_gemm_slabs_of_centers_equal_scan_on_ties(monkeypatch, dtype):
     ref = lloyd.run(X, w, C0, max_iter=8, tol=0.0, n_threads=1)
     for res in runs:
         assert_same_run(res, ref)
+
+
+def test_parallel_moves_have_the_serial_bits():
+    """The sums of many chunks added in parallel slices (add_moves) equal the serial chunk-order sums bit for bit."""
+    from optimeans._kernels import lloyd as K
+
+    rng = np.random.default_rng(11)
+    nc, k, dp = 5, 1100, 512
+    assert nc * k * dp >= K.PARALLEL_MOVES  # the parallel path runs
+    chunk_S = rng.normal(size=(nc, k * dp)) * 10.0 ** rng.integers(-8, 8, size=(nc, k * dp))
+    chunk_Q = rng.normal(size=(nc, k))
+    chunk_W = rng.normal(size=(nc, k))
+    chunk_N = rng.integers(-3, 3, size=(nc, k))
+    changed = np.array([3, 0, 5, 1, 2])
+    chunk_S[1] = np.nan  # a chunk with no change is skipped, whatever it holds
+    out = []
+    for fn in (K.apply_moves, K.add_moves):
+        S = rng.normal(size=k * dp) * 0 + 1.0
+        Q, W, N = np.ones(k), np.ones(k), np.full(k, 2)
+        N[:7] = -chunk_N[[0, 2, 3, 4], :7].sum(axis=0)  # these clusters end empty: zero sums
+        assert fn(chunk_S, chunk_Q, chunk_W, chunk_N, changed, S, Q, W, N) == 11
+        out.append((S, Q, W, N))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
+    S = out[1][0]
+    assert not np.isnan(S).any()
+    expect = 1.0 + chunk_S[0] + chunk_S[2] + chunk_S[3] + chunk_S[4]  # chunk order, left to right
+    empty = np.repeat(out[1][3] == 0, dp)
+    np.testing.assert_array_equal(S[~empty], expect[~empty])
+    assert (S[empty] == 0).all() and empty.any()

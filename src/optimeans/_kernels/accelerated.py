@@ -706,9 +706,14 @@ def yinyang_chunks(
 
     Notes
     -----
+    Two parallel passes: labels and bounds over units of :data:`YINYANG_UNIT`
+    rows (every point's work depends on that point alone), then the moves into
+    each chunk's sums, in row order, over chunks of :data:`CHUNK` rows: the
+    same sums, bit for bit, whatever the thread count.
     O(n t) bound work for ``t`` groups, O(d) per distance computed one by one,
-    O(k d / L) per fully scanned point; memory ``n t`` float64 plus ``k L``
-    float32 per thread.
+    O(k d / L) per fully scanned point; memory ``n t`` float64, the ``n``
+    labels at entry, plus ``k L`` float32 per thread (``(slab + d) R`` with the
+    BLAS products, :func:`~optimeans._kernels.lloyd.gemm_slab`).
     """
     n, d = X.shape
     L = vlanes(XT)

@@ -1113,13 +1113,61 @@ def apply_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
             Q[j] += chunk_Q[c, j]
             W[j] += chunk_W[c, j]
             N[j] += chunk_N[c, j]
+    _clear_empty(S, Q, W, N)
+    return changed
+
+
+@njit(inline="always")
+def _clear_empty(S, Q, W, N):
+    k = W.shape[0]
+    dp = S.shape[0] // k
     for j in range(k):
         if N[j] == 0:
             W[j] = 0.0
             Q[j] = 0.0
             for f in range(dp):
                 S[j * dp + f] = 0.0
+
+
+@pjit
+def _apply_moves_parallel(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
+    """:func:`apply_moves` with the ``k x dp`` sums split into slices added in parallel.
+
+    Each entry still gets the chunks' changes in chunk order: the same bits.
+    """
+    changed = 0
+    k = W.shape[0]
+    nc = chunk_S.shape[0]
+    for c in range(nc):
+        changed += chunk_changed[c]
+    step = 1 << 14
+    for b in prange((S.shape[0] + step - 1) // step):
+        t1 = min(S.shape[0], (b + 1) * step)
+        for c in range(nc):
+            if chunk_changed[c] != 0:
+                for t in range(b * step, t1):
+                    S[t] += chunk_S[c, t]
+    for c in range(nc):
+        if chunk_changed[c] != 0:
+            for j in range(k):
+                Q[j] += chunk_Q[c, j]
+                W[j] += chunk_W[c, j]
+                N[j] += chunk_N[c, j]
+    _clear_empty(S, Q, W, N)
     return changed
+
+
+#: From this many float64 additions (chunks x k x dp) on, :func:`add_moves` adds the sums in
+#: parallel: at 50000 x 128, k = 4096 (6.8 million) the serial loop took 6.8 ms (CPU, load 7),
+#: a serial step of every iteration; below, starting the threads would cost more than it saves.
+PARALLEL_MOVES = 1 << 21
+
+
+def add_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N) -> int:
+    """:func:`apply_moves`, its additions in parallel when they are many (:data:`PARALLEL_MOVES`); same bits."""
+    if chunk_S.size >= PARALLEL_MOVES:
+        return int(_apply_moves_parallel(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N))
+    return int(apply_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N))
 
 
 @njit
@@ -1298,8 +1346,8 @@ class Workspace:
             do_sums, self.no_dist if dist_out is None else dist_out, self.prefetch_rows,
         )
         if do_sums:
-            changed = int(apply_moves(self.chunk_S, self.chunk_Q, self.chunk_W, self.chunk_N, self.chunk_changed,
-                                      self.S, self.Q, self.W, self.N))
+            changed = add_moves(self.chunk_S, self.chunk_Q, self.chunk_W, self.chunk_N, self.chunk_changed,
+                                self.S, self.Q, self.W, self.N)
         else:
             changed = int(self.chunk_changed.sum())
         self.prefetch_rows = changed * 1000 > self.X.shape[0]
