@@ -240,3 +240,76 @@ def test_lloyd_gemm_pass_equals_scan_on_ties(monkeypatch, dtype, d):
     ref = lloyd.run(X, w, C0, max_iter=20, tol=0.0, n_threads=1)
     for res in runs:
         assert_same_run(res, ref)
+
+
+def _argmin_blocked(X, C):
+    """Canonical labels (first index of the smallest float64 squared distance), 256 rows at a time."""
+    out = np.empty(X.shape[0], dtype=np.int64)
+    C = C.astype(np.float64)
+    for s in range(0, X.shape[0], 256):
+        D = ((X[s : s + 256, None, :].astype(np.float64) - C[None]) ** 2).sum(-1)
+        out[s : s + 256] = np.argmin(D, axis=1)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_slabs_of_centers_equal_scan_on_ties(monkeypatch, dtype):
+    """More padded centers than one BLAS slab (GEMM_SLAB, the last slab partial): Lloyd's BLAS pass
+    and Yinyang's BLAS full scans carry the minima from slab to slab and give the scan's run bit for bit."""
+    from optimeans._kernels import lloyd as K
+
+    n, d, k = 2500, 64, 1100
+    kp = K.padded_clusters(k)
+    assert kp > K.GEMM_SLAB and kp % K.GEMM_SLAB != 0  # two slabs, the second partial
+    assert K.lloyd_kernel_of(kp, d) is K._lloyd_chunks_gemm
+    X, C0 = tie_data(n, d, k, seed=5, dtype=dtype)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, size=n)
+    canon = _argmin_blocked(X, C0)
+    ws = K.Workspace(X, k, w)
+    ws.set_centers(C0)
+    ws.assign(True)
+    np.testing.assert_array_equal(ws.labels, canon)
+    broken = K.Workspace(X, k, w)
+    broken.kappa = -1.0  # no guard: the products' rounding picks other centers on the ties
+    broken.set_centers(C0)
+    broken.assign(True)
+    assert (broken.labels != canon).any()
+    runs = [lloyd.run(X, w, C0, max_iter=8, tol=0.0, n_threads=t) for t in (1, 2)]
+    runs += [accelerated.run_yinyang(X, w, C0, max_iter=8, tol=0.0, n_threads=t) for t in (1, 2)]
+    monkeypatch.setattr(accelerated, "DENSE", 1)  # every failing point to the full scan
+    runs += [accelerated.run_yinyang(X, w, C0, max_iter=8, tol=0.0, n_threads=2)]
+    monkeypatch.setattr(K, "GEMM_FROM", 10**9)
+    assert K.lloyd_kernel_of(kp, d) is not K._lloyd_chunks_gemm
+    ref = lloyd.run(X, w, C0, max_iter=8, tol=0.0, n_threads=1)
+    for res in runs:
+        assert_same_run(res, ref)
+
+
+def test_parallel_moves_have_the_serial_bits():
+    """The sums of many chunks added in parallel slices (add_moves) equal the serial chunk-order sums bit for bit."""
+    from optimeans._kernels import lloyd as K
+
+    rng = np.random.default_rng(11)
+    nc, k, dp = 5, 1100, 512
+    assert nc * k * dp >= K.PARALLEL_MOVES  # the parallel path runs
+    chunk_S = rng.normal(size=(nc, k * dp)) * 10.0 ** rng.integers(-8, 8, size=(nc, k * dp))
+    chunk_Q = rng.normal(size=(nc, k))
+    chunk_W = rng.normal(size=(nc, k))
+    chunk_N = rng.integers(-3, 3, size=(nc, k))
+    changed = np.array([3, 0, 5, 1, 2])
+    chunk_S[1] = np.nan  # a chunk with no change is skipped, whatever it holds
+    out = []
+    for fn in (K.apply_moves, K.add_moves):
+        S = rng.normal(size=k * dp) * 0 + 1.0
+        Q, W, N = np.ones(k), np.ones(k), np.full(k, 2)
+        N[:7] = -chunk_N[[0, 2, 3, 4], :7].sum(axis=0)  # these clusters end empty: zero sums
+        assert fn(chunk_S, chunk_Q, chunk_W, chunk_N, changed, S, Q, W, N) == 11
+        out.append((S, Q, W, N))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
+    S = out[1][0]
+    assert not np.isnan(S).any()
+    expect = 1.0 + chunk_S[0] + chunk_S[2] + chunk_S[3] + chunk_S[4]  # chunk order, left to right
+    empty = np.repeat(out[1][3] == 0, dp)
+    np.testing.assert_array_equal(S[~empty], expect[~empty])
+    assert (S[empty] == 0).all() and empty.any()

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from ._simd import vadd, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmin, vmul, vstore, vsub, vwhere_lt
-from .lloyd import CHUNK, canonical_label, chunk_sums, gemm_rows, guard_threshold, move_point, scan_blocks, sqdist64
+from .lloyd import CHUNK, canonical_label, chunk_sums, gemm_rows, gemm_slab, guard_threshold, move_point, scan_blocks, sqdist64
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
@@ -563,37 +563,43 @@ def _fill_block(XT, cand, g, cnt, d, panel):
 
 @njit(inline="always")
 def _settle_scanned(
-    X, i, vals, stride, col, cn, slot, bv, sv, iv, gmin, block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down,
+    X, i, vals, stride, col, slot, bv, sv, iv, gmin, gsec, goff, block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down,
     labels, upper, glower, groups, group_start, group_of, n_groups,
 ):
-    """Label and bounds of fully scanned point ``i`` (lane ``slot`` of ``bv``/``sv``/``iv``/``gmin``).
+    """Label and bounds of fully scanned point ``i`` (lane ``slot`` of ``bv``/``sv``/``iv``, of ``gmin`` from ``goff``).
 
-    Its fast value for center ``j`` is ``vals[j * stride + col]`` (plus ``cn[j]``
-    when ``cn`` is not empty: the BLAS products). Returns 1 if its label changed.
+    Its fast value for center ``j`` is ``vals[j * stride + col]``. With
+    ``stride == 0`` (the BLAS products, of which only the last slab of centers
+    is at hand) the bound of its own group comes instead from the group's two
+    smallest fast values (``gmin``, ``gsec``): the second when its label is the
+    fast argmin (the smallest over the group's other centers, ties counted),
+    else the smallest (a lower bound of them). Returns 1 if its label changed.
     """
     L = vlanes(gmin)
     eps = 0.5 * guard_threshold(kappa, block_norm[i // L], cmax)
-    j, _ = _resolve(
-        X, i, np.float64(vget(bv, slot)), np.float64(vget(sv, slot)), int(vget(iv, slot)), eps, scale, sqnorm, C64, k,
-    )
+    jf = int(vget(iv, slot))
+    j, _ = _resolve(X, i, np.float64(vget(bv, slot)), np.float64(vget(sv, slot)), jf, eps, scale, sqnorm, C64, k)
     qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
     gj = group_of[j]
-    with_cn = cn.shape[0] > 0
     for g in range(n_groups):
-        if g == gj:
+        if g == gj and stride == 0:
+            if group_start[g + 1] - group_start[g] == 1:
+                glower[i, g] = np.inf
+                continue
+            m = np.float64(gsec[goff + g * L + slot]) if j == jf else np.float64(gmin[goff + g * L + slot])
+        elif g == gj:
             m = np.inf
             others = False
             for t in range(group_start[g], group_start[g + 1]):
                 jj = groups[t]
                 if jj != j:
                     others = True
-                    f = vals[jj * stride + col] + cn[jj] if with_cn else vals[jj * stride + col]
-                    m = min(m, np.float64(f))
+                    m = min(m, np.float64(vals[jj * stride + col]))
             if not others:
                 glower[i, g] = np.inf
                 continue
         else:
-            m = np.float64(gmin[g * L + slot])
+            m = np.float64(gmin[goff + g * L + slot])
         v = m + qs - eps
         glower[i, g] = math.sqrt(v) / scale * down if (v > 0.0 and v < np.inf) else 0.0
     upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
@@ -630,25 +636,48 @@ def _fill_columns(XT, cand, g0, cnt, d, panel):
 
 
 @njit(inline="always")
-def _groups_from_products(G, h, cn, gpad, n_groups, gmin):
-    """As :func:`_scan_groups` for the points in columns ``h .. h + L - 1`` of ``G = C2 @ panel``
-    (fast value ``G[j] + cn[j]``)."""
+def _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin, gsec):
+    """As :func:`_scan_groups` for the points in columns ``h .. h + L - 1`` of the slab's products
+    ``G = C2[j0:j1] @ panel`` (fast value ``G[j - j0] + cn[j]``), carried on from slab to slab.
+
+    The best / second / index lanes are kept in ``tb``, ``ts``, ``ti`` (from
+    offset ``h``) and the group minima in ``gmin`` (from ``h * (n_groups + 1)``)
+    between slabs, and the group's second smallest in ``gsec`` (same layout); the
+    first slab (``j0 == 0``) starts them afresh.
+    """
     L = vlanes(gmin)
     R = G.shape[1]
+    go = h * (n_groups + 1)
     inf = vfill(gmin, np.inf)
-    for g in range(n_groups + 1):
-        vstore(gmin, g * L, inf)
-    best = inf
-    second = inf
-    idx = vfill(gmin, 0.0)
-    for j in range(cn.shape[0]):
-        v = vadd(vload(G, j * R + h), vfill(gmin, cn[j]))
+    if j0 == 0:
+        for g in range(n_groups + 1):
+            vstore(gmin, go + g * L, inf)
+            vstore(gsec, go + g * L, inf)
+        best = inf
+        second = inf
+        idx = vfill(gmin, 0.0)
+    else:
+        best = vload(tb, h)
+        second = vload(ts, h)
+        idx = vload(ti, h)
+    for j in range(j0, j1):
+        v = vadd(vload(G, (j - j0) * R + h), vfill(gmin, cn[j]))
         second = vmin(second, vmax(best, v))
         idx = vwhere_lt(v, best, vfill(gmin, j), idx)
         best = vmin(best, v)
-        o = gpad[j] * L
-        vstore(gmin, o, vmin(vload(gmin, o), v))
-    return best, second, idx
+        o = go + gpad[j] * L
+        m = vload(gmin, o)
+        vstore(gsec, o, vmin(vload(gsec, o), vmax(m, v)))
+        vstore(gmin, o, vmin(m, v))
+    vstore(tb, h, best)
+    vstore(ts, h, second)
+    vstore(ti, h, idx)
+
+
+#: Rows per unit of work of :func:`yinyang_chunks` (a divisor of :data:`CHUNK`): the
+#: assignment runs over units, the sums over chunks. With 2 threads and 50000 rows,
+#: 13 chunks split 7 / 6 (at best 87 % of both cores busy), 49 units 25 / 24.
+YINYANG_UNIT = 1024
 
 
 @pjit
@@ -677,23 +706,34 @@ def yinyang_chunks(
 
     Notes
     -----
+    Two parallel passes: labels and bounds over units of :data:`YINYANG_UNIT`
+    rows (every point's work depends on that point alone), then the moves into
+    each chunk's sums, in row order, over chunks of :data:`CHUNK` rows: the
+    same sums, bit for bit, whatever the thread count.
     O(n t) bound work for ``t`` groups, O(d) per distance computed one by one,
-    O(k d / L) per fully scanned point; memory ``n t`` float64 plus ``k L``
-    float32 per thread.
+    O(k d / L) per fully scanned point; memory ``n t`` float64, the ``n``
+    labels at entry, plus ``k L`` float32 per thread (``(slab + d) R`` with the
+    BLAS products, :func:`~optimeans._kernels.lloyd.gemm_slab`).
     """
     n, d = X.shape
     L = vlanes(XT)
     kp = cn.shape[0]
     n_groups = glower.shape[1]
     nc = (n + CHUNK - 1) // CHUNK
+    nu = (n + YINYANG_UNIT - 1) // YINYANG_UNIT
     up = 1.0 + rel
     down = 1.0 - rel
-    for c in prange(nc):
-        start = c * CHUNK
-        end = min(n, start + CHUNK)
-        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
-        changed = 0
+    # the labels at entry: the sums move in phase 2, in row order as in Lloyd, since points
+    # settled through their groups and points sent to the full scan interleave
+    prev = labels.copy()
+    unit_scanned = np.zeros(nu, dtype=np.int64)
+    # phase 1, per unit of rows (finer than the chunks, so the threads share the work evenly):
+    # labels and bounds, no sums
+    for c in prange(nu):
+        start = c * YINYANG_UNIT
+        end = min(n, start + YINYANG_UNIT)
         computed = 0
+        changed = 0  # counted again in phase 2
         cand = np.empty(end - start, dtype=np.int64)
         n_cand = 0
         old_lb = np.empty(n_groups, dtype=np.float64)
@@ -701,9 +741,6 @@ def yinyang_chunks(
         arg1 = np.empty(n_groups, dtype=np.int64)
         min2 = np.empty(n_groups, dtype=np.float64)
         fail = np.empty(n_groups, dtype=np.int64)
-        # the labels at entry: the sums move at the end of the chunk, in row order as in
-        # Lloyd, since points settled here and points sent to the full scan interleave
-        prev = labels[start:end].copy()
         for i in range(start, end):
             a = labels[i]
             if first or a < 0:
@@ -795,27 +832,37 @@ def yinyang_chunks(
         # R candidates from one BLAS product, then L of them at a time)
         if n_cand > 0 and gemm:
             R = gemm_rows(kp)
-            G = np.empty((kp, R), dtype=np.float32)
+            Ks = gemm_slab(kp)
+            G = np.empty((Ks, R), dtype=np.float32)
             panel = np.empty((d, R), dtype=np.float32)
-            gmin = np.empty((n_groups + 1) * L, dtype=np.float32)
+            tb = np.empty(R, dtype=np.float32)
+            ts = np.empty(R, dtype=np.float32)
+            ti = np.empty(R, dtype=np.float32)
+            gmin = np.empty(R * (n_groups + 1), dtype=np.float32)
+            gsec = np.empty(R * (n_groups + 1), dtype=np.float32)
+            no_vals = np.empty(0, dtype=np.float32)
             for g0 in range(0, n_cand, R):
                 cnt_r = min(R, n_cand - g0)
                 _fill_columns(XT, cand, g0, cnt_r, d, panel)
-                np.dot(C2, panel, G)
-                G1 = G.reshape(kp * R)
+                for j0 in range(0, kp, Ks):
+                    j1 = min(kp, j0 + Ks)
+                    np.dot(C2[j0:j1], panel, G[: j1 - j0])
+                    for h in range(0, cnt_r, L):
+                        _groups_from_products(G, h, cn, gpad, n_groups, j0, j1, tb, ts, ti, gmin, gsec)
                 for h in range(0, cnt_r, L):
-                    bv, sv, iv = _groups_from_products(G, h, cn, gpad, n_groups, gmin)
+                    bv = vload(tb, h)
+                    sv = vload(ts, h)
+                    iv = vload(ti, h)
                     for slot in range(min(L, cnt_r - h)):
                         changed += _settle_scanned(
-                            X, cand[g0 + h + slot], G1, R, h + slot, cn, slot, bv, sv, iv, gmin, block_norm, sqnorm,
-                            C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups, group_start,
-                            group_of, n_groups,
+                            X, cand[g0 + h + slot], no_vals, 0, 0, slot, bv, sv, iv, gmin, gsec, h * (n_groups + 1),
+                            block_norm, sqnorm, C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups,
+                            group_start, group_of, n_groups,
                         )
         elif n_cand > 0:
             out = np.empty(kp * L, dtype=np.float32)
             gmin = np.empty((n_groups + 1) * L, dtype=np.float32)
             panel = np.empty(d * L, dtype=np.float32)
-            no_cn = np.empty(0, dtype=np.float32)
             for g0 in range(0, n_cand, L):
                 cnt = min(L, n_cand - g0)
                 i0 = cand[g0]
@@ -826,17 +873,29 @@ def yinyang_chunks(
                     bv, sv, iv = _scan_groups(panel, 0, d, C2, cn, gpad, n_groups, out, gmin)
                 for slot in range(cnt):
                     changed += _settle_scanned(
-                        X, cand[g0 + slot], out, L, slot, no_cn, slot, bv, sv, iv, gmin, block_norm, sqnorm,
+                        X, cand[g0 + slot], out, L, slot, slot, bv, sv, iv, gmin, gmin, 0, block_norm, sqnorm,
                         C64, k, cmax, kappa, scale, up, down, labels, upper, glower, groups, group_start,
                         group_of, n_groups,
                     )
-        if do_sums:
-            for i in range(start, end):
-                a = prev[i - start]
-                if labels[i] != a:
+        unit_scanned[c] = computed + n_cand * k
+    # phase 2, per chunk: the moves into the chunk's sums, in row order
+    per = CHUNK // YINYANG_UNIT
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
+        changed = 0
+        for i in range(start, end):
+            a = prev[i]
+            if labels[i] != a:
+                changed += 1
+                if do_sums:
                     move_point(X, w, i, a, labels[i], mean, S, Q, W, N)
         chunk_changed[c] = changed
-        chunk_scanned[c] = computed + n_cand * k
+        scanned = 0
+        for u in range(c * per, min(nu, (c + 1) * per)):
+            scanned += unit_scanned[u]
+        chunk_scanned[c] = scanned
 
 
 # ------------------------------------------------------------------ k-d tree over the centers (few features)

@@ -51,7 +51,7 @@ from .._kernels.accelerated import (
     yinyang_chunks,
 )
 from .._kernels import lloyd as lloyd_kernels
-from .._kernels.lloyd import BLOCK, Workspace, apply_moves
+from .._kernels.lloyd import BLOCK, Workspace, add_moves
 from .._numba import native_threads
 from ..result import Result
 from ._common import Callback
@@ -106,7 +106,7 @@ class _Bounded:
         self.fractions.append(float(computed) / (self.X.shape[0] * self.k))
         if final:
             return int(ws.chunk_changed.sum())
-        return int(apply_moves(ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, ws.S, ws.Q, ws.W, ws.N))
+        return add_moves(ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, ws.S, ws.Q, ws.W, ws.N)
 
     def info(self) -> dict[str, Any]:
         return {"distance_fraction": list(self.fractions)}
