@@ -105,7 +105,7 @@ MAX_TRIALS = 63
 #: m = 6, 0.140 against 0.160 s thread CPU; at 60000 x 2, k = 3000 (m = 10) the per-pair call
 #: cost 1.92 against 0.75 s, hence the inline path for small ``d``.
 WIDE_D = 16
-#: When a step's flagged rows (all candidates) times (padded features + :data:`SUB`) is at most
+#: When a step's flagged rows (all candidates) times the padded features is at most
 #: this, the chosen candidate's rows are moved on one thread: a parallel region costs more to start
 #: and join than these few canonical distances and sub-block totals (2730 rows at 128 features,
 #: about 80 of the 99 steps at 20000 x 128, k = 100 (rows that some candidate brings strictly
@@ -825,7 +825,8 @@ def _super_refresh(tD, sr, sA, g, mu):
 
 @njit
 def _refresh(w, closest, perm, rows, counts, moved, tile_of, tile_blk, tD, sub_tot, chunk_tot,
-             sub_dirty, sub_list, chunk_dirty, tile_dirty, tile_list, L, label, tl, tDl, tnl, tr, tA, sr, sA, mu):
+             sub_dirty, sub_list, chunk_dirty, tile_dirty, tile_list, L, label, tl, tDl, tnl, tr, tA, sr, sA, mu,
+             use_tiles):
     """The sampling tree's totals and the tiles' largest distances after the moves (touched entries only)."""
     n = closest.shape[0]
     nsub = sub_tot.shape[0]
@@ -842,7 +843,7 @@ def _refresh(w, closest, perm, rows, counts, moved, tile_of, tile_blk, tD, sub_t
                 sub_list[ns] = sb
                 ns += 1
             t = tile_of[p // L]
-            if tile_dirty[t] == 0:
+            if use_tiles and tile_dirty[t] == 0:
                 tile_dirty[t] = 1
                 tile_list[nt] = t
                 nt += 1
@@ -1324,7 +1325,8 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
                 _move_part(X, closest, lim, perm, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
                            moved, scale2, gamma, kappa, rmax, label, step)
         _refresh(w, closest, perm, rows, counts, moved, tile_of, tile_blk, tD, sub_tot, chunk_tot,
-                 sub_dirty, sub_list, chunk_dirty, tile_dirty, tile_list, L, label, tl, tDl, tnl, tr, tA, sr, sA, mu)
+                 sub_dirty, sub_list, chunk_dirty, tile_dirty, tile_list, L, label, tl, tDl, tnl, tr, tA, sr, sA, mu,
+                 use_tiles)
         potential = 0.0
         for c in range(nc):
             potential += chunk_tot[c]
