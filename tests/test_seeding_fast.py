@@ -291,6 +291,24 @@ def test_tiles_and_row_order_choose_alike(d):
             assert (stats[2] > 0) == (tile_rows > 0)
 
 
+
+def test_row_order_exact_gains_and_parallel_moves_equal_the_reference():
+    # rows in their order (no tiles): the exact gains of undecided steps are summed per chunk in
+    # parallel and the first steps move enough rows to run the moves and the sampling totals in
+    # parallel (SERIAL_APPLY_WORK); duplicates give equal gains, uneven weights, three chunks
+    rng = np.random.default_rng(8)
+    X = rng.integers(0, 4, size=(20000, 3)).astype(np.float64)  # 64 distinct points
+    w = rng.uniform(0.5, 2.0, size=len(X))
+    exact = 0
+    for seed in range(2):
+        ref = reference_kmeanspp(X, 20, w, np.random.default_rng(seed), numpy_dist)
+        for threads in (1, 2):
+            with numba_threads(threads):
+                idx, stats = _packed_run(X, 20, w, seed, tile_rows=0)
+            np.testing.assert_array_equal(idx, ref, err_msg=f"seed {seed}, {threads} threads")
+            exact += stats[1]
+    assert exact > 0
+
 # ------------------------------------------------------------------ AFK-MC2 and init="auto"
 
 
