@@ -105,7 +105,9 @@ MAX_TRIALS = 63
 #: m = 6, 0.140 against 0.160 s thread CPU; at 60000 x 2, k = 3000 (m = 10) the per-pair call
 #: cost 1.92 against 0.75 s, hence the inline path for small ``d``.
 WIDE_D = 16
-#: When a step's flagged rows (all candidates) times the padded features is at most
+#: When a step's flagged rows (all candidates) times the padded features plus :data:`SUB` (rows in
+#: their order: the moves refresh the sampling totals in the same pass, :func:`_apply_chunk`) or
+#: times the padded features (tiles: the totals are refreshed after, :func:`_refresh`) is at most
 #: this, the chosen candidate's rows are moved on one thread: a parallel region costs more to start
 #: and join than these few canonical distances and sub-block totals (2730 rows at 128 features,
 #: about 80 of the 99 steps at 20000 x 128, k = 100 (rows that some candidate brings strictly
