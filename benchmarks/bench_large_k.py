@@ -24,6 +24,10 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 20000x64x1024 --threads 1 --no-memory
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 250000x2x6000 --methods auto kdtree --cpu
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 50000x128x4096 --methods auto auto:scan lloyd lloyd:scan --iters 6
+    PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 1000000x16x16384 --methods lloyd ball --peers faiss --iters 6 --cpu
+
+``ball`` (:mod:`optimeans.solvers.ball`) prints, beside its row, the share of Lloyd's full scan its
+last pass computed (``scanned``).
 
 A method name ending in ``:scan`` runs without the BLAS products (the register-blocked
 scans only): the A/B of the BLAS pass from 64 features and 512 centers on.
@@ -49,7 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_lloyd import have_faiss, make_data, peak_memory_mb, versions  # noqa: E402
 
 SHAPES = ["100000x64x1024", "250000x2x6000", "50000x128x4096", "1000000x16x16384"]
-METHODS = ["auto", "lloyd", "hamerly", "yinyang", "kdtree"]
+METHODS = ["auto", "lloyd", "hamerly", "yinyang", "kdtree", "ball"]
 
 
 def objective64(X: np.ndarray, C: np.ndarray) -> float:
@@ -99,6 +103,8 @@ def run_optimeans(X, C0, iters, threads, method):
         X, C0.shape[0], init=C0, n_init=1, max_iter=iters, tol=0.0, method=method, n_threads=threads, callback=cb,
     )
     steps = np.diff([t0, *stamps])
+    if "scanned_fraction" in r.info:
+        print(f"#   {method}: last pass scanned {r.info['scanned_fraction']:.3f} of the full scan", flush=True)
     return float(steps[0]), list(steps[1:]), r.centers, r.method
 
 

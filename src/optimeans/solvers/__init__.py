@@ -25,6 +25,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "elkan": ("optimeans.solvers.accelerated", "run_elkan"),
     "yinyang": ("optimeans.solvers.accelerated", "run_yinyang"),
     "kdtree": ("optimeans.solvers.accelerated", "run_kdtree"),
+    "ball": ("optimeans.solvers.ball", "run"),
     "hartigan": ("optimeans.solvers.hartigan", "run"),
     "gd": ("optimeans.solvers.gradient", "run_gd"),
     "newton": ("optimeans.solvers.gradient", "run_newton"),
