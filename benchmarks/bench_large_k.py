@@ -25,6 +25,7 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 250000x2x6000 --methods auto kdtree --cpu
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 50000x128x4096 --methods auto auto:scan lloyd lloyd:scan --iters 6
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 1000000x16x16384 --methods lloyd ball --peers faiss --iters 6 --cpu
+    PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 200000x16x16384 --methods lloyd ball --iters 6 --cpu --no-memory --no-objective
 
 ``ball`` (:mod:`optimeans.solvers.ball`) prints, beside its row, the share of Lloyd's full scan its
 last pass computed (``scanned``).
@@ -167,6 +168,10 @@ def main(argv=None) -> int:
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--cpu", action="store_true", help="process CPU time instead of the wall clock")
     p.add_argument(
+        "--no-objective", action="store_true",
+        help="skip the float64 objective of every row (at 1000000x16x16384 it takes longer than the runs)",
+    )
+    p.add_argument(
         "--memory-tools", nargs="+", default=["optimeans-auto", "optimeans-lloyd", "sklearn-lloyd", "faiss"],
         help="rows that get the peak-memory column (each is one more run, in a fresh process)",
     )
@@ -212,7 +217,7 @@ def main(argv=None) -> int:
                     mem = peak_memory_mb(key, shape, "float32", threads, args.iters)
                 print(
                     f"{shape:<18} {threads:>3} {tool:<20} {first * 1e3:>7.0f} {it * 1e3:>8.1f} {mean * 1e3:>8.1f}  "
-                    f"{objective64(X, centers):<19.10g} {mem:>6.0f}  {ld}",
+                    f"{(float('nan') if args.no_objective else objective64(X, centers)):<19.10g} {mem:>6.0f}  {ld}",
                     flush=True,
                 )
             ours = min(r[2] for r in rows if r[0].startswith("optimeans-auto(")) if "auto" in args.methods else None

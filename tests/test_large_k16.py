@@ -55,13 +55,16 @@ def brute_labels(X, C):
     return D.argmin(axis=1)
 
 
-@pytest.mark.parametrize("d", [2, 16])
-def test_anchored_pass_is_exact_at_the_edge_of_the_ball(d):
+@pytest.mark.parametrize("d,k", [(2, 300), (16, 300), (16, 60), (3, 45)])
+def test_anchored_pass_is_exact_at_the_edge_of_the_ball(d, k):
     # Anchors are each point's SECOND nearest center (or a far one): the nearest lies inside
     # the ball of radius 2U, close to its edge for many points. A bound that drops the factor 2,
-    # or the margin, loses those nearest centers and this test fails.
-    rng = np.random.default_rng(d)
-    n, k = 4000, 300
+    # or the margin, loses those nearest centers and this test fails. With k = 60 or 45 the
+    # anchors hold 60-90 points (four to six blocks): the blocks but the last scan the copied
+    # panel, the last one continues in place through the indices (a wrong start or a wrong
+    # index there fails this test too).
+    rng = np.random.default_rng(d + k)
+    n = 4000
     X = rng.normal(size=(n, d)).astype(np.float32)
     C = rng.normal(size=(k, d)).astype(np.float32)
     D = ((X.astype(np.float64)[:, None, :] - C.astype(np.float64)[None, :, :]) ** 2).sum(axis=2)
