@@ -93,3 +93,15 @@ def test_anchored_pass_breaks_ties_by_the_first_index():
     ws.assign(do_sums=False)
     np.testing.assert_array_equal(ws.labels, brute_labels(X, C))
     assert ws.labels.max() < 100
+
+
+def test_auto_picks_ball_only_with_many_points_per_center():
+    from optimeans.solvers import resolve
+
+    def shape(n, d):  # resolve reads only the shape: a broadcast view costs no memory
+        return np.broadcast_to(np.float32(0.0), (n, d))
+
+    assert resolve("auto", shape(1_000_000, 16), 16384) == "ball"
+    assert resolve("auto", shape(200_000, 16), 16384) == "lloyd"  # 12 points per center: ball loses
+    assert resolve("auto", shape(1_000_000, 8), 16384) == "lloyd"  # not measured below 12 features
+    assert resolve("auto", shape(1_000_000, 16), 4096) == "lloyd"
