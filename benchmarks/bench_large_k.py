@@ -24,6 +24,11 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 20000x64x1024 --threads 1 --no-memory
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 250000x2x6000 --methods auto kdtree --cpu
     PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 50000x128x4096 --methods auto auto:scan lloyd lloyd:scan --iters 6
+    PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 1000000x16x16384 --methods lloyd ball --peers faiss --iters 6 --cpu
+    PYTHONPATH=src python benchmarks/bench_large_k.py --shapes 200000x16x16384 --methods lloyd ball --iters 6 --cpu --no-memory --no-objective
+
+``ball`` (:mod:`optimeans.solvers.ball`) prints, beside its row, the share of Lloyd's full scan its
+last pass computed (``scanned``).
 
 A method name ending in ``:scan`` runs without the BLAS products (the register-blocked
 scans only): the A/B of the BLAS pass from 64 features and 512 centers on.
@@ -49,7 +54,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_lloyd import have_faiss, make_data, peak_memory_mb, versions  # noqa: E402
 
 SHAPES = ["100000x64x1024", "250000x2x6000", "50000x128x4096", "1000000x16x16384"]
-METHODS = ["auto", "lloyd", "hamerly", "yinyang", "kdtree"]
+METHODS = ["auto", "lloyd", "hamerly", "yinyang", "kdtree", "ball"]
 
 
 def objective64(X: np.ndarray, C: np.ndarray) -> float:
@@ -99,6 +104,8 @@ def run_optimeans(X, C0, iters, threads, method):
         X, C0.shape[0], init=C0, n_init=1, max_iter=iters, tol=0.0, method=method, n_threads=threads, callback=cb,
     )
     steps = np.diff([t0, *stamps])
+    if "scanned_fraction" in r.info:
+        print(f"#   {method}: last pass scanned {r.info['scanned_fraction']:.3f} of the full scan", flush=True)
     return float(steps[0]), list(steps[1:]), r.centers, r.method
 
 
@@ -161,6 +168,10 @@ def main(argv=None) -> int:
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--cpu", action="store_true", help="process CPU time instead of the wall clock")
     p.add_argument(
+        "--no-objective", action="store_true",
+        help="skip the float64 objective of every row (at 1000000x16x16384 it takes longer than the runs)",
+    )
+    p.add_argument(
         "--memory-tools", nargs="+", default=["optimeans-auto", "optimeans-lloyd", "sklearn-lloyd", "faiss"],
         help="rows that get the peak-memory column (each is one more run, in a fresh process)",
     )
@@ -206,7 +217,7 @@ def main(argv=None) -> int:
                     mem = peak_memory_mb(key, shape, "float32", threads, args.iters)
                 print(
                     f"{shape:<18} {threads:>3} {tool:<20} {first * 1e3:>7.0f} {it * 1e3:>8.1f} {mean * 1e3:>8.1f}  "
-                    f"{objective64(X, centers):<19.10g} {mem:>6.0f}  {ld}",
+                    f"{(float('nan') if args.no_objective else objective64(X, centers)):<19.10g} {mem:>6.0f}  {ld}",
                     flush=True,
                 )
             ours = min(r[2] for r in rows if r[0].startswith("optimeans-auto(")) if "auto" in args.methods else None

@@ -71,7 +71,7 @@ REFINE_OPTIONS = ("auto", "hartigan", "swap")
 #: Methods after which ``refine="auto"`` runs split-merge swaps
 #: (:mod:`optimeans.solvers.swap`): the batch methods with Lloyd's fixed points,
 #: which can rerun from the swapped centers.
-SWAP_METHODS = frozenset({"lloyd", "hamerly", "elkan", "yinyang", "kdtree"})
+SWAP_METHODS = frozenset({"lloyd", "hamerly", "elkan", "yinyang", "kdtree", "ball"})
 
 
 def resolve_refine(refine: Any, init: Any, method: str) -> str | None:

@@ -25,6 +25,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "elkan": ("optimeans.solvers.accelerated", "run_elkan"),
     "yinyang": ("optimeans.solvers.accelerated", "run_yinyang"),
     "kdtree": ("optimeans.solvers.accelerated", "run_kdtree"),
+    "ball": ("optimeans.solvers.ball", "run"),
     "hartigan": ("optimeans.solvers.hartigan", "run"),
     "gd": ("optimeans.solvers.gradient", "run_gd"),
     "newton": ("optimeans.solvers.gradient", "run_newton"),
@@ -80,6 +81,15 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
                 # n x groups memory cap leaves few, wide groups at large n. 200000x16 k=16384,
                 # 1 thread, CPU time per iteration, mean of iterations 2..6, under load 14
                 # (benchmarks/bench_large_k.py data): Lloyd 1992 ms, Yinyang 2416 ms (same run).
+                if n_clusters >= 8192 and X.shape[1] >= 12 and X.shape[0] >= 60 * n_clusters:
+                    # Many points per center: the anchored ball (Lloyd's result, bit for bit) scans
+                    # ~25 % of the centers, and its per-center work (k x k distances, candidate
+                    # lists) is shared by enough points. 1 thread, CPU ms per iteration, 6
+                    # iterations, under load 5 (bench_large_k.py --cpu): 1000000x16 k=16384 ball
+                    # 6476 (mean of 2..6: 7011) vs Lloyd 8441 (8112), FAISS 9477; at 200000x16
+                    # k=16384 (12 points per center) ball loses: 3385 vs Lloyd 1722. Measured at
+                    # these two shapes only: the bound of 60 points per center is the one that won.
+                    return "ball"
                 return "lloyd"
             if n_clusters >= 512:
                 # Large k: Yinyang's group bounds (n x groups memory, no k x k table) skip
