@@ -179,7 +179,7 @@ def _published(data_dir: Path) -> dict[tuple[str, int], str]:
 def frontier(sets: list[str], ks: list[int], time_limit: float, data_dir: Path, route: str = "auto",
              global_seeds: int = 0) -> None:
     pub = _published(data_dir)
-    kw = {} if route == "auto" else {"sdp": True, "lp": False}
+    kw = {"auto": {}, "sdp": {"sdp": True, "lp": False}, "lp": {"sdp": False, "lp": True}}[route]
     print("| data | n | d | k | objective | proven | gap | proof | root bound | SDP nodes | seconds | load (1 min) "
           f"| global seeds at the value (of {global_seeds}) "
           "| SOS-SDP nodes / time (published) | CG+DCA nodes / time (published) |")
@@ -221,8 +221,9 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--max-n", type=int, default=10**9)
     ap.add_argument("--global-seeds", type=int, default=3, help="method='global' runs per optkmeans instance")
-    ap.add_argument("--route", choices=["auto", "sdp"], default="auto",
-                    help="frontier: 'sdp' forces the SDP tree (sdp=True, lp=False) also on planar data")
+    ap.add_argument("--route", choices=["auto", "sdp", "lp"], default="auto",
+                    help="frontier: 'sdp' forces the SDP tree (sdp=True, lp=False), 'lp' column generation "
+                         "(lp=True, sdp=False; planar data only)")
     ap.add_argument("--global-only", action="store_true", help="optkmeans: skip branch and bound (its columns then show seed 0 of the search)")
     args = ap.parse_args()
     print(
