@@ -16,8 +16,9 @@
    the instance, the published SOS-SDP and CG+DCA nodes and times beside it.
    With ``--global-seeds S`` each proven instance is also solved by
    ``fit(method="global")`` with seeds 0..S-1 and the seeds that end above
-   the proven value are listed. ``--route sdp`` forces the SDP tree on planar
-   data (the default route there is the LP for k >= 4).
+   the proven value are listed. ``--route sdp`` forces the SDP tree,
+   ``--route lp`` column generation (planar data; the default route takes it
+   for k >= 4 on at most 100 distinct rows, the SDP tree on larger sets).
    ``iris`` is scikit-learn's; ``glass`` is ``glass_scaled_pm1.txt``; other
    names are looked up in ``frontier/sos-sdp/`` and ``frontier/cg-dca/``.
 
@@ -26,7 +27,7 @@ Usage::
     python benchmarks/bench_branch_bound.py ruspini [--time-limit 60]
     python benchmarks/bench_branch_bound.py optkmeans [--time-limit 60] [--max-n 300] [--global-seeds 3]
     python benchmarks/bench_branch_bound.py frontier --sets iris,glass --ks 2,3,4,5,6 [--time-limit 200]
-        [--route sdp] [--global-seeds 3]
+        [--route {auto,sdp,lp}] [--global-seeds 3]
 
 Run from the repository root (the data come from tests/data/). Prints a
 markdown table. The first call compiles the kernels: a warm-up on a tiny set
