@@ -16,8 +16,9 @@
    the instance, the published SOS-SDP and CG+DCA nodes and times beside it.
    With ``--global-seeds S`` each proven instance is also solved by
    ``fit(method="global")`` with seeds 0..S-1 and the seeds that end above
-   the proven value are listed. ``--route sdp`` forces the SDP tree on planar
-   data (the default route there is the LP for k >= 4).
+   the proven value are listed. ``--route sdp`` forces the SDP tree,
+   ``--route lp`` column generation (planar data; the default route takes it
+   for k >= 4 on at most 100 distinct rows, the SDP tree on larger sets).
    ``iris`` is scikit-learn's; ``glass`` is ``glass_scaled_pm1.txt``; other
    names are looked up in ``frontier/sos-sdp/`` and ``frontier/cg-dca/``.
 
@@ -26,7 +27,7 @@ Usage::
     python benchmarks/bench_branch_bound.py ruspini [--time-limit 60]
     python benchmarks/bench_branch_bound.py optkmeans [--time-limit 60] [--max-n 300] [--global-seeds 3]
     python benchmarks/bench_branch_bound.py frontier --sets iris,glass --ks 2,3,4,5,6 [--time-limit 200]
-        [--route sdp] [--global-seeds 3]
+        [--route {auto,sdp,lp}] [--global-seeds 3]
 
 Run from the repository root (the data come from tests/data/). Prints a
 markdown table. The first call compiles the kernels: a warm-up on a tiny set
@@ -179,7 +180,7 @@ def _published(data_dir: Path) -> dict[tuple[str, int], str]:
 def frontier(sets: list[str], ks: list[int], time_limit: float, data_dir: Path, route: str = "auto",
              global_seeds: int = 0) -> None:
     pub = _published(data_dir)
-    kw = {} if route == "auto" else {"sdp": True, "lp": False}
+    kw = {"auto": {}, "sdp": {"sdp": True, "lp": False}, "lp": {"sdp": False, "lp": True}}[route]
     print("| data | n | d | k | objective | proven | gap | proof | root bound | SDP nodes | seconds | load (1 min) "
           f"| global seeds at the value (of {global_seeds}) "
           "| SOS-SDP nodes / time (published) | CG+DCA nodes / time (published) |")
@@ -221,8 +222,9 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--max-n", type=int, default=10**9)
     ap.add_argument("--global-seeds", type=int, default=3, help="method='global' runs per optkmeans instance")
-    ap.add_argument("--route", choices=["auto", "sdp"], default="auto",
-                    help="frontier: 'sdp' forces the SDP tree (sdp=True, lp=False) also on planar data")
+    ap.add_argument("--route", choices=["auto", "sdp", "lp"], default="auto",
+                    help="frontier: 'sdp' forces the SDP tree (sdp=True, lp=False), 'lp' column generation "
+                         "(lp=True, sdp=False; planar data only)")
     ap.add_argument("--global-only", action="store_true", help="optkmeans: skip branch and bound (its columns then show seed 0 of the search)")
     args = ap.parse_args()
     print(

@@ -6,6 +6,7 @@ import pytest
 
 import optimeans
 from optimeans.exact import branch_and_bound
+import optimeans.exact.branch_bound as bb
 
 DATA = Path(__file__).parent / "data"
 
@@ -197,3 +198,38 @@ def test_lp_route_proves_ruspini(monkeypatch):
     assert r.objective == pytest.approx(12881.051236147, rel=1e-11)
     assert r.objective * (1 - 1e-9) <= r.lower_bound <= r.objective
     assert r.info["lp_bound"] <= r.objective
+
+
+def test_auto_routes():
+    """lp/sdp "auto": column generation only for small planar sets with k >= 4, the SDP tree elsewhere."""
+    routes = bb._routes
+    assert routes("auto", "auto", 2, 6, 75) == (True, False)  # Ruspini: the LP's exact proofs
+    assert routes("auto", "auto", 2, 6, bb.LP_PLANE_MAX + 1) == (False, True)  # pr299, ali535, ...: the SDP tree
+    assert routes("auto", "auto", 2, 3, 75) == (False, True)  # k < 4: the LP bound is weak
+    assert routes("auto", "auto", 5, 6, 300) == (False, True)
+    assert routes("auto", "auto", 2, 6, bb.SDP_BNB_MAX + 1) == (True, False)  # beyond the SDP tree: the LP
+    assert routes("auto", False, 2, 6, 300) == (True, False)
+    assert routes("auto", True, 2, 6, 50) == (False, True)
+    assert routes(True, "auto", 2, 6, 300) == (True, False)
+    assert routes(False, "auto", 2, 6, 50) == (False, True)
+    assert routes(True, True, 3, 6, 50) == (False, True)  # no LP outside the plane
+
+
+def test_default_route_on_larger_planar_data_is_the_sdp_tree(monkeypatch):
+    """Planar, k = 4, more distinct rows than LP_PLANE_MAX: the default proves by the SDP tree, not the LP."""
+    monkeypatch.setattr(bb, "LP_PLANE_MAX", 10)
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.0)  # straight to the bounding route
+    rng = np.random.default_rng(4)
+    X = np.concatenate([rng.normal(size=(4, 2)) * 0.6 + c for c in [(0, 0), (3, 0), (0, 3), (3, 3)]])
+    r = bb.branch_and_bound(X, 4, time_limit=None, gap_tol=1e-7)
+    assert r.proven_optimal and r.info["proof"] == "sdp"
+    assert "sdp_nodes" in r.info and "lp_bound" not in r.info
+    exact = bb.branch_and_bound(X, 4, lp=False, sdp=False, time_limit=None)
+    assert exact.info["proof"] == "enumeration"
+    assert r.objective == pytest.approx(exact.objective, rel=1e-7)
+    assert r.lower_bound <= exact.objective * (1 + 1e-12)
+    # the same data under the old limit take the LP
+    monkeypatch.setattr(bb, "LP_PLANE_MAX", 100)
+    r2 = bb.branch_and_bound(X, 4, time_limit=None)
+    assert "lp_bound" in r2.info and "sdp_nodes" not in r2.info
+    assert r2.objective == pytest.approx(exact.objective, rel=1e-10)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from optimeans.exact import enumerate_partitions
-from optimeans.exact.colgen import _aggregate, branch_and_price, lp_bound
+from optimeans.exact.colgen import _aggregate, _whole_columns, branch_and_price, lp_bound
 
 
 def _optimum(X, k):
@@ -91,3 +91,27 @@ def test_branch_and_price_refuses_other_dimensions():
         branch_and_price(np.zeros((10, 3)) + np.arange(10)[:, None], 2)
     with pytest.raises(ValueError, match="time_limit"):
         branch_and_price(np.random.default_rng(0).normal(size=(10, 2)), 2, time_limit=0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_whole_columns_are_those_that_keep_every_aggregate_whole(seed):
+    """The columns kept for the restricted LP, and their aggregates, against a per-column check."""
+    rng = np.random.default_rng(seed)
+    G = int(rng.integers(5, 40))
+    R = int(rng.integers(1, G + 1))
+    agg = np.concatenate([np.arange(R), rng.integers(0, R, size=G - R)])
+    rng.shuffle(agg)
+    cols = []
+    for _ in range(int(rng.integers(0, 30))):
+        if rng.uniform() < 0.5:  # a union of whole aggregates
+            pick = rng.choice(R, size=int(rng.integers(1, R + 1)), replace=False)
+            cols.append(np.flatnonzero(np.isin(agg, pick)).astype(np.int64))
+        else:
+            cols.append(np.sort(rng.choice(G, size=int(rng.integers(1, G + 1)), replace=False)).astype(np.int64))
+    keep, rcols = _whole_columns(cols, agg, R)
+    want = [j for j, c in enumerate(cols)
+            if all(np.isin(np.flatnonzero(agg == a), c).all() for a in np.unique(agg[c]))]
+    assert keep == want
+    assert len(rcols) == len(keep)
+    for j, rc in zip(keep, rcols):
+        np.testing.assert_array_equal(rc, np.unique(agg[cols[j]]))

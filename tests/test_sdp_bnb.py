@@ -345,3 +345,31 @@ def test_triangle_separation_keeps_the_most_violated(seed):
     np.testing.assert_allclose(sorted(ov[:c], reverse=True), viol[:cap])
     np.testing.assert_allclose(Z[oi[:c], oj[:c]] + Z[oi[:c], ok[:c]] - Z[oi[:c], oi[:c]] - Z[oj[:c], ok[:c]], ov[:c])
     assert (oj[:c] < ok[:c]).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_triangle_separation_pruned_scan_on_dense_matrices_with_negative_entries(seed):
+    """The early stop of the sorted scan keeps the cap largest violations when every pair is a neighbour
+
+    and some entries are negative (the bound on a violation then counts the least entry); brute force."""
+    from optimeans._kernels.sdp_cuts import separate_triangles
+
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(8, 30))
+    A = rng.uniform(0.0, 1.0, size=(n, n)) - 1.5 * (rng.uniform(size=(n, n)) < 0.1)
+    Z = (A + A.T) / 2
+    thr = 1e-6
+    viol = sorted(
+        (Z[i, j] + Z[i, k] - Z[i, i] - Z[j, k] for i in range(n) for j in range(n) for k in range(j + 1, n)
+         if i not in (j, k) and Z[i, j] > thr and Z[i, k] > thr and Z[i, j] + Z[i, k] - Z[i, i] - Z[j, k] > thr),
+        reverse=True,
+    )
+    for cap in (1, 7, 3 * n, 10**5):
+        oi, oj, ok = (np.zeros(cap, dtype=np.int64) for _ in range(3))
+        ov = np.zeros(cap)
+        c = separate_triangles(Z, thr, cap, oi, oj, ok, ov)
+        assert c == min(cap, len(viol))
+        np.testing.assert_allclose(sorted(ov[:c], reverse=True), viol[:cap], rtol=1e-12)
+        got = Z[oi[:c], oj[:c]] + Z[oi[:c], ok[:c]] - Z[oi[:c], oi[:c]] - Z[oj[:c], ok[:c]]
+        np.testing.assert_allclose(got, ov[:c], rtol=1e-12)
+        assert (oj[:c] < ok[:c]).all() and (oi[:c] != oj[:c]).all() and (oi[:c] != ok[:c]).all()

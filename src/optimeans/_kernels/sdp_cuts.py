@@ -138,32 +138,58 @@ def separate_triangles(Z, threshold, cap, out_i, out_j, out_k, out_v):
     Only triples with both ``Z_ij`` and ``Z_ik`` above ``threshold`` are
     examined (the anchor's neighbours): with ``Z_ik <= threshold`` the
     triangle is violated only where the pair inequality ``Z_ij <= Z_ii`` is,
-    and pairs are separated on their own. The work is the sum over rows of
-    their neighbour count squared instead of ``n^3``.
+    and pairs are separated on their own.
+
+    The anchor's neighbours are scanned in decreasing ``Z_ij``: a triple's
+    violation is at most ``Z_ij + Z_ik - Z_ii - zmin`` (``zmin`` the least
+    entry of ``Z``, or 0), so once the heap is full the scan of a row stops
+    at the first partner too small to beat the least violation kept. The
+    result is the same set of violations (ties aside) as the full scan of
+    every neighbour pair; at n = 506, k = 2, a near-dense relaxation has
+    about 5e7 such triples, 0.7 s for the full scan.
     """
     n = Z.shape[0]
     count = 0
+    zmin = 0.0
+    for i in range(n):
+        for j in range(n):
+            if Z[i, j] < zmin:
+                zmin = Z[i, j]
     nb = np.empty(n, dtype=np.int64)
+    zv = np.empty(n)
     for i in range(n):
         zii = Z[i, i]
         deg = 0
         for j in range(n):
             if j != i and Z[i, j] > threshold:
+                zv[deg] = -Z[i, j]
                 nb[deg] = j
                 deg += 1
+        order = np.argsort(zv[:deg], kind="mergesort")  # decreasing Z_ij, ties by index
+        srt = nb[:deg][order]
         for a in range(deg):
-            j = nb[a]
+            j = srt[a]
             zij = Z[i, j]
+            # the best partner of j is the next neighbour: nothing later in this row beats the heap
+            floor = out_v[0] if count >= cap else threshold
+            if a + 1 < deg and zij + Z[i, srt[a + 1]] - zii - zmin <= floor:
+                break
             for b in range(a + 1, deg):
-                k = nb[b]
-                v = zij + Z[i, k] - zii - Z[j, k]
+                k = srt[b]
+                zik = Z[i, k]
+                floor = out_v[0] if count >= cap else threshold
+                if zij + zik - zii - zmin <= floor:
+                    break
+                v = zij + zik - zii - Z[j, k]
                 if v <= threshold:
                     continue
+                jj = j if j < k else k
+                kk = k if j < k else j
                 if count < cap:
-                    _heap_push(out_i, out_j, out_k, out_v, count, i, j, k, v)
+                    _heap_push(out_i, out_j, out_k, out_v, count, i, jj, kk, v)
                     count += 1
                 elif v > out_v[0]:
-                    _heap_replace_top(out_i, out_j, out_k, out_v, cap, i, j, k, v)
+                    _heap_replace_top(out_i, out_j, out_k, out_v, cap, i, jj, kk, v)
     return count
 
 

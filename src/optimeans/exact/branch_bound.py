@@ -17,15 +17,16 @@ Identical rows are merged into one weighted row first (an optimal partition
 never separates identical points), and rows of zero weight are left out of the
 search and assigned to their nearest center at the end.
 
-In the plane, a second certificate is tried when a short enumeration does not
-finish: the bound of the set-partitioning linear relaxation, by column
-generation with exact geometric pricing (:mod:`optimeans.exact.colgen`). It
-is tight on most classic planar sets (Ruspini for every k up to 10 but 8), and
-then proves the optimum in seconds where enumeration would take minutes; when
-it is not tight, enumeration resumes where it stopped.
+On small planar sets (k >= 4, at most ``LP_PLANE_MAX`` = 100 distinct rows),
+a second certificate is tried when a short enumeration does not finish: the
+bound of the set-partitioning linear relaxation, by column generation with
+exact geometric pricing (:mod:`optimeans.exact.colgen`). It is tight on most
+classic small planar sets (Ruspini for every k up to 10 but 8), and then
+proves the optimum exactly in seconds where enumeration would take minutes;
+when it is not tight, enumeration resumes where it stopped.
 
-In three or more dimensions (and in the plane for k < 4) the search after the
-short enumeration is a second tree, :mod:`optimeans.exact.sdp_bnb`: Peng-Wei
+Everywhere else (three or more dimensions, larger planar sets, planar k < 4)
+the search after the short enumeration is a second tree, :mod:`optimeans.exact.sdp_bnb`: Peng-Wei
 SDP bounds strengthened by pair and triangle inequalities, each made valid by
 an explicit dual point, with must-link / cannot-link branching. It proves the
 optimum to within ``gap_tol`` (default 1e-4, relative); when it stops at the
@@ -66,6 +67,14 @@ SDP_GAP_TOL = 1e-4
 
 #: Most distinct rows the SDP tree takes on (dense n x n matrices, O(n^3) per step).
 SDP_BNB_MAX = 2000
+
+#: Most distinct planar rows for which ``lp="auto"`` chooses column generation
+#: (k >= 4); larger planar sets go to the SDP tree. Measured with 30-40 s limits
+#: (load 5-6): on Ruspini (75) and german_towns (59) both routes prove k = 4..10
+#: in seconds and the LP's proofs are exact (1e-10, the SDP tree's 1e-4); on
+#: ch150 the SDP tree is ahead, and on pr299, ali535 and gr666 the LP leaves
+#: gaps of 15-100 % where the SDP tree proves the optimum.
+LP_PLANE_MAX = 100
 
 #: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
 #: one node's ADMM (tracemalloc, n = 300 and 600), plus the node's matrix and
@@ -213,18 +222,21 @@ def branch_and_bound(
     lp : bool or "auto", default "auto"
         For two-dimensional data, try the column-generation bound when a short
         enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
-        does not finish. ``"auto"`` does so for ``n_clusters >= 4``: with few
-        large clusters the LP relaxation is often loose (Ruspini k = 2, 3 are
-        exceptions, but enumeration is fast there anyway; the optkmeans sets
-        with k = 2 have gaps near 10 %) while enumeration is at its strongest.
+        does not finish. ``"auto"`` does so for ``n_clusters >= 4`` on at most
+        ``LP_PLANE_MAX`` = 100 distinct rows (or more rows than the SDP tree
+        takes, or with ``sdp=False``): with few large clusters the LP
+        relaxation is often loose (the optkmeans sets with k = 2 have gaps
+        near 10 %) while enumeration is at its strongest, and on larger
+        planar sets the SDP tree proves what the LP leaves at gaps of 15-100 %
+        (pr299, ali535, gr666).
 
     sdp : bool or "auto", default "auto"
         When a short enumeration (as for ``lp``) does not finish, run the
         branch and bound of :mod:`optimeans.exact.sdp_bnb`: Peng-Wei SDP
         bounds strengthened by pair and triangle inequalities, must-link /
-        cannot-link branching. ``"auto"`` does so in three or more
-        dimensions, and in the plane for ``n_clusters < 4`` (where the LP
-        bound is weak), for at most ``SDP_BNB_MAX`` distinct rows.
+        cannot-link branching. ``"auto"`` does so in two or more dimensions
+        unless ``lp`` chose column generation (see above), for at most
+        ``SDP_BNB_MAX`` distinct rows (and what the machine's memory holds).
     gap_tol : float, default 1e-4
         The SDP tree closes a node when its bound is within this relative
         distance of the incumbent: a result it proves is optimal to within
@@ -250,7 +262,7 @@ def branch_and_bound(
         gives ``lower_bound == objective``, the LP bound a value within that
         relative tolerance. Otherwise ``stop_reason="time_limit"``, with the
         best partition found and the best certified bound. ``info`` holds
-        ``proof`` ("enumeration" or "lp"), ``nodes`` and ``stage_seconds`` per
+        ``proof`` ("enumeration", "lp" or "sdp"), ``nodes`` and ``stage_seconds`` per
         enumeration stage, ``order``, and the LP's ``lp_bound``, ``lp_value``,
         ``lp_rounds``, ``lp_columns``, ``lp_seconds`` when it ran.
 
@@ -297,8 +309,8 @@ def branch_and_bound(
     if time_limit is not None:
         if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
             raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
-    use_lp = _use_lp(lp, d, k)
-    use_sdp = _use_sdp(sdp, d, k)
+    _check_route(lp, "lp")
+    _check_route(sdp, "sdp")
     if isinstance(gap_tol, bool) or not isinstance(gap_tol, (int, float)) or not 0.0 <= gap_tol < 1.0:
         raise ValueError(f"gap_tol must be a number in [0, 1), got {gap_tol!r}")
     n_starts = check_positive_int(n_starts, "n_starts")
@@ -308,11 +320,9 @@ def branch_and_bound(
 
     Xu, wu, index = _merge_duplicates(X, w)
     m = Xu.shape[0]
-    if use_sdp and m > k:
-        if sdp is True or isinstance(sdp, np.bool_):
-            check_sdp_size(m)  # asked for: refused when it cannot fit
-        elif m > min(SDP_BNB_MAX, sdp_row_limit()):
-            use_sdp = False
+    use_lp, use_sdp = _routes(lp, sdp, d, k, m)
+    if use_sdp and m > k and (sdp is True or isinstance(sdp, np.bool_)):
+        check_sdp_size(m)  # asked for: refused when it cannot fit
     hist = HistoryRecorder(t0)
     info: dict[str, Any] = {"order": order, "n_distinct": int(m)}
     rep = None
@@ -433,24 +443,35 @@ class _Stages:
         return True
 
 
-def _use_lp(lp: Any, d: int, k: int) -> bool:
+def _check_route(value: Any, name: str) -> None:
+    if isinstance(value, str) and value == "auto":
+        return
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True, False or 'auto', got {value!r}")
+
+
+def _routes(lp: Any, sdp: Any, d: int, k: int, m: int) -> tuple[bool, bool]:
+    """(use the LP bound, use the SDP tree) for ``m`` distinct rows in ``d`` dimensions.
+
+    Explicit choices are followed (the LP only in the plane, the SDP tree from
+    two dimensions on). ``"auto"``: the LP for planar data with ``k >= 4`` and
+    at most ``LP_PLANE_MAX`` distinct rows, or more rows than the SDP tree
+    takes (or ``sdp=False``); the SDP tree otherwise, in two or more
+    dimensions, when it takes ``m`` rows (``SDP_BNB_MAX``, the machine's memory)
+    and the LP was not chosen for ``k >= 4``.
+    """
+    sdp_fits = m <= min(SDP_BNB_MAX, sdp_row_limit())
+    sdp_asked = None if isinstance(sdp, str) else bool(sdp)
     if isinstance(lp, str):
-        if lp != "auto":
-            raise ValueError(f"lp must be True, False or 'auto', got {lp!r}")
-        return d == 2 and k >= 4
-    if not isinstance(lp, (bool, np.bool_)):
-        raise ValueError(f"lp must be True, False or 'auto', got {lp!r}")
-    return bool(lp) and d == 2
-
-
-def _use_sdp(sdp: Any, d: int, k: int) -> bool:
+        use_lp = (d == 2 and k >= 4 and sdp_asked is not True
+                  and (m <= LP_PLANE_MAX or not sdp_fits or sdp_asked is False))
+    else:
+        use_lp = bool(lp) and d == 2
     if isinstance(sdp, str):
-        if sdp != "auto":
-            raise ValueError(f"sdp must be True, False or 'auto', got {sdp!r}")
-        return d >= 3 or (d == 2 and k < 4)
-    if not isinstance(sdp, (bool, np.bool_)):
-        raise ValueError(f"sdp must be True, False or 'auto', got {sdp!r}")
-    return bool(sdp) and d >= 2
+        use_sdp = sdp_fits and (d >= 3 or (d == 2 and not (use_lp and k >= 4)))
+    else:
+        use_sdp = bool(sdp) and d >= 2
+    return use_lp, use_sdp
 
 
 def _search(Xu, wu, k, rng, n_starts, order, deadline, info, use_lp, use_sdp=False, gap_tol=SDP_GAP_TOL, rep=None,

@@ -302,11 +302,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     partial = 0  # rounds of partial pricing since the last full one
     for rounds in range(1, max_rounds + 1):
         # the restricted LP over the columns that keep every aggregate whole
-        asize = np.bincount(agg, minlength=R)
-        keep = [j for j, cj in enumerate(cols) if np.all(np.bincount(agg[cj], minlength=R)[np.unique(agg[cj])]
-                                                         == asize[np.unique(agg[cj])])]
+        keep, rcols = _whole_columns(cols, agg, R)
         lp_cols = [cols[j] for j in keep]
-        rcols = [np.unique(agg[cj]) for cj in lp_cols]
         m = len(lp_cols)
         # real columns, then an artificial column per LP row and one for the cardinality row
         indptr = np.zeros(m + R + 2, dtype=np.int64)
@@ -403,6 +400,28 @@ def _whole(member: np.ndarray, agg: np.ndarray, R: int) -> bool:
     """Whether the set of groups ``member`` is a union of whole aggregates."""
     inside = np.bincount(agg, weights=member.astype(np.float64), minlength=R)
     return bool(np.all((inside == 0) | (inside == np.bincount(agg, minlength=R))))
+
+
+def _whole_columns(cols: list[np.ndarray], agg: np.ndarray, R: int) -> tuple[list[int], list[np.ndarray]]:
+    """The columns (arrays of groups) that are unions of whole aggregates, and the aggregates of each (ascending).
+
+    One sort of all the (column, aggregate) pairs instead of two ``np.unique``
+    and a ``bincount`` per column and round (ali535 k = 10: 13 % of the
+    route's time in 400,000 small ``np.unique`` calls).
+    """
+    if not cols:
+        return [], []
+    lens = np.fromiter((len(c) for c in cols), dtype=np.int64, count=len(cols))
+    cid = np.repeat(np.arange(len(cols), dtype=np.int64), lens)
+    keys = cid * R + agg[np.concatenate(cols)]
+    uniq, cnt = np.unique(keys, return_counts=True)
+    ucol, uagg = uniq // R, uniq % R
+    broken = np.zeros(len(cols), dtype=np.bool_)
+    broken[ucol[cnt != np.bincount(agg, minlength=R)[uagg]]] = True
+    keep = np.flatnonzero(~broken)
+    lo = np.searchsorted(ucol, keep, side="left")
+    hi = np.searchsorted(ucol, keep, side="right")
+    return keep.tolist(), [uagg[a:b] for a, b in zip(lo, hi)]
 
 
 def _refine(agg: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, int]:
