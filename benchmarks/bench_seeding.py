@@ -10,9 +10,7 @@ thread count:
   candidates per step) at that rate, and the same at the best rate measured over
   all the shapes (the machine's peak for this kernel);
 * the steps of greedy k-means++ whose choice the float32 bounds left undecided
-  (they sum exact gains), over the seeds, and the tiles read of the tiles visited
-  (few features: the packed rows in a spatial order, tiles no candidate can reach
-  are not read; "-" when the rows keep their order);
+  (they sum exact gains), over the seeds;
 * the time of optimeans' greedy k-means++, of scikit-learn's ``kmeans_plusplus``
   (the same greedy rule, ``m`` trials) and of optimeans' AFK-MC2 (chain 200),
   median over the seeds;
@@ -90,7 +88,7 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
     w = np.ones(n)
     m = 2 + int(math.log(k))
     out: dict = {"shape": shape, "threads": threads, "m": m}
-    stats = np.zeros(4, dtype=np.int64)  # versions before the tiles fill the first two
+    stats = np.zeros(2, dtype=np.int64)
     # the steps decided by the float32 bounds / by exact gains (versions of optimeans that count them)
     kw = {"stats": stats} if "stats" in inspect.signature(kmeans_plusplus).parameters else {}
     funcs = {
@@ -112,9 +110,7 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
                 objs.append(_objective(X, C))
                 if name == "greedy" and kw:
                     out["undecided"] = out.get("undecided", 0) + int(stats[1])
-                    out["steps"] = out.get("steps", 0) + int(stats[:2].sum())
-                    out["tiles"] = out.get("tiles", 0) + int(stats[2])
-                    out["tiles_read"] = out.get("tiles_read", 0) + int(stats[3])
+                    out["steps"] = out.get("steps", 0) + int(stats.sum())
                 if name == "greedy" and "rate" not in out:
                     out["rate"], out["rate_cpu"] = _lloyd_rate(X, C)
                 if lloyd_iter > 0:
@@ -170,8 +166,8 @@ def main(argv=None) -> int:
     print("| shape n x d x k | threads | Lloyd rate (madd/s) | floor (this shape's rate) | floor (best rate) "
           "| greedy | greedy / floor | greedy / floor, CPU time | scikit-learn | AFK-MC2 "
           "| greedy: seed obj / after Lloyd (iters) | AFK-MC2: seed obj / after Lloyd (iters) "
-          "| scikit-learn: after Lloyd | greedy: steps with exact gains | greedy: tiles read | greedy, 1 candidate per step |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|")
+          "| scikit-learn: after Lloyd | greedy: steps with exact gains | greedy, 1 candidate per step |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
     for r in rows:
         n, d, k = (int(v) for v in r["shape"].split("x"))
         floor_peak = r["m"] * n * d * k / peak
@@ -189,7 +185,6 @@ def main(argv=None) -> int:
             f"{a['seed_objective']:.6g} / {a['final_objective']:.6g} ({a['iters']:.0f})" if a else "-",
             f"{sk['final_objective']:.6g}" if sk else "-",
             f"{r['undecided']} of {r['steps']}" if "steps" in r else "-",
-            f"{r['tiles_read']} of {r['tiles']}" if r.get("tiles") else "-",
             f"{g1['time']:.3f} s (CPU {g1['cpu']:.3f} s)" if g1 else "-",
         ]
         print("| " + " | ".join(cells) + " |")

@@ -17,8 +17,7 @@ from optimeans import fit
 from optimeans._kernels import CHUNK, candidate_potentials, sqdist_to_center, update_min_sqdist
 from optimeans._kernels.seeding import SUB, WIDE_D
 from optimeans._numba import numba_threads
-from optimeans.seeding import (AUTO_AFKMC2_MIN_CLUSTERS, TILE_MAX_FEATURES, TILE_ROWS, _greedy_packed, afkmc2,
-                               init_centers, kmeans_plusplus, resolve_init)
+from optimeans.seeding import AUTO_AFKMC2_MIN_CLUSTERS, afkmc2, init_centers, kmeans_plusplus, resolve_init
 
 SUBS_PER_CHUNK = CHUNK // SUB
 
@@ -245,69 +244,6 @@ def test_plain_kmeanspp_and_bad_trials():
     with pytest.raises(ValueError, match="n_local_trials must be between 1 and 63"):
         kmeans_plusplus(X, 9, w, np.random.default_rng(1), n_local_trials=64)
 
-
-def _packed_run(X, k, w, seed, **kw):
-    """The compiled kernel with the draws of ``kmeans_plusplus(..., rng=default_rng(seed))``."""
-    m = 2 + int(math.log(k))
-    rng = np.random.default_rng(seed)
-    first_r = float(rng.random())
-    U = rng.random((k - 1) * m).reshape(k - 1, m)
-    idx = np.empty(k, dtype=np.int64)
-    stats = np.zeros(4, dtype=np.int64)
-    _greedy_packed(X, w, first_r, U, idx, stats, **kw)
-    return idx, stats
-
-
-def test_tiles_are_skipped_exactly_and_a_broken_margin_changes_the_choices():
-    # planar blobs: the tiles' balls and labels leave many tiles unread, and the choices are the
-    # rule's; with the tiles' radii halved or zeroed (balls that miss some of their rows) tiles
-    # with rows that a candidate brings closer are skipped, and the choices change
-    X = _blobs(6000, 2, 1, np.float64, n_centers=10)
-    w = np.ones(len(X))
-    broken = 0
-    for seed in range(3):
-        ref = reference_kmeanspp(X, 30, w, np.random.default_rng(seed), canonical_dist)
-        idx, stats = _packed_run(X, 30, w, seed, tile_rows=TILE_ROWS)
-        np.testing.assert_array_equal(idx, ref)
-        assert 0 < stats[3] < 0.7 * stats[2]  # a third of the tile visits or more read nothing
-        for radius_scale in (0.5, 0.0):
-            bad, _ = _packed_run(X, 30, w, seed, tile_rows=TILE_ROWS, radius_scale=radius_scale)
-            broken += not np.array_equal(bad, ref)
-    assert broken >= 4
-
-
-@pytest.mark.parametrize("d", [3, TILE_MAX_FEATURES + 1, WIDE_D + 8])
-def test_tiles_and_row_order_choose_alike(d):
-    # both packings (spatial order with tiles, row order without) on both sides of
-    # TILE_MAX_FEATURES, float32 data over several chunks, uneven weights, 1 and 2 threads
-    X = _blobs(9000, d, 4, np.float32, n_centers=15)
-    w = np.random.default_rng(1).uniform(0.2, 2.0, size=len(X))
-    ref = reference_kmeanspp(X, 20, w, np.random.default_rng(6), canonical_dist)
-    for tile_rows in (TILE_ROWS, 0):
-        for threads in (1, 2):
-            with numba_threads(threads):
-                idx, stats = _packed_run(X, 20, w, 6, tile_rows=tile_rows)
-            np.testing.assert_array_equal(idx, ref, err_msg=f"tile_rows={tile_rows}, {threads} threads")
-            assert (stats[2] > 0) == (tile_rows > 0)
-
-
-
-def test_row_order_exact_gains_and_parallel_moves_equal_the_reference():
-    # rows in their order (no tiles): the exact gains of undecided steps are summed per chunk in
-    # parallel and the first steps move enough rows to run the moves and the sampling totals in
-    # parallel (SERIAL_APPLY_WORK); duplicates give equal gains, uneven weights, three chunks
-    rng = np.random.default_rng(8)
-    X = rng.integers(0, 4, size=(20000, 3)).astype(np.float64)  # 64 distinct points
-    w = rng.uniform(0.5, 2.0, size=len(X))
-    exact = 0
-    for seed in range(2):
-        ref = reference_kmeanspp(X, 20, w, np.random.default_rng(seed), numpy_dist)
-        for threads in (1, 2):
-            with numba_threads(threads):
-                idx, stats = _packed_run(X, 20, w, seed, tile_rows=0)
-            np.testing.assert_array_equal(idx, ref, err_msg=f"seed {seed}, {threads} threads")
-            exact += stats[1]
-    assert exact > 0
 
 # ------------------------------------------------------------------ AFK-MC2 and init="auto"
 

@@ -23,11 +23,9 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _nocompile
-from ._kernels.lloyd import BLOCK, guard_kappa, n_chunks
-from ._kernels.seeding import SCAN
+from ._kernels.lloyd import BLOCK, guard_kappa, n_chunks, pack_data
 from ._kernels import sqdist_to_center
-from ._kernels.seeding import (MAX_TRIALS, afkmc2_chains, chunk_moments, greedy_kmeanspp, pack_rows,
-                               spatial_order)
+from ._kernels.seeding import MAX_TRIALS, afkmc2_chains, chunk_moments, greedy_kmeanspp
 from ._numba import numba_threads
 from ._validation import check_centers
 
@@ -54,42 +52,12 @@ AUTO_AFKMC2_MIN_CLUSTERS = 1000
 AUTO_AFKMC2_WORK_RATIO = 50.0
 
 
-#: Tiles only up to this many features. Measured (1 thread, make_blobs float32, under load 6 to 8,
-#: interleaved with the row-order kernel): at 250000 x 2, k = 6000 the tiles leave 96 % of them
-#: unread; at 20000 x 128, k = 100 and 100000 x 64, k = 1024 they leave 40 % and 23 % unread
-#: (a tile is read when any candidate may reach it, and the rows far from every seed so far are
-#: reachable by most candidates), too few to pay for the order (a tree of two-means splits), the
-#: tests and the indirection: both were slower than in row order.
-TILE_MAX_FEATURES = 8
-#: Most rows per tile of greedy k-means++ (the leaves of :func:`._kernels.seeding.spatial_order`):
-#: a step reads only the tiles whose bounding ball some candidate may reach.
-TILE_ROWS = 128
+def pack_for_seeding(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The packed float32 blocks of the Lloyd kernel: ``(XT, block_norm, sqnorm, mean, scale)``.
 
-
-#: The tiles' order is computed on at most this many random projections of the rows (a product
-#: with a fixed Gaussian matrix): the tree's passes then cost ``ORDER_FEATURES / d`` of passes over
-#: the data. The order decides only which rows share a tile, never a choice.
-ORDER_FEATURES = 16
-
-
-def _order_features(X: np.ndarray) -> np.ndarray:
-    """The rows as :func:`._kernels.seeding.spatial_order` sees them: ``X`` itself for few features,
-    else ``ORDER_FEATURES`` fixed random projections (float32; distances roughly kept)."""
-    d = X.shape[1]
-    if d <= ORDER_FEATURES:
-        return X
-    R = np.random.default_rng(0).standard_normal((d, ORDER_FEATURES)).astype(X.dtype)
-    return np.ascontiguousarray(X @ R, dtype=np.float32)
-
-
-def pack_for_seeding(X: np.ndarray, tile_rows: int = TILE_ROWS):
-    """The rows in a spatial order, packed in the float32 blocks of the Lloyd kernel.
-
-    Returns ``(XT, block_norm, sqnorm, mean, scale, perm, tile_blk)``: the packed data
-    (:func:`._kernels.seeding.pack_rows`), the row at each packed position and the
-    tiles' first blocks (:func:`._kernels.seeding.spatial_order`). The mean and the
-    scale (:func:`.lloyd.data_scale`'s rule) come from one pass (:func:`.chunk_moments`,
-    sums reduced in chunk order: the same on any number of threads).
+    The mean and the scale (:func:`.lloyd.data_scale`'s rule) come from one pass
+    (:func:`.chunk_moments`, sums reduced in chunk order: 2.1 against 8.0 ms for
+    ``X.mean`` and ``data_scale`` at 20000 x 128 float32, 1 thread, under load 7).
     """
     n, d = X.shape
     nc = n_chunks(n)
@@ -103,32 +71,12 @@ def pack_for_seeding(X: np.ndarray, tile_rows: int = TILE_ROWS):
     mean = total / n
     r = float(np.maximum(highs.max(axis=0) - mean, mean - lows.min(axis=0)).max())
     scale = math.ldexp(1.0, -math.frexp(r)[1]) if r > 0.0 and math.isfinite(r) else 1.0
-    unit = 2 * BLOCK  # tiles hold whole pairs of blocks (the scan's step)
-    if tile_rows > 0:
-        perm, tile_blk = spatial_order(_order_features(X), max(int(tile_rows), 2 * unit), unit)
-    else:
-        # row order, one tile per part of the scan (the tiles are not tested)
-        npad = (n + unit - 1) // unit * unit
-        perm = np.full(npad, -1, dtype=np.int64)
-        perm[:n] = np.arange(n)
-        tile_blk = np.append(np.arange(0, npad // BLOCK, SCAN // BLOCK), npad // BLOCK).astype(np.int64)
-    nb = perm.shape[0] // BLOCK
+    nb = (n + BLOCK - 1) // BLOCK
     XT = np.empty(max(nb * d * BLOCK, 1), dtype=np.float32)
     block_norm = np.empty(nb, dtype=np.float64)
-    sqnorm = np.empty(perm.shape[0], dtype=np.float64)
-    pack_rows(X, perm, mean, scale, XT, block_norm, sqnorm)
-    return XT, block_norm, sqnorm, mean, scale, perm, tile_blk
-
-
-def _greedy_packed(X, w, first_r, uniforms, indices, stats, *, tile_rows=None, radius_scale=1.0):
-    """Run the compiled greedy k-means++; ``tile_rows`` 0: rows in their order, no tiles; ``None``:
-    :data:`TILE_ROWS` when ``d <= TILE_MAX_FEATURES``, else 0 (``radius_scale`` below 1 breaks the
-    tiles' skip: tests only)."""
-    if tile_rows is None:
-        tile_rows = TILE_ROWS if X.shape[1] <= TILE_MAX_FEATURES else 0
-    XT, block_norm, sqnorm, mean, scale, perm, tile_blk = pack_for_seeding(X, tile_rows)
-    return greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, guard_kappa(X.shape[1]), mean,
-                           first_r, uniforms, indices, stats, float(radius_scale), tile_rows > 0)
+    sqnorm = np.empty(n, dtype=np.float64)
+    pack_data(X, mean, scale, XT, block_norm, sqnorm)
+    return XT, block_norm, sqnorm, mean, scale
 
 
 def kmeans_plusplus(
@@ -153,10 +101,9 @@ def kmeans_plusplus(
         Candidates per step, 1 to 63; ``2 + floor(ln k)`` by default, 1 for plain k-means++.
     n_threads : int, optional
         Numba threads (the result does not depend on it).
-    stats : ndarray of shape (2,) or (4,), int64, optional
+    stats : ndarray of shape (2,), int64, optional
         Filled (compiled path only) with the number of steps whose choice the float32 bounds
-        decided and of steps that summed the exact gains (and, with 4 entries, the tiles
-        tested by their balls and the tiles read, over all steps).
+        decided and of steps that summed the exact gains.
 
     Returns
     -------
@@ -216,10 +163,9 @@ def kmeans_plusplus(
         _nocompile.greedy_kmeanspp(X, w, first_r, uniforms, indices)
         return np.ascontiguousarray(X[indices]), indices
     with numba_threads(n_threads):
-        st = np.zeros(4, dtype=np.int64)
-        _greedy_packed(X, w, first_r, uniforms, indices, st)
-        if stats is not None:
-            stats[:] = st[:stats.shape[0]]
+        XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
+        greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices,
+                        stats if stats is not None else np.zeros(2, dtype=np.int64))
     return np.ascontiguousarray(X[indices]), indices
 
 

@@ -33,20 +33,6 @@ than ``D_i``: with the bound ``epsilon`` of the Lloyd guard
 candidate's norm: candidates are data points) proves that the canonical
 distance is at least ``D_i``; unflagged points contribute nothing.
 
-Tiles
------
-For few features (:data:`optimeans.seeding.TILE_MAX_FEATURES`) the rows are packed in
-a spatial order (:func:`spatial_order`, the leaves of a tree of two-means splits,
-each leaf a *tile* of whole block pairs, padded; ``perm`` maps a packed position
-to its row) and a step reads only the tiles that some candidate may reach
-(:func:`_tile_active`: the tile's bounding ball against its largest current
-``D``, and the centers its rows are nearest to, Elkan-style; super-tiles of
-:data:`TILE_GROUP` tiles tested first). Both tests are exact (the triangle
-inequality with a rounding margin): an unread tile has no row that any candidate
-brings strictly closer, so it adds nothing to any gain and moves no row. Raff
-(2021) accelerates k-means++ with the same inequality. Otherwise the rows keep
-their order and every block is read.
-
 Deciding
 --------
 The gains themselves are defined with canonical float64 distances, but the
@@ -67,11 +53,10 @@ way the choice is the rule's, whatever the fast path did.
 
 Order of the sums (the rule a reference implementation must follow)
 ------------------------------------------------------------------
-* Gains: rows are cut into chunks of :data:`.lloyd.CHUNK` (in the rows' own
-  order, whatever the packing); per chunk and candidate the positive terms
-  ``w_i (D_i - s_it)`` are added in row order (starting from 0.0), then the
-  chunk gains are added in chunk order (:func:`_exact_gains` sorts the recorded
-  rows for this). The chosen candidate is the first of largest gain.
+* Gains: rows are cut into chunks of :data:`.lloyd.CHUNK`; per chunk and
+  candidate the positive terms ``w_i (D_i - s_it)`` are added in row order
+  (starting from 0.0), then the chunk gains are added in chunk order. The
+  chosen candidate is the first of largest gain.
 * Sampling: ``p_i = w_i * D_i`` (one float64 product). Sub-blocks of
   :data:`SUB` rows hold their total (row order), a chunk its sub-block totals
   (in order), the potential is the sum of the chunk totals (in order). A draw
@@ -79,10 +64,8 @@ Order of the sums (the rule a reference implementation must follow)
   at each, the first entry whose running sum exceeds ``u`` (falling back to the
   last positive entry), and ``u`` minus the running sum before it goes down.
 
-Parts of the packed rows run in parallel and write their own partial results
-(bounds, recorded rows), reduced in part order; the exact gains, the moves and
-the sampling tree follow the rows' order: the chosen points do not depend on the
-number of threads, nor on the packing.
+Chunks run in parallel and write their own partial results, reduced in chunk
+order: the chosen points do not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -91,7 +74,7 @@ import math
 
 import numpy as np
 
-from .._numba import FASTMATH_SAFE, njit, pjit, prange
+from .._numba import njit, pjit, prange
 from .lloyd import CHUNK, pack_centers, sqdist64
 from ._simd import lanes, prefetch, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmin, vsub
 
@@ -105,9 +88,7 @@ MAX_TRIALS = 63
 #: m = 6, 0.140 against 0.160 s thread CPU; at 60000 x 2, k = 3000 (m = 10) the per-pair call
 #: cost 1.92 against 0.75 s, hence the inline path for small ``d``.
 WIDE_D = 16
-#: When a step's flagged rows (all candidates) times the padded features plus :data:`SUB` (rows in
-#: their order: the moves refresh the sampling totals in the same pass, :func:`_apply_chunk`) or
-#: times the padded features (tiles: the totals are refreshed after, :func:`_refresh`) is at most
+#: When a step's flagged rows (all candidates) times (padded features + :data:`SUB`) is at most
 #: this, the chosen candidate's rows are moved on one thread: a parallel region costs more to start
 #: and join than these few canonical distances and sub-block totals (2730 rows at 128 features,
 #: about 80 of the 99 steps at 20000 x 128, k = 100 (rows that some candidate brings strictly
@@ -119,10 +100,6 @@ SERIAL_APPLY_WORK = 1 << 19
 #: The parts' bounds are bounds whatever the order of their sums; the exact gains and the moves
 #: still run per chunk, over its parts' rows in row order.
 SCAN = CHUNK // 2
-#: Most labels (nearest chosen centers) a tile keeps for its label test (:func:`_tile_active`).
-LABEL_SLOTS = 8
-#: Tiles per super-tile: a ball around the balls of that many consecutive tiles is tested first.
-TILE_GROUP = 16
 #: float64 lanes per vector (AFK-MC2 proposals per block).
 _L8 = lanes(np.float64)
 
@@ -429,7 +406,7 @@ def _vals4(v, q):
 
 
 @njit(inline="always")
-def _group(vv, X, w, closest, perm, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4):
+def _group(vv, X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4):
     """Flag the rows of blocks ``b`` (and ``b + 1`` if ``nb2 == 2``) for the group of candidates from ``j``.
 
     ``vv`` holds the fast values (two tuples, one per block). One comparison per
@@ -440,19 +417,19 @@ def _group(vv, X, w, closest, perm, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, b
     hit = 0
     if _any_close(va, la):
         for q in range(0, len(va), 4):
-            _flag_block(w, closest, perm, sqnorm, m, j + q, b * L, n, _masks4(va, q, la), _vals4(va, q),
+            _flag_block(w, closest, sqnorm, m, j + q, b * L, n, _masks4(va, q, la), _vals4(va, q),
                         glo, ghi, bits, 0, L, inv_s2, dla, gamma4)
         hit |= 1
     if nb2 == 2 and _any_close(vb, lb):
         for q in range(0, len(vb), 4):
-            _flag_block(w, closest, perm, sqnorm, m, j + q, (b + 1) * L, n, _masks4(vb, q, lb), _vals4(vb, q),
+            _flag_block(w, closest, sqnorm, m, j + q, (b + 1) * L, n, _masks4(vb, q, lb), _vals4(vb, q),
                         glo, ghi, bits, 1, L, inv_s2, dlb, gamma4)
         hit |= 2
     return hit
 
 
 @njit(inline="never")
-def _flag_block(w, closest, perm, sqnorm, m, j, i0, n, masks, vals, glo, ghi, bits, h, L, inv_s2, dl, gamma4):
+def _flag_block(w, closest, sqnorm, m, j, i0, n, masks, vals, glo, ghi, bits, h, L, inv_s2, dl, gamma4):
     """Bounds on the gains from the flagged (row, candidate) pairs of one block; bits of the pairs that may gain.
 
     The fast value ``F`` of a flagged pair gives the distance ``(F + ||x'||^2) / s^2`` within
@@ -473,21 +450,20 @@ def _flag_block(w, closest, perm, sqnorm, m, j, i0, n, masks, vals, glo, ghi, bi
                 i = i0 + l
                 if i >= n:
                     break
-                r = perm[i]
-                ci = closest[r]
+                ci = closest[i]
                 est = (np.float64(vget(v, l)) + sqnorm[i]) * inv_s2
                 e = dl + gamma4 * (ci + abs(est))
                 hi = ci - est + e
                 if hi > 0.0:
-                    ghi[tt] += w[r] * hi
+                    ghi[tt] += w[i] * hi
                     lo = ci - est - e
                     if lo > 0.0:
-                        glo[tt] += w[r] * lo
+                        glo[tt] += w[i] * lo
                     bits[h * L + l] |= np.int64(1) << tt
 
 
 @njit
-def _scan_pair(X, w, closest, perm, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, glo, ghi, bits, inv_s2, dla, dlb, gamma4):
+def _scan_pair(X, w, closest, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, glo, ghi, bits, inv_s2, dla, dlb, gamma4):
     """All ``m`` candidates over the block pair ``b, b + 1`` (one block if ``nb2 == 1``).
 
     Groups of eight, six, four or two candidates (the last one padded), each one
@@ -495,8 +471,7 @@ def _scan_pair(X, w, closest, perm, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, g
     a flagged point. (A function of its own: the tuples of vectors stay out of
     the parallel loop's analysis.)
     """
-    d = X.shape[1]
-    n = sqnorm.shape[0]
+    n, d = X.shape
     L = vlanes(XT)
     base_a = b * d * L
     base_b = (b + nb2 - 1) * d * L
@@ -506,91 +481,29 @@ def _scan_pair(X, w, closest, perm, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, g
         r = m - j
         if r >= 7:
             hit |= _group(_scan8(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, perm, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 8
         elif r >= 5:
             hit |= _group(_scan6(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, perm, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 6
         elif r >= 3:
             hit |= _group(_scan4(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, perm, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 4
         else:
             hit |= _group(_scan2(XT, base_a, base_b, d, C2, cn, j, pf),
-                          X, w, closest, perm, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
+                          X, w, closest, sqnorm, m, j, b, nb2, la, lb, n, glo, ghi, bits, L, inv_s2, dla, dlb, gamma4)
             j += 2
         pf = -1
     return hit
 
 
 @njit(inline="always")
-def _ball_limit(r, D, mu):
-    """The squared distance from a ball's center (radius ``r``, largest current distance ``D`` of
-    its rows) beyond which a candidate brings none of its rows strictly closer (:func:`_tile_active`)."""
-    a = (r + math.sqrt(D) * (1.0 + mu)) * (1.0 + mu)
-    return a * a * (1.0 + mu)
-
-
-@njit(inline="always")
-def _super_mask(C64, m, d, sc, sA, s_):
-    """Bits of the candidates that the ball of super-tile ``s_`` does not rule out."""
-    mask = np.int64(0)
-    for j in range(m):
-        q = 0.0
-        for f in range(d):
-            v = C64[j, f] - sc[s_, f]
-            q += v * v
-        if not q >= sA[s_]:
-            mask |= np.int64(1) << j
-    return mask
-
-
-@njit(inline="always")
-def _tile_active(C64, m, d, tc, tA, t, cc, tl, tDl, tnl, lab_fac, mask):
-    """False when no candidate of ``mask`` can bring any row of tile ``t`` strictly closer.
-
-    Two tests per candidate ``c``, each from the triangle inequality:
-
-    * the tile's ball (center ``m_t``, radius ``r_t``, largest current distance ``D_t``):
-      ``||x - c|| >= ||c - m_t|| - r_t``; when that is at least ``sqrt(D_t)``, no row of
-      the tile comes closer (``||c - m_t||^2 >= tA[t]``, :func:`_ball_limit`);
-    * the centers its rows are nearest to (Elkan 2003): for the rows of label ``j``
-      (center ``s_j``, largest distance ``D_tj``), ``||x - c|| >= ||c - s_j|| - sqrt(D_tj)``,
-      enough when ``||c - s_j||^2 >= 4 D_tj`` (times ``lab_fac / 4``); used when the tile
-      holds at most :data:`LABEL_SLOTS` labels (``tnl``), with ``cc[c, j] = ||c - s_j||^2``.
-
-    "No row comes closer" means the canonical distance (relative error below ``gamma``)
-    is at least ``D_i``: no term of the gain, no move. The margin ``mu`` of
-    :func:`_ball_limit` and ``lab_fac`` is far above the float64 roundings of these
-    sums, of the square roots and of :func:`.lloyd.sqdist64`.
-    """
-    nl = tnl[t]
-    for j in range(m):
-        if not (mask >> j) & 1:
-            continue
-        q = 0.0
-        for f in range(d):
-            v = C64[j, f] - tc[t, f]
-            q += v * v
-        if q >= tA[t]:
-            continue  # the ball rules the candidate out
-        if nl > LABEL_SLOTS:
-            return True
-        for s_ in range(nl):
-            if not cc[j, tl[t, s_]] >= tDl[t, s_] * lab_fac:
-                return True
-    return False
-
-
-@njit
-def _candidate_chunk(X, w, XT, lim, closest, perm, sqnorm, block_dl, C2, cn, C64, m, c, chunk_lo, chunk_hi,
-                     rows, row_bits, counts, bits, inv_s2, gamma4, tile_of, tc, tA, sc, sA, lab_fac,
-                     tiles_seen, cc, tl, tDl, tnl, use_tiles):
-    """Bounds on the gains of the ``m`` candidates over part ``c`` (:data:`SCAN` packed rows); records the
-    packed rows they may bring closer. Tiles whose ball rules out every candidate are not read."""
-    d = X.shape[1]
-    n = sqnorm.shape[0]
+def _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
+                     rows, row_bits, counts, bits, inv_s2, gamma4):
+    """Bounds on the gains of the ``m`` candidates over part ``c`` (:data:`SCAN` rows); records the rows they may bring closer."""
+    n, d = X.shape
     L = vlanes(XT)
     nb_all = XT.shape[0] // (d * L)
     glo = chunk_lo[c]
@@ -603,24 +516,7 @@ def _candidate_chunk(X, w, XT, lim, closest, perm, sqnorm, block_dl, C2, cn, C64
     b_first = start // L
     b_end = (end + L - 1) // L
     cnt = 0
-    cur = -1
-    cur_s = -1
-    smask = np.int64(0)
-    active = True
-    tested = 0
-    scanned = 0
     for b in range(b_first, b_end, 2):
-        t_b = tile_of[b]
-        if use_tiles and t_b != cur:
-            cur = t_b
-            if t_b // TILE_GROUP != cur_s:
-                cur_s = t_b // TILE_GROUP
-                smask = _super_mask(C64, m, d, sc, sA, cur_s)
-            active = smask != 0 and _tile_active(C64, m, d, tc, tA, t_b, cc, tl, tDl, tnl, lab_fac, smask)
-            tested += 1
-            scanned += active
-        if not active:
-            continue  # no row of the tile can come closer: its blocks are not read
         nb2 = 2 if b + 1 < b_end else 1
         la = vload(lim, b * L)
         lb = vload(lim, (b + nb2 - 1) * L)
@@ -629,7 +525,7 @@ def _candidate_chunk(X, w, XT, lim, closest, perm, sqnorm, block_dl, C2, cn, C64
         if d >= WIDE_D:
             # the next pair, prefetched during the first group: the scan streams the packed data once per step
             pf = (b + 2) * d * L if b + 3 < nb_all else -1
-            hit = _scan_pair(X, w, closest, perm, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, glo, ghi, bits,
+            hit = _scan_pair(X, w, closest, sqnorm, XT, C2, cn, m, b, nb2, la, lb, pf, glo, ghi, bits,
                              inv_s2, dla, dlb, gamma4)
         else:
             # few features: groups of four inline, no call per pair (the per-pair overhead dominates)
@@ -642,12 +538,12 @@ def _candidate_chunk(X, w, XT, lim, closest, perm, sqnorm, block_dl, C2, cn, C64
                     a0, a1, b0, b1 = _scan2_flat(XT, base_a, base_b, d, C2, cn, j)
                     if vmask_not_gt(vmin(a0, a1), la) != 0:
                         ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), np.int64(0), np.int64(0))
-                        _flag_block(w, closest, perm, sqnorm, m, j, b * L, n, ma, (a0, a1, a0, a0),
+                        _flag_block(w, closest, sqnorm, m, j, b * L, n, ma, (a0, a1, a0, a0),
                                     glo, ghi, bits, 0, L, inv_s2, dla, gamma4)
                         hit |= 1
                     if nb2 == 2 and vmask_not_gt(vmin(b0, b1), lb) != 0:
                         mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), np.int64(0), np.int64(0))
-                        _flag_block(w, closest, perm, sqnorm, m, j, (b + 1) * L, n, mb, (b0, b1, b0, b0),
+                        _flag_block(w, closest, sqnorm, m, j, (b + 1) * L, n, mb, (b0, b1, b0, b0),
                                     glo, ghi, bits, 1, L, inv_s2, dlb, gamma4)
                         hit |= 2
                     continue
@@ -655,12 +551,12 @@ def _candidate_chunk(X, w, XT, lim, closest, perm, sqnorm, block_dl, C2, cn, C64
                 # one comparison per block for the common case: no candidate comes close to any point
                 if vmask_not_gt(vmin(vmin(a0, a1), vmin(a2, a3)), la) != 0:
                     ma = (vmask_not_gt(a0, la), vmask_not_gt(a1, la), vmask_not_gt(a2, la), vmask_not_gt(a3, la))
-                    _flag_block(w, closest, perm, sqnorm, m, j, b * L, n, ma, (a0, a1, a2, a3),
+                    _flag_block(w, closest, sqnorm, m, j, b * L, n, ma, (a0, a1, a2, a3),
                                 glo, ghi, bits, 0, L, inv_s2, dla, gamma4)
                     hit |= 1
                 if nb2 == 2 and vmask_not_gt(vmin(vmin(b0, b1), vmin(b2, b3)), lb) != 0:
                     mb = (vmask_not_gt(b0, lb), vmask_not_gt(b1, lb), vmask_not_gt(b2, lb), vmask_not_gt(b3, lb))
-                    _flag_block(w, closest, perm, sqnorm, m, j, (b + 1) * L, n, mb, (b0, b1, b2, b3),
+                    _flag_block(w, closest, sqnorm, m, j, (b + 1) * L, n, mb, (b0, b1, b2, b3),
                                 glo, ghi, bits, 1, L, inv_s2, dlb, gamma4)
                     hit |= 2
         if hit == 0:
@@ -672,50 +568,31 @@ def _candidate_chunk(X, w, XT, lim, closest, perm, sqnorm, block_dl, C2, cn, C64
                 bits[q] = 0
                 cnt += 1
     counts[c] = cnt
-    tiles_seen[c, 0] = tested
-    tiles_seen[c, 1] = scanned
 
 
-@njit
-def _exact_gains(X, w, closest, perm, C64, m, rows, row_bits, counts, want, gains, ent_i, ent_b):
-    """The exact gains of the candidates whose bit is set in ``want`` (0 for the others).
+@njit(inline="always")
+def _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, gain):
+    """The exact gains over chunk ``c`` of the candidates whose bit is set in ``want`` (0 for the others).
 
-    Canonical distances of the recorded pairs, summed as the rule says (module
-    docstring): the recorded rows (packed order) are sorted by original row, the
-    positive terms added in row order per chunk, the chunks' sums in chunk order.
-    Every row a candidate brings strictly closer has its bit (a tile left unread has
-    no such row), so this is the sum of the rule.
+    Canonical distances of the recorded pairs: rows are recorded in row order
+    and every row a candidate brings strictly closer has its bit, so this is the
+    sum of the rule (module docstring).
     """
-    nf = 0
-    for u in range(counts.shape[0]):
+    for t in range(m):
+        gain[t] = 0.0
+    for u in range(c * (CHUNK // SCAN), min(counts.shape[0], (c + 1) * (CHUNK // SCAN))):
+        start = u * SCAN
         for e in range(counts[u]):
-            rb = row_bits[u * SCAN + e] & want
-            if rb != 0:
-                ent_i[nf] = perm[rows[u * SCAN + e]]
-                ent_b[nf] = rb
-                nf += 1
-    order = np.argsort(ent_i[:nf])
-    cg = np.zeros(m, dtype=np.float64)
-    for t in range(m):
-        gains[t] = 0.0
-    cur = -1
-    for q in range(nf):
-        i = ent_i[order[q]]
-        rb = ent_b[order[q]]
-        ch = i // CHUNK
-        if ch != cur:
+            i = rows[start + e]
+            rb = row_bits[start + e] & want
+            if rb == 0:
+                continue
+            ci = closest[i]
             for t in range(m):
-                gains[t] += cg[t]
-                cg[t] = 0.0
-            cur = ch
-        ci = closest[i]
-        for t in range(m):
-            if (rb >> t) & 1:
-                s = sqdist64(X, i, C64, t)
-                if s < ci:
-                    cg[t] += w[i] * (ci - s)
-    for t in range(m):
-        gains[t] += cg[t]
+                if (rb >> t) & 1:
+                    s = sqdist64(X, i, C64, t)
+                    if s < ci:
+                        gain[t] += w[i] * (ci - s)
 
 
 @njit
@@ -763,38 +640,10 @@ def _decided(lo, hi, cand, m, rel):
 
 
 @njit(inline="always")
-def _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, gain):
-    """Rows in their order (no tiles): :func:`_exact_gains` over chunk ``c`` alone (0 for the others).
-
-    A packed position is its row and the parts record their rows in order, so the
-    recorded rows of the chunk's parts are already in row order: the sum of the rule
-    with no sort, one chunk per thread (the chunk sums are added in chunk order after).
-    """
-    for t in range(m):
-        gain[t] = 0.0
-    for u in range(c * (CHUNK // SCAN), min(counts.shape[0], (c + 1) * (CHUNK // SCAN))):
-        start = u * SCAN
-        for e in range(counts[u]):
-            i = rows[start + e]
-            rb = row_bits[start + e] & want
-            if rb == 0:
-                continue
-            ci = closest[i]
-            for t in range(m):
-                if (rb >> t) & 1:
-                    s = sqdist64(X, i, C64, t)
-                    if s < ci:
-                        gain[t] += w[i] * (ci - s)
-
-
-@njit
 def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
                  scale2, gamma, kappa, rmax, sub_tot, chunk_tot):
-    """Rows in their order (no tiles): move the rows of chunk ``c`` that the chosen candidate brings
-    closer and refresh the chunk's sampling totals in the same pass (:func:`_move_part` and
-    :func:`_refresh` in one, so the totals are refreshed inside the parallel region: a serial
-    refresh after it made 100000 x 64, k = 1024 slower on 2 threads)."""
-    n = closest.shape[0]
+    """Move the rows of chunk ``c`` that the chosen candidate brings closer; refresh the chunk's totals."""
+    n = X.shape[0]
     L = vlanes(lim)
     nsub = sub_tot.shape[0]
     pending = -1
@@ -821,115 +670,6 @@ def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row
         sub_tot[pending] = _sub_total(w, closest, True, pending * SUB, min(n, (pending + 1) * SUB))
     if touched:
         chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
-
-
-@njit(inline="always")
-def _move_part(X, closest, lim, perm, sqnorm, block_norm, C64, best, u, rows, row_bits, counts, moved,
-               scale2, gamma, kappa, rmax, label, step):
-    """Move the recorded rows of part ``u`` that the chosen candidate brings closer (``moved`` marks them)."""
-    L = vlanes(lim)
-    for e in range(u * SCAN, u * SCAN + counts[u]):
-        moved[e] = 0
-        if (row_bits[e] >> best) & 1:
-            p = rows[e]
-            i = perm[p]
-            s = sqdist64(X, i, C64, best)
-            if not s < closest[i]:
-                continue  # flagged by the bounds, but the canonical distance is not smaller
-            closest[i] = s
-            label[i] = step
-            r = block_norm[p // L] + rmax
-            lim[p] = _row_limit(s, scale2, gamma, sqnorm[p], 2.0 * kappa * r * r)
-            moved[e] = 1
-
-
-@njit
-def _tile_summary(closest, label, perm, tile_blk, t, L, tD, tl, tDl, tnl):
-    """Tile ``t``'s largest current distance, and per label (up to :data:`LABEL_SLOTS`) its largest."""
-    mx = 0.0
-    nl = 0
-    for p in range(tile_blk[t] * L, tile_blk[t + 1] * L):
-        i = perm[p]
-        if i < 0:
-            continue
-        ci = closest[i]
-        if ci > mx:
-            mx = ci
-        if nl > LABEL_SLOTS:
-            continue
-        j = label[i]
-        found = False
-        for s_ in range(nl):
-            if tl[t, s_] == j:
-                found = True
-                if ci > tDl[t, s_]:
-                    tDl[t, s_] = ci
-                break
-        if not found:
-            if nl == LABEL_SLOTS:
-                nl += 1  # too many labels: the ball test only
-            else:
-                tl[t, nl] = j
-                tDl[t, nl] = ci
-                nl += 1
-    tD[t] = mx
-    tnl[t] = nl
-
-
-@njit(inline="always")
-def _super_refresh(tD, sr, sA, g, mu):
-    """The limit of super-tile ``g`` from its tiles' largest distances."""
-    mx = 0.0
-    for t in range(g * TILE_GROUP, min(tD.shape[0], (g + 1) * TILE_GROUP)):
-        if tD[t] > mx:
-            mx = tD[t]
-    sA[g] = _ball_limit(sr[g], mx, mu)
-
-
-@njit
-def _refresh(w, closest, perm, rows, counts, moved, tile_of, tile_blk, tD, sub_tot, chunk_tot,
-             sub_dirty, sub_list, chunk_dirty, tile_dirty, tile_list, L, label, tl, tDl, tnl, tr, tA, sr, sA, mu,
-             use_tiles):
-    """The sampling tree's totals and the tiles' largest distances after the moves (touched entries only)."""
-    n = closest.shape[0]
-    nsub = sub_tot.shape[0]
-    ns = 0
-    nt = 0
-    for u in range(counts.shape[0]):
-        for e in range(u * SCAN, u * SCAN + counts[u]):
-            if moved[e] == 0:
-                continue
-            p = rows[e]
-            sb = perm[p] // SUB
-            if sub_dirty[sb] == 0:
-                sub_dirty[sb] = 1
-                sub_list[ns] = sb
-                ns += 1
-            t = tile_of[p // L]
-            if use_tiles and tile_dirty[t] == 0:
-                tile_dirty[t] = 1
-                tile_list[nt] = t
-                nt += 1
-    for q in range(ns):
-        sb = sub_list[q]
-        sub_dirty[sb] = 0
-        sub_tot[sb] = _sub_total(w, closest, True, sb * SUB, min(n, (sb + 1) * SUB))
-        chunk_dirty[sb // (CHUNK // SUB)] = 1
-    for c in range(chunk_tot.shape[0]):
-        if chunk_dirty[c]:
-            chunk_dirty[c] = 0
-            chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
-    for q in range(nt):
-        t = tile_list[q]
-        tile_dirty[t] = 0
-        _tile_summary(closest, label, perm, tile_blk, t, L, tD, tl, tDl, tnl)
-        tA[t] = _ball_limit(tr[t], tD[t], mu)
-    last = -1
-    for q in range(nt):
-        g = tile_list[q] // TILE_GROUP
-        if g != last:  # tiles are listed in packed order within a part; a repeat costs only time
-            last = g
-            _super_refresh(tD, sr, sA, g, mu)
 
 
 # ------------------------------------------------------------------ the mean and scale of the packing
@@ -960,202 +700,15 @@ def chunk_moments(X, sums, lows, highs):
                 hi[f] = max(hi[f], v)
 
 
-@njit(fastmath=FASTMATH_SAFE, inline="always")
-def _farthest(X, idx, lo, hi, a):
-    """The row of ``idx[lo:hi]`` farthest from row ``a`` (first of equals) and its squared distance."""
-    d = X.shape[1]
-    far = a
-    fard = -1.0
-    for j in range(lo, hi):
-        i = idx[j]
-        q = X.dtype.type(0.0)
-        for f in range(d):
-            t = X[i, f] - X[a, f]
-            q += t * t
-        if q > fard:
-            fard = q
-            far = i
-    return far, fard
-
-
-@njit(fastmath=FASTMATH_SAFE)
-def _two_means_side(X, idx, lo, hi, b, c, side, n_iter):
-    """Rows of ``idx[lo:hi]`` on ``c``'s side (``side[j] = 1``) after ``n_iter`` two-means steps from ``b, c``.
-
-    Each step is one pass: the side of a row is the sign of ``x . v - theta`` (``v = c1 - c0``,
-    ``theta = (||c1||^2 - ||c0||^2) / 2``), and the rows are added into their side's sum.
-    Returns the number of rows on ``c``'s side.
-    """
-    d = X.shape[1]
-    c0 = np.empty(d, dtype=np.float64)
-    c1 = np.empty(d, dtype=np.float64)
-    s0 = np.empty(d, dtype=np.float64)
-    s1 = np.empty(d, dtype=np.float64)
-    v = np.empty(d, dtype=X.dtype)
-    for f in range(d):
-        c0[f] = X[b, f]
-        c1[f] = X[c, f]
-    n1 = 0
-    for it in range(n_iter + 1):
-        theta = 0.0
-        for f in range(d):
-            v[f] = c1[f] - c0[f]
-            theta += 0.5 * (c1[f] * c1[f] - c0[f] * c0[f])
-            s0[f] = 0.0
-            s1[f] = 0.0
-        n1 = 0
-        last = it == n_iter
-        for j in range(lo, hi):
-            i = idx[j]
-            q = X.dtype.type(0.0)
-            for f in range(d):
-                q += X[i, f] * v[f]
-            on1 = q > theta
-            side[j] = on1
-            n1 += on1
-            if not last:
-                if on1:
-                    for f in range(d):
-                        s1[f] += X[i, f]
-                else:
-                    for f in range(d):
-                        s0[f] += X[i, f]
-        if last:
-            break
-        n0 = (hi - lo) - n1
-        if n1 == 0 or n0 == 0:
-            break
-        for f in range(d):
-            c0[f] = s0[f] / n0
-            c1[f] = s1[f] / n1
-    return n1
-
-
-@njit
-def spatial_order(X, leaf_rows, unit):
-    """Rows in a spatially coherent order: the leaves of a binary splitting tree, left to right.
-
-    A node of more than ``leaf_rows`` rows is split in two by a two-means on its
-    rows (started from its first row and the row farthest from it, one step;
-    :func:`_two_means_side`), which keeps separated
-    groups whole; a side of less than a sixteenth of the node falls back to the
-    median of the projections on the same direction. Each leaf is padded to a
-    multiple of ``unit`` rows; the leaves are the tiles of :func:`greedy_kmeanspp`.
-    The order only decides which rows share a tile (the speed of the seeding),
-    never a result: the reassociated arithmetic of the helpers is allowed.
-
-    Returns ``(perm, tile_blk)``: ``perm[p]`` the row at packed position ``p``
-    (``-1`` for padding), tile ``t`` the blocks of ``unit // 2`` rows
-    ``tile_blk[t] .. tile_blk[t + 1]``. O(n d) per level of the tree, O(n) memory.
-    """
-    n, d = X.shape
-    idx = np.arange(n)
-    side = np.zeros(n, dtype=np.uint8)
-    leaves_lo = []
-    leaves_hi = []
-    stack = [(0, n)]
-    while len(stack) > 0:
-        lo, hi = stack.pop()
-        size = hi - lo
-        if size <= leaf_rows:
-            leaves_lo.append(lo)
-            leaves_hi.append(hi)
-            continue
-        b = idx[lo]
-        c, dist = _farthest(X, idx, lo, hi, b)
-        if not dist > 0.0:
-            # identical rows: any cut
-            stack.append((lo + size // 2, hi))
-            stack.append((lo, lo + size // 2))
-            continue
-        n1 = _two_means_side(X, idx, lo, hi, b, c, side, 1)
-        if n1 < size // 16 or size - n1 < size // 16:
-            # lopsided: the median of the projections on b -> c
-            proj = np.empty(size, dtype=np.float64)
-            for j in range(size):
-                q = 0.0
-                for f in range(d):
-                    q += np.float64(X[idx[lo + j], f]) * (np.float64(X[c, f]) - np.float64(X[b, f]))
-                proj[j] = q
-            order = np.argsort(proj)
-            seg = idx[lo:hi].copy()
-            for j in range(size):
-                idx[lo + j] = seg[order[j]]
-            mid = lo + size // 2
-        else:
-            # partition in place: side 0 first
-            i0 = lo
-            i1 = hi - 1
-            while True:
-                while i0 <= i1 and side[i0] == 0:
-                    i0 += 1
-                while i0 <= i1 and side[i1] == 1:
-                    i1 -= 1
-                if i0 >= i1:
-                    break
-                t = idx[i0]
-                idx[i0] = idx[i1]
-                idx[i1] = t
-                side[i0] = 0
-                side[i1] = 1
-            mid = lo + (size - n1)
-        stack.append((mid, hi))
-        stack.append((lo, mid))
-    nt = len(leaves_lo)
-    npad = 0
-    for t in range(nt):
-        npad += (leaves_hi[t] - leaves_lo[t] + unit - 1) // unit * unit
-    perm = np.full(npad, -1, dtype=np.int64)
-    half = unit // 2
-    tile_blk = np.empty(nt + 1, dtype=np.int64)
-    p = 0
-    for t in range(nt):
-        tile_blk[t] = p // half
-        for j in range(leaves_lo[t], leaves_hi[t]):
-            perm[p] = idx[j]
-            p += 1
-        p = (p + unit - 1) // unit * unit
-    tile_blk[nt] = npad // half
-    return perm, tile_blk
-
-
 @pjit
-def pack_rows(X, perm, mean, scale, XT, block_norm, sqnorm):
-    """:func:`.lloyd.pack_data` of the rows ``perm`` (``-1``: a zero row): packed position ``p`` holds row ``perm[p]``."""
-    d = X.shape[1]
-    L = vlanes(XT)
-    for b in prange(block_norm.shape[0]):
-        r = 0.0
-        for l in range(L):
-            p = b * L + l
-            s = 0.0
-            i = perm[p]
-            if i >= 0:
-                for f in range(d):
-                    v = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
-                    XT[(b * d + f) * L + l] = v
-                    s += np.float64(v) * np.float64(v)
-            else:
-                for f in range(d):
-                    XT[(b * d + f) * L + l] = 0.0
-            sqnorm[p] = s
-            if s > r:
-                r = s
-        block_norm[b] = math.sqrt(r) * (1.0 + 1e-6)
-
-
-@pjit
-def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, mean, first_r, uniforms,
-                    indices, stats, radius_scale, use_tiles):
+def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, uniforms, indices, stats):
     """Greedy k-means++ (module docstring); writes the chosen rows to ``indices``, returns the potential.
 
     Parameters
     ----------
     X : (n, d) float32/float64, the data
     w : (n,) float64 weights (positive total)
-    XT, block_norm, sqnorm : the packed data (:func:`pack_rows` with ``perm``, ``mean``, ``scale``)
-    perm : (npad,) int64, the row at each packed position (-1: padding), from :func:`spatial_order`
-    tile_blk : (n_tiles + 1,) int64, the first block of each tile (pairs of blocks), then the end
+    XT, block_norm, sqnorm : the packed data (:func:`.lloyd.pack_data` with ``mean``, ``scale``)
     scale : float, the power-of-two scale of the packing; kappa : :func:`.lloyd.guard_kappa`
     mean : (d,) float64, the mean used by the packing
     first_r : float in [0, 1), the draw of the first center (by weight)
@@ -1163,28 +716,21 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
         when the potential is 0 (every point on a chosen center) the step's point is drawn by
         weight with ``uniforms[c - 1, 0]``
     indices : (k,) int64, output
-    stats : (4,) int64, output: the steps decided by the bounds, the steps that summed exact gains,
-        the tiles tested, the tiles read
-    radius_scale : float, 1.0; the tiles' radii are multiplied by it (a test breaks the skip with
-        less than 1 to show that a wrong skip changes the choices)
-    use_tiles : bool, test the tiles (else every block is read, as with one tile per part)
+    stats : (2,) int64, output: the steps decided by the bounds, the steps that summed exact gains
 
     Notes
     -----
-    O(k m n d) fast multiply-adds at most (tiles ruled out by their balls are not
-    read), O(m d) per tile and step for the ball tests, O(1) per flagged (row,
-    candidate) pair, O(d) float64 per pair that the chosen candidate may bring
-    closer (and per flagged pair in the steps the bounds leave undecided),
-    O(n / CHUNK + SUB) per draw; memory O(n) besides the packed data.
+    O(k m n d) fast multiply-adds, O(1) per flagged (row, candidate) pair, O(d)
+    float64 per pair that the chosen candidate may bring closer (and per flagged
+    pair in the steps the bounds leave undecided), O(n / CHUNK + SUB) per draw;
+    memory O(n) besides the packed data.
     """
     n, d = X.shape
-    npad = sqnorm.shape[0]
     k = indices.shape[0]
     m = uniforms.shape[1]
     mp = (m + 7) // 8 * 8  # the groups of :func:`_candidate_chunk` read up to 8 padded rows
     L = vlanes(XT)
     nb = block_norm.shape[0]
-    nt = tile_blk.shape[0] - 1
     nc = (n + CHUNK - 1) // CHUNK
     nsub = (n + SUB - 1) // SUB
     dp = (d + 7) // 8 * 8
@@ -1193,8 +739,6 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
     inv_s2 = 1.0 / scale2  # exact: a power of two
     gamma4 = 4.0 * gamma
     rel = (n + 64.0) * 2.0**-50  # the float64 rounding of the gain sums, with margin
-    mu = max(2.0**-30, 64.0 * gamma)  # the ball tests' margin (:func:`_tile_active`)
-    lab_fac = 4.0 * (1.0 + mu) ** 3
     rmax = 0.0
     for b in range(nb):
         if block_norm[b] > rmax:
@@ -1204,38 +748,8 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
     for b in range(nb):
         r = block_norm[b] + rmax
         block_dl[b] = 2.0 * kappa * r * r * inv_s2
-    for q in range(4):
-        stats[q] = 0
-
-    # the tiles: block -> tile, and each tile's ball (float64 center, radius rounded up)
-    tile_of = np.empty(nb, dtype=np.int64)
-    tc = np.zeros((nt, d), dtype=np.float64)
-    tr = np.zeros(nt, dtype=np.float64)
-    tD = np.zeros(nt, dtype=np.float64)
-    for t in prange(nt):
-        for b in range(tile_blk[t], tile_blk[t + 1]):
-            tile_of[b] = t
-        if not use_tiles:
-            continue  # rows in their order: no balls to test
-        cnt = 0
-        for p in range(tile_blk[t] * L, tile_blk[t + 1] * L):
-            i = perm[p]
-            if i >= 0:
-                cnt += 1
-                for f in range(d):
-                    tc[t, f] += np.float64(X[i, f])
-        for f in range(d):
-            tc[t, f] /= max(cnt, 1)
-        r2 = 0.0
-        for p in range(tile_blk[t] * L, tile_blk[t + 1] * L):
-            i = perm[p]
-            if i >= 0:
-                q = 0.0
-                for f in range(d):
-                    v = np.float64(X[i, f]) - tc[t, f]
-                    q += v * v
-                r2 = max(r2, q)
-        tr[t] = math.sqrt(r2) * (1.0 + mu) * radius_scale
+    stats[0] = 0
+    stats[1] = 0
 
     # the by-weight tree (first center; steps where the potential is 0)
     wsub = np.empty(nsub, dtype=np.float64)
@@ -1251,7 +765,7 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
     indices[0] = first
 
     closest = np.empty(n, dtype=np.float64)
-    lim = np.full(npad, -np.inf, dtype=np.float32)
+    lim = np.full(nb * L, -np.inf, dtype=np.float32)
     sub_tot = np.empty(nsub, dtype=np.float64)
     chunk_tot = np.empty(nc, dtype=np.float64)
     first64 = np.zeros((1, dp), dtype=np.float64)
@@ -1259,72 +773,27 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
         first64[0, f] = X[first, f]
     for c in prange(nc):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            closest[i] = sqdist64(X, i, first64, 0)
+            s = sqdist64(X, i, first64, 0)
+            closest[i] = s
+            r = block_norm[i // L] + rmax
+            lim[i] = _row_limit(s, scale2, gamma, sqnorm[i], 2.0 * kappa * r * r)
         for b in range(c * (CHUNK // SUB), min(nsub, (c + 1) * (CHUNK // SUB))):
             sub_tot[b] = _sub_total(w, closest, True, b * SUB, min(n, (b + 1) * SUB))
         chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
-    for b in prange(nb):
-        r = block_norm[b] + rmax
-        for p in range(b * L, (b + 1) * L):
-            i = perm[p]
-            if i >= 0:
-                lim[p] = _row_limit(closest[i], scale2, gamma, sqnorm[p], 2.0 * kappa * r * r)
-    label = np.zeros(n, dtype=np.int64)
-    tl = np.zeros((nt, LABEL_SLOTS), dtype=np.int64)
-    tDl = np.zeros((nt, LABEL_SLOTS), dtype=np.float64)
-    tnl = np.zeros(nt, dtype=np.int64)
-    tA = np.empty(nt, dtype=np.float64)
-    for t in prange(nt if use_tiles else 0):
-        _tile_summary(closest, label, perm, tile_blk, t, L, tD, tl, tDl, tnl)
-        tA[t] = _ball_limit(tr[t], tD[t], mu)
-    # super-tiles: TILE_GROUP consecutive tiles (near each other in the spatial order), one ball
-    ng = (nt + TILE_GROUP - 1) // TILE_GROUP
-    sc = np.zeros((ng, d), dtype=np.float64)
-    sr = np.zeros(ng, dtype=np.float64)
-    sA = np.empty(ng, dtype=np.float64)
-    for g in prange(ng if use_tiles else 0):
-        t1 = min(nt, (g + 1) * TILE_GROUP)
-        for t in range(g * TILE_GROUP, t1):
-            for f in range(d):
-                sc[g, f] += tc[t, f]
-        for f in range(d):
-            sc[g, f] /= t1 - g * TILE_GROUP
-        r = 0.0
-        for t in range(g * TILE_GROUP, t1):
-            q = 0.0
-            for f in range(d):
-                v = tc[t, f] - sc[g, f]
-                q += v * v
-            r = max(r, math.sqrt(q) * (1.0 + mu) + tr[t])
-        sr[g] = r * (1.0 + mu)
-        _super_refresh(tD, sr, sA, g, mu)
-    CT = np.zeros((d, k), dtype=np.float64)  # the chosen centers, transposed
-    for f in range(d):
-        CT[f, 0] = X[first, f]
-    cc = np.zeros((m, k), dtype=np.float64)
 
     cand = np.empty(m, dtype=np.int64)
     cent = np.empty((m, d), dtype=X.dtype)
     C2 = np.empty((mp, d), dtype=np.float32)
     cn = np.empty(mp, dtype=np.float32)
     C64 = np.empty((mp, dp), dtype=np.float64)
-    ns = (npad + SCAN - 1) // SCAN  # parts of the scan
+    ns = (n + SCAN - 1) // SCAN  # parts of the scan (at least nc)
     chunk_lo = np.empty((ns, m), dtype=np.float64)
     chunk_hi = np.empty((ns, m), dtype=np.float64)
-    tiles_seen = np.zeros((ns, 2), dtype=np.int64)
-    rows = np.empty(npad, dtype=np.int64)
-    row_bits = np.empty(npad, dtype=np.int64)
-    moved = np.zeros(npad, dtype=np.uint8)
+    rows = np.empty(n, dtype=np.int64)
+    row_bits = np.empty(n, dtype=np.int64)
     counts = np.zeros(ns, dtype=np.int64)
     gains = np.empty(m, dtype=np.float64)
     gains_hi = np.empty(m, dtype=np.float64)
-    ent_i = np.empty(npad, dtype=np.int64)
-    ent_b = np.empty(npad, dtype=np.int64)
-    sub_dirty = np.zeros(nsub, dtype=np.uint8)
-    sub_list = np.empty(nsub, dtype=np.int64)
-    chunk_dirty = np.zeros(nc, dtype=np.uint8)
-    tile_dirty = np.zeros(nt, dtype=np.uint8)
-    tile_list = np.empty(nt, dtype=np.int64)
     potential = 0.0
     for c in range(nc):
         potential += chunk_tot[c]
@@ -1337,26 +806,14 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
             for f in range(d):
                 cent[t, f] = X[cand[t], f]
         pack_centers(cent, mean, scale, C2, cn, C64)
-        # ||candidate - center||^2 for the label tests (vectorised over the centers)
-        for t in range(m if use_tiles else 0):
-            for j in range(step):
-                cc[t, j] = 0.0
-            for f in range(d):
-                cf = C64[t, f]
-                for j in range(step):
-                    v = CT[f, j] - cf
-                    cc[t, j] += v * v
         for c in prange(ns):
             bits = np.zeros(2 * L, dtype=np.int64)
-            _candidate_chunk(X, w, XT, lim, closest, perm, sqnorm, block_dl, C2, cn, C64, m, c, chunk_lo,
-                             chunk_hi, rows, row_bits, counts, bits, inv_s2, gamma4, tile_of, tc, tA, sc, sA,
-                             lab_fac, tiles_seen, cc, tl, tDl, tnl, use_tiles)
+            _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
+                             rows, row_bits, counts, bits, inv_s2, gamma4)
         for t in range(m):
             gains[t] = 0.0
             gains_hi[t] = 0.0
         for c in range(ns):
-            stats[2] += tiles_seen[c, 0]
-            stats[3] += tiles_seen[c, 1]
             for t in range(m):
                 gains[t] += chunk_lo[c, t]
                 gains_hi[t] += chunk_hi[c, t]
@@ -1369,50 +826,30 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, perm, tile_blk, scale, kappa, 
             # of the candidates whose bounds reach the largest lower bound
             stats[1] += 1
             want = _contenders(gains, gains_hi, cand, m, rel)
-            if use_tiles:
-                _exact_gains(X, w, closest, perm, C64, m, rows, row_bits, counts, want, gains, ent_i, ent_b)
-            else:
-                for c in prange(nc):
-                    _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, chunk_lo[c])
+            for c in prange(nc):
+                _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, chunk_lo[c])
+            for t in range(m):
+                gains[t] = 0.0
+            for c in range(nc):
                 for t in range(m):
-                    gains[t] = 0.0
-                for c in range(nc):
-                    for t in range(m):
-                        gains[t] += chunk_lo[c, t]
+                    gains[t] += chunk_lo[c, t]
             best = -1
             for t in range(m):
                 if (want >> t) & 1 and (best < 0 or gains[t] > gains[best]):
                     best = t
         indices[step] = cand[best]
-        for f in range(d):
-            CT[f, step] = X[cand[best], f]
         flagged = 0
         for c in range(ns):
             flagged += counts[c]
-        if not use_tiles:
-            # rows in their order: moves and sampling totals per chunk, in one parallel region
-            if flagged * (dp + SUB) <= SERIAL_APPLY_WORK:
-                # few rows to move (most steps after the first few): no parallel region to start and join
-                for c in range(nc):
-                    _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                                 scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
-            else:
-                for c in prange(nc):
-                    _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                                 scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
+        if flagged * (dp + SUB) <= SERIAL_APPLY_WORK:
+            # few rows to move (most steps after the first few): no parallel region to start and join
+            for c in range(nc):
+                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
         else:
-            if flagged * dp <= SERIAL_APPLY_WORK:
-                # few rows to move (most steps after the first few): no parallel region to start and join
-                for c in range(ns):
-                    _move_part(X, closest, lim, perm, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                               moved, scale2, gamma, kappa, rmax, label, step)
-            else:
-                for c in prange(ns):
-                    _move_part(X, closest, lim, perm, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                               moved, scale2, gamma, kappa, rmax, label, step)
-            _refresh(w, closest, perm, rows, counts, moved, tile_of, tile_blk, tD, sub_tot, chunk_tot,
-                     sub_dirty, sub_list, chunk_dirty, tile_dirty, tile_list, L, label, tl, tDl, tnl, tr, tA, sr, sA, mu,
-                     use_tiles)
+            for c in prange(nc):
+                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
+                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot)
         potential = 0.0
         for c in range(nc):
             potential += chunk_tot[c]
