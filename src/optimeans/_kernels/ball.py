@@ -68,11 +68,11 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from ._simd import (
-    vadd, vfill, vfma, vget, vlanes, vload, vload_ext, vload_part, vmask_lt, vmask_not_gt, vmin, vmul, vstore, vstore_part, vsub, vwhere_lt,
+    vadd, vfill, vfma, vget, vlanes, vload, vload_part, vmask_lt, vmask_not_gt, vmin, vstore, vstore_part, vsub, vwhere_lt,
 )
 from .lloyd import (
-    CHUNK, U32, _track, canonical_label, data_scale, guard_kappa, objective_from_sums, pack_centers, padded_features,
-    guard_threshold, scan_wide_skip, sqdist64, update_centers,
+    CHUNK, U32, _track, canonical_label, data_scale, guard_kappa, move_point, objective_from_sums, pack_centers,
+    padded_features, guard_threshold, scan_wide_skip, sqdist64, update_centers,
 )
 
 
@@ -432,7 +432,6 @@ def apply_label_moves(X, w, labels, newlab, mean, S, Q, W, N, P, Pq, Pw, Pn, tou
     n, d = X.shape
     dp = mean.shape[0]
     k = W.shape[0]
-    L8 = vlanes(S)
     changed = 0
     for c in range((n + CHUNK - 1) // CHUNK):
         nt = 0
@@ -455,26 +454,7 @@ def apply_label_moves(X, w, labels, newlab, mean, S, Q, W, N, P, Pq, Pw, Pn, tou
                     Pn[cl] = 0
                     for f in range(dp):
                         P[cl * dp + f] = 0.0
-            wi = 1.0 if w.shape[0] == 0 else np.float64(w[i])
-            qi = 0.0
-            for f in range(d):
-                t = np.float64(X[i, f]) - mean[f]
-                qi += t * t
-            Pw[j] += wi
-            Pq[j] += wi * qi
-            Pn[j] += 1
-            if old >= 0:
-                Pw[old] -= wi
-                Pq[old] -= wi * qi
-                Pn[old] -= 1
-            wv = vfill(P, wi)
-            for f0 in range(0, d, L8):
-                wx = vmul(wv, vsub(vload_ext(X, i * d + f0, min(L8, d - f0)), vload(mean, f0)))
-                o = j * dp + f0
-                vstore(P, o, vadd(vload(P, o), wx))
-                if old >= 0:
-                    o = old * dp + f0
-                    vstore(P, o, vsub(vload(P, o), wx))
+            move_point(X, w, i, old, j, mean, P, Pq, Pw, Pn)
         for t in range(nt):
             cl = tlist[t]
             touched[cl] = 0
