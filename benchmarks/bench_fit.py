@@ -218,6 +218,7 @@ def main(argv=None) -> int:
     p.add_argument("--interleaved", action="store_true", help="with --defaults: every tool in one process, seed by seed")
     p.add_argument("--variants", nargs="*", default=[], choices=list(VARIANTS),
                    help="with --interleaved: optimeans variants beside the default")
+    p.add_argument("--per-seed", action="store_true", help="with --interleaved: a line per seed and tool as it ends")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -340,6 +341,9 @@ def main_interleaved(args) -> int:
                     rows[name][0].append(time.perf_counter() - t)
                     rows[name][1].append(objective64(X, centers))
                     rows[name] = (rows[name][0], rows[name][1], settings)
+                    if args.per_seed:
+                        print(f"#   {shape} {threads} thr seed {seed} {name}: {rows[name][0][-1]:.3f} s, "
+                              f"objective {rows[name][1][-1]:.10g}, {settings}, load {os.getloadavg()[0]:.2f}", flush=True)
                 loads.append(os.getloadavg()[0])
             sk_t = statistics.median(rows["sklearn"][0])
             sk_o = float(np.mean(rows["sklearn"][1]))
