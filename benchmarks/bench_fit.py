@@ -83,10 +83,15 @@ def make_blobs(n: int, d: int, k: int, kind: str, dtype: str, seed: int = 0) -> 
 def objective64(X: np.ndarray, C: np.ndarray) -> float:
     X = np.asarray(X, dtype=np.float64)
     C = np.asarray(C, dtype=np.float64)
+    # nearest center from a float64 product (memory: rows x k, never rows x k x d),
+    # then each point's squared distance to it computed directly
+    c2 = (C * C).sum(axis=1)
+    step = max(1, min(8192, 2**24 // max(1, C.shape[0])))
     total = 0.0
-    for s in range(0, X.shape[0], 8192):
-        D = ((X[s : s + 8192, None, :] - C[None, :, :]) ** 2).sum(axis=2)
-        total += float(D.min(axis=1).sum())
+    for s in range(0, X.shape[0], step):
+        x = X[s : s + step]
+        near = (c2[None, :] - 2.0 * (x @ C.T)).argmin(axis=1)
+        total += float(((x - C[near]) ** 2).sum())
     return total
 
 
