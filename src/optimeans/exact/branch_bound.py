@@ -18,14 +18,15 @@ never separates identical points), and rows of zero weight are left out of the
 search and assigned to their nearest center at the end.
 
 On small planar sets (k >= 4, at most ``LP_PLANE_MAX`` = 100 distinct rows),
-a second certificate is tried when a short enumeration does not finish: the
+and on large ones with small clusters (at least ``LP_PLANE_LARGE`` = 1000
+distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 27 a cluster), a second certificate is tried when a short enumeration does not finish: the
 bound of the set-partitioning linear relaxation, by column generation with
 exact geometric pricing (:mod:`optimeans.exact.colgen`). It is tight on most
 classic small planar sets (Ruspini for every k up to 10 but 8), and then
 proves the optimum exactly in seconds where enumeration would take minutes;
 when it is not tight, enumeration resumes where it stopped.
 
-Everywhere else (three or more dimensions, larger planar sets, planar k < 4)
+Everywhere else (three or more dimensions, other planar sets, planar k < 4)
 the search after the short enumeration is a second tree, :mod:`optimeans.exact.sdp_bnb`: Peng-Wei
 SDP bounds strengthened by pair and triangle inequalities, each made valid by
 an explicit dual point, with must-link / cannot-link branching. It proves the
@@ -69,7 +70,8 @@ SDP_GAP_TOL = 1e-4
 SDP_BNB_MAX = 2000
 
 #: Most distinct planar rows for which ``lp="auto"`` chooses column generation
-#: (k >= 4); larger planar sets go to the SDP tree. Measured with 30-40 s limits
+#: (k >= 4); larger planar sets go to the SDP tree (but see
+#: ``LP_ROWS_PER_CLUSTER``). Measured with 30-40 s limits
 #: (load 5-6): on Ruspini (75) and german_towns (59) both routes prove k = 4..10
 #: in seconds and the LP's proofs are exact (1e-10, the SDP tree's 1e-4); on
 #: ch150 the SDP tree is ahead, and on pr299, ali535 and gr666 the LP leaves
