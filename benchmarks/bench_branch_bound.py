@@ -18,7 +18,8 @@
    ``fit(method="global")`` with seeds 0..S-1 and the seeds that end above
    the proven value are listed. ``--route sdp`` forces the SDP tree,
    ``--route lp`` column generation (planar data; the default route takes it
-   for k >= 4 on at most 100 distinct rows, the SDP tree on larger sets).
+   for k >= 4 on at most 100 distinct rows and on at least 1000 with at most
+   27 a cluster, such as u1060 with k >= 40; the SDP tree on other planar sets).
    ``iris`` is scikit-learn's; ``glass`` is ``glass_scaled_pm1.txt``; other
    names are looked up in ``frontier/sos-sdp/`` and ``frontier/cg-dca/``.
 

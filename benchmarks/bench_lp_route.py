@@ -11,7 +11,11 @@ beside every figure).
 Usage::
 
     python benchmarks/bench_lp_route.py [--sets pr299,fl417] [--ks 2,4,6,8,10] [--time-limit 600]
-        [--routes lp,sdp] [--no-aggregate]
+        [--routes lp,sdp] [--no-aggregate] [--trace]
+
+``--trace`` prints, after every full pricing of the LP route, the round, the
+restricted LP's rows and the columns so far, its value and the best certified
+bound (in the route's scaled units), the seconds and the load (to stderr).
 
 The data are read from ``frontier/cg-dca/<name>.txt`` under ``--data-dir``
 (default ``../shared/datasets`` next to the repository; never copied), raw
@@ -42,6 +46,7 @@ def main() -> None:
     ap.add_argument("--routes", default="lp,sdp")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--no-aggregate", action="store_true")
+    ap.add_argument("--trace", action="store_true", help="the LP's progress after every full pricing (stderr)")
     ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "datasets")
     args = ap.parse_args()
     t = time.perf_counter()
@@ -49,6 +54,12 @@ def main() -> None:
     colgen.branch_and_price(Xw, 3, time_limit=None, n_seeds=3)
     bb.branch_and_bound(Xw, 3, lp=False, sdp=True)
     print(f"warm-up (compiles): {time.perf_counter() - t:.1f} s, time limit {args.time_limit:g} s")
+    if args.trace:
+        def trace(rnd, rows, cols, lp_value, bound, sec):
+            print(f"  round {rnd}: {rows} LP rows, {cols} columns, LP {lp_value:.8g}, bound {bound:.8g}, "
+                  f"{sec:.1f} s, load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+
+        colgen.TRACE = trace
     print()
     print("| set | n | k | route | proven | gap | time s | nodes | LP rounds | LP rows (most) | objective | load |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -201,13 +201,21 @@ def test_lp_route_proves_ruspini(monkeypatch):
 
 
 def test_auto_routes():
-    """lp/sdp "auto": column generation only for small planar sets with k >= 4, the SDP tree elsewhere."""
+    """lp/sdp "auto": column generation for small planar sets with k >= 4 and for large ones with small
+    clusters, the SDP tree elsewhere."""
     routes = bb._routes
     assert routes("auto", "auto", 2, 6, 75) == (True, False)  # Ruspini: the LP's exact proofs
     assert routes("auto", "auto", 2, 6, bb.LP_PLANE_MAX + 1) == (False, True)  # pr299, ali535, ...: the SDP tree
     assert routes("auto", "auto", 2, 3, 75) == (False, True)  # k < 4: the LP bound is weak
     assert routes("auto", "auto", 5, 6, 300) == (False, True)
     assert routes("auto", "auto", 2, 6, bb.SDP_BNB_MAX + 1) == (True, False)  # beyond the SDP tree: the LP
+    # large planar sets with small clusters (u1060, k = 40 and 50): the LP; with large clusters: the SDP tree
+    assert routes("auto", "auto", 2, 50, 1060) == (True, False)
+    assert routes("auto", "auto", 2, 40, 1060) == (True, False)
+    assert routes("auto", "auto", 2, 20, 1060) == (False, True)
+    assert routes("auto", "auto", 2, 10, 666) == (False, True)  # gr666
+    assert routes("auto", "auto", 2, 30, 666) == (False, True)  # fewer rows than LP_PLANE_LARGE
+    assert routes("auto", True, 2, 50, 1060) == (False, True)  # an explicit SDP request wins
     assert routes("auto", False, 2, 6, 300) == (True, False)
     assert routes("auto", True, 2, 6, 50) == (False, True)
     assert routes(True, "auto", 2, 6, 300) == (True, False)

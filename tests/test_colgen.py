@@ -115,3 +115,75 @@ def test_whole_columns_are_those_that_keep_every_aggregate_whole(seed):
     assert len(rcols) == len(keep)
     for j, rc in zip(keep, rcols):
         np.testing.assert_array_equal(rc, np.unique(agg[cols[j]]))
+
+
+def _pricing_over_every_disk(X, w, lam):
+    """The planar pricing without the grid: every candidate point against every disk (numpy, O(n^3)); also
+    the best value at the points of each circle and at its center."""
+    pos = np.flatnonzero(lam > 0)
+    r = np.sqrt(np.maximum(lam, 0.0) / w)
+    # (point, circles through it, the disks whose best set it may be)
+    points = [(X[i, 0] + r[i], X[i, 1], i, -1, (i,)) for i in pos] + [(X[i, 0], X[i, 1], -1, -1, (i,)) for i in pos]
+    for a in pos:
+        for b in pos[pos > a]:
+            d = X[b] - X[a]
+            D = float(np.hypot(*d))
+            if D == 0 or D > r[a] + r[b] or D < abs(r[a] - r[b]):
+                continue
+            t = (r[a] ** 2 - r[b] ** 2 + D * D) / (2 * D)
+            h = np.sqrt(max(r[a] ** 2 - t * t, 0.0))
+            m = X[a] + t * d / D
+            for sgn in (-1.0, 1.0):
+                points.append((m[0] - sgn * h * d[1] / D, m[1] + sgn * h * d[0] / D, a, b, (a, b)))
+    best = float(lam.max())
+    per_disk = np.full(len(X), -np.inf)
+    for px, py, a, b, owners in points:
+        s = lam - w * ((X - (px, py)) ** 2).sum(1)
+        inside = (s > 0) & (lam > 0)
+        for ia in ((False, True) if a >= 0 else (None,)):
+            for ib in ((False, True) if b >= 0 else (None,)):
+                m = inside.copy()
+                if a >= 0:
+                    m[a] = ia
+                if b >= 0:
+                    m[b] = ib
+                if m.any():
+                    c = (w[m, None] * X[m]).sum(0) / w[m].sum()
+                    v = float(lam[m].sum() - (w[m] * ((X[m] - c) ** 2).sum(1)).sum())
+                    best = max(best, v)
+                    for o in owners:
+                        per_disk[o] = max(per_disk[o], v)
+    return best, per_disk
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grid_pricing_equals_pricing_over_every_disk(seed):
+    """The pricing's grid (disks listed per cell) misses no disk: the same maximum as looking at every disk,
+    also with one disk far larger than the others; each disk's best set carries the value reported."""
+    from optimeans._kernels.colgen import price_plane_columns
+
+    rng = np.random.default_rng(seed)
+    n = 45
+    X = rng.uniform(0, 10, size=(n, 2))
+    w = rng.uniform(0.5, 2.0, size=n) if seed % 2 else np.ones(n)
+    lam = rng.uniform(-0.5, 4.0, size=n)
+    if seed >= 2:
+        lam[0] = 60.0  # a radius of several cells
+    none = np.zeros(0, dtype=np.int64)
+    top_val, top_set = np.full(5, -np.inf), np.zeros((5, n), dtype=bool)
+    disk_val, disk_set = np.full(n, -np.inf), np.zeros((n, n), dtype=bool)
+    value, exact = price_plane_columns(X, w, lam, none, none, top_val, top_set, disk_val, disk_set)
+    assert exact
+    ref, ref_disk = _pricing_over_every_disk(X, w, lam)
+    assert value == pytest.approx(ref, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(disk_val, ref_disk, rtol=1e-9, atol=1e-12)
+    assert value == pytest.approx(top_val.max(), rel=1e-12)
+    found = np.flatnonzero(disk_val > -np.inf)
+    assert len(found) == int((lam > 0).sum())  # every disk of positive radius has its best set
+    assert len({disk_set[i].tobytes() for i in found}) > 5  # more distinct columns than the overall best few
+    for i in found:
+        m = disk_set[i]
+        c = (w[m, None] * X[m]).sum(0) / w[m].sum()
+        assert disk_val[i] == pytest.approx(lam[m].sum() - float((w[m] * ((X[m] - c) ** 2).sum(1)).sum()), rel=1e-9,
+                                            abs=1e-12)
+        assert disk_val[i] <= value + 1e-12

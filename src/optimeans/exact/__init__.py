@@ -9,8 +9,9 @@
   (spectral for any n, Peng-Wei SDP for n up to a few thousand), and
   :func:`certify`, which turns it into the gap of a result.
 * :func:`branch_and_bound` -- proves the optimum: enumeration for small sets,
-  column generation on small planar sets (k >= 4, at most 100 distinct rows),
-  and elsewhere a tree whose bounds are the Peng-Wei SDP strengthened by pair
+  column generation on small planar sets (k >= 4, at most 100 distinct rows)
+  and on large ones with small clusters (at least 1000 distinct rows, at most
+  27 a cluster), and elsewhere a tree whose bounds are the Peng-Wei SDP strengthened by pair
   and triangle inequalities (:mod:`optimeans.exact.sdp_bnb`).
 * :func:`verify` -- checks a saved proof of a branch-and-bound result (its
   labels, every certificate's bound, that the search tree is complete)

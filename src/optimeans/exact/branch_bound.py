@@ -18,14 +18,15 @@ never separates identical points), and rows of zero weight are left out of the
 search and assigned to their nearest center at the end.
 
 On small planar sets (k >= 4, at most ``LP_PLANE_MAX`` = 100 distinct rows),
-a second certificate is tried when a short enumeration does not finish: the
+and on large ones with small clusters (at least ``LP_PLANE_LARGE`` = 1000
+distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 27 a cluster), a second certificate is tried when a short enumeration does not finish: the
 bound of the set-partitioning linear relaxation, by column generation with
 exact geometric pricing (:mod:`optimeans.exact.colgen`). It is tight on most
 classic small planar sets (Ruspini for every k up to 10 but 8), and then
 proves the optimum exactly in seconds where enumeration would take minutes;
 when it is not tight, enumeration resumes where it stopped.
 
-Everywhere else (three or more dimensions, larger planar sets, planar k < 4)
+Everywhere else (three or more dimensions, other planar sets, planar k < 4)
 the search after the short enumeration is a second tree, :mod:`optimeans.exact.sdp_bnb`: Peng-Wei
 SDP bounds strengthened by pair and triangle inequalities, each made valid by
 an explicit dual point, with must-link / cannot-link branching. It proves the
@@ -69,12 +70,25 @@ SDP_GAP_TOL = 1e-4
 SDP_BNB_MAX = 2000
 
 #: Most distinct planar rows for which ``lp="auto"`` chooses column generation
-#: (k >= 4); larger planar sets go to the SDP tree. Measured with 30-40 s limits
+#: (k >= 4); larger planar sets go to the SDP tree (but see
+#: ``LP_ROWS_PER_CLUSTER``). Measured with 30-40 s limits
 #: (load 5-6): on Ruspini (75) and german_towns (59) both routes prove k = 4..10
 #: in seconds and the LP's proofs are exact (1e-10, the SDP tree's 1e-4); on
 #: ch150 the SDP tree is ahead, and on pr299, ali535 and gr666 the LP leaves
 #: gaps of 15-100 % where the SDP tree proves the optimum.
 LP_PLANE_MAX = 100
+
+#: Larger planar sets go to column generation too when they have at most
+#: ``LP_ROWS_PER_CLUSTER`` distinct rows per cluster and at least
+#: ``LP_PLANE_LARGE`` distinct rows: there the set-partitioning LP is nearly
+#: tight and the SDP tree's nodes are slow. Measured on u1060 (4-minute
+#: limits, load 9-11): the LP route's certified gap is 8.5 % at k = 50 and
+#: 10.4 % at k = 40 where the SDP root stays at 74.6 % (k = 50); at k = 20 it is
+#: 44 % against the SDP root's 32 %, and at k = 10 the SDP root reaches 2.3 %.
+#: pr299, fl417, ali535 and gr666 (k <= 10, 30 or more rows a cluster) stay
+#: with the SDP tree, which proves them.
+LP_ROWS_PER_CLUSTER = 27
+LP_PLANE_LARGE = 1000
 
 #: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
 #: one node's ADMM (tracemalloc, n = 300 and 600), plus the node's matrix and
@@ -223,8 +237,10 @@ def branch_and_bound(
         For two-dimensional data, try the column-generation bound when a short
         enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
         does not finish. ``"auto"`` does so for ``n_clusters >= 4`` on at most
-        ``LP_PLANE_MAX`` = 100 distinct rows (or more rows than the SDP tree
-        takes, or with ``sdp=False``): with few large clusters the LP
+        ``LP_PLANE_MAX`` = 100 distinct rows, on at least ``LP_PLANE_LARGE`` =
+        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 27 a cluster (u1060 with
+        k >= 40), or on more rows than the SDP tree takes, or with
+        ``sdp=False``: with few large clusters the LP
         relaxation is often loose (the optkmeans sets with k = 2 have gaps
         near 10 %) while enumeration is at its strongest, and on larger
         planar sets the SDP tree proves what the LP leaves at gaps of 15-100 %
@@ -455,16 +471,18 @@ def _routes(lp: Any, sdp: Any, d: int, k: int, m: int) -> tuple[bool, bool]:
 
     Explicit choices are followed (the LP only in the plane, the SDP tree from
     two dimensions on). ``"auto"``: the LP for planar data with ``k >= 4`` and
-    at most ``LP_PLANE_MAX`` distinct rows, or more rows than the SDP tree
-    takes (or ``sdp=False``); the SDP tree otherwise, in two or more
+    at most ``LP_PLANE_MAX`` distinct rows, or at least ``LP_PLANE_LARGE``
+    rows and at most ``LP_ROWS_PER_CLUSTER`` a cluster, or more rows than the
+    SDP tree takes (or ``sdp=False``); the SDP tree otherwise, in two or more
     dimensions, when it takes ``m`` rows (``SDP_BNB_MAX``, the machine's memory)
     and the LP was not chosen for ``k >= 4``.
     """
     sdp_fits = m <= min(SDP_BNB_MAX, sdp_row_limit())
     sdp_asked = None if isinstance(sdp, str) else bool(sdp)
     if isinstance(lp, str):
+        many_clusters = m >= LP_PLANE_LARGE and m <= LP_ROWS_PER_CLUSTER * k
         use_lp = (d == 2 and k >= 4 and sdp_asked is not True
-                  and (m <= LP_PLANE_MAX or not sdp_fits or sdp_asked is False))
+                  and (m <= LP_PLANE_MAX or many_clusters or not sdp_fits or sdp_asked is False))
     else:
         use_lp = bool(lp) and d == 2
     if isinstance(sdp, str):

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .._kernels.colgen import price_plane
+from .._kernels.colgen import price_plane, price_plane_columns
 from ..solvers._common import now
 
 __all__ = ["branch_and_price", "lp_bound"]
@@ -48,8 +48,15 @@ __all__ = ["branch_and_price", "lp_bound"]
 #: fraction of the remaining gap (upper - bound) of the restricted LP's value.
 _SETTLED = 1e-3
 
-#: Columns added per pricing round at most.
+#: Best sets a pricing keeps overall (partial pricing over the aggregates).
 _BATCH = 50
+
+#: Columns added per full pricing round at most: the most negative reduced
+#: costs among the overall best sets and the best set at each disk of the
+#: arrangement (:func:`optimeans._kernels.colgen.price_plane_columns`). On
+#: u1060 (k = 50) the 50 best sets of a round were mostly variations of one
+#: cluster and the LP crept (21 % gap after 93 rounds).
+_MANY = 400
 
 #: How an aggregate's dual is spread over its groups: "scatter" (each group's
 #: share of the aggregate's scatter, then the rest by weight) or "center" (along
@@ -66,6 +73,12 @@ _REUSE_POOL = True
 
 #: Aggregates are split along this many of a full pricing's new columns at most.
 _SPLIT = 3
+
+#: Called after every full pricing with (round, LP rows, columns, restricted LP
+#: value, best certified bound, seconds since the node started), all in the
+#: scaled units of :func:`lp_bound`; None: silent. For profiling
+#: (``benchmarks/bench_lp_route.py --trace``).
+TRACE = None
 
 
 def _cost(X: np.ndarray, w: np.ndarray, member: np.ndarray) -> float:
@@ -201,6 +214,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     from scipy.optimize import linprog
     from scipy.sparse import csc_matrix
 
+    t_node = now()
     X, w = pool.X, pool.w
     n = X.shape[0]
     g = _groups(n, node.must)
@@ -255,8 +269,12 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     def price(lam):
         top_val = np.full(_BATCH, -np.inf)
         top_set = np.zeros((_BATCH, G), dtype=np.bool_)
-        value, exact = price_plane(gxc, gw, lam - gconst, conf_a, conf_b, top_val, top_set)
-        return value, top_val, top_set, exact
+        disk_val = np.full(G, -np.inf)
+        disk_set = np.zeros((G, G), dtype=np.bool_)
+        value, exact = price_plane_columns(gxc, gw, lam - gconst, conf_a, conf_b, top_val, top_set, disk_val,
+                                           disk_set)
+        keep = disk_val > -np.inf
+        return value, np.concatenate([top_val, disk_val[keep]]), np.concatenate([top_set, disk_set[keep]]), exact
 
     def certify(lam, value, exact):
         nonlocal best, center, spread
@@ -270,14 +288,17 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
 
     def add_columns(top_val, top_set, lam_lp, sigma):
         added = []  # (reduced cost, set of groups) of each column added
-        for t in np.argsort(-top_val):
-            if top_val[t] == -np.inf:
-                continue
+        # the distinct sets found, by their reduced cost at the LP's duals
+        cand = np.flatnonzero(top_val > -np.inf)
+        if len(cand) == 0:
+            return added
+        _, first = np.unique(np.packbits(top_set[cand], axis=1), axis=0, return_index=True)
+        cand = cand[np.sort(first)]
+        rcs = np.array([_cost(X, w, top_set[t][g]) - lam_lp[top_set[t]].sum() - sigma for t in cand])
+        for t, rc in sorted(zip(cand.tolist(), rcs.tolist()), key=lambda p: p[1]):
+            if rc >= -1e-9 * scale or len(added) >= _MANY:
+                break
             member = top_set[t]
-            rows_member = member[g]
-            rc = _cost(X, w, rows_member) - lam_lp[member].sum() - sigma
-            if rc >= -1e-9 * scale:
-                continue
             # a new column, or one in the pool that the aggregation keeps out of the LP
             if add_group_set(member.copy()) or (_REUSE_POOL and not _whole(member, agg, R)):
                 added.append((rc, member.copy()))
@@ -343,6 +364,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         lam = lam_lp if center is None else smoothing * center + (1.0 - smoothing) * lam_lp
         value, top_val, top_set, exact = price(lam)
         certify(lam, value, exact)
+        if TRACE is not None:
+            TRACE(rounds, R + 1, len(cols), float(res.fun), best, now() - t_node)
         if best >= upper - rtol * scale:
             return best, "pruned", None, None, rounds, spread, g, center, R + 1
         if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[:m], lp_cols, G) is not None:
