@@ -51,6 +51,15 @@ objective of the current centers and labels, exact in float64). The caller
 reduces them in chunk order, so a seed gives bitwise the same result on 1 and
 on many threads.
 
+In the first pass of a fit no row has a label yet (``-1``) and every row
+moves. A chunk whose every label is ``-1`` (:func:`unassigned`, one vector
+compare per block) is labelled first and its rows are added to the chunk's
+sums afterwards, in row order (:func:`add_rows`), instead of a move per row
+interleaved with the scan: the same additions in the same order, so the same
+bits, at about half the cost of the moves (4,194,304 x 16 float32, k = 16,
+2 threads, process CPU time under load 5-6: the pass 160-187 ms against 242-341 ms; a
+later pass takes 100-117 ms).
+
 References
 ----------
 Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM.
@@ -1227,7 +1236,9 @@ def lloyd_chunks(
     Notes
     -----
     O(n k d) time for the assignment plus O(d) per point that changes label;
-    chunks of :data:`CHUNK` rows in parallel.
+    chunks of :data:`CHUNK` rows in parallel. A chunk whose rows are all
+    unassigned (``-1``) takes the first-pass path (:func:`_first_chunk`), with
+    the same results bit for bit.
 
     Only the kernel of the register blocking that ``k`` and ``d`` call for
     (:func:`lloyd_kernel_of`) is compiled, on its first use.
