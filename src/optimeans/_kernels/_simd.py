@@ -33,7 +33,7 @@ __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vmask_lt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
     "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vstore_int", "vload_wide", "vreduce_max", "vsum",
-    "prefetch",
+    "prefetch", "vgather_ext",
 ]
 
 
@@ -455,3 +455,37 @@ def prefetch(typingctx, arr, idx):
         return context.get_dummy_value()
 
     return types.none(arr, idx), codegen
+
+
+@intrinsic
+def vgather_ext(typingctx, arr, idx, stride):
+    """``arr.flat[idx + l * stride]`` for the ``lanes(float64)`` lanes ``l``, widened to a float64 vector.
+
+    One gather instruction (AVX-512, AVX2): a column of a row-major matrix,
+    one element per row, so that a per-row computation runs lane-wise over
+    consecutive rows. Every lane is read (no mask, no bounds check).
+    """
+    _check_array(arr)
+    vt = _vec_of(types.float64)
+
+    def codegen(context, builder, sig, args):
+        n = vt.lanes
+        i64 = ir.IntType(64)
+        elty = context.get_value_type(arr.dtype)
+        src = ir.VectorType(elty, n)
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1])
+        step = builder.mul(context.cast(builder, args[2], sig.args[2], types.int64), ir.Constant(i64, arr.dtype.bitwidth // 8))
+        offsets = builder.mul(ir.Constant(ir.VectorType(i64, n), list(range(n))), _splat(builder, ir.VectorType(i64, n), step))
+        addrs = builder.add(_splat(builder, ir.VectorType(i64, n), builder.ptrtoint(ptr, i64)), offsets)
+        pty = ir.VectorType(elty.as_pointer(), n)
+        mask = ir.Constant(ir.VectorType(ir.IntType(1), n), [1] * n)
+        fnty = ir.FunctionType(src, [pty, _I32, mask.type, src])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.masked.gather.v{n}f{arr.dtype.bitwidth}.v{n}p0")
+        v = builder.call(
+            fn, [builder.inttoptr(addrs, pty), ir.Constant(_I32, arr.dtype.bitwidth // 8), mask, ir.Constant(src, None)]
+        )
+        if arr.dtype.bitwidth == 64:
+            return v
+        return builder.fpext(v, context.get_value_type(vt))
+
+    return vt(arr, idx, stride), codegen

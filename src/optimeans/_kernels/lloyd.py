@@ -51,6 +51,15 @@ objective of the current centers and labels, exact in float64). The caller
 reduces them in chunk order, so a seed gives bitwise the same result on 1 and
 on many threads.
 
+In the first pass of a fit no row has a label yet (``-1``) and every row
+moves. A chunk whose every label is ``-1`` (:func:`unassigned`, one vector
+compare per block) is labelled first and its rows are added to the chunk's
+sums afterwards, in row order (:func:`add_rows`), instead of a move per row
+interleaved with the scan: the same additions in the same order, so the same
+bits, at about half the cost of the moves (4,194,304 x 16 float32, k = 16,
+2 threads, process CPU time under load 5-6: the pass 160-187 ms against 242-341 ms; a
+later pass takes 100-117 ms).
+
 References
 ----------
 Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM.
@@ -66,8 +75,8 @@ from numba import get_num_threads
 
 from .._numba import native_threads, njit, pjit, prange
 from ._simd import (
-    lanes, prefetch, vadd, vchanged_mask, vfill, vfma, vget, vlanes, vload, vload_ext, vmask_not_gt, vmax, vmin,
-    vmask_lt, vmul, vstore, vsub, vsum, vwhere_lt,
+    lanes, prefetch, vadd, vchanged_mask, vfill, vfma, vgather_ext, vget, vlanes, vload, vload_ext, vload_wide,
+    vmask_not_gt, vmax, vmin, vmask_lt, vmul, vstore, vstore_int, vsub, vsum, vwhere_lt,
 )
 
 #: Rows per chunk of the parallel kernels. Fixed, so the reduction order (and
@@ -775,6 +784,143 @@ def _finish_block(X, w, b, end, best, second, idx, thr, C64, k, mean, labels, S,
     return changed
 
 
+# ------------------------------------------------------------------ the first pass
+
+
+@njit(inline="always")
+def unassigned(labels, start, end, like):
+    """Whether every label of rows ``start .. end - 1`` is ``-1`` (rows never assigned: a first pass).
+
+    ``start`` is a multiple of the float32 lanes; one vector compare per block
+    of them (``like`` is any float32 array: it only gives the vector type).
+    A pass over assigned rows stops at the first block.
+    """
+    L = vlanes(like)
+    minus = vfill(like, -1.0)
+    i = start
+    while i + L <= end:
+        if vchanged_mask(labels, i, minus) != 0:
+            return False
+        i += L
+    while i < end:
+        if labels[i] != -1:
+            return False
+        i += 1
+    return True
+
+
+@njit(inline="always")
+def _label_block(X, b, end, best, second, idx, thr, C64, k, labels, dist_out):
+    """The labels :func:`_finish_block` gives block ``b`` (close calls re-checked), for rows that had none.
+
+    No comparison with the old labels and no move: :func:`add_rows` adds the
+    rows to their clusters afterwards.
+    """
+    L = vlanes(best)
+    gap = vsub(second, best)
+    recheck = vmask_not_gt(gap, vfill(gap, thr))
+    i0 = b * L
+    m = min(L, end - i0)
+    if recheck == 0 and m == L:
+        vstore_int(labels, i0, idx)
+    else:
+        for l in range(m):
+            if (recheck >> l) & 1:
+                labels[i0 + l] = canonical_label(X, i0 + l, C64, k)
+            else:
+                labels[i0 + l] = int(vget(idx, l))
+    if dist_out.shape[0] > 0:
+        for l in range(m):
+            dist_out[i0 + l] = sqdist64(X, i0 + l, C64, labels[i0 + l])
+
+
+@njit(inline="always")
+def add_rows(X, w, start, end, mean, labels, S, Q, W, N):
+    """Add rows ``start .. end - 1``, in order, to the sums of their clusters ``labels[i]``.
+
+    The moves :func:`move_point` makes from no cluster (``old = -1``), the
+    same operations in the same order on every sum, so the same bits; only
+    the work is arranged differently. ``||x_i - m||^2`` (a chain of ``d``
+    float64 additions per row, the bulk of a move) is summed for
+    ``lanes(float64)`` consecutive rows at once, one row per lane, from a
+    gather of each feature (:func:`~._simd.vgather_ext`): each lane adds the
+    same terms in the same order as the scalar loop. Unit weights skip the
+    multiplications by 1 (exact, so the same bits).
+    """
+    d = X.shape[1]
+    dp = mean.shape[0]
+    L8 = vlanes(S)
+    unit = w.shape[0] == 0
+    i = start
+    while i < end:
+        g = min(L8, end - i)
+        qv = vfill(S, 0.0)
+        if g == L8:
+            for f in range(d):
+                t = vsub(vgather_ext(X, i * d + f, d), vfill(S, mean[f]))
+                qv = vadd(qv, vmul(t, t))
+        for h in range(g):
+            r = i + h
+            if g == L8:
+                qi = vget(qv, h)
+            else:
+                qi = 0.0
+                for f in range(d):
+                    t = np.float64(X[r, f]) - mean[f]
+                    qi += t * t
+            j = labels[r]
+            if unit:
+                W[j] += 1.0
+                Q[j] += qi
+            else:
+                wi = np.float64(w[r])
+                W[j] += wi
+                Q[j] += wi * qi
+            N[j] += 1
+            for f0 in range(0, d, L8):
+                if f0 + L8 <= d:
+                    x = vload_wide(X, r * d + f0)
+                else:
+                    x = vload_ext(X, r * d + f0, d - f0)
+                wx = vsub(x, vload(mean, f0))
+                if not unit:
+                    wx = vmul(vfill(S, np.float64(w[r])), wx)
+                o = j * dp + f0
+                vstore(S, o, vadd(vload(S, o), wx))
+        i += g
+
+
+@njit(inline="always")
+def _first_chunk(
+    scan, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, start, end, S, Q, W, N, do_sums, dist_out,
+):
+    """:func:`_lloyd_chunk` for a chunk whose rows have no label yet (every row moves).
+
+    The scan labels the whole chunk first (:func:`_label_block`), then, with
+    ``do_sums``, :func:`add_rows` adds its rows to the chunk's sums in row
+    order: the additions of the moves, in their order, without the
+    per-point bookkeeping of a move (the comparison with the old label, the
+    subtraction from it) interleaved with the scan. Returns the rows labelled.
+    """
+    d = X.shape[1]
+    L = vlanes(XT)
+    b_first = start // L
+    b_end = (end + L - 1) // L
+    for b in range(b_first, b_end, 2):
+        n_blocks = 2 if b + 1 < b_end else 1
+        ba, sa, ia, bb, sb, ib = scan(XT, b * d * L, (b + n_blocks - 1) * d * L, d, C2, cn, k)
+        for h in range(n_blocks):
+            if h == 0:
+                best, second, idx = ba, sa, ia
+            else:
+                best, second, idx = bb, sb, ib
+            thr = guard_threshold(kappa, block_norm[b + h], cmax)
+            _label_block(X, b + h, end, best, second, idx, thr, C64, k, labels, dist_out)
+    if do_sums:
+        add_rows(X, w, start, end, mean, labels, S, Q, W, N)
+    return end - start
+
+
 @njit(inline="never")
 def _prefetch_rows(X, r0, r1):
     """Prefetch rows ``r0 .. r1 - 1`` of ``X``.
@@ -818,6 +964,11 @@ def _lloyd_chunk(
     start = c * CHUNK
     end = min(n, start + CHUNK)
     S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
+    if unassigned(labels, start, end, XT):
+        return _first_chunk(
+            scan, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, start, end, S, Q, W, N, do_sums,
+            dist_out,
+        )
     changed = 0
     b_first = start // L
     b_end = (end + L - 1) // L
@@ -990,6 +1141,7 @@ def _lloyd_chunks_gemm(
         tb = np.empty(R, dtype=np.float32)
         ts = np.empty(R, dtype=np.float32)
         ti = np.empty(R, dtype=np.float32)
+        first = unassigned(labels, start, end, XT)
         changed = 0
         b_first = start // L
         b_end = (end + L - 1) // L
@@ -1006,9 +1158,18 @@ def _lloyd_chunks_gemm(
                 second = vload(ts, h * L)
                 idx = vload(ti, h * L)
                 thr = guard_threshold(kappa, block_norm[b0 + h], cmax)
-                changed += _finish_block(
-                    X, w, b0 + h, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
-                )
+                if first:
+                    _label_block(X, b0 + h, end, best, second, idx, thr, C64, k, labels, dist_out)
+                else:
+                    changed += _finish_block(
+                        X, w, b0 + h, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums,
+                        dist_out,
+                    )
+        if first:
+            # a first pass: the rows are added to their clusters after the scan (as in _first_chunk)
+            if do_sums:
+                add_rows(X, w, start, end, mean, labels, S, Q, W, N)
+            changed = end - start
         chunk_changed[c] = changed
 
 
@@ -1075,7 +1236,9 @@ def lloyd_chunks(
     Notes
     -----
     O(n k d) time for the assignment plus O(d) per point that changes label;
-    chunks of :data:`CHUNK` rows in parallel.
+    chunks of :data:`CHUNK` rows in parallel. A chunk whose rows are all
+    unassigned (``-1``) takes the first-pass path (:func:`_first_chunk`), with
+    the same results bit for bit.
 
     Only the kernel of the register blocking that ``k`` and ``d`` call for
     (:func:`lloyd_kernel_of`) is compiled, on its first use.

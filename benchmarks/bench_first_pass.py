@@ -1,0 +1,133 @@
+"""Benchmark: the first Lloyd pass (every row without a label) against a later pass, in memory.
+
+In the first pass of a fit every row moves into a cluster, so the kernel adds
+every row to the chunk sums; a later pass moves only the rows whose label
+changes. This script times, on blob data with fixed initial centers:
+
+* ``kernel``: one assignment pass of :class:`optimeans._kernels.lloyd.Workspace`
+  on fresh labels (the first pass) and one after two iterations (a later
+  pass), wall and process CPU seconds, best of ``--repeats``;
+* ``fit``: the first iteration of ``optimeans.fit(..., method="lloyd")`` from
+  the same centers (the first stamp of the history; packing and setup are not
+  in it), best of ``--repeats``.
+
+It imports whichever optimeans ``PYTHONPATH`` names, so that two trees can be
+compared by alternating runs; ``--save FILE`` writes the first pass's labels
+and sums, to check two trees give the same bits (``--compare A B``).
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/bench_first_pass.py --n 200000 --d 8 --k 16
+    PYTHONPATH=src python benchmarks/bench_first_pass.py --n 2000000 --d 16 --k 16 --save /tmp/new.npz
+    python benchmarks/bench_first_pass.py --compare /tmp/old.npz /tmp/new.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def _data(n: int, d: int, k: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    C = rng.uniform(-10, 10, (k, d)).astype(np.float32)
+    X = C[rng.integers(0, k, n)] + 2 * rng.standard_normal((n, d), dtype=np.float32)
+    return X, X[rng.choice(n, k, replace=False)].copy()
+
+
+def _timed(fn) -> tuple[float, float]:
+    t, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def bench(args: argparse.Namespace) -> dict:
+    import optimeans
+    from numba import set_num_threads
+
+    from optimeans._kernels import lloyd as K
+
+    set_num_threads(args.threads)
+    X, C0 = _data(args.n, args.d, args.k)
+    out: dict = {
+        "optimeans": os.path.dirname(optimeans.__file__), "n": args.n, "d": args.d, "k": args.k,
+        "threads": args.threads, "load_start": os.getloadavg()[0],
+    }
+    ws = K.Workspace(X, args.k)
+
+    def fresh() -> None:
+        ws.labels[:] = -1
+        for a in (ws.S, ws.Q, ws.W, ws.N):
+            a[:] = 0
+        ws.prefetch_rows = True
+        ws.set_centers(C0)
+
+    fresh()
+    ws.assign()  # compiles (or loads) the kernel
+    first, later = [], []
+    for _ in range(args.repeats):
+        fresh()
+        first.append(_timed(ws.assign))
+        C = C0.copy()
+        for _ in range(2):
+            ws.update_centers(C)
+            ws.set_centers(C)
+            ws.assign()
+        ws.update_centers(C)
+        ws.set_centers(C)
+        later.append(_timed(ws.assign))
+    out["kernel_first_pass_ms"] = round(1e3 * min(t for t, _ in first), 2)
+    out["kernel_first_pass_cpu_ms"] = round(1e3 * min(c for _, c in first), 2)
+    out["kernel_later_pass_ms"] = round(1e3 * min(t for t, _ in later), 2)
+    out["kernel_later_pass_cpu_ms"] = round(1e3 * min(c for _, c in later), 2)
+    out["first_over_later"] = round(out["kernel_first_pass_ms"] / out["kernel_later_pass_ms"], 2)
+    if args.save:
+        fresh()
+        ws.assign()
+        np.savez(args.save, labels=ws.labels, S=ws.S, Q=ws.Q, W=ws.W, N=ws.N, chunk_S=ws.chunk_S,
+                 chunk_Q=ws.chunk_Q, chunk_W=ws.chunk_W, objective=np.float64(ws.objective()))
+    del ws
+
+    optimeans.fit(X, args.k, init=C0, max_iter=2, tol=0, method="lloyd")  # warm
+    iters = []
+    for _ in range(args.repeats):
+        res = optimeans.fit(X, args.k, init=C0, max_iter=args.iters, tol=0, method="lloyd")
+        s = np.diff(np.concatenate([[0.0], res.history.seconds]))
+        iters.append(s)
+    out["fit_first_iteration_ms"] = round(1e3 * min(float(s[0]) for s in iters), 2)
+    out["fit_later_iteration_ms"] = round(1e3 * min(float(np.median(s[1:])) for s in iters), 2)
+    out["fit_objective"] = float(res.objective)
+    out["load_end"] = os.getloadavg()[0]
+    return out
+
+
+def compare(a: str, b: str) -> dict:
+    A, B = np.load(a), np.load(b)
+    return {key: bool(np.array_equal(np.ascontiguousarray(A[key]).view(np.uint8),
+                                     np.ascontiguousarray(B[key]).view(np.uint8))) for key in A.files}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=2_000_000)
+    p.add_argument("--d", type=int, default=16)
+    p.add_argument("--k", type=int, default=16)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--iters", type=int, default=4, help="iterations of each timed fit")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--save", default=None, help="write the first pass's labels and sums here (.npz)")
+    p.add_argument("--compare", nargs=2, default=None, metavar=("A", "B"), help="compare two --save files bit for bit")
+    args = p.parse_args(argv)
+    out = compare(*args.compare) if args.compare else bench(args)
+    json.dump(out, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The first pass of the Lloyd kernel (rows with no label yet) gives the bits of the moves.
+
+A chunk whose rows all have the label -1 takes a path of its own
+(:func:`optimeans._kernels.lloyd._first_chunk`): the chunk is labelled first,
+then its rows are added to the chunk's sums in row order. Its result must be
+what moving every row from "no cluster" to its cluster one by one with
+:func:`~optimeans._kernels.lloyd.move_point` gives, bit for bit: the
+reference below does exactly that, chunk by chunk, in row order.
+"""
+
+import numpy as np
+import pytest
+from numba import njit
+
+from optimeans._kernels import CHUNK
+from optimeans._kernels import lloyd as K
+from optimeans._numba import numba_threads
+
+
+@njit
+def moved_sums(X, w, labels, old, mean, k, dp, reverse):
+    """Per-chunk sums of moving each row ``i`` from ``old[i]`` to ``labels[i]`` (rows whose label changed),
+    in row order (``reverse``: in reverse row order, to show that the order shows in the bits)."""
+    n = X.shape[0]
+    nc = (n + CHUNK - 1) // CHUNK
+    cS = np.zeros((nc, k * dp))
+    cQ = np.zeros((nc, k))
+    cW = np.zeros((nc, k))
+    cN = np.zeros((nc, k), dtype=np.int64)
+    for c in range(nc):
+        lo = c * CHUNK
+        hi = min(n, lo + CHUNK)
+        for t in range(hi - lo):
+            i = hi - 1 - t if reverse else lo + t
+            if old[i] != labels[i]:
+                K.move_point(X, w, i, old[i], labels[i], mean, cS[c], cQ[c], cW[c], cN[c])
+    return cS, cQ, cW, cN
+
+
+def ref_labels(X, C):
+    X = np.asarray(X, dtype=np.float64)
+    C = np.asarray(C, dtype=np.float64)
+    return ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+
+
+def tied_data(n, d, k, dtype, seed):
+    """Small integers (exact distance ties between centers), a duplicated center (always empty), a far
+    center (empty), and values of mixed magnitude so that the order of the additions shows in the bits."""
+    rng = np.random.default_rng(seed)
+    C = rng.integers(-3, 4, size=(k, d)).astype(np.float64)
+    C[1] = C[0]  # a tie everywhere: the first index wins, cluster 1 stays empty
+    C[2] = 1e3  # nobody's nearest: empty
+    X = rng.integers(-3, 4, size=(n, d)).astype(np.float64)
+    noisy = rng.random(n) < 0.5
+    X[noisy] += rng.normal(size=(int(noisy.sum()), d)) * 10.0 ** rng.uniform(-6, 1, size=(int(noisy.sum()), 1))
+    return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(C, dtype=dtype)
+
+
+def bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+def assert_same_bits(a, b):
+    np.testing.assert_array_equal(bits(a), bits(b))
+
+
+# (n_features, n_clusters): scan modes 0 (with the k % 4 tail), 1 and 2; the BLAS kernel
+CASES = [(3, 10), (8, 16), (17, 16)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d,k", CASES)
+def test_first_pass_gives_the_bits_of_the_moves(d, k, dtype, weighted, threads):
+    n = 2 * CHUNK + 37  # a partial chunk, a partial block, rows past the last group of 8
+    X, C = tied_data(n, d, k, dtype, seed=d * 100 + k)
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0.1, 7.0, size=n) if weighted else None
+    with numba_threads(threads):
+        ws = K.Workspace(X, k, w)
+        ws.set_centers(C)
+        changed = ws.assign()
+    labels = ws.labels.copy()
+    assert changed == n
+    np.testing.assert_array_equal(labels, ref_labels(X, C))
+    counts = np.bincount(labels, minlength=k)
+    assert counts[1] == 0 and counts[2] == 0  # empty clusters
+    # exact ties occurred (a point at the same distance from two distinct centers)
+    D = ((X.astype(np.float64)[:, None, :] - C.astype(np.float64)[None, :, :]) ** 2).sum(axis=2)
+    D[:, 1] = np.inf
+    Ds = np.sort(D, axis=1)
+    assert (Ds[:, 0] == Ds[:, 1]).any()
+
+    wk = ws.w
+    cS, cQ, cW, cN = moved_sums(X, wk, labels, np.full(n, -1), ws.mean, k, ws.dp, False)
+    for got, ref in zip((ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N), (cS, cQ, cW, cN)):
+        assert_same_bits(got, ref)
+    # the running sums: the chunks' changes added in chunk order, empty clusters zeroed
+    S, Q, W, N = np.zeros(k * ws.dp), np.zeros(k), np.zeros(k), np.zeros(k, dtype=np.int64)
+    K.apply_moves(cS, cQ, cW, cN, np.full(cS.shape[0], 1, dtype=np.int64), S, Q, W, N)
+    for got, ref in zip((ws.S, ws.Q, ws.W, ws.N), (S, Q, W, N)):
+        assert_same_bits(got, ref)
+    assert ws.objective() == K.objective_from_sums(S, Q, W, N, ws.C64, ws.mean)
+    centers = C.copy()
+    ws.update_centers(centers)
+    ref_centers = C.copy()
+    K.update_centers(S, W, N, ws.mean, ref_centers)
+    assert_same_bits(centers, ref_centers)
+
+    # the data make the order of the additions visible: rows added in reverse order give other bits,
+    # so a first pass that added them out of order (or mixed up chunks) would fail above
+    rS, rQ, _, _ = moved_sums(X, wk, labels, np.full(n, -1), ws.mean, k, ws.dp, True)
+    assert not (np.array_equal(bits(rS), bits(cS)) and np.array_equal(bits(rQ), bits(cQ)))
+
+    # a second pass at moved centers takes the move path and keeps the sums right
+    ws.set_centers(centers)
+    with numba_threads(threads):
+        ws.assign()
+    np.testing.assert_array_equal(ws.labels, ref_labels(X, centers))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_and_two_threads_give_the_same_first_pass(dtype):
+    n, d, k = 3 * CHUNK + 11, 5, 7
+    X, C = tied_data(n, d, k, dtype, seed=11)
+    w = np.random.default_rng(4).uniform(0.5, 2.0, size=n)
+    out = []
+    for threads in (1, 2):
+        with numba_threads(threads):
+            ws = K.Workspace(X, k, w)
+            ws.set_centers(C)
+            ws.assign()
+        out.append((ws.labels.copy(), ws.chunk_S.copy(), ws.chunk_Q.copy(), ws.S.copy(), ws.Q.copy(), ws.W.copy()))
+    for a, b in zip(*out):
+        assert_same_bits(a, b)
+
+
+@pytest.mark.parametrize("where", ["first_row", "last_row", "middle"])
+def test_a_chunk_with_one_assigned_row_takes_the_move_path(where):
+    """Only chunks whose every label is -1 are first-pass chunks: one row already assigned (to a wrong
+    cluster) must be moved out of it, which the first-pass path would not do."""
+    n, d, k = 2 * CHUNK + 5, 4, 6
+    X, C = tied_data(n, d, k, np.float64, seed=5)
+    ws = K.Workspace(X, k)
+    ws.set_centers(C)
+    truth = ref_labels(X, C)
+    i = {"first_row": CHUNK, "last_row": 2 * CHUNK - 1, "middle": CHUNK + 1000}[where]
+    wrong = (truth[i] + 3) % k
+    ws.labels[i] = wrong
+    old = ws.labels.copy()
+    changed = ws.assign(do_sums=True)
+    assert changed == n
+    np.testing.assert_array_equal(ws.labels, truth)
+    cS, cQ, cW, cN = moved_sums(X, ws.w, ws.labels, old, ws.mean, k, ws.dp, False)
+    for got, ref in zip((ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N), (cS, cQ, cW, cN)):
+        assert_same_bits(got, ref)
+    # the moved row was subtracted from the wrong cluster: that chunk's count of it is -1 + its arrivals
+    assert cN[1, wrong] == np.count_nonzero(truth[CHUNK:2 * CHUNK] == wrong) - 1
+
+
+def test_unassigned_detects_any_assigned_row():
+    labels = np.full(3 * 16 + 5, -1, dtype=np.int64)
+    like = np.empty(1, dtype=np.float32)
+    check = njit(lambda lab, s, e, lk: K.unassigned(lab, s, e, lk))
+    assert check(labels, 0, labels.size, like)
+    for i in range(labels.size):
+        labels[i] = 0
+        assert not check(labels, 0, labels.size, like)
+        labels[i] = -1
+
+
+def test_first_pass_of_the_blas_kernel():
+    """The matrix-product kernel (many centers, many features) has the same first-pass path."""
+    n, d, k = CHUNK + 300, 64, 520
+    assert K.lloyd_kernel_of(K.padded_clusters(k), d) is K._lloyd_chunks_gemm
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    C = X[rng.choice(n, k, replace=False)].copy()
+    w = rng.uniform(0.5, 2.0, size=n)
+    ws = K.Workspace(X, k, w)
+    ws.set_centers(C)
+    assert ws.assign() == n
+    np.testing.assert_array_equal(ws.labels, ref_labels(X, C))
+    cS, cQ, cW, cN = moved_sums(X, ws.w, ws.labels, np.full(n, -1), ws.mean, k, ws.dp, False)
+    for got, ref in zip((ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N), (cS, cQ, cW, cN)):
+        assert_same_bits(got, ref)
