@@ -49,6 +49,8 @@ from .._kernels.accelerated import (
     hamerly_chunks,
     kdtree_chunks,
     yinyang_chunks,
+    yinyang_full_chunks,
+    yinyang_full_fraction,
 )
 from .._kernels import lloyd as lloyd_kernels
 from .._kernels.lloyd import BLOCK, Workspace, add_moves
@@ -210,6 +212,31 @@ def yinyang_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
     return group_of
 
 
+#: Yinyang runs the full pass (:func:`~optimeans._kernels.accelerated.yinyang_full_chunks`:
+#: Lloyd's BLAS pass that also sets every bound anew) instead of its filtered step when
+#: the step's predicted cost (:func:`~optimeans._kernels.accelerated.yinyang_full_fraction`)
+#: exceeds this share of a full pass: while the centers still move more than the gaps
+#: between the group bounds, the filter sends nearly every point to the scan anyway, after
+#: paying for the bound updates.
+FULL_FROM = 0.7
+#: Every how many points the prediction samples.
+PREDICT_STRIDE = 16
+
+
+def slab_groups(group_start: np.ndarray, slab: int) -> np.ndarray:
+    """Cut the groups (in order) into slabs of at most ``slab`` centers (a larger group is a slab alone).
+
+    Returns the first group of every slab and, last, the number of groups.
+    """
+    t = group_start.shape[0] - 1
+    cuts = [0]
+    for g in range(t):
+        if group_start[g + 1] - group_start[cuts[-1]] > slab and g > cuts[-1]:
+            cuts.append(g)
+    cuts.append(t)
+    return np.asarray(cuts, dtype=np.int64)
+
+
 class _Yinyang(_Bounded):
     def __init__(
         self, X: np.ndarray, k: int, sample_weight: np.ndarray, centers: np.ndarray, n_groups: int, dense: int,
@@ -225,21 +252,45 @@ class _Yinyang(_Bounded):
         self.glower = np.empty((X.shape[0], t))
         self.gdrift = np.empty(t)
         self.dense = int(dense)
+        kp = self.ws.cn.shape[0]
+        # the full pass through BLAS products where Lloyd's pass uses them (same labels, bounds as valid)
+        self.gemm = kp >= lloyd_kernels.GEMM_FROM and X.shape[1] >= lloyd_kernels.GEMM_FEATURES
+        self.slabs = slab_groups(self.group_start, int(lloyd_kernels.gemm_slab(kp)))
+        self.full_passes: list[int] = []
 
     def __call__(self, centers: np.ndarray, final: bool) -> int:
         ws = self.ws
+        n = self.X.shape[0]
         self.geometry()
         group_drifts(self.drift, self.groups, self.group_start, self.gdrift)
-        # the full scans as BLAS products where Lloyd's pass uses them (same labels, bounds as valid)
-        gemm = ws.cn.shape[0] >= lloyd_kernels.GEMM_FROM and ws.X.shape[1] >= lloyd_kernels.GEMM_FEATURES
-        with native_threads(get_num_threads(), blas=1) if gemm else contextlib.nullcontext():
+        full = self.first or (
+            yinyang_full_fraction(
+                ws.X, ws.C64, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.group_start, self.k,
+                self.dense, self.rel, PREDICT_STRIDE,
+            ) > FULL_FROM
+        )
+        with native_threads(get_num_threads(), blas=1) if self.gemm else contextlib.nullcontext():
+            if full and self.gemm:
+                yinyang_full_chunks(
+                    ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2[self.groups], ws.cn[self.groups], ws.C64,
+                    self.k, ws.cmax, ws.kappa, ws.scale, ws.mean, self.rel, ws.labels, self.upper, self.glower,
+                    self.groups, self.group_start, self.group_of, self.slabs,
+                    ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
+                )
+                self.scanned[...] = 0
+                self.full_passes.append(1)
+                return self.finish(final, n * self.k)
             yinyang_chunks(
                 ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa,
                 ws.scale, ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.groups,
-                self.group_start, self.group_of, self.gpad, self.first, self.dense, gemm,
+                self.group_start, self.group_of, self.gpad, full, self.dense, self.gemm,
                 ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
             )
+        self.full_passes.append(int(full))
         return self.finish(final, self.scanned.sum())
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "full_passes": list(self.full_passes)}
 
 
 class _KDTree(_Bounded):
