@@ -45,6 +45,11 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--methods", nargs="+", default=["lloyd", "yinyang"])
     p.add_argument("--cpu", action="store_true")
+    p.add_argument(
+        "--full-from", nargs="+", type=float, default=None,
+        help="Yinyang only: alternate these values of solvers.accelerated.FULL_FROM (an A/B of the switch in one "
+        "process; 1e9 = never switch after the first iteration)",
+    )
     a = p.parse_args(argv)
     clock = time.process_time if a.cpu else time.perf_counter
     n, d, k = (int(v) for v in a.shape.split("x"))
@@ -57,9 +62,20 @@ def main(argv=None) -> int:
     import optimeans
 
     print(f"# {optimeans.__file__}; {a.shape}, {a.threads} thread(s), {'CPU' if a.cpu else 'wall'} ms per iteration")
+    from optimeans.solvers import accelerated
+
+    variants = [(m, None) for m in a.methods if m != "yinyang" or not a.full_from]
+    if a.full_from and "yinyang" in a.methods:
+        variants += [("yinyang", f) for f in a.full_from]
+    default = getattr(accelerated, "FULL_FROM", None)
     for _ in range(a.rounds):
-        for m in a.methods:
+        for m, f in variants:
+            if f is not None:
+                accelerated.FULL_FROM = f
             steps, r = run(X, C0, a.iters, a.threads, m, clock)
+            if f is not None:
+                accelerated.FULL_FROM = default
+                m = f"{m}@{f:g}"
             fr = r.info.get("distance_fraction")
             extra = (" frac " + " ".join(f"{f:.2f}" for f in fr)) if fr else ""
             sw = r.info.get("full_passes")
