@@ -971,6 +971,9 @@ def yinyang_full_chunks(
     nu = (n + YINYANG_UNIT - 1) // YINYANG_UNIT
     up = 1.0 + rel
     down = 1.0 - rel
+    # sqrt(v) * shrink <= sqrt(v) / scale * down as computed elsewhere: the product's two extra
+    # roundings (2^-53 each) are covered by the 4 * 2^-53 taken off (no division per bound)
+    shrink = (1.0 / scale) * down * (1.0 - 4.0 * 2.0**-53)
     prev = labels.copy()
     for c in prange(nu):
         start = c * YINYANG_UNIT
@@ -1014,19 +1017,19 @@ def yinyang_full_chunks(
                     i = b * L + l
                     jf = groups[int(vget(idx, l))]
                     j, _ = _resolve(X, i, np.float64(vget(best, l)), np.float64(vget(second, l)), jf, eps, scale, sqnorm, C64, k)
-                    qs = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i]
+                    qe = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i] - eps
+                    o = h * n_groups * L + l
+                    for g in range(n_groups):  # no branch but the select: the loop the compiler likes
+                        v = np.float64(gm1[o + g * L]) + qe
+                        r = math.sqrt(max(v, 0.0)) * shrink
+                        glower[i, g] = r if v < np.inf else 0.0
                     gj = group_of[j]
-                    for g in range(n_groups):
-                        o = (h * n_groups + g) * L + l
-                        if g == gj:
-                            if group_start[g + 1] - group_start[g] == 1:
-                                glower[i, g] = np.inf
-                                continue
-                            m = np.float64(gm2[o]) if groups[int(gix[o])] == j else np.float64(gm1[o])
-                        else:
-                            m = np.float64(gm1[o])
-                        v = m + qs - eps
-                        glower[i, g] = math.sqrt(v) / scale * down if (v > 0.0 and v < np.inf) else 0.0
+                    o += gj * L
+                    if group_start[gj + 1] - group_start[gj] == 1:
+                        glower[i, gj] = np.inf  # no other center in the label's group
+                    elif groups[int(gix[o])] == j:
+                        v = np.float64(gm2[o]) + qe
+                        glower[i, gj] = math.sqrt(v) * shrink if (v > 0.0 and v < np.inf) else 0.0
                     upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
                     labels[i] = j
     for c in prange(nc):
