@@ -313,3 +313,125 @@ def test_parallel_moves_have_the_serial_bits():
     empty = np.repeat(out[1][3] == 0, dp)
     np.testing.assert_array_equal(S[~empty], expect[~empty])
     assert (S[empty] == 0).all() and empty.any()
+
+
+# ------------------------------------------------------------------ Yinyang's full pass and the switch to it
+
+
+def _true_bounds(X, C, labels, group_of):
+    """Exact distances to the own center and, per group, the smallest over its centers other than the label."""
+    D = np.sqrt(((X.astype(np.float64)[:, None, :] - C.astype(np.float64)[None]) ** 2).sum(-1))
+    rows = np.arange(X.shape[0])
+    own = D[rows, labels]
+    D[rows, labels] = np.inf
+    t = int(group_of.max()) + 1
+    gmin = np.stack([D[:, group_of == g].min(axis=1) for g in range(t)], axis=1)
+    return own, gmin
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_yinyang_full_pass_sets_lloyds_labels_and_valid_tight_bounds(monkeypatch, dtype):
+    """The full pass (BLAS products over the centers in group order) gives Lloyd's labels and sums
+    and bounds that are true bounds (never above the distance they bound), and tight."""
+    from optimeans._kernels.lloyd import Workspace
+
+    n, d, k = 3000, 70, 500  # 512 padded centers, 70 features: the BLAS path
+    X, C0 = tie_data(n, d, k, seed=11, dtype=dtype)
+    w = np.ones(n)
+    y = accelerated._Yinyang(X, k, w, C0, 40, accelerated.DENSE)
+    assert y.gemm and y.slabs[-1] == y.glower.shape[1]
+    monkeypatch.setattr(accelerated, "FULL_FROM", -1.0)  # every step a full pass
+    C1 = C0.copy()
+    C1[::3] += 1  # integer moves: distances stay exact, ties stay ties
+    ref = Workspace(X, k, w)
+    for step, C in enumerate((C0, C1)):
+        y.ws.set_centers(C)
+        y(C, False)
+        ref.set_centers(C)
+        ref.assign(True)
+        np.testing.assert_array_equal(y.ws.labels, ref.labels)
+        np.testing.assert_array_equal(y.ws.S, ref.S)
+        np.testing.assert_array_equal(y.ws.N, ref.N)
+        own, gmin = _true_bounds(X, C, y.ws.labels, y.group_of)
+        assert (y.upper >= own).all()
+        assert (y.upper <= own * (1 + 1e-6) + 1e-6).all()
+        assert (y.glower <= gmin).all()
+        finite = np.isfinite(gmin) & (gmin > 0)
+        # tight: the fast values' error bound is small at these magnitudes
+        assert (y.glower[finite] >= gmin[finite] * (1 - 1e-3) - 1e-3).mean() > 0.99
+        assert y.full_passes == [1] * (step + 1)
+
+
+@pytest.mark.parametrize("d", [16, 70])
+@pytest.mark.parametrize("pattern", [(0, 1), (1, 0, 0), (1, 1, 0)])
+def test_yinyang_switching_between_full_pass_and_filter_equals_lloyd(monkeypatch, d, pattern):
+    """Filtered steps after full passes and full passes after filtered steps: Lloyd's run, bit for bit.
+
+    The predicted cost is replaced by a fixed cycle, so both transitions happen many
+    times; a filtered step after a full pass relies on the bounds the full pass set.
+    """
+    n, k = 3000, 500
+    X, C0 = tie_data(n, d, k, seed=d + 1, dtype=np.float32)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, size=n)
+    ref = lloyd.run(X, w, C0, max_iter=20, tol=0.0, n_threads=1)
+    assert ref.n_iter >= 8
+    for threads in (1, 2):
+        calls = []
+
+        def cycle(*args):
+            calls.append(None)
+            return 2.0 if pattern[(len(calls) - 1) % len(pattern)] else 0.0
+
+        monkeypatch.setattr(accelerated, "yinyang_full_fraction", cycle)
+        res = accelerated.run_yinyang(X, w, C0, max_iter=20, tol=0.0, n_threads=threads)
+        assert_same_run(res, ref)
+        full = res.info["full_passes"]
+        assert full[0] == 1  # the first step has no bounds: always full
+        assert full[1:] == [pattern[q % len(pattern)] for q in range(len(full) - 1)]
+        fr = res.info["distance_fraction"]
+        assert all(f == 1.0 for f, p in zip(fr, full) if p)
+
+
+def test_yinyang_full_fraction_matches_a_reference():
+    """The prediction: 1 for a point the step would scan fully, its failing groups' share times
+    ``dense`` (at most 1) for a point settled group by group, 0 for a point the bounds keep."""
+    from optimeans._kernels.accelerated import yinyang_full_fraction
+    from optimeans._kernels.lloyd import padded_features
+
+    rng = np.random.default_rng(5)
+    n, d, k, t, dense = 400, 8, 60, 6, 4
+    X = rng.normal(size=(n, d))
+    C = rng.normal(size=(k, d))
+    dp = padded_features(d)
+    C64 = np.zeros((k, dp))
+    C64[:, :d] = C
+    labels = rng.integers(-1, k, size=n)
+    dist = np.sqrt(((X[:, None, :] - C[None]) ** 2).sum(-1))
+    own = dist[np.arange(n), np.maximum(labels, 0)]
+    upper = own * rng.uniform(0.5, 1.5, size=n)
+    glower = own[:, None] * rng.uniform(0.6, 2.5, size=(n, t))
+    drift = rng.uniform(0, 0.1, size=k)
+    gdrift = rng.uniform(0, 0.1, size=t)
+    sizes = rng.multinomial(k - t, np.ones(t) / t) + 1
+    group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    rel = 1e-12
+    for stride in (1, 7):
+        got = yinyang_full_fraction(X, C64, labels, upper, glower, drift, gdrift, group_start, k, dense, rel, stride)
+        costs = []
+        for i in range(0, n, stride):
+            a = labels[i]
+            if a < 0:
+                costs.append(1.0)
+                continue
+            lb = (glower[i] - gdrift) * (1 - rel)
+            if (upper[i] + drift[a]) * (1 + rel) < lb.min():
+                costs.append(0.0)
+                continue
+            u = own[i] * (1 + rel)
+            if u < lb.min():
+                costs.append(0.0)
+                continue
+            work = sizes[~(u < lb)].sum()
+            costs.append(1.0 if work * dense > k else work * dense / k)
+        assert got == pytest.approx(np.mean(costs), abs=1e-9)
+        assert 0.0 < got < 1.0  # every kind of point is in the sample

@@ -43,7 +43,8 @@ from .lloyd import CHUNK, canonical_label, chunk_sums, gemm_rows, gemm_slab, gua
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
-    "group_drifts", "elkan_tables", "build_center_tree", "kdtree_chunks",
+    "group_drifts", "elkan_tables", "build_center_tree", "kdtree_chunks", "yinyang_full_chunks",
+    "yinyang_full_fraction",
 ]
 
 #: Relative widening of every bound (module docstring), times the number of features + 8.
@@ -896,6 +897,192 @@ def yinyang_chunks(
         for u in range(c * per, min(nu, (c + 1) * per)):
             scanned += unit_scanned[u]
         chunk_scanned[c] = scanned
+
+
+@njit(inline="always")
+def _track_group_slab(G, h, cng, group_start, g0, g1, n_groups, gm1, gm2, gix):
+    """Per group ``g0 .. g1 - 1`` of a slab (centers in group order, the slab starting at
+    ``group_start[g0]``): the lane-wise smallest and second smallest fast value of the
+    points in columns ``h L .. h L + L - 1`` of ``G``, and the position of the smallest.
+
+    Fast value ``G[p - group_start[g0]] + cng[p]`` for position ``p``. Stored at
+    ``(h n_groups + g) L`` in ``gm1``, ``gm2`` (ties counted: a tie makes the second
+    equal to the smallest) and ``gix`` (the first position reaching the smallest).
+    The same four vector operations per center as the Lloyd pass's tracking, and no
+    gathers: a group is a run of consecutive rows of the product.
+    """
+    L = vlanes(gm1)
+    R = G.shape[1]
+    base = group_start[g0]
+    inf = vfill(gm1, np.inf)
+    for g in range(g0, g1):
+        m1 = inf
+        m2 = inf
+        ix = vfill(gm1, 0.0)
+        for p in range(group_start[g], group_start[g + 1]):
+            v = vadd(vload(G, (p - base) * R + h * L), vfill(gm1, cng[p]))
+            m2 = vmin(m2, vmax(m1, v))
+            ix = vwhere_lt(v, m1, vfill(gm1, p), ix)
+            m1 = vmin(m1, v)
+        o = (h * n_groups + g) * L
+        vstore(gm1, o, m1)
+        vstore(gm2, o, m2)
+        vstore(gix, o, ix)
+
+
+@pjit
+def yinyang_full_chunks(
+    X, w, XT, block_norm, sqnorm, C2g, cng, C64, k, cmax, kappa, scale, mean, rel, labels, upper, glower,
+    groups, group_start, group_of, slab_groups, chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums,
+):
+    """Lloyd's full assignment pass through BLAS products that also sets every Yinyang bound anew.
+
+    ``C2g``, ``cng`` are the packed centers (:func:`~optimeans._kernels.lloyd.pack_centers`)
+    in group order (row ``p`` is center ``groups[p]``), so that each group is a run of
+    consecutive rows of the product ``G = C2g[slab] @ panel``; ``slab_groups[s] ..
+    slab_groups[s + 1] - 1`` are the groups of slab ``s``. Per point and group, the
+    smallest and second smallest fast value (:func:`_track_group_slab`); the point's
+    best / second / argmin are folded from them. Label: :func:`_resolve` (the fast argmin
+    when its margin exceeds the error bound, else the canonical rule), so every label is
+    Lloyd's, whatever the order of the centers or of BLAS's sums (the guard covers a dot
+    product summed in any order). Bounds: ``upper[i]`` from the exact distance to the
+    label; ``glower[i, g]`` from the group's smallest fast value minus its error bound,
+    for the label's own group from the smallest value over its other centers (the second
+    smallest when the label is the group's fast argmin). Sums: the moves in row order per
+    chunk, as in :func:`yinyang_chunks`, so the same bits as Lloyd on any thread count.
+
+    Notes
+    -----
+    The cost of Lloyd's BLAS pass (:func:`~optimeans._kernels.lloyd._lloyd_chunks_gemm`):
+    the same products and the same tracking per center, plus O(t) per point for ``t``
+    groups (the fold and the bounds) and one exact distance. Rows are processed in units
+    of :data:`YINYANG_UNIT` (both threads busy at 50000 rows). Memory per thread
+    ``(slab + d) R`` float32 for the products and ``3 t R`` float32 for the group minima.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    n_groups = glower.shape[1]
+    n_slabs = slab_groups.shape[0] - 1
+    R = gemm_rows(cng.shape[0])
+    Ks = 0
+    for s in range(n_slabs):
+        Ks = max(Ks, group_start[slab_groups[s + 1]] - group_start[slab_groups[s]])
+    nc = (n + CHUNK - 1) // CHUNK
+    nu = (n + YINYANG_UNIT - 1) // YINYANG_UNIT
+    up = 1.0 + rel
+    down = 1.0 - rel
+    # sqrt(v) * shrink <= sqrt(v) / scale * down as computed elsewhere: the product's two extra
+    # roundings (2^-53 each) are covered by the 4 * 2^-53 taken off (no division per bound)
+    shrink = (1.0 / scale) * down * (1.0 - 4.0 * 2.0**-53)
+    prev = labels.copy()
+    for c in prange(nu):
+        start = c * YINYANG_UNIT
+        end = min(n, start + YINYANG_UNIT)
+        panel = np.empty((d, R), dtype=np.float32)
+        G = np.empty((Ks, R), dtype=np.float32)
+        gm1 = np.empty(R * n_groups, dtype=np.float32)
+        gm2 = np.empty(R * n_groups, dtype=np.float32)
+        gix = np.empty(R * n_groups, dtype=np.float32)
+        b_end = (end + L - 1) // L
+        for b0 in range(start // L, b_end, R // L):
+            n_blocks = min(R // L, b_end - b0)
+            for h in range(R // L):
+                for f in range(d):
+                    if h < n_blocks:
+                        vstore(panel, f * R + h * L, vload(XT, ((b0 + h) * d + f) * L))
+                    else:
+                        vstore(panel, f * R + h * L, vfill(XT, 0.0))
+            for s in range(n_slabs):
+                g0 = slab_groups[s]
+                g1 = slab_groups[s + 1]
+                p0 = group_start[g0]
+                p1 = group_start[g1]
+                np.dot(C2g[p0:p1], panel, G[: p1 - p0])
+                for h in range(n_blocks):
+                    _track_group_slab(G, h, cng, group_start, g0, g1, n_groups, gm1, gm2, gix)
+            for h in range(n_blocks):
+                inf = vfill(gm1, np.inf)
+                best = inf
+                second = inf
+                idx = vfill(gm1, 0.0)
+                for g in range(n_groups):
+                    o = (h * n_groups + g) * L
+                    v1 = vload(gm1, o)
+                    second = vmin(vmin(second, vload(gm2, o)), vmax(best, v1))
+                    idx = vwhere_lt(v1, best, vload(gix, o), idx)
+                    best = vmin(best, v1)
+                b = b0 + h
+                eps = 0.5 * guard_threshold(kappa, block_norm[b], cmax)
+                for l in range(min(L, end - b * L)):
+                    i = b * L + l
+                    jf = groups[int(vget(idx, l))]
+                    j, _ = _resolve(X, i, np.float64(vget(best, l)), np.float64(vget(second, l)), jf, eps, scale, sqnorm, C64, k)
+                    qe = sqnorm[i] - 4.0 * 2.0**-24 * sqnorm[i] - eps
+                    o = h * n_groups * L + l
+                    for g in range(n_groups):  # no branch but the select: the loop the compiler likes
+                        v = np.float64(gm1[o + g * L]) + qe
+                        r = math.sqrt(max(v, 0.0)) * shrink
+                        glower[i, g] = r if v < np.inf else 0.0
+                    gj = group_of[j]
+                    o += gj * L
+                    if group_start[gj + 1] - group_start[gj] == 1:
+                        glower[i, gj] = np.inf  # no other center in the label's group
+                    elif groups[int(gix[o])] == j:
+                        v = np.float64(gm2[o]) + qe
+                        glower[i, gj] = math.sqrt(v) * shrink if (v > 0.0 and v < np.inf) else 0.0
+                    upper[i] = math.sqrt(sqdist64(X, i, C64, j)) * up
+                    labels[i] = j
+    for c in prange(nc):
+        start = c * CHUNK
+        end = min(n, start + CHUNK)
+        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
+        changed = 0
+        for i in range(start, end):
+            a = prev[i]
+            if labels[i] != a:
+                changed += 1
+                if do_sums:
+                    move_point(X, w, i, a, labels[i], mean, S, Q, W, N)
+        chunk_changed[c] = changed
+
+
+@njit
+def yinyang_full_fraction(X, C64, labels, upper, glower, drift, gdrift, group_start, k, dense, rel, stride):
+    """The predicted cost of a Yinyang step, as a share of a full pass, from every ``stride``-th point.
+
+    Reads the bounds without changing them: a sampled point that :func:`yinyang_chunks`
+    would send to the full scan counts 1, one it would settle through its failing
+    groups counts the share of the ``k`` centers those groups hold times ``dense``
+    (a distance one at a time costs about ``dense`` of the scan's), one the global
+    filter keeps counts 0. Returns the mean over the sample (0 for no point).
+    """
+    n = X.shape[0]
+    n_groups = glower.shape[1]
+    up = 1.0 + rel
+    down = 1.0 - rel
+    total = 0.0
+    m = 0
+    for i in range(0, n, stride):
+        m += 1
+        a = labels[i]
+        if a < 0:
+            total += 1.0
+            continue
+        u = (upper[i] + drift[a]) * up
+        glob = np.inf
+        for g in range(n_groups):
+            glob = min(glob, (glower[i, g] - gdrift[g]) * down)
+        if u < glob:
+            continue
+        u = math.sqrt(sqdist64(X, i, C64, a)) * up
+        if u < glob:
+            continue
+        work = 0
+        for g in range(n_groups):
+            if not (u < (glower[i, g] - gdrift[g]) * down):
+                work += group_start[g + 1] - group_start[g]
+        total += 1.0 if work * dense > k else min(1.0, work * dense / k)
+    return total / m if m > 0 else 0.0
 
 
 # ------------------------------------------------------------------ k-d tree over the centers (few features)

@@ -19,7 +19,9 @@ Which one is fastest depends on the shape (``method="auto"`` picks, see
 * ``"yinyang"`` keeps a bound per point and group of centers (``n t`` float64 for
   ``t`` groups, :func:`default_groups`: about ``k / 10`` up to k = 400, ``k / 40``
   beyond, capped at 256 MB; never ``n k``); the method for large k, where points
-  whose bounds fail widely get the Lloyd kernel's SIMD scan;
+  whose bounds fail widely get the Lloyd kernel's SIMD scan, and an iteration
+  whose filter is predicted to fail for most points is a full pass at the cost
+  of Lloyd's that sets every bound anew;
 * ``"kdtree"`` keeps Hamerly's two bounds and searches the points that fail
   them in a k-d tree of the centers, rebuilt every iteration (O(k d) memory):
   the method for few features (2 or 3) and many clusters, where a search
@@ -27,7 +29,8 @@ Which one is fastest depends on the shape (``method="auto"`` picks, see
 
 Every solver records in ``Result.info["distance_fraction"]`` the share of the
 ``n k`` distances of each iteration it actually computed (full scans count
-``k`` per point).
+``k`` per point); Yinyang also records in ``info["full_passes"]`` which
+iterations ran as a full pass (1) rather than through its filter (0).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from .._kernels.accelerated import (
     hamerly_chunks,
     kdtree_chunks,
     yinyang_chunks,
+    yinyang_full_chunks,
+    yinyang_full_fraction,
 )
 from .._kernels import lloyd as lloyd_kernels
 from .._kernels.lloyd import BLOCK, Workspace, add_moves
@@ -210,6 +215,33 @@ def yinyang_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
     return group_of
 
 
+#: Yinyang runs the full pass (:func:`~optimeans._kernels.accelerated.yinyang_full_chunks`:
+#: Lloyd's BLAS pass that also sets every bound anew) instead of its filtered step when
+#: the step's predicted cost (:func:`~optimeans._kernels.accelerated.yinyang_full_fraction`)
+#: exceeds this share of a full pass: while the centers still move more than the gaps
+#: between the group bounds, the filter sends nearly every point to the scan anyway, after
+#: paying for the bound updates.
+#: Calibration, 50000 x 128, k = 4096, 1 thread, CPU time under load 10: a step predicted
+#: at 0.6 took 322 ms through the filter against 495 to 607 ms for a full pass.
+FULL_FROM = 0.7
+#: Every how many points the prediction samples.
+PREDICT_STRIDE = 16
+
+
+def slab_groups(group_start: np.ndarray, slab: int) -> np.ndarray:
+    """Cut the groups (in order) into slabs of at most ``slab`` centers (a larger group is a slab alone).
+
+    Returns the first group of every slab and, last, the number of groups.
+    """
+    t = group_start.shape[0] - 1
+    cuts = [0]
+    for g in range(t):
+        if group_start[g + 1] - group_start[cuts[-1]] > slab and g > cuts[-1]:
+            cuts.append(g)
+    cuts.append(t)
+    return np.asarray(cuts, dtype=np.int64)
+
+
 class _Yinyang(_Bounded):
     def __init__(
         self, X: np.ndarray, k: int, sample_weight: np.ndarray, centers: np.ndarray, n_groups: int, dense: int,
@@ -225,21 +257,45 @@ class _Yinyang(_Bounded):
         self.glower = np.empty((X.shape[0], t))
         self.gdrift = np.empty(t)
         self.dense = int(dense)
+        kp = self.ws.cn.shape[0]
+        # the full pass through BLAS products where Lloyd's pass uses them (same labels, bounds as valid)
+        self.gemm = kp >= lloyd_kernels.GEMM_FROM and X.shape[1] >= lloyd_kernels.GEMM_FEATURES
+        self.slabs = slab_groups(self.group_start, int(lloyd_kernels.gemm_slab(kp)))
+        self.full_passes: list[int] = []
 
     def __call__(self, centers: np.ndarray, final: bool) -> int:
         ws = self.ws
+        n = self.X.shape[0]
         self.geometry()
         group_drifts(self.drift, self.groups, self.group_start, self.gdrift)
-        # the full scans as BLAS products where Lloyd's pass uses them (same labels, bounds as valid)
-        gemm = ws.cn.shape[0] >= lloyd_kernels.GEMM_FROM and ws.X.shape[1] >= lloyd_kernels.GEMM_FEATURES
-        with native_threads(get_num_threads(), blas=1) if gemm else contextlib.nullcontext():
+        full = self.first or (
+            yinyang_full_fraction(
+                ws.X, ws.C64, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.group_start, self.k,
+                self.dense, self.rel, PREDICT_STRIDE,
+            ) > FULL_FROM
+        )
+        with native_threads(get_num_threads(), blas=1) if self.gemm else contextlib.nullcontext():
+            if full and self.gemm:
+                yinyang_full_chunks(
+                    ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2[self.groups], ws.cn[self.groups], ws.C64,
+                    self.k, ws.cmax, ws.kappa, ws.scale, ws.mean, self.rel, ws.labels, self.upper, self.glower,
+                    self.groups, self.group_start, self.group_of, self.slabs,
+                    ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, not final,
+                )
+                self.scanned[...] = 0
+                self.full_passes.append(1)
+                return self.finish(final, n * self.k)
             yinyang_chunks(
                 ws.X, ws.w, ws.XT, ws.block_norm, ws.sqnorm, ws.C2, ws.cn, ws.C64, self.k, ws.cmax, ws.kappa,
                 ws.scale, ws.mean, self.rel, ws.labels, self.upper, self.glower, self.drift, self.gdrift, self.groups,
-                self.group_start, self.group_of, self.gpad, self.first, self.dense, gemm,
+                self.group_start, self.group_of, self.gpad, full, self.dense, self.gemm,
                 ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, self.scanned, not final,
             )
+        self.full_passes.append(int(full))
         return self.finish(final, self.scanned.sum())
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "full_passes": list(self.full_passes)}
 
 
 class _KDTree(_Bounded):
@@ -380,8 +436,17 @@ def run_yinyang(
     (:func:`yinyang_groups`; Ding et al. cluster the initial centers; any
     grouping keeps the method exact). Per iteration O(n t) bound updates for
     ``t`` groups and O(d) per distance computed; a point whose failing groups
-    hold more than ``k / DENSE`` centers gets the full SIMD scan instead (as
-    does every point in the first iteration). Memory: ``n t`` float64, never
+    hold more than ``k / DENSE`` centers gets the full SIMD scan instead.
+    Before each iteration the filter is tried on every :data:`PREDICT_STRIDE`-th
+    point without changing any bound
+    (:func:`~optimeans._kernels.accelerated.yinyang_full_fraction`); when its
+    predicted cost exceeds :data:`FULL_FROM` of a full pass (early on, while the
+    centers still move more than the gaps between the bounds, and always in the
+    first iteration), the iteration is instead a full pass
+    (:func:`~optimeans._kernels.accelerated.yinyang_full_chunks`: from 64
+    features and 512 centers the BLAS products of Lloyd's pass, over the
+    centers in group order, at the same cost) that sets every bound anew.
+    Either way the labels and sums are Lloyd's. Memory: ``n t`` float64, never
     ``n k``; no center-center distances.
 
     References
