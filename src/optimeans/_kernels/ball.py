@@ -66,9 +66,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from numba.cpython.unsafe.numbers import trailing_zeros
+
 from .._numba import njit, pjit, prange
 from ._simd import (
-    vadd, vfill, vfma, vget, vlanes, vload, vload_part, vmask_lt, vmask_not_gt, vmin, vstore, vstore_part, vsub, vwhere_lt,
+    vfill, vfma, vget, vlanes, vload, vload_part, vmask_lt, vmask_not_gt, vmin, vstore_part, vsub,
 )
 from .lloyd import (
     CHUNK, U32, _track, canonical_label, data_scale, guard_kappa, move_point, objective_from_sums, pack_centers,
@@ -318,8 +320,7 @@ def assign_segments(
     kq = cn.shape[0]
     n_parts = part_seg.shape[0] - 1
     for p in prange(n_parts):
-        cmap = np.empty(2 * kq + 32, dtype=np.int64)
-        Qf = np.empty(kq, dtype=np.float32)
+        cmap = np.empty(kq + 32, dtype=np.int64)
         Cg = np.empty((kq + 16, d), dtype=np.float32)
         cng = np.empty(kq + 16, dtype=np.float32)
         max_m = 1
@@ -328,9 +329,10 @@ def assign_segments(
         T2 = np.empty(max_m, dtype=np.float64)
         T32 = np.empty(max_m, dtype=np.float32)
         ends = np.zeros(max_m + 2, dtype=np.int64)
+        ng = kq // L
+        Mk = np.empty((max_m, ng), dtype=np.int64)
         inf = vfill(XT, np.inf)
         zero = vfill(XT, 0.0)
-        one = vfill(XT, 1.0)
         n_groups = 0
         for s in range(part_seg[p], part_seg[p + 1]):
             b0 = seg_block[s]
@@ -360,33 +362,37 @@ def assign_segments(
                 if t > 0 and T2[t] < T2[t - 1]:
                     T2[t] = T2[t - 1]
             # distances from c_a to every center (float32, lanes over the centers) and, in the same
-            # vector loop, each center's bucket: the number of block thresholds below its distance
-            # (the first block that needs it; m: none). The thresholds are rounded up to float32
-            # (times 1 + 1e-6, more than float32's half ulp): a superset of the float64 test.
+            # vector loop, per block the bit mask of the centers within its threshold (rounded up to
+            # float32, times 1 + 1e-6, more than float32's half ulp: a superset of the float64 test)
             for t in range(m):
                 T32[t] = np.float32(T2[t] * (1.0 + 1e-6))
-            for j0 in range(0, kq, L):
+            for g in range(ng):
+                j0 = g * L
                 acc = vfill(XT, 0.0)
                 for f in range(d):
                     diff = vsub(vload(CT, f * kq + j0), vfill(XT, CT[f * kq + a]))
                     acc = vfma(diff, diff, acc)
-                qv = zero
                 for t in range(m):
-                    qv = vadd(qv, vwhere_lt(vfill(XT, T32[t]), acc, one, zero))
-                vstore(Qf, j0, qv)
-            # counting sort of the centers by bucket (bucket m goes to a scratch region past kq + 16)
-            for t in range(m + 2):
-                ends[t] = 0
-            for j in range(k):
-                ends[int(Qf[j]) + 1] += 1
+                    Mk[t, g] = vmask_not_gt(acc, vfill(XT, T32[t]))
+            for g in range(k // L, ng):  # the padded rows (index >= k) are never candidates
+                keep = (np.int64(1) << max(0, k - g * L)) - 1 if g * L < k else np.int64(0)
+                for t in range(m):
+                    Mk[t, g] &= keep
+            # the candidates in bucket order (bucket t: first needed by block t, the thresholds being
+            # nested), ascending index within a bucket: the order of a stable counting sort, written
+            # one set bit at a time with the write position in a register (a counting sort's scatter
+            # waits on its own stores when neighbours share a bucket, as most do here)
+            pos = 0
             for t in range(m):
-                ends[t + 1] += ends[t]
-            ends[m] = kq + 16
-            for j in range(k):
-                q = int(Qf[j])
-                pos = ends[q]
-                ends[q] = pos + 1
-                cmap[pos] = j
+                for g in range(ng):
+                    bits = Mk[t, g]
+                    if t > 0:
+                        bits &= ~Mk[t - 1, g]
+                    while bits != 0:
+                        cmap[pos] = g * L + trailing_zeros(bits)
+                        pos += 1
+                        bits &= bits - 1
+                ends[t] = pos
             n_cand = ends[m - 1]
             gather = m >= GATHER_BLOCKS
             total = n_cand
