@@ -23,19 +23,26 @@ centers) the distances from ``c_a`` to every center are computed once, in
 float32 over the transposed centers, and in the same vector loop each center's
 bucket: the first of ``a``'s blocks whose threshold ``2 U_b + mu`` covers it
 (thresholds nested, as ``U`` grows along the blocks; rounded up to float32, so
-the buckets hold a superset of the float64 test's candidates). A counting sort
-orders the candidates by bucket; each block runs Lloyd's sixteen-center scan
+the buckets hold a superset of the float64 test's candidates), kept as one bit
+mask per block and group of ``L`` centers. The candidates are then listed in
+bucket order, ascending index within a bucket, by compress stores of those
+masks (:func:`store_set_lanes`); each block runs Lloyd's sixteen-center scan
 (:func:`.lloyd.scan_wide_skip`, the same fast values) over the prefix of
 candidates its own threshold needs. With three blocks or more, the candidates
 of all blocks but the last are copied once into a contiguous panel that the
 blocks share; the last block's extra candidates (often most of them: the
 largest ``U`` of a cluster sets the widest ball) are scanned in place through
 their indices, as a copy costs about what one block's scan of the candidate
-costs. Profile at 1000000 x 16, k = 16384, 1 thread, one pass (CPU time under
-load 5-7): center-to-center distances and buckets 1.4 s, the copies 1.2 s and the
-scans 1.6-2.2 s for 25 % of the full scan's groups, against 5.0-5.7 s for
-Lloyd's full scan: the per-center work on the candidates (62 % of ``k`` per
-center there), not the scan, bounds the gain.
+costs.
+
+Profile at 1000000 x 16, k = 16384, 1 thread, the pass of iteration 6 (CPU
+time under load 9; 25 % of the full scan's groups; the last block of a center
+scans 64 % of ``k`` at the median, its first block 4 %): distances and masks
+0.4-0.6 s, listing the candidates 0.8 s with a loop over the set bits (1.2 s
+with the counting sort this replaced; the compress store removes most of it),
+the copies 1.2 s and the scans 1.6 s. Had every point its own prefix (its own
+``2 U``), the scans would cover 13 % of the full scan instead of 25 %: the
+per-block threshold is set by the block's largest ``U``.
 
 Exactness
 ---------
