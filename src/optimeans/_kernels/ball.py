@@ -38,9 +38,10 @@ costs.
 Profile at 1000000 x 16, k = 16384, 1 thread, the pass of iteration 6 (CPU
 time under load 9; 25 % of the full scan's groups; the last block of a center
 scans 64 % of ``k`` at the median, its first block 4 %): distances and masks
-0.4-0.6 s, listing the candidates 0.8 s with a loop over the set bits (1.2 s
-with the counting sort this replaced; the compress store removes most of it),
-the copies 1.2 s and the scans 1.6 s. Had every point its own prefix (its own
+0.4-0.6 s, listing the candidates 1.2 s with a counting sort, 0.8 s with a
+loop over the set bits (not measured apart with the compress store: the whole
+kernel went from 4.77 to 3.79 s, best of four, same labels), the copies 1.2 s
+and the scans 1.6 s. Had every point its own prefix (its own
 ``2 U``), the scans would cover 13 % of the full scan instead of 25 %: the
 per-block threshold is set by the block's largest ``U``.
 
