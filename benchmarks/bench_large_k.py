@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--iters", type=int, default=10, help="M, iterations of the run")
     p.add_argument("--methods", nargs="+", default=METHODS, help="optimeans methods")
-    p.add_argument("--peers", nargs="+", default=["sklearn", "faiss"])
+    p.add_argument("--peers", nargs="*", default=["sklearn", "faiss"], help="none: optimeans only")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--cpu", action="store_true", help="process CPU time instead of the wall clock")
     p.add_argument(

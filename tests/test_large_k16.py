@@ -105,3 +105,28 @@ def test_auto_picks_ball_only_with_many_points_per_center():
     assert resolve("auto", shape(200_000, 16), 16384) == "lloyd"  # 12 points per center: ball loses
     assert resolve("auto", shape(1_000_000, 8), 16384) == "lloyd"  # not measured below 12 features
     assert resolve("auto", shape(1_000_000, 16), 4096) == "lloyd"
+
+
+def test_store_set_lanes_writes_the_set_lanes_in_order():
+    # the compress store that lists the candidates: exactly the set bits, ascending, nothing past them
+    from numba import njit
+
+    L = B.LANES32
+
+    @njit
+    def listing(out, masks):
+        pos = 0
+        for g in range(masks.shape[0]):
+            pos += B.store_set_lanes(out, pos, 1000 + g * L, masks[g])
+        return pos
+
+    rng = np.random.default_rng(5)
+    masks = rng.integers(0, 1 << L, size=200)
+    masks[:3] = [0, (1 << L) - 1, 1 << (L - 1)]
+    masks[3] = masks[4] | (1 << L)  # bits past the lanes are ignored
+    out = np.full(200 * L + 5, -7, dtype=np.int64)
+    n = listing(out, masks)
+    ref = [1000 + g * L + lane for g in range(200) for lane in range(L) if (int(masks[g]) >> lane) & 1]
+    assert n == len(ref)
+    np.testing.assert_array_equal(out[:n], ref)
+    assert (out[n:] == -7).all()

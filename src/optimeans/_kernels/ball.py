@@ -23,19 +23,27 @@ centers) the distances from ``c_a`` to every center are computed once, in
 float32 over the transposed centers, and in the same vector loop each center's
 bucket: the first of ``a``'s blocks whose threshold ``2 U_b + mu`` covers it
 (thresholds nested, as ``U`` grows along the blocks; rounded up to float32, so
-the buckets hold a superset of the float64 test's candidates). A counting sort
-orders the candidates by bucket; each block runs Lloyd's sixteen-center scan
+the buckets hold a superset of the float64 test's candidates), kept as one bit
+mask per block and group of ``L`` centers. The candidates are then listed in
+bucket order, ascending index within a bucket, by compress stores of those
+masks (:func:`store_set_lanes`); each block runs Lloyd's sixteen-center scan
 (:func:`.lloyd.scan_wide_skip`, the same fast values) over the prefix of
 candidates its own threshold needs. With three blocks or more, the candidates
 of all blocks but the last are copied once into a contiguous panel that the
 blocks share; the last block's extra candidates (often most of them: the
 largest ``U`` of a cluster sets the widest ball) are scanned in place through
 their indices, as a copy costs about what one block's scan of the candidate
-costs. Profile at 1000000 x 16, k = 16384, 1 thread, one pass (CPU time under
-load 5-7): center-to-center distances and buckets 1.4 s, the copies 1.2 s and the
-scans 1.6-2.2 s for 25 % of the full scan's groups, against 5.0-5.7 s for
-Lloyd's full scan: the per-center work on the candidates (62 % of ``k`` per
-center there), not the scan, bounds the gain.
+costs.
+
+Profile at 1000000 x 16, k = 16384, 1 thread, the pass of iteration 6 (CPU
+time under load 9; 25 % of the full scan's groups; the last block of a center
+scans 64 % of ``k`` at the median, its first block 4 %): distances and masks
+0.4-0.6 s, listing the candidates 1.2 s with a counting sort, 0.8 s with a
+loop over the set bits (not measured apart with the compress store: the whole
+kernel went from 4.77 to 3.79 s, best of four, same labels), the copies 1.2 s
+and the scans 1.6 s. Had every point its own prefix (its own
+``2 U``), the scans would cover 13 % of the full scan instead of 25 %: the
+per-block threshold is set by the block's largest ``U``.
 
 Exactness
 ---------
@@ -66,14 +74,51 @@ from __future__ import annotations
 
 import numpy as np
 
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
 from .._numba import njit, pjit, prange
 from ._simd import (
-    vadd, vfill, vfma, vget, vlanes, vload, vload_part, vmask_lt, vmask_not_gt, vmin, vstore, vstore_part, vsub, vwhere_lt,
+    vfill, vfma, vget, vlanes, vload, vload_part, vmask_lt, vmask_not_gt, vmin, vstore_part, vsub,
 )
+from ._simd import _element_ptr, _splat, lanes
 from .lloyd import (
     CHUNK, U32, _track, canonical_label, data_scale, guard_kappa, move_point, objective_from_sums, pack_centers,
     padded_features, guard_threshold, scan_wide_skip, sqdist64, update_centers,
 )
+
+
+#: float32 lanes of this machine's vectors (the blocks' width, :func:`._simd.vlanes`)
+LANES32 = lanes(np.float32)
+
+
+@intrinsic
+def store_set_lanes(typingctx, out, pos, base, bits):
+    """``out[pos:]`` = ``base + l`` for every lane ``l`` whose bit is set in ``bits``, ascending; returns their number.
+
+    One compress store of :data:`LANES32` int64 indices (``llvm.masked.compressstore``, a
+    ``vpcompressq`` pair with AVX-512) and a population count: no branch per set bit.
+    Writes exactly as many elements as it returns.
+    """
+    n = LANES32
+
+    def codegen(context, builder, sig, args):
+        i64 = ir.IntType(64)
+        vty = ir.VectorType(i64, n)
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1])
+        b = context.cast(builder, args[2], sig.args[2], types.int64)
+        m = builder.and_(context.cast(builder, args[3], sig.args[3], types.int64), ir.Constant(i64, (1 << n) - 1))
+        vals = builder.add(ir.Constant(vty, list(range(n))), _splat(builder, vty, b))
+        mask = builder.bitcast(builder.trunc(m, ir.IntType(n)), ir.VectorType(ir.IntType(1), n))
+        fnty = ir.FunctionType(ir.VoidType(), [vty, ptr.type, mask.type])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.masked.compressstore.v{n}i64")
+        builder.call(fn, [vals, ptr, mask])
+        pc = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i64, [i64]), "llvm.ctpop.i64")
+        return builder.call(pc, [m])
+
+    return types.int64(out, pos, base, bits), codegen
 
 
 @pjit
@@ -318,8 +363,7 @@ def assign_segments(
     kq = cn.shape[0]
     n_parts = part_seg.shape[0] - 1
     for p in prange(n_parts):
-        cmap = np.empty(2 * kq + 32, dtype=np.int64)
-        Qf = np.empty(kq, dtype=np.float32)
+        cmap = np.empty(kq + 32, dtype=np.int64)
         Cg = np.empty((kq + 16, d), dtype=np.float32)
         cng = np.empty(kq + 16, dtype=np.float32)
         max_m = 1
@@ -328,9 +372,10 @@ def assign_segments(
         T2 = np.empty(max_m, dtype=np.float64)
         T32 = np.empty(max_m, dtype=np.float32)
         ends = np.zeros(max_m + 2, dtype=np.int64)
+        ng = kq // L
+        Mk = np.empty((max_m, ng), dtype=np.int64)
         inf = vfill(XT, np.inf)
         zero = vfill(XT, 0.0)
-        one = vfill(XT, 1.0)
         n_groups = 0
         for s in range(part_seg[p], part_seg[p + 1]):
             b0 = seg_block[s]
@@ -360,33 +405,35 @@ def assign_segments(
                 if t > 0 and T2[t] < T2[t - 1]:
                     T2[t] = T2[t - 1]
             # distances from c_a to every center (float32, lanes over the centers) and, in the same
-            # vector loop, each center's bucket: the number of block thresholds below its distance
-            # (the first block that needs it; m: none). The thresholds are rounded up to float32
-            # (times 1 + 1e-6, more than float32's half ulp): a superset of the float64 test.
+            # vector loop, per block the bit mask of the centers within its threshold (rounded up to
+            # float32, times 1 + 1e-6, more than float32's half ulp: a superset of the float64 test)
             for t in range(m):
                 T32[t] = np.float32(T2[t] * (1.0 + 1e-6))
-            for j0 in range(0, kq, L):
+            for g in range(ng):
+                j0 = g * L
                 acc = vfill(XT, 0.0)
                 for f in range(d):
                     diff = vsub(vload(CT, f * kq + j0), vfill(XT, CT[f * kq + a]))
                     acc = vfma(diff, diff, acc)
-                qv = zero
                 for t in range(m):
-                    qv = vadd(qv, vwhere_lt(vfill(XT, T32[t]), acc, one, zero))
-                vstore(Qf, j0, qv)
-            # counting sort of the centers by bucket (bucket m goes to a scratch region past kq + 16)
-            for t in range(m + 2):
-                ends[t] = 0
-            for j in range(k):
-                ends[int(Qf[j]) + 1] += 1
+                    Mk[t, g] = vmask_not_gt(acc, vfill(XT, T32[t]))
+            for g in range(k // L, ng):  # the padded rows (index >= k) are never candidates
+                keep = (np.int64(1) << max(0, k - g * L)) - 1 if g * L < k else np.int64(0)
+                for t in range(m):
+                    Mk[t, g] &= keep
+            # the candidates in bucket order (bucket t: first needed by block t, the thresholds being
+            # nested), ascending index within a bucket: the order of a stable counting sort, written
+            # sixteen centers at a time by a compress store (a counting sort's scatter waits on its own
+            # stores when neighbours share a bucket, as most do here; a loop over the set bits
+            # mispredicts its exit once per group)
+            pos = 0
             for t in range(m):
-                ends[t + 1] += ends[t]
-            ends[m] = kq + 16
-            for j in range(k):
-                q = int(Qf[j])
-                pos = ends[q]
-                ends[q] = pos + 1
-                cmap[pos] = j
+                for g in range(ng):
+                    bits = Mk[t, g]
+                    if t > 0:
+                        bits &= ~Mk[t - 1, g]
+                    pos += store_set_lanes(cmap, pos, g * L, bits)
+                ends[t] = pos
             n_cand = ends[m - 1]
             gather = m >= GATHER_BLOCKS
             total = n_cand
@@ -500,7 +547,7 @@ class BallWorkspace:
             self.w = np.empty(0, dtype=np.float64)
         else:
             self.w = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        self.L = int(_lanes32())
+        self.L = int(LANES32)
         L = self.L
         self.sqnorm = np.empty(n, dtype=np.float64)
         point_sqnorms(X, mean, self.scale, self.sqnorm)
@@ -594,8 +641,3 @@ class BallWorkspace:
         """Move every non-empty center to its cluster's mean (in place); returns the number of empty clusters."""
         return int(update_centers(self.S, self.W, self.N, self.mean, centers))
 
-
-def _lanes32() -> int:
-    from ._simd import lanes
-
-    return lanes(np.float32)
