@@ -39,7 +39,7 @@ import numpy as np
 
 from .._numba import njit, pjit, prange
 from ._simd import vadd, vfill, vfma, vget, vlanes, vload, vmask_not_gt, vmax, vmin, vmul, vstore, vsub, vwhere_lt
-from .lloyd import CHUNK, canonical_label, chunk_sums, gemm_rows, gemm_slab, guard_threshold, move_point, scan_blocks, sqdist64
+from .lloyd import CHUNK, _fill_panel_gemm, canonical_label, chunk_sums, gemm_rows, gemm_slab, guard_threshold, move_point, scan_blocks, sqdist64
 
 __all__ = [
     "bound_margin", "center_geometry", "hamerly_chunks", "first_pass_chunks", "elkan_chunks", "yinyang_chunks",
@@ -108,6 +108,20 @@ def center_geometry(old, new, k, rel, drift, half_sep, pairwise):
                 pairwise[j, jj] = h
                 pairwise[jj, j] = h
     return top, top_j, second
+
+
+@njit(inline="always")
+def _move_chunk(X, w, prev, labels, mean, start, end, c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums):
+    """Rows ``start:end`` whose label changed from ``prev``, moved into chunk ``c``'s sums in row order; their count."""
+    S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
+    changed = 0
+    for i in range(start, end):
+        a = prev[i]
+        if labels[i] != a:
+            changed += 1
+            if do_sums:
+                move_point(X, w, i, a, labels[i], mean, S, Q, W, N)
+    return changed
 
 
 @njit
@@ -884,15 +898,7 @@ def yinyang_chunks(
     for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
-        changed = 0
-        for i in range(start, end):
-            a = prev[i]
-            if labels[i] != a:
-                changed += 1
-                if do_sums:
-                    move_point(X, w, i, a, labels[i], mean, S, Q, W, N)
-        chunk_changed[c] = changed
+        chunk_changed[c] = _move_chunk(X, w, prev, labels, mean, start, end, c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
         scanned = 0
         for u in range(c * per, min(nu, (c + 1) * per)):
             scanned += unit_scanned[u]
@@ -986,12 +992,7 @@ def yinyang_full_chunks(
         b_end = (end + L - 1) // L
         for b0 in range(start // L, b_end, R // L):
             n_blocks = min(R // L, b_end - b0)
-            for h in range(R // L):
-                for f in range(d):
-                    if h < n_blocks:
-                        vstore(panel, f * R + h * L, vload(XT, ((b0 + h) * d + f) * L))
-                    else:
-                        vstore(panel, f * R + h * L, vfill(XT, 0.0))
+            _fill_panel_gemm(XT, b0, n_blocks, d, panel)
             for s in range(n_slabs):
                 g0 = slab_groups[s]
                 g1 = slab_groups[s + 1]
@@ -1035,15 +1036,7 @@ def yinyang_full_chunks(
     for c in prange(nc):
         start = c * CHUNK
         end = min(n, start + CHUNK)
-        S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
-        changed = 0
-        for i in range(start, end):
-            a = prev[i]
-            if labels[i] != a:
-                changed += 1
-                if do_sums:
-                    move_point(X, w, i, a, labels[i], mean, S, Q, W, N)
-        chunk_changed[c] = changed
+        chunk_changed[c] = _move_chunk(X, w, prev, labels, mean, start, end, c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
 
 
 @njit
