@@ -122,3 +122,32 @@ def test_weighted_equals_repeated_rows_with_pruning():
         cr, _ = kmeans_plusplus(Xr, 16, np.ones(len(Xr)), np.random.default_rng(seed), stats=stats)
         assert stats[2] > 0
         np.testing.assert_array_equal(cw, cr)
+
+
+@pytest.mark.parametrize("case", ["duplicates_weighted", "more_clusters_than_points"])
+def test_ties_zero_weights_and_zero_potential_with_pruning(case):
+    # exact ties (equal rows), zero weights, and steps whose potential is 0 (drawn by weight):
+    # the pruned kernel, the unpruned one and the library's NumPy rule choose the same rows
+    from optimeans import _nocompile
+
+    rng = np.random.default_rng(8)
+    if case == "duplicates_weighted":
+        X = np.repeat(rng.integers(0, 3, size=(60, PRUNE_MIN_D)), 40, axis=0).astype(np.float64)
+        w = rng.uniform(0.0, 2.0, len(X))
+        w[::7] = 0.0
+        k = 25
+    else:
+        X = np.repeat(rng.normal(size=(5, PRUNE_MIN_D)), 900, axis=0)
+        w, k = np.ones(len(X)), 9
+    for seed in range(3):
+        idx0, pot0, _ = _seed(X, k, w, seed, 0.0)
+        idx1, pot1, _ = _seed(X, k, w, seed, PRUNE_Q)
+        np.testing.assert_array_equal(idx1, idx0)
+        assert pot1 == pot0
+        rng_s = np.random.default_rng(seed)
+        m = 2 + int(math.log(k))
+        first_r = float(rng_s.random())
+        U = rng_s.random((k - 1) * m).reshape(k - 1, m)
+        ref = np.empty(k, dtype=np.int64)
+        _nocompile.greedy_kmeanspp(X, w, first_r, U, ref)
+        np.testing.assert_array_equal(idx1, ref)

@@ -129,7 +129,11 @@ def kmeans_plusplus(
     memory besides the packed copy of the data (``n d`` float32). Each step
     reads the packed data once, so once ``4 n d`` bytes outgrow the caches a
     step is bound by memory bandwidth (``m`` multiply-adds per float loaded,
-    against ``k`` in a Lloyd pass). Once every remaining point
+    against ``k`` in a Lloyd pass). From 16 features on, a block of rows that
+    no candidate can bring closer by the triangle inequality (every row's
+    nearest center at least twice its distance from each candidate, with a
+    margin for rounding) is not read; this changes no choice and pays on data
+    whose rows come cluster by cluster. Once every remaining point
     coincides with a chosen center (fewer distinct points than clusters), the
     remaining centers repeat points drawn by weight.
 
