@@ -31,6 +31,7 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_seeding.py
     PYTHONPATH=src python benchmarks/bench_seeding.py --quick
     PYTHONPATH=src python benchmarks/bench_seeding.py --shapes 100000x64x1024 --threads 1 2 --seeds 0 1 2
+    PYTHONPATH=src python benchmarks/bench_seeding.py --by-cluster --lloyd-iter 0 --tools greedy
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def _objective(X: np.ndarray, centers: np.ndarray) -> float:
     return float(objective(X, centers))
 
 
-def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools: list[str]) -> dict:
+def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools: list[str],
+              by_cluster: bool = False) -> dict:
     from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
     from sklearn.datasets import make_blobs
     from threadpoolctl import threadpool_limits
@@ -86,7 +88,10 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
     from optimeans.seeding import afkmc2, kmeans_plusplus
 
     n, d, k = (int(v) for v in shape.split("x"))
-    X = np.ascontiguousarray(make_blobs(n, d, centers=k, random_state=0)[0], dtype=np.float32)
+    X, y = make_blobs(n, d, centers=k, random_state=0)
+    if by_cluster:
+        X = X[np.argsort(y, kind="stable")]  # rows stored blob by blob (as files sorted by class are)
+    X = np.ascontiguousarray(X, dtype=np.float32)
     w = np.ones(n)
     m = 2 + int(math.log(k))
     out: dict = {"shape": shape, "threads": threads, "m": m}
@@ -142,6 +147,8 @@ def main(argv=None) -> int:
     p.add_argument("--lloyd-iter", type=int, default=100, help="Lloyd iterations after each seeding (0: none)")
     tools = ["greedy", "afkmc2", "sklearn"]
     p.add_argument("--tools", nargs="+", default=tools, choices=tools + ["greedy-m1"])
+    p.add_argument("--by-cluster", action="store_true",
+                   help="store the rows blob by blob (make_blobs' labels, stable order) instead of shuffled")
     args = p.parse_args(argv)
     shapes = args.shapes or (QUICK if args.quick else SHAPES)
     if "greedy" not in args.tools:
@@ -160,7 +167,10 @@ def main(argv=None) -> int:
     afkmc2(Xw, 5, np.ones(3000), np.random.default_rng(0))
     print(f"# compile / load of the kernels: {time.perf_counter() - t:.1f} s")
     print(f"# {_load()} (before)")
-    rows = [run_shape(s, th, args.seeds, args.lloyd_iter, args.tools) for s in shapes for th in args.threads]
+    rows = [run_shape(s, th, args.seeds, args.lloyd_iter, args.tools, args.by_cluster)
+            for s in shapes for th in args.threads]
+    if args.by_cluster:
+        print("# rows stored blob by blob (--by-cluster)")
     peak = max(r["rate"] for r in rows)
     print(f"# {_load()} (after); seeds {args.seeds}; Lloyd after seeding: at most {args.lloyd_iter} iterations")
     print(f"# best Lloyd-kernel rate over the shapes: {peak:.3g} multiply-adds/s")
