@@ -10,7 +10,8 @@ thread count:
   candidates per step) at that rate, and the same at the best rate measured over
   all the shapes (the machine's peak for this kernel);
 * the steps of greedy k-means++ whose choice the float32 bounds left undecided
-  (they sum exact gains), over the seeds;
+  (they sum exact gains), over the seeds, and the share of the packed blocks (one
+  per step each) that the triangle-inequality pruning did not read;
 * the time of optimeans' greedy k-means++, of scikit-learn's ``kmeans_plusplus``
   (the same greedy rule, ``m`` trials) and of optimeans' AFK-MC2 (chain 200),
   median over the seeds;
@@ -30,6 +31,7 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_seeding.py
     PYTHONPATH=src python benchmarks/bench_seeding.py --quick
     PYTHONPATH=src python benchmarks/bench_seeding.py --shapes 100000x64x1024 --threads 1 2 --seeds 0 1 2
+    PYTHONPATH=src python benchmarks/bench_seeding.py --by-cluster --lloyd-iter 0 --tools greedy
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import time
 
 import numpy as np
 
+BLOCK = 16  # rows per packed block (set from optimeans in main)
 SHAPES = ["20000x128x100", "100000x64x1024", "250000x2x6000"]
 QUICK = ["20000x128x100", "30000x64x256", "50000x2x1000"]
 
@@ -74,7 +77,8 @@ def _objective(X: np.ndarray, centers: np.ndarray) -> float:
     return float(objective(X, centers))
 
 
-def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools: list[str]) -> dict:
+def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools: list[str],
+              by_cluster: bool = False) -> dict:
     from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
     from sklearn.datasets import make_blobs
     from threadpoolctl import threadpool_limits
@@ -84,11 +88,14 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
     from optimeans.seeding import afkmc2, kmeans_plusplus
 
     n, d, k = (int(v) for v in shape.split("x"))
-    X = np.ascontiguousarray(make_blobs(n, d, centers=k, random_state=0)[0], dtype=np.float32)
+    X, y = make_blobs(n, d, centers=k, random_state=0)
+    if by_cluster:
+        X = X[np.argsort(y, kind="stable")]  # rows stored blob by blob (as files sorted by class are)
+    X = np.ascontiguousarray(X, dtype=np.float32)
     w = np.ones(n)
     m = 2 + int(math.log(k))
     out: dict = {"shape": shape, "threads": threads, "m": m}
-    stats = np.zeros(2, dtype=np.int64)
+    stats = np.zeros(3, dtype=np.int64)  # decided steps, steps with exact gains, blocks not read
     # the steps decided by the float32 bounds / by exact gains (versions of optimeans that count them)
     kw = {"stats": stats} if "stats" in inspect.signature(kmeans_plusplus).parameters else {}
     funcs = {
@@ -110,7 +117,8 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
                 objs.append(_objective(X, C))
                 if name == "greedy" and kw:
                     out["undecided"] = out.get("undecided", 0) + int(stats[1])
-                    out["steps"] = out.get("steps", 0) + int(stats.sum())
+                    out["steps"] = out.get("steps", 0) + int(stats[:2].sum())
+                    out["pruned"] = out.get("pruned", 0) + int(stats[2])
                 if name == "greedy" and "rate" not in out:
                     out["rate"], out["rate_cpu"] = _lloyd_rate(X, C)
                 if lloyd_iter > 0:
@@ -139,6 +147,8 @@ def main(argv=None) -> int:
     p.add_argument("--lloyd-iter", type=int, default=100, help="Lloyd iterations after each seeding (0: none)")
     tools = ["greedy", "afkmc2", "sklearn"]
     p.add_argument("--tools", nargs="+", default=tools, choices=tools + ["greedy-m1"])
+    p.add_argument("--by-cluster", action="store_true",
+                   help="store the rows blob by blob (make_blobs' labels, stable order) instead of shuffled")
     args = p.parse_args(argv)
     shapes = args.shapes or (QUICK if args.quick else SHAPES)
     if "greedy" not in args.tools:
@@ -148,13 +158,19 @@ def main(argv=None) -> int:
 
     from optimeans.seeding import afkmc2, kmeans_plusplus
 
+    global BLOCK
+    from optimeans._kernels.lloyd import BLOCK
+
     Xw = np.ascontiguousarray(make_blobs(3000, 3, centers=5, random_state=0)[0], dtype=np.float32)
     t = time.perf_counter()
     kmeans_plusplus(Xw, 5, np.ones(3000), np.random.default_rng(0))
     afkmc2(Xw, 5, np.ones(3000), np.random.default_rng(0))
     print(f"# compile / load of the kernels: {time.perf_counter() - t:.1f} s")
     print(f"# {_load()} (before)")
-    rows = [run_shape(s, th, args.seeds, args.lloyd_iter, args.tools) for s in shapes for th in args.threads]
+    rows = [run_shape(s, th, args.seeds, args.lloyd_iter, args.tools, args.by_cluster)
+            for s in shapes for th in args.threads]
+    if args.by_cluster:
+        print("# rows stored blob by blob (--by-cluster)")
     peak = max(r["rate"] for r in rows)
     print(f"# {_load()} (after); seeds {args.seeds}; Lloyd after seeding: at most {args.lloyd_iter} iterations")
     print(f"# best Lloyd-kernel rate over the shapes: {peak:.3g} multiply-adds/s")
@@ -166,8 +182,9 @@ def main(argv=None) -> int:
     print("| shape n x d x k | threads | Lloyd rate (madd/s) | floor (this shape's rate) | floor (best rate) "
           "| greedy | greedy / floor | greedy / floor, CPU time | scikit-learn | AFK-MC2 "
           "| greedy: seed obj / after Lloyd (iters) | AFK-MC2: seed obj / after Lloyd (iters) "
-          "| scikit-learn: after Lloyd | greedy: steps with exact gains | greedy, 1 candidate per step |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
+          "| scikit-learn: after Lloyd | greedy: steps with exact gains | greedy: blocks pruned "
+          "| greedy, 1 candidate per step |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|")
     for r in rows:
         n, d, k = (int(v) for v in r["shape"].split("x"))
         floor_peak = r["m"] * n * d * k / peak
@@ -185,6 +202,7 @@ def main(argv=None) -> int:
             f"{a['seed_objective']:.6g} / {a['final_objective']:.6g} ({a['iters']:.0f})" if a else "-",
             f"{sk['final_objective']:.6g}" if sk else "-",
             f"{r['undecided']} of {r['steps']}" if "steps" in r else "-",
+            f"{r['pruned'] / (r['steps'] * -(-n // BLOCK)):.1%}" if r.get("steps") else "-",
             f"{g1['time']:.3f} s (CPU {g1['cpu']:.3f} s)" if g1 else "-",
         ]
         print("| " + " | ".join(cells) + " |")
