@@ -47,7 +47,9 @@ def run(
     for the previous label ``a_i`` (O(n d)), a counting sort of the points by label,
     for every center its distances to all centers (O(k^2 d) in float32, no ``k x k``
     table kept) and, per block of points of one label, the sixteen-center scan over
-    the centers within ``2 max U + mu`` of their center. No memory per point beyond
+    the centers within ``2 max U + mu`` of their center; the two points of largest
+    ``U`` of a center with 24 points or more go to the full scan instead (they would
+    set the widest ball of their block). No memory per point beyond
     O(1) words, never ``n x k``, no per-chunk copy of the cluster sums.
 
     References
