@@ -46,16 +46,23 @@ def test_the_bound_from_a_poor_start_is_valid_and_closes(k):
     assert bound >= best * (1 - 1e-9)
 
 
-def test_aggregation_gives_the_same_bound_with_fewer_rows():
+def test_aggregation_gives_the_same_bound_with_fewer_rows(monkeypatch):
+    from optimeans.exact import colgen
+
     X = np.random.default_rng(7).normal(size=(40, 2)) + np.repeat(np.eye(2) * 6, 20, axis=0)
     w = np.ones(40)
     halves = np.repeat([0, 1], 20)
     upper = sum(float(((X[halves == j] - X[halves == j].mean(0)) ** 2).sum()) for j in range(2))
+    rows = []
+    monkeypatch.setattr(colgen, "TRACE", lambda t: rows.append(t["rows"]))
     b_agg, i_agg = lp_bound(X, w, 2, [halves], upper, aggregate=True, max_nodes=1)
+    agg_rows, rows[:] = list(rows), []
     b_all, i_all = lp_bound(X, w, 2, [halves], upper, aggregate=False, max_nodes=1)
     assert b_agg == pytest.approx(b_all, rel=1e-8)
-    assert i_all["lp_rows"] == 41  # a row per point and the cardinality row
-    assert i_agg["lp_rows"] < i_all["lp_rows"]  # partial pricing over whole aggregates
+    assert i_all["lp_rows"] == 41 and set(rows) == {41}  # a row per point and the cardinality row
+    # the aggregated LP starts from the incumbent's two clusters and splits them as columns cut through them
+    assert agg_rows[0] == 3 and agg_rows[0] < i_all["lp_rows"]
+    assert agg_rows == sorted(agg_rows)
 
 
 def test_aggregates_are_the_groups_every_column_holds_together():
