@@ -194,3 +194,87 @@ def test_grid_pricing_equals_pricing_over_every_disk(seed):
         assert disk_val[i] == pytest.approx(lam[m].sum() - float((w[m] * ((X[m] - c) ** 2).sum(1)).sum()), rel=1e-9,
                                             abs=1e-12)
         assert disk_val[i] <= value + 1e-12
+
+
+def _random_master(rng, R, m, k):
+    from optimeans.exact.colgen import _Master
+
+    cols = [np.sort(rng.choice(R, size=rng.integers(1, 4), replace=False)) for _ in range(m)]
+    cols += [np.array([i]) for i in range(R)]  # singletons: the LP is feasible without artificials
+    costs = list(rng.random(len(cols)) * np.array([len(c) for c in cols]) + 0.1)
+    return _Master, cols, costs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_master_kept_in_highspy_equals_linprog_from_scratch(seed):
+    pytest.importorskip("highspy")
+    rng = np.random.default_rng(seed)
+    R, k = 9, 3
+    Master, cols, costs = _random_master(rng, R, 25, k)
+    kept = Master(k, R, 1e3, 0)
+    half = len(cols) // 2
+    kept.add(cols[:half], costs[:half])
+    kept.solve()  # a basis to start the second solve from
+    kept.add(cols[half:], costs[half:])
+    warm = kept.solve()
+    scratch = Master(k, R, 1e3, 0)
+    scratch.h = None  # scipy's linprog over the whole LP
+    scratch.add(cols, costs)
+    cold = scratch.solve()
+    assert warm.fun == pytest.approx(cold.fun, rel=1e-9, abs=1e-12)
+    for res in (warm, cold):
+        # x: the real columns then one artificial per row; a feasible point of that value
+        A = np.zeros((R + 1, len(cols)))
+        for j, c in enumerate(cols):
+            A[c, j] = 1.0
+            A[R, j] = 1.0
+        y, art = res.x[:len(cols)], res.x[len(cols):]
+        b = np.ones(R + 1)
+        b[R] = k
+        assert np.allclose(A @ y + art, b, atol=1e-8)
+        assert float(np.dot(costs, y) + 1e3 * art.sum()) == pytest.approx(res.fun, rel=1e-9)
+        # duals: every column's reduced cost >= 0 and b . duals = the value (strong duality)
+        assert np.all(np.asarray(costs) - A.T @ res.duals >= -1e-8)
+        assert float(b @ res.duals) == pytest.approx(res.fun, rel=1e-8)
+
+
+def test_master_ip_takes_the_best_partition_the_pool_holds():
+    from optimeans.exact.colgen import _Incumbent, _Pool, _cost
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(14, 2))
+    w = rng.random(14) + 0.5
+    k = 3
+    pool = _Pool(X, w)
+    parts = [rng.integers(0, k, size=14) for _ in range(6)]
+    parts = [p for p in parts if len(np.unique(p)) == k]
+    values = [sum(_cost(X, w, p == t) for t in range(k)) for p in parts]
+    for p in parts:
+        for t in range(k):
+            pool.add(p == t)
+    worst = max(values)
+    inc = _Incumbent(X, w, worst)
+    assert inc.master_ip(pool, k, deadline=np.inf)
+    # a partition made of pool columns, no worse than the best partition put in; its value recomputed
+    assert inc.upper <= min(values) * (1 + 1e-12)
+    assert sorted(np.unique(inc.labels)) == list(range(k))
+    assert inc.upper == pytest.approx(sum(_cost(X, w, inc.labels == t) for t in range(k)), rel=1e-12)
+    for t in range(k):
+        assert np.packbits(inc.labels == t).tobytes() in pool.keys
+    # nothing better left in the pool: the incumbent stays
+    best = inc.upper
+    assert not inc.master_ip(pool, k, deadline=np.inf)
+    assert inc.upper == best
+    # offer takes only a better partition
+    assert not inc.offer(parts[int(np.argmax(values))], k)
+
+
+def test_integral_reads_a_partition_only_from_a_0_1_solution():
+    from optimeans.exact.colgen import _integral
+
+    cols = [np.array([0, 1]), np.array([2]), np.array([1, 2]), np.array([0])]
+    labels = _integral(np.array([1.0, 1.0, 0.0, 0.0]), cols, 3)
+    assert labels is not None and labels[0] == labels[1] != labels[2]
+    assert _integral(np.array([0.5, 0.5, 0.5, 0.5]), cols, 3) is None
+    assert _integral(np.array([1.0, 0.0, 1.0, 0.0]), cols, 3) is None  # row 1 twice
+    assert _integral(np.array([1.0, 0.0, 0.0, 0.0]), cols, 3) is None  # row 2 uncovered
