@@ -278,3 +278,33 @@ def test_integral_reads_a_partition_only_from_a_0_1_solution():
     assert _integral(np.array([0.5, 0.5, 0.5, 0.5]), cols, 3) is None
     assert _integral(np.array([1.0, 0.0, 1.0, 0.0]), cols, 3) is None  # row 1 twice
     assert _integral(np.array([1.0, 0.0, 0.0, 0.0]), cols, 3) is None  # row 2 uncovered
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_column_management_keeps_the_tree_exact(k, monkeypatch):
+    # the restricted LP may hold only a few columns: the dropped ones come back when they price out again
+    from optimeans.exact import colgen
+
+    pytest.importorskip("highspy")
+    monkeypatch.setattr(colgen, "_LP_COLS", 6)
+    dropped = []
+    drop = colgen._Master.drop
+
+    def counting(self, count):
+        out = drop(self, count)
+        dropped.append(len(out))
+        return out
+
+    monkeypatch.setattr(colgen._Master, "drop", counting)
+    rng = np.random.default_rng(60 + k)
+    X = rng.normal(size=(13, 2))
+    w = rng.uniform(0.5, 2.0, size=13)
+    best = float(enumerate_partitions(X, k, sample_weight=w).objective.min())
+    poor = np.arange(13) % k
+    upper = sum(colgen._cost(X, w, poor == j) for j in range(k))
+    bound, info = lp_bound(X, w, k, [poor], upper, rtol=1e-10, max_nodes=500, aggregate=False)
+    assert sum(dropped) > 0  # columns did leave the LP
+    assert info["closed"]
+    assert best * (1 - 1e-9) <= bound <= best * (1 + 1e-12)
+    labels = info["better"]
+    assert sum(colgen._cost(X, w, labels == j) for j in range(k)) == pytest.approx(best, rel=1e-9)

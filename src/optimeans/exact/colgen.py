@@ -97,6 +97,11 @@ _DISAGGREGATE = 0.5
 #: optimal face).
 _LP_SOLVER = "simplex"
 
+#: Column management: when the restricted LP holds more columns than this,
+#: the nonbasic ones of largest reduced cost leave it (down to half); they stay
+#: in the pool and return when a pricing finds them again.
+_LP_COLS = 8000
+
 #: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
 #: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
 #: node), ``lp_cols`` (in the restricted LP), ``added`` (columns added by the
@@ -385,6 +390,12 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             # a new column, or one in the pool that the aggregation keeps out of the LP
             if add_group_set(member.copy()) or (_REUSE_POOL and not _whole(member, agg, R)):
                 added.append((rc, member.copy()))
+            elif dropped:
+                # a column the master dropped prices out again: back into the LP
+                j = dropped.pop(np.packbits(member).tobytes(), None)
+                if j is not None:
+                    readd.append(j)
+                    added.append((rc, member.copy()))
         return added
 
     if node.lam is not None:
@@ -409,6 +420,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     n_added = 0
     master = None
     version = 0  # of the aggregation: the master is rebuilt when it changes
+    dropped: dict[bytes, int] = {}  # columns the master dropped (column management), by their packed groups
+    readd: list[int] = []  # dropped columns that priced out again
     for rounds in range(1, max_rounds + 1):
         # the restricted LP over the columns that keep every aggregate whole
         t_mark = now()
@@ -417,9 +430,14 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             master = _Master(k, R, big, version)
             lp_keep = []
             checked = 0
+            dropped.clear()
         else:
             keep, rcols = _whole_columns(cols[checked:], agg, R)
             keep = [checked + j for j in keep]
+            if readd:
+                back, rback = _whole_columns([cols[j] for j in readd], agg, R)
+                keep, rcols = keep + [readd[j] for j in back], rcols + rback
+        readd.clear()
         master.add(rcols, [costs[j] for j in keep])
         lp_keep.extend(keep)
         checked = len(cols)
@@ -428,6 +446,18 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         t_lp = now()
         clock["t_agg"] += t_lp - t_mark
         res = master.solve()
+        if res is not None and m > _LP_COLS:
+            # column management: the nonbasic columns of largest reduced cost leave the LP (not the pool)
+            out = master.drop(m - _LP_COLS // 2)
+            if len(out):
+                keep_mask = np.ones(m, dtype=np.bool_)
+                keep_mask[out] = False
+                for j in out:
+                    dropped[np.packbits(_members(cols[lp_keep[j]], G)).tobytes()] = lp_keep[j]
+                lp_keep = [j for j, kept in zip(lp_keep, keep_mask) if kept]
+                lp_cols = [cols[j] for j in lp_keep]
+                res.x = np.concatenate([res.x[:m][keep_mask], res.x[m:]])
+                m = len(lp_cols)
         t_mark = now()
         clock["t_lp"] += t_mark - t_lp
         if res is None:
@@ -562,6 +592,7 @@ class _Master:
         h.addCols(R + 1, np.full(R + 1, big), np.zeros(R + 1), np.full(R + 1, highspy.kHighsInf), R + 1, idx,
                   idx, np.ones(R + 1))
         self.h, self.inf, self.ok = h, highspy.kHighsInf, highspy.HighsModelStatus.kOptimal
+        self._basic = highspy.HighsBasisStatus.kBasic
 
     def add(self, rcols: list[np.ndarray], costs: list[float]) -> None:
         """Append columns (each the ascending aggregates it covers) with their costs."""
@@ -578,6 +609,29 @@ class _Master:
         index = np.concatenate([np.append(c, self.R) for c in rcols]).astype(np.int32)
         self.h.addCols(m, np.asarray(costs, dtype=np.float64), np.zeros(m), np.full(m, self.inf), len(index), starts,
                        index, np.ones(len(index)))
+
+    def drop(self, count: int) -> np.ndarray:
+        """Remove up to ``count`` nonbasic real columns of largest reduced cost; their positions (ascending).
+
+        The basis stays valid (only nonbasic columns leave). Only with highspy.
+        """
+        if self.h is None or count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        R = self.R
+        rc = np.asarray(self.h.getSolution().col_dual, dtype=np.float64)[R + 1:]
+        status = self.h.getBasis().col_status
+        basic = np.array([status[R + 1 + j] == self._basic for j in range(len(rc))], dtype=np.bool_)
+        rc[basic] = -np.inf
+        order = np.argsort(-rc, kind="stable")[:count]
+        out = np.sort(order[rc[order] > 0.0])
+        if len(out) == 0:
+            return out
+        self.h.deleteCols(len(out), (out + R + 1).astype(np.int32))
+        keep = np.ones(len(rc), dtype=np.bool_)
+        keep[out] = False
+        self.cols = [c for c, kept in zip(self.cols, keep) if kept]
+        self.costs = [c for c, kept in zip(self.costs, keep) if kept]
+        return out
 
     def solve(self) -> _LPResult | None:
         """The LP's optimum: (value, x of the real then the artificial columns, duals of the rows); None on failure."""
@@ -657,6 +711,12 @@ def _refine(agg: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, int]:
     _, out = np.unique(2 * agg + member.astype(np.int64), return_inverse=True)
     out = out.ravel().astype(np.int64)
     return out, int(out.max()) + 1
+
+
+def _members(col: np.ndarray, G: int) -> np.ndarray:
+    member = np.zeros(G, dtype=np.bool_)
+    member[col] = True
+    return member
 
 
 def _integral(y: np.ndarray, cols: list[np.ndarray], G: int) -> np.ndarray | None:
