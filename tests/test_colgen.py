@@ -286,7 +286,7 @@ def test_column_management_keeps_the_tree_exact(k, monkeypatch):
     from optimeans.exact import colgen
 
     pytest.importorskip("highspy")
-    monkeypatch.setattr(colgen, "_LP_COLS", 6)
+    monkeypatch.setattr(colgen, "_LP_COLS", 6)  # off by default
     dropped = []
     drop = colgen._Master.drop
 
