@@ -25,11 +25,19 @@ that every column in it holds together, starting from the incumbent's
 clusters, so the LP has a few dozen rows instead of n. Columns are first
 priced over whole aggregates (the exact pricing on the aggregates' means);
 when none prices out, or at least every ``_FULL_EVERY`` rounds, the aggregate
-duals are spread over the rows and a full pricing certifies a bound; its
-best new columns that cut through aggregates split them (at most ``_SPLIT``
-per round). When the LP is not integral the tree branches on a pair of rows
-(must-link / cannot-link, Ryan & Foster 1981) and each child starts from its
-parent's multipliers.
+duals are spread over the rows and a full pricing certifies a bound; the new
+columns that cut through aggregates split them, and once the aggregates reach
+half the rows the LP takes one row per row (then HiGHS, through ``highspy``
+when installed, restarts each round from the last basis). When the LP is not
+integral the tree branches on a pair of rows (must-link / cannot-link, Ryan &
+Foster 1981) and each child starts from its parent's multipliers.
+
+The incumbent improves along the way: a restricted LP whose optimum is a 0/1
+partition better than the incumbent replaces it, and now and then the
+set-partitioning integer program over every column generated so far is
+solved by HiGHS (``scipy.optimize.milp``) with a time limit. On u1060 (k = 50)
+this found a partition 0.2 % below the global search's, equal to the LP
+bound: the proof then needed no branching.
 """
 
 from __future__ import annotations
