@@ -308,3 +308,23 @@ def test_column_management_keeps_the_tree_exact(k, monkeypatch):
     assert best * (1 - 1e-9) <= bound <= best * (1 + 1e-12)
     labels = info["better"]
     assert sum(colgen._cost(X, w, labels == j) for j in range(k)) == pytest.approx(best, rel=1e-9)
+
+
+def test_the_lp_route_prints_nothing_on_stdout():
+    # highspy's first Highs of a process prints a banner on stdout, where the CLI may write data
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("highspy")
+    code = ("import numpy as np\n"
+            "from optimeans.exact.colgen import branch_and_price\n"
+            "r = branch_and_price(np.random.default_rng(0).normal(size=(20, 2)), 3, time_limit=None, n_seeds=3)\n"
+            "print(bool(r.proven_optimal))\n")
+    env = dict(os.environ)
+    import optimeans
+
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(optimeans.__file__)) + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "True\n"

@@ -590,6 +590,32 @@ class _LPResult:
         self.fun, self.x, self.duals = fun, x, duals
 
 
+_HIGHS_QUIET = False  # whether the first Highs of the process (the one that prints a banner) was made
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A ``highspy.Highs``; the first one of the process prints a banner on stdout, which goes to /dev/null
+    (the CLI's stdout may be data)."""
+    global _HIGHS_QUIET
+    if _HIGHS_QUIET:
+        return highspy.Highs()
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    _HIGHS_QUIET = True
+    return h
+
+
 class _Master:
     """The restricted master LP over aggregates: min c y, one row per aggregate (= 1) and a cardinality row (= k).
 
@@ -610,7 +636,7 @@ class _Master:
         except ImportError:  # pragma: no cover - depends on the environment
             self.h = None
             return
-        h = highspy.Highs()
+        h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("presolve", "off")
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
