@@ -14,8 +14,10 @@ Usage::
         [--routes lp,sdp] [--no-aggregate] [--trace]
 
 ``--trace`` prints, after every full pricing of the LP route, the round, the
-restricted LP's rows and the columns so far, its value and the best certified
-bound (in the route's scaled units), the seconds and the load (to stderr).
+restricted LP's rows (aggregated / all), its columns / the node's columns (and
+how many the last full pricing added), its value and the best certified bound
+(in the route's scaled units), the seconds (and those spent in HiGHS, in the
+full pricings and in the aggregation) and the load (to stderr).
 
 The data are read from ``frontier/cg-dca/<name>.txt`` under ``--data-dir``
 (default ``../shared/datasets`` next to the repository; never copied), raw
@@ -55,9 +57,11 @@ def main() -> None:
     bb.branch_and_bound(Xw, 3, lp=False, sdp=True)
     print(f"warm-up (compiles): {time.perf_counter() - t:.1f} s, time limit {args.time_limit:g} s")
     if args.trace:
-        def trace(rnd, rows, cols, lp_value, bound, sec):
-            print(f"  round {rnd}: {rows} LP rows, {cols} columns, LP {lp_value:.8g}, bound {bound:.8g}, "
-                  f"{sec:.1f} s, load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+        def trace(t):
+            print(f"  round {t['round']}: {t['rows']}/{t['groups'] + 1} LP rows, {t['lp_cols']}/{t['columns']} "
+                  f"columns (+{t['added']}), LP {t['lp']:.8g}, bound {t['bound']:.8g}, {t['seconds']:.1f} s "
+                  f"(HiGHS {t['t_lp']:.1f}, pricing {t['t_price']:.1f}, aggregation {t['t_agg']:.1f}), "
+                  f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
 
         colgen.TRACE = trace
     print()

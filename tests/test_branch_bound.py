@@ -200,6 +200,28 @@ def test_lp_route_proves_ruspini(monkeypatch):
     assert r.info["lp_bound"] <= r.objective
 
 
+def test_a_closed_lp_tree_proves_even_when_its_bound_reads_a_hair_low(monkeypatch):
+    # the closed tree's bound is the incumbent * (1 - RTOL) in the LP's units: its last bits may fall short of
+    # the value recomputed by the caller; the closed tree is the proof (else the enumeration ran to the limit)
+    import optimeans.exact.branch_bound as bb
+    from optimeans.exact import colgen
+
+    real = colgen.lp_bound
+
+    def low(*args, **kwargs):
+        bound, info = real(*args, **kwargs)
+        assert info["closed"]
+        return bound * (1 - 5e-10), info  # still a valid bound, below upper * (1 - RTOL)
+
+    monkeypatch.setattr(colgen, "lp_bound", low)
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.0)
+    X = optimeans.datasets.load("ruspini")
+    r = bb.branch_and_bound(X, 4, time_limit=None)
+    assert r.proven_optimal and r.info["proof"] == "lp"
+    assert r.objective == pytest.approx(12881.051236147, rel=1e-11)
+    assert r.lower_bound <= r.objective
+
+
 def test_auto_routes():
     """lp/sdp "auto": column generation for small planar sets with k >= 4 and for large ones with small
     clusters, the SDP tree elsewhere."""

@@ -46,16 +46,23 @@ def test_the_bound_from_a_poor_start_is_valid_and_closes(k):
     assert bound >= best * (1 - 1e-9)
 
 
-def test_aggregation_gives_the_same_bound_with_fewer_rows():
+def test_aggregation_gives_the_same_bound_with_fewer_rows(monkeypatch):
+    from optimeans.exact import colgen
+
     X = np.random.default_rng(7).normal(size=(40, 2)) + np.repeat(np.eye(2) * 6, 20, axis=0)
     w = np.ones(40)
     halves = np.repeat([0, 1], 20)
     upper = sum(float(((X[halves == j] - X[halves == j].mean(0)) ** 2).sum()) for j in range(2))
+    rows = []
+    monkeypatch.setattr(colgen, "TRACE", lambda t: rows.append(t["rows"]))
     b_agg, i_agg = lp_bound(X, w, 2, [halves], upper, aggregate=True, max_nodes=1)
+    agg_rows, rows[:] = list(rows), []
     b_all, i_all = lp_bound(X, w, 2, [halves], upper, aggregate=False, max_nodes=1)
     assert b_agg == pytest.approx(b_all, rel=1e-8)
-    assert i_all["lp_rows"] == 41  # a row per point and the cardinality row
-    assert i_agg["lp_rows"] < i_all["lp_rows"]  # partial pricing over whole aggregates
+    assert i_all["lp_rows"] == 41 and set(rows) == {41}  # a row per point and the cardinality row
+    # the aggregated LP starts from the incumbent's two clusters and splits them as columns cut through them
+    assert agg_rows[0] == 3 and agg_rows[0] < i_all["lp_rows"]
+    assert agg_rows == sorted(agg_rows)
 
 
 def test_aggregates_are_the_groups_every_column_holds_together():
@@ -187,3 +194,137 @@ def test_grid_pricing_equals_pricing_over_every_disk(seed):
         assert disk_val[i] == pytest.approx(lam[m].sum() - float((w[m] * ((X[m] - c) ** 2).sum(1)).sum()), rel=1e-9,
                                             abs=1e-12)
         assert disk_val[i] <= value + 1e-12
+
+
+def _random_master(rng, R, m, k):
+    from optimeans.exact.colgen import _Master
+
+    cols = [np.sort(rng.choice(R, size=rng.integers(1, 4), replace=False)) for _ in range(m)]
+    cols += [np.array([i]) for i in range(R)]  # singletons: the LP is feasible without artificials
+    costs = list(rng.random(len(cols)) * np.array([len(c) for c in cols]) + 0.1)
+    return _Master, cols, costs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_master_kept_in_highspy_equals_linprog_from_scratch(seed):
+    pytest.importorskip("highspy")
+    rng = np.random.default_rng(seed)
+    R, k = 9, 3
+    Master, cols, costs = _random_master(rng, R, 25, k)
+    kept = Master(k, R, 1e3, 0)
+    half = len(cols) // 2
+    kept.add(cols[:half], costs[:half])
+    kept.solve()  # a basis to start the second solve from
+    kept.add(cols[half:], costs[half:])
+    warm = kept.solve()
+    scratch = Master(k, R, 1e3, 0)
+    scratch.h = None  # scipy's linprog over the whole LP
+    scratch.add(cols, costs)
+    cold = scratch.solve()
+    assert warm.fun == pytest.approx(cold.fun, rel=1e-9, abs=1e-12)
+    for res in (warm, cold):
+        # x: the real columns then one artificial per row; a feasible point of that value
+        A = np.zeros((R + 1, len(cols)))
+        for j, c in enumerate(cols):
+            A[c, j] = 1.0
+            A[R, j] = 1.0
+        y, art = res.x[:len(cols)], res.x[len(cols):]
+        b = np.ones(R + 1)
+        b[R] = k
+        assert np.allclose(A @ y + art, b, atol=1e-8)
+        assert float(np.dot(costs, y) + 1e3 * art.sum()) == pytest.approx(res.fun, rel=1e-9)
+        # duals: every column's reduced cost >= 0 and b . duals = the value (strong duality)
+        assert np.all(np.asarray(costs) - A.T @ res.duals >= -1e-8)
+        assert float(b @ res.duals) == pytest.approx(res.fun, rel=1e-8)
+
+
+def test_master_ip_takes_the_best_partition_the_pool_holds():
+    from optimeans.exact.colgen import _Incumbent, _Pool, _cost
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(14, 2))
+    w = rng.random(14) + 0.5
+    k = 3
+    pool = _Pool(X, w)
+    parts = [rng.integers(0, k, size=14) for _ in range(6)]
+    parts = [p for p in parts if len(np.unique(p)) == k]
+    values = [sum(_cost(X, w, p == t) for t in range(k)) for p in parts]
+    for p in parts:
+        for t in range(k):
+            pool.add(p == t)
+    worst = max(values)
+    inc = _Incumbent(X, w, worst)
+    assert inc.master_ip(pool, k, deadline=np.inf)
+    # a partition made of pool columns, no worse than the best partition put in; its value recomputed
+    assert inc.upper <= min(values) * (1 + 1e-12)
+    assert sorted(np.unique(inc.labels)) == list(range(k))
+    assert inc.upper == pytest.approx(sum(_cost(X, w, inc.labels == t) for t in range(k)), rel=1e-12)
+    for t in range(k):
+        assert np.packbits(inc.labels == t).tobytes() in pool.keys
+    # nothing better left in the pool: the incumbent stays
+    best = inc.upper
+    assert not inc.master_ip(pool, k, deadline=np.inf)
+    assert inc.upper == best
+    # offer takes only a better partition
+    assert not inc.offer(parts[int(np.argmax(values))], k)
+
+
+def test_integral_reads_a_partition_only_from_a_0_1_solution():
+    from optimeans.exact.colgen import _integral
+
+    cols = [np.array([0, 1]), np.array([2]), np.array([1, 2]), np.array([0])]
+    labels = _integral(np.array([1.0, 1.0, 0.0, 0.0]), cols, 3)
+    assert labels is not None and labels[0] == labels[1] != labels[2]
+    assert _integral(np.array([0.5, 0.5, 0.5, 0.5]), cols, 3) is None
+    assert _integral(np.array([1.0, 0.0, 1.0, 0.0]), cols, 3) is None  # row 1 twice
+    assert _integral(np.array([1.0, 0.0, 0.0, 0.0]), cols, 3) is None  # row 2 uncovered
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_column_management_keeps_the_tree_exact(k, monkeypatch):
+    # the restricted LP may hold only a few columns: the dropped ones come back when they price out again
+    from optimeans.exact import colgen
+
+    pytest.importorskip("highspy")
+    monkeypatch.setattr(colgen, "_LP_COLS", 6)  # off by default
+    dropped = []
+    drop = colgen._Master.drop
+
+    def counting(self, count):
+        out = drop(self, count)
+        dropped.append(len(out))
+        return out
+
+    monkeypatch.setattr(colgen._Master, "drop", counting)
+    rng = np.random.default_rng(60 + k)
+    X = rng.normal(size=(13, 2))
+    w = rng.uniform(0.5, 2.0, size=13)
+    best = float(enumerate_partitions(X, k, sample_weight=w).objective.min())
+    poor = np.arange(13) % k
+    upper = sum(colgen._cost(X, w, poor == j) for j in range(k))
+    bound, info = lp_bound(X, w, k, [poor], upper, rtol=1e-10, max_nodes=500, aggregate=False)
+    assert sum(dropped) > 0  # columns did leave the LP
+    assert info["closed"]
+    assert best * (1 - 1e-9) <= bound <= best * (1 + 1e-12)
+    labels = info["better"]
+    assert sum(colgen._cost(X, w, labels == j) for j in range(k)) == pytest.approx(best, rel=1e-9)
+
+
+def test_the_lp_route_prints_nothing_on_stdout():
+    # highspy's first Highs of a process prints a banner on stdout, where the CLI may write data
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("highspy")
+    code = ("import numpy as np\n"
+            "from optimeans.exact.colgen import branch_and_price\n"
+            "r = branch_and_price(np.random.default_rng(0).normal(size=(20, 2)), 3, time_limit=None, n_seeds=3)\n"
+            "print(bool(r.proven_optimal))\n")
+    env = dict(os.environ)
+    import optimeans
+
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(optimeans.__file__)) + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "True\n"

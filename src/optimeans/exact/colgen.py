@@ -25,11 +25,19 @@ that every column in it holds together, starting from the incumbent's
 clusters, so the LP has a few dozen rows instead of n. Columns are first
 priced over whole aggregates (the exact pricing on the aggregates' means);
 when none prices out, or at least every ``_FULL_EVERY`` rounds, the aggregate
-duals are spread over the rows and a full pricing certifies a bound; its
-best new columns that cut through aggregates split them (at most ``_SPLIT``
-per round). When the LP is not integral the tree branches on a pair of rows
-(must-link / cannot-link, Ryan & Foster 1981) and each child starts from its
-parent's multipliers.
+duals are spread over the rows and a full pricing certifies a bound; the new
+columns that cut through aggregates split them, and once the aggregates reach
+half the rows the LP takes one row per row (then HiGHS, through ``highspy``
+when installed, restarts each round from the last basis). When the LP is not
+integral the tree branches on a pair of rows (must-link / cannot-link, Ryan &
+Foster 1981) and each child starts from its parent's multipliers.
+
+The incumbent improves along the way: a restricted LP whose optimum is a 0/1
+partition better than the incumbent replaces it, and now and then the
+set-partitioning integer program over every column generated so far is
+solved by HiGHS (``scipy.optimize.milp``) with a time limit. On u1060 (k = 50)
+this found a partition 0.2 % below the global search's, equal to the LP
+bound: the proof then needed no branching.
 """
 
 from __future__ import annotations
@@ -71,12 +79,58 @@ _FULL_EVERY = 4
 #: LP by the aggregation split the aggregates too (else only new columns do).
 _REUSE_POOL = True
 
-#: Aggregates are split along this many of a full pricing's new columns at most.
-_SPLIT = 3
+#: Aggregates are split along this many of a full pricing's new columns at
+#: most. u1060, k = 50: with 3 the LP had 492 of 1061 rows after 99 rounds and
+#: its value crept down with them; splitting along every new column reached
+#: 1059 rows in 27 rounds, and a lower LP value in 15 rounds than in 99.
+_SPLIT = 400
 
-#: Called after every full pricing with (round, LP rows, columns, restricted LP
-#: value, best certified bound, seconds since the node started), all in the
-#: scaled units of :func:`lp_bound`; None: silent. For profiling
+#: The restricted master as an integer program (HiGHS by
+#: ``scipy.optimize.milp``) over every column of the pool, for a better
+#: incumbent: first after this many seconds of column generation at a node...
+_IP_AFTER = 30.0
+
+#: ... then again after this many more, each for at most ``_IP_SECONDS``.
+_IP_EVERY = 90.0
+_IP_SECONDS = 30.0
+
+#: Once the aggregates reach this fraction of the groups, the LP takes one row
+#: per group: its rows then stay fixed and HiGHS restarts from the last basis
+#: (u1060, k = 50: the aggregates were 1045-1059 of 1061 for 20 rounds, each
+#: a new LP solved from scratch).
+_DISAGGREGATE = 0.5
+
+#: How HiGHS solves the restricted master: "simplex" (a vertex; warm from the
+#: last basis) or "ipm" (interior point without crossover: duals inside the
+#: optimal face). u1060, k = 30: "ipm" took 58 s of HiGHS in 4 rounds at
+#: 7,000 columns and left the bound at -243 (scaled; the incumbent 17.9).
+_LP_SOLVER = "simplex"
+
+#: Wentges smoothing with the weight of the center set each round by the
+#: subgradient at the smoothed point (Pessoa, Sadykov, Uchoa & Vanderbeck
+#: 2018) instead of the fixed ``smoothing``. Measured once, u1060 k = 30: the
+#: bound after 60 s of the node -0.79 against -4.42 with the fixed weight (the
+#: incumbent 17.9, scaled): neither certifies anything; off until measured
+#: where it matters.
+_AUTO_SMOOTHING = False
+
+#: Column management: when the restricted LP holds more columns than this,
+#: the nonbasic ones of largest reduced cost leave it (down to half); they stay
+#: in the pool and return when a pricing finds them again. Off by default:
+#: on u1060, k = 40, with 8000 the rounds were 3x faster but the certified
+#: bound stayed at 3.73 (of 12.70, scaled) from round 31 to 90, where keeping
+#: every column it reached 12.5 by round 88 (the dropped columns' dual cuts
+#: are lost and the degenerate duals wander).
+_LP_COLS = 10**9
+
+#: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
+#: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
+#: node), ``lp_cols`` (in the restricted LP), ``added`` (columns added by the
+#: previous full pricing), ``lp`` (restricted LP value), ``bound`` (best
+#: certified), ``seconds`` since the node started, and the seconds spent so far
+#: in ``t_lp`` (HiGHS), ``t_price`` (full pricings), ``t_agg`` (partial pricing,
+#: aggregation, building the LP); values in the scaled units of
+#: :func:`lp_bound`; None: silent. For profiling
 #: (``benchmarks/bench_lp_route.py --trace``).
 TRACE = None
 
@@ -106,6 +160,59 @@ class _Pool:
         self.rows.append(np.flatnonzero(member))
         self.cost.append(_cost(self.X, self.w, member))
         return True
+
+
+class _Incumbent:
+    """The best partition known (value ``upper``, labels or None when it is the caller's) and when to look again."""
+
+    def __init__(self, X: np.ndarray, w: np.ndarray, upper: float) -> None:
+        self.X, self.w = X, w
+        self.upper, self.labels, self.ip_runs, self.ip_seconds = upper, None, 0, 0.0
+        self.due = _IP_AFTER  # seconds of column generation at a node before the next integer program
+
+    def offer(self, labels: np.ndarray, k: int) -> bool:
+        """Take the partition ``labels`` (of the pool's rows, in 0..k-1) if its recomputed value is better."""
+        if labels.min() < 0 or labels.max() >= k:
+            return False
+        value = sum(_cost(self.X, self.w, labels == t) for t in range(k) if np.any(labels == t))
+        if value < self.upper:
+            self.upper, self.labels = value, labels
+            return True
+        return False
+
+    def master_ip(self, pool: _Pool, k: int, deadline: float) -> bool:
+        """Solve the set-partitioning IP over the pool's columns with a time limit; True if it found a better partition."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import csc_matrix
+
+        limit = min(_IP_SECONDS, deadline - now())
+        if limit <= 1.0 or not pool.rows:
+            return False
+        t0 = now()
+        n = pool.X.shape[0]
+        m = len(pool.rows)
+        lens = np.fromiter((len(r) for r in pool.rows), dtype=np.int64, count=m)
+        indptr = np.zeros(m + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum(lens + 1)
+        indices = np.concatenate([np.append(r, n) for r in pool.rows])
+        A = csc_matrix((np.ones(len(indices)), indices, indptr), shape=(n + 1, m))
+        b = np.ones(n + 1)
+        b[n] = k
+        res = milp(np.asarray(pool.cost), constraints=LinearConstraint(A, b, b), integrality=np.ones(m),
+                   bounds=Bounds(0, 1), options={"time_limit": limit, "disp": False})
+        self.ip_runs += 1
+        self.ip_seconds += now() - t0
+        if res.x is None:
+            return False
+        chosen = np.flatnonzero(res.x > 0.5)
+        labels = np.full(n, -1, dtype=np.int64)
+        for t, j in enumerate(chosen):
+            if np.any(labels[pool.rows[j]] >= 0):
+                return False  # rounding left an overlap: not a partition
+            labels[pool.rows[j]] = t
+        if len(chosen) != k or np.any(labels < 0):
+            return False
+        return self.offer(labels, k)  # the value recomputed on the partition, not the solver's
 
 
 class _Node:
@@ -194,7 +301,7 @@ def _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b
     return added
 
 
-def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate=True):
+def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate=True, inc=None):
     """Column generation at one node.
 
     Returns (bound, status, pair, partition, rounds, multipliers per row,
@@ -210,9 +317,11 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     so far, else in proportion to weight) before pricing, and a priced column
     that splits an aggregate disaggregates it at the next round. The bound of
     any multipliers is valid, so the certificate does not depend on the split.
+
+    With ``inc`` (:class:`_Incumbent`), the pool's columns are solved as an
+    integer program now and then (``_IP_AFTER``, ``_IP_EVERY``) while the
+    restricted LP is below the incumbent; a better partition lowers ``upper``.
     """
-    from scipy.optimize import linprog
-    from scipy.sparse import csc_matrix
 
     t_node = now()
     X, w = pool.X, pool.w
@@ -302,6 +411,12 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             # a new column, or one in the pool that the aggregation keeps out of the LP
             if add_group_set(member.copy()) or (_REUSE_POOL and not _whole(member, agg, R)):
                 added.append((rc, member.copy()))
+            elif dropped:
+                # a column the master dropped prices out again: back into the LP
+                j = dropped.pop(np.packbits(member).tobytes(), None)
+                if j is not None:
+                    readd.append(j)
+                    added.append((rc, member.copy()))
         return added
 
     if node.lam is not None:
@@ -320,34 +435,67 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     else:
         agg, R = np.arange(G, dtype=np.int64), G
     lp_cols: list[np.ndarray] = []
+    lp_keep: list[int] = []
     partial = 0  # rounds of partial pricing since the last full one
+    clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0}
+    n_added = 0
+    alpha = smoothing
+    master = None
+    version = 0  # of the aggregation: the master is rebuilt when it changes
+    dropped: dict[bytes, int] = {}  # columns the master dropped (column management), by their packed groups
+    readd: list[int] = []  # dropped columns that priced out again
     for rounds in range(1, max_rounds + 1):
         # the restricted LP over the columns that keep every aggregate whole
-        keep, rcols = _whole_columns(cols, agg, R)
-        lp_cols = [cols[j] for j in keep]
+        t_mark = now()
+        if master is None or master.version != version:
+            keep, rcols = _whole_columns(cols, agg, R)
+            master = _Master(k, R, big, version)
+            lp_keep = []
+            checked = 0
+            dropped.clear()
+        else:
+            keep, rcols = _whole_columns(cols[checked:], agg, R)
+            keep = [checked + j for j in keep]
+            if readd:
+                back, rback = _whole_columns([cols[j] for j in readd], agg, R)
+                keep, rcols = keep + [readd[j] for j in back], rcols + rback
+        readd.clear()
+        master.add(rcols, [costs[j] for j in keep])
+        lp_keep.extend(keep)
+        checked = len(cols)
+        lp_cols = [cols[j] for j in lp_keep]
         m = len(lp_cols)
-        # real columns, then an artificial column per LP row and one for the cardinality row
-        indptr = np.zeros(m + R + 2, dtype=np.int64)
-        lens = [len(cj) + 1 for cj in rcols] + [1] * (R + 1)
-        indptr[1:] = np.cumsum(lens)
-        indices = np.concatenate([np.append(cj, R) for cj in rcols] + [np.arange(R + 1)]) if m else np.arange(R + 1)
-        A = csc_matrix((np.ones(len(indices)), indices, indptr), shape=(R + 1, m + R + 1))
-        b = np.ones(R + 1)
-        b[R] = k
-        c = np.concatenate([np.asarray([costs[j] for j in keep]), np.full(R + 1, big)])
-        res = linprog(
-            c, A_eq=A, b_eq=b, bounds=(0, None), method="highs-ds",
-            options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10, "presolve": False},
-        )
-        if res.status != 0:
+        t_lp = now()
+        clock["t_agg"] += t_lp - t_mark
+        res = master.solve()
+        if res is not None and m > _LP_COLS:
+            # column management: the nonbasic columns of largest reduced cost leave the LP (not the pool)
+            out = master.drop(m - _LP_COLS // 2)
+            if len(out):
+                keep_mask = np.ones(m, dtype=np.bool_)
+                keep_mask[out] = False
+                for j in out:
+                    dropped[np.packbits(_members(cols[lp_keep[j]], G)).tobytes()] = lp_keep[j]
+                lp_keep = [j for j, kept in zip(lp_keep, keep_mask) if kept]
+                lp_cols = [cols[j] for j in lp_keep]
+                res.x = np.concatenate([res.x[:m][keep_mask], res.x[m:]])
+                m = len(lp_cols)
+        t_mark = now()
+        clock["t_lp"] += t_mark - t_lp
+        if res is None:
             return best, "stopped", None, None, rounds, spread, g, center, R + 1
-        duals = np.asarray(res.eqlin.marginals, dtype=np.float64)
+        duals = res.duals
         mu, sigma = duals[:R], float(duals[R])
+        if inc is not None and float(res.fun) < upper - rtol * scale and not np.any(res.x[m:] > 1e-9):
+            labels_g = _integral(res.x[:m], lp_cols, G)
+            if labels_g is not None and inc.offer(labels_g[g], k):
+                upper = inc.upper
         if (R < G and partial < _FULL_EVERY
                 and _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b, scale,
                                       add_group_set)):
             # columns that keep the aggregates whole still price out: no need to split them yet
             partial += 1
+            clock["t_agg"] += now() - t_mark
             if now() > deadline:
                 return best, "stopped", None, None, rounds, spread, g, center, R + 1
             continue
@@ -361,11 +509,28 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
                 center + (mu - np.bincount(agg, weights=center, minlength=R))[agg] * (
                     gw / np.bincount(agg, weights=gw, minlength=R)[agg])
         partial = 0
-        lam = lam_lp if center is None else smoothing * center + (1.0 - smoothing) * lam_lp
+        clock["t_agg"] += now() - t_mark
+        t_mark = now()
+        lam = lam_lp if center is None else alpha * center + (1.0 - alpha) * lam_lp
         value, top_val, top_set, exact = price(lam)
+        if _AUTO_SMOOTHING and center is not None and np.any(top_val > -np.inf):
+            # Pessoa et al. (2018): the subgradient at the smoothed point says whether
+            # the LP's duals lie uphill of the center (smooth less) or not (smooth more)
+            grad = np.ones(G) - k * top_set[int(np.argmax(top_val))]
+            if float(grad @ (lam_lp - center)) > 0.0:
+                alpha = max(0.0, alpha - 0.1)
+            else:
+                alpha = min(0.99, alpha + 0.1 * (1.0 - alpha))
         certify(lam, value, exact)
+        clock["t_price"] += now() - t_mark
+        if (inc is not None and now() - t_node >= inc.due and float(res.fun) < upper - rtol * scale
+                and inc.master_ip(pool, k, deadline)):
+            upper = inc.upper
+        if inc is not None and now() - t_node >= inc.due:
+            inc.due = now() - t_node + _IP_EVERY
         if TRACE is not None:
-            TRACE(rounds, R + 1, len(cols), float(res.fun), best, now() - t_node)
+            TRACE(dict(round=rounds, rows=R + 1, groups=G, columns=len(cols), lp_cols=m, added=n_added,
+                       lp=float(res.fun), bound=best, seconds=now() - t_node, upper=upper, **clock))
         if best >= upper - rtol * scale:
             return best, "pruned", None, None, rounds, spread, g, center, R + 1
         if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[:m], lp_cols, G) is not None:
@@ -373,6 +538,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             # bound, and more columns would only shuffle its degenerate duals
             status = "converged"
             break
+        t_mark = now()
         added = add_columns(top_val, top_set, lam_lp, sigma)
         if not added and center is not None:
             value, top_val, top_set, exact = price(lam_lp)
@@ -380,9 +546,12 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             if best >= upper - rtol * scale:
                 return best, "pruned", None, None, rounds, spread, g, center, R + 1
             added = add_columns(top_val, top_set, lam_lp, sigma)
+        clock["t_price"] += now() - t_mark
+        n_added = len(added)
         if not added:
             if R < G and np.any(res.x[m:] > 1e-9):
                 agg, R = np.arange(G, dtype=np.int64), G  # an aggregate no column covers: disaggregate all
+                version += 1
                 continue
             status = "converged"
             break
@@ -390,6 +559,10 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             # disaggregate: split the aggregates along the few best new columns that do not keep them whole
             for _, member in sorted(added, key=lambda t: t[0])[:_SPLIT]:
                 agg, R = _refine(agg, member)
+            if R >= _DISAGGREGATE * G:
+                # few rows left to gain: one row per group keeps the master's basis from round to round
+                agg, R = np.arange(G, dtype=np.int64), G
+            version += 1
         if now() > deadline:
             return best, "stopped", None, None, rounds, spread, g, center, R + 1
     if status != "converged":
@@ -408,6 +581,148 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     ga, gb = gpair
     pair = (int(np.flatnonzero(g == ga)[0]), int(np.flatnonzero(g == gb)[0]))
     return best, "fractional", pair, None, rounds, spread, g, center, R + 1
+
+
+class _LPResult:
+    """What a solve of the restricted LP gives: value, primal values (columns, then artificials), row duals."""
+
+    def __init__(self, fun: float, x: np.ndarray, duals: np.ndarray) -> None:
+        self.fun, self.x, self.duals = fun, x, duals
+
+
+_HIGHS_QUIET = False  # whether the first Highs of the process (the one that prints a banner) was made
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A ``highspy.Highs``; the first one of the process prints a banner on stdout, which goes to /dev/null
+    (the CLI's stdout may be data)."""
+    global _HIGHS_QUIET
+    if _HIGHS_QUIET:
+        return highspy.Highs()
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    _HIGHS_QUIET = True
+    return h
+
+
+class _Master:
+    """The restricted master LP over aggregates: min c y, one row per aggregate (= 1) and a cardinality row (= k).
+
+    Every row has an artificial column of cost ``big``, so the LP is always
+    feasible. With ``highspy`` installed, the model is kept between rounds:
+    columns are appended and HiGHS starts from the last optimal basis (on
+    u1060, k = 50, scipy's ``linprog`` from scratch took 4-8 s a round at
+    14,000 columns); without it, ``scipy.optimize.linprog`` solves the whole LP
+    each round. ``version`` is the aggregation the rows stand for.
+    """
+
+    def __init__(self, k: int, R: int, big: float, version: int) -> None:
+        self.k, self.R, self.big, self.version = k, R, big, version
+        self.costs: list[float] = []
+        self.cols: list[np.ndarray] = []
+        try:
+            import highspy
+        except ImportError:  # pragma: no cover - depends on the environment
+            self.h = None
+            return
+        h = _new_highs(highspy)
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        b = np.ones(R + 1)
+        b[R] = k
+        h.addRows(R + 1, b, b, 0, np.zeros(R + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        idx = np.arange(R + 1, dtype=np.int32)
+        h.addCols(R + 1, np.full(R + 1, big), np.zeros(R + 1), np.full(R + 1, highspy.kHighsInf), R + 1, idx,
+                  idx, np.ones(R + 1))
+        self.h, self.inf, self.ok = h, highspy.kHighsInf, highspy.HighsModelStatus.kOptimal
+        self._basic = highspy.HighsBasisStatus.kBasic
+
+    def add(self, rcols: list[np.ndarray], costs: list[float]) -> None:
+        """Append columns (each the ascending aggregates it covers) with their costs."""
+        if not rcols:
+            return
+        self.cols.extend(rcols)
+        self.costs.extend(costs)
+        if self.h is None:
+            return
+        m = len(rcols)
+        lens = np.fromiter((len(c) + 1 for c in rcols), dtype=np.int64, count=m)
+        starts = np.zeros(m, dtype=np.int32)
+        starts[1:] = np.cumsum(lens)[:-1]
+        index = np.concatenate([np.append(c, self.R) for c in rcols]).astype(np.int32)
+        self.h.addCols(m, np.asarray(costs, dtype=np.float64), np.zeros(m), np.full(m, self.inf), len(index), starts,
+                       index, np.ones(len(index)))
+
+    def drop(self, count: int) -> np.ndarray:
+        """Remove up to ``count`` nonbasic real columns of largest reduced cost; their positions (ascending).
+
+        The basis stays valid (only nonbasic columns leave). Only with highspy.
+        """
+        if self.h is None or count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        R = self.R
+        rc = np.asarray(self.h.getSolution().col_dual, dtype=np.float64)[R + 1:]
+        status = self.h.getBasis().col_status
+        basic = np.array([status[R + 1 + j] == self._basic for j in range(len(rc))], dtype=np.bool_)
+        rc[basic] = -np.inf
+        order = np.argsort(-rc, kind="stable")[:count]
+        out = np.sort(order[rc[order] > 0.0])
+        if len(out) == 0:
+            return out
+        self.h.deleteCols(len(out), (out + R + 1).astype(np.int32))
+        keep = np.ones(len(rc), dtype=np.bool_)
+        keep[out] = False
+        self.cols = [c for c, kept in zip(self.cols, keep) if kept]
+        self.costs = [c for c, kept in zip(self.costs, keep) if kept]
+        return out
+
+    def solve(self) -> _LPResult | None:
+        """The LP's optimum: (value, x of the real then the artificial columns, duals of the rows); None on failure."""
+        R, m = self.R, len(self.cols)
+        if self.h is not None:
+            if _LP_SOLVER != "simplex":
+                self.h.setOptionValue("solver", "ipm")
+                self.h.setOptionValue("run_crossover", "off")
+            self.h.run()
+            if self.h.getModelStatus() != self.ok:
+                return None
+            sol = self.h.getSolution()
+            x = np.asarray(sol.col_value, dtype=np.float64)
+            # the artificial columns come first in the model
+            return _LPResult(float(self.h.getInfo().objective_function_value), np.concatenate([x[R + 1:], x[:R + 1]]),
+                             np.asarray(sol.row_dual, dtype=np.float64))
+        from scipy.optimize import linprog
+        from scipy.sparse import csc_matrix
+
+        indptr = np.zeros(m + R + 2, dtype=np.int64)
+        lens = [len(cj) + 1 for cj in self.cols] + [1] * (R + 1)
+        indptr[1:] = np.cumsum(lens)
+        indices = np.concatenate([np.append(cj, R) for cj in self.cols] + [np.arange(R + 1)]) if m else np.arange(R + 1)
+        A = csc_matrix((np.ones(len(indices)), indices, indptr), shape=(R + 1, m + R + 1))
+        b = np.ones(R + 1)
+        b[R] = self.k
+        c = np.concatenate([np.asarray(self.costs, dtype=np.float64), np.full(R + 1, self.big)])
+        res = linprog(
+            c, A_eq=A, b_eq=b, bounds=(0, None), method="highs-ds",
+            options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10, "presolve": False},
+        )
+        if res.status != 0:
+            return None
+        return _LPResult(float(res.fun), np.asarray(res.x, dtype=np.float64),
+                         np.asarray(res.eqlin.marginals, dtype=np.float64))
 
 
 def _spread(mu, agg, R, gx, gw, gconst):
@@ -452,6 +767,24 @@ def _refine(agg: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, int]:
     _, out = np.unique(2 * agg + member.astype(np.int64), return_inverse=True)
     out = out.ravel().astype(np.int64)
     return out, int(out.max()) + 1
+
+
+def _members(col: np.ndarray, G: int) -> np.ndarray:
+    member = np.zeros(G, dtype=np.bool_)
+    member[col] = True
+    return member
+
+
+def _integral(y: np.ndarray, cols: list[np.ndarray], G: int) -> np.ndarray | None:
+    """Labels of the groups when the LP solution ``y`` is a 0/1 partition of them, else None."""
+    if np.any(np.minimum(y, 1.0 - y) > 1e-9):
+        return None
+    labels = np.full(G, -1, dtype=np.int64)
+    for t, j in enumerate(np.flatnonzero(y > 0.5)):
+        if np.any(labels[cols[j]] >= 0):
+            return None
+        labels[cols[j]] = t
+    return None if np.any(labels < 0) else labels
 
 
 def _fractional(y: np.ndarray, cols: list[np.ndarray], G: int) -> tuple[int, int] | None:
@@ -513,7 +846,9 @@ def lp_bound(
         at least ``upper * (1 - rtol)`` when the tree was closed
     info : dict with ``rounds``, ``columns``, ``nodes``, ``lp_value`` (root
         bound), ``closed`` (tree finished), ``seconds``, ``better``: labels of a
-        partition better than ``upper`` found as an integral LP optimum, or None;
+        partition better than ``upper`` found as an integral LP optimum or by
+        the integer program over the pool's columns, or None; ``ip_runs``,
+        ``ip_seconds``: those integer programs;
         ``lp_rows``: the most rows a restricted LP had (aggregation keeps it
         below the number of rows of X)
     """
@@ -532,6 +867,7 @@ def lp_bound(
     upper = upper / s2
     n = X.shape[0]
     pool = _Pool(X, w)
+    inc = _Incumbent(X, w, upper)
     for t, labels in enumerate(partitions):
         for j in np.unique(labels):
             pool.add(labels == j)
@@ -556,7 +892,9 @@ def lp_bound(
             continue
         nodes += 1
         bound, status, pair, part, r, spread, g, center, rows = _solve_node(
-            pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate)
+            pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate, inc)
+        if inc.upper < upper:
+            upper, better = inc.upper, inc.labels
         rounds += r
         lp_rows = max(lp_rows, rows)
         if recorder is not None and center is not None:
@@ -570,6 +908,7 @@ def lp_bound(
             value = sum(_cost(X, w, part == t) for t in range(k))
             if value < upper:
                 upper, better = value, part
+                inc.upper, inc.labels = value, part
             continue
         if status in ("pruned", "infeasible"):
             continue
@@ -602,6 +941,8 @@ def lp_bound(
         "seconds": now() - t0,
         "better": better,
         "lp_rows": lp_rows,
+        "ip_runs": inc.ip_runs,
+        "ip_seconds": inc.ip_seconds,
     }
     return float(min(lower, upper) * s2), info
 
