@@ -53,16 +53,12 @@ on many threads.
 
 In the first pass of a fit no row has a label yet (``-1``) and every row
 moves. A chunk whose every label is ``-1`` (:func:`unassigned`, one vector
-compare per block) takes a path of its own (:func:`_first_chunk`): each
-pair of blocks is labelled, then its rows are added to the chunk's sums in
-row order (:func:`add_rows`), instead of a move per row interleaved with the
-scan: the same additions in the same order, so the same bits. The squared
-deviations of eight rows at a time come from the rows transposed in
-registers, and with unit weights a cluster's weight is its count (exact).
-Measured (4,194,304 x 16 float32, k = 16, 2 threads, process CPU time,
-benchmarks/bench_first_pass.py, alternated with the previous arrangement,
-load 4.4-6.3): the first pass 123-127 ms against 153-185 ms; a later pass
-91-96 ms (it reads only the packed rows, the first pass also ``X``).
+compare per block) is labelled first and its rows are added to the chunk's
+sums afterwards, in row order (:func:`add_rows`), instead of a move per row
+interleaved with the scan: the same additions in the same order, so the same
+bits, at about half the cost of the moves (4,194,304 x 16 float32, k = 16,
+2 threads, process CPU time under load 5-6: the pass 160-187 ms against 242-341 ms; a
+later pass takes 100-117 ms).
 
 References
 ----------
