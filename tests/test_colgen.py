@@ -328,3 +328,23 @@ def test_the_lp_route_prints_nothing_on_stdout():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "True\n"
+
+
+def test_without_highspy_a_large_master_hints_the_extra_once(monkeypatch):
+    import sys
+    import warnings
+
+    from optimeans.exact import colgen
+
+    monkeypatch.setitem(sys.modules, "highspy", None)  # import highspy raises ImportError
+    monkeypatch.setattr(colgen, "_HINTED", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small = colgen._Master(3, colgen.HIGHSPY_HINT_ROWS - 1, 1.0, 0)  # small: no hint
+    assert small.h is None
+    with pytest.warns(RuntimeWarning, match=r"optimeans\[lp\]"):
+        big = colgen._Master(3, colgen.HIGHSPY_HINT_ROWS, 1.0, 0)
+    assert big.h is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        colgen._Master(3, 2 * colgen.HIGHSPY_HINT_ROWS, 1.0, 0)  # once per process

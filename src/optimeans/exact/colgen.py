@@ -43,6 +43,7 @@ bound: the proof then needed no branching.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -616,6 +617,26 @@ def _new_highs(highspy: Any) -> Any:
     return h
 
 
+#: From this many rows of the restricted master on, a run without ``highspy`` says how to get it once.
+HIGHSPY_HINT_ROWS = 500
+_HINTED = False
+
+
+def _hint_highspy(rows: int) -> None:
+    """Once per process: the LP is solved from scratch every round; ``optimeans[lp]`` keeps it in HiGHS."""
+    global _HINTED
+    if _HINTED or rows < HIGHSPY_HINT_ROWS:
+        return
+    _HINTED = True
+    warnings.warn(
+        f"column generation over {rows} rows without highspy: scipy's linprog solves the whole restricted LP "
+        "again every round; install the extra (pip install \"optimeans[lp]\") to keep it in HiGHS between rounds "
+        "(u1060, k = 50: 4-8 s a round from scratch at 14,000 columns)",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
 class _Master:
     """The restricted master LP over aggregates: min c y, one row per aggregate (= 1) and a cardinality row (= k).
 
@@ -633,8 +654,9 @@ class _Master:
         self.cols: list[np.ndarray] = []
         try:
             import highspy
-        except ImportError:  # pragma: no cover - depends on the environment
+        except ImportError:
             self.h = None
+            _hint_highspy(R)
             return
         h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
