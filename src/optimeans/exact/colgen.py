@@ -101,19 +101,12 @@ _IP_SECONDS = 30.0
 #: a new LP solved from scratch).
 _DISAGGREGATE = 0.5
 
-#: How HiGHS solves the restricted master: "simplex" (a vertex; warm from the
-#: last basis) or "ipm" (interior point without crossover: duals inside the
-#: optimal face). u1060, k = 30: "ipm" took 58 s of HiGHS in 4 rounds at
-#: 7,000 columns and left the bound at -243 (scaled; the incumbent 17.9).
-_LP_SOLVER = "simplex"
-
-#: Wentges smoothing with the weight of the center set each round by the
-#: subgradient at the smoothed point (Pessoa, Sadykov, Uchoa & Vanderbeck
-#: 2018) instead of the fixed ``smoothing``. Measured once, u1060 k = 30: the
-#: bound after 60 s of the node -0.79 against -4.42 with the fixed weight (the
-#: incumbent 17.9, scaled): neither certifies anything; off until measured
-#: where it matters.
-_AUTO_SMOOTHING = False
+# Tried on u1060 and left out (measured worse or no better): interior-point duals
+# without crossover (k = 30: 58 s of HiGHS in 4 rounds at 7,000 columns, the bound
+# at -243, scaled, against the incumbent's 17.9) and Wentges smoothing with the
+# weight set by the subgradient at the smoothed point (Pessoa, Sadykov, Uchoa &
+# Vanderbeck 2018; k = 30, after 60 s: -0.79 against -4.42 with the fixed weight;
+# neither certifies anything there).
 
 #: Column management: when the restricted LP holds more columns than this,
 #: the nonbasic ones of largest reduced cost leave it (down to half); they stay
@@ -514,14 +507,6 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         t_mark = now()
         lam = lam_lp if center is None else alpha * center + (1.0 - alpha) * lam_lp
         value, top_val, top_set, exact = price(lam)
-        if _AUTO_SMOOTHING and center is not None and np.any(top_val > -np.inf):
-            # Pessoa et al. (2018): the subgradient at the smoothed point says whether
-            # the LP's duals lie uphill of the center (smooth less) or not (smooth more)
-            grad = np.ones(G) - k * top_set[int(np.argmax(top_val))]
-            if float(grad @ (lam_lp - center)) > 0.0:
-                alpha = max(0.0, alpha - 0.1)
-            else:
-                alpha = min(0.99, alpha + 0.1 * (1.0 - alpha))
         certify(lam, value, exact)
         clock["t_price"] += now() - t_mark
         if (inc is not None and now() - t_node >= inc.due and float(res.fun) < upper - rtol * scale
@@ -715,9 +700,6 @@ class _Master:
         """The LP's optimum: (value, x of the real then the artificial columns, duals of the rows); None on failure."""
         R, m = self.R, len(self.cols)
         if self.h is not None:
-            if _LP_SOLVER != "simplex":
-                self.h.setOptionValue("solver", "ipm")
-                self.h.setOptionValue("run_crossover", "off")
             self.h.run()
             if self.h.getModelStatus() != self.ok:
                 return None
