@@ -71,14 +71,17 @@ def test_never_worse_than_lloyd_from_same_start():
         assert np.all(np.diff(res.history.objective) <= 1e-9 * res.history.objective[0])
 
 
-def test_threads_and_repeat_give_same_result():
+@pytest.mark.parametrize("k", [6, 12])  # without and with the genetic search
+def test_threads_and_repeat_give_same_result(k):
     X = optimeans.datasets.load("iris")
-    a = optimeans.fit(X, 6, method="global", random_state=3, n_threads=1)
-    b = optimeans.fit(X, 6, method="global", random_state=3, n_threads=2)
-    c = optimeans.fit(X, 6, method="global", random_state=3, n_threads=2)
+    a = optimeans.fit(X, k, method="global", random_state=3, n_threads=1)
+    b = optimeans.fit(X, k, method="global", random_state=3, n_threads=2)
+    c = optimeans.fit(X, k, method="global", random_state=3, n_threads=2)
+    assert (a.info["generations"] > 0) == (k >= 10)
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(b.labels, c.labels)
     assert a.objective == b.objective == c.objective
+    np.testing.assert_array_equal(a.history.objective, b.history.objective)
 
 
 def test_weights_equal_repeated_rows():
@@ -174,8 +177,9 @@ def test_serial_lloyd_kernel_reaches_a_lloyd_fixed_point(seed):
 def test_auto_runs_one_search_on_large_problems_and_three_on_small():
     rng = np.random.default_rng(0)
     big = rng.normal(size=(2000, 2)) + 8 * rng.integers(0, 7, size=(2000, 1))
-    assert optimeans.fit(big, 50, method="global", random_state=0, time_limit=5).n_init == 1  # n k = 100000
-    assert optimeans.fit(big, 50, method="global", random_state=0, n_init=2, time_limit=5).n_init == 2
+    # population=1: the genetic search (160 generations here) is not what is tested
+    assert optimeans.fit(big, 50, method="global", random_state=0, time_limit=5, population=1).n_init == 1  # n k = 100000
+    assert optimeans.fit(big, 50, method="global", random_state=0, n_init=2, time_limit=5, population=1).n_init == 2
     assert optimeans.fit(big[:500], 5, method="global", random_state=0).n_init == 3
     assert optimeans.fit(big, 50, method="lloyd", random_state=0).n_init == 3
 
