@@ -177,7 +177,7 @@ def test_serial_lloyd_kernel_reaches_a_lloyd_fixed_point(seed):
 def test_auto_runs_one_search_on_large_problems_and_three_on_small():
     rng = np.random.default_rng(0)
     big = rng.normal(size=(2000, 2)) + 8 * rng.integers(0, 7, size=(2000, 1))
-    # population=1: the genetic search (160 generations here) is not what is tested
+    # population=1: this test is about n_init only
     assert optimeans.fit(big, 50, method="global", random_state=0, time_limit=5, population=1).n_init == 1  # n k = 100000
     assert optimeans.fit(big, 50, method="global", random_state=0, n_init=2, time_limit=5, population=1).n_init == 2
     assert optimeans.fit(big[:500], 5, method="global", random_state=0).n_init == 3

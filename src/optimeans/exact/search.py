@@ -292,7 +292,7 @@ def mutate(X: np.ndarray, sample_weight: np.ndarray, centers: np.ndarray, rng: n
 
 
 def population_budget(n_samples: int, n_clusters: int) -> int:
-    """Default ``max_stall`` of :func:`evolve`: ``8 k`` generations without progress, at most 300, fewer as ``n k`` grows; 0 below k = 10.
+    """Default ``max_stall`` of :func:`evolve`: ``8 k`` generations without progress, at most 300, fewer as ``n k`` grows; 0 below k = 10 and from ``n k = 1e5``.
 
     A generation costs one breathing search (at least ``2 m + 1`` local
     searches of O(n k d) per iteration). On u1060 (n = 1060) single searches
@@ -300,8 +300,13 @@ def population_budget(n_samples: int, n_clusters: int) -> int:
     with 300, 6 with 240; with k = 50, 100 left one of seeds 0-2 0.002 %
     above it. A child changes one center by mutation, so fewer centers need
     fewer generations: ``8 k``. The product ``max_stall * n * k`` stays below
-    ``1.6e7`` (16 generations on 20000 points with k = 50); below 10
-    generations the population cannot help and the search is skipped (0).
+    ``1.6e7`` (160 generations just below ``n k = 1e5``).
+
+    From ``n k = 1e5`` on (where ``fit`` runs a single search,
+    :data:`optimeans._plan.GLOBAL_ONE_SEARCH`) it is skipped (0): on 20000
+    blobs with k = 50 (``bench_global.py blobs --ks 50``) 16 generations took
+    the fit from 0.14 to 1.58 s (scikit-learn's ``n_init=10``: 0.27-0.33 s)
+    for an objective 3e-6 lower.
 
     Below k = 10 it is skipped too: there breathing and jumps alone reach
     every proven optimum tried (Ruspini, iris, German towns, Bavaria, glass,
@@ -309,10 +314,9 @@ def population_budget(n_samples: int, n_clusters: int) -> int:
     k = 5 cost 4.3 s on 8269 points in three dimensions (the determinism
     tests' blobs) against well under a second without them.
     """
-    if n_clusters < 10:
+    if n_clusters < 10 or n_samples * n_clusters >= 100_000:
         return 0
-    g = int(min(300, 8 * n_clusters, 1.6e7 // max(1, n_samples * n_clusters)))
-    return g if g >= 10 else 0
+    return int(min(300, 8 * n_clusters, 1.6e7 // (n_samples * n_clusters)))
 
 
 def evolve(
@@ -499,8 +503,8 @@ def run(
     max_stall : int, optional
         Generations without a lower objective after which the genetic search
         stops (default :func:`population_budget`: ``8 * n_clusters`` up to 300,
-        fewer on large data; 0, i.e. no genetic search, below 10 clusters
-        and once ``n * n_clusters`` exceeds 1.6e6).
+        fewer as ``n * n_clusters`` grows; 0, i.e. no genetic search, below
+        10 clusters and from ``n * n_clusters = 100000`` on).
 
     Returns
     -------
