@@ -252,3 +252,13 @@ def test_population_reaches_what_restarts_of_breathing_and_jumps_miss():
         alone = optimeans.fit(X, 25, method="global", n_init=1, population=1, random_state=s)
         assert alone.info["generations"] == 0
         assert alone.objective > best * (1 + 1e-4)
+
+
+def test_population_budget():
+    from optimeans.exact.search import population_budget
+
+    assert population_budget(1060, 50) == population_budget(1060, 40) == 300  # what u1060 needs
+    assert population_budget(300, 25) == 200  # 8 k
+    assert population_budget(2152, 40) == 185  # 1.6e7 / (n k)
+    assert population_budget(75, 8) == 0  # below 10 clusters
+    assert population_budget(2000, 50) == population_budget(20000, 50) == 0  # n k >= 1e5: one search, no population
