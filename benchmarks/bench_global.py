@@ -11,11 +11,18 @@
    the same with ``init=optimeans.exact.search.plusplus`` (the same greedy
    k-means++ in one serial kernel), which separates the search from the cost
    of the package's seeding.
+3. TSPLIB u1060 (1060 planar points, ``../shared/datasets/frontier/cg-dca``)
+   with k = 40 and 50, whose optima column generation proved
+   (benchmarks/README.md): per seed, the objective of the default
+   ``method="global"``, its distance to the proven optimum and its time;
+   other k print the value only. ``--population 1`` gives the search without
+   its genetic phase (the search before session 7) for an A/B.
 
 Usage::
 
     python benchmarks/bench_global.py classic [--seeds 5] [--prove]
     python benchmarks/bench_global.py blobs [--n 20000] [--d 2] [--repeats 3]
+    python benchmarks/bench_global.py tsp [--seeds 3] [--ks 50,40] [--population 1]
 
 Run from the repository root. The kernels are compiled by a warm-up run first
 (time reported apart). Timings are medians of ``--repeats`` runs.
@@ -141,15 +148,41 @@ def blobs(n: int, d: int, repeats: int, ks: list[int]) -> None:
         )
 
 
+#: Optima of u1060 proven by column generation (benchmarks/README.md, sixth session).
+U1060_PROVEN = {40: 341342885.9, 50: 255509536.17}
+
+
+def tsp(seeds: int, ks: list[int], population: int | None) -> None:
+    path = SHARED / "frontier" / "cg-dca" / "u1060.txt"
+    if not path.exists():
+        print(f"missing: {path}")
+        return
+    X = np.loadtxt(path, skiprows=1)
+    opts = {} if population is None else {"population": population}
+    print(f"u1060: {X.shape[0]} x {X.shape[1]}, method='global', default settings {opts or ''}\n")
+    print("| k | seed | objective | above proven optimum | generations | s | load |")
+    print("|---|---|---|---|---|---|---|")
+    for k in ks:
+        for s in range(seeds):
+            t = time.perf_counter()
+            r = optimeans.fit(X, k, method="global", random_state=s, **opts)
+            secs = time.perf_counter() - t
+            proven = U1060_PROVEN.get(k)
+            gap = "" if proven is None else f"{(r.objective / proven - 1) * 100:+.4f} %"
+            load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else ""
+            print(f"| {k} | {s} | {r.objective:.2f} | {gap} | {r.info.get('generations', 0)} | {secs:.1f} | {load} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["classic", "blobs"])
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("what", choices=["classic", "blobs", "tsp"])
+    ap.add_argument("--seeds", type=int, default=5, help="classic: 5; tsp: give 3 for seeds 0-2")
     ap.add_argument("--prove", action="store_true", help="also run branch_and_bound (60 s each) where it may finish")
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--d", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--ks", default="50,100,200")
+    ap.add_argument("--ks", default=None, help="blobs: 50,100,200; tsp: 50,40")
+    ap.add_argument("--population", type=int, default=None, help="tsp: the search's population option")
     args = ap.parse_args()
     import sklearn
 
@@ -159,8 +192,10 @@ def main() -> None:
     )
     if args.what == "classic":
         classic(args.seeds, args.prove)
+    elif args.what == "tsp":
+        tsp(args.seeds, [int(v) for v in (args.ks or "50,40").split(",")], args.population)
     else:
-        blobs(args.n, args.d, args.repeats, [int(v) for v in args.ks.split(",")])
+        blobs(args.n, args.d, args.repeats, [int(v) for v in (args.ks or "50,100,200").split(",")])
 
 
 if __name__ == "__main__":

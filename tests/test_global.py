@@ -71,14 +71,17 @@ def test_never_worse_than_lloyd_from_same_start():
         assert np.all(np.diff(res.history.objective) <= 1e-9 * res.history.objective[0])
 
 
-def test_threads_and_repeat_give_same_result():
+@pytest.mark.parametrize("k", [6, 12])  # without and with the genetic search
+def test_threads_and_repeat_give_same_result(k):
     X = optimeans.datasets.load("iris")
-    a = optimeans.fit(X, 6, method="global", random_state=3, n_threads=1)
-    b = optimeans.fit(X, 6, method="global", random_state=3, n_threads=2)
-    c = optimeans.fit(X, 6, method="global", random_state=3, n_threads=2)
+    a = optimeans.fit(X, k, method="global", random_state=3, n_threads=1)
+    b = optimeans.fit(X, k, method="global", random_state=3, n_threads=2)
+    c = optimeans.fit(X, k, method="global", random_state=3, n_threads=2)
+    assert (a.info["generations"] > 0) == (k >= 10)
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(b.labels, c.labels)
     assert a.objective == b.objective == c.objective
+    np.testing.assert_array_equal(a.history.objective, b.history.objective)
 
 
 def test_weights_equal_repeated_rows():
@@ -122,7 +125,11 @@ def test_global_search_helper_matches_bnb_on_small_set():
     assert labels.shape == (25,)
 
 
-@pytest.mark.parametrize("opt,bad", [("m", 0), ("m", 2.5), ("time_limit", -1.0), ("time_limit", "1")])
+@pytest.mark.parametrize(
+    "opt,bad",
+    [("m", 0), ("m", 2.5), ("time_limit", -1.0), ("time_limit", "1"), ("population", 0), ("population", 1.5),
+     ("max_stall", -1), ("max_stall", True)],
+)
 def test_bad_options(opt, bad):
     with pytest.raises(ValueError, match=opt):
         optimeans.fit(optimeans.datasets.load("iris"), 3, method="global", **{opt: bad})
@@ -170,8 +177,9 @@ def test_serial_lloyd_kernel_reaches_a_lloyd_fixed_point(seed):
 def test_auto_runs_one_search_on_large_problems_and_three_on_small():
     rng = np.random.default_rng(0)
     big = rng.normal(size=(2000, 2)) + 8 * rng.integers(0, 7, size=(2000, 1))
-    assert optimeans.fit(big, 50, method="global", random_state=0, time_limit=5).n_init == 1  # n k = 100000
-    assert optimeans.fit(big, 50, method="global", random_state=0, n_init=2, time_limit=5).n_init == 2
+    # population=1: this test is about n_init only
+    assert optimeans.fit(big, 50, method="global", random_state=0, time_limit=5, population=1).n_init == 1  # n k = 100000
+    assert optimeans.fit(big, 50, method="global", random_state=0, n_init=2, time_limit=5, population=1).n_init == 2
     assert optimeans.fit(big[:500], 5, method="global", random_state=0).n_init == 3
     assert optimeans.fit(big, 50, method="lloyd", random_state=0).n_init == 3
 
@@ -187,3 +195,70 @@ def test_iris_k10_default_search_reaches_the_proven_optimum():
     assert r.objective <= 25.834055 * (1 + 1e-7)
     # and the proven bound: no partition lies below 25.834055 * (1 - 1e-4)
     assert r.objective >= 25.834055 * (1 - 1e-4)
+
+
+def test_crossover_takes_one_center_of_each_matched_pair_from_both_parents():
+    from scipy.optimize import linear_sum_assignment
+
+    from optimeans.exact.search import crossover
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(12, 3))
+    b = rng.normal(size=(12, 3))
+    cost = ((a[:, None] - b[None]) ** 2).sum(2)
+    rows, cols = linear_sum_assignment(cost)
+    for seed in range(5):
+        child = crossover(a, b, np.random.default_rng(seed))
+        from_a = np.all(child == a[rows], axis=1)
+        from_b = np.all(child == b[cols], axis=1)
+        assert np.all(from_a | from_b)  # row i is one center of the i-th matched pair
+        assert from_a.any() and from_b.any()  # neither parent returned whole
+    # a permuted, slightly moved copy is matched center by center
+    perm = rng.permutation(12)
+    child = crossover(a, a[perm] + 1e-9, np.random.default_rng(1))
+    np.testing.assert_allclose(child, a, atol=1e-8)
+
+
+def test_mutate_moves_one_center_onto_a_row_away_from_the_others():
+    from optimeans.exact.search import mutate
+
+    X = np.vstack([np.zeros((20, 2)), np.full((20, 2), 10.0), [[50.0, 50.0]]])
+    w = np.ones(len(X))
+    centers = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 0.0]])  # two centers on the first group
+    n_moved = 0
+    for seed in range(10):
+        out = mutate(X, w, centers, np.random.default_rng(seed))
+        moved = np.flatnonzero(np.any(out != centers, axis=1))
+        assert len(moved) <= 1
+        n_moved += len(moved)
+        if len(moved):
+            # rows at squared distance 0 from the other centers are never drawn
+            assert any(np.array_equal(out[moved[0]], x) for x in X)
+            others = np.delete(out, moved[0], axis=0)
+            assert ((others - out[moved[0]]) ** 2).sum(1).min() > 0
+    assert n_moved >= 5
+
+
+def test_population_reaches_what_restarts_of_breathing_and_jumps_miss():
+    """300 uniform points, k = 25: one search of breathing and jumps (``population=1``) from
+    seeds 1 and 2 stops 0.1 % above the value that the default search (population of 10,
+    crossover, mutation) reaches from seeds 0, 1 and 2."""
+    X = np.random.default_rng(0).uniform(size=(300, 2))
+    full = [optimeans.fit(X, 25, method="global", n_init=1, random_state=s) for s in range(3)]
+    best = full[0].objective
+    assert all(r.objective == pytest.approx(best, rel=1e-10) for r in full)
+    assert all(r.info["generations"] >= 1 for r in full)
+    for s in (1, 2):
+        alone = optimeans.fit(X, 25, method="global", n_init=1, population=1, random_state=s)
+        assert alone.info["generations"] == 0
+        assert alone.objective > best * (1 + 1e-4)
+
+
+def test_population_budget():
+    from optimeans.exact.search import population_budget
+
+    assert population_budget(1060, 50) == population_budget(1060, 40) == 300  # what u1060 needs
+    assert population_budget(300, 25) == 200  # 8 k
+    assert population_budget(2152, 40) == 185  # 1.6e7 / (n k)
+    assert population_budget(75, 8) == 0  # below 10 clusters
+    assert population_budget(2000, 50) == population_budget(20000, 50) == 0  # n k >= 1e5: one search, no population

@@ -1,4 +1,4 @@
-"""Serial kernels of the global search: seeding, Lloyd to a fixed point, center utilities.
+"""Serial kernels of the global search: seeding, Lloyd to a fixed point, center utilities, mutation draws.
 
 They run on one thread with no Python in the loop: the global search calls them
 hundreds of times on small and medium data, where the launch cost of a
@@ -296,3 +296,18 @@ def nearest_center_pairs(centers, out):
                     best = s
                     bl = l
         out[j] = bl
+
+
+@njit
+def nearest_sq_except(X, centers, skip, out):
+    """out[i] = squared distance from row i to its nearest center other than ``skip``."""
+    n = X.shape[0]
+    k = centers.shape[0]
+    for i in range(n):
+        best = np.inf
+        for j in range(k):
+            if j != skip:
+                s = _sq(X, i, centers, j)
+                if s < best:
+                    best = s
+        out[i] = best
