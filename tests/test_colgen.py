@@ -348,3 +348,48 @@ def test_without_highspy_a_large_master_hints_the_extra_once(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         colgen._Master(3, 2 * colgen.HIGHSPY_HINT_ROWS, 1.0, 0)  # once per process
+
+
+class _WarmStartFails:
+    """A highspy.Highs whose every solve from a previous basis ends in the status "unknown" (HiGHS did so on u1060)."""
+
+    def __init__(self, h, unknown):
+        self._h, self._unknown, self._warm, self._failed = h, unknown, False, False
+
+    def run(self):
+        self._failed = self._warm
+        self._warm = True
+        return self._h.run()
+
+    def clearSolver(self):
+        self._warm = False
+        return self._h.clearSolver()
+
+    def getModelStatus(self):
+        return self._unknown if self._failed else self._h.getModelStatus()
+
+    def __getattr__(self, name):
+        return getattr(self._h, name)
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_a_warm_start_that_highs_cannot_finish_is_solved_again_from_scratch(k, monkeypatch):
+    # optimeans.fit(u1060, 50, method="bnb") from one seed: a warm-started HiGHS solve ended in
+    # "unknown", the LP route gave up at round 12 and the search stopped at a 99.3 % gap
+    highspy = pytest.importorskip("highspy")
+    from optimeans.exact import colgen
+
+    real = colgen._new_highs
+    made = []
+
+    def failing(module):
+        made.append(_WarmStartFails(real(module), highspy.HighsModelStatus.kUnknown))
+        return made[-1]
+
+    monkeypatch.setattr(colgen, "_new_highs", failing)
+    X = np.random.default_rng(50 + k).normal(size=(13, 2))
+    best = _optimum(X, k)
+    r = branch_and_price(X, k, time_limit=None, n_seeds=3)
+    assert made and r.proven_optimal
+    assert r.objective == pytest.approx(best, rel=1e-12, abs=1e-12)
+    assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)
