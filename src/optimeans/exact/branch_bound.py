@@ -267,8 +267,11 @@ def branch_and_bound(
         searching; :func:`optimeans.exact.proof.save_proof` writes it.
     progress : callable, optional
         ``progress(incumbent, lower_bound, open_nodes, nodes)`` after the
-        heuristic, each enumeration stage and each node of the SDP tree
-        (``open_nodes`` is None outside the tree). Never prints itself.
+        heuristic, each enumeration stage, each full pricing of the LP route
+        and each node of the SDP tree (``open_nodes`` is None outside the
+        trees). ``lower_bound`` is the best certified bound at that moment:
+        the LP tree's (the least bound of its open nodes and the node being
+        solved) as it improves, never below the enumeration's. Never prints itself.
 
     Returns
     -------
@@ -550,8 +553,13 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
                 from .proof_record import LPRecorder
 
                 lp_rec = info["_lp_recorder"] = LPRecorder(perm, rep)
+
+            def lp_progress(inc, low, open_nodes, nodes):
+                # the LP tree's bound as it improves, never below what the enumeration proved
+                progress(min(inc, heur_val), max(low, stages.lower), open_nodes, nodes)
+
             lp_lower, lp_info = lp_bound(Xo, wo, k, starts, heur_val, deadline=deadline, rtol=RTOL,
-                                         recorder=lp_rec)
+                                         recorder=lp_rec, progress=lp_progress if progress is not None else None)
             info.update(lp_bound=float(lp_lower), lp_value=lp_info["lp_value"], lp_rounds=lp_info["rounds"],
                         lp_columns=lp_info["columns"], lp_nodes=lp_info["nodes"], lp_seconds=lp_info["seconds"])
             lp_closed = bool(lp_info["closed"])
@@ -559,6 +567,7 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
                 # an integral LP optimum or the master IP's partition below the heuristic's value
                 heur = _compact(lp_info["better"])
                 heur_val = _sse(Xo, wo, heur, k)
+            report(open_nodes=None, lower=max(stages.lower, lp_lower))
     # the closed tree's bound is the incumbent's value * (1 - RTOL) in the LP's scaled units; the value
     # recomputed here may differ in its last bits (u1060, k = 50: the gap 1.00e-10 read as unproven, and
     # the enumeration then ran to the time limit)

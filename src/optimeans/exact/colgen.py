@@ -295,7 +295,8 @@ def _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b
     return added
 
 
-def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate=True, inc=None):
+def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate=True, inc=None,
+                report=None):
     """Column generation at one node.
 
     Returns (bound, status, pair, partition, rounds, multipliers per row,
@@ -315,6 +316,9 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     With ``inc`` (:class:`_Incumbent`), the pool's columns are solved as an
     integer program now and then (``_IP_AFTER``, ``_IP_EVERY``) while the
     restricted LP is below the incumbent; a better partition lowers ``upper``.
+
+    ``report(bound)``, when given, is called after every full pricing with the
+    node's best certified bound so far (the command line's progress line).
     """
 
     t_node = now()
@@ -517,6 +521,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         if TRACE is not None:
             TRACE(dict(round=rounds, rows=R + 1, groups=G, columns=len(cols), lp_cols=m, added=n_added,
                        lp=float(res.fun), bound=best, seconds=now() - t_node, upper=upper, **clock))
+        if report is not None:
+            report(best)
         if best >= upper - rtol * scale:
             return best, "pruned", None, None, rounds, spread, g, center, R + 1
         if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[:m], lp_cols, G) is not None:
@@ -830,6 +836,7 @@ def lp_bound(
     max_nodes: int = 200,
     aggregate: bool = True,
     recorder: Any = None,
+    progress: Any = None,
 ) -> tuple[float, dict[str, Any]]:
     """Lower bound of the k-means optimum of planar data by branch and price.
 
@@ -854,6 +861,12 @@ def lp_bound(
         ended) and, for each node, the multipliers that certify its bound, in
         the units of the data given: :func:`optimeans.exact.verify` rechecks
         each by one exact pricing, without solving an LP.
+    progress : callable, optional
+        ``progress(incumbent, lower_bound, open_nodes, nodes)`` after every full
+        pricing, in the units of the data given: the best partition's value and
+        the tree's certified bound at that moment (the least of the open nodes'
+        bounds and the current node's), which may be ``-inf`` before the first
+        certificate.
 
     Returns
     -------
@@ -897,6 +910,15 @@ def lp_bound(
     stopped_bound = np.inf  # bound of a node left unfinished
     closed = False
     lp_rows = 0
+    parent_bound = -np.inf
+
+    def report(node_bound: float) -> None:
+        # the current node's bound (at least its parent's) and the open nodes' least bound
+        low = max(node_bound, parent_bound)
+        if heap:
+            low = min(low, heap[0][0])
+        progress(inc.upper * s2, low * s2, len(heap) + 1, nodes)
+
     while heap:
         if nodes >= max_nodes or now() > deadline:
             break
@@ -907,7 +929,8 @@ def lp_bound(
             continue
         nodes += 1
         bound, status, pair, part, r, spread, g, center, rows = _solve_node(
-            pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate, inc)
+            pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate, inc,
+            None if progress is None else report)
         if inc.upper < upper:
             upper, better = inc.upper, inc.labels
         rounds += r
