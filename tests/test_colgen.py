@@ -393,3 +393,29 @@ def test_a_warm_start_that_highs_cannot_finish_is_solved_again_from_scratch(k, m
     assert made and r.proven_optimal
     assert r.objective == pytest.approx(best, rel=1e-12, abs=1e-12)
     assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("box", ["none", "flat", "far"])
+def test_the_dual_box_only_steers_the_lp(box, monkeypatch):
+    # box stabilization keeps the duals in a box that moves out when they reach it: from any box (or none)
+    # the tree closes on the enumerated optimum
+    from optimeans.exact import colgen
+
+    if box == "none":
+        monkeypatch.setattr(colgen, "_BOX", False)
+    else:
+        def wrong(pool, inc, g, gx, gw, gconst, k, big):
+            G = gx.shape[0]
+            at = 0.0 if box == "flat" else -50.0 * float(gconst.sum() + gw.sum())
+            return np.full(G, at), np.full(G, at)
+
+        monkeypatch.setattr(colgen, "_group_box", wrong)
+    for seed, k in [(3, 3), (4, 4)]:
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(12, 2)) * [2.0, 1.0]
+        w = rng.uniform(0.5, 2.0, size=12)
+        best = float(enumerate_partitions(X, k, sample_weight=w).objective.min())
+        r = branch_and_price(X, k, sample_weight=w, time_limit=None, n_seeds=3)
+        assert r.proven_optimal
+        assert r.objective == pytest.approx(best, rel=1e-12)
+        assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)

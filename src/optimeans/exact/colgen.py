@@ -108,6 +108,13 @@ _DISAGGREGATE = 0.5
 # Vanderbeck 2018; k = 30, after 60 s: -0.79 against -4.42 with the fixed weight;
 # neither certifies anything there).
 
+#: Box stabilization of the restricted master's duals (du Merle, Villeneuve, Desrosiers & Hansen 1999;
+#: the box of CG+DCA): each row's dual is kept in [lo, hi], first what leaving its
+#: cluster of the incumbent saves and what joining the nearest other cluster costs
+#: (widened by ``_BOX_SLACK``); a side the dual reaches moves out by the box's width.
+_BOX = True
+_BOX_SLACK = 0.05
+
 #: Column management: when the restricted LP holds more columns than this,
 #: the nonbasic ones of largest reduced cost leave it (down to half); they stay
 #: in the pool and return when a pricing finds them again. Off by default:
@@ -434,6 +441,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         agg, R = np.arange(G, dtype=np.int64), G
     lp_cols: list[np.ndarray] = []
     lp_keep: list[int] = []
+    gbox = _group_box(pool, inc, g, gx, gw, gconst, k, big) if _BOX else None
     partial = 0  # rounds of partial pricing since the last full one
     clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0}
     n_added = 0
@@ -447,7 +455,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         t_mark = now()
         if master is None or master.version != version:
             keep, rcols = _whole_columns(cols, agg, R)
-            master = _Master(k, R, big, version)
+            master = _Master(k, R, big, version, None if gbox is None else (
+                np.bincount(agg, weights=gbox[0], minlength=R), np.bincount(agg, weights=gbox[1], minlength=R)))
             lp_keep = []
             checked = 0
             dropped.clear()
@@ -484,6 +493,19 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             return best, "stopped", None, None, rounds, spread, g, center, R + 1
         duals = res.duals
         mu, sigma = duals[:R], float(duals[R])
+        # the box binds: a row's artificial or surplus column in use (then the LP's value is below the restricted LP's)
+        boxed = gbox is not None and bool(np.any(res.x[m:m + R] > 1e-9) or np.any(res.x[m + R + 1:] > 1e-9))
+        if gbox is not None:
+            # a dual at a side of its box: that side moves out by the box's width (CG+DCA's rule)
+            lo, hi = master.box
+            tol = 1e-9 * scale
+            at_lo, at_hi = mu <= lo + tol, mu >= hi - tol
+            if at_lo.any() or at_hi.any():
+                width = np.maximum(gbox[1] - gbox[0], 1e-3 * scale / G)  # a box of no width still moves
+                gbox[0][at_lo[agg]] -= width[at_lo[agg]]
+                gbox[1][at_hi[agg]] += width[at_hi[agg]]
+                master.set_box(np.bincount(agg, weights=gbox[0], minlength=R),
+                               np.bincount(agg, weights=gbox[1], minlength=R))
         if inc is not None and float(res.fun) < upper - rtol * scale and not np.any(res.x[m:] > 1e-9):
             labels_g = _integral(res.x[:m], lp_cols, G)
             if labels_g is not None and inc.offer(labels_g[g], k):
@@ -525,7 +547,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             report(best)
         if best >= upper - rtol * scale:
             return best, "pruned", None, None, rounds, spread, g, center, R + 1
-        if float(res.fun) - best <= _SETTLED * (upper - best) and _fractional(res.x[:m], lp_cols, G) is not None:
+        if (not boxed and float(res.fun) - best <= _SETTLED * (upper - best)
+                and _fractional(res.x[:m], lp_cols, G) is not None):
             # the restricted LP's value is (nearly) certified: it is the node's LP
             # bound, and more columns would only shuffle its degenerate duals
             status = "converged"
@@ -545,6 +568,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
                 agg, R = np.arange(G, dtype=np.int64), G  # an aggregate no column covers: disaggregate all
                 version += 1
                 continue
+            if boxed:
+                continue  # the LP's optimum is the boxed one: solve again in the wider box
             status = "converged"
             break
         if R < G:
@@ -639,11 +664,16 @@ class _Master:
     each round. ``version`` is the aggregation the rows stand for.
     """
 
-    def __init__(self, k: int, R: int, big: float, version: int) -> None:
+    def __init__(self, k: int, R: int, big: float, version: int,
+                 box: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.k, self.R, self.big, self.version = k, R, big, version
         self.costs: list[float] = []
         self.cols: list[np.ndarray] = []
         self.cold_starts = 0  # solves that failed from the last basis and were run again from scratch
+        # box stabilization (du Merle et al. 1999): row i's artificial costs hi[i] and a surplus column of
+        # cost -lo[i] is added, so the LP's duals stay in [lo, hi]; the fixed columns come first in the model
+        self.box = None if box is None else (np.asarray(box[0], dtype=np.float64), np.asarray(box[1], dtype=np.float64))
+        self.nfix = R + 1 + (R if box is not None else 0)
         try:
             import highspy
         except ImportError:
@@ -659,10 +689,31 @@ class _Master:
         b[R] = k
         h.addRows(R + 1, b, b, 0, np.zeros(R + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
         idx = np.arange(R + 1, dtype=np.int32)
-        h.addCols(R + 1, np.full(R + 1, big), np.zeros(R + 1), np.full(R + 1, highspy.kHighsInf), R + 1, idx,
+        h.addCols(R + 1, self._fixed_costs()[:R + 1], np.zeros(R + 1), np.full(R + 1, highspy.kHighsInf), R + 1, idx,
                   idx, np.ones(R + 1))
+        if self.box is not None:
+            idx = np.arange(R, dtype=np.int32)
+            h.addCols(R, self._fixed_costs()[R + 1:], np.zeros(R), np.full(R, highspy.kHighsInf), R, idx, idx,
+                      -np.ones(R))
         self.h, self.inf, self.ok = h, highspy.kHighsInf, highspy.HighsModelStatus.kOptimal
         self._basic = highspy.HighsBasisStatus.kBasic
+
+    def _fixed_costs(self) -> np.ndarray:
+        """Costs of the fixed columns: the R + 1 artificials, then (with a box) the R surplus columns."""
+        art = np.full(self.R + 1, self.big)
+        if self.box is None:
+            return art
+        art[:self.R] = self.box[1]
+        return np.concatenate([art, -self.box[0]])
+
+    def set_box(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """New dual box: only costs change, so HiGHS restarts from the last basis."""
+        self.box = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+        if self.h is not None:
+            R = self.R
+            idx = np.concatenate([np.arange(R), np.arange(R + 1, 2 * R + 1)]).astype(np.int32)
+            c = self._fixed_costs()
+            self.h.changeColsCost(len(idx), idx, np.concatenate([c[:R], c[R + 1:]]))
 
     def add(self, rcols: list[np.ndarray], costs: list[float]) -> None:
         """Append columns (each the ascending aggregates it covers) with their costs."""
@@ -687,16 +738,16 @@ class _Master:
         """
         if self.h is None or count <= 0:
             return np.zeros(0, dtype=np.int64)
-        R = self.R
-        rc = np.asarray(self.h.getSolution().col_dual, dtype=np.float64)[R + 1:]
+        F = self.nfix
+        rc = np.asarray(self.h.getSolution().col_dual, dtype=np.float64)[F:]
         status = self.h.getBasis().col_status
-        basic = np.array([status[R + 1 + j] == self._basic for j in range(len(rc))], dtype=np.bool_)
+        basic = np.array([status[F + j] == self._basic for j in range(len(rc))], dtype=np.bool_)
         rc[basic] = -np.inf
         order = np.argsort(-rc, kind="stable")[:count]
         out = np.sort(order[rc[order] > 0.0])
         if len(out) == 0:
             return out
-        self.h.deleteCols(len(out), (out + R + 1).astype(np.int32))
+        self.h.deleteCols(len(out), (out + F).astype(np.int32))
         keep = np.ones(len(rc), dtype=np.bool_)
         keep[out] = False
         self.cols = [c for c, kept in zip(self.cols, keep) if kept]
@@ -722,20 +773,24 @@ class _Master:
                     return None
             sol = self.h.getSolution()
             x = np.asarray(sol.col_value, dtype=np.float64)
-            # the artificial columns come first in the model
-            return _LPResult(float(self.h.getInfo().objective_function_value), np.concatenate([x[R + 1:], x[:R + 1]]),
+            # the artificial (and surplus) columns come first in the model
+            F = self.nfix
+            return _LPResult(float(self.h.getInfo().objective_function_value), np.concatenate([x[F:], x[:F]]),
                              np.asarray(sol.row_dual, dtype=np.float64))
         from scipy.optimize import linprog
         from scipy.sparse import csc_matrix
 
-        indptr = np.zeros(m + R + 2, dtype=np.int64)
-        lens = [len(cj) + 1 for cj in self.cols] + [1] * (R + 1)
+        F = self.nfix
+        indptr = np.zeros(m + F + 1, dtype=np.int64)
+        lens = [len(cj) + 1 for cj in self.cols] + [1] * F
         indptr[1:] = np.cumsum(lens)
-        indices = np.concatenate([np.append(cj, R) for cj in self.cols] + [np.arange(R + 1)]) if m else np.arange(R + 1)
-        A = csc_matrix((np.ones(len(indices)), indices, indptr), shape=(R + 1, m + R + 1))
+        indices = np.concatenate([np.append(cj, R) for cj in self.cols] + [np.arange(R + 1), np.arange(F - R - 1)])
+        data = np.ones(len(indices))
+        data[len(indices) - (F - R - 1):] = -1.0  # the surplus columns of the box
+        A = csc_matrix((data, indices, indptr), shape=(R + 1, m + F))
         b = np.ones(R + 1)
         b[R] = self.k
-        c = np.concatenate([np.asarray(self.costs, dtype=np.float64), np.full(R + 1, self.big)])
+        c = np.concatenate([np.asarray(self.costs, dtype=np.float64), self._fixed_costs()])
         res = linprog(
             c, A_eq=A, b_eq=b, bounds=(0, None), method="highs-ds",
             options={"dual_feasibility_tolerance": 1e-10, "primal_feasibility_tolerance": 1e-10, "presolve": False},
@@ -744,6 +799,43 @@ class _Master:
             return None
         return _LPResult(float(res.fun), np.asarray(res.x, dtype=np.float64),
                          np.asarray(res.eqlin.marginals, dtype=np.float64))
+
+
+def _group_box(pool, inc, g, gx, gw, gconst, k, big):
+    """The initial dual box of each group, from the incumbent (CG+DCA's estimate): [what leaving its cluster
+    saves, what joining the nearest other cluster costs], widened by ``_BOX_SLACK``; None without an incumbent."""
+    n, G = g.shape[0], gx.shape[0]
+    if inc is not None and inc.labels is not None:
+        rowlab = np.asarray(inc.labels, dtype=np.int64)
+    elif pool.n_first:
+        rowlab = np.full(n, -1, dtype=np.int64)
+        for t, rows in enumerate(pool.rows[:pool.n_first]):
+            rowlab[rows] = t
+        if np.any(rowlab < 0):
+            return None
+    else:
+        return None
+    first = np.full(G, n, dtype=np.int64)
+    np.minimum.at(first, g, np.arange(n))
+    lab = rowlab[first]
+    kk = int(lab.max()) + 1
+    W = np.bincount(lab, weights=gw, minlength=kk)
+    used = W > 0
+    C = np.zeros((kk, gx.shape[1]))
+    for f in range(gx.shape[1]):
+        C[used, f] = np.bincount(lab, weights=gw * gx[:, f], minlength=kk)[used] / W[used]
+    d2 = ((gx[:, None, :] - C[None, :, :]) ** 2).sum(2)
+    d2[:, ~used] = np.inf
+    rows = np.arange(G)
+    rest = W[lab] - gw
+    lo = gconst + np.where(rest > 0, gw * W[lab] / np.where(rest > 0, rest, 1.0) * d2[rows, lab], 0.0)
+    d2[rows, lab] = np.inf
+    j2 = np.argmin(d2, 1)
+    near = d2[rows, j2]
+    hi = np.where(np.isfinite(near), gconst + gw * W[j2] / (W[j2] + gw) * np.where(np.isfinite(near), near, 0.0), big)
+    lo, hi = lo * (1.0 - _BOX_SLACK), hi * (1.0 + _BOX_SLACK)
+    lo = np.where(hi < lo, 0.0, lo)
+    return lo, hi
 
 
 def _spread(mu, agg, R, gx, gw, gconst):
