@@ -395,12 +395,19 @@ def test_a_warm_start_that_highs_cannot_finish_is_solved_again_from_scratch(k, m
     assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)
 
 
-@pytest.mark.parametrize("box", ["none", "flat", "far"])
+@pytest.mark.parametrize("box", ["none", "flat", "far", "far-linprog"])
 def test_the_dual_box_only_steers_the_lp(box, monkeypatch):
     # box stabilization keeps the duals in a box that moves out when they reach it: from any box (or none)
-    # the tree closes on the enumerated optimum
+    # the tree closes on the enumerated optimum, in highspy and in scipy's linprog
+    import sys
+
     from optimeans.exact import colgen
 
+    if box.endswith("linprog"):
+        monkeypatch.setitem(sys.modules, "highspy", None)
+    moved = []
+    real_set = colgen._Master.set_box
+    monkeypatch.setattr(colgen._Master, "set_box", lambda self, lo, hi: (moved.append(1), real_set(self, lo, hi)))
     if box == "none":
         monkeypatch.setattr(colgen, "_BOX", False)
     else:
@@ -419,3 +426,5 @@ def test_the_dual_box_only_steers_the_lp(box, monkeypatch):
         assert r.proven_optimal
         assert r.objective == pytest.approx(best, rel=1e-12)
         assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)
+    if box.startswith("far"):
+        assert moved  # the box did move out
