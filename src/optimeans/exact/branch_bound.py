@@ -19,7 +19,7 @@ search and assigned to their nearest center at the end.
 
 On small planar sets (k >= 4, at most ``LP_PLANE_MAX`` = 100 distinct rows),
 and on large ones with small clusters (at least ``LP_PLANE_LARGE`` = 1000
-distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 27 a cluster), a second certificate is tried when a short enumeration does not finish: the
+distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 36 a cluster), a second certificate is tried when a short enumeration does not finish: the
 bound of the set-partitioning linear relaxation, by column generation with
 exact geometric pricing (:mod:`optimeans.exact.colgen`). It is tight on most
 classic small planar sets (Ruspini for every k up to 10 but 8), and then
@@ -86,8 +86,12 @@ LP_PLANE_MAX = 100
 #: 10.4 % at k = 40 where the SDP root stays at 74.6 % (k = 50); at k = 20 it is
 #: 44 % against the SDP root's 32 %, and at k = 10 the SDP root reaches 2.3 %.
 #: pr299, fl417, ali535 and gr666 (k <= 10, 30 or more rows a cluster) stay
-#: with the SDP tree, which proves them.
-LP_ROWS_PER_CLUSTER = 27
+#: with the SDP tree, which proves them (they have fewer than ``LP_PLANE_LARGE`` rows).
+#: With the box stabilization of :mod:`optimeans.exact.colgen` the LP route
+#: proved u1060 k = 30 (35.3 rows a cluster) at its root in 185 s (load 1.4,
+#: ``benchmarks/bench_lp_route.py --sets u1060 --ks 30 --routes lp``), hence 36
+#: (it was 27: k = 30 went to the SDP tree).
+LP_ROWS_PER_CLUSTER = 36
 LP_PLANE_LARGE = 1000
 
 #: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
@@ -238,8 +242,8 @@ def branch_and_bound(
         enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
         does not finish. ``"auto"`` does so for ``n_clusters >= 4`` on at most
         ``LP_PLANE_MAX`` = 100 distinct rows, on at least ``LP_PLANE_LARGE`` =
-        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 27 a cluster (u1060 with
-        k >= 40), or on more rows than the SDP tree takes, or with
+        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 36 a cluster (u1060 with
+        k >= 30), or on more rows than the SDP tree takes, or with
         ``sdp=False``: with few large clusters the LP
         relaxation is often loose (the optkmeans sets with k = 2 have gaps
         near 10 %) while enumeration is at its strongest, and on larger
