@@ -90,7 +90,9 @@ LP_PLANE_MAX = 100
 #: With the box stabilization of :mod:`optimeans.exact.colgen` the LP route
 #: proved u1060 k = 30 (35.3 rows a cluster) at its root in 185 s (load 1.4,
 #: ``benchmarks/bench_lp_route.py --sets u1060 --ks 30 --routes lp``), hence 36
-#: (it was 27: k = 30 went to the SDP tree).
+#: (it was 27: k = 30 went to the SDP tree). At k = 20 (53 a cluster) the LP
+#: route's gap was 0.99 % after 450 s (load 1-2, root unfinished, HiGHS 393 s
+#: of it at 34,000 columns), not yet compared with today's SDP tree.
 LP_ROWS_PER_CLUSTER = 36
 LP_PLANE_LARGE = 1000
 
