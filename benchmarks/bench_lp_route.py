@@ -11,7 +11,11 @@ beside every figure).
 Usage::
 
     python benchmarks/bench_lp_route.py [--sets pr299,fl417] [--ks 2,4,6,8,10] [--time-limit 600]
-        [--routes lp,sdp] [--no-aggregate] [--trace]
+        [--routes lp,sdp,bnb] [--no-aggregate] [--no-box] [--trace]
+
+Route ``bnb`` is the default ``branch_and_bound`` (its own choice of route).
+``--no-box`` switches off the box stabilization of the master's duals
+(``colgen._BOX``), for an A/B.
 
 ``--trace`` prints, after every full pricing of the LP route, the round, the
 restricted LP's rows (aggregated / all), its columns / the node's columns (and
@@ -48,6 +52,7 @@ def main() -> None:
     ap.add_argument("--routes", default="lp,sdp")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--no-aggregate", action="store_true")
+    ap.add_argument("--no-box", action="store_true", help="no box stabilization of the LP's duals")
     ap.add_argument("--trace", action="store_true", help="the LP's progress after every full pricing (stderr)")
     ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "datasets")
     args = ap.parse_args()
@@ -56,6 +61,8 @@ def main() -> None:
     colgen.branch_and_price(Xw, 3, time_limit=None, n_seeds=3)
     bb.branch_and_bound(Xw, 3, lp=False, sdp=True)
     print(f"warm-up (compiles): {time.perf_counter() - t:.1f} s, time limit {args.time_limit:g} s")
+    if args.no_box:
+        colgen._BOX = False
     if args.trace:
         def trace(t):
             print(f"  round {t['round']}: {t['rows']}/{t['groups'] + 1} LP rows, {t['lp_cols']}/{t['columns']} "
@@ -65,7 +72,7 @@ def main() -> None:
 
         colgen.TRACE = trace
     print()
-    print("| set | n | k | route | proven | gap | time s | nodes | LP rounds | LP rows (most) | objective | load |")
+    print("| set | n | k | route | proven | gap | time s | nodes | LP rounds | LP rows (most; bnb: columns) | objective | load |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.sets.split(","):
         X = np.loadtxt(args.data_dir / "frontier" / "cg-dca" / f"{name}.txt", skiprows=1)
@@ -76,6 +83,11 @@ def main() -> None:
                     r = colgen.branch_and_price(X, k, time_limit=args.time_limit, aggregate=not args.no_aggregate)
                     info = r.info
                     nodes, rounds, rows = info.get("lp_nodes", 0), info.get("lp_rounds", 0), info.get("lp_rows", 0)
+                elif route == "bnb":
+                    r = bb.branch_and_bound(X, k, time_limit=args.time_limit)
+                    info = r.info
+                    nodes = info.get("lp_nodes", info.get("sdp_nodes", 0))
+                    rounds, rows = info.get("lp_rounds", "-"), info.get("lp_columns", "-")
                 else:
                     r = bb.branch_and_bound(X, k, lp=False, sdp=True, time_limit=args.time_limit)
                     nodes, rounds, rows = r.info.get("sdp_nodes", 0), "-", "-"

@@ -231,9 +231,10 @@ def test_auto_routes():
     assert routes("auto", "auto", 2, 3, 75) == (False, True)  # k < 4: the LP bound is weak
     assert routes("auto", "auto", 5, 6, 300) == (False, True)
     assert routes("auto", "auto", 2, 6, bb.SDP_BNB_MAX + 1) == (True, False)  # beyond the SDP tree: the LP
-    # large planar sets with small clusters (u1060, k = 40 and 50): the LP; with large clusters: the SDP tree
+    # large planar sets with small clusters (u1060, k = 30, 40 and 50): the LP; with large clusters: the SDP tree
     assert routes("auto", "auto", 2, 50, 1060) == (True, False)
     assert routes("auto", "auto", 2, 40, 1060) == (True, False)
+    assert routes("auto", "auto", 2, 30, 1060) == (True, False)
     assert routes("auto", "auto", 2, 20, 1060) == (False, True)
     assert routes("auto", "auto", 2, 10, 666) == (False, True)  # gr666
     assert routes("auto", "auto", 2, 30, 666) == (False, True)  # fewer rows than LP_PLANE_LARGE
@@ -263,3 +264,52 @@ def test_default_route_on_larger_planar_data_is_the_sdp_tree(monkeypatch):
     r2 = bb.branch_and_bound(X, 4, time_limit=None)
     assert "lp_bound" in r2.info and "sdp_nodes" not in r2.info
     assert r2.objective == pytest.approx(exact.objective, rel=1e-10)
+
+
+def test_progress_shows_the_lp_routes_bound_as_it_improves(monkeypatch):
+    """While the LP route runs, the progress callback gets its certified bound (not the enumeration's stale one)."""
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.0)  # the enumeration proves next to nothing
+    rng = np.random.default_rng(11)
+    X = np.concatenate([rng.normal(size=(6, 2)) * 0.8 + c for c in [(0, 0), (3, 0), (0, 3), (3, 3), (6, 1)]])
+    best = bb.branch_and_bound(X, 5, lp=False, sdp=False, time_limit=None).objective
+    seen = []
+    r = bb.branch_and_bound(X, 5, lp=True, sdp=False, time_limit=None,
+                            progress=lambda inc, low, open_nodes, nodes: seen.append((inc, low, open_nodes)))
+    assert r.proven_optimal and r.info["proof"] == "lp"
+    lows = [low for _, low, _ in seen]
+    assert all(low <= best * (1 + 1e-12) for low in lows)  # every bound shown is certified
+    assert all(inc >= best * (1 - 1e-12) for inc, _, _ in seen)
+    assert all(b >= a for a, b in zip(lows, lows[1:]))  # the bound shown never goes back
+    lp_rows = [s for s in seen if s[2] is not None]  # from inside the LP tree: its open nodes
+    assert len(lp_rows) >= 2 and max(s[1] for s in lp_rows) > 0.5 * best
+    assert lows[-1] >= best * (1 - 1e-9)  # the last one is the proof's
+
+
+def test_command_line_progress_line_shows_the_lp_bound(monkeypatch):
+    """The CLI's progress (optimeans.fit with a Progress callback): the LP bound, once a second; nothing when quiet."""
+    import io
+    import re
+
+    from optimeans._progress import Progress
+
+    monkeypatch.setattr(bb, "ENUM_FIRST", 0.0)
+    X = optimeans.datasets.load("ruspini")
+    t = [0.0]
+
+    def clock():
+        t[0] += 0.25  # every reading a quarter second later
+        return t[0]
+
+    buf = io.StringIO()
+    r = optimeans.fit(X, 6, method="bnb", random_state=0, callback=Progress(stream=buf, clock=clock),
+                      lp=True, sdp=False, time_limit=None)
+    assert r.proven_optimal and r.info["proof"] == "lp"
+    lines = buf.getvalue().splitlines()
+    stamps = [float(m.group(1)) for m in (re.search(r"\(([0-9.]+) s\)$", s) for s in lines)]
+    assert all(b - a >= 1.0 for a, b in zip(stamps, stamps[1:]))  # at most one line a second
+    bounds = [float(re.search(r"bound ([-0-9.e+]+)", s).group(1)) for s in lines if "open nodes" in s]
+    assert bounds and max(bounds) > 0.5 * r.objective  # the LP's bound, not the enumeration's
+    quiet = io.StringIO()
+    optimeans.fit(X, 6, method="bnb", random_state=0, callback=Progress(stream=quiet, clock=clock, enabled=False),
+                  lp=True, sdp=False, time_limit=None)
+    assert quiet.getvalue() == ""

@@ -348,3 +348,83 @@ def test_without_highspy_a_large_master_hints_the_extra_once(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         colgen._Master(3, 2 * colgen.HIGHSPY_HINT_ROWS, 1.0, 0)  # once per process
+
+
+class _WarmStartFails:
+    """A highspy.Highs whose every solve from a previous basis ends in the status "unknown" (HiGHS did so on u1060)."""
+
+    def __init__(self, h, unknown):
+        self._h, self._unknown, self._warm, self._failed = h, unknown, False, False
+
+    def run(self):
+        self._failed = self._warm
+        self._warm = True
+        return self._h.run()
+
+    def clearSolver(self):
+        self._warm = False
+        return self._h.clearSolver()
+
+    def getModelStatus(self):
+        return self._unknown if self._failed else self._h.getModelStatus()
+
+    def __getattr__(self, name):
+        return getattr(self._h, name)
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_a_warm_start_that_highs_cannot_finish_is_solved_again_from_scratch(k, monkeypatch):
+    # optimeans.fit(u1060, 50, method="bnb") from one seed: a warm-started HiGHS solve ended in
+    # "unknown", the LP route gave up at round 12 and the search stopped at a 99.3 % gap
+    highspy = pytest.importorskip("highspy")
+    from optimeans.exact import colgen
+
+    real = colgen._new_highs
+    made = []
+
+    def failing(module):
+        made.append(_WarmStartFails(real(module), highspy.HighsModelStatus.kUnknown))
+        return made[-1]
+
+    monkeypatch.setattr(colgen, "_new_highs", failing)
+    X = np.random.default_rng(50 + k).normal(size=(13, 2))
+    best = _optimum(X, k)
+    r = branch_and_price(X, k, time_limit=None, n_seeds=3)
+    assert made and r.proven_optimal
+    assert r.objective == pytest.approx(best, rel=1e-12, abs=1e-12)
+    assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("box", ["none", "flat", "far", "far-linprog"])
+def test_the_dual_box_only_steers_the_lp(box, monkeypatch):
+    # box stabilization keeps the duals in a box that moves out when they reach it: from any box (or none)
+    # the tree closes on the enumerated optimum, in highspy and in scipy's linprog
+    import sys
+
+    from optimeans.exact import colgen
+
+    if box.endswith("linprog"):
+        monkeypatch.setitem(sys.modules, "highspy", None)
+    moved = []
+    real_set = colgen._Master.set_box
+    monkeypatch.setattr(colgen._Master, "set_box", lambda self, lo, hi: (moved.append(1), real_set(self, lo, hi)))
+    if box == "none":
+        monkeypatch.setattr(colgen, "_BOX", False)
+    else:
+        def wrong(pool, inc, g, gx, gw, gconst, k, big):
+            G = gx.shape[0]
+            at = 0.0 if box == "flat" else -50.0 * float(gconst.sum() + gw.sum())
+            return np.full(G, at), np.full(G, at)
+
+        monkeypatch.setattr(colgen, "_group_box", wrong)
+    for seed, k in [(3, 3), (4, 4)]:
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(12, 2)) * [2.0, 1.0]
+        w = rng.uniform(0.5, 2.0, size=12)
+        best = float(enumerate_partitions(X, k, sample_weight=w).objective.min())
+        r = branch_and_price(X, k, sample_weight=w, time_limit=None, n_seeds=3)
+        assert r.proven_optimal
+        assert r.objective == pytest.approx(best, rel=1e-12)
+        assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)
+    if box.startswith("far"):
+        assert moved  # the box did move out

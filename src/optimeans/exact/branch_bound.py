@@ -19,7 +19,7 @@ search and assigned to their nearest center at the end.
 
 On small planar sets (k >= 4, at most ``LP_PLANE_MAX`` = 100 distinct rows),
 and on large ones with small clusters (at least ``LP_PLANE_LARGE`` = 1000
-distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 27 a cluster), a second certificate is tried when a short enumeration does not finish: the
+distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 36 a cluster), a second certificate is tried when a short enumeration does not finish: the
 bound of the set-partitioning linear relaxation, by column generation with
 exact geometric pricing (:mod:`optimeans.exact.colgen`). It is tight on most
 classic small planar sets (Ruspini for every k up to 10 but 8), and then
@@ -86,8 +86,14 @@ LP_PLANE_MAX = 100
 #: 10.4 % at k = 40 where the SDP root stays at 74.6 % (k = 50); at k = 20 it is
 #: 44 % against the SDP root's 32 %, and at k = 10 the SDP root reaches 2.3 %.
 #: pr299, fl417, ali535 and gr666 (k <= 10, 30 or more rows a cluster) stay
-#: with the SDP tree, which proves them.
-LP_ROWS_PER_CLUSTER = 27
+#: with the SDP tree, which proves them (they have fewer than ``LP_PLANE_LARGE`` rows).
+#: With the box stabilization of :mod:`optimeans.exact.colgen` the LP route
+#: proved u1060 k = 30 (35.3 rows a cluster) at its root in 185 s (load 1.4,
+#: ``benchmarks/bench_lp_route.py --sets u1060 --ks 30 --routes lp``), hence 36
+#: (it was 27: k = 30 went to the SDP tree). At k = 20 (53 a cluster) the LP
+#: route's gap was 0.99 % after 450 s (load 1-2, root unfinished, HiGHS 393 s
+#: of it at 34,000 columns), not yet compared with today's SDP tree.
+LP_ROWS_PER_CLUSTER = 36
 LP_PLANE_LARGE = 1000
 
 #: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
@@ -238,8 +244,8 @@ def branch_and_bound(
         enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
         does not finish. ``"auto"`` does so for ``n_clusters >= 4`` on at most
         ``LP_PLANE_MAX`` = 100 distinct rows, on at least ``LP_PLANE_LARGE`` =
-        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 27 a cluster (u1060 with
-        k >= 40), or on more rows than the SDP tree takes, or with
+        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 36 a cluster (u1060 with
+        k >= 30), or on more rows than the SDP tree takes, or with
         ``sdp=False``: with few large clusters the LP
         relaxation is often loose (the optkmeans sets with k = 2 have gaps
         near 10 %) while enumeration is at its strongest, and on larger
@@ -267,8 +273,11 @@ def branch_and_bound(
         searching; :func:`optimeans.exact.proof.save_proof` writes it.
     progress : callable, optional
         ``progress(incumbent, lower_bound, open_nodes, nodes)`` after the
-        heuristic, each enumeration stage and each node of the SDP tree
-        (``open_nodes`` is None outside the tree). Never prints itself.
+        heuristic, each enumeration stage, each full pricing of the LP route
+        and each node of the SDP tree (``open_nodes`` is None outside the
+        trees). ``lower_bound`` is the best certified bound at that moment:
+        the LP tree's (the least bound of its open nodes and the node being
+        solved) as it improves, never below the enumeration's. Never prints itself.
 
     Returns
     -------
@@ -550,8 +559,13 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
                 from .proof_record import LPRecorder
 
                 lp_rec = info["_lp_recorder"] = LPRecorder(perm, rep)
+
+            def lp_progress(inc, low, open_nodes, nodes):
+                # the LP tree's bound as it improves, never below what the enumeration proved
+                progress(min(inc, heur_val), max(low, stages.lower), open_nodes, nodes)
+
             lp_lower, lp_info = lp_bound(Xo, wo, k, starts, heur_val, deadline=deadline, rtol=RTOL,
-                                         recorder=lp_rec)
+                                         recorder=lp_rec, progress=lp_progress if progress is not None else None)
             info.update(lp_bound=float(lp_lower), lp_value=lp_info["lp_value"], lp_rounds=lp_info["rounds"],
                         lp_columns=lp_info["columns"], lp_nodes=lp_info["nodes"], lp_seconds=lp_info["seconds"])
             lp_closed = bool(lp_info["closed"])
@@ -559,6 +573,7 @@ def _bound_search(Xu, wu, k, rng, deadline, info, use_lp, use_sdp, gap_tol, rep,
                 # an integral LP optimum or the master IP's partition below the heuristic's value
                 heur = _compact(lp_info["better"])
                 heur_val = _sse(Xo, wo, heur, k)
+            report(open_nodes=None, lower=max(stages.lower, lp_lower))
     # the closed tree's bound is the incumbent's value * (1 - RTOL) in the LP's scaled units; the value
     # recomputed here may differ in its last bits (u1060, k = 50: the gap 1.00e-10 read as unproven, and
     # the enumeration then ran to the time limit)
