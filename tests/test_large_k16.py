@@ -177,3 +177,30 @@ def test_anchored_pass_with_peeled_points_is_exact(monkeypatch, peel, far, d, k,
         with numba_threads(threads):
             ws.assign(do_sums=False)
         np.testing.assert_array_equal(ws.labels, brute_labels(X, C))
+
+
+def test_parts_are_claimed_once_each():
+    # assign_segments hands its parts to whichever thread is free through claim_next (an atomic
+    # counter): every part must run exactly once, on 1 and 2 threads. A non-atomic counter makes
+    # two threads take the same part (a count of 2) or skip one (a count of 0).
+    from optimeans._numba import pjit, prange
+    import numba
+
+    @pjit(cache=False)
+    def run_parts(n_parts, hits):
+        nxt = np.zeros(1, dtype=np.int64)
+        for _ in prange(numba.get_num_threads()):
+            while True:
+                p = B.claim_next(nxt)
+                if p >= n_parts:
+                    break
+                s = 0.0
+                for r in range(200 * (p % 7)):  # unequal parts: the threads interleave their claims
+                    s += np.sqrt(r + 1.0)
+                hits[p] += 1 + int(s < 0.0)
+
+    for threads in (1, 2):
+        hits = np.zeros(5000, dtype=np.int64)
+        with numba_threads(threads):
+            run_parts(hits.shape[0], hits)
+        np.testing.assert_array_equal(hits, 1)

@@ -90,7 +90,7 @@ from __future__ import annotations
 import numpy as np
 
 from llvmlite import ir
-from numba import types
+from numba import get_num_threads, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -144,6 +144,19 @@ def store_set_lanes(typingctx, out, pos, base, bits):
         return builder.call(pc, [m])
 
     return types.int64(out, pos, base, bits), codegen
+
+
+@intrinsic
+def claim_next(typingctx, counter):
+    """``counter[0] += 1`` atomically (int64); returns the value before: the next part for the caller to run."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and counter.layout == "C"):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], types.intp, ir.Constant(ir.IntType(64), 0))
+        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "monotonic")
+
+    return types.int64(counter), codegen
 
 
 @pjit
@@ -441,13 +454,17 @@ def assign_segments(
     L = vlanes(XT)
     kq = cn.shape[0]
     n_parts = part_seg.shape[0] - 1
-    for p in prange(n_parts):
+    max_m = 1
+    for s in range(seg_block.shape[0] - 1):
+        max_m = max(max_m, seg_block[s + 1] - seg_block[s])
+    # the parts are claimed one at a time by whichever worker is free (an atomic counter): a static
+    # split of the parts between threads leaves one thread idle while the other finishes its share
+    next_part = np.zeros(1, dtype=np.int64)
+    n_workers = max(1, min(n_parts, get_num_threads()))
+    for worker in prange(n_workers):
         cmap = np.empty(kq + 32, dtype=np.int32)  # 16 of slack for store_set_lanes
         Cg = np.empty((kq + 16, d), dtype=np.float32)
         cng = np.empty(kq + 16, dtype=np.float32)
-        max_m = 1
-        for s in range(part_seg[p], part_seg[p + 1]):
-            max_m = max(max_m, seg_block[s + 1] - seg_block[s])
         T2 = np.empty(max_m, dtype=np.float64)
         T32 = np.empty(max_m, dtype=np.float32)
         ends = np.zeros(max_m + 2, dtype=np.int64)
@@ -455,17 +472,87 @@ def assign_segments(
         Mk = np.empty((max_m, ng), dtype=np.int64)
         inf = vfill(XT, np.inf)
         zero = vfill(XT, 0.0)
-        n_groups = 0
-        for s in range(part_seg[p], part_seg[p + 1]):
-            b0 = seg_block[s]
-            b1 = seg_block[s + 1]
-            if b1 == b0:
-                continue
-            a = seg_anchor[s]
-            if a < 0:
-                for b in range(b0, b1):
-                    ba, sa, ia = scan_wide_skip(XT, b * d * L, d, C2, cn, 0, kq, inf, inf, zero)
-                    n_groups += kq // 16
+        while True:
+            p = claim_next(next_part)
+            if p >= n_parts:
+                break
+            n_groups = 0
+            for s in range(part_seg[p], part_seg[p + 1]):
+                b0 = seg_block[s]
+                b1 = seg_block[s + 1]
+                if b1 == b0:
+                    continue
+                a = seg_anchor[s]
+                if a < 0:
+                    for b in range(b0, b1):
+                        ba, sa, ia = scan_wide_skip(XT, b * d * L, d, C2, cn, 0, kq, inf, inf, zero)
+                        n_groups += kq // 16
+                        thr = guard_threshold(kappa, block_norm[b], cmax)
+                        recheck = vmask_not_gt(vsub(sa, ba), vfill(sa, thr))
+                        for l in range(L):
+                            i = lane_pt[b * L + l]
+                            if i < 0:
+                                continue
+                            if (recheck >> l) & 1:
+                                newlab[i] = canonical_label(X, i, C64, k)
+                            else:
+                                newlab[i] = int(vget(ia, l))
+                    continue
+                m = b1 - b0
+                for t in range(m):
+                    T = (2.0 * block_u[b0 + t] + mu) * (1.0 + 1e-12) + eta
+                    T2[t] = T * T * (1.0 + rho)
+                    if t > 0 and T2[t] < T2[t - 1]:
+                        T2[t] = T2[t - 1]
+                # distances from c_a to every center (float32, lanes over the centers) and, in the same
+                # vector loop, per block the bit mask of the centers within its threshold (rounded up to
+                # float32, times 1 + 1e-6, more than float32's half ulp: a superset of the float64 test)
+                for t in range(m):
+                    T32[t] = np.float32(T2[t] * (1.0 + 1e-6))
+                for g in range(ng):
+                    j0 = g * L
+                    acc = vfill(XT, 0.0)
+                    for f in range(d):
+                        diff = vsub(vload(CT, f * kq + j0), vfill(XT, CT[f * kq + a]))
+                        acc = vfma(diff, diff, acc)
+                    for t in range(m):
+                        Mk[t, g] = vmask_not_gt(acc, vfill(XT, T32[t]))
+                for g in range(k // L, ng):  # the padded rows (index >= k) are never candidates
+                    keep = (np.int64(1) << max(0, k - g * L)) - 1 if g * L < k else np.int64(0)
+                    for t in range(m):
+                        Mk[t, g] &= keep
+                # the candidates in bucket order (bucket t: first needed by block t, the thresholds being
+                # nested), ascending index within a bucket: the order of a stable counting sort, written
+                # sixteen centers at a time by a compress store (a counting sort's scatter waits on its own
+                # stores when neighbours share a bucket, as most do here; a loop over the set bits
+                # mispredicts its exit once per group)
+                pos = 0
+                for t in range(m):
+                    for g in range(ng):
+                        bits = Mk[t, g]
+                        if t > 0:
+                            bits &= ~Mk[t - 1, g]
+                        pos += store_set_lanes(cmap, pos, g * L, bits)
+                    ends[t] = pos
+                n_cand = ends[m - 1]
+                gather = m >= GATHER_BLOCKS
+                total = n_cand
+                top = (total + 15) // 16 * 16
+                for pos in range(total, top):
+                    cmap[pos] = kq - 1
+                # the candidates of all blocks but the last are copied once into a contiguous panel,
+                # shared by the blocks; those only the last block needs are scanned in place (a copy
+                # costs about what a scan of the candidate by one block costs)
+                top_g = (ends[m - 2] + 15) // 16 * 16 if gather else 0
+                for pos in range(top_g):
+                    _copy_center(C2, cn, cmap[pos], d, Cg, cng, pos)
+                for t in range(m):
+                    b = b0 + t
+                    j1 = (ends[t] + 15) // 16 * 16
+                    jg = min(j1, top_g)
+                    ba, sa, ia = scan_wide_skip(XT, b * d * L, d, Cg, cng, 0, jg, inf, inf, zero)
+                    ba, sa, ia = scan_indexed(XT, b * d * L, d, C2, cn, cmap, jg, j1, ba, sa, ia)
+                    n_groups += j1 // 16
                     thr = guard_threshold(kappa, block_norm[b], cmax)
                     recheck = vmask_not_gt(vsub(sa, ba), vfill(sa, thr))
                     for l in range(L):
@@ -473,76 +560,10 @@ def assign_segments(
                         if i < 0:
                             continue
                         if (recheck >> l) & 1:
-                            newlab[i] = canonical_label(X, i, C64, k)
+                            newlab[i] = _canonical_among(X, i, C64, cmap, j1, k)
                         else:
-                            newlab[i] = int(vget(ia, l))
-                continue
-            m = b1 - b0
-            for t in range(m):
-                T = (2.0 * block_u[b0 + t] + mu) * (1.0 + 1e-12) + eta
-                T2[t] = T * T * (1.0 + rho)
-                if t > 0 and T2[t] < T2[t - 1]:
-                    T2[t] = T2[t - 1]
-            # distances from c_a to every center (float32, lanes over the centers) and, in the same
-            # vector loop, per block the bit mask of the centers within its threshold (rounded up to
-            # float32, times 1 + 1e-6, more than float32's half ulp: a superset of the float64 test)
-            for t in range(m):
-                T32[t] = np.float32(T2[t] * (1.0 + 1e-6))
-            for g in range(ng):
-                j0 = g * L
-                acc = vfill(XT, 0.0)
-                for f in range(d):
-                    diff = vsub(vload(CT, f * kq + j0), vfill(XT, CT[f * kq + a]))
-                    acc = vfma(diff, diff, acc)
-                for t in range(m):
-                    Mk[t, g] = vmask_not_gt(acc, vfill(XT, T32[t]))
-            for g in range(k // L, ng):  # the padded rows (index >= k) are never candidates
-                keep = (np.int64(1) << max(0, k - g * L)) - 1 if g * L < k else np.int64(0)
-                for t in range(m):
-                    Mk[t, g] &= keep
-            # the candidates in bucket order (bucket t: first needed by block t, the thresholds being
-            # nested), ascending index within a bucket: the order of a stable counting sort, written
-            # sixteen centers at a time by a compress store (a counting sort's scatter waits on its own
-            # stores when neighbours share a bucket, as most do here; a loop over the set bits
-            # mispredicts its exit once per group)
-            pos = 0
-            for t in range(m):
-                for g in range(ng):
-                    bits = Mk[t, g]
-                    if t > 0:
-                        bits &= ~Mk[t - 1, g]
-                    pos += store_set_lanes(cmap, pos, g * L, bits)
-                ends[t] = pos
-            n_cand = ends[m - 1]
-            gather = m >= GATHER_BLOCKS
-            total = n_cand
-            top = (total + 15) // 16 * 16
-            for pos in range(total, top):
-                cmap[pos] = kq - 1
-            # the candidates of all blocks but the last are copied once into a contiguous panel,
-            # shared by the blocks; those only the last block needs are scanned in place (a copy
-            # costs about what a scan of the candidate by one block costs)
-            top_g = (ends[m - 2] + 15) // 16 * 16 if gather else 0
-            for pos in range(top_g):
-                _copy_center(C2, cn, cmap[pos], d, Cg, cng, pos)
-            for t in range(m):
-                b = b0 + t
-                j1 = (ends[t] + 15) // 16 * 16
-                jg = min(j1, top_g)
-                ba, sa, ia = scan_wide_skip(XT, b * d * L, d, Cg, cng, 0, jg, inf, inf, zero)
-                ba, sa, ia = scan_indexed(XT, b * d * L, d, C2, cn, cmap, jg, j1, ba, sa, ia)
-                n_groups += j1 // 16
-                thr = guard_threshold(kappa, block_norm[b], cmax)
-                recheck = vmask_not_gt(vsub(sa, ba), vfill(sa, thr))
-                for l in range(L):
-                    i = lane_pt[b * L + l]
-                    if i < 0:
-                        continue
-                    if (recheck >> l) & 1:
-                        newlab[i] = _canonical_among(X, i, C64, cmap, j1, k)
-                    else:
-                        newlab[i] = cmap[int(vget(ia, l))]
-        counts[p] = n_groups
+                            newlab[i] = cmap[int(vget(ia, l))]
+            counts[p] = n_groups
 
 
 @njit
