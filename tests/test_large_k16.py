@@ -187,9 +187,9 @@ def test_parts_are_claimed_once_each():
     import numba
 
     @pjit(cache=False)
-    def run_parts(n_parts, hits):
+    def run_parts(n_parts, hits, n_workers):
         nxt = np.zeros(1, dtype=np.int64)
-        for _ in prange(numba.get_num_threads()):
+        for _ in prange(n_workers):
             while True:
                 p = B.claim_next(nxt)
                 if p >= n_parts:
@@ -202,5 +202,23 @@ def test_parts_are_claimed_once_each():
     for threads in (1, 2):
         hits = np.zeros(5000, dtype=np.int64)
         with numba_threads(threads):
-            run_parts(hits.shape[0], hits)
+            run_parts(hits.shape[0], hits, numba.get_num_threads())
         np.testing.assert_array_equal(hits, 1)
+
+
+@pytest.mark.parametrize("n,k", [(20000, 700), (13, 5), (0, 3), (300, 1)])
+def test_order_by_label_is_the_stable_sort(n, k):
+    # the parallel counting sort (ranges of rows, offsets label by label then range by range)
+    # must give the serial stable order: by label, by U, by row on ties of U (integer U: many
+    # ties). Offsets taken range-major, or a range scattered out of row order, fail here.
+    rng = np.random.default_rng(n + k)
+    labels = rng.integers(k, size=n).astype(np.int64)
+    U = rng.integers(0, 4, size=n).astype(np.float64)
+    ref = np.lexsort((np.arange(n), U, labels))
+    for threads in (1, 2):
+        perm = np.full(n, -1, dtype=np.int64)
+        seg_start = np.full(k + 1, -1, dtype=np.int64)
+        with numba_threads(threads):
+            B.order_by_label(labels, U, k, perm, seg_start)
+        np.testing.assert_array_equal(perm, ref)
+        np.testing.assert_array_equal(seg_start, np.searchsorted(labels[ref], np.arange(k + 1)))

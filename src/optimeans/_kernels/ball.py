@@ -181,21 +181,39 @@ def anchor_distances(X, C64, labels, scale, U):
             U[i] = np.sqrt(sqdist64(X, i, C64, labels[i])) * scale * (1.0 + 1e-12)
 
 
-@njit
+#: Row ranges of the parallel counting sort of :func:`order_by_label` (a histogram of ``k`` counts each).
+SORT_PARTS = 8
+
+
+@pjit
 def order_by_label(labels, U, k, perm, seg_start):
-    """``perm``: points by label (counting sort), by ``U`` within a label; ``seg_start[a]``: first position of ``a``."""
+    """``perm``: points by label (counting sort), by ``U`` within a label; ``seg_start[a]``: first position of ``a``.
+
+    The counting sort runs over :data:`SORT_PARTS` ranges of rows in parallel: a histogram
+    per range, the offsets label after label and, within a label, range after range, then
+    each range scattered in row order; the same ``perm`` as the serial stable sort (rows
+    of a label in ascending order before the sort by ``U``). Serial, it took 40-57 ms of a
+    pass at 1000000 x 16, k = 16384 (load 2-4), alone while the other thread waited.
+    """
     n = labels.shape[0]
-    cnt = np.zeros(k + 1, dtype=np.int64)
-    for i in range(n):
-        cnt[labels[i] + 1] += 1
+    n_r = SORT_PARTS
+    cnt = np.zeros((n_r, k), dtype=np.int64)
+    for r in prange(n_r):
+        for i in range(r * n // n_r, (r + 1) * n // n_r):
+            cnt[r, labels[i]] += 1
+    q = 0
     for a in range(k):
-        cnt[a + 1] += cnt[a]
-    seg_start[:] = cnt
-    pos = cnt[:k].copy()
-    for i in range(n):
-        a = labels[i]
-        perm[pos[a]] = i
-        pos[a] += 1
+        seg_start[a] = q
+        for r in range(n_r):
+            c = cnt[r, a]
+            cnt[r, a] = q
+            q += c
+    seg_start[k] = q
+    for r in prange(n_r):
+        for i in range(r * n // n_r, (r + 1) * n // n_r):
+            a = labels[i]
+            perm[cnt[r, a]] = i
+            cnt[r, a] += 1
     _sort_segments(perm, U, seg_start)
 
 
@@ -438,14 +456,15 @@ GATHER_BLOCKS = 3
 @pjit
 def assign_segments(
     X, XT, lane_pt, block_norm, block_u, seg_block, seg_anchor, part_seg, C2, cn, CT, C64, k, kappa, cmax, mu,
-    eta, rho, newlab, counts,
+    eta, rho, newlab, counts, n_workers,
 ):
     """Canonical labels of every packed point into ``newlab`` (by row), segment by segment.
 
     A segment with anchor ``-1`` scans every center; otherwise only the centers within
     the ball of each block (module docstring). ``part_seg[p] .. part_seg[p + 1]`` are
     the segments of part ``p`` (parts run in parallel). ``counts[p]`` receives the
-    number of (padded) center groups of sixteen scanned per block in part ``p``.
+    number of (padded) center groups of sixteen scanned per block in part ``p``;
+    ``n_workers`` (the number of threads) take the parts one at a time.
 
     ``C2``, ``cn``, ``C64`` as :func:`.lloyd.pack_centers` with rows padded to a multiple
     of sixteen (at least one padded row, ``cn = inf``); ``CT`` (d * kq,) float32, ``CT[f * kq + j] = c'_jf``.
@@ -460,8 +479,7 @@ def assign_segments(
     # the parts are claimed one at a time by whichever worker is free (an atomic counter): a static
     # split of the parts between threads leaves one thread idle while the other finishes its share
     next_part = np.zeros(1, dtype=np.int64)
-    n_workers = max(1, min(n_parts, get_num_threads()))
-    for worker in prange(n_workers):
+    for worker in prange(max(1, min(n_parts, n_workers))):
         cmap = np.empty(kq + 32, dtype=np.int32)  # 16 of slack for store_set_lanes
         Cg = np.empty((kq + 16, d), dtype=np.float32)
         cng = np.empty(kq + 16, dtype=np.float32)
@@ -738,7 +756,7 @@ class BallWorkspace:
         counts = np.zeros(part_seg.shape[0] - 1, dtype=np.int64)
         assign_segments(self.X, self.XT, self.lane_pt, self.block_norm, self.block_u, seg_block, seg_anchor,
                         part_seg, self.C2, self.cn, self.CT, self.C64, self.k, self.kappa, self.cmax, mu, eta, rho,
-                        self.newlab, counts)
+                        self.newlab, counts, get_num_threads())
         self.scanned_fraction = float(counts.sum()) / max(1.0, seg_block[-1] * (self.cn.shape[0] // 16))
         return int(apply_label_moves(self.X, self.w, self.labels, self.newlab, self.mean, self.S, self.Q, self.W,
                                      self.N, self.P, self.Pq, self.Pw, self.Pn, self.touched, self.tlist, do_sums))
