@@ -60,6 +60,20 @@ block of 16 sorted points) would bring the pairs to 11 %; a spatial order of
 the centers (k-d tree leaves of 16) does not make the candidates contiguous
 (64 % of groups touched for 26 % of centers needed, in 16 dimensions).
 
+Session 7 (2 threads; this host an AMD EPYC, Zen 5: 1 MB of L2 per core, 32 MB of L3 shared;
+figures under load 2-4 from other jobs, so CPU time is the reliable one): timed part by part
+on 1 thread, the 64 parts of the pass of iteration 2 cost 36-40 ms each when anchored but
+23 ms when made of peeled (full-scan) segments, which FULL_WEIGHT counts as 3 anchored blocks
+per block (at iteration 6: 19-21 ms against 23 ms); numba's static split of a ``prange``
+gave the first thread 1.237 s and the second 1.150 s. The parts are now claimed one at
+a time by whichever thread is free (:func:`claim_next`, an atomic counter). The counting
+sort by label (40-57 ms, serial) now runs over ranges of rows in parallel. Tried and
+reverted: the full scan slab after slab of 512 centers (32 KB, every block of a segment
+over one slab before the next, so the 1.05 MB panel is not streamed from L3 per block):
+the first pass at 200000 x 16, k = 16384 took 754-789 ms of CPU on 1 thread against
+753-795 ms (the same labels), and on 2 threads 399 ms wall against 395-411; the scan of
+one block is not held back by L3 here, and it scales to 2 threads (395 ms wall, 778 ms CPU).
+
 Exactness
 ---------
 The fast values and the guard are those of :mod:`.lloyd`: a lane whose gap
