@@ -60,19 +60,19 @@ block of 16 sorted points) would bring the pairs to 11 %; a spatial order of
 the centers (k-d tree leaves of 16) does not make the candidates contiguous
 (64 % of groups touched for 26 % of centers needed, in 16 dimensions).
 
-Session 7 (2 threads; this host an AMD EPYC, Zen 5: 1 MB of L2 per core, 32 MB of L3 shared;
-figures under load 2-4 from other jobs, so CPU time is the reliable one): timed part by part
-on 1 thread, the 64 parts of the pass of iteration 2 cost 36-40 ms each when anchored but
-23 ms when made of peeled (full-scan) segments, which FULL_WEIGHT counts as 3 anchored blocks
-per block (at iteration 6: 19-21 ms against 23 ms); numba's static split of a ``prange``
-gave the first thread 1.237 s and the second 1.150 s. The parts are now claimed one at
-a time by whichever thread is free (:func:`claim_next`, an atomic counter). The counting
-sort by label (40-57 ms, serial) now runs over ranges of rows in parallel. Tried and
-reverted: the full scan slab after slab of 512 centers (32 KB, every block of a segment
-over one slab before the next, so the 1.05 MB panel is not streamed from L3 per block):
-the first pass at 200000 x 16, k = 16384 took 754-789 ms of CPU on 1 thread against
-753-795 ms (the same labels), and on 2 threads 399 ms wall against 395-411; the scan of
-one block is not held back by L3 here, and it scales to 2 threads (395 ms wall, 778 ms CPU).
+Session 7 (this host an AMD EPYC, Zen 5: 1 MB of L2 per core, 32 MB of L3 shared; a
+1000000 x 16, k = 16384 run of 6 iterations, mean of iterations 2-6, load 1.2-1.6): 1 thread
+1976 / 1958 ms, 2 threads 1043 / 1046 ms (1.89x from the second thread). Timed part by
+part on 1 thread, the 64 parts of the pass of iteration 2 cost 36-40 ms each when anchored
+but 23 ms when made of peeled (full-scan) segments (FULL_WEIGHT = 3 overweights them; at
+iteration 6 19-21 ms against 23 ms); numba's static split gave the threads 1.237 and
+1.150 s. Tried and reverted, as neither paid: parts claimed one at a time by the free
+thread (an atomic counter) together with the counting sort by label over 8 row ranges in
+parallel: 2 threads 1060 / 1096 ms, 1 thread 2038 / 2054 ms, alternated with the figures
+above; and the full scan slab after slab of 512 centers (every block of a segment over one
+32 KB slab before the next, so the 1.05 MB panel is not streamed from L3 per block): the
+first pass at 200000 x 16, k = 16384 took 754-789 ms of CPU on 1 thread against 753-795 ms
+(the same labels), on 2 threads 399 ms wall against 395-411.
 
 Exactness
 ---------
@@ -104,7 +104,7 @@ from __future__ import annotations
 import numpy as np
 
 from llvmlite import ir
-from numba import get_num_threads, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -160,19 +160,6 @@ def store_set_lanes(typingctx, out, pos, base, bits):
     return types.int64(out, pos, base, bits), codegen
 
 
-@intrinsic
-def claim_next(typingctx, counter):
-    """``counter[0] += 1`` atomically (int64); returns the value before: the next part for the caller to run."""
-    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and counter.layout == "C"):
-        return None
-
-    def codegen(context, builder, sig, args):
-        ptr = _element_ptr(context, builder, sig.args[0], args[0], types.intp, ir.Constant(ir.IntType(64), 0))
-        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "monotonic")
-
-    return types.int64(counter), codegen
-
-
 @pjit
 def point_sqnorms(X, mean, scale, out):
     """``out[i] = ||x'_i||^2`` of the packed (float32) point, as :func:`.lloyd.pack_data` sums it."""
@@ -195,39 +182,21 @@ def anchor_distances(X, C64, labels, scale, U):
             U[i] = np.sqrt(sqdist64(X, i, C64, labels[i])) * scale * (1.0 + 1e-12)
 
 
-#: Row ranges of the parallel counting sort of :func:`order_by_label` (a histogram of ``k`` counts each).
-SORT_PARTS = 8
-
-
-@pjit
+@njit
 def order_by_label(labels, U, k, perm, seg_start):
-    """``perm``: points by label (counting sort), by ``U`` within a label; ``seg_start[a]``: first position of ``a``.
-
-    The counting sort runs over :data:`SORT_PARTS` ranges of rows in parallel: a histogram
-    per range, the offsets label after label and, within a label, range after range, then
-    each range scattered in row order; the same ``perm`` as the serial stable sort (rows
-    of a label in ascending order before the sort by ``U``). Serial, it took 40-57 ms of a
-    pass at 1000000 x 16, k = 16384 (load 2-4), alone while the other thread waited.
-    """
+    """``perm``: points by label (counting sort), by ``U`` within a label; ``seg_start[a]``: first position of ``a``."""
     n = labels.shape[0]
-    n_r = SORT_PARTS
-    cnt = np.zeros((n_r, k), dtype=np.int64)
-    for r in prange(n_r):
-        for i in range(r * n // n_r, (r + 1) * n // n_r):
-            cnt[r, labels[i]] += 1
-    q = 0
+    cnt = np.zeros(k + 1, dtype=np.int64)
+    for i in range(n):
+        cnt[labels[i] + 1] += 1
     for a in range(k):
-        seg_start[a] = q
-        for r in range(n_r):
-            c = cnt[r, a]
-            cnt[r, a] = q
-            q += c
-    seg_start[k] = q
-    for r in prange(n_r):
-        for i in range(r * n // n_r, (r + 1) * n // n_r):
-            a = labels[i]
-            perm[cnt[r, a]] = i
-            cnt[r, a] += 1
+        cnt[a + 1] += cnt[a]
+    seg_start[:] = cnt
+    pos = cnt[:k].copy()
+    for i in range(n):
+        a = labels[i]
+        perm[pos[a]] = i
+        pos[a] += 1
     _sort_segments(perm, U, seg_start)
 
 
@@ -470,15 +439,14 @@ GATHER_BLOCKS = 3
 @pjit
 def assign_segments(
     X, XT, lane_pt, block_norm, block_u, seg_block, seg_anchor, part_seg, C2, cn, CT, C64, k, kappa, cmax, mu,
-    eta, rho, newlab, counts, n_workers,
+    eta, rho, newlab, counts,
 ):
     """Canonical labels of every packed point into ``newlab`` (by row), segment by segment.
 
     A segment with anchor ``-1`` scans every center; otherwise only the centers within
     the ball of each block (module docstring). ``part_seg[p] .. part_seg[p + 1]`` are
     the segments of part ``p`` (parts run in parallel). ``counts[p]`` receives the
-    number of (padded) center groups of sixteen scanned per block in part ``p``;
-    ``n_workers`` (the number of threads) take the parts one at a time.
+    number of (padded) center groups of sixteen scanned per block in part ``p``.
 
     ``C2``, ``cn``, ``C64`` as :func:`.lloyd.pack_centers` with rows padded to a multiple
     of sixteen (at least one padded row, ``cn = inf``); ``CT`` (d * kq,) float32, ``CT[f * kq + j] = c'_jf``.
@@ -487,16 +455,13 @@ def assign_segments(
     L = vlanes(XT)
     kq = cn.shape[0]
     n_parts = part_seg.shape[0] - 1
-    max_m = 1
-    for s in range(seg_block.shape[0] - 1):
-        max_m = max(max_m, seg_block[s + 1] - seg_block[s])
-    # the parts are claimed one at a time by whichever worker is free (an atomic counter): a static
-    # split of the parts between threads leaves one thread idle while the other finishes its share
-    next_part = np.zeros(1, dtype=np.int64)
-    for worker in prange(max(1, min(n_parts, n_workers))):
+    for p in prange(n_parts):
         cmap = np.empty(kq + 32, dtype=np.int32)  # 16 of slack for store_set_lanes
         Cg = np.empty((kq + 16, d), dtype=np.float32)
         cng = np.empty(kq + 16, dtype=np.float32)
+        max_m = 1
+        for s in range(part_seg[p], part_seg[p + 1]):
+            max_m = max(max_m, seg_block[s + 1] - seg_block[s])
         T2 = np.empty(max_m, dtype=np.float64)
         T32 = np.empty(max_m, dtype=np.float32)
         ends = np.zeros(max_m + 2, dtype=np.int64)
@@ -504,87 +469,17 @@ def assign_segments(
         Mk = np.empty((max_m, ng), dtype=np.int64)
         inf = vfill(XT, np.inf)
         zero = vfill(XT, 0.0)
-        while True:
-            p = claim_next(next_part)
-            if p >= n_parts:
-                break
-            n_groups = 0
-            for s in range(part_seg[p], part_seg[p + 1]):
-                b0 = seg_block[s]
-                b1 = seg_block[s + 1]
-                if b1 == b0:
-                    continue
-                a = seg_anchor[s]
-                if a < 0:
-                    for b in range(b0, b1):
-                        ba, sa, ia = scan_wide_skip(XT, b * d * L, d, C2, cn, 0, kq, inf, inf, zero)
-                        n_groups += kq // 16
-                        thr = guard_threshold(kappa, block_norm[b], cmax)
-                        recheck = vmask_not_gt(vsub(sa, ba), vfill(sa, thr))
-                        for l in range(L):
-                            i = lane_pt[b * L + l]
-                            if i < 0:
-                                continue
-                            if (recheck >> l) & 1:
-                                newlab[i] = canonical_label(X, i, C64, k)
-                            else:
-                                newlab[i] = int(vget(ia, l))
-                    continue
-                m = b1 - b0
-                for t in range(m):
-                    T = (2.0 * block_u[b0 + t] + mu) * (1.0 + 1e-12) + eta
-                    T2[t] = T * T * (1.0 + rho)
-                    if t > 0 and T2[t] < T2[t - 1]:
-                        T2[t] = T2[t - 1]
-                # distances from c_a to every center (float32, lanes over the centers) and, in the same
-                # vector loop, per block the bit mask of the centers within its threshold (rounded up to
-                # float32, times 1 + 1e-6, more than float32's half ulp: a superset of the float64 test)
-                for t in range(m):
-                    T32[t] = np.float32(T2[t] * (1.0 + 1e-6))
-                for g in range(ng):
-                    j0 = g * L
-                    acc = vfill(XT, 0.0)
-                    for f in range(d):
-                        diff = vsub(vload(CT, f * kq + j0), vfill(XT, CT[f * kq + a]))
-                        acc = vfma(diff, diff, acc)
-                    for t in range(m):
-                        Mk[t, g] = vmask_not_gt(acc, vfill(XT, T32[t]))
-                for g in range(k // L, ng):  # the padded rows (index >= k) are never candidates
-                    keep = (np.int64(1) << max(0, k - g * L)) - 1 if g * L < k else np.int64(0)
-                    for t in range(m):
-                        Mk[t, g] &= keep
-                # the candidates in bucket order (bucket t: first needed by block t, the thresholds being
-                # nested), ascending index within a bucket: the order of a stable counting sort, written
-                # sixteen centers at a time by a compress store (a counting sort's scatter waits on its own
-                # stores when neighbours share a bucket, as most do here; a loop over the set bits
-                # mispredicts its exit once per group)
-                pos = 0
-                for t in range(m):
-                    for g in range(ng):
-                        bits = Mk[t, g]
-                        if t > 0:
-                            bits &= ~Mk[t - 1, g]
-                        pos += store_set_lanes(cmap, pos, g * L, bits)
-                    ends[t] = pos
-                n_cand = ends[m - 1]
-                gather = m >= GATHER_BLOCKS
-                total = n_cand
-                top = (total + 15) // 16 * 16
-                for pos in range(total, top):
-                    cmap[pos] = kq - 1
-                # the candidates of all blocks but the last are copied once into a contiguous panel,
-                # shared by the blocks; those only the last block needs are scanned in place (a copy
-                # costs about what a scan of the candidate by one block costs)
-                top_g = (ends[m - 2] + 15) // 16 * 16 if gather else 0
-                for pos in range(top_g):
-                    _copy_center(C2, cn, cmap[pos], d, Cg, cng, pos)
-                for t in range(m):
-                    b = b0 + t
-                    j1 = (ends[t] + 15) // 16 * 16
-                    jg = min(j1, top_g)
-                    ba, sa, ia = scan_wide_skip(XT, b * d * L, d, Cg, cng, 0, jg, inf, inf, zero)
-                    ba, sa, ia = scan_indexed(XT, b * d * L, d, C2, cn, cmap, jg, j1, ba, sa, ia)
-                    n_groups += j1 // 16
+        n_groups = 0
+        for s in range(part_seg[p], part_seg[p + 1]):
+            b0 = seg_block[s]
+            b1 = seg_block[s + 1]
+            if b1 == b0:
+                continue
+            a = seg_anchor[s]
+            if a < 0:
+                for b in range(b0, b1):
+                    ba, sa, ia = scan_wide_skip(XT, b * d * L, d, C2, cn, 0, kq, inf, inf, zero)
+                    n_groups += kq // 16
                     thr = guard_threshold(kappa, block_norm[b], cmax)
                     recheck = vmask_not_gt(vsub(sa, ba), vfill(sa, thr))
                     for l in range(L):
@@ -592,10 +487,76 @@ def assign_segments(
                         if i < 0:
                             continue
                         if (recheck >> l) & 1:
-                            newlab[i] = _canonical_among(X, i, C64, cmap, j1, k)
+                            newlab[i] = canonical_label(X, i, C64, k)
                         else:
-                            newlab[i] = cmap[int(vget(ia, l))]
-            counts[p] = n_groups
+                            newlab[i] = int(vget(ia, l))
+                continue
+            m = b1 - b0
+            for t in range(m):
+                T = (2.0 * block_u[b0 + t] + mu) * (1.0 + 1e-12) + eta
+                T2[t] = T * T * (1.0 + rho)
+                if t > 0 and T2[t] < T2[t - 1]:
+                    T2[t] = T2[t - 1]
+            # distances from c_a to every center (float32, lanes over the centers) and, in the same
+            # vector loop, per block the bit mask of the centers within its threshold (rounded up to
+            # float32, times 1 + 1e-6, more than float32's half ulp: a superset of the float64 test)
+            for t in range(m):
+                T32[t] = np.float32(T2[t] * (1.0 + 1e-6))
+            for g in range(ng):
+                j0 = g * L
+                acc = vfill(XT, 0.0)
+                for f in range(d):
+                    diff = vsub(vload(CT, f * kq + j0), vfill(XT, CT[f * kq + a]))
+                    acc = vfma(diff, diff, acc)
+                for t in range(m):
+                    Mk[t, g] = vmask_not_gt(acc, vfill(XT, T32[t]))
+            for g in range(k // L, ng):  # the padded rows (index >= k) are never candidates
+                keep = (np.int64(1) << max(0, k - g * L)) - 1 if g * L < k else np.int64(0)
+                for t in range(m):
+                    Mk[t, g] &= keep
+            # the candidates in bucket order (bucket t: first needed by block t, the thresholds being
+            # nested), ascending index within a bucket: the order of a stable counting sort, written
+            # sixteen centers at a time by a compress store (a counting sort's scatter waits on its own
+            # stores when neighbours share a bucket, as most do here; a loop over the set bits
+            # mispredicts its exit once per group)
+            pos = 0
+            for t in range(m):
+                for g in range(ng):
+                    bits = Mk[t, g]
+                    if t > 0:
+                        bits &= ~Mk[t - 1, g]
+                    pos += store_set_lanes(cmap, pos, g * L, bits)
+                ends[t] = pos
+            n_cand = ends[m - 1]
+            gather = m >= GATHER_BLOCKS
+            total = n_cand
+            top = (total + 15) // 16 * 16
+            for pos in range(total, top):
+                cmap[pos] = kq - 1
+            # the candidates of all blocks but the last are copied once into a contiguous panel,
+            # shared by the blocks; those only the last block needs are scanned in place (a copy
+            # costs about what a scan of the candidate by one block costs)
+            top_g = (ends[m - 2] + 15) // 16 * 16 if gather else 0
+            for pos in range(top_g):
+                _copy_center(C2, cn, cmap[pos], d, Cg, cng, pos)
+            for t in range(m):
+                b = b0 + t
+                j1 = (ends[t] + 15) // 16 * 16
+                jg = min(j1, top_g)
+                ba, sa, ia = scan_wide_skip(XT, b * d * L, d, Cg, cng, 0, jg, inf, inf, zero)
+                ba, sa, ia = scan_indexed(XT, b * d * L, d, C2, cn, cmap, jg, j1, ba, sa, ia)
+                n_groups += j1 // 16
+                thr = guard_threshold(kappa, block_norm[b], cmax)
+                recheck = vmask_not_gt(vsub(sa, ba), vfill(sa, thr))
+                for l in range(L):
+                    i = lane_pt[b * L + l]
+                    if i < 0:
+                        continue
+                    if (recheck >> l) & 1:
+                        newlab[i] = _canonical_among(X, i, C64, cmap, j1, k)
+                    else:
+                        newlab[i] = cmap[int(vget(ia, l))]
+        counts[p] = n_groups
 
 
 @njit
@@ -770,7 +731,7 @@ class BallWorkspace:
         counts = np.zeros(part_seg.shape[0] - 1, dtype=np.int64)
         assign_segments(self.X, self.XT, self.lane_pt, self.block_norm, self.block_u, seg_block, seg_anchor,
                         part_seg, self.C2, self.cn, self.CT, self.C64, self.k, self.kappa, self.cmax, mu, eta, rho,
-                        self.newlab, counts, get_num_threads())
+                        self.newlab, counts)
         self.scanned_fraction = float(counts.sum()) / max(1.0, seg_block[-1] * (self.cn.shape[0] // 16))
         return int(apply_label_moves(self.X, self.w, self.labels, self.newlab, self.mean, self.S, self.Q, self.W,
                                      self.N, self.P, self.Pq, self.Pw, self.Pn, self.touched, self.tlist, do_sums))
