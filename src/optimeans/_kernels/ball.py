@@ -60,6 +60,20 @@ block of 16 sorted points) would bring the pairs to 11 %; a spatial order of
 the centers (k-d tree leaves of 16) does not make the candidates contiguous
 (64 % of groups touched for 26 % of centers needed, in 16 dimensions).
 
+Session 7 (this host an AMD EPYC, Zen 5: 1 MB of L2 per core, 32 MB of L3 shared; a
+1000000 x 16, k = 16384 run of 6 iterations, mean of iterations 2-6, load 1.2-1.6): 1 thread
+1976 / 1958 ms, 2 threads 1043 / 1046 ms (1.89x from the second thread). Timed part by
+part on 1 thread, the 64 parts of the pass of iteration 2 cost 36-40 ms each when anchored
+but 23 ms when made of peeled (full-scan) segments (FULL_WEIGHT = 3 overweights them; at
+iteration 6 19-21 ms against 23 ms); numba's static split gave the threads 1.237 and
+1.150 s. Tried and reverted, as neither paid: parts claimed one at a time by the free
+thread (an atomic counter) together with the counting sort by label over 8 row ranges in
+parallel: 2 threads 1060 / 1096 ms, 1 thread 2038 / 2054 ms, alternated with the figures
+above; and the full scan slab after slab of 512 centers (every block of a segment over one
+32 KB slab before the next, so the 1.05 MB panel is not streamed from L3 per block): the
+first pass at 200000 x 16, k = 16384 took 754-789 ms of CPU on 1 thread against 753-795 ms
+(the same labels), on 2 threads 399 ms wall against 395-411.
+
 Exactness
 ---------
 The fast values and the guard are those of :mod:`.lloyd`: a lane whose gap
