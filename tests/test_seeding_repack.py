@@ -22,6 +22,7 @@ from test_seeding_fast import canonical_dist, reference_kmeanspp
 
 
 def _seed(X, k, w, seed, repack_first, repack_share=0.0, threads=1):
+    # (all arguments given, as by kmeans_plusplus: one compiled specialization of the kernel)
     """The kernel as :func:`kmeans_plusplus` calls it, with pruning: (indices, potential, stats)."""
     rng = np.random.default_rng(seed)
     m = 2 + int(math.log(k))

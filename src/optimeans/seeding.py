@@ -25,8 +25,8 @@ import numpy as np
 from . import _nocompile
 from ._kernels.lloyd import BLOCK, guard_kappa, n_chunks, pack_data
 from ._kernels import sqdist_to_center
-from ._kernels.seeding import (MAX_TRIALS, PRUNE_MIN_D, PRUNE_Q, REPACK_FIRST, afkmc2_chains, chunk_moments,
-                               greedy_kmeanspp)
+from ._kernels.seeding import (MAX_TRIALS, PRUNE_MIN_D, PRUNE_Q, REPACK_FIRST, REPACK_SHARE, afkmc2_chains,
+                               chunk_moments, greedy_kmeanspp)
 from ._numba import numba_threads
 from ._validation import check_centers
 
@@ -176,7 +176,7 @@ def kmeans_plusplus(
         XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
         greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices,
                         stats if stats is not None else np.zeros(2, dtype=np.int64),
-                        PRUNE_Q if d >= PRUNE_MIN_D else 0.0, REPACK_FIRST if d >= PRUNE_MIN_D else 0)
+                        PRUNE_Q if d >= PRUNE_MIN_D else 0.0, REPACK_FIRST if d >= PRUNE_MIN_D else 0, REPACK_SHARE)
     return np.ascontiguousarray(X[indices]), indices
 
 
