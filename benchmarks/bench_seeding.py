@@ -10,8 +10,9 @@ thread count:
   candidates per step) at that rate, and the same at the best rate measured over
   all the shapes (the machine's peak for this kernel);
 * the steps of greedy k-means++ whose choice the float32 bounds left undecided
-  (they sum exact gains), over the seeds, and the share of the packed blocks (one
-  per step each) that the triangle-inequality pruning did not read;
+  (they sum exact gains), over the seeds, the share of the packed blocks (one
+  per step each) that the triangle-inequality pruning did not read, and the
+  re-packs of the blocks by nearest center (over the seeds);
 * the time of optimeans' greedy k-means++, of scikit-learn's ``kmeans_plusplus``
   (the same greedy rule, ``m`` trials) and of optimeans' AFK-MC2 (chain 200),
   median over the seeds;
@@ -95,7 +96,7 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
     w = np.ones(n)
     m = 2 + int(math.log(k))
     out: dict = {"shape": shape, "threads": threads, "m": m}
-    stats = np.zeros(3, dtype=np.int64)  # decided steps, steps with exact gains, blocks not read
+    stats = np.zeros(4, dtype=np.int64)  # decided steps, steps with exact gains, blocks not read, re-packs
     # the steps decided by the float32 bounds / by exact gains (versions of optimeans that count them)
     kw = {"stats": stats} if "stats" in inspect.signature(kmeans_plusplus).parameters else {}
     funcs = {
@@ -119,6 +120,7 @@ def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools
                     out["undecided"] = out.get("undecided", 0) + int(stats[1])
                     out["steps"] = out.get("steps", 0) + int(stats[:2].sum())
                     out["pruned"] = out.get("pruned", 0) + int(stats[2])
+                    out["repacks"] = out.get("repacks", 0) + int(stats[3])
                 if name == "greedy" and "rate" not in out:
                     out["rate"], out["rate_cpu"] = _lloyd_rate(X, C)
                 if lloyd_iter > 0:
@@ -202,7 +204,8 @@ def main(argv=None) -> int:
             f"{a['seed_objective']:.6g} / {a['final_objective']:.6g} ({a['iters']:.0f})" if a else "-",
             f"{sk['final_objective']:.6g}" if sk else "-",
             f"{r['undecided']} of {r['steps']}" if "steps" in r else "-",
-            f"{r['pruned'] / (r['steps'] * -(-n // BLOCK)):.1%}" if r.get("steps") else "-",
+            (f"{r['pruned'] / (r['steps'] * -(-n // BLOCK)):.1%} ({r['repacks']} re-packs)"
+             if r.get("steps") else "-"),
             f"{g1['time']:.3f} s (CPU {g1['cpu']:.3f} s)" if g1 else "-",
         ]
         print("| " + " | ".join(cells) + " |")

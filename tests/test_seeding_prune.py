@@ -31,7 +31,7 @@ def _seed(X, k, w, seed, prune_q, threads=1):
     with numba_threads(threads):
         XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
         pot = greedy_kmeanspp(X, np.asarray(w, dtype=np.float64), XT, block_norm, sqnorm, scale,
-                              guard_kappa(X.shape[1]), mean, first_r, uniforms, idx, stats, prune_q)
+                              guard_kappa(X.shape[1]), mean, first_r, uniforms, idx, stats, prune_q, 0, 1.0)
     return idx, pot, stats
 
 

@@ -74,6 +74,27 @@ steps; in random row order a block of :data:`.lloyd.BLOCK` rows rarely has all
 its rows out of reach (3 to 6 % of the blocks of the benchmark shapes). A step
 that prunes little makes the next ones skip the test (:data:`PRUNE_RETRY_SHARE`).
 
+Re-packing
+----------
+Pruning needs blocks whose rows all sit near one chosen center. In random row
+order nearly every block holds a row of a cluster not yet seeded (large ``D``,
+in reach of the candidates), so the test skips few blocks (1.4 % at
+20000 x 128, k = 100, make_blobs). With pruning on, from step ``repack_first``
+on, once the rows moved since the last re-pack (or since the start) number
+``repack_share * n``, the packed rows are permuted (:func:`_repack`): ordered by
+nearest chosen center, then by ``D`` (:func:`_repack_order`), so that the rows
+near a center fill whole blocks (41 % of the blocks skipped at that shape).
+Packed position ``p`` then holds row ``perm[p]``. The scan, the pruning test,
+the flags and the moves use per-position arrays (``D``, owner, weight, squared
+norm, limit); the sampling keeps ``D`` in row order (its tree of sums is in row
+order and must stay so), and the exact gains scatter the recorded bits back to
+row order before summing per chunk in row order. A row's packed values do not
+depend on its place and the guards are recomputed per block: the choices and
+every bit of ``D`` are those of the kernel that never re-packs. A re-pack
+rewrites the packed data from ``X`` (about 2 ms at 20000 x 128, 10 ms at
+100000 x 64 under load, against 0.4 and 1 ms for a step), hence the trigger
+(:data:`REPACK_SHARE`).
+
 Order of the sums (the rule a reference implementation must follow)
 ------------------------------------------------------------------
 * Gains: rows are cut into chunks of :data:`.lloyd.CHUNK`; per chunk and
@@ -137,6 +158,23 @@ PRUNE_MIN_D = WIDE_D
 #: took 2.0 to 2.5 s against 1.8 to 2.1 s; with share 8, 1.7 to 2.2 s against 1.9 to 2.8 s.
 PRUNE_RETRY_SHARE = 8
 PRUNE_MAX_WAIT = 32
+#: The blocks are re-packed by nearest chosen center (module docstring, "Re-packing"), from step
+#: ``repack_first`` of :func:`greedy_kmeanspp` on, once the rows moved since the last re-pack number
+#: this share of ``n`` (a row that moves twice counts twice). Measured (make_blobs, float32, 1 thread,
+#: process CPU time, median of seeds 0-2, alternated in one process, load 2.3 to 2.8): at
+#: 100000 x 64, k = 1024, no re-pack 1265 ms (4.4 % of the blocks skipped), share 1 959 ms
+#: (4 to 5 re-packs, 32.8 %), 1/2 992 ms (38.7 %), 1/4 1060 ms (41.7 %); at 20000 x 128,
+#: k = 100, no re-pack 48.4 ms, share 1 (from step 12) 43.5 ms (2 re-packs, 36.2 %), 3/4 45.6 ms,
+#: 1/2 46.4 ms (41.2 %), and 1/8 56.7 ms, 1/16 75.8 ms (13 and 23 re-packs): a re-pack costs
+#: about four steps there.
+REPACK_SHARE = 1.0
+#: ``repack_first`` of :func:`kmeans_plusplus` (from :data:`PRUNE_MIN_D` features on): the first
+#: steps move most rows and find few to prune.
+REPACK_FIRST = 8
+#: :func:`_repack` asks for the row this many rows ahead (the rows of ``X`` are read in a random
+#: order that the hardware prefetcher cannot follow; measured 1.2 to 1.4 against 1.9 to 6.7 ms
+#: for the gather of 20000 x 128 float32, cold cache, under load).
+PREFETCH_ROWS = 8
 #: float64 lanes per vector (AFK-MC2 proposals per block).
 _L8 = lanes(np.float64)
 
@@ -713,37 +751,168 @@ def _decided(lo, hi, cand, m, rel):
 
 
 @njit(inline="always")
-def _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                 scale2, gamma, kappa, rmax, sub_tot, chunk_tot, owner, step):
-    """Move the rows of chunk ``c`` that the chosen candidate brings closer; refresh the chunk's totals."""
+def _exact_chunk_scattered(X, w, closest, C64, m, c, ebits, gain):
+    """:func:`_exact_chunk` once the blocks are re-packed: the recorded bits scattered to ``ebits``
+    (original row order), so the chunk's rows are visited in row order, as the rule sums them."""
     n = X.shape[0]
+    for t in range(m):
+        gain[t] = 0.0
+    for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        rb = ebits[i]
+        if rb == 0:
+            continue
+        ebits[i] = 0
+        ci = closest[i]
+        for t in range(m):
+            if (rb >> t) & 1:
+                s = sqdist64(X, i, C64, t)
+                if s < ci:
+                    gain[t] += w[i] * (ci - s)
+
+
+@njit(inline="always")
+def _apply_part(X, closest, cp, perm, lim, sqnorm, block_norm, C64, best, u, rows, row_bits, counts,
+                scale2, gamma, kappa, rmax, owner, step, dirty, chunk_dirty):
+    """Move the rows of scan part ``u`` that the chosen candidate brings closer; returns their number.
+
+    ``rows`` holds packed positions ``p`` (row ``perm[p]``): ``D`` is written in
+    both orders, the row's sub-block and chunk are marked for :func:`_refresh_chunk`.
+    Two threads may mark the same flag: both store 1.
+    """
     L = vlanes(lim)
+    start = u * SCAN
+    moved = 0
+    for e in range(counts[u]):
+        if (row_bits[start + e] >> best) & 1:
+            p = rows[start + e]
+            i = perm[p]
+            s = sqdist64(X, i, C64, best)
+            if not s < cp[p]:
+                continue  # flagged by the bounds, but the canonical distance is not smaller
+            moved += 1
+            cp[p] = s
+            closest[i] = s
+            owner[p] = step
+            r = block_norm[p // L] + rmax
+            lim[p] = _row_limit(s, scale2, gamma, sqnorm[p], 2.0 * kappa * r * r)
+            dirty[i // SUB] = 1
+            chunk_dirty[i // CHUNK] = 1
+    return moved
+
+
+@njit(inline="always")
+def _refresh_chunk(w, closest, sub_tot, chunk_tot, dirty, chunk_dirty, c):
+    """Recompute the marked sub-block totals of chunk ``c`` (row order) and its total."""
+    if chunk_dirty[c] == 0:
+        return
+    chunk_dirty[c] = 0
+    n = w.shape[0]
     nsub = sub_tot.shape[0]
-    pending = -1
-    touched = False
-    for u in range(c * (CHUNK // SCAN), min(counts.shape[0], (c + 1) * (CHUNK // SCAN))):
-        start = u * SCAN
-        for e in range(counts[u]):
-            if (row_bits[start + e] >> best) & 1:
-                i = rows[start + e]
-                s = sqdist64(X, i, C64, best)
-                if not s < closest[i]:
-                    continue  # flagged by the bounds, but the canonical distance is not smaller
-                closest[i] = s
-                owner[i] = step
-                r = block_norm[i // L] + rmax
-                lim[i] = _row_limit(s, scale2, gamma, sqnorm[i], 2.0 * kappa * r * r)
-                sb = i // SUB
-                if sb != pending:
-                    if pending >= 0:
-                        sub_tot[pending] = _sub_total(w, closest, True, pending * SUB,
-                                                      min(n, (pending + 1) * SUB))
-                    pending = sb
-                touched = True
-    if pending >= 0:
-        sub_tot[pending] = _sub_total(w, closest, True, pending * SUB, min(n, (pending + 1) * SUB))
-    if touched:
-        chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
+    for b in range(c * (CHUNK // SUB), min(nsub, (c + 1) * (CHUNK // SUB))):
+        if dirty[b] != 0:
+            dirty[b] = 0
+            sub_tot[b] = _sub_total(w, closest, True, b * SUB, min(n, (b + 1) * SUB))
+    chunk_tot[c] = _chunk_total(sub_tot, c, nsub)
+
+
+@njit
+def _repack_order(owner, cp, n, n_owners):
+    """Packed positions ordered by nearest chosen center, then by ``D`` (ascending).
+
+    A counting sort by owner, then a sort of each owner's rows by ``D``: the rows
+    near their center come first and fill blocks that the pruning can skip; the
+    far rows of a cluster not yet seeded (similar ``D``) stay together.
+    """
+    start = np.zeros(n_owners + 1, dtype=np.int64)
+    for p in range(n):
+        start[owner[p] + 1] += 1
+    for j in range(n_owners):
+        start[j + 1] += start[j]
+    order = np.empty(n, dtype=np.int64)
+    fill = start[:n_owners].copy()
+    for p in range(n):
+        o = owner[p]
+        order[fill[o]] = p
+        fill[o] += 1
+    for o in range(n_owners):
+        lo = start[o]
+        hi = start[o + 1]
+        if hi - lo > 1:
+            seg = order[lo:hi].copy()
+            key = np.empty(hi - lo, dtype=np.float64)
+            for e in range(hi - lo):
+                key[e] = cp[seg[e]]
+            srt = np.argsort(key, kind="mergesort")
+            for e in range(hi - lo):
+                order[lo + e] = seg[srt[e]]
+    return order
+
+
+@pjit
+def _repack(X, mean, scale, order, perm, cp, owner, wp, sqnorm, XT, block_norm, block_dl, lim,
+            kappa, rmax, scale2, gamma):
+    """Permute the packed blocks to ``order`` (positions of the current packing) in place.
+
+    The rows are packed again from ``X`` (the same float32 values as
+    :func:`.lloyd.pack_data`: a row's packed value does not depend on its place), and the
+    per-position arrays (row map, ``D``, owner, weight, squared norm) follow; the block
+    norms, guards and row limits are recomputed for the new blocks. The largest block
+    norm ``rmax`` is the largest row norm: it does not change.
+    """
+    n, d = X.shape
+    L = vlanes(XT)
+    nb = block_norm.shape[0]
+    X_flat = X.reshape(n * d)
+    perm2 = np.empty(n, dtype=np.int64)
+    cp2 = np.empty(n, dtype=np.float64)
+    own2 = np.empty(n, dtype=np.int32)
+    w2 = np.empty(n, dtype=np.float64)
+    sq2 = np.empty(n, dtype=np.float64)
+    for q in prange(n):
+        p = order[q]
+        perm2[q] = perm[p]
+        cp2[q] = cp[p]
+        own2[q] = owner[p]
+        w2[q] = wp[p]
+        sq2[q] = sqnorm[p]
+    for q in prange(n):
+        perm[q] = perm2[q]
+        cp[q] = cp2[q]
+        owner[q] = own2[q]
+        wp[q] = w2[q]
+        sqnorm[q] = sq2[q]
+    inv_s2 = 1.0 / scale2
+    for g in prange((nb + 63) // 64):
+        # a block's rows converted feature by feature (a loop the compiler vectorizes), then transposed
+        tile = np.empty((L, d), dtype=np.float32)
+        for b in range(g * 64, min(nb, g * 64 + 64)):
+            r = 0.0
+            for l in range(L):
+                q = b * L + l
+                if q + PREFETCH_ROWS < n:
+                    # the rows are scattered over X: ask for one a few rows ahead (latency, not bandwidth)
+                    ia = perm[q + PREFETCH_ROWS] * d
+                    for f in range(0, d, 16):
+                        prefetch(X_flat, ia + f)
+                if q < n:
+                    i = perm[q]
+                    for f in range(d):
+                        tile[l, f] = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
+                    if sqnorm[q] > r:
+                        r = sqnorm[q]
+                else:
+                    for f in range(d):
+                        tile[l, f] = 0.0
+            for f in range(d):
+                for l in range(L):
+                    XT[(b * d + f) * L + l] = tile[l, f]
+            block_norm[b] = math.sqrt(r) * (1.0 + 1e-6)
+            rb = block_norm[b] + rmax
+            block_dl[b] = 2.0 * kappa * rb * rb * inv_s2
+            for l in range(L):
+                q = b * L + l
+                if q < n:
+                    lim[q] = _row_limit(cp[q], scale2, gamma, sqnorm[q], 2.0 * kappa * rb * rb)
 
 
 # ------------------------------------------------------------------ the mean and scale of the packing
@@ -776,7 +945,7 @@ def chunk_moments(X, sums, lows, highs):
 
 @pjit
 def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, uniforms, indices, stats,
-                    prune_q=0.0):
+                    prune_q=0.0, repack_first=0, repack_share=REPACK_SHARE):
     """Greedy k-means++ (module docstring); writes the chosen rows to ``indices``, returns the potential.
 
     Parameters
@@ -791,17 +960,23 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
         when the potential is 0 (every point on a chosen center) the step's point is drawn by
         weight with ``uniforms[c - 1, 0]``
     indices : (k,) int64, output
-    stats : (2,) or (3,) int64, output: the steps decided by the bounds, the steps that summed
-        exact gains (and, with a third entry, the blocks the pruning did not read)
+    stats : (2,) to (4,) int64, output: the steps decided by the bounds, the steps that summed
+        exact gains (with a third entry, the blocks the pruning did not read; with a fourth, the
+        re-packs)
     prune_q : float, ``reach[j] = prune_q * min_t ||t - c_j||^2`` (canonical distances) when
         positive (module docstring, "Pruning": :data:`PRUNE_Q` is proven safe); 0 scans every block
+    repack_first, repack_share : with pruning and ``repack_first > 0``, re-pack the blocks by
+        nearest chosen center after a step ``>= repack_first`` when the rows moved since the last
+        re-pack number at least ``repack_share * n`` (module docstring, "Re-packing"); 0 never.
+        ``XT``, ``block_norm`` and ``sqnorm`` are then permuted in place (work arrays).
 
     Notes
     -----
     O(k m n d) fast multiply-adds, O(1) per flagged (row, candidate) pair, O(d)
     float64 per pair that the chosen candidate may bring closer (and per flagged
     pair in the steps the bounds leave undecided), O(n / CHUNK + SUB) per draw;
-    memory O(n) besides the packed data.
+    memory O(n) besides the packed data (a few more arrays of ``n`` once re-packed); a re-pack
+    O(n d + n log n).
     """
     n, d = X.shape
     k = indices.shape[0]
@@ -826,10 +1001,8 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     for b in range(nb):
         r = block_norm[b] + rmax
         block_dl[b] = 2.0 * kappa * r * r * inv_s2
-    stats[0] = 0
-    stats[1] = 0
-    if stats.shape[0] > 2:
-        stats[2] = 0
+    for e in range(stats.shape[0]):
+        stats[e] = 0
     prune = prune_q > 0.0
     prune_next = 1
     prune_wait = 1
@@ -848,7 +1021,18 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     indices[0] = first
 
     closest = np.empty(n, dtype=np.float64)
-    owner = np.zeros(n, dtype=np.int32)  # the chosen center (step) whose canonical distance is closest[i]
+    owner = np.zeros(n, dtype=np.int32)  # per packed position: the chosen center (step) whose distance is D
+    # the packed order: position p holds row perm[p]; cp and wp are D and w in that order (the same
+    # arrays as closest and w until the first re-pack), closest stays in row order for the sampling
+    perm = np.arange(n)
+    cp = closest
+    wp = w
+    repacked = False
+    repack_from = repack_first if prune and repack_first > 0 else k
+    moved_since = 0  # rows moved since the last re-pack
+    ebits = np.zeros(n if repack_from < k else 1, dtype=np.int64)
+    dirty = np.zeros(nsub, dtype=np.uint8)
+    chunk_dirty = np.zeros(nc, dtype=np.uint8)
     chosenT = np.zeros((d, k if prune else 1), dtype=np.float64)  # the chosen centers, feature-major
     reach = np.empty(k if prune else 1, dtype=np.float64)
     acc = np.empty(k if prune else 1, dtype=np.float64)
@@ -880,6 +1064,7 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     rows = np.empty(n, dtype=np.int64)
     row_bits = np.empty(n, dtype=np.int64)
     counts = np.zeros(ns, dtype=np.int64)
+    moved = np.zeros(ns, dtype=np.int64)
     skipped = np.zeros(ns, dtype=np.int64)
     gains = np.empty(m, dtype=np.float64)
     gains_hi = np.empty(m, dtype=np.float64)
@@ -925,7 +1110,7 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
                 reach[j] *= prune_q
         for c in prange(ns):
             bits = np.zeros(2 * L, dtype=np.int64)
-            _candidate_chunk(X, w, XT, lim, closest, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
+            _candidate_chunk(X, wp, XT, lim, cp, sqnorm, block_dl, C2, cn, m, c, chunk_lo, chunk_hi,
                              rows, row_bits, counts, bits, inv_s2, gamma4, prune_now, owner, reach, skipped)
         if prune_now:
             nskip = 0
@@ -954,8 +1139,15 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
             # of the candidates whose bounds reach the largest lower bound
             stats[1] += 1
             want = _contenders(gains, gains_hi, cand, m, rel)
-            for c in prange(nc):
-                _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, chunk_lo[c])
+            if repacked:
+                for u in range(ns):
+                    for e in range(counts[u]):
+                        ebits[perm[rows[u * SCAN + e]]] = row_bits[u * SCAN + e] & want
+                for c in prange(nc):
+                    _exact_chunk_scattered(X, w, closest, C64, m, c, ebits, chunk_lo[c])
+            else:
+                for c in prange(nc):
+                    _exact_chunk(X, w, closest, C64, m, c, rows, row_bits, counts, want, chunk_lo[c])
             for t in range(m):
                 gains[t] = 0.0
             for c in range(nc):
@@ -974,13 +1166,33 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
             flagged += counts[c]
         if flagged * (dp + SUB) <= SERIAL_APPLY_WORK:
             # few rows to move (most steps after the first few): no parallel region to start and join
+            for u in range(ns):
+                moved[u] = _apply_part(X, closest, cp, perm, lim, sqnorm, block_norm, C64, best, u, rows, row_bits,
+                                       counts, scale2, gamma, kappa, rmax, owner, step, dirty, chunk_dirty)
             for c in range(nc):
-                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot, owner, step)
+                _refresh_chunk(w, closest, sub_tot, chunk_tot, dirty, chunk_dirty, c)
         else:
+            for u in prange(ns):
+                moved[u] = _apply_part(X, closest, cp, perm, lim, sqnorm, block_norm, C64, best, u, rows, row_bits,
+                                       counts, scale2, gamma, kappa, rmax, owner, step, dirty, chunk_dirty)
             for c in prange(nc):
-                _apply_chunk(X, w, closest, lim, sqnorm, block_norm, C64, best, c, rows, row_bits, counts,
-                             scale2, gamma, kappa, rmax, sub_tot, chunk_tot, owner, step)
+                _refresh_chunk(w, closest, sub_tot, chunk_tot, dirty, chunk_dirty, c)
+        for u in range(ns):
+            moved_since += moved[u]
+        if step >= repack_from and moved_since >= repack_share * n and step + 1 < k:
+            # re-pack the blocks by nearest chosen center (module docstring, "Re-packing")
+            if not repacked:
+                cp = closest.copy()
+                wp = w.copy()
+                repacked = True
+            order = _repack_order(owner, cp, n, step + 1)
+            _repack(X, mean, scale, order, perm, cp, owner, wp, sqnorm, XT, block_norm, block_dl, lim,
+                    kappa, rmax, scale2, gamma)
+            if stats.shape[0] > 3:
+                stats[3] += 1
+            moved_since = 0
+            prune_next = step + 1  # test the new blocks on the next step
+            prune_wait = 1
         potential = 0.0
         for c in range(nc):
             potential += chunk_tot[c]
