@@ -172,6 +172,12 @@ def test_out_of_core_npy_fit_reads_the_file_twice_before_seeding_and_equals_memo
     assert reads[7 * nb:] == list(range(len(reads) - 7 * nb)) and len(reads) <= 7 * nb + readahead.AHEAD + 1
     stats = res.info["read_ahead"]
     assert 7 * nb <= stats["reads"] <= len(reads) and stats["read_seconds"] > 0 and stats["wait_seconds"] >= 0
+    # one entry per pass that read the blocks (all 7 here), in order, adding up to the totals
+    waits, computes = stats["pass_wait_seconds"], stats["pass_compute_seconds"]
+    assert len(waits) == len(computes) == 7
+    assert min(waits) >= 0 and min(computes) > 0
+    assert sum(waits) == pytest.approx(stats["wait_seconds"], abs=1e-9)
+    assert sum(computes) + sum(waits) <= res.info["seconds"]
     assert not [t for t in threading.enumerate() if t.name == "optimeans-read-ahead"]
 
 
