@@ -472,3 +472,89 @@ def test_the_pass_buffers_are_reserved_before_the_first_pass():
     t.start()
     t.join()
     assert done["same"]
+
+
+def _pass_inputs(X, k, seed):
+    """What an out-of-core fit hands :func:`tasks.task_pass`: the transform, the kernel's mean and scale,
+    and packer of centers (picked among the rows, in original units)."""
+    from optimeans._kernels.lloyd import data_scale, pack_centers, padded_clusters, padded_features
+
+    space = DataTransform(X)
+    d = X.shape[1]
+    Xw = space.to_work(X, X.dtype)
+    kmean = np.zeros(padded_features(d))
+    kmean[:d] = Xw.astype(np.float64).mean(axis=0)
+    kscale = data_scale(Xw, kmean[:d])
+    kp = padded_clusters(k)
+
+    def centers(C):
+        C2 = np.empty((kp, d), dtype=np.float32)
+        cn = np.empty(kp, dtype=np.float32)
+        C64 = np.empty((kp, padded_features(d)))
+        cmax = pack_centers(space.to_work(C, X.dtype), kmean, kscale, C2, cn, C64)
+        return C2, cn, C64, cmax
+
+    rng = np.random.default_rng(seed)
+    return space, kmean, kscale, centers, X[rng.choice(X.shape[0], k, replace=False)]
+
+
+def _bits(a):
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint8) if a.dtype.kind == "f" else a
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d,k", [(3, 4), (16, 16), (5, 40)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_pass_packing_per_chunk_gives_the_bits_of_the_block_packing(dtype, d, k, weighted):
+    """Out of core the pass transforms and packs each chunk in cache (tasks.CHUNK_PACKING); its labels
+    and its sums (first pass and a later one, sparse form) are those of packing the whole block first,
+    bit for bit. The data make the order of the additions show: numpy's (pairwise) sums differ."""
+    from optimeans._kernels.lloyd import CHUNK
+    from optimeans.distributed import _scan as scan_mod
+
+    n = 3 * CHUNK + 777  # a partial last chunk and a partial last packed block
+    X = _rows(n, d, dtype, seed=d + k, loc=1e3, spread=50.0)
+    rng = np.random.default_rng(1)
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    space, kmean, kscale, centers, C0 = _pass_inputs(X, k, seed=k)
+    assert tasks.work_factor(space) is not None
+    assert scan_mod.packed_pass_kernel(len(centers(C0)[1]), d) is not None
+    out = {}
+    for per_chunk in (False, True):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(tasks, "CHUNK_PACKING", per_chunk)
+            state = tasks.BlockState(None, None, 0, n, space, dtype, not weighted)
+            got = []
+            C = C0
+            for step in range(3):
+                raw = tasks.ScratchRows((X.copy(), w))
+                r = tasks.task_pass(state, raw, 7, step, kmean, kscale, *centers(C), k, True, 2)
+                got.append((r, state.labels.copy(), raw[0]))
+                C = C + (0.01 * (step + 1)) * np.std(X, axis=0)  # moved centers: some labels change
+            out[per_chunk] = got
+    for (ra, la, xa), (rb, lb, xb) in zip(out[False], out[True]):
+        np.testing.assert_array_equal(la, lb)
+        np.testing.assert_array_equal(_bits(xa), _bits(xb))  # the work rows written over the rows read
+        assert ra[0] == rb[0]
+        for a, b in zip(ra[1:6], rb[1:6]):
+            np.testing.assert_array_equal(_bits(a), _bits(b))
+    first = out[True][0][0]
+    assert first[0] == n and 0 < out[True][1][0][0] < n  # the first pass moved every row, the next some
+    # the reference itself: per chunk and cluster, w (x - m) added in row order (np.cumsum adds left to
+    # right) gives the first pass's sums; added in reverse row order it gives other bits for some cluster
+    labels, Xw = out[True][0][1], out[True][0][2]
+    touched, S = first[1], first[2]
+    ww = np.ones(n) if w is None else space.work_weights(w)
+    wx = (Xw.astype(np.float64) - kmean[:d]) * ww[:, None]
+    r = 0
+    reversed_differs = 0
+    for c in range(touched.shape[0]):
+        rows = slice(c * CHUNK, min(n, (c + 1) * CHUNK))
+        for j in np.flatnonzero(touched[c]):
+            part = wx[rows][labels[rows] == j]
+            np.testing.assert_array_equal(_bits(np.cumsum(part, axis=0)[-1]), _bits(S[r, :d]))
+            rev = np.cumsum(part[::-1], axis=0)[-1]
+            reversed_differs += int(not np.array_equal(_bits(rev), _bits(S[r, :d])))
+            r += 1
+    assert r == S.shape[0] and reversed_differs > 0
