@@ -58,7 +58,12 @@ sums afterwards, in row order (:func:`add_rows`), instead of a move per row
 interleaved with the scan: the same additions in the same order, so the same
 bits, at about half the cost of the moves (4,194,304 x 16 float32, k = 16,
 2 threads, process CPU time under load 5-6: the pass 160-187 ms against 242-341 ms; a
-later pass takes 100-117 ms).
+later pass takes 100-117 ms). Rows are labelled and added per pair of blocks,
+their squared deviations transposed in registers (:func:`add_rows`): on the
+same shape on a later machine (``bench_first_pass.py``, load 2.0-2.3,
+alternated) the first pass took 47-52 ms (CPU 53-55 ms) against 104-109 ms
+(CPU 137-150 ms) with one gather per feature and the rows added after the
+whole chunk's scan.
 
 References
 ----------
