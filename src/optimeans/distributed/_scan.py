@@ -12,9 +12,7 @@ replace (each docstring names it):
   for data without pre-scaling;
 * :func:`to_work_and_pack` -- the same, fused with the float32 packing of
   :func:`optimeans._kernels.lloyd.pack_data` (the norms per row, which the
-  pass does not use, are not written);
-* :func:`lloyd_pass_packing` -- that and the Lloyd pass of
-  :func:`optimeans._kernels.lloyd.lloyd_chunks`, a chunk at a time in cache.
+  pass does not use, are not written).
 
 Why the column extremes are enough for the two scales (no pass of their
 own): rounding is monotone, so ``max_i |fl(x_if - m_f)|`` is reached at the
@@ -28,14 +26,8 @@ import math
 
 import numpy as np
 
-from numba import get_num_threads
-
 from .._numba import njit, pjit, prange
 from .._kernels._simd import vlanes
-from .._kernels.lloyd import (
-    CHUNK, _lloyd_chunk, _lloyd_chunks0, _lloyd_chunks1, _lloyd_chunks2, _lloyd_chunks3, lloyd_kernel_of,
-    scan_pair0, scan_pair1, scan_pair2, scan_pair3,
-)
 
 #: Rows handled per parallel step of :func:`to_work_rows`.
 _ROWS = 4096
@@ -240,153 +232,3 @@ def apply_sparse_moves(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
             Q[j] = 0.0
             for f in range(dp):
                 S[j * dp + f] = 0.0
-
-
-# ------------------------------------------------------------------ a Lloyd pass that packs per chunk
-
-
-@njit(inline="always")
-def _pack_chunk(X, offset, factor, Xw, kmean, kscale, start, end, XT, block_norm):
-    """Rows ``start .. end - 1`` of :func:`to_work_and_pack`, packed from ``XT[0]`` and ``block_norm[0]``.
-
-    ``start`` is a multiple of the lanes of ``XT``: the chunk's packed blocks
-    are the blocks of the whole pack, so the values (and their bits) are
-    :func:`to_work_and_pack`'s, only written to a buffer the size of a chunk.
-    """
-    d = X.shape[1]
-    L = vlanes(XT)
-    v = np.empty(d, dtype=np.float32)
-    for bl in range((end - start + L - 1) // L):
-        r = 0.0
-        for l in range(L):
-            i = start + bl * L + l
-            s = 0.0
-            if i < end:
-                for f in range(d):
-                    Xw[i, f] = (np.float64(X[i, f]) - offset[f]) * factor
-                for f in range(d):
-                    v[f] = np.float32((np.float64(Xw[i, f]) - kmean[f]) * kscale)
-                for f in range(d):
-                    XT[(bl * d + f) * L + l] = v[f]
-                    s += np.float64(v[f]) * np.float64(v[f])
-            else:
-                for f in range(d):
-                    XT[(bl * d + f) * L + l] = 0.0
-            if s > r:
-                r = s
-        block_norm[bl] = math.sqrt(r) * (1.0 + 1e-6)
-
-
-@njit(inline="always")
-def _packed_pass(
-    scan, X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-):
-    n, d = X.shape
-    L = vlanes(C2)
-    nc = (n + CHUNK - 1) // CHUNK
-    nt = max(1, min(n_threads, nc))
-    no_dist = np.empty(0, dtype=np.float64)
-    # one contiguous range of chunks per thread (the split Numba makes of a prange over chunks),
-    # so that each thread packs into a buffer of its own, allocated once per pass
-    for t in prange(nt):
-        XT = np.empty(CHUNK * d, dtype=np.float32)
-        norms = np.empty(CHUNK // L, dtype=np.float64)
-        for c in range(t * nc // nt, (t + 1) * nc // nt):
-            start = c * CHUNK
-            end = min(n, start + CHUNK)
-            _pack_chunk(X, offset, factor, Xw, kmean, kscale, start, end, XT, norms)
-            wc = w[start:end] if w.shape[0] > 0 else w
-            chunk_changed[c] = _lloyd_chunk(
-                scan, 0, Xw[start:end], wc, XT, norms, C2, cn, C64, k, cmax, kappa, kmean, labels[start:end],
-                chunk_S[c:c + 1], chunk_Q[c:c + 1], chunk_W[c:c + 1], chunk_N[c:c + 1], do_sums, no_dist,
-                prefetch_rows,
-            )
-
-
-@pjit
-def _packed_pass0(
-    X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-):
-    _packed_pass(
-        scan_pair0, X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-        chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-    )
-
-
-@pjit
-def _packed_pass1(
-    X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-):
-    _packed_pass(
-        scan_pair1, X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-        chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-    )
-
-
-@pjit
-def _packed_pass2(
-    X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-):
-    _packed_pass(
-        scan_pair2, X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-        chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-    )
-
-
-@pjit
-def _packed_pass3(
-    X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-):
-    _packed_pass(
-        scan_pair3, X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-        chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, n_threads,
-    )
-
-
-#: The kernel of :func:`lloyd_pass_packing` for each chunk kernel of :mod:`optimeans._kernels.lloyd`.
-_PACKED_PASS = {
-    _lloyd_chunks0: _packed_pass0, _lloyd_chunks1: _packed_pass1, _lloyd_chunks2: _packed_pass2,
-    _lloyd_chunks3: _packed_pass3,
-}
-
-
-def packed_pass_kernel(kp: int, d: int):
-    """The kernel of :func:`lloyd_pass_packing` for ``kp`` padded centers in ``d`` features, or None.
-
-    None for the BLAS kernel (many centers in many features), whose scan is
-    compute-bound and packs groups of its own; the caller packs the block then.
-    """
-    return _PACKED_PASS.get(lloyd_kernel_of(kp, d))
-
-
-def lloyd_pass_packing(
-    X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-    chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows,
-) -> bool:
-    """:func:`to_work_and_pack` then :func:`optimeans._kernels.lloyd.lloyd_chunks`, a chunk at a time.
-
-    Each chunk of ``CHUNK`` rows is transformed (into ``Xw``, which may be
-    ``X``) and packed into a buffer of its thread the size of one chunk
-    (256 KiB at d = 16: it stays in the core's L2), then scanned and added
-    from there, instead of the whole block packed to memory and read back:
-    out of core a block serves one pass, so its packed copy was a write and
-    a reread of the block's size for nothing. The packed values, the scan,
-    the guard and the chunk's sums are those of the two calls (chunks are
-    independent and aligned on the packed blocks), so the same bits.
-
-    Returns False (and does nothing) when the scan is the BLAS one
-    (:func:`packed_pass_kernel`).
-    """
-    kernel = packed_pass_kernel(cn.shape[0], X.shape[1])
-    if kernel is None:
-        return False
-    kernel(
-        X, offset, factor, Xw, w, C2, cn, C64, k, cmax, kappa, kmean, kscale, labels,
-        chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, do_sums, prefetch_rows, get_num_threads(),
-    )
-    return True

@@ -67,7 +67,7 @@ class BlockPasses:
         self.token = 0
         if blocks.client is None and not blocks.persisted:
             # the passes run in this thread: their packing buffers are faulted in now, once
-            tasks.reserve_pass_buffers(int(blocks.sizes.max()), d, kp)
+            tasks.reserve_pass_buffers(int(blocks.sizes.max()), d)
         self.start_run()
 
     def start_run(self) -> None:

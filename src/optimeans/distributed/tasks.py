@@ -303,29 +303,6 @@ class BlockState:
         _scan.to_work_and_pack(X, self.space._offset_p, factor, Xw, kmean[:d], kscale, XT, block_norm)
         return Xw, ww, XT, block_norm
 
-    def chunk_packed_rows(self, raw: Any, kp: int) -> tuple | None:
-        """``(X, Xw, ww, factor)`` for :func:`._scan.lloyd_pass_packing`, or None (then :meth:`pass_rows`).
-
-        Out of core a block serves one pass: rather than packed whole (a
-        write and a reread of the block's size, 0.05-0.07 s per 256 MiB
-        here), it is packed a chunk at a time into a buffer that stays in
-        cache. Not for kept blocks (packed once for the whole fit), nor for
-        a transform with pre-scaling, nor for the BLAS scan.
-        """
-        if self.persisted or raw is None or not CHUNK_PACKING:
-            return None
-        factor = work_factor(self.space)
-        Xb, wb = raw
-        if factor is None or _scan.packed_pass_kernel(kp, Xb.shape[1]) is None:
-            return None
-        X = np.ascontiguousarray(Xb, dtype=self.dtype)
-        ww = None if wb is None else np.ascontiguousarray(self.space.work_weights(np.asarray(wb, dtype=np.float64)))
-        if isinstance(raw, ScratchRows) and X is Xb and X.flags.writeable:
-            Xw = X  # each entry is read before it is written, by the same thread
-        else:
-            Xw = _thread_buffer("Xw", self.n * X.shape[1], self.dtype).reshape(self.n, X.shape[1])
-        return X, Xw, ww, factor
-
     def scratch(self, k: int, dp: int) -> tuple:
         nc = n_chunks(self.n)
         sc = self._scratch
@@ -353,10 +330,6 @@ class BlockState:
 
 _BUFFERS = threading.local()
 
-#: Out-of-core passes pack each chunk in cache (:meth:`BlockState.chunk_packed_rows`);
-#: False packs the whole block first (the reference the tests compare with).
-CHUNK_PACKING = True
-
 
 def _thread_buffer(name: str, size: int, dtype: np.dtype) -> np.ndarray:
     """A 1-D buffer of ``size`` items of this thread, reused by later calls (grown when too small)."""
@@ -367,16 +340,13 @@ def _thread_buffer(name: str, size: int, dtype: np.dtype) -> np.ndarray:
     return buf[:size]
 
 
-def reserve_pass_buffers(rows: int, d: int, kp: int | None = None) -> None:
+def reserve_pass_buffers(rows: int, d: int) -> None:
     """Allocate and touch this thread's packing buffers for blocks of up to ``rows`` rows.
 
     Out of core, the first Lloyd pass would otherwise pay the page faults of
     a fresh packed block (a block's size of memory) on top of its own work;
-    the fit calls this once, before its passes. Nothing when the passes for
-    ``kp`` padded centers pack each chunk in cache (:meth:`BlockState.chunk_packed_rows`).
+    the fit calls this once, before its passes.
     """
-    if kp is not None and CHUNK_PACKING and _scan.packed_pass_kernel(kp, d) is not None:
-        return
     nb = (int(rows) + BLOCK - 1) // BLOCK
     _thread_buffer("XT", max(nb * d * BLOCK, 1), np.dtype(np.float32)).fill(0.0)
     _thread_buffer("norm", nb, np.dtype(np.float64)).fill(0.0)
@@ -458,26 +428,15 @@ def task_pass(
     """
     state.advance(token, step)
     with numba_threads(n_threads):
-        rows = state.chunk_packed_rows(raw, cn.shape[0])
-        if rows is not None:
-            # out of core: each chunk transformed, packed, scanned and added while in cache
-            X, Xw, ww, factor = rows
-            d = X.shape[1]
-            cS, cQ, cW, cN, cc = state.scratch(k, padded_features(d))
-            _scan.lloyd_pass_packing(
-                X, state.space._offset_p, factor, Xw, state.kernel_weights(ww), C2, cn, C64, k, cmax,
-                guard_kappa(d), kmean, kscale, state.labels, cS, cQ, cW, cN, cc, do_sums, state.prefetch,
-            )
-        else:
-            Xw, ww, XT, block_norm = state.pass_rows(raw, kmean, kscale)
-            d = Xw.shape[1]
-            dp = padded_features(d)
-            cS, cQ, cW, cN, cc = state.scratch(k, dp)
-            w = state.kernel_weights(ww)
-            lloyd_chunks(
-                Xw, w, XT, block_norm, C2, cn, C64, k, cmax, guard_kappa(d), kmean, state.labels,
-                cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
-            )
+        Xw, ww, XT, block_norm = state.pass_rows(raw, kmean, kscale)
+        d = Xw.shape[1]
+        dp = padded_features(d)
+        cS, cQ, cW, cN, cc = state.scratch(k, dp)
+        w = state.kernel_weights(ww)
+        lloyd_chunks(
+            Xw, w, XT, block_norm, C2, cn, C64, k, cmax, guard_kappa(d), kmean, state.labels,
+            cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
+        )
     changed = int(cc.sum())
     # prefetching rows pays while many points move (as in memory); it never changes a result
     state.prefetch = changed * 1000 > state.n
