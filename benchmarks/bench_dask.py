@@ -523,6 +523,15 @@ def bench_out_of_core(args: argparse.Namespace) -> dict:
             }
             if fit["setup_passes"]:
                 fit["setup_seconds_per_pass"] = fit["setup_seconds"] / fit["setup_passes"]
+            ra = fit["read_ahead"] or {}
+            if ra.get("pass_wait_seconds") and fit["setup_passes"] is not None:
+                # the Lloyd passes follow the setup passes (the centers are given: no seeding pass);
+                # per pass, the seconds it waited for the reader and those it computed
+                first = int(fit["setup_passes"])
+                fit["lloyd_pass_wait_seconds"] = [round(x, 4) for x in ra["pass_wait_seconds"][first:first + len(secs)]]
+                fit["lloyd_pass_compute_seconds"] = [
+                    round(x, 4) for x in ra["pass_compute_seconds"][first:first + len(secs)]
+                ]
             fits.append(fit)
             _progress(fit)
         out["fits"] = fits

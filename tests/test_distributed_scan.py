@@ -108,6 +108,24 @@ def test_to_work_and_pack_equals_to_work_then_pack_data(dtype, n, in_place):
     np.testing.assert_array_equal(bn, bn_ref)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_work_rows_transform_scratch_rows_in_place_and_leave_others_alone(dtype):
+    X = _rows(5000, 3, dtype, seed=3, loc=50.0, spread=7.0)
+    w = np.linspace(0.5, 2.0, len(X))
+    space = DataTransform(X, w)
+    state = tasks.BlockState(None, None, 0, len(X), space, dtype, False)
+    _, _, Xw_ref, ww_ref = state.rows((X.copy(), w))
+    kept = X.copy()
+    Xw, ww = state.work_rows((kept, w))  # rows someone may keep: a new array, the rows untouched
+    assert Xw is not kept
+    np.testing.assert_array_equal(kept, X)
+    scratch = X.copy()
+    Xw2, ww2 = state.work_rows(tasks.ScratchRows((scratch, w)))  # the buffer's alone: written over
+    assert Xw2 is scratch
+    for a, b in ((Xw, Xw_ref), (Xw2, Xw_ref), (ww, ww_ref), (ww2, ww_ref)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_work_factor_refuses_what_the_kernels_cannot_reproduce():
     X = np.array([[1e300, 0.0], [-1e300, 1.0], [0.5e300, 2.0]])
     space = DataTransform(X * 1e8)  # beyond 2**960: pre-scaled, the NumPy path runs
@@ -172,6 +190,12 @@ def test_out_of_core_npy_fit_reads_the_file_twice_before_seeding_and_equals_memo
     assert reads[7 * nb:] == list(range(len(reads) - 7 * nb)) and len(reads) <= 7 * nb + readahead.AHEAD + 1
     stats = res.info["read_ahead"]
     assert 7 * nb <= stats["reads"] <= len(reads) and stats["read_seconds"] > 0 and stats["wait_seconds"] >= 0
+    # one entry per pass that read the blocks (all 7 here), in order, adding up to the totals
+    waits, computes = stats["pass_wait_seconds"], stats["pass_compute_seconds"]
+    assert len(waits) == len(computes) == 7
+    assert min(waits) >= 0 and min(computes) > 0
+    assert sum(waits) == pytest.approx(stats["wait_seconds"], abs=1e-9)
+    assert sum(computes) + sum(waits) <= res.info["seconds"]
     assert not [t for t in threading.enumerate() if t.name == "optimeans-read-ahead"]
 
 

@@ -14,13 +14,15 @@ from numba import njit
 
 from optimeans._kernels import CHUNK
 from optimeans._kernels import lloyd as K
+from optimeans._kernels._simd import lanes, vadd_sqdev_rows, vfill, vget, vlanes, vload
 from optimeans._numba import numba_threads
 
 
 @njit
-def moved_sums(X, w, labels, old, mean, k, dp, reverse):
+def moved_sums(X, w, labels, old, mean, k, dp, order):
     """Per-chunk sums of moving each row ``i`` from ``old[i]`` to ``labels[i]`` (rows whose label changed),
-    in row order (``reverse``: in reverse row order, to show that the order shows in the bits)."""
+    in row order (``order`` 0), in reverse row order (1) or reversed within each group of eight rows (2):
+    the last two show that the order of the additions shows in the bits."""
     n = X.shape[0]
     nc = (n + CHUNK - 1) // CHUNK
     cS = np.zeros((nc, k * dp))
@@ -31,7 +33,12 @@ def moved_sums(X, w, labels, old, mean, k, dp, reverse):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
         for t in range(hi - lo):
-            i = hi - 1 - t if reverse else lo + t
+            if order == 1:
+                i = hi - 1 - t
+            elif order == 2 and lo + (t // 8) * 8 + 8 <= hi:
+                i = lo + (t // 8) * 8 + 7 - t % 8
+            else:
+                i = lo + t
             if old[i] != labels[i]:
                 K.move_point(X, w, i, old[i], labels[i], mean, cS[c], cQ[c], cW[c], cN[c])
     return cS, cQ, cW, cN
@@ -93,7 +100,7 @@ def test_first_pass_gives_the_bits_of_the_moves(d, k, dtype, weighted, threads):
     assert (Ds[:, 0] == Ds[:, 1]).any()
 
     wk = ws.w
-    cS, cQ, cW, cN = moved_sums(X, wk, labels, np.full(n, -1), ws.mean, k, ws.dp, False)
+    cS, cQ, cW, cN = moved_sums(X, wk, labels, np.full(n, -1), ws.mean, k, ws.dp, 0)
     for got, ref in zip((ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N), (cS, cQ, cW, cN)):
         assert_same_bits(got, ref)
     # the running sums: the chunks' changes added in chunk order, empty clusters zeroed
@@ -110,8 +117,13 @@ def test_first_pass_gives_the_bits_of_the_moves(d, k, dtype, weighted, threads):
 
     # the data make the order of the additions visible: rows added in reverse order give other bits,
     # so a first pass that added them out of order (or mixed up chunks) would fail above
-    rS, rQ, _, _ = moved_sums(X, wk, labels, np.full(n, -1), ws.mean, k, ws.dp, True)
-    assert not (np.array_equal(bits(rS), bits(cS)) and np.array_equal(bits(rQ), bits(cQ)))
+    for order in (1, 2):  # reversed, and reversed within each group of eight rows (one SIMD group)
+        rS, rQ, rW, _ = moved_sums(X, wk, labels, np.full(n, -1), ws.mean, k, ws.dp, order)
+        assert not (np.array_equal(bits(rS), bits(cS)) and np.array_equal(bits(rQ), bits(cQ)))
+        if weighted:
+            assert not np.array_equal(bits(rW), bits(cW))
+    if not weighted:  # unit weights: the weight of a cluster is its count, exactly
+        np.testing.assert_array_equal(ws.chunk_W, ws.chunk_N.astype(np.float64))
 
     # a second pass at moved centers takes the move path and keeps the sums right
     ws.set_centers(centers)
@@ -152,7 +164,7 @@ def test_a_chunk_with_one_assigned_row_takes_the_move_path(where):
     changed = ws.assign(do_sums=True)
     assert changed == n
     np.testing.assert_array_equal(ws.labels, truth)
-    cS, cQ, cW, cN = moved_sums(X, ws.w, ws.labels, old, ws.mean, k, ws.dp, False)
+    cS, cQ, cW, cN = moved_sums(X, ws.w, ws.labels, old, ws.mean, k, ws.dp, 0)
     for got, ref in zip((ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N), (cS, cQ, cW, cN)):
         assert_same_bits(got, ref)
     # the moved row was subtracted from the wrong cluster: that chunk's count of it is -1 + its arrivals
@@ -182,6 +194,56 @@ def test_first_pass_of_the_blas_kernel():
     ws.set_centers(C)
     assert ws.assign() == n
     np.testing.assert_array_equal(ws.labels, ref_labels(X, C))
-    cS, cQ, cW, cN = moved_sums(X, ws.w, ws.labels, np.full(n, -1), ws.mean, k, ws.dp, False)
+    cS, cQ, cW, cN = moved_sums(X, ws.w, ws.labels, np.full(n, -1), ws.mean, k, ws.dp, 0)
     for got, ref in zip((ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N), (cS, cQ, cW, cN)):
         assert_same_bits(got, ref)
+
+
+@njit
+def _sqdev_by_rows(X, mean, out, reverse_features):
+    """``out[i] = sum_f (float64(X[i, f]) - mean[f])^2``, left to right (or right to left), per row."""
+    n, d = X.shape
+    for i in range(n):
+        q = 0.0
+        for t in range(d):
+            f = d - 1 - t if reverse_features else t
+            v = np.float64(X[i, f]) - mean[f]
+            q += v * v
+        out[i] = q
+
+
+@njit
+def _sqdev_by_groups(X, mean, out):
+    """The same sums from :func:`vadd_sqdev_rows`, ``lanes(float64)`` rows at once."""
+    n, d = X.shape
+    L8 = vlanes(mean)
+    for i in range(0, n - n % L8, L8):
+        q = vfill(mean, 0.0)
+        for f0 in range(0, d, L8):
+            q = vadd_sqdev_rows(X, i * d + f0, d, min(L8, d - f0), vload(mean, f0), q)
+        for h in range(L8):
+            out[i + h] = vget(q, h)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [1, 3, 8, 13, 16, 17])
+def test_vadd_sqdev_rows_adds_in_the_order_of_the_scalar_loop(d, dtype):
+    """Each lane of the transposed sums is its row's scalar chain, bit for bit; the data (entries spanning
+    sixteen decades, in random order) make a different order of the features show in the bits."""
+    L8 = lanes(np.float64)
+    n = 40 * L8
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(n, d)) * 10.0 ** rng.uniform(-8, 8, size=(n, d))).astype(dtype)
+    mean = np.zeros(K.padded_features(d) + L8)
+    mean[:d] = rng.normal(size=d)
+    ref = np.empty(n)
+    _sqdev_by_rows(X, mean, ref, False)
+    got = np.full(n, np.nan)
+    _sqdev_by_groups(X, mean, got)
+    assert_same_bits(got, ref)
+    if d >= 3:
+        rev = np.empty(n)
+        _sqdev_by_rows(X, mean, rev, True)
+        assert not np.array_equal(bits(rev), bits(ref))  # the order of the features shows
+        # and a lane mix-up would show: the rows differ
+        assert np.unique(ref).size == n

@@ -33,7 +33,7 @@ __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vmask_lt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
     "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vstore_int", "vload_wide", "vreduce_max", "vsum",
-    "prefetch", "vgather_ext",
+    "prefetch", "vgather_ext", "vadd_sqdev_rows",
 ]
 
 
@@ -489,3 +489,71 @@ def vgather_ext(typingctx, arr, idx, stride):
         return builder.fpext(v, context.get_value_type(vt))
 
     return vt(arr, idx, stride), codegen
+
+
+def _transpose(builder, rows):
+    """The columns of the square matrix whose rows are the vectors ``rows`` (``lanes`` of them).
+
+    ``log2(lanes)`` stages of two-source shuffles (three for eight lanes: 24
+    shuffles in all); the stage of size ``s`` swaps, in each pair of rows ``i``,
+    ``i + s``, the off-diagonal ``s``-wide sub-blocks. Moves values only.
+    """
+    n = len(rows)
+    rows = list(rows)
+    s = 1
+    while s < n:
+        lo = ir.Constant(ir.VectorType(_I32, n), [p if not p & s else n + p - s for p in range(n)])
+        hi = ir.Constant(ir.VectorType(_I32, n), [p + s if not p & s else n + p for p in range(n)])
+        for i in range(n):
+            if not i & s:
+                a, b = rows[i], rows[i + s]
+                rows[i] = builder.shuffle_vector(a, b, lo)
+                rows[i + s] = builder.shuffle_vector(a, b, hi)
+        s *= 2
+    return rows
+
+
+@intrinsic
+def vadd_sqdev_rows(typingctx, arr, idx, stride, n, m, acc):
+    """``acc[l] + (x_l0 - m_0)^2 + (x_l1 - m_1)^2 + ... `` added left to right, one row ``l`` per lane.
+
+    Row ``l`` (``l < lanes(float64)``) is ``arr.flat[idx + l * stride :][:n]``
+    widened to float64 (``n <= lanes``); ``m`` is a float64 vector. Each lane
+    gets the additions, in the same order, of the scalar loop
+    ``q += (float64(x_f) - m_f) ** 2`` over ``f < n``, plus additions of
+    ``+0.0`` for ``f >= n`` (exact: a sum of squares is never ``-0.0``). The
+    rows are loaded whole (masked to ``n``), squared and transposed in
+    registers (:func:`_transpose`), instead of one gather per feature.
+    """
+    _check_array(arr)
+    if not isinstance(m, Vec) or m != acc or m.dtype != types.float64:
+        return None
+    vt = _vec_of(types.float64)
+
+    def codegen(context, builder, sig, args):
+        L = vt.lanes
+        i64 = ir.IntType(64)
+        llvt = context.get_value_type(vt)
+        src = ir.VectorType(context.get_value_type(arr.dtype), L)
+        base = context.cast(builder, args[1], sig.args[1], types.int64)
+        step = context.cast(builder, args[2], sig.args[2], types.int64)
+        mask = _lane_mask(builder, L, context.cast(builder, args[3], sig.args[3], types.int64))
+        fnty = ir.FunctionType(src, [src.as_pointer(), _I32, mask.type, src])
+        load = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.masked.load.v{L}f{arr.dtype.bitwidth}.p0")
+        zero = ir.Constant(llvt, None)
+        rows = []
+        for l in range(L):
+            at = builder.add(base, builder.mul(step, ir.Constant(i64, l)))
+            ptr = _element_ptr(context, builder, sig.args[0], args[0], types.int64, at)
+            v = builder.call(load, [builder.bitcast(ptr, src.as_pointer()), ir.Constant(_I32, arr.dtype.bitwidth // 8),
+                                    mask, ir.Constant(src, None)])
+            if arr.dtype.bitwidth != 64:
+                v = builder.fpext(v, llvt)
+            t = builder.select(mask, builder.fsub(v, args[4]), zero)
+            rows.append(builder.fmul(t, t))
+        q = args[5]
+        for col in _transpose(builder, rows):
+            q = builder.fadd(q, col)
+        return q
+
+    return vt(arr, idx, stride, n, m, acc), codegen

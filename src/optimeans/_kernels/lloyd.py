@@ -58,7 +58,12 @@ sums afterwards, in row order (:func:`add_rows`), instead of a move per row
 interleaved with the scan: the same additions in the same order, so the same
 bits, at about half the cost of the moves (4,194,304 x 16 float32, k = 16,
 2 threads, process CPU time under load 5-6: the pass 160-187 ms against 242-341 ms; a
-later pass takes 100-117 ms).
+later pass takes 100-117 ms). Rows are labelled and added per pair of blocks,
+their squared deviations transposed in registers (:func:`add_rows`): on the
+same shape on a later machine (``bench_first_pass.py``, load 2.0-2.3,
+alternated) the first pass took 47-52 ms (CPU 53-55 ms) against 104-109 ms
+(CPU 137-150 ms) with one gather per feature and the rows added after the
+whole chunk's scan.
 
 References
 ----------
@@ -75,7 +80,7 @@ from numba import get_num_threads
 
 from .._numba import native_threads, njit, pjit, prange
 from ._simd import (
-    lanes, prefetch, vadd, vchanged_mask, vfill, vfma, vgather_ext, vget, vlanes, vload, vload_ext, vload_wide,
+    lanes, prefetch, vadd, vadd_sqdev_rows, vchanged_mask, vfill, vfma, vget, vlanes, vload, vload_ext, vload_wide,
     vmask_not_gt, vmax, vmin, vmask_lt, vmul, vstore, vstore_int, vsub, vsum, vwhere_lt,
 )
 
@@ -838,14 +843,21 @@ def _label_block(X, b, end, best, second, idx, thr, C64, k, labels, dist_out):
 def add_rows(X, w, start, end, mean, labels, S, Q, W, N):
     """Add rows ``start .. end - 1``, in order, to the sums of their clusters ``labels[i]``.
 
-    The moves :func:`move_point` makes from no cluster (``old = -1``), the
-    same operations in the same order on every sum, so the same bits; only
-    the work is arranged differently. ``||x_i - m||^2`` (a chain of ``d``
-    float64 additions per row, the bulk of a move) is summed for
-    ``lanes(float64)`` consecutive rows at once, one row per lane, from a
-    gather of each feature (:func:`~._simd.vgather_ext`): each lane adds the
-    same terms in the same order as the scalar loop. Unit weights skip the
-    multiplications by 1 (exact, so the same bits).
+    ``S``, ``Q``, ``W``, ``N`` are a chunk's sums, zero at the chunk's start
+    (rows of a chunk may be added in several calls, in order). The result is
+    that of the moves :func:`move_point` makes from no cluster (``old =
+    -1``), the same operations in the same order on every sum, so the same
+    bits; only the work is arranged differently:
+
+    * ``||x_i - m||^2`` (a chain of ``d`` float64 additions per row, the bulk
+      of a move) is summed for ``lanes(float64)`` consecutive rows at once,
+      one row per lane: the rows are loaded whole and their squared
+      deviations transposed in registers (:func:`~._simd.vadd_sqdev_rows`),
+      so each lane adds the same terms in the same order as the scalar loop;
+    * unit weights skip the multiplications by 1 (exact) and the additions of
+      1.0 to ``W``: from zero, adding 1.0 ``N_j`` times gives exactly
+      ``N_j`` (every partial sum is an integer below ``2**53``), which
+      :func:`counts_as_weights` writes once the chunk's rows are all added.
     """
     d = X.shape[1]
     dp = mean.shape[0]
@@ -856,9 +868,8 @@ def add_rows(X, w, start, end, mean, labels, S, Q, W, N):
         g = min(L8, end - i)
         qv = vfill(S, 0.0)
         if g == L8:
-            for f in range(d):
-                t = vsub(vgather_ext(X, i * d + f, d), vfill(S, mean[f]))
-                qv = vadd(qv, vmul(t, t))
+            for f0 in range(0, d, L8):
+                qv = vadd_sqdev_rows(X, i * d + f0, d, min(L8, d - f0), vload(mean, f0), qv)
         for h in range(g):
             r = i + h
             if g == L8:
@@ -870,7 +881,6 @@ def add_rows(X, w, start, end, mean, labels, S, Q, W, N):
                     qi += t * t
             j = labels[r]
             if unit:
-                W[j] += 1.0
                 Q[j] += qi
             else:
                 wi = np.float64(w[r])
@@ -891,23 +901,37 @@ def add_rows(X, w, start, end, mean, labels, S, Q, W, N):
 
 
 @njit(inline="always")
+def counts_as_weights(w, W, N):
+    """After :func:`add_rows` with unit weights (``w`` empty): ``W[j] = N[j]``, the sum of ``N[j]`` ones."""
+    if w.shape[0] == 0:
+        for j in range(W.shape[0]):
+            W[j] = np.float64(N[j])
+
+
+@njit(inline="always")
 def _first_chunk(
     scan, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, start, end, S, Q, W, N, do_sums, dist_out,
 ):
     """:func:`_lloyd_chunk` for a chunk whose rows have no label yet (every row moves).
 
-    The scan labels the whole chunk first (:func:`_label_block`), then, with
-    ``do_sums``, :func:`add_rows` adds its rows to the chunk's sums in row
-    order: the additions of the moves, in their order, without the
-    per-point bookkeeping of a move (the comparison with the old label, the
-    subtraction from it) interleaved with the scan. Returns the rows labelled.
+    Per pair of blocks, the scan labels the rows (:func:`_label_block`), then,
+    with ``do_sums``, :func:`add_rows` adds them to the chunk's sums, pair
+    after pair, so in row order: the additions of the moves, in their order,
+    without the per-point bookkeeping of a move (the comparison with the old
+    label, the subtraction from it). The rows of ``X`` of the next pair are
+    prefetched before each scan, so that their trip from memory overlaps the
+    scan instead of stalling the additions. Returns the rows labelled.
     """
     d = X.shape[1]
     L = vlanes(XT)
     b_first = start // L
     b_end = (end + L - 1) // L
+    if do_sums:
+        _prefetch_rows(X, start, min(end, start + 2 * L))
     for b in range(b_first, b_end, 2):
         n_blocks = 2 if b + 1 < b_end else 1
+        if do_sums:
+            _prefetch_rows(X, min(end, (b + 2) * L), min(end, (b + 4) * L))
         ba, sa, ia, bb, sb, ib = scan(XT, b * d * L, (b + n_blocks - 1) * d * L, d, C2, cn, k)
         for h in range(n_blocks):
             if h == 0:
@@ -916,8 +940,10 @@ def _first_chunk(
                 best, second, idx = bb, sb, ib
             thr = guard_threshold(kappa, block_norm[b + h], cmax)
             _label_block(X, b + h, end, best, second, idx, thr, C64, k, labels, dist_out)
+        if do_sums:
+            add_rows(X, w, b * L, min(end, (b + n_blocks) * L), mean, labels, S, Q, W, N)
     if do_sums:
-        add_rows(X, w, start, end, mean, labels, S, Q, W, N)
+        counts_as_weights(w, W, N)
     return end - start
 
 
@@ -1169,6 +1195,7 @@ def _lloyd_chunks_gemm(
             # a first pass: the rows are added to their clusters after the scan (as in _first_chunk)
             if do_sums:
                 add_rows(X, w, start, end, mean, labels, S, Q, W, N)
+                counts_as_weights(w, W, N)
             changed = end - start
         chunk_changed[c] = changed
 

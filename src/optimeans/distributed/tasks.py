@@ -225,6 +225,27 @@ class BlockState:
             raise StateLost("an out-of-core block task got no rows")
         return self._work(raw[0], raw[1])
 
+    def work_rows(self, raw: Any) -> tuple:
+        """``(Xw, ww)`` for a task that needs the work rows alone (not the original ones).
+
+        Out of core, rows read into a buffer that nothing else holds
+        (:class:`ScratchRows`) are transformed in place, as a Lloyd pass does
+        (:meth:`pass_rows`): no new block of memory to fault in. Otherwise as
+        :meth:`rows`.
+        """
+        factor = work_factor(self.space)
+        if self.persisted or not isinstance(raw, ScratchRows) or factor is None:
+            _, _, Xw, ww = self.rows(raw)
+            return Xw, ww
+        Xb, wb = raw
+        X = np.ascontiguousarray(Xb, dtype=self.dtype)
+        if X is not Xb or not X.flags.writeable:
+            _, _, Xw, ww = self.rows(raw)
+            return Xw, ww
+        _scan.to_work_rows(X, self.space._offset_p, factor, X)  # each entry read, then written
+        ww = None if wb is None else np.ascontiguousarray(self.space.work_weights(np.asarray(wb, dtype=np.float64)))
+        return X, ww
+
     def weights64(self, w: np.ndarray | None) -> np.ndarray:
         return np.ones(self.n, dtype=np.float64) if w is None else w
 
@@ -358,7 +379,7 @@ def task_kernel_stats(state: BlockState, raw: Any, acc: tuple) -> tuple:
     far. Chained block after block. For two or more columns.
     """
     sums, lo, hi, totals = acc
-    _, _, Xw, ww = state.rows(raw)
+    Xw, ww = state.work_rows(raw)
     sums, lo, hi = sums.copy(), lo.copy(), hi.copy()
     blo = np.full(Xw.shape[1], np.inf)
     bhi = np.full(Xw.shape[1], -np.inf)
