@@ -231,11 +231,14 @@ def test_auto_routes():
     assert routes("auto", "auto", 2, 3, 75) == (False, True)  # k < 4: the LP bound is weak
     assert routes("auto", "auto", 5, 6, 300) == (False, True)
     assert routes("auto", "auto", 2, 6, bb.SDP_BNB_MAX + 1) == (True, False)  # beyond the SDP tree: the LP
-    # large planar sets with small clusters (u1060, k = 30, 40 and 50): the LP; with large clusters: the SDP tree
+    # large planar sets with small clusters (u1060, k = 20 to 50): the LP; with large clusters: the SDP tree
     assert routes("auto", "auto", 2, 50, 1060) == (True, False)
     assert routes("auto", "auto", 2, 40, 1060) == (True, False)
     assert routes("auto", "auto", 2, 30, 1060) == (True, False)
-    assert routes("auto", "auto", 2, 20, 1060) == (False, True)
+    assert routes("auto", "auto", 2, 20, 1060) == (True, False)  # 53 rows a cluster
+    assert routes("auto", "auto", 2, 19, 1060) == (False, True)  # 55.8 rows a cluster
+    assert routes("auto", "auto", 2, 10, 1060) == (False, True)
+    assert routes("auto", "auto", 2, 20, bb.LP_PLANE_LARGE - 1) == (False, True)  # too few rows, however small the clusters
     assert routes("auto", "auto", 2, 10, 666) == (False, True)  # gr666
     assert routes("auto", "auto", 2, 30, 666) == (False, True)  # fewer rows than LP_PLANE_LARGE
     assert routes("auto", True, 2, 50, 1060) == (False, True)  # an explicit SDP request wins

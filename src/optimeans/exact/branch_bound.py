@@ -19,7 +19,7 @@ search and assigned to their nearest center at the end.
 
 On small planar sets (k >= 4, at most ``LP_PLANE_MAX`` = 100 distinct rows),
 and on large ones with small clusters (at least ``LP_PLANE_LARGE`` = 1000
-distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 36 a cluster), a second certificate is tried when a short enumeration does not finish: the
+distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 54 a cluster), a second certificate is tried when a short enumeration does not finish: the
 bound of the set-partitioning linear relaxation, by column generation with
 exact geometric pricing (:mod:`optimeans.exact.colgen`). It is tight on most
 classic small planar sets (Ruspini for every k up to 10 but 8), and then
@@ -90,10 +90,14 @@ LP_PLANE_MAX = 100
 #: With the box stabilization of :mod:`optimeans.exact.colgen` the LP route
 #: proved u1060 k = 30 (35.3 rows a cluster) at its root in 185 s (load 1.4,
 #: ``benchmarks/bench_lp_route.py --sets u1060 --ks 30 --routes lp``), hence 36
-#: (it was 27: k = 30 went to the SDP tree). At k = 20 (53 a cluster) the LP
-#: route's gap was 0.99 % after 450 s (load 1-2, root unfinished, HiGHS 393 s
-#: of it at 34,000 columns), not yet compared with today's SDP tree.
-LP_ROWS_PER_CLUSTER = 36
+#: (it was 27: k = 30 went to the SDP tree). At k = 20 (53 a cluster) the
+#: default ``branch_and_bound`` by the LP route ends its root at a 0.040 % gap
+#: (720 s of column generation, HiGHS 524 s, 45,700 columns) and stops there
+#: after 1200 s, unproven (3 nodes, 265 rounds, 58,800 columns, load 1-2,
+#: ``--sets u1060 --ks 20 --routes bnb --time-limit 1200``), where the SDP
+#: tree's root was at 32 % after 240 s: hence 54 (u1060 k = 20..29 change
+#: route; larger sets already take the LP, beyond ``SDP_BNB_MAX``).
+LP_ROWS_PER_CLUSTER = 54
 LP_PLANE_LARGE = 1000
 
 #: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
@@ -244,8 +248,8 @@ def branch_and_bound(
         enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
         does not finish. ``"auto"`` does so for ``n_clusters >= 4`` on at most
         ``LP_PLANE_MAX`` = 100 distinct rows, on at least ``LP_PLANE_LARGE`` =
-        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 36 a cluster (u1060 with
-        k >= 30), or on more rows than the SDP tree takes, or with
+        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 54 a cluster (u1060 with
+        k >= 20), or on more rows than the SDP tree takes, or with
         ``sdp=False``: with few large clusters the LP
         relaxation is often loose (the optkmeans sets with k = 2 have gaps
         near 10 %) while enumeration is at its strongest, and on larger
