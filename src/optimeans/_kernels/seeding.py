@@ -1171,6 +1171,16 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
                                        counts, scale2, gamma, kappa, rmax, owner, step, dirty, chunk_dirty)
             for c in range(nc):
                 _refresh_chunk(w, closest, sub_tot, chunk_tot, dirty, chunk_dirty, c)
+        elif not repacked:
+            # rows still in row order: the parts of chunk c (2c and 2c + 1) hold only its rows, so one
+            # parallel region moves and refreshes chunk by chunk (two regions a step cost 250000 x 2,
+            # k = 6000 on 2 threads 1.08-1.38 s against 0.89-1.14 s, idle)
+            for c in prange(nc):
+                for u in range(c * (CHUNK // SCAN), min(ns, (c + 1) * (CHUNK // SCAN))):
+                    moved[u] = _apply_part(X, closest, cp, perm, lim, sqnorm, block_norm, C64, best, u, rows,
+                                           row_bits, counts, scale2, gamma, kappa, rmax, owner, step, dirty,
+                                           chunk_dirty)
+                _refresh_chunk(w, closest, sub_tot, chunk_tot, dirty, chunk_dirty, c)
         else:
             for u in prange(ns):
                 moved[u] = _apply_part(X, closest, cp, perm, lim, sqnorm, block_norm, C64, best, u, rows, row_bits,
