@@ -18,7 +18,7 @@ import numpy as np
 from .objective import point_objective
 from .result import History, Result
 
-__all__ = ["DataTransform", "LENGTH_OPTIONS", "ENERGY_INFO", "pow2_exponent"]
+__all__ = ["DataTransform", "column_range", "LENGTH_OPTIONS", "ENERGY_INFO", "pow2_exponent"]
 
 _BLOCK = 65536
 
@@ -38,6 +38,31 @@ _INIT_LIMIT = {np.dtype(np.float32): 2.0**50, np.dtype(np.float64): 2.0**500}
 def _blocks(n: int):
     for start in range(0, n, _BLOCK):
         yield slice(start, min(n, start + _BLOCK))
+
+
+def column_range(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column minima and maxima of a finite 2-D array, in its dtype (exact).
+
+    NumPy reduces ``axis=0`` of a C-ordered array with few columns one short
+    row at a time: 9.5 ms for 200000 x 8 float32. Viewing ``g`` consecutive rows
+    as one row of ``g d`` values (``g d`` near 256) makes the inner loop long
+    enough to vectorize: 0.5 ms, the same values (a minimum does not depend on
+    the order it is taken in).
+    """
+    n, d = A.shape
+    if n == 0 or d == 0 or not A.flags.c_contiguous:
+        return A.min(axis=0, initial=np.inf), A.max(axis=0, initial=-np.inf)
+    g = max(1, 256 // d)
+    m = n // g * g
+    if m == 0:
+        return A.min(axis=0), A.max(axis=0)
+    V = A[:m].reshape(m // g, g * d)
+    lo = V.min(axis=0).reshape(g, d).min(axis=0)
+    hi = V.max(axis=0).reshape(g, d).max(axis=0)
+    if m < n:
+        lo = np.minimum(lo, A[m:].min(axis=0))
+        hi = np.maximum(hi, A[m:].max(axis=0))
+    return lo, hi
 
 
 def pow2_exponent(magnitude: float) -> int:
@@ -87,10 +112,10 @@ class DataTransform:
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
         n, d = X.shape
-        top = 0.0
-        for b in _blocks(n):
-            if b.stop > b.start:
-                top = max(top, float(np.abs(X[b]).max()))
+        # the column extremes, read once: the largest magnitude, and below the largest deviation
+        lo, hi = column_range(X)
+        lo, hi = lo.astype(np.float64), hi.astype(np.float64)
+        top = float(max(np.abs(lo).max(), np.abs(hi).max())) if n else 0.0
         self._pre = -int(np.frexp(top)[1]) if top > _HUGE else 0
         # the weighted mean: rows of weight zero (outliers switched off) must not
         # pull the origin away from the rows that count and cost them digits
@@ -112,12 +137,16 @@ class DataTransform:
             self.offset = np.ldexp(off_p, -self._pre)
         self._offset_p = off_p
         maxabs_p = 0.0
-        for b in _blocks(n):
-            if b.stop > b.start:
-                blk = X[b].astype(np.float64)
-                if self._pre:
-                    blk = np.ldexp(blk, self._pre)
-                maxabs_p = max(maxabs_p, float(np.abs(blk - off_p).max()))
+        if self._pre == 0:
+            # float64 subtraction rounds monotonically and symmetrically, so the largest
+            # |x - offset| of a column is that of its minimum or of its maximum
+            if n:
+                maxabs_p = float(max((hi - off_p).max(), (off_p - lo).max()))
+        else:
+            for b in _blocks(n):
+                if b.stop > b.start:
+                    blk = np.ldexp(X[b].astype(np.float64), self._pre)
+                    maxabs_p = max(maxabs_p, float(np.abs(blk - off_p).max()))
         if self._pre == 0:
             self.exp = pow2_exponent(maxabs_p)
         else:
@@ -281,12 +310,8 @@ class DataTransform:
         """
         if Xw.shape[0] == 0:
             return
-        lo = np.full(Xw.shape[1], np.inf)
-        hi = np.full(Xw.shape[1], -np.inf)
-        for b in _blocks(Xw.shape[0]):
-            blk = Xw[b].astype(np.float64)
-            lo = np.minimum(lo, blk.min(axis=0))
-            hi = np.maximum(hi, blk.max(axis=0))
+        lo, hi = column_range(Xw)
+        lo, hi = lo.astype(np.float64), hi.astype(np.float64)
         d2 = float(np.sum((hi - lo) ** 2))
         wsum = float(np.sum(ww))
         if d2 == 0.0 or wsum == 0.0:
