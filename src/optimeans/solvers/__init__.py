@@ -91,6 +91,17 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
                     # these two shapes only: the bound of 60 points per center is the one that won.
                     return "ball"
                 return "lloyd"
+            if n_clusters >= 512 and X.shape[1] >= 64:
+                # Large k from 64 features: the anchored ball (Lloyd's result, bit for bit) scans
+                # only the centers within 2U of each point's last center, a test that does not
+                # decay with the centers' drift, where Yinyang's group bounds fail early on and it
+                # runs full passes (at 50000x128 k=4096 iterations 2, 3, 4 and 6 of 6). A NumPy
+                # count (benchmarks/measure_pruning.py) leaves 29-45 % of the n k distances to
+                # the ball in iterations 2..6, against 36-95 % to textbook Yinyang. 1 thread, CPU
+                # ms, 6 iterations, mean of iterations 2..6, under load 4.5-5.6
+                # (bench_large_k.py --cpu): 100000x64 k=1024 ball 82 vs Yinyang 162, FAISS 144;
+                # 50000x128 k=4096 ball 415 vs Yinyang 548, FAISS 502.
+                return "ball"
             if n_clusters >= 512:
                 # Large k: Yinyang's group bounds (n x groups memory, no k x k table) skip
                 # almost every distance once the centers settle; 1 thread, under load,
