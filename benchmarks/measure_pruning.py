@@ -10,6 +10,8 @@ iteration t = 2..T (iteration 1 has no previous labels: every test computes all 
   centers ``c != a`` with ``||c - c_a|| < 2u`` (Elkan's lemma: no other can be nearer), for every point.
 * ``yy+ball``: Yinyang's global and group filters, and in a failing group only the ball's centers
   (group bounds kept with ``||c - c_a|| - u`` for the centers the ball excludes).
+* ``wide + narrow``: the points whose ball holds over ``k / 4`` centers (their share of ``n``:
+  a full scan each), and the centers in the balls of the others (share of ``n k``).
 * ``orphans``: share of points whose ``2u`` exceeds the median center-center distance of their center.
 
 Usage::
@@ -62,7 +64,7 @@ def main(argv=None) -> int:
         if prevC is not None:
             drift = np.sqrt(((C - prevC) ** 2).sum(axis=1))
             gd = np.array([drift[m].max() for m in members])
-        counts = {"yy": 0, "yyb": 0, "ball": 0}
+        counts = {"yy": 0, "yyb": 0, "ball": 0, "wide": 0, "narrow": 0}
         orphans = 0
         newlab = np.empty(n, dtype=np.int64)
         for s in range(0, n, a.block):
@@ -86,6 +88,10 @@ def main(argv=None) -> int:
             ue = D[rows, al]  # exact distance to the previous label's new center
             ball = CC[al] < 2.0 * ue[:, None]  # (b, k), c != a (diagonal inf)
             counts["ball"] += int(ball.sum()) + (e - s)
+            nb = ball.sum(axis=1)
+            wide = nb * 4 > k  # a ball holding over a quarter of the centers: the full scan instead
+            counts["wide"] += int(wide.sum())
+            counts["narrow"] += int(nb[~wide].sum())
             orphans += int((2.0 * ue > med[al]).sum())
             for v in variants:
                 U = u[v][s:e] + drift[al]
@@ -128,7 +134,7 @@ def main(argv=None) -> int:
             nk = n * k
             print(
                 f"iter {it}: yy {counts['yy'] / nk:.3f}  ball {counts['ball'] / nk:.3f}  yy+ball {counts['yyb'] / nk:.3f}"
-                f"  orphans {orphans / n:.3f}  changed {(newlab != labels).mean():.3f}  maxdrift {drift.max():.3f}",
+                f"  wide {counts['wide'] / n:.3f} + narrow {counts['narrow'] / nk:.3f}  orphans {orphans / n:.3f}  changed {(newlab != labels).mean():.3f}  maxdrift {drift.max():.3f}",
                 flush=True,
             )
         labels = newlab
