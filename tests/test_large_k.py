@@ -148,7 +148,8 @@ def test_auto_picks_by_shape_at_large_k():
     assert resolve("auto", np.zeros((200000, 32), dtype=np.float32), 64) == "lloyd"
     assert resolve("auto", np.zeros((200000, 16), dtype=np.float32), 16384) == "lloyd"
     assert resolve("auto", np.zeros((200000, 4), dtype=np.float32), 1024) == "lloyd"
-    assert resolve("auto", np.zeros((50000, 17), dtype=np.float32), 4096) == "yinyang"
+    assert resolve("auto", np.zeros((50000, 17), dtype=np.float32), 4096) == "lloyd"  # 12 points per center
+    assert resolve("auto", np.zeros((100000, 32), dtype=np.float32), 1024) == "ball"  # 98 per center
     assert resolve("auto", np.zeros((50000, 128), dtype=np.float32), 4096) == "ball"
 
 

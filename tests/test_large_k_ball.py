@@ -82,5 +82,6 @@ def test_auto_picks_ball_at_large_k_from_64_features():
 
     assert resolve("auto", shape(100000, 64), 1024) == "ball"
     assert resolve("auto", shape(50000, 128), 4096) == "ball"
-    assert resolve("auto", shape(50000, 63), 4096) == "yinyang"  # not measured below 64 features
+    assert resolve("auto", shape(50000, 63), 4096) == "lloyd"  # below 64 features: enough points per center
+    assert resolve("auto", shape(61 * 4096, 63), 4096) == "ball"
     assert resolve("auto", shape(100000, 64), 511) == "hamerly"
