@@ -141,15 +141,16 @@ def test_kdtree_weights_and_bad_leaf_size():
 
 def test_auto_picks_by_shape_at_large_k():
     X = np.zeros((100000, 64), dtype=np.float32)
-    assert resolve("auto", X, 1024) == "yinyang"
+    assert resolve("auto", X, 1024) == "ball"
     assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 6000) == "kdtree"
     assert resolve("auto", np.zeros((250000, 3), dtype=np.float32), 6000) == "kdtree"
     assert resolve("auto", np.zeros((250000, 2), dtype=np.float32), 10) == "lloyd"
     assert resolve("auto", np.zeros((200000, 32), dtype=np.float32), 64) == "lloyd"
     assert resolve("auto", np.zeros((200000, 16), dtype=np.float32), 16384) == "lloyd"
     assert resolve("auto", np.zeros((200000, 4), dtype=np.float32), 1024) == "lloyd"
-    assert resolve("auto", np.zeros((50000, 17), dtype=np.float32), 4096) == "yinyang"
-    assert resolve("auto", np.zeros((50000, 128), dtype=np.float32), 4096) == "yinyang"
+    assert resolve("auto", np.zeros((50000, 17), dtype=np.float32), 4096) == "lloyd"  # 12 points per center
+    assert resolve("auto", np.zeros((100000, 32), dtype=np.float32), 1024) == "ball"  # 98 per center
+    assert resolve("auto", np.zeros((50000, 128), dtype=np.float32), 4096) == "ball"
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 5])

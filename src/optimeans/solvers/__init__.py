@@ -65,7 +65,8 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
             # cost ~d per point to check, so they pay off once k d is large. Measured
             # per iteration (benchmarks/README.md, 1 thread): 200000x32x64 (k d = 2048)
             # Lloyd 10 ms vs Hamerly 13 ms; 100000x128x256 (32768) Hamerly 43 ms vs
-            # Lloyd 80 ms. Elkan and Yinyang never won on this machine.
+            # Lloyd 80 ms. Elkan and Yinyang never won on this machine (Yinyang, once the
+            # large-k method, lost to the ball or Lloyd at every large-k shape measured).
             if n_clusters >= 512 and X.shape[1] <= 3:
                 # Large k in few features: a k-d tree over the centers finds each point's
                 # nearest center with some ten distances instead of k (exact, Lloyd's labels).
@@ -91,18 +92,26 @@ def resolve(method: str, X: Any = None, n_clusters: int | None = None) -> str:
                     # these two shapes only: the bound of 60 points per center is the one that won.
                     return "ball"
                 return "lloyd"
+            if n_clusters >= 512 and X.shape[1] >= 64:
+                # Large k from 64 features: the anchored ball (Lloyd's result, bit for bit) scans
+                # only the centers within 2U of each point's last center, a test that does not
+                # decay with the centers' drift, where Yinyang's group bounds (the earlier choice
+                # here) fail early on and it runs full passes (at 50000x128 k=4096 iterations 2,
+                # 3, 4 and 6 of 6). A NumPy count (benchmarks/measure_pruning.py) leaves 29-45 % of
+                # the n k distances to the ball in iterations 2..6, against 36-95 % to textbook
+                # Yinyang. 1 thread, CPU ms, 6 iterations, mean of iterations 2..6, under load
+                # 4.5-5.6 (bench_large_k.py --cpu): 100000x64 k=1024 ball 82 vs Yinyang 162, FAISS
+                # 144; 50000x128 k=4096 (12 points per center) ball 415 vs Yinyang 548, FAISS 502.
+                return "ball"
             if n_clusters >= 512:
-                # Large k: Yinyang's group bounds (n x groups memory, no k x k table) skip
-                # almost every distance once the centers settle; 1 thread, under load,
-                # per iteration after the first few (benchmarks/bench_large_k.py):
-                # 100000x64 k=1024 Yinyang ~16-60 ms vs Lloyd ~200 ms; 50000x128 k=4096
-                # 34-150 ms vs 1300-2200 ms. The first iteration is a full scan either way
-                # (Yinyang's also sets the group bounds: 1.3x Lloyd's pass). From 64 features
-                # both full scans are BLAS products (optimeans._kernels.lloyd.GEMM_FROM);
-                # re-measured at 50000x128 k=4096, 1 thread, CPU ms, 6 iterations, under load 9-11
-                # (bench_large_k.py --cpu): Yinyang mean of iterations 2..6 613 (697 without
-                # the products), Lloyd 894 (776), scikit-learn 1166, FAISS 2743.
-                return "yinyang"
+                # Large k in 17 to 63 features: Yinyang lost to both Lloyd and the ball at 32
+                # features, 1 thread, CPU ms, mean of iterations 2..6, under load 1.6
+                # (bench_large_k.py --cpu): 100000x32 k=1024 (98 points per center) ball 38.1,
+                # Lloyd 45.2, Yinyang 77.9, FAISS 67.3; 50000x32 k=4096 (12 per center) Lloyd
+                # 82.2, ball 96.2, Yinyang 113.6, FAISS 111.9. The ball's per-center work (k x k
+                # distances, candidate lists) needs enough points per center: the bound of 60
+                # is the d = 16 rule's, between the two measured shapes.
+                return "ball" if X.shape[0] >= 60 * n_clusters else "lloyd"
             if n_clusters * X.shape[1] >= 8192:
                 return "hamerly"
         return "lloyd"
