@@ -21,6 +21,7 @@
 Usage::
 
     python benchmarks/bench_global.py classic [--seeds 5] [--prove]
+    python benchmarks/bench_global.py classic --per-seed [--seeds 5] [--min-k 10] [--sets glass,breast]
     python benchmarks/bench_global.py blobs [--n 20000] [--d 2] [--repeats 3]
     python benchmarks/bench_global.py tsp [--seeds 3] [--ks 50,40] [--population 1]
 
@@ -81,6 +82,34 @@ def _warm_up() -> float:
     t = time.perf_counter()
     optimeans.fit(np.random.default_rng(0).normal(size=(200, 3)), 8, method="global", random_state=0)
     return time.perf_counter() - t
+
+
+def classic_per_seed(seeds: int, min_k: int, sets: list[str] | None) -> None:
+    """One row per instance and seed: objective, generations of the genetic search, seconds, load.
+
+    Each instance is fitted once untimed first (a few kernels compile on first use
+    with some shapes: the first glass k = 20 fit once took 100 s under load 5).
+    """
+    print("| data | k | seed | objective | generations | s | load |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (_, ks) in CLASSIC.items():
+        if sets and name not in sets:
+            continue
+        X = _load(name)
+        if X is None:
+            print(f"| {name} | missing (../shared/datasets) | | | | | |")
+            continue
+        for k in ks:
+            if k < min_k:
+                continue
+            optimeans.fit(X, k, method="global", random_state=seeds)
+            for s in range(seeds):
+                t = time.perf_counter()
+                r = optimeans.fit(X, k, method="global", random_state=s)
+                secs = time.perf_counter() - t
+                load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else ""
+                print(f"| {name} | {k} | {s} | {r.objective:.10g} | {r.info.get('generations', 0)} | {secs:.2f} | {load} |",
+                      flush=True)
 
 
 def classic(seeds: int, prove: bool) -> None:
@@ -149,7 +178,7 @@ def blobs(n: int, d: int, repeats: int, ks: list[int]) -> None:
 
 
 #: Optima of u1060 proven by column generation (benchmarks/README.md, sixth session).
-U1060_PROVEN = {40: 341342885.9, 50: 255509536.17}
+U1060_PROVEN = {30: 481251642.9, 40: 341342885.9, 50: 255509536.17}
 
 
 def tsp(seeds: int, ks: list[int], population: int | None) -> None:
@@ -183,6 +212,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ks", default=None, help="blobs: 50,100,200; tsp: 50,40")
     ap.add_argument("--population", type=int, default=None, help="tsp: the search's population option")
+    ap.add_argument("--per-seed", action="store_true", help="classic: one row per seed (objective, generations, s)")
+    ap.add_argument("--min-k", type=int, default=2, help="classic --per-seed: only k >= this")
+    ap.add_argument("--sets", default=None, help="classic --per-seed: comma-separated names (default all)")
     args = ap.parse_args()
     import sklearn
 
@@ -190,7 +222,9 @@ def main() -> None:
         f"optimeans {optimeans.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
         f"python {platform.python_version()}; compile + warm-up {_warm_up():.1f} s\n"
     )
-    if args.what == "classic":
+    if args.what == "classic" and args.per_seed:
+        classic_per_seed(args.seeds, args.min_k, args.sets.split(",") if args.sets else None)
+    elif args.what == "classic":
         classic(args.seeds, args.prove)
     elif args.what == "tsp":
         tsp(args.seeds, [int(v) for v in (args.ks or "50,40").split(",")], args.population)

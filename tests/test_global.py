@@ -286,7 +286,8 @@ def test_population_budget():
     from optimeans.exact.search import population_budget
 
     assert population_budget(1060, 50) == population_budget(1060, 40) == 300  # what u1060 needs
-    assert population_budget(300, 25) == 200  # 8 k
+    assert population_budget(300, 25) == 100  # 4 k below 560 points
+    assert population_budget(683, 20) == 97  # n / 140 per cluster between 560 and 1120 points
     assert population_budget(2152, 40) == 185  # 1.6e7 / (n k)
     assert population_budget(75, 8) == 0  # below 10 clusters
     assert population_budget(2000, 50) == population_budget(20000, 50) == 0  # n k >= 1e5: one search, no population

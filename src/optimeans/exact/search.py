@@ -299,15 +299,25 @@ def mutate(X: np.ndarray, sample_weight: np.ndarray, centers: np.ndarray, rng: n
 
 
 def population_budget(n_samples: int, n_clusters: int) -> int:
-    """Default ``max_stall`` of :func:`evolve`: ``8 k`` generations without progress, at most 300, fewer as ``n k`` grows; 0 below k = 10 and from ``n k = 1e5``.
+    """Default ``max_stall`` of :func:`evolve`: generations without progress, ``c k`` with ``c`` from 4 (n <= 560) to 8 (n >= 1120), at most 300, fewer as ``n k`` grows; 0 below k = 10 and from ``n k = 1e5``.
 
     A generation costs one breathing search (at least ``2 m + 1`` local
     searches of O(n k d) per iteration). On u1060 (n = 1060) single searches
     need about 300: with k = 40, 7 of seeds 0-7 reached the proven optimum
     with 300, 6 with 240; with k = 50, 100 left one of seeds 0-2 0.002 %
     above it. A child changes one center by mutation, so fewer centers need
-    fewer generations: ``8 k``. The product ``max_stall * n * k`` stays below
-    ``1.6e7`` (160 generations just below ``n k = 1e5``).
+    fewer generations: ``c k``. Smaller sets need fewer per cluster: single
+    searches (``n_init=1``, seeds 0-7) on 300 uniform points with k = 25,
+    glass with k = 20 and breast cancer with k = 10 and 20 reached the best
+    value in every seed with ``3 k`` generations (``2 k`` missed it once on
+    the uniform points and on breast cancer k = 20), so ``c = n / 140``,
+    clipped to [4, 8], keeps a third more than that on small sets and gives
+    u1060 its 300 (``7.57 k``, k >= 40). At ``c = 8`` everywhere the
+    population made ``method="global"`` 3-8 times slower on the classic
+    sets, whose optima breathing and jumps already reach in at least one of
+    the three restarts of ``fit`` (seeds 0-4). The product
+    ``max_stall * n * k`` stays below ``1.6e7`` (160 generations just below
+    ``n k = 1e5``).
 
     From ``n k = 1e5`` on (where ``fit`` runs a single search,
     :data:`optimeans._plan.GLOBAL_ONE_SEARCH`) it is skipped (0): on 20000
@@ -323,7 +333,8 @@ def population_budget(n_samples: int, n_clusters: int) -> int:
     """
     if n_clusters < 10 or n_samples * n_clusters >= 100_000:
         return 0
-    return int(min(300, 8 * n_clusters, 1.6e7 // (n_samples * n_clusters)))
+    per_cluster = min(8.0, max(4.0, n_samples / 140.0))
+    return int(min(300, per_cluster * n_clusters, 1.6e7 // (n_samples * n_clusters)))
 
 
 def evolve(
@@ -530,9 +541,10 @@ def run(
         starts); 1 skips the genetic search.
     max_stall : int, optional
         Generations without a lower objective after which the genetic search
-        stops (default :func:`population_budget`: ``8 * n_clusters`` up to 300,
-        fewer as ``n * n_clusters`` grows; 0, i.e. no genetic search, below
-        10 clusters and from ``n * n_clusters = 100000`` on).
+        stops (default :func:`population_budget`: 4 to 8 times ``n_clusters``
+        as ``n`` grows from 560 to 1120, up to 300, fewer as
+        ``n * n_clusters`` grows; 0, i.e. no genetic search, below 10
+        clusters and from ``n * n_clusters = 100000`` on).
 
     Returns
     -------
