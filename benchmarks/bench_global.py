@@ -17,12 +17,17 @@
    ``method="global"``, its distance to the proven optimum and its time;
    other k print the value only. ``--population 1`` gives the search without
    its genetic phase (the search before session 7) for an A/B.
+4. ``incumbent``: what the exact solvers start from on u1060,
+   ``global_search(n_starts=5, time_limit=30)`` (5 % of a 600 s limit), per k
+   and seed, against the best known values.
 
 Usage::
 
     python benchmarks/bench_global.py classic [--seeds 5] [--prove]
+    python benchmarks/bench_global.py classic --per-seed [--seeds 5] [--min-k 10] [--sets glass,breast]
     python benchmarks/bench_global.py blobs [--n 20000] [--d 2] [--repeats 3]
     python benchmarks/bench_global.py tsp [--seeds 3] [--ks 50,40] [--population 1]
+    python benchmarks/bench_global.py incumbent [--seeds 3] [--ks 10,20,30,40,50] [--time-limit 30]
 
 Run from the repository root. The kernels are compiled by a warm-up run first
 (time reported apart). Timings are medians of ``--repeats`` runs.
@@ -81,6 +86,34 @@ def _warm_up() -> float:
     t = time.perf_counter()
     optimeans.fit(np.random.default_rng(0).normal(size=(200, 3)), 8, method="global", random_state=0)
     return time.perf_counter() - t
+
+
+def classic_per_seed(seeds: int, min_k: int, sets: list[str] | None) -> None:
+    """One row per instance and seed: objective, generations of the genetic search, seconds, load.
+
+    Each instance is fitted once untimed first (a few kernels compile on first use
+    with some shapes: the first glass k = 20 fit once took 100 s under load 5).
+    """
+    print("| data | k | seed | objective | generations | s | load |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (_, ks) in CLASSIC.items():
+        if sets and name not in sets:
+            continue
+        X = _load(name)
+        if X is None:
+            print(f"| {name} | missing (../shared/datasets) | | | | | |")
+            continue
+        for k in ks:
+            if k < min_k:
+                continue
+            optimeans.fit(X, k, method="global", random_state=seeds)
+            for s in range(seeds):
+                t = time.perf_counter()
+                r = optimeans.fit(X, k, method="global", random_state=s)
+                secs = time.perf_counter() - t
+                load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else ""
+                print(f"| {name} | {k} | {s} | {r.objective:.10g} | {r.info.get('generations', 0)} | {secs:.2f} | {load} |",
+                      flush=True)
 
 
 def classic(seeds: int, prove: bool) -> None:
@@ -149,7 +182,7 @@ def blobs(n: int, d: int, repeats: int, ks: list[int]) -> None:
 
 
 #: Optima of u1060 proven by column generation (benchmarks/README.md, sixth session).
-U1060_PROVEN = {40: 341342885.9, 50: 255509536.17}
+U1060_PROVEN = {30: 481251642.9, 40: 341342885.9, 50: 255509536.17}
 
 
 def tsp(seeds: int, ks: list[int], population: int | None) -> None:
@@ -173,16 +206,48 @@ def tsp(seeds: int, ks: list[int], population: int | None) -> None:
             print(f"| {k} | {s} | {r.objective:.2f} | {gap} | {r.info.get('generations', 0)} | {secs:.1f} | {load} |", flush=True)
 
 
+#: Best values known on u1060: proven (30, 40, 50) or reached by ``method="global"`` from seeds 0-2 (10, 20).
+U1060_BEST = {10: 1754840214.06, 20: 791794596.23, 30: 481251642.94, 40: 341342885.86, 50: 255509536.17}
+
+
+def incumbent(seeds: int, ks: list[int], time_limit: float) -> None:
+    """The exact solvers' incumbent: ``global_search(n_starts=5, time_limit=...)`` on u1060, per k and seed."""
+    from optimeans.exact.search import global_search
+
+    path = SHARED / "frontier" / "cg-dca" / "u1060.txt"
+    if not path.exists():
+        print(f"missing: {path}")
+        return
+    X = np.loadtxt(path, skiprows=1)
+    w = np.ones(len(X))
+    print(f"u1060: global_search(X, w, k, default_rng(seed), n_starts=5, time_limit={time_limit})\n")
+    print("| k | seed | objective | above best known | s | load |")
+    print("|---|---|---|---|---|---|")
+    for k in ks:
+        for s in range(seeds):
+            t = time.perf_counter()
+            _, value = global_search(X, w, k, np.random.default_rng(s), n_starts=5, time_limit=time_limit)
+            secs = time.perf_counter() - t
+            best = U1060_BEST.get(k)
+            gap = "" if best is None else f"{(value / best - 1) * 100:+.5f} %"
+            load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else ""
+            print(f"| {k} | {s} | {value:.2f} | {gap} | {secs:.1f} | {load} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["classic", "blobs", "tsp"])
+    ap.add_argument("what", choices=["classic", "blobs", "tsp", "incumbent"])
     ap.add_argument("--seeds", type=int, default=5, help="classic: 5; tsp: give 3 for seeds 0-2")
     ap.add_argument("--prove", action="store_true", help="also run branch_and_bound (60 s each) where it may finish")
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--d", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ks", default=None, help="blobs: 50,100,200; tsp: 50,40")
+    ap.add_argument("--time-limit", type=float, default=30.0, help="incumbent: global_search's time_limit (5 %% of 600 s)")
     ap.add_argument("--population", type=int, default=None, help="tsp: the search's population option")
+    ap.add_argument("--per-seed", action="store_true", help="classic: one row per seed (objective, generations, s)")
+    ap.add_argument("--min-k", type=int, default=2, help="classic --per-seed: only k >= this")
+    ap.add_argument("--sets", default=None, help="classic --per-seed: comma-separated names (default all)")
     args = ap.parse_args()
     import sklearn
 
@@ -190,8 +255,12 @@ def main() -> None:
         f"optimeans {optimeans.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
         f"python {platform.python_version()}; compile + warm-up {_warm_up():.1f} s\n"
     )
-    if args.what == "classic":
+    if args.what == "classic" and args.per_seed:
+        classic_per_seed(args.seeds, args.min_k, args.sets.split(",") if args.sets else None)
+    elif args.what == "classic":
         classic(args.seeds, args.prove)
+    elif args.what == "incumbent":
+        incumbent(args.seeds, [int(v) for v in (args.ks or "10,20,30,40,50").split(",")], args.time_limit)
     elif args.what == "tsp":
         tsp(args.seeds, [int(v) for v in (args.ks or "50,40").split(",")], args.population)
     else:

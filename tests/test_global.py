@@ -125,6 +125,34 @@ def test_global_search_helper_matches_bnb_on_small_set():
     assert labels.shape == (25,)
 
 
+def test_global_search_runs_the_population_for_the_exact_solvers():
+    """300 uniform points, k = 25 (as below): two starts of breathing and jumps alone
+    (``population=1``) stop 0.1 % above the value the genetic search reaches from seeds 0,
+    1 and 3; with it (the default) every seed reaches it, and the labels carry the value."""
+    X = np.random.default_rng(0).uniform(size=(300, 2))
+    w = np.ones(len(X))
+    full = [global_search(X, w, 25, np.random.default_rng(s), n_starts=2) for s in (0, 1, 3)]
+    best = full[0][1]
+    for labels, value in full:
+        assert value == pytest.approx(best, rel=1e-10)
+        centers = np.array([X[labels == j].mean(0) for j in range(25)])
+        assert value == pytest.approx(optimeans.objective(X, centers, labels), rel=1e-10)
+    for s in (0, 1, 3):
+        _, alone = global_search(X, w, 25, np.random.default_rng(s), n_starts=2, population=1)
+        assert alone > best * (1 + 1e-4)
+
+
+def test_global_search_population_stops_at_the_time_limit():
+    # a budget far below one generation: the search still returns a valid partition
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(1500, 2))
+    w = np.ones(len(X))
+    labels, value = global_search(X, w, 30, np.random.default_rng(0), n_starts=3, time_limit=1e-3)
+    _, first = global_search(X, w, 30, np.random.default_rng(0), n_starts=1, population=1)
+    assert value == first  # only the first start ran, and no generation
+    assert labels.shape == (1500,) and len(np.unique(labels)) == 30
+
+
 @pytest.mark.parametrize(
     "opt,bad",
     [("m", 0), ("m", 2.5), ("time_limit", -1.0), ("time_limit", "1"), ("population", 0), ("population", 1.5),
@@ -258,7 +286,8 @@ def test_population_budget():
     from optimeans.exact.search import population_budget
 
     assert population_budget(1060, 50) == population_budget(1060, 40) == 300  # what u1060 needs
-    assert population_budget(300, 25) == 200  # 8 k
+    assert population_budget(300, 25) == 100  # 4 k below 560 points
+    assert population_budget(683, 20) == 97  # n / 140 per cluster between 560 and 1120 points
     assert population_budget(2152, 40) == 185  # 1.6e7 / (n k)
     assert population_budget(75, 8) == 0  # below 10 clusters
     assert population_budget(2000, 50) == population_budget(20000, 50) == 0  # n k >= 1e5: one search, no population

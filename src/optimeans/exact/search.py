@@ -31,12 +31,13 @@ made by matching two parents' centers (:func:`crossover`), one center moved
 optima from seeds 0-2 in 8-11 s a fit (under load 2.8; ``bench_global.py tsp``).
 
 :func:`global_search` (the incumbent of the exact solvers) runs breathing and
-jumps from several greedy k-means++ starts and keeps the best, within a time
-budget.
+jumps from several greedy k-means++ starts and then the genetic search seeded
+with all of them, within a time budget.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -109,15 +110,20 @@ def breathe(
     rounds = 0
     error = np.empty(k + max(m, 0))
     utility = np.empty(k + max(m, 0))
+    # the clusters' errors and sizes change only when a round is kept: a failed
+    # round (at least m of them per search) reuses them
+    own_error = np.empty(k)
+    sizes = None
     while m > 0:
         if now() > deadline:
             return centers, labels, obj, rounds, "time_limit"
         rounds += 1
         # breathe in: m new centers beside those with the largest error
-        center_utility(X, w, centers, labels, error[:k], utility[:k])
-        top = np.argsort(-error[:k], kind="stable")[:m]
-        sizes = np.bincount(labels, weights=w, minlength=k)
-        radius = np.sqrt(error[top] / np.maximum(sizes[top], 1e-300))
+        if sizes is None:
+            center_utility(X, w, centers, labels, own_error, utility[:k])
+            sizes = np.bincount(labels, weights=w, minlength=k)
+        top = np.argsort(-own_error, kind="stable")[:m]
+        radius = np.sqrt(own_error[top] / np.maximum(sizes[top], 1e-300))
         offset = rng.normal(size=(m, d))
         offset /= np.maximum(np.linalg.norm(offset, axis=1, keepdims=True), 1e-300)
         grown = np.vstack([centers, centers[top] + 0.01 * radius[:, None] * offset])
@@ -146,6 +152,7 @@ def breathe(
         cand_c, cand_l, cand_obj = _local(X, w, np.ascontiguousarray(grown[keep]), max_iter)
         if cand_obj < obj * (1.0 - _PROGRESS):
             centers, labels, obj = cand_c, cand_l, cand_obj
+            sizes = None
         else:
             m -= 1
         if recorder is not None:
@@ -292,15 +299,25 @@ def mutate(X: np.ndarray, sample_weight: np.ndarray, centers: np.ndarray, rng: n
 
 
 def population_budget(n_samples: int, n_clusters: int) -> int:
-    """Default ``max_stall`` of :func:`evolve`: ``8 k`` generations without progress, at most 300, fewer as ``n k`` grows; 0 below k = 10 and from ``n k = 1e5``.
+    """Default ``max_stall`` of :func:`evolve`: generations without progress, ``c k`` with ``c`` from 4 (n <= 560) to 8 (n >= 1120), at most 300, fewer as ``n k`` grows; 0 below k = 10 and from ``n k = 1e5``.
 
     A generation costs one breathing search (at least ``2 m + 1`` local
     searches of O(n k d) per iteration). On u1060 (n = 1060) single searches
     need about 300: with k = 40, 7 of seeds 0-7 reached the proven optimum
     with 300, 6 with 240; with k = 50, 100 left one of seeds 0-2 0.002 %
     above it. A child changes one center by mutation, so fewer centers need
-    fewer generations: ``8 k``. The product ``max_stall * n * k`` stays below
-    ``1.6e7`` (160 generations just below ``n k = 1e5``).
+    fewer generations: ``c k``. Smaller sets need fewer per cluster: single
+    searches (``n_init=1``, seeds 0-7) on 300 uniform points with k = 25,
+    glass with k = 20 and breast cancer with k = 10 and 20 reached the best
+    value in every seed with ``3 k`` generations (``2 k`` missed it once on
+    the uniform points and on breast cancer k = 20), so ``c = n / 140``,
+    clipped to [4, 8], keeps a third more than that on small sets and gives
+    u1060 its 300 (``7.57 k``, k >= 40). At ``c = 8`` everywhere the
+    population made ``method="global"`` 3-8 times slower on the classic
+    sets, whose optima breathing and jumps already reach in at least one of
+    the three restarts of ``fit`` (seeds 0-4). The product
+    ``max_stall * n * k`` stays below ``1.6e7`` (160 generations just below
+    ``n k = 1e5``).
 
     From ``n k = 1e5`` on (where ``fit`` runs a single search,
     :data:`optimeans._plan.GLOBAL_ONE_SEARCH`) it is skipped (0): on 20000
@@ -316,7 +333,8 @@ def population_budget(n_samples: int, n_clusters: int) -> int:
     """
     if n_clusters < 10 or n_samples * n_clusters >= 100_000:
         return 0
-    return int(min(300, 8 * n_clusters, 1.6e7 // (n_samples * n_clusters)))
+    per_cluster = min(8.0, max(4.0, n_samples / 140.0))
+    return int(min(300, per_cluster * n_clusters, 1.6e7 // (n_samples * n_clusters)))
 
 
 def evolve(
@@ -333,12 +351,15 @@ def evolve(
     recorder: HistoryRecorder | None = None,
     callback: Any = None,
     first_round: int = 0,
+    others: Sequence[tuple[np.ndarray, np.ndarray, float]] = (),
 ) -> tuple[np.ndarray, np.ndarray, float, int, str]:
     """Hybrid genetic search (after HG-means, Gribel & Vidal 2019) seeded with the solution ``first``.
 
     The population holds ``population`` local minima: ``first`` (centers,
-    labels, objective) and ``population - 1`` greedy k-means++ starts
-    polished by Lloyd and Hartigan. Each generation picks two parents by
+    labels, objective), the solutions ``others`` whose objectives differ from
+    those already held (at most ``population - 1`` of them, in order), and
+    greedy k-means++ starts polished by Lloyd and Hartigan for the places
+    left. Each generation picks two parents by
     binary tournaments on the objective, builds a child by :func:`crossover`,
     moves one of its centers by :func:`mutate`, and improves it by
     :func:`breathe` (with ``m`` centers; a plain local search instead of
@@ -357,7 +378,10 @@ def evolve(
     d = X.shape[1]
     trials = 2 + int(np.log(k))
     members = [first]
-    for _ in range(population - 1):
+    for other in others:
+        if len(members) < population and all(abs(other[2] - mem[2]) > 1e-12 * other[2] for mem in members):
+            members.append(other)
+    while len(members) < population:
         if now() > deadline:
             break
         start = np.empty((k, d))
@@ -428,12 +452,22 @@ def global_search(
     m: int = 5,
     time_limit: float | None = None,
     max_iter: int = 300,
+    population: int = 10,
+    max_stall: int | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Best partition over ``n_starts`` breathing searches from greedy k-means++ starts.
+    """The incumbent of the exact solvers: breathing and jumps from ``n_starts`` k-means++ starts, then the genetic search.
 
     ``X`` validated (float32/float64, C-contiguous), ``sample_weight`` float64.
     Returns (labels, objective). The first start always runs to its end; later
-    ones only while ``time_limit`` seconds have not passed.
+    starts, and :func:`evolve` (seeded with the best start, the other starts
+    as members, ``max_stall`` generations without progress, default
+    :func:`population_budget`), only while ``time_limit`` seconds have not
+    passed; the genetic search stops at that deadline with its best member.
+
+    The genetic search is what ``method="global"`` adds to breathing and
+    jumps; without it the LP route's incumbent on u1060 with k = 20 was
+    791853734.8, 0.0075 % above the value the population reaches, for the
+    whole of a 1210 s run.
     """
     t0 = now()
     deadline = np.inf if time_limit is None else t0 + time_limit
@@ -441,7 +475,7 @@ def global_search(
     k = int(n_clusters)
     w = np.ascontiguousarray(sample_weight, dtype=np.float64)
     trials = 2 + int(np.log(k))
-    best_l, best_obj = None, np.inf
+    found = []
     for s in range(n_starts):
         if s > 0 and now() > deadline:
             break
@@ -449,10 +483,15 @@ def global_search(
         seed_plusplus(X, w, k, trials, rng.random(1 + (k - 1) * trials), centers)
         limit = deadline if s else np.inf
         cen, labels, obj, _, _ = breathe(X, w, centers, rng, m=m, max_iter=max_iter, deadline=limit)
-        _, labels, obj, _ = jump(X, w, cen, labels, obj, max_failures=jump_budget(n, k), max_iter=max_iter, deadline=limit)
-        if obj < best_obj:
-            best_l, best_obj = labels, obj
-    return best_l, best_obj
+        found.append(jump(X, w, cen, labels, obj, max_failures=jump_budget(n, k), max_iter=max_iter, deadline=limit)[:3])
+    best = min(range(len(found)), key=lambda s: found[s][2])  # the first of equal values
+    stall = population_budget(n, k) if max_stall is None else int(max_stall)
+    if population > 1 and stall > 0 and now() <= deadline:
+        others = [found[s] for s in range(len(found)) if s != best]
+        _, labels, obj, _, _ = evolve(X, w, found[best], rng, population=population, max_stall=stall, m=m,
+                                      max_iter=max_iter, deadline=deadline, others=others)
+        return labels, obj
+    return found[best][1], found[best][2]
 
 
 def run(
@@ -502,9 +541,10 @@ def run(
         starts); 1 skips the genetic search.
     max_stall : int, optional
         Generations without a lower objective after which the genetic search
-        stops (default :func:`population_budget`: ``8 * n_clusters`` up to 300,
-        fewer as ``n * n_clusters`` grows; 0, i.e. no genetic search, below
-        10 clusters and from ``n * n_clusters = 100000`` on).
+        stops (default :func:`population_budget`: 4 to 8 times ``n_clusters``
+        as ``n`` grows from 560 to 1120, up to 300, fewer as
+        ``n * n_clusters`` grows; 0, i.e. no genetic search, below 10
+        clusters and from ``n * n_clusters = 100000`` on).
 
     Returns
     -------
