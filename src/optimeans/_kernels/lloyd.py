@@ -65,6 +65,22 @@ alternated) the first pass took 47-52 ms (CPU 53-55 ms) against 104-109 ms
 (CPU 137-150 ms) with one gather per feature and the rows added after the
 whole chunk's scan.
 
+Rows used once
+--------------
+Out of core a block is read from disk for one pass: packing it first (a
+pass over the block that writes a packed copy, which the scan reads back)
+cost as much as the scan. :func:`lloyd_rows` scans the rows as they were
+read instead: per pair of blocks it puts the rows in the work space in
+place and packs them into a tile that stays in L1 (:func:`pack_tile`, the
+rows transposed in registers by :func:`~._simd.vpack_rows`), then runs the
+same scan and finishing on the tile: the packed values, the block norms and
+so the labels and sums are those of :func:`lloyd_chunks`, bit for bit. Per
+256 MiB block (4,194,304 x 16 float32, k = 16, 2 threads, raw rows,
+``bench_first_pass.py --block``, load 4-6) the first pass took 109 ms (CPU
+70) against 191 ms (CPU 126) for packing then scanning, a later pass 83 ms
+(CPU 55) against 155 ms (CPU 107). In memory the packed copy is made once
+per fit and :func:`lloyd_chunks` scans it.
+
 References
 ----------
 Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM.

@@ -119,7 +119,8 @@ class Blocks:
         if a is None:
             return None
         return {
-            "reads": a.reads, "read_seconds": a.read_seconds, "wait_seconds": a.wait_seconds,
+            "reads": a.reads, "read_seconds": a.read_seconds, "read_cpu_seconds": a.read_cpu_seconds,
+            "wait_seconds": a.wait_seconds,
             "pass_wait_seconds": list(self._pass_wait), "pass_compute_seconds": list(self._pass_compute),
         }
 

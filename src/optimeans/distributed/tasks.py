@@ -18,8 +18,10 @@ each pass checks the state's step counter: a state that was lost and rebuilt
 (a worker died) is detected and reported instead of giving wrong sums.
 
 Data that are not kept in memory (out-of-core) have states without rows: each
-task gets the block read again from the source and transforms (and packs) it
-for that one pass.
+task gets the block read again from the source and transforms it for that one
+pass; a Lloyd pass scans the rows as they are, without a packed copy
+(:func:`optimeans._kernels.lloyd.lloyd_rows`), except with the BLAS kernel
+(many centers in many features), which packs the block.
 """
 
 from __future__ import annotations
