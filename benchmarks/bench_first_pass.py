@@ -11,6 +11,16 @@ changes. This script times, on blob data with fixed initial centers:
   the same centers (the first stamp of the history; packing and setup are not
   in it), best of ``--repeats``.
 
+* ``--block``: instead, one out-of-core pass over one block as a fit without
+  a client runs it (:func:`optimeans.distributed.tasks.task_pass` on raw rows
+  read into a buffer of their own, which the pass puts in the work space in
+  place), the first pass and a later one, with the block packed first
+  (``packed``: :func:`optimeans.distributed._scan.to_work_and_pack`, then
+  :func:`~optimeans._kernels.lloyd.lloyd_chunks`) or scanned as it is
+  (``rows``: :func:`~optimeans._kernels.lloyd.lloyd_rows`), alternated in
+  the same process, wall and process CPU seconds, median and best of
+  ``--repeats`` (the copy of the raw rows into the buffer is not timed).
+
 It imports whichever optimeans ``PYTHONPATH`` names, so that two trees can be
 compared by alternating runs; ``--save FILE`` writes the first pass's labels
 and sums, to check two trees give the same bits (``--compare A B``).
@@ -106,6 +116,82 @@ def bench(args: argparse.Namespace) -> dict:
     return out
 
 
+def bench_block(args: argparse.Namespace) -> dict:
+    """One out-of-core block pass, packed against scanned as rows (see the module docstring)."""
+    import optimeans
+    from numba import set_num_threads
+
+    from optimeans._kernels import lloyd as K
+    from optimeans._kernels.lloyd import pack_centers, padded_clusters, padded_features
+    from optimeans._transform import DataTransform
+    from optimeans.distributed import tasks
+
+    set_num_threads(args.threads)
+    raw, C0 = _data(args.n, args.d, args.k)
+    raw += np.float32(100.0)  # a data mean away from 0: the work transform has work to do
+    C0 += np.float32(100.0)
+    n, d, k = args.n, args.d, args.k
+    space = DataTransform(raw)
+    Xw = space.to_work(raw, np.float32)
+    kmean = np.zeros(padded_features(d))
+    kmean[:d] = Xw.mean(axis=0, dtype=np.float64)
+    kscale = K.data_scale(Xw, kmean[:d])
+    kp = padded_clusters(k)
+    C2, cn, C64 = np.empty((kp, d), np.float32), np.empty(kp, np.float32), np.empty((kp, padded_features(d)))
+    Cw = np.ascontiguousarray(space.to_work(C0, np.float32))
+    out: dict = {
+        "optimeans": os.path.dirname(optimeans.__file__), "n": n, "d": d, "k": k, "threads": args.threads,
+        "block_mib": round(raw.nbytes / 2**20, 1), "rows_kernel": bool(K.scans_rows(kp, d)),
+        "load_start": os.getloadavg()[0],
+    }
+    buf = np.empty_like(raw)
+    real = tasks.scans_rows
+
+    def one_pass(state, step, centers, rows):
+        tasks.scans_rows = real if rows else (lambda kp, d: False)
+        try:
+            cmax = pack_centers(centers, kmean, kscale, C2, cn, C64)
+            np.copyto(buf, raw)
+            t, c = time.perf_counter(), time.process_time()
+            res = tasks.task_pass(state, tasks.ScratchRows((buf, None)), 1, step, kmean, kscale, C2, cn, C64, cmax,
+                                  k, True, args.threads)
+            return time.perf_counter() - t, time.process_time() - c, res
+        finally:
+            tasks.scans_rows = real
+
+    times: dict = {(p, w): [] for p in ("packed", "rows") for w in ("first", "later")}
+    results = {}
+    tasks.reserve_pass_buffers(n, d)
+    for rep in range(args.repeats + 1):  # the first round compiles (or loads) the kernels
+        for path in (("packed", "rows") if rep % 2 == 0 else ("rows", "packed")):
+            state = tasks.BlockState(None, None, 0, n, space, np.float32, True)
+            C = Cw.copy()
+            t, c, r0 = one_pass(state, 0, C, path == "rows")
+            # two more passes (centers moved) before the later pass timed
+            S = np.zeros(k * padded_features(d)); Q = np.zeros(k); W = np.zeros(k); N = np.zeros(k, np.int64)
+            r = r0
+            for step in (1, 2, 3):
+                from optimeans.distributed._scan import apply_sparse_moves
+
+                apply_sparse_moves(r[1], np.ascontiguousarray(r[2]).reshape(-1, padded_features(d)), r[3], r[4], r[5],
+                                   S, Q, W, N)
+                K.update_centers(S, W, N, kmean, C)
+                tl, cl, r = one_pass(state, step, C, path == "rows")
+            if rep:
+                times[(path, "first")].append((t, c))
+                times[(path, "later")].append((tl, cl))
+            results[path] = (state.labels.copy(), S.copy(), Q.copy())
+    for (path, which), tc in times.items():
+        out[f"{path}_{which}_ms"] = round(1e3 * float(np.median([t for t, _ in tc])), 1)
+        out[f"{path}_{which}_best_ms"] = round(1e3 * min(t for t, _ in tc), 1)
+        out[f"{path}_{which}_cpu_ms"] = round(1e3 * float(np.median([c for _, c in tc])), 1)
+    out["same_bits"] = all(
+        np.array_equal(a.view(np.uint8), b.view(np.uint8)) for a, b in zip(results["packed"], results["rows"])
+    )
+    out["load_end"] = os.getloadavg()[0]
+    return out
+
+
 def compare(a: str, b: str) -> dict:
     A, B = np.load(a), np.load(b)
     return {key: bool(np.array_equal(np.ascontiguousarray(A[key]).view(np.uint8),
@@ -122,8 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--save", default=None, help="write the first pass's labels and sums here (.npz)")
     p.add_argument("--compare", nargs=2, default=None, metavar=("A", "B"), help="compare two --save files bit for bit")
+    p.add_argument("--block", action="store_true", help="time one out-of-core block pass, packed against rows")
     args = p.parse_args(argv)
-    out = compare(*args.compare) if args.compare else bench(args)
+    if args.compare:
+        out = compare(*args.compare)
+    else:
+        out = bench_block(args) if args.block else bench(args)
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -247,3 +247,114 @@ def test_vadd_sqdev_rows_adds_in_the_order_of_the_scalar_loop(d, dtype):
         assert not np.array_equal(bits(rev), bits(ref))  # the order of the features shows
         # and a lane mix-up would show: the rows differ
         assert np.unique(ref).size == n
+
+
+# ---------------------------------------------------------------- the rows scanned without a packed copy
+
+
+@njit
+def _pack_by_tiles(X, mean, scale, XT, norms):
+    """:func:`optimeans._kernels.lloyd.pack_tile` over every pair of blocks, laid out as ``pack_data`` lays them."""
+    n, d = X.shape
+    L = K.BLOCK
+    tile = np.empty(2 * d * L, dtype=np.float32)
+    nb = (n + L - 1) // L
+    for b in range(0, nb, 2):
+        n_blocks = 2 if b + 1 < nb else 1
+        na, nb2 = K.pack_tile(X, b, n_blocks, n, mean, scale, tile)
+        norms[b] = na
+        if n_blocks == 2:
+            norms[b + 1] = nb2
+        for t in range(n_blocks * d * L):
+            XT[b * d * L + t] = tile[t]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [1, 3, 16, 17, 33])
+def test_pack_tile_gives_the_bits_of_pack_data(d, dtype):
+    """The tile (centred, scaled, rounded, transposed in registers) and the block norms are
+    :func:`pack_data`'s, bit for bit, rows past the end included; rows far from the origin make
+    a rounding in another order (the subtraction in float32) show in the bits."""
+    L = K.BLOCK
+    n = 5 * L + 7  # a partial last block, an odd number of blocks
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(n, d)) * 3.0 + rng.uniform(-1e4, 1e4, size=d)).astype(dtype)
+    mean = np.zeros(K.padded_features(d))
+    mean[:d] = X.mean(axis=0, dtype=np.float64)
+    scale = K.data_scale(X, mean[:d])
+    nb = (n + L - 1) // L
+    XT, norms = np.empty(nb * d * L, np.float32), np.empty(nb)
+    K.pack_data(X, mean[:d], scale, XT, norms, np.empty(n))
+    got, got_norms = np.full(nb * d * L, np.nan, np.float32), np.full(nb, np.nan)
+    _pack_by_tiles(X, mean, scale, got, got_norms)
+    assert_same_bits(got, XT)
+    assert_same_bits(got_norms, norms)
+    assert (XT.reshape(nb, d, L)[-1, :, n % L:] == 0).all()
+    if dtype == np.float32:
+        single = ((X - mean[:d].astype(np.float32)) * np.float32(scale)).astype(np.float32)
+        assert not np.array_equal(single.reshape(-1), np.asarray(XT.reshape(nb, d, L).transpose(0, 2, 1).reshape(-1, d)[:n]).reshape(-1))
+
+
+# (n_features, n_clusters): the four register-blocked scans (mode 0 with its k % 4 tail, 1, 2, 2 skipping groups)
+ROW_CASES = [(3, 10), (8, 16), (17, 16), (16, 256)]
+
+
+def _rows_pass(X, ws, to_work, offset, factor, threads):
+    with numba_threads(threads):
+        K.lloyd_rows(
+            X, ws.w, offset, factor, to_work, ws.C2, ws.cn, ws.C64, ws.k, ws.cmax, ws.kappa, ws.mean, ws.scale,
+            ws.labels, ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, True, np.empty(0),
+        )
+    return K.add_moves(ws.chunk_S, ws.chunk_Q, ws.chunk_W, ws.chunk_N, ws.chunk_changed, ws.S, ws.Q, ws.W, ws.N)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d,k", ROW_CASES)
+def test_lloyd_rows_gives_the_bits_of_the_packed_kernel(d, k, dtype, weighted, threads):
+    """:func:`lloyd_rows` on the raw rows (put in the work space in place) gives, pass after pass, the labels,
+    the per-chunk sums and the changes of :func:`lloyd_chunks` on the packed work rows, bit for bit, and its
+    first pass the moves' sums in row order (which another order of the rows would not give)."""
+    if dtype == np.float64 and k == 256:
+        pytest.skip("one dtype is enough for the group-skipping scan")
+    n = 2 * CHUNK + 37
+    raw, C = tied_data(n, d, k, dtype, seed=d * 100 + k + 1)
+    if k == 256:
+        C = np.ascontiguousarray(raw[np.random.default_rng(2).choice(n, k, replace=False)])
+    # the work transform (x - offset) * 2**-1 (the rows of small integers, and so their ties, stay exact)
+    offset = np.random.default_rng(1).integers(-50, 50, size=d).astype(np.float64)
+    Xw = np.ascontiguousarray((raw.astype(np.float64) - offset) * 0.5, dtype=dtype)
+    C = np.ascontiguousarray((C.astype(np.float64) - offset) * 0.5, dtype=dtype)
+    w = np.random.default_rng(3).uniform(0.1, 7.0, size=n) if weighted else None
+    assert K.scans_rows(K.padded_clusters(k), d)
+    ref = K.Workspace(Xw, k, w)
+    got = K.Workspace(Xw, k, w)
+    Cr, Cg = C.copy(), C.copy()
+    for step in range(3):
+        ref.set_centers(Cr)
+        got.set_centers(Cg)
+        with numba_threads(threads):
+            ch_ref = ref.assign()
+        X = raw.copy() if step != 1 else Xw.copy()  # raw rows transformed in place, or work rows as they are
+        ch_got = _rows_pass(X, got, step != 1, offset, 0.5, threads)
+        np.testing.assert_array_equal(X, Xw)  # the rows after the pass are the work rows
+        assert ch_got == ch_ref
+        for a, b in ((got.labels, ref.labels), (got.chunk_changed, ref.chunk_changed), (got.S, ref.S),
+                     (got.Q, ref.Q), (got.W, ref.W), (got.N, ref.N)):
+            assert_same_bits(a, b)
+        for c in np.flatnonzero(ref.chunk_changed):  # a chunk's sums are written when its labels changed
+            for a, b in ((got.chunk_S, ref.chunk_S), (got.chunk_Q, ref.chunk_Q), (got.chunk_W, ref.chunk_W),
+                         (got.chunk_N, ref.chunk_N)):
+                assert_same_bits(a[c], b[c])
+        if step == 0:
+            assert ch_got == n
+            np.testing.assert_array_equal(got.labels, ref_labels(Xw, C))
+            cS, cQ, _, _ = moved_sums(Xw, got.w, got.labels, np.full(n, -1), got.mean, k, got.dp, 0)
+            assert_same_bits(got.chunk_S, cS)
+            assert_same_bits(got.chunk_Q, cQ)
+            rS, rQ, _, _ = moved_sums(Xw, got.w, got.labels, np.full(n, -1), got.mean, k, got.dp, 2)
+            assert not (np.array_equal(bits(rS), bits(cS)) and np.array_equal(bits(rQ), bits(cQ)))
+        ref.update_centers(Cr)
+        got.update_centers(Cg)
+        assert_same_bits(Cg, Cr)

@@ -33,7 +33,7 @@ __all__ = [
     "VECTOR_BYTES", "lanes", "Vec", "vload", "vstore", "vfill", "vfma", "vadd", "vsub", "vmul",
     "vmin", "vmax", "vwhere_lt", "vmask_not_gt", "vmask_lt", "vget", "vreduce_min", "vmask_eq", "vload_ext",
     "vload_part", "vstore_part", "vlanes", "vchanged_mask", "vstore_int", "vload_wide", "vreduce_max", "vsum",
-    "prefetch", "vgather_ext", "vadd_sqdev_rows",
+    "prefetch", "vgather_ext", "vadd_sqdev_rows", "vpack_rows",
 ]
 
 
@@ -557,3 +557,75 @@ def vadd_sqdev_rows(typingctx, arr, idx, stride, n, m, acc):
         return q
 
     return vt(arr, idx, stride, n, m, acc), codegen
+
+
+@intrinsic
+def vpack_rows(typingctx, out, oidx, arr, idx, stride, m, nf, mean, midx, scale):
+    """Pack ``lanes(float32)`` rows into float32 columns, centred and scaled, transposed in registers.
+
+    For ``t < nf`` (``nf <= lanes(float32)``) and every lane ``l``::
+
+        out.flat[oidx + t * L + l] = float32((float64(arr.flat[idx + l * stride + t]) - mean.flat[midx + t]) * scale)
+
+    for rows ``l < m``, and ``0.0`` for the rows ``l >= m`` (never read):
+    what :func:`optimeans._kernels.lloyd.pack_data` writes for ``nf`` features
+    of a block of ``L`` points, the same float64 subtraction and product and
+    one rounding to float32, so the same bits. Each row is loaded whole
+    (masked to ``nf``), converted lane-wise, and the ``L x L`` tile is
+    transposed by shuffles (:func:`_transpose`) instead of ``L nf`` scalar
+    stores with a stride of ``L``. ``mean`` is a float64 array, ``scale`` a
+    float64; columns ``t >= nf`` of ``out`` are left alone.
+    """
+    _check_array(out)
+    _check_array(arr)
+    _check_array(mean)
+    if out.dtype != types.float32 or mean.dtype != types.float64:
+        return None
+    vt = _vec_of(types.float32)
+
+    def codegen(context, builder, sig, args):
+        L = vt.lanes
+        i64 = ir.IntType(64)
+        f64 = ir.DoubleType()
+        v64 = ir.VectorType(f64, L)
+        v32 = context.get_value_type(vt)
+        src = ir.VectorType(context.get_value_type(arr.dtype), L)
+        a_out, a_oidx, a_arr, a_idx, a_stride, a_m, a_nf, a_mean, a_midx, a_scale = args
+        t_out, t_oidx, t_arr, t_idx, t_stride, t_m, t_nf, t_mean, t_midx, t_scale = sig.args
+        base = context.cast(builder, a_idx, t_idx, types.int64)
+        step = context.cast(builder, a_stride, t_stride, types.int64)
+        m = context.cast(builder, a_m, t_m, types.int64)
+        nf = context.cast(builder, a_nf, t_nf, types.int64)
+        fmask = _lane_mask(builder, L, nf)
+        mload = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(v64, [v64.as_pointer(), _I32, fmask.type, v64]), f"llvm.masked.load.v{L}f64.p0"
+        )
+        mptr = _element_ptr(context, builder, t_mean, a_mean, t_midx, a_midx)
+        mv = builder.call(mload, [builder.bitcast(mptr, v64.as_pointer()), ir.Constant(_I32, 8), fmask, ir.Constant(v64, None)])
+        sv = _splat(builder, v64, context.cast(builder, a_scale, t_scale, types.float64))
+        load = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(src, [src.as_pointer(), _I32, fmask.type, src]),
+            f"llvm.masked.load.v{L}f{arr.dtype.bitwidth}.p0",
+        )
+        zero32 = ir.Constant(v32, None)
+        rows = []
+        for l in range(L):
+            ok = builder.icmp_signed("<", ir.Constant(i64, l), m)
+            mask = builder.and_(fmask, _splat(builder, fmask.type, ok))
+            at = builder.add(base, builder.mul(step, ir.Constant(i64, l)))
+            ptr = _element_ptr(context, builder, t_arr, a_arr, types.int64, at)
+            x = builder.call(load, [builder.bitcast(ptr, src.as_pointer()), ir.Constant(_I32, arr.dtype.bitwidth // 8),
+                                    mask, ir.Constant(src, None)])
+            if arr.dtype.bitwidth != 64:
+                x = builder.fpext(x, v64)
+            v = builder.fptrunc(builder.fmul(builder.fsub(x, mv), sv), v32)
+            rows.append(builder.select(ok, v, zero32))
+        obase = context.cast(builder, a_oidx, t_oidx, types.int64)
+        for t, col in enumerate(_transpose(builder, rows)):
+            with cgutils.if_likely(builder, builder.icmp_signed("<", ir.Constant(i64, t), nf)):
+                at = builder.add(obase, ir.Constant(i64, t * L))
+                ptr = _element_ptr(context, builder, t_out, a_out, types.int64, at)
+                builder.store(col, builder.bitcast(ptr, v32.as_pointer()), align=4)
+        return context.get_dummy_value()
+
+    return types.none(out, oidx, arr, idx, stride, m, nf, mean, midx, scale), codegen

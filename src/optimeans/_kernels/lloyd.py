@@ -65,6 +65,22 @@ alternated) the first pass took 47-52 ms (CPU 53-55 ms) against 104-109 ms
 (CPU 137-150 ms) with one gather per feature and the rows added after the
 whole chunk's scan.
 
+Rows used once
+--------------
+Out of core a block is read from disk for one pass: packing it first (a
+pass over the block that writes a packed copy, which the scan reads back)
+cost as much as the scan. :func:`lloyd_rows` scans the rows as they were
+read instead: per pair of blocks it puts the rows in the work space in
+place and packs them into a tile that stays in L1 (:func:`pack_tile`, the
+rows transposed in registers by :func:`~._simd.vpack_rows`), then runs the
+same scan and finishing on the tile: the packed values, the block norms and
+so the labels and sums are those of :func:`lloyd_chunks`, bit for bit. Per
+256 MiB block (4,194,304 x 16 float32, k = 16, 2 threads, raw rows,
+``bench_first_pass.py --block``, load 4-6) the first pass took 109 ms (CPU
+70) against 191 ms (CPU 126) for packing then scanning, a later pass 83 ms
+(CPU 55) against 155 ms (CPU 107). In memory the packed copy is made once
+per fit and :func:`lloyd_chunks` scans it.
+
 References
 ----------
 Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM.
@@ -81,7 +97,7 @@ from numba import get_num_threads
 from .._numba import native_threads, njit, pjit, prange
 from ._simd import (
     lanes, prefetch, vadd, vadd_sqdev_rows, vchanged_mask, vfill, vfma, vget, vlanes, vload, vload_ext, vload_wide,
-    vmask_not_gt, vmax, vmin, vmask_lt, vmul, vstore, vstore_int, vsub, vsum, vwhere_lt,
+    vmask_not_gt, vmax, vmin, vmask_lt, vmul, vpack_rows, vreduce_max, vstore, vstore_int, vsub, vsum, vwhere_lt,
 )
 
 #: Rows per chunk of the parallel kernels. Fixed, so the reduction order (and
@@ -1061,6 +1077,196 @@ def _lloyd_chunks3(
             scan_pair3, c, X, w, XT, block_norm, C2, cn, C64, k, cmax, kappa, mean, labels, chunk_S, chunk_Q,
             chunk_W, chunk_N, do_sums, dist_out, prefetch_rows,
         )
+
+
+# ------------------------------------------------------------------ scanning rows without a packed copy
+
+
+@njit(inline="always")
+def work_rows(X, r0, r1, offset, factor):
+    """Rows ``r0 .. r1 - 1`` of ``X`` into the work space in place: ``X[i, f] = (float64(X[i, f]) - offset[f]) * factor``.
+
+    The operations of :func:`optimeans.distributed._scan.to_work_rows` (so its
+    bits), on a few rows that the scan reads right after, while they are in cache.
+    """
+    d = X.shape[1]
+    for i in range(r0, r1):
+        for f in range(d):
+            X[i, f] = (np.float64(X[i, f]) - offset[f]) * factor
+
+
+@njit(inline="always")
+def pack_tile(X, b, n_blocks, end, mean, scale, tile):
+    """Blocks ``b`` and ``b + 1`` (``n_blocks`` of them) of ``X`` packed into ``tile``; their largest ``||x'||``.
+
+    ``tile[(h * d + f) * L + l]`` is what :func:`pack_data` writes at
+    ``XT[((b + h) * d + f) * L + l]`` (rows past ``end`` are 0), the rows
+    transposed in registers (:func:`~._simd.vpack_rows`); the two norms are
+    :func:`pack_data`'s ``block_norm`` (the same float64 sums of squares, in
+    feature order, lane by lane). Returns ``(norm_a, norm_b)``; ``norm_b`` is
+    0 when ``n_blocks`` is 1.
+    """
+    d = X.shape[1]
+    L = vlanes(tile)
+    L8 = vlanes(mean)
+    na = 0.0
+    nb = 0.0
+    for h in range(n_blocks):
+        i0 = (b + h) * L
+        m = min(L, end - i0)
+        for f0 in range(0, d, L):
+            vpack_rows(tile, (h * d + f0) * L, X, i0 * d + f0, d, m, min(L, d - f0), mean, f0, scale)
+        s_lo = vfill(mean, 0.0)
+        s_hi = s_lo
+        for f in range(d):
+            x = vload_wide(tile, (h * d + f) * L)
+            s_lo = vadd(s_lo, vmul(x, x))
+            x = vload_wide(tile, (h * d + f) * L + L8)
+            s_hi = vadd(s_hi, vmul(x, x))
+        r = math.sqrt(vreduce_max(vmax(s_lo, s_hi))) * (1.0 + 1e-6)
+        if h == 0:
+            na = r
+        else:
+            nb = r
+    return na, nb
+
+
+@njit(inline="always")
+def _lloyd_chunk_rows(
+    scan, c, X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels, chunk_S, chunk_Q,
+    chunk_W, chunk_N, do_sums, dist_out,
+):
+    """Chunk ``c`` of :func:`lloyd_rows`: :func:`_lloyd_chunk` (or :func:`_first_chunk`) on rows packed
+    pair of blocks by pair of blocks into a tile of this chunk (:func:`pack_tile`), with ``to_work`` the
+    rows first put in the work space in place (:func:`work_rows`). Returns the labels changed.
+    """
+    n, d = X.shape
+    L = BLOCK
+    start = c * CHUNK
+    end = min(n, start + CHUNK)
+    S, Q, W, N = chunk_sums(c, chunk_S, chunk_Q, chunk_W, chunk_N, do_sums)
+    tile = np.empty(2 * d * L, dtype=np.float32)
+    first = unassigned(labels, start, end, tile)
+    changed = 0
+    b_first = start // L
+    b_end = (end + L - 1) // L
+    for b in range(b_first, b_end, 2):
+        n_blocks = 2 if b + 1 < b_end else 1
+        r1 = min(end, (b + n_blocks) * L)
+        if to_work:
+            work_rows(X, b * L, r1, offset, factor)
+        na, nb = pack_tile(X, b, n_blocks, end, mean, scale, tile)
+        ba, sa, ia, bb, sb, ib = scan(tile, 0, (n_blocks - 1) * d * L, d, C2, cn, k)
+        for h in range(n_blocks):
+            if h == 0:
+                best, second, idx, norm = ba, sa, ia, na
+            else:
+                best, second, idx, norm = bb, sb, ib, nb
+            thr = guard_threshold(kappa, norm, cmax)
+            if first:
+                _label_block(X, b + h, end, best, second, idx, thr, C64, k, labels, dist_out)
+            else:
+                changed += _finish_block(
+                    X, w, b + h, end, best, second, idx, thr, C64, k, mean, labels, S, Q, W, N, do_sums, dist_out
+                )
+        if first and do_sums:
+            add_rows(X, w, b * L, r1, mean, labels, S, Q, W, N)
+    if first:
+        if do_sums:
+            counts_as_weights(w, W, N)
+        changed = end - start
+    return changed
+
+
+@pjit
+def _lloyd_rows0(
+    X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels, chunk_S, chunk_Q, chunk_W,
+    chunk_N, chunk_changed, do_sums, dist_out,
+):
+    for c in prange((X.shape[0] + CHUNK - 1) // CHUNK):
+        chunk_changed[c] = _lloyd_chunk_rows(
+            scan_pair0, c, X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels,
+            chunk_S, chunk_Q, chunk_W, chunk_N, do_sums, dist_out,
+        )
+
+
+@pjit
+def _lloyd_rows1(
+    X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels, chunk_S, chunk_Q, chunk_W,
+    chunk_N, chunk_changed, do_sums, dist_out,
+):
+    for c in prange((X.shape[0] + CHUNK - 1) // CHUNK):
+        chunk_changed[c] = _lloyd_chunk_rows(
+            scan_pair1, c, X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels,
+            chunk_S, chunk_Q, chunk_W, chunk_N, do_sums, dist_out,
+        )
+
+
+@pjit
+def _lloyd_rows2(
+    X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels, chunk_S, chunk_Q, chunk_W,
+    chunk_N, chunk_changed, do_sums, dist_out,
+):
+    for c in prange((X.shape[0] + CHUNK - 1) // CHUNK):
+        chunk_changed[c] = _lloyd_chunk_rows(
+            scan_pair2, c, X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels,
+            chunk_S, chunk_Q, chunk_W, chunk_N, do_sums, dist_out,
+        )
+
+
+@pjit
+def _lloyd_rows3(
+    X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels, chunk_S, chunk_Q, chunk_W,
+    chunk_N, chunk_changed, do_sums, dist_out,
+):
+    for c in prange((X.shape[0] + CHUNK - 1) // CHUNK):
+        chunk_changed[c] = _lloyd_chunk_rows(
+            scan_pair3, c, X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels,
+            chunk_S, chunk_Q, chunk_W, chunk_N, do_sums, dist_out,
+        )
+
+
+_LLOYD_ROWS = {_lloyd_chunks0: _lloyd_rows0, _lloyd_chunks1: _lloyd_rows1, _lloyd_chunks2: _lloyd_rows2,
+               _lloyd_chunks3: _lloyd_rows3}
+
+
+def scans_rows(kp: int, d: int) -> bool:
+    """Whether :func:`lloyd_rows` serves ``kp`` padded centers in ``d`` features (every kernel but the BLAS one)."""
+    return lloyd_kernel_of(kp, d) in _LLOYD_ROWS
+
+
+def lloyd_rows(
+    X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels, chunk_S, chunk_Q, chunk_W,
+    chunk_N, chunk_changed, do_sums, dist_out,
+):
+    """:func:`lloyd_chunks` on the rows of ``X`` as they are, without a packed copy: labels and sums bit for bit.
+
+    For rows used once (a block read from disk for one pass): :func:`lloyd_chunks`
+    needs the packed copy of :func:`pack_data`, written to memory and read back,
+    a pass over the block of its own; here each chunk packs two blocks of
+    :data:`BLOCK` rows at a time into a tile (:func:`pack_tile`) that the
+    scan reads at once from the L1 cache. The tile, the block norms and the
+    scan are those of the packed path, value for value, so the labels, the
+    re-checks and the sums are its own.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, C-contiguous; with ``to_work`` the raw rows,
+        put in the work space in place (``(X - offset) * factor``, offset
+        (d,) float64, factor a power of two) pair of blocks by pair of blocks,
+        otherwise the work rows
+    scale : float, the kernel's scale (that of :func:`pack_data`); ``mean``
+        the kernel's mean padded to ``dp``
+    Others as :func:`lloyd_chunks` (``XT`` and ``block_norm`` are not needed).
+
+    Only ``kp``, ``d`` for which :func:`scans_rows` holds (the register-blocked
+    scans; the BLAS kernel packs its own panels).
+    """
+    kernel = _LLOYD_ROWS[lloyd_kernel_of(cn.shape[0], X.shape[1])]
+    kernel(
+        X, w, offset, factor, to_work, C2, cn, C64, k, cmax, kappa, mean, scale, labels, chunk_S, chunk_Q,
+        chunk_W, chunk_N, chunk_changed, do_sums, dist_out,
+    )
 
 
 #: Points per BLAS product of :func:`_lloyd_chunks_gemm` (a divisor of :data:`CHUNK`).

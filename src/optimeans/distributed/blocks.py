@@ -110,16 +110,21 @@ class Blocks:
 
         Where a pass's time goes: a pass that waits most of its time is bound by
         the disk, one that computes most of it by the cores. Out of core on the
-        2-core test machine (1 GiB, 4 blocks, k = 16, under load), the first Lloyd
-        pass waited 0.02-0.08 s and computed 0.53-0.67 s (the kernel labels
-        every row and adds it to the sums), a later pass computed 0.26-0.28 s:
-        the first pass is bound by the cores when the disk reads 1 GiB in 0.3 s.
+        2-core test machine (1 GiB, 4 blocks, k = 16, load 1.7), with the rows
+        scanned without a packed copy the first Lloyd pass computed 0.20-0.25 s
+        and waited 0.16-0.28 s, a later pass computed 0.13-0.15 s and waited
+        0.23 s: the passes wait for the reader, which read a 256 MiB block in
+        0.12 s (0.056 s of its CPU) where ``cat`` reads one in 0.075 s. Asking
+        the kernel to read the whole block at once (``POSIX_FADV_WILLNEED``
+        before the copy) did not change that (first passes 1.28-2.11x cold
+        ``cat`` against 1.22-1.70x, later 1.14-1.25x against 1.18-1.27x).
         """
         a = self._ahead
         if a is None:
             return None
         return {
-            "reads": a.reads, "read_seconds": a.read_seconds, "wait_seconds": a.wait_seconds,
+            "reads": a.reads, "read_seconds": a.read_seconds, "read_cpu_seconds": a.read_cpu_seconds,
+            "wait_seconds": a.wait_seconds,
             "pass_wait_seconds": list(self._pass_wait), "pass_compute_seconds": list(self._pass_compute),
         }
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .._kernels.lloyd import (
-    objective_from_sums, pack_centers, padded_clusters, padded_features, update_centers,
+    objective_from_sums, pack_centers, padded_clusters, padded_features, scans_rows, update_centers,
 )
 from . import tasks
 from ._scan import apply_sparse_moves
@@ -65,8 +65,9 @@ class BlockPasses:
         self.cn = np.empty(kp, dtype=np.float32)
         self.C64 = np.empty((kp, self.dp), dtype=np.float64)
         self.token = 0
-        if blocks.client is None and not blocks.persisted:
-            # the passes run in this thread: their packing buffers are faulted in now, once
+        if blocks.client is None and not blocks.persisted and not scans_rows(kp, d):
+            # the passes run in this thread and pack each block they read (the BLAS kernel):
+            # their packing buffers are faulted in now, once (the other kernels pack nothing)
             tasks.reserve_pass_buffers(int(blocks.sizes.max()), d)
         self.start_run()
 

@@ -68,6 +68,9 @@ class ReadAhead:
         self.reads = 0
         self.read_seconds = 0.0
         self.wait_seconds = 0.0
+        #: CPU seconds of the reader thread in its reads (copying from the page cache is CPU work,
+        #: done on the cores the passes compute on)
+        self.read_cpu_seconds = 0.0
 
     # -- the consumer's side
 
@@ -151,6 +154,7 @@ class ReadAhead:
                 return
             buf = ReadBuffer(arr, self.capacity)
             t0 = time.perf_counter()
+            c0 = time.thread_time()
             try:
                 with read_into(buf):
                     rows = self._read(b)
@@ -159,5 +163,6 @@ class ReadAhead:
                 return
             self.reads += 1
             self.read_seconds += time.perf_counter() - t0
+            self.read_cpu_seconds += time.thread_time() - c0
             ready.put((b, rows, buf, None))
             b = (b + 1) % n

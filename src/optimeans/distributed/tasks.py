@@ -18,8 +18,10 @@ each pass checks the state's step counter: a state that was lost and rebuilt
 (a worker died) is detected and reported instead of giving wrong sums.
 
 Data that are not kept in memory (out-of-core) have states without rows: each
-task gets the block read again from the source and transforms (and packs) it
-for that one pass.
+task gets the block read again from the source and transforms it for that one
+pass; a Lloyd pass scans the rows as they are, without a packed copy
+(:func:`optimeans._kernels.lloyd.lloyd_rows`), except with the BLAS kernel
+(many centers in many features), which packs the block.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._kernels.lloyd import (
-    BLOCK, CHUNK, guard_kappa, lloyd_chunks, n_chunks, pack_data, padded_features,
+    BLOCK, CHUNK, guard_kappa, lloyd_chunks, lloyd_rows, n_chunks, pack_data, padded_features, scans_rows,
 )
 from .._numba import numba_threads
 from ..objective import point_objective
@@ -303,6 +305,29 @@ class BlockState:
         _scan.to_work_and_pack(X, self.space._offset_p, factor, Xw, kmean[:d], kscale, XT, block_norm)
         return Xw, ww, XT, block_norm
 
+    def scan_rows(self, raw: Any) -> tuple:
+        """``(X, ww, to_work, factor)`` for :func:`optimeans._kernels.lloyd.lloyd_rows`, out of core.
+
+        Rows read into a buffer that nothing else holds (:class:`ScratchRows`)
+        go to the kernel as they were read, with ``to_work``: it puts them in
+        the work space in place, a pair of blocks at a time, right before it
+        scans them (the bits of :meth:`pass_rows`). Other rows are transformed
+        first, into a buffer of this thread (or by NumPy, when the kernels of
+        :mod:`._scan` cannot reproduce the transform).
+        """
+        factor = work_factor(self.space)
+        if factor is None:
+            _, _, Xw, ww = self.rows(raw)
+            return Xw, ww, False, 1.0
+        Xb, wb = raw
+        X = np.ascontiguousarray(Xb, dtype=self.dtype)
+        ww = None if wb is None else np.ascontiguousarray(self.space.work_weights(np.asarray(wb, dtype=np.float64)))
+        if isinstance(raw, ScratchRows) and X is Xb and X.flags.writeable:
+            return X, ww, True, factor
+        Xw = _thread_buffer("Xw", X.size, self.dtype).reshape(X.shape)
+        _scan.to_work_rows(X, self.space._offset_p, factor, Xw)
+        return Xw, ww, False, factor
+
     def scratch(self, k: int, dp: int) -> tuple:
         nc = n_chunks(self.n)
         sc = self._scratch
@@ -428,15 +453,23 @@ def task_pass(
     """
     state.advance(token, step)
     with numba_threads(n_threads):
-        Xw, ww, XT, block_norm = state.pass_rows(raw, kmean, kscale)
-        d = Xw.shape[1]
+        d = C2.shape[1]
         dp = padded_features(d)
         cS, cQ, cW, cN, cc = state.scratch(k, dp)
-        w = state.kernel_weights(ww)
-        lloyd_chunks(
-            Xw, w, XT, block_norm, C2, cn, C64, k, cmax, guard_kappa(d), kmean, state.labels,
-            cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
-        )
+        if not state.persisted and raw is not None and scans_rows(cn.shape[0], d):
+            # rows used once: scanned as they are, no packed copy of the block (same bits)
+            X, ww, to_work, factor = state.scan_rows(raw)
+            lloyd_rows(
+                X, state.kernel_weights(ww), state.space._offset_p, factor, to_work, C2, cn, C64, k, cmax,
+                guard_kappa(d), kmean, kscale, state.labels, cS, cQ, cW, cN, cc, do_sums,
+                np.empty(0, dtype=np.float64),
+            )
+        else:
+            Xw, ww, XT, block_norm = state.pass_rows(raw, kmean, kscale)
+            lloyd_chunks(
+                Xw, state.kernel_weights(ww), XT, block_norm, C2, cn, C64, k, cmax, guard_kappa(d), kmean,
+                state.labels, cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
+            )
     changed = int(cc.sum())
     # prefetching rows pays while many points move (as in memory); it never changes a result
     state.prefetch = changed * 1000 > state.n
