@@ -54,6 +54,13 @@ def main() -> None:
     ap.add_argument("--no-aggregate", action="store_true")
     ap.add_argument("--no-box", action="store_true", help="no box stabilization of the LP's duals")
     ap.add_argument("--trace", action="store_true", help="the LP's progress after every full pricing (stderr)")
+    ap.add_argument("--simplex-strategy", type=int, default=None,
+                    help="HiGHS simplex_strategy of the restricted master (colgen._SIMPLEX_STRATEGY; 1 dual, 4 primal)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a tuning constant of optimeans.exact.colgen for this run, e.g. --set _DROP_AGE=5")
+    ap.add_argument("--incumbent-fit", action="store_true",
+                    help="the heuristic incumbent is optimeans.fit(X, k, method='global', random_state=0) "
+                         "(patches optimeans.exact.search.global_search for this run only)")
     ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "datasets")
     args = ap.parse_args()
     t = time.perf_counter()
@@ -63,12 +70,38 @@ def main() -> None:
     print(f"warm-up (compiles): {time.perf_counter() - t:.1f} s, time limit {args.time_limit:g} s")
     if args.no_box:
         colgen._BOX = False
+    if args.simplex_strategy is not None:
+        colgen._SIMPLEX_STRATEGY = args.simplex_strategy
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if not hasattr(colgen, name):
+            raise SystemExit(f"optimeans.exact.colgen has no {name}")
+        setattr(colgen, name, type(getattr(colgen, name))(float(value)) if not isinstance(getattr(colgen, name), bool)
+                else value.lower() in ("1", "true"))
+        print(f"colgen.{name} = {getattr(colgen, name)!r}")
+    if args.incumbent_fit:
+        import optimeans
+        from optimeans.exact import search
+
+        def fitted(X, w, k, rng, **kwargs):
+            r = optimeans.fit(X, k, sample_weight=w, method="global", random_state=0)
+            print(f"  incumbent from fit(method='global'): {r.objective:.10g}", file=sys.stderr, flush=True)
+            return np.asarray(r.labels, dtype=np.int64), float(r.objective)
+
+        search.global_search = fitted
     if args.trace:
+        last = {"t_lp": 0.0, "t_price": 0.0, "lp_iters": 0}
+
         def trace(t):
+            d_lp, d_pr = t["t_lp"] - last["t_lp"], t["t_price"] - last["t_price"]
+            d_it = t["lp_iters"] - last["lp_iters"] if t["lp_iters"] >= last["lp_iters"] else t["lp_iters"]
+            if t["t_lp"] < last["t_lp"]:  # a new node
+                d_lp, d_pr = t["t_lp"], t["t_price"]
+            last.update(t_lp=t["t_lp"], t_price=t["t_price"], lp_iters=t["lp_iters"])
             print(f"  round {t['round']}: {t['rows']}/{t['groups'] + 1} LP rows, {t['lp_cols']}/{t['columns']} "
                   f"columns (+{t['added']}), LP {t['lp']:.8g}, bound {t['bound']:.8g}, {t['seconds']:.1f} s "
-                  f"(HiGHS {t['t_lp']:.1f}, pricing {t['t_price']:.1f}, aggregation {t['t_agg']:.1f}), "
-                  f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+                  f"(HiGHS {t['t_lp']:.1f} [+{d_lp:.2f} s, {d_it} it], pricing {t['t_price']:.1f} [+{d_pr:.2f}], "
+                  f"aggregation {t['t_agg']:.1f}), load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
 
         colgen.TRACE = trace
     print()

@@ -133,6 +133,24 @@ _BOX_SLACK = 0.05
 #: are lost and the degenerate duals wander).
 _LP_COLS = 10**9
 
+#: Column management by age: once the LP takes one row per group, a column
+#: whose reduced cost at the LP's duals has stayed above ``_DROP_GAP`` times
+#: the node's gap (incumbent - certified bound) for ``_DROP_AGE`` solves in a
+#: row leaves the restricted LP (not the pool: a pricing that finds it again
+#: puts it back). 0: off.
+_DROP_AGE = 0
+_DROP_GAP = 1.0
+
+#: A child node starts with one LP row per group (no aggregation: its parent
+#: ended disaggregated) and its dual box centred on the parent's multipliers,
+#: this fraction of the incumbent's box wide on each side; 0 / False: the
+#: child starts like the root.
+_CHILD_WARM = 0.25
+
+#: HiGHS's ``simplex_strategy`` for the restricted master (1: dual, 4: primal;
+#: HiGHS's default is dual).
+_SIMPLEX_STRATEGY = 1
+
 #: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
 #: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
 #: node), ``lp_cols`` (in the restricted LP), ``added`` (columns added by the
@@ -443,7 +461,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     res = None
     status = "stopped"
     rounds = 0
-    if aggregate:
+    warm = node.lam is not None and _CHILD_WARM
+    if aggregate and not warm:
         # DCA: start from the aggregates of the first partition's clusters (the incumbent)
         agg, R = _aggregate([cols[j] for j in range(len(cols)) if origin[j] < pool.n_first], G)
     else:
@@ -451,6 +470,10 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     lp_cols: list[np.ndarray] = []
     lp_keep: list[int] = []
     gbox = _group_box(pool, inc, g, gx, gw, gconst, k, big) if _BOX else None
+    if warm and gbox is not None:
+        # a child: the box around the parent's multipliers, a fraction of the incumbent's box wide
+        half = _CHILD_WARM * np.maximum(gbox[1] - gbox[0], 0.0)
+        gbox = (lam0 - half, lam0 + half)
     partial = 0  # rounds of partial pricing since the last full one
     clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0}
     n_added = 0
@@ -484,9 +507,14 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         t_lp = now()
         clock["t_agg"] += t_lp - t_mark
         res = master.solve()
+        out = None
         if res is not None and m > _LP_COLS:
             # column management: the nonbasic columns of largest reduced cost leave the LP (not the pool)
             out = master.drop(m - _LP_COLS // 2)
+        elif res is not None and _DROP_AGE and best > -np.inf and master.h is not None:
+            # column management by age: a column whose reduced cost has exceeded the gap for _DROP_AGE rounds
+            out = master.drop_aged(_DROP_GAP * max(upper - best, 0.0) + 1e-9 * scale, _DROP_AGE)
+        if out is not None:
             if len(out):
                 keep_mask = np.ones(m, dtype=np.bool_)
                 keep_mask[out] = False
@@ -551,7 +579,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             inc.due = now() - t_node + _IP_EVERY
         if TRACE is not None:
             TRACE(dict(round=rounds, rows=R + 1, groups=G, columns=len(cols), lp_cols=m, added=n_added,
-                       lp=float(res.fun), bound=best, seconds=now() - t_node, upper=upper, **clock))
+                       lp=float(res.fun), bound=best, seconds=now() - t_node, upper=upper,
+                       lp_iters=master.iterations, **clock))
         if report is not None:
             report(best)
         if best >= upper - rtol * scale:
@@ -678,6 +707,8 @@ class _Master:
         self.k, self.R, self.big, self.version = k, R, big, version
         self.costs: list[float] = []
         self.cols: list[np.ndarray] = []
+        self.age = np.zeros(0, dtype=np.int64)  # rounds each column's reduced cost has stayed above drop_aged's threshold
+        self.iterations = 0  # simplex iterations of every solve (for TRACE)
         self.cold_starts = 0  # solves that failed from the last basis and were run again from scratch
         # box stabilization (du Merle et al. 1999): row i's artificial costs hi[i] and a surplus column of
         # cost -lo[i] is added, so the LP's duals stay in [lo, hi]; the fixed columns come first in the model
@@ -694,6 +725,7 @@ class _Master:
         h.setOptionValue("presolve", "off")
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        h.setOptionValue("simplex_strategy", _SIMPLEX_STRATEGY)
         b = np.ones(R + 1)
         b[R] = k
         h.addRows(R + 1, b, b, 0, np.zeros(R + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
@@ -730,6 +762,7 @@ class _Master:
             return
         self.cols.extend(rcols)
         self.costs.extend(costs)
+        self.age = np.concatenate([self.age, np.zeros(len(rcols), dtype=np.int64)])
         if self.h is None:
             return
         m = len(rcols)
@@ -756,18 +789,35 @@ class _Master:
         out = np.sort(order[rc[order] > 0.0])
         if len(out) == 0:
             return out
-        self.h.deleteCols(len(out), (out + F).astype(np.int32))
-        keep = np.ones(len(rc), dtype=np.bool_)
+        self._delete(out)
+        return out
+
+    def drop_aged(self, threshold: float, rounds: int) -> np.ndarray:
+        """Remove the columns whose reduced cost has been above ``threshold`` (> 0, so nonbasic) at the last
+        ``rounds`` solves; their positions (ascending). Only with highspy."""
+        if self.h is None or not self.cols:
+            return np.zeros(0, dtype=np.int64)
+        rc = np.asarray(self.h.getSolution().col_dual, dtype=np.float64)[self.nfix:]
+        self.age = np.where(rc > threshold, self.age + 1, 0)
+        out = np.flatnonzero(self.age >= rounds)
+        if len(out):
+            self._delete(out)
+        return out
+
+    def _delete(self, out: np.ndarray) -> None:
+        self.h.deleteCols(len(out), (out + self.nfix).astype(np.int32))
+        keep = np.ones(len(self.cols), dtype=np.bool_)
         keep[out] = False
         self.cols = [c for c, kept in zip(self.cols, keep) if kept]
         self.costs = [c for c, kept in zip(self.costs, keep) if kept]
-        return out
+        self.age = self.age[keep]
 
     def solve(self) -> _LPResult | None:
         """The LP's optimum: (value, x of the real then the artificial columns, duals of the rows); None on failure."""
         R, m = self.R, len(self.cols)
         if self.h is not None:
             self.h.run()
+            self.iterations += int(self.h.getInfo().simplex_iteration_count)
             if self.h.getModelStatus() != self.ok:
                 # A warm start can end in HiGHS's "unknown" status where a cold
                 # start solves the same LP (u1060, k = 50, through optimeans.fit:
@@ -778,6 +828,7 @@ class _Master:
                 self.cold_starts += 1
                 self.h.clearSolver()
                 self.h.run()
+                self.iterations += int(self.h.getInfo().simplex_iteration_count)
                 if self.h.getModelStatus() != self.ok:
                     return None
             sol = self.h.getSolution()
