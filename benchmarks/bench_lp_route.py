@@ -76,8 +76,9 @@ def main() -> None:
         name, _, value = item.partition("=")
         if not hasattr(colgen, name):
             raise SystemExit(f"optimeans.exact.colgen has no {name}")
-        setattr(colgen, name, type(getattr(colgen, name))(float(value)) if not isinstance(getattr(colgen, name), bool)
-                else value.lower() in ("1", "true"))
+        old = getattr(colgen, name)
+        setattr(colgen, name, value.lower() in ("1", "true") if isinstance(old, bool) else
+                value if isinstance(old, str) else type(old)(float(value)))
         print(f"colgen.{name} = {getattr(colgen, name)!r}")
     if args.incumbent_fit:
         import optimeans

@@ -151,6 +151,10 @@ _CHILD_WARM = 0.25
 #: HiGHS's default is dual).
 _SIMPLEX_STRATEGY = 1
 
+#: HiGHS's ``solver`` for the restricted master: "simplex" (warm-started from
+#: the last basis) or "ipm" (interior point and crossover, from scratch).
+_SOLVER = "simplex"
+
 #: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
 #: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
 #: node), ``lp_cols`` (in the restricted LP), ``added`` (columns added by the
@@ -726,6 +730,7 @@ class _Master:
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("simplex_strategy", _SIMPLEX_STRATEGY)
+        h.setOptionValue("solver", _SOLVER)
         b = np.ones(R + 1)
         b[R] = k
         h.addRows(R + 1, b, b, 0, np.zeros(R + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
@@ -817,7 +822,9 @@ class _Master:
         R, m = self.R, len(self.cols)
         if self.h is not None:
             self.h.run()
-            self.iterations += int(self.h.getInfo().simplex_iteration_count)
+            info = self.h.getInfo()
+            self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count
+                                   + info.crossover_iteration_count)
             if self.h.getModelStatus() != self.ok:
                 # A warm start can end in HiGHS's "unknown" status where a cold
                 # start solves the same LP (u1060, k = 50, through optimeans.fit:
@@ -828,7 +835,9 @@ class _Master:
                 self.cold_starts += 1
                 self.h.clearSolver()
                 self.h.run()
-                self.iterations += int(self.h.getInfo().simplex_iteration_count)
+                info = self.h.getInfo()
+                self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count
+                                       + info.crossover_iteration_count)
                 if self.h.getModelStatus() != self.ok:
                     return None
             sol = self.h.getSolution()
