@@ -11,17 +11,23 @@ beside every figure).
 Usage::
 
     python benchmarks/bench_lp_route.py [--sets pr299,fl417] [--ks 2,4,6,8,10] [--time-limit 600]
-        [--routes lp,sdp,bnb] [--no-aggregate] [--no-box] [--trace]
+        [--routes lp,sdp,bnb] [--no-aggregate] [--no-box] [--trace] [--incumbent-fit] [--set NAME=VALUE]
 
 Route ``bnb`` is the default ``branch_and_bound`` (its own choice of route).
 ``--no-box`` switches off the box stabilization of the master's duals
 (``colgen._BOX``), for an A/B.
 
+``--incumbent-fit`` gives the routes the incumbent of
+``optimeans.fit(X, k, method="global", random_state=0)`` (by patching the
+search's ``global_search`` in this process only); ``--set _BOX_SLACK=0.1``
+sets a tuning constant of ``optimeans.exact.colgen`` for an A/B.
+
 ``--trace`` prints, after every full pricing of the LP route, the round, the
 restricted LP's rows (aggregated / all), its columns / the node's columns (and
 how many the last full pricing added), its value and the best certified bound
-(in the route's scaled units), the seconds (and those spent in HiGHS, in the
-full pricings and in the aggregation) and the load (to stderr).
+(in the route's scaled units), the seconds (and those spent in HiGHS, with the
+last round's seconds and simplex iterations, in the full pricings and in the
+aggregation), the box sides moved so far and the load (to stderr).
 
 The data are read from ``frontier/cg-dca/<name>.txt`` under ``--data-dir``
 (default ``../shared/datasets`` next to the repository; never copied), raw
@@ -54,8 +60,6 @@ def main() -> None:
     ap.add_argument("--no-aggregate", action="store_true")
     ap.add_argument("--no-box", action="store_true", help="no box stabilization of the LP's duals")
     ap.add_argument("--trace", action="store_true", help="the LP's progress after every full pricing (stderr)")
-    ap.add_argument("--simplex-strategy", type=int, default=None,
-                    help="HiGHS simplex_strategy of the restricted master (colgen._SIMPLEX_STRATEGY; 1 dual, 4 primal)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="set a tuning constant of optimeans.exact.colgen for this run, e.g. --set _DROP_AGE=5")
     ap.add_argument("--incumbent-fit", action="store_true",
@@ -70,8 +74,6 @@ def main() -> None:
     print(f"warm-up (compiles): {time.perf_counter() - t:.1f} s, time limit {args.time_limit:g} s")
     if args.no_box:
         colgen._BOX = False
-    if args.simplex_strategy is not None:
-        colgen._SIMPLEX_STRATEGY = args.simplex_strategy
     for item in args.set:
         name, _, value = item.partition("=")
         if not hasattr(colgen, name):
@@ -102,7 +104,7 @@ def main() -> None:
             print(f"  round {t['round']}: {t['rows']}/{t['groups'] + 1} LP rows, {t['lp_cols']}/{t['columns']} "
                   f"columns (+{t['added']}), LP {t['lp']:.8g}, bound {t['bound']:.8g}, {t['seconds']:.1f} s "
                   f"(HiGHS {t['t_lp']:.1f} [+{d_lp:.2f} s, {d_it} it], pricing {t['t_price']:.1f} [+{d_pr:.2f}], "
-                  f"aggregation {t['t_agg']:.1f}), load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+                  f"aggregation {t['t_agg']:.1f}, box sides moved {t.get('moved', 0)}), load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
 
         colgen.TRACE = trace
     print()

@@ -430,36 +430,6 @@ def test_the_dual_box_only_steers_the_lp(box, monkeypatch):
         assert moved  # the box did move out
 
 
-@pytest.mark.parametrize("k", [3, 4])
-def test_column_management_by_age_keeps_the_tree_exact(k, monkeypatch):
-    # every column whose reduced cost is positive for one solve leaves the LP; pricing brings the needed ones back
-    from optimeans.exact import colgen
-
-    pytest.importorskip("highspy")
-    monkeypatch.setattr(colgen, "_DROP_AGE", 1)
-    monkeypatch.setattr(colgen, "_DROP_GAP", 0.0)
-    dropped = []
-    aged = colgen._Master.drop_aged
-
-    def counting(self, threshold, rounds):
-        out = aged(self, threshold, rounds)
-        dropped.append(len(out))
-        return out
-
-    monkeypatch.setattr(colgen._Master, "drop_aged", counting)
-    rng = np.random.default_rng(70 + k)
-    X = rng.normal(size=(13, 2))
-    w = rng.uniform(0.5, 2.0, size=13)
-    best = float(enumerate_partitions(X, k, sample_weight=w).objective.min())
-    poor = np.arange(13) % k
-    upper = sum(colgen._cost(X, w, poor == j) for j in range(k))
-    bound, info = lp_bound(X, w, k, [poor], upper, rtol=1e-10, max_nodes=500, aggregate=False)
-    assert sum(dropped) > 0  # columns did leave the LP
-    assert info["closed"]
-    assert best * (1 - 1e-9) <= bound <= best * (1 + 1e-12)
-    assert sum(colgen._cost(X, w, info["better"] == j) for j in range(k)) == pytest.approx(best, rel=1e-9)
-
-
 @pytest.mark.parametrize("warm", [0.0, 0.25])
 def test_children_started_from_the_parents_duals_give_a_verified_proof(warm, monkeypatch):
     # 26 uniform points, k = 6: the root LP is fractional, the tree has two children

@@ -32,7 +32,9 @@ when installed, restarts each round from the last basis). The restricted LP of
 set partitioning is very degenerate: it sits at the incumbent's vertex while
 its duals wander, so each row's dual is kept in a box (du Merle et al. 1999),
 first set from the incumbent as CG+DCA does and moved out where a dual
-reaches it (u1060, k = 40: the root LP in 55 s instead of 171 s). When the LP is not
+reaches it (u1060, k = 40: the root LP in 55 s instead of 171 s); a side moves out only
+when the LP's solution uses it (u1060, k = 20: the root LP in 106 s instead of
+720 s). When the LP is not
 integral the tree branches on a pair of rows (must-link / cannot-link, Ryan &
 Foster 1981) and each child starts from its parent's multipliers.
 
@@ -115,7 +117,7 @@ _DISAGGREGATE = 0.5
 #: Box stabilization of the restricted master's duals (du Merle, Villeneuve, Desrosiers & Hansen 1999;
 #: the box of CG+DCA): each row's dual is kept in [lo, hi], first what leaving its
 #: cluster of the incumbent saves and what joining the nearest other cluster costs
-#: (widened by ``_BOX_SLACK``); a side the dual reaches moves out by the box's width.
+#: (widened by ``_BOX_SLACK``); a side the LP's solution uses moves out by the box's width.
 #: u1060, k = 40, ``branch_and_bound(X, 40, time_limit=720)`` (load 2.6-3.5): proven in
 #: 127 s with the box, 249 s without; the root's column generation 80 rounds and
 #: 55 s (HiGHS 34 s, pricing 21 s) against 122 rounds and 171 s (HiGHS 131 s,
@@ -123,6 +125,19 @@ _DISAGGREGATE = 0.5
 #: Lagrangian one of the duals, so the box only steers the LP, never the proof.
 _BOX = True
 _BOX_SLACK = 0.05
+
+# The box's sides: only a side the LP's *solution* uses (its artificial or
+# surplus column > 0) moves out. Moving every side a dual touches (CG+DCA's
+# rule) changed the costs of some 300 of 1061 rows a round in the degenerate
+# master, and HiGHS's re-solve from the last basis then took ~3,300 dual simplex
+# iterations with no new column at all (0 when only the used sides move).
+# u1060, k = 20 (``benchmarks/bench_lp_route.py --sets u1060 --ks 20 --routes bnb
+# --trace --incumbent-fit --time-limit 150``, load 1.3-3.9): touching, 41 rounds,
+# HiGHS 128 of 147 s (5,000 iterations a round), the bound at a 15 % gap; using,
+# the root LP closed at round 93 after 106 s (HiGHS 40 s, pricing 65 s), 0.033 %
+# gap. A dual that touches its side is still an optimal dual of the restricted
+# LP (the box's columns are at zero), so the rule only changes which optimal
+# duals the LP returns; the bound is the Lagrangian one of the duals either way.
 
 #: Column management: when the restricted LP holds more columns than this,
 #: the nonbasic ones of largest reduced cost leave it (down to half); they stay
@@ -133,27 +148,20 @@ _BOX_SLACK = 0.05
 #: are lost and the degenerate duals wander).
 _LP_COLS = 10**9
 
-#: Column management by age: once the LP takes one row per group, a column
-#: whose reduced cost at the LP's duals has stayed above ``_DROP_GAP`` times
-#: the node's gap (incumbent - certified bound) for ``_DROP_AGE`` solves in a
-#: row leaves the restricted LP (not the pool: a pricing that finds it again
-#: puts it back). 0: off.
-_DROP_AGE = 0
-_DROP_GAP = 1.0
-
 #: A child node starts with one LP row per group (no aggregation: its parent
 #: ended disaggregated) and its dual box centred on the parent's multipliers,
 #: this fraction of the incumbent's box wide on each side; 0 / False: the
 #: child starts like the root.
 _CHILD_WARM = 0.25
 
-#: HiGHS's ``simplex_strategy`` for the restricted master (1: dual, 4: primal;
-#: HiGHS's default is dual).
-_SIMPLEX_STRATEGY = 1
-
-#: HiGHS's ``solver`` for the restricted master: "simplex" (warm-started from
-#: the last basis) or "ipm" (interior point and crossover, from scratch).
-_SOLVER = "simplex"
+# HiGHS's dual simplex (its default) re-solves the master from the last basis.
+# Measured on the master of u1060, k = 20 at round 9 (4,160 columns, the 400 new
+# ones nonbasic, box sides moved as CG+DCA does; load 4-6): dual 4,429
+# iterations, primal (simplex_strategy 4, which keeps the old basis primal
+# feasible) 8,469 and 1.5x the time, devex pricing 5,644, no cost perturbation
+# 3,857; interior point with crossover from scratch 1.2-1.5 s against 4.7-5.5 s
+# alone, but through the route 12 s a solve at 10,000 columns and the bound at
+# 9.6 (of 29.5, scaled) after 25 rounds where the dual simplex had 18.6.
 
 #: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
 #: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
@@ -161,7 +169,8 @@ _SOLVER = "simplex"
 #: previous full pricing), ``lp`` (restricted LP value), ``bound`` (best
 #: certified), ``seconds`` since the node started, and the seconds spent so far
 #: in ``t_lp`` (HiGHS), ``t_price`` (full pricings), ``t_agg`` (partial pricing,
-#: aggregation, building the LP); values in the scaled units of
+#: aggregation, building the LP), ``lp_iters`` (HiGHS's iterations in the
+#: node's current master), ``moved`` (box sides moved out so far); values in the scaled units of
 #: :func:`lp_bound`; None: silent. For profiling
 #: (``benchmarks/bench_lp_route.py --trace``).
 TRACE = None
@@ -479,7 +488,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         half = _CHILD_WARM * np.maximum(gbox[1] - gbox[0], 0.0)
         gbox = (lam0 - half, lam0 + half)
     partial = 0  # rounds of partial pricing since the last full one
-    clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0}
+    clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0, "moved": 0}
     n_added = 0
     alpha = smoothing
     master = None
@@ -515,9 +524,6 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         if res is not None and m > _LP_COLS:
             # column management: the nonbasic columns of largest reduced cost leave the LP (not the pool)
             out = master.drop(m - _LP_COLS // 2)
-        elif res is not None and _DROP_AGE and best > -np.inf and master.h is not None:
-            # column management by age: a column whose reduced cost has exceeded the gap for _DROP_AGE rounds
-            out = master.drop_aged(_DROP_GAP * max(upper - best, 0.0) + 1e-9 * scale, _DROP_AGE)
         if out is not None:
             if len(out):
                 keep_mask = np.ones(m, dtype=np.bool_)
@@ -537,10 +543,10 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         # the box binds: a row's artificial or surplus column in use (then the LP's value is below the restricted LP's)
         boxed = gbox is not None and bool(np.any(res.x[m:m + R] > 1e-9) or np.any(res.x[m + R + 1:] > 1e-9))
         if gbox is not None:
-            # a dual at a side of its box: that side moves out by the box's width (CG+DCA's rule)
-            lo, hi = master.box
-            tol = 1e-9 * scale
-            at_lo, at_hi = mu <= lo + tol, mu >= hi - tol
+            # a side the LP's solution uses (its artificial or surplus column > 0) moves out by the box's
+            # width (see _BOX); a dual that only touches its side is still an optimal dual of the restricted LP
+            at_hi, at_lo = res.x[m:m + R] > 1e-9, res.x[m + R + 1:m + 2 * R + 1] > 1e-9
+            clock["moved"] += int(at_lo.sum() + at_hi.sum())
             if at_lo.any() or at_hi.any():
                 width = np.maximum(gbox[1] - gbox[0], 1e-3 * scale / G)  # a box of no width still moves
                 gbox[0][at_lo[agg]] -= width[at_lo[agg]]
@@ -711,7 +717,6 @@ class _Master:
         self.k, self.R, self.big, self.version = k, R, big, version
         self.costs: list[float] = []
         self.cols: list[np.ndarray] = []
-        self.age = np.zeros(0, dtype=np.int64)  # rounds each column's reduced cost has stayed above drop_aged's threshold
         self.iterations = 0  # simplex iterations of every solve (for TRACE)
         self.cold_starts = 0  # solves that failed from the last basis and were run again from scratch
         # box stabilization (du Merle et al. 1999): row i's artificial costs hi[i] and a surplus column of
@@ -729,8 +734,6 @@ class _Master:
         h.setOptionValue("presolve", "off")
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-        h.setOptionValue("simplex_strategy", _SIMPLEX_STRATEGY)
-        h.setOptionValue("solver", _SOLVER)
         b = np.ones(R + 1)
         b[R] = k
         h.addRows(R + 1, b, b, 0, np.zeros(R + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
@@ -767,7 +770,6 @@ class _Master:
             return
         self.cols.extend(rcols)
         self.costs.extend(costs)
-        self.age = np.concatenate([self.age, np.zeros(len(rcols), dtype=np.int64)])
         if self.h is None:
             return
         m = len(rcols)
@@ -797,25 +799,12 @@ class _Master:
         self._delete(out)
         return out
 
-    def drop_aged(self, threshold: float, rounds: int) -> np.ndarray:
-        """Remove the columns whose reduced cost has been above ``threshold`` (> 0, so nonbasic) at the last
-        ``rounds`` solves; their positions (ascending). Only with highspy."""
-        if self.h is None or not self.cols:
-            return np.zeros(0, dtype=np.int64)
-        rc = np.asarray(self.h.getSolution().col_dual, dtype=np.float64)[self.nfix:]
-        self.age = np.where(rc > threshold, self.age + 1, 0)
-        out = np.flatnonzero(self.age >= rounds)
-        if len(out):
-            self._delete(out)
-        return out
-
     def _delete(self, out: np.ndarray) -> None:
         self.h.deleteCols(len(out), (out + self.nfix).astype(np.int32))
         keep = np.ones(len(self.cols), dtype=np.bool_)
         keep[out] = False
         self.cols = [c for c, kept in zip(self.cols, keep) if kept]
         self.costs = [c for c, kept in zip(self.costs, keep) if kept]
-        self.age = self.age[keep]
 
     def solve(self) -> _LPResult | None:
         """The LP's optimum: (value, x of the real then the artificial columns, duals of the rows); None on failure."""
