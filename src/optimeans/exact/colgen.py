@@ -63,6 +63,15 @@ __all__ = ["branch_and_price", "lp_bound"]
 #: fraction of the remaining gap (upper - bound) of the restricted LP's value.
 _SETTLED = 1e-3
 
+#: ... or within this fraction once the restricted LP's value has not moved for
+#: ``_STABLE_ROUNDS`` full pricings and is below the incumbent: the node then
+#: cannot be pruned by its LP and must branch; the rounds after only raise the
+#: certified bound towards the LP's value (dual degeneracy). u1060, k = 20: a
+#: child's restricted LP reached its value at round 4 and the bound caught up
+#: with it at round 49 (4 s against 47 s of the node).
+_SETTLED_STABLE = 0.25
+_STABLE_ROUNDS = 3
+
 #: Best sets a pricing keeps overall (partial pricing over the aggregates).
 _BATCH = 50
 
@@ -492,6 +501,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     n_added = 0
     alpha = smoothing
     master = None
+    lp_seen: list[float] = []  # the restricted LP's value at each full pricing
     version = 0  # of the aggregation: the master is rebuilt when it changes
     dropped: dict[bytes, int] = {}  # columns the master dropped (column management), by their packed groups
     readd: list[int] = []  # dropped columns that priced out again
@@ -595,7 +605,10 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             report(best)
         if best >= upper - rtol * scale:
             return best, "pruned", None, None, rounds, spread, g, center, R + 1
-        if (not boxed and float(res.fun) - best <= _SETTLED * (upper - best)
+        lp_seen.append(float(res.fun))
+        stable = (len(lp_seen) > _STABLE_ROUNDS and float(res.fun) < upper - rtol * scale
+                  and lp_seen[-1 - _STABLE_ROUNDS] - lp_seen[-1] <= 1e-9 * scale)
+        if (not boxed and float(res.fun) - best <= (_SETTLED_STABLE if stable else _SETTLED) * (upper - best)
                 and _fractional(res.x[:m], lp_cols, G) is not None):
             # the restricted LP's value is (nearly) certified: it is the node's LP
             # bound, and more columns would only shuffle its degenerate duals
