@@ -36,7 +36,9 @@ reaches it (u1060, k = 40: the root LP in 55 s instead of 171 s); a side moves o
 when the LP's solution uses it (u1060, k = 20: the root LP in 106 s instead of
 720 s). When the LP is not
 integral the tree branches on a pair of rows (must-link / cannot-link, Ryan &
-Foster 1981) and each child starts from its parent's multipliers.
+Foster 1981) and each child starts from its parent's multipliers (one LP row
+per group, the box around them); a node whose restricted LP stands below the
+incumbent branches without waiting for the bound to catch up with it.
 
 The incumbent improves along the way: a restricted LP whose optimum is a 0/1
 partition better than the incumbent replaces it, and now and then the
