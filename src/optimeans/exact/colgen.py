@@ -31,13 +31,14 @@ half the rows the LP takes one row per row (then HiGHS, through ``highspy``
 when installed, restarts each round from the last basis). The restricted LP of
 set partitioning is very degenerate: it sits at the incumbent's vertex while
 its duals wander, so each row's dual is kept in a box (du Merle et al. 1999),
-first set from the incumbent as CG+DCA does and moved out where a dual
-reaches it (u1060, k = 40: the root LP in 55 s instead of 171 s); a side moves
-out only when the LP's solution uses it (u1060, k = 20: the root LP in 106 s
-instead of 720 s). When the LP is not integral the tree branches on a pair of
-rows (must-link / cannot-link, Ryan & Foster 1981) and each child starts from its parent's multipliers (one LP row
-per group, the box around them); a node whose restricted LP stands below the
-incumbent branches without waiting for the bound to catch up with it.
+first set from the incumbent as CG+DCA does (u1060, k = 40: the root LP in
+55 s instead of 171 s); a side moves out only when the LP's solution uses it,
+not whenever a dual touches it as in CG+DCA (u1060, k = 20: the root LP in
+106 s instead of 720 s). When the LP is not integral the tree branches on a
+pair of rows (must-link / cannot-link, Ryan & Foster 1981) and each child
+starts from its parent's multipliers (one LP row per group, the box around
+them); a node whose restricted LP stands below the incumbent branches without
+waiting for the bound to catch up with it.
 
 The incumbent improves along the way: a restricted LP whose optimum is a 0/1
 partition better than the incumbent replaces it, and now and then the
