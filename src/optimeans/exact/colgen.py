@@ -187,8 +187,8 @@ _CHILD_WARM = 0.25
 #: certified), ``seconds`` since the node started, and the seconds spent so far
 #: in ``t_lp`` (HiGHS), ``t_price`` (full pricings), ``t_agg`` (partial pricing,
 #: aggregation, building the LP), ``lp_iters`` (HiGHS's iterations in the
-#: node's current master), ``moved`` (box sides moved out so far); values in the scaled units of
-#: :func:`lp_bound`; None: silent. For profiling
+#: node's current master), ``moved`` (box sides moved out so far); values in
+#: the scaled units of :func:`lp_bound`; None: silent. For profiling
 #: (``benchmarks/bench_lp_route.py --trace``).
 TRACE = None
 
@@ -538,11 +538,9 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         t_lp = now()
         clock["t_agg"] += t_lp - t_mark
         res = master.solve()
-        out = None
         if res is not None and m > _LP_COLS:
             # column management: the nonbasic columns of largest reduced cost leave the LP (not the pool)
             out = master.drop(m - _LP_COLS // 2)
-        if out is not None:
             if len(out):
                 keep_mask = np.ones(m, dtype=np.bool_)
                 keep_mask[out] = False
