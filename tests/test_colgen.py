@@ -428,3 +428,56 @@ def test_the_dual_box_only_steers_the_lp(box, monkeypatch):
         assert best * (1 - 1e-9) <= r.lower_bound <= best * (1 + 1e-12)
     if box.startswith("far"):
         assert moved  # the box did move out
+
+
+@pytest.mark.parametrize("warm, settled", [(0.0, None), (0.25, None), (0.25, 1.0)])
+def test_children_started_from_the_parents_duals_give_a_verified_proof(warm, settled, monkeypatch):
+    # 26 uniform points, k = 6: the root LP is fractional, the tree has two children; settled = 1.0 branches as
+    # soon as the restricted LP's value stands still, with the bound wherever it is
+    from optimeans.exact import colgen, verify
+
+    monkeypatch.setattr(colgen, "_CHILD_WARM", warm)
+    if settled is not None:
+        monkeypatch.setattr(colgen, "_SETTLED_STABLE", settled)
+        monkeypatch.setattr(colgen, "_STABLE_ROUNDS", 1)
+    started = []
+    solve = colgen._solve_node
+
+    def spying(pool, node, *args, **kwargs):
+        out = solve(pool, node, *args, **kwargs)
+        started.append(node.lam is not None)
+        return out
+
+    monkeypatch.setattr(colgen, "_solve_node", spying)
+    rng = np.random.default_rng(131)
+    n, k = int(rng.integers(14, 40)), int(rng.integers(3, 9))
+    X = rng.uniform(size=(n, 2))
+    r = branch_and_price(X, k, time_limit=None, n_seeds=5, proof=True)
+    assert (n, k) == (26, 6)
+    assert sum(started) >= 2  # children did run
+    assert r.proven_optimal
+    v = verify(X, k, r.info["proof_record"])
+    assert v.valid and v.proven and v.n_nodes >= 3
+    # the optimum the search reaches from many starts; the tree may not prove a larger value
+    assert r.objective == pytest.approx(0.547698664804059, rel=1e-9)
+
+
+def test_branching_once_the_restricted_lp_stands_still_closes_on_the_same_optimum(monkeypatch):
+    # from a poor partition the tree branches before the bound has caught up with the LP; it still closes on
+    # the partition the default settings prove optimal
+    from optimeans.exact import colgen
+
+    rng = np.random.default_rng(131)
+    n, k = int(rng.integers(14, 40)), int(rng.integers(3, 9))
+    X = rng.uniform(size=(n, 2))
+    w = np.ones(n)
+    poor = np.arange(n) % k
+    upper = sum(colgen._cost(X, w, poor == j) for j in range(k))
+    ref, ref_info = lp_bound(X, w, k, [poor], upper, rtol=1e-10, max_nodes=500)
+    monkeypatch.setattr(colgen, "_SETTLED_STABLE", 1.0)
+    monkeypatch.setattr(colgen, "_STABLE_ROUNDS", 1)
+    bound, info = lp_bound(X, w, k, [poor], upper, rtol=1e-10, max_nodes=500)
+    assert ref_info["closed"] and info["closed"] and info["nodes"] >= 3
+    value = sum(colgen._cost(X, w, info["better"] == j) for j in range(k))
+    assert value == pytest.approx(ref, rel=1e-9)
+    assert bound == pytest.approx(ref, rel=1e-9) and bound <= value * (1 + 1e-12)

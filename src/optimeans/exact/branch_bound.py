@@ -96,7 +96,10 @@ LP_PLANE_MAX = 100
 #: after 1200 s, unproven (3 nodes, 265 rounds, 58,800 columns, load 1-2,
 #: ``--sets u1060 --ks 20 --routes bnb --time-limit 1200``), where the SDP
 #: tree's root was at 32 % after 240 s: hence 54 (u1060 k = 20..29 change
-#: route; larger sets already take the LP, beyond ``SDP_BNB_MAX``).
+#: route; larger sets already take the LP, beyond ``SDP_BNB_MAX``). Session 8:
+#: with the box's sides moved only where the LP uses them, warm children and
+#: early branching, k = 20 is proven in 409 s (23 nodes, 281 rounds; load
+#: 1.0-1.8; with the incumbent of ``fit(method="global")``, ``--incumbent-fit``).
 LP_ROWS_PER_CLUSTER = 54
 LP_PLANE_LARGE = 1000
 

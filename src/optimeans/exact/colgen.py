@@ -31,10 +31,14 @@ half the rows the LP takes one row per row (then HiGHS, through ``highspy``
 when installed, restarts each round from the last basis). The restricted LP of
 set partitioning is very degenerate: it sits at the incumbent's vertex while
 its duals wander, so each row's dual is kept in a box (du Merle et al. 1999),
-first set from the incumbent as CG+DCA does and moved out where a dual
-reaches it (u1060, k = 40: the root LP in 55 s instead of 171 s). When the LP is not
-integral the tree branches on a pair of rows (must-link / cannot-link, Ryan &
-Foster 1981) and each child starts from its parent's multipliers.
+first set from the incumbent as CG+DCA does (u1060, k = 40: the root LP in
+55 s instead of 171 s); a side moves out only when the LP's solution uses it,
+not whenever a dual touches it as in CG+DCA (u1060, k = 20: the root LP in
+106 s instead of 720 s). When the LP is not integral the tree branches on a
+pair of rows (must-link / cannot-link, Ryan & Foster 1981) and each child
+starts from its parent's multipliers (one LP row per group, the box around
+them); a node whose restricted LP stands below the incumbent branches without
+waiting for the bound to catch up with it.
 
 The incumbent improves along the way: a restricted LP whose optimum is a 0/1
 partition better than the incumbent replaces it, and now and then the
@@ -60,6 +64,18 @@ __all__ = ["branch_and_price", "lp_bound"]
 #: A node's column generation stops once the certified bound is within this
 #: fraction of the remaining gap (upper - bound) of the restricted LP's value.
 _SETTLED = 1e-3
+
+#: ... or within this fraction once the restricted LP's value has not moved for
+#: ``_STABLE_ROUNDS`` full pricings and is below the incumbent: the node then
+#: cannot be pruned by its LP and must branch; the rounds after only raise the
+#: certified bound towards the LP's value (dual degeneracy). u1060, k = 20: a
+#: child's restricted LP reached its value at round 4 and the bound caught up
+#: with it at round 49 (4 s against 47 s of the node). With this rule
+#: (``bench_lp_route.py --sets u1060 --ks 20 --routes bnb --time-limit 1080
+#: --incumbent-fit``) k = 20 was proven in 409 s, 23 nodes, 281 rounds (load
+#: 1.0-1.8), without it in 595 s, 15 nodes, 502 rounds (load 5.0 falling to 1.1).
+_SETTLED_STABLE = 0.25
+_STABLE_ROUNDS = 3
 
 #: Best sets a pricing keeps overall (partial pricing over the aggregates).
 _BATCH = 50
@@ -115,7 +131,7 @@ _DISAGGREGATE = 0.5
 #: Box stabilization of the restricted master's duals (du Merle, Villeneuve, Desrosiers & Hansen 1999;
 #: the box of CG+DCA): each row's dual is kept in [lo, hi], first what leaving its
 #: cluster of the incumbent saves and what joining the nearest other cluster costs
-#: (widened by ``_BOX_SLACK``); a side the dual reaches moves out by the box's width.
+#: (widened by ``_BOX_SLACK``); a side the LP's solution uses moves out by the box's width.
 #: u1060, k = 40, ``branch_and_bound(X, 40, time_limit=720)`` (load 2.6-3.5): proven in
 #: 127 s with the box, 249 s without; the root's column generation 80 rounds and
 #: 55 s (HiGHS 34 s, pricing 21 s) against 122 rounds and 171 s (HiGHS 131 s,
@@ -123,6 +139,19 @@ _DISAGGREGATE = 0.5
 #: Lagrangian one of the duals, so the box only steers the LP, never the proof.
 _BOX = True
 _BOX_SLACK = 0.05
+
+# The box's sides: only a side the LP's *solution* uses (its artificial or
+# surplus column > 0) moves out. Moving every side a dual touches (CG+DCA's
+# rule) changed the costs of some 300 of 1061 rows a round in the degenerate
+# master, and HiGHS's re-solve from the last basis then took ~3,300 dual simplex
+# iterations with no new column at all (0 when only the used sides move).
+# u1060, k = 20 (``benchmarks/bench_lp_route.py --sets u1060 --ks 20 --routes bnb
+# --trace --incumbent-fit --time-limit 150``, load 1.3-3.9): touching, 41 rounds,
+# HiGHS 128 of 147 s (5,000 iterations a round), the bound at a 15 % gap; using,
+# the root LP closed at round 93 after 106 s (HiGHS 40 s, pricing 65 s), 0.033 %
+# gap. A dual that touches its side is still an optimal dual of the restricted
+# LP (the box's columns are at zero), so the rule only changes which optimal
+# duals the LP returns; the bound is the Lagrangian one of the duals either way.
 
 #: Column management: when the restricted LP holds more columns than this,
 #: the nonbasic ones of largest reduced cost leave it (down to half); they stay
@@ -133,14 +162,33 @@ _BOX_SLACK = 0.05
 #: are lost and the degenerate duals wander).
 _LP_COLS = 10**9
 
+#: A child node starts with one LP row per group (no aggregation: its parent
+#: ended disaggregated) and its dual box centred on the parent's multipliers,
+#: this fraction of the incumbent's box wide on each side; 0 / False: the
+#: child starts like the root (from the incumbent's aggregates and box). u1060,
+#: k = 40 (``bench_lp_route.py --ks 40 --routes bnb --set _CHILD_WARM=0``, load
+#: 1.2-1.4): 36 s, 101 rounds, 11,558 columns against 37 s, 103 rounds, 13,448
+#: columns cold, about even; not compared at k = 20 (15-23 nodes).
+_CHILD_WARM = 0.25
+
+# HiGHS's dual simplex (its default) re-solves the master from the last basis.
+# Measured on the master of u1060, k = 20 at round 9 (4,160 columns, the 400 new
+# ones nonbasic, box sides moved as CG+DCA does; load 4-6): dual 4,429
+# iterations, primal (simplex_strategy 4, which keeps the old basis primal
+# feasible) 8,469 and 1.5x the time, devex pricing 5,644, no cost perturbation
+# 3,857; interior point with crossover from scratch 1.2-1.5 s against 4.7-5.5 s
+# alone, but through the route 12 s a solve at 10,000 columns and the bound at
+# 9.6 (of 29.5, scaled) after 25 rounds where the dual simplex had 18.6.
+
 #: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
 #: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
 #: node), ``lp_cols`` (in the restricted LP), ``added`` (columns added by the
 #: previous full pricing), ``lp`` (restricted LP value), ``bound`` (best
 #: certified), ``seconds`` since the node started, and the seconds spent so far
 #: in ``t_lp`` (HiGHS), ``t_price`` (full pricings), ``t_agg`` (partial pricing,
-#: aggregation, building the LP); values in the scaled units of
-#: :func:`lp_bound`; None: silent. For profiling
+#: aggregation, building the LP), ``lp_iters`` (HiGHS's iterations in the
+#: node's current master), ``moved`` (box sides moved out so far); values in
+#: the scaled units of :func:`lp_bound`; None: silent. For profiling
 #: (``benchmarks/bench_lp_route.py --trace``).
 TRACE = None
 
@@ -443,7 +491,8 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     res = None
     status = "stopped"
     rounds = 0
-    if aggregate:
+    warm = node.lam is not None and _CHILD_WARM
+    if aggregate and not warm:
         # DCA: start from the aggregates of the first partition's clusters (the incumbent)
         agg, R = _aggregate([cols[j] for j in range(len(cols)) if origin[j] < pool.n_first], G)
     else:
@@ -451,11 +500,16 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     lp_cols: list[np.ndarray] = []
     lp_keep: list[int] = []
     gbox = _group_box(pool, inc, g, gx, gw, gconst, k, big) if _BOX else None
+    if warm and gbox is not None:
+        # a child: the box around the parent's multipliers, a fraction of the incumbent's box wide
+        half = _CHILD_WARM * np.maximum(gbox[1] - gbox[0], 0.0)
+        gbox = (lam0 - half, lam0 + half)
     partial = 0  # rounds of partial pricing since the last full one
-    clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0}
+    clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0, "moved": 0}
     n_added = 0
     alpha = smoothing
     master = None
+    lp_seen: list[float] = []  # the restricted LP's value at each full pricing
     version = 0  # of the aggregation: the master is rebuilt when it changes
     dropped: dict[bytes, int] = {}  # columns the master dropped (column management), by their packed groups
     readd: list[int] = []  # dropped columns that priced out again
@@ -505,10 +559,10 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         # the box binds: a row's artificial or surplus column in use (then the LP's value is below the restricted LP's)
         boxed = gbox is not None and bool(np.any(res.x[m:m + R] > 1e-9) or np.any(res.x[m + R + 1:] > 1e-9))
         if gbox is not None:
-            # a dual at a side of its box: that side moves out by the box's width (CG+DCA's rule)
-            lo, hi = master.box
-            tol = 1e-9 * scale
-            at_lo, at_hi = mu <= lo + tol, mu >= hi - tol
+            # a side the LP's solution uses (its artificial or surplus column > 0) moves out by the box's
+            # width (see _BOX); a dual that only touches its side is still an optimal dual of the restricted LP
+            at_hi, at_lo = res.x[m:m + R] > 1e-9, res.x[m + R + 1:m + 2 * R + 1] > 1e-9
+            clock["moved"] += int(at_lo.sum() + at_hi.sum())
             if at_lo.any() or at_hi.any():
                 width = np.maximum(gbox[1] - gbox[0], 1e-3 * scale / G)  # a box of no width still moves
                 gbox[0][at_lo[agg]] -= width[at_lo[agg]]
@@ -551,12 +605,16 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             inc.due = now() - t_node + _IP_EVERY
         if TRACE is not None:
             TRACE(dict(round=rounds, rows=R + 1, groups=G, columns=len(cols), lp_cols=m, added=n_added,
-                       lp=float(res.fun), bound=best, seconds=now() - t_node, upper=upper, **clock))
+                       lp=float(res.fun), bound=best, seconds=now() - t_node, upper=upper,
+                       lp_iters=master.iterations, **clock))
         if report is not None:
             report(best)
         if best >= upper - rtol * scale:
             return best, "pruned", None, None, rounds, spread, g, center, R + 1
-        if (not boxed and float(res.fun) - best <= _SETTLED * (upper - best)
+        lp_seen.append(float(res.fun))
+        stable = (len(lp_seen) > _STABLE_ROUNDS and float(res.fun) < upper - rtol * scale
+                  and lp_seen[-1 - _STABLE_ROUNDS] - lp_seen[-1] <= 1e-9 * scale)
+        if (not boxed and float(res.fun) - best <= (_SETTLED_STABLE if stable else _SETTLED) * (upper - best)
                 and _fractional(res.x[:m], lp_cols, G) is not None):
             # the restricted LP's value is (nearly) certified: it is the node's LP
             # bound, and more columns would only shuffle its degenerate duals
@@ -678,6 +736,7 @@ class _Master:
         self.k, self.R, self.big, self.version = k, R, big, version
         self.costs: list[float] = []
         self.cols: list[np.ndarray] = []
+        self.iterations = 0  # simplex iterations of every solve (for TRACE)
         self.cold_starts = 0  # solves that failed from the last basis and were run again from scratch
         # box stabilization (du Merle et al. 1999): row i's artificial costs hi[i] and a surplus column of
         # cost -lo[i] is added, so the LP's duals stay in [lo, hi]; the fixed columns come first in the model
@@ -756,18 +815,24 @@ class _Master:
         out = np.sort(order[rc[order] > 0.0])
         if len(out) == 0:
             return out
-        self.h.deleteCols(len(out), (out + F).astype(np.int32))
-        keep = np.ones(len(rc), dtype=np.bool_)
+        self._delete(out)
+        return out
+
+    def _delete(self, out: np.ndarray) -> None:
+        self.h.deleteCols(len(out), (out + self.nfix).astype(np.int32))
+        keep = np.ones(len(self.cols), dtype=np.bool_)
         keep[out] = False
         self.cols = [c for c, kept in zip(self.cols, keep) if kept]
         self.costs = [c for c, kept in zip(self.costs, keep) if kept]
-        return out
 
     def solve(self) -> _LPResult | None:
         """The LP's optimum: (value, x of the real then the artificial columns, duals of the rows); None on failure."""
         R, m = self.R, len(self.cols)
         if self.h is not None:
             self.h.run()
+            info = self.h.getInfo()
+            self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count
+                                   + info.crossover_iteration_count)
             if self.h.getModelStatus() != self.ok:
                 # A warm start can end in HiGHS's "unknown" status where a cold
                 # start solves the same LP (u1060, k = 50, through optimeans.fit:
@@ -778,6 +843,9 @@ class _Master:
                 self.cold_starts += 1
                 self.h.clearSolver()
                 self.h.run()
+                info = self.h.getInfo()
+                self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count
+                                       + info.crossover_iteration_count)
                 if self.h.getModelStatus() != self.ok:
                     return None
             sol = self.h.getSolution()
