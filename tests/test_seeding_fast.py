@@ -18,6 +18,14 @@ from optimeans._kernels import CHUNK, candidate_potentials, sqdist_to_center, up
 from optimeans._kernels.seeding import SUB, WIDE_D
 from optimeans._numba import numba_threads
 from optimeans.seeding import AUTO_AFKMC2_MIN_CLUSTERS, afkmc2, init_centers, kmeans_plusplus, resolve_init
+import optimeans.seeding as seeding_mod
+
+
+@pytest.fixture(autouse=True)
+def _threads_on_small_data(monkeypatch):
+    """The small data here would run greedy k-means++ on one thread (``SEED_ROWS_PER_THREAD``):
+    lift the rule, so that ``n_threads=2`` really runs two threads."""
+    monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
 
 SUBS_PER_CHUNK = CHUNK // SUB
 
@@ -220,6 +228,29 @@ def test_one_and_two_threads_bitwise():
         c1, i1 = kmeans_plusplus(X, 40, w, np.random.default_rng(9))
     with numba_threads(2):
         c2, i2 = kmeans_plusplus(X, 40, w, np.random.default_rng(9))
+    np.testing.assert_array_equal(i1, i2)
+    assert c1.tobytes() == c2.tobytes()
+
+
+def test_seeding_threads_rule(monkeypatch):
+    from optimeans._numba import max_threads
+    from optimeans.seeding import seeding_threads
+
+    monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 32768)
+    top = max_threads()
+    assert seeding_threads(20000, None) == 1  # too few rows for a second thread
+    assert seeding_threads(20000, 2) == 1
+    assert seeding_threads(10**6, 1) == 1  # never more than asked
+    assert seeding_threads(10**6, None) == top
+    assert seeding_threads(65536, None) == min(top, 2)
+    with pytest.raises(ValueError):
+        seeding_threads(10**6, 0)
+    # the kernel's thread count changes no bit: capped (one thread) against lifted (two)
+    X = _blobs(3000, 20, 4, np.float32, n_centers=12)
+    w = np.ones(len(X))
+    c1, i1 = kmeans_plusplus(X, 16, w, np.random.default_rng(2), n_threads=2)
+    monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
+    c2, i2 = kmeans_plusplus(X, 16, w, np.random.default_rng(2), n_threads=2)
     np.testing.assert_array_equal(i1, i2)
     assert c1.tobytes() == c2.tobytes()
 

@@ -18,6 +18,14 @@ from optimeans._numba import numba_threads
 from optimeans.seeding import kmeans_plusplus, pack_for_seeding
 
 from test_seeding_fast import canonical_dist, reference_kmeanspp
+import optimeans.seeding as seeding_mod
+
+
+@pytest.fixture(autouse=True)
+def _threads_on_small_data(monkeypatch):
+    """The small data here would run greedy k-means++ on one thread (``SEED_ROWS_PER_THREAD``):
+    lift the rule, so that ``n_threads=2`` really runs two threads."""
+    monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
 
 
 def _seed(X, k, w, seed, prune_q, threads=1):

@@ -27,13 +27,30 @@ from ._kernels.lloyd import BLOCK, guard_kappa, n_chunks, pack_data
 from ._kernels import sqdist_to_center
 from ._kernels.seeding import (MAX_TRIALS, PRUNE_MIN_D, PRUNE_Q, REPACK_FIRST, REPACK_SHARE, afkmc2_chains,
                                chunk_moments, greedy_kmeanspp)
-from ._numba import numba_threads
+from ._numba import numba_threads, resolve_n_threads
 from ._validation import check_centers
 
 __all__ = ["kmeans_plusplus", "afkmc2", "random_points", "init_centers", "resolve_init", "INIT_METHODS"]
 
 INIT_METHODS = ("k-means++", "afkmc2", "auto", "random")
 InitName = Literal["k-means++", "afkmc2", "auto", "random"]
+
+#: Greedy k-means++ (the packing and the kernel) runs on at most one thread per this many rows
+#: (at least one).
+#: A step is one parallel scan of the packed rows in parts of 2048 rows, between serial work
+#: (draws, the moves of the few rows the chosen candidate brings closer, the re-packs); on few
+#: rows the second thread costs more than it saves. Measured idle on this 2-core host at
+#: 20000 x 128, k = 100 (make_blobs, seeds 0-2): 2 threads 0.054-0.058 s against 1 thread
+#: 0.043-0.047 s; at 100000 x 64, k = 1024, 2 threads 0.54 s against 0.94 s. A cycle-counter
+#: probe of the 1-thread kernel at 20000 x 128 (load 4.5) shows why: the scan is 62 % of the
+#: cycles (105 of 171 Mcycles), the moves 20 % and the re-packs 17 %, and the scan's ten parts
+#: split over two threads leave a critical path of 73-78 Mcycles, not 53 (the pruned blocks
+#: are uneven across parts): at best 1.23x before paying two parallel regions a step. The
+#: thread count does not change a bit of the result. The packing follows the same rule: its
+#: two parallel regions save about 1 ms on 2 threads at 20000 rows, and under load a region
+#: waits for a busy core (bench_seeding.py at load 2.5 to 3.7: 20000 x 128, k = 100 took
+#: 0.064 s with the packing on 2 threads and the kernel on 1, against 0.040 s on 1 thread).
+SEED_ROWS_PER_THREAD = 32768
 
 #: Chain length of AFK-MC2 (the value of Bachem et al. 2016's experiments).
 AFKMC2_CHAIN = 200
@@ -101,7 +118,8 @@ def kmeans_plusplus(
     n_local_trials : int, optional
         Candidates per step, 1 to 63; ``2 + floor(ln k)`` by default, 1 for plain k-means++.
     n_threads : int, optional
-        Numba threads (the result does not depend on it).
+        Numba threads (the result does not depend on it); at most one per
+        :data:`SEED_ROWS_PER_THREAD` rows (:func:`seeding_threads`).
     stats : ndarray of shape (2,), (3,) or (4,), int64, optional
         Filled (compiled path only) with the number of steps whose choice the float32 bounds
         decided and of steps that summed the exact gains; a third entry receives the number of
@@ -172,12 +190,18 @@ def kmeans_plusplus(
         # the seeding kernels takes 20 s on a fresh install
         _nocompile.greedy_kmeanspp(X, w, first_r, uniforms, indices)
         return np.ascontiguousarray(X[indices]), indices
-    with numba_threads(n_threads):
+    with numba_threads(seeding_threads(n, n_threads)):
         XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
         greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices,
                         stats if stats is not None else np.zeros(2, dtype=np.int64),
                         PRUNE_Q if d >= PRUNE_MIN_D else 0.0, REPACK_FIRST if d >= PRUNE_MIN_D else 0, REPACK_SHARE)
     return np.ascontiguousarray(X[indices]), indices
+
+
+def seeding_threads(n_samples: int, n_threads: int | None) -> int:
+    """The threads greedy k-means++'s kernel runs on: ``n_threads`` resolved, at most
+    ``n_samples // SEED_ROWS_PER_THREAD``, at least 1 (:data:`SEED_ROWS_PER_THREAD`)."""
+    return max(1, min(resolve_n_threads(n_threads), n_samples // SEED_ROWS_PER_THREAD))
 
 
 def afkmc2(
