@@ -311,6 +311,8 @@ VARIANTS = {"norefine": {"refine": None}, "one": {"n_init": 1, "refine": None}}
 
 def main_interleaved(args) -> int:
     """Defaults side by side in this process: per seed, scikit-learn then each optimeans variant."""
+    from threadpoolctl import threadpool_limits
+
     import optimeans
 
     if args.seeds == [0, 1, 2]:
@@ -344,7 +346,11 @@ def main_interleaved(args) -> int:
                     t = time.perf_counter()
                     centers, settings = fn(seed)
                     rows[name][0].append(time.perf_counter() - t)
-                    rows[name][1].append(objective64(X, centers))
+                    # the float64 objective uses NumPy's BLAS, whose threads then spin for up to
+                    # ~0.1 s and took the cores from the next timed fit (optimeans on 2 threads,
+                    # 200000x8x16: 115 ms after it against 70 ms): evaluated on one BLAS thread
+                    with threadpool_limits(1):
+                        rows[name][1].append(objective64(X, centers))
                     rows[name] = (rows[name][0], rows[name][1], settings)
                     if args.per_seed:
                         print(f"#   {shape} {threads} thr seed {seed} {name}: {rows[name][0][-1]:.3f} s, "
