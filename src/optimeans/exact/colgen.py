@@ -825,14 +825,18 @@ class _Master:
         self.cols = [c for c, kept in zip(self.cols, keep) if kept]
         self.costs = [c for c, kept in zip(self.costs, keep) if kept]
 
+    def _run(self) -> None:
+        """One HiGHS solve; its iterations are added to :attr:`iterations`."""
+        self.h.run()
+        info = self.h.getInfo()
+        self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count
+                               + info.crossover_iteration_count)
+
     def solve(self) -> _LPResult | None:
         """The LP's optimum: (value, x of the real then the artificial columns, duals of the rows); None on failure."""
         R, m = self.R, len(self.cols)
         if self.h is not None:
-            self.h.run()
-            info = self.h.getInfo()
-            self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count
-                                   + info.crossover_iteration_count)
+            self._run()
             if self.h.getModelStatus() != self.ok:
                 # A warm start can end in HiGHS's "unknown" status where a cold
                 # start solves the same LP (u1060, k = 50, through optimeans.fit:
@@ -842,10 +846,7 @@ class _Master:
                 # at round 12 with no useful bound and the search at a 99.3 % gap.
                 self.cold_starts += 1
                 self.h.clearSolver()
-                self.h.run()
-                info = self.h.getInfo()
-                self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count
-                                       + info.crossover_iteration_count)
+                self._run()
                 if self.h.getModelStatus() != self.ok:
                     return None
             sol = self.h.getSolution()
