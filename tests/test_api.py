@@ -68,7 +68,7 @@ def test_history_is_monotone_and_stop_reason_is_known():
 
 def test_max_iter_stop():
     X = make_blobs(5000, 2, 30, cluster_std=4.0, random_state=5)
-    r = optimeans.fit(X, 30, n_init=1, max_iter=2, tol=0, random_state=0)
+    r = optimeans.fit(X, 30, n_init=1, max_iter=2, tol=0, random_state=0, refine=None)
     assert r.n_iter == 2 and r.stop_reason == "max_iter" and not r.converged
 
 

@@ -58,7 +58,7 @@ def test_same_result_as_fit():
     assert km.inertia_ == r.objective
     assert km.n_iter_ == r.n_iter
     assert km.result_.seed == 7
-    assert km.result_.method == "lloyd+swap"  # the default refinement
+    assert km.result_.method == "lloyd+swap+hartigan"  # the default refinement of small problems
     assert km.inertia_ == pytest.approx(78.851441426146, rel=1e-12)
 
 
@@ -91,11 +91,12 @@ def test_float32_data_float32_centers():
 
 def test_params_reach_the_solver():
     X = make_blobs(200, 2, 3, random_state=1)
-    km = KMeans(n_clusters=3, method="lloyd", init="random", n_init=2, max_iter=1, tol=0.0, random_state=3).fit(X)
+    km = KMeans(n_clusters=3, method="lloyd", init="random", n_init=2, max_iter=1, tol=0.0, random_state=3,
+                options={"refine": None}).fit(X)
     assert km.n_iter_ == 1
     assert km.result_.stop_reason == "max_iter"
     assert km.result_.n_init == 2
-    r = optimeans.fit(X, 3, method="lloyd", init="random", n_init=2, max_iter=1, tol=0.0, random_state=3)
+    r = optimeans.fit(X, 3, method="lloyd", init="random", n_init=2, max_iter=1, tol=0.0, random_state=3, refine=None)
     np.testing.assert_array_equal(km.cluster_centers_, r.centers)
 
 

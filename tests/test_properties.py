@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import optimeans
-from optimeans._plan import SWAP_METHODS
+from optimeans._plan import SMALL_WORK, SWAP_METHODS
 from optimeans import FewDistinctPointsWarning
 
 from _hostile import DOMAIN, FAST_OPTIONS, METHODS, MONOTONE, check_valid, in_domain
@@ -121,8 +121,10 @@ def test_results_are_valid_for_any_input(problem, dtype, method, seed):
     assume(in_domain(method, X, k))
     res = _fit(X, k, method, sample_weight=w, random_state=seed, n_init=2)
     check_valid(res, X, k, w)
-    # Lloyd-type methods are refined by split-merge swaps by default (named so)
-    assert res.method == (method + "+swap" if method in SWAP_METHODS else method)
+    # Lloyd-type methods are refined by split-merge swaps by default (named so),
+    # followed by Hartigan's transfers on small problems
+    small = X.shape[0] * k * X.shape[1] < SMALL_WORK
+    assert res.method == (method + ("+swap+hartigan" if small else "+swap") if method in SWAP_METHODS else method)
 
 
 @pytest.mark.skipif(not BATCH + EXACT, reason="no order-independent method registered")

@@ -543,7 +543,7 @@ def test_issue17_case6_algorithm():
     X = make_blobs(300, 4, 3, random_state=2)
     lloyd = KMeans(3, algorithm="lloyd", random_state=0).fit(X)
     elkan = KMeans(3, algorithm="elkan", random_state=0).fit(X)
-    assert lloyd.result_.method == "lloyd+swap" and elkan.result_.method == "elkan+swap"
+    assert lloyd.result_.method == "lloyd+swap+hartigan" and elkan.result_.method == "elkan+swap+hartigan"
     np.testing.assert_array_equal(lloyd.labels_, elkan.labels_)
     for bad in ("auto", "full"):
         with pytest.raises(
@@ -553,7 +553,7 @@ def test_issue17_case6_algorithm():
             KMeans(3, algorithm=bad).fit(X)
     with pytest.raises(ValueError, match="algorithm='elkan' asks for method 'elkan' but method='hamerly'"):
         KMeans(3, algorithm="elkan", method="hamerly").fit(X)
-    assert KMeans(3, algorithm="lloyd", method="lloyd").fit(X).result_.method == "lloyd+swap"
+    assert KMeans(3, algorithm="lloyd", method="lloyd").fit(X).result_.method == "lloyd+swap+hartigan"
     # sparse: elkan runs the sparse Lloyd iteration
     Xs = _sparse_blobs(200, 20, 3, 0.2, 15)
     assert KMeans(3, algorithm="elkan", random_state=0).fit(Xs).result_.info["requested_method"] == "elkan"
@@ -565,8 +565,10 @@ def test_issue17_case6_verbose(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Initialization complete"
     iters = [line for line in out if line.startswith("Iteration ")]
-    # every iteration but a last one that changed no label (the callback is not called there)
-    assert km.n_iter_ - 1 <= len(iters) <= km.n_iter_ and len(iters) >= 2
+    # every iteration but a last one that changed no label (the callback is not called there):
+    # on this small problem a last Lloyd iteration and a last Hartigan sweep (refine="auto")
+    assert km.result_.method == "lloyd+swap+hartigan"
+    assert km.n_iter_ - 2 <= len(iters) <= km.n_iter_ and len(iters) >= 2
     hist = km.result_.history.objective
     assert iters == [f"Iteration {i + 1}, inertia {hist[i]}." for i in range(len(iters))]
     assert out[-1].startswith(f"Converged at iteration {km.n_iter_}")

@@ -42,7 +42,7 @@ def fit(
     random_state: int | np.random.Generator | None = None,
     n_threads: int | None = None,
     callback: Any = None,
-    refine: Literal["auto", "swap", "hartigan"] | None = "auto",
+    refine: Literal["auto", "swap", "hartigan", "swap+hartigan"] | None = "auto",
     **options: Any,
 ) -> Result:
     """Cluster ``X`` into ``n_clusters`` groups by minimizing the k-means objective.
@@ -94,15 +94,18 @@ def fit(
     callback : callable ``(iteration, objective) -> bool``, optional
         Called after each iteration; returning True stops the run, and the
         partial result is returned with ``stop_reason="callback"``.
-    refine : {"auto", "swap", "hartigan", None}, default "auto"
+    refine : {"auto", "swap", "hartigan", "swap+hartigan", None}, default "auto"
         Polish every restart's result; the objective can only go down and
         ``Result.method`` records both, e.g. ``"lloyd+swap"``. ``"swap"``:
         split-merge swaps of centers, each followed by a warm rerun of the
         method (:func:`optimeans.solvers.swap.refine`); ``"hartigan"``:
         Hartigan's single-point transfers
-        (:func:`optimeans.solvers.hartigan.refine`). ``"auto"`` is ``"swap"``
-        after the Lloyd-type methods (lloyd, hamerly, elkan, yinyang, kdtree)
-        from a drawn seeding, else None; sparse and Dask input take None.
+        (:func:`optimeans.solvers.hartigan.refine`); ``"swap+hartigan"``:
+        both, in that order. ``"auto"`` is ``"swap+hartigan"`` after the
+        Lloyd-type methods (lloyd, hamerly, elkan, yinyang, kdtree, ball) from
+        a drawn seeding when ``n_samples * n_clusters * n_features < 10**6``,
+        ``"swap"`` after them on larger problems, else None (see
+        :func:`optimeans._plan.resolve_refine`); sparse and Dask input take None.
     **options
         Solver-specific options.
 
@@ -175,7 +178,7 @@ def fit(
         n_threads = 1
     name = solvers.resolve(method, X, k)
     solver = solvers.get(name)
-    refine = resolve_refine(refine, init, name)
+    refine = resolve_refine(refine, init, name, n, k, d)
     n_runs = planned_runs(n_runs, n_init, init, name, n, k, d, refine)
     _, seed = check_random_state(random_state)
     children = np.random.SeedSequence(seed).spawn(n_runs)
@@ -240,17 +243,18 @@ def _run_restarts(
             Xw, ww, centers0, max_iter=max_iter, tol=tol, n_threads=n_threads, rng=rng,
             callback=cb, **options,
         )
-        if refine == "swap" and res.stop_reason != "callback":
+        if refine in ("swap", "swap+hartigan") and res.stop_reason != "callback":
             from .solvers.swap import refine as swap_refine
 
             res = swap_refine(
                 Xw, ww, res, solver, rng=rng, max_iter=max_iter, tol=tol, n_threads=n_threads, callback=cb,
                 options=options,
             )
-        elif refine == "hartigan" and res.stop_reason != "callback":
+        if refine in ("hartigan", "swap+hartigan") and res.stop_reason != "callback":
             from .solvers.hartigan import refine as hartigan_refine
 
-            res = hartigan_refine(Xw, ww, res, max_iter=max_iter, tol=tol, callback=cb)
+            res = hartigan_refine(Xw, ww, res, max_iter=max_iter, tol=tol, callback=cb,
+                                  merge_duplicates=refine == "swap+hartigan")
         if best is None or res.objective < best.objective:
             best = res
         if res.stop_reason == "callback":

@@ -64,7 +64,9 @@ class KMeans(StreamMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clu
         given centers and for ``method="minibatch"``. By default each start
         of a Lloyd-type method is refined by split-merge swaps of centers
         (``refine="auto"`` of :func:`optimeans.fit`), which is what makes one
-        k-means++ start end lower than scikit-learn's default fit.
+        k-means++ start end lower than scikit-learn's default fit; below
+        ``n_samples * n_clusters * n_features = 10**6`` Hartigan's transfers
+        follow the swaps.
     max_iter : int, default 300
         Iteration budget of each restart.
     tol : float, default 1e-4

@@ -214,6 +214,7 @@ def refine(
     max_iter: int = 300,
     tol: float = 1e-4,
     callback: Callback | None = None,
+    merge_duplicates: bool = False,
 ) -> Result:
     """Polish another solver's result with Hartigan transfers.
 
@@ -227,6 +228,15 @@ def refine(
     X, sample_weight : validated data and weights, as given to the solver
     result : Result of a solver on the same data
     max_iter, tol, callback : as in :func:`run`
+    merge_duplicates : bool, default False
+        Identical rows move together, as one row carrying their summed
+        weight. A transfer moves one row, so without this three copies of a
+        point and the point with weight 3 can end in different partitions;
+        with it they run the same transfers, which keeps weights equal to
+        repeated rows (the rows' labels come from the solver, which gives
+        identical rows the same one). ``fit``'s default refinement sets it.
+        Finding the copies sorts the rows (a few ms at 20000 x 4), unless no
+        two values of the first column are equal.
 
     Returns
     -------
@@ -237,8 +247,15 @@ def refine(
     t_off = float(prev.seconds[-1]) if len(prev) else 0.0
     p_off = float(prev.passes[-1]) if len(prev) else 0.0
     hist = HistoryRecorder(now())
-    labels, centers, sweeps, stop_reason, converged = _transfer_from(
-        X, sample_weight, result.labels, k, result.centers, hist, max_iter, tol, callback, result.n_iter,
+    Xt, wt, labels0 = X, sample_weight, result.labels
+    groups = duplicate_groups(X) if merge_duplicates else None
+    if groups is not None:
+        first, inverse = groups
+        Xt = np.ascontiguousarray(X[first])
+        wt = np.bincount(inverse, weights=sample_weight, minlength=first.size)
+        labels0 = np.asarray(result.labels)[first]
+    _, centers, sweeps, stop_reason, converged = _transfer_from(
+        Xt, wt, labels0, k, result.centers, hist, max_iter, tol, callback, result.n_iter,
     )
     tail = hist.freeze()
     history = History(
@@ -259,6 +276,31 @@ def refine(
         # against float32 centers rounding: never hand back something worse
         return result
     return out
+
+
+def duplicate_groups(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows that are equal, feature by feature: ``(first, inverse)`` with ``X[first]`` the distinct rows and ``X[first][inverse] == X``; None when all rows differ.
+
+    ``first`` is in lexicographic order of the rows, so two data sets with the
+    same distinct rows give the same ``X[first]`` whatever their row order
+    and multiplicities.
+    """
+    n = X.shape[0]
+    if n < 2 or X.shape[1] == 0:
+        return None
+    col = np.sort(X[:, 0])
+    if not (col[1:] == col[:-1]).any():  # no two rows share their first value
+        return None
+    order = np.lexsort(X.T[::-1])
+    Xs = X[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    new[1:] = (Xs[1:] != Xs[:-1]).any(axis=1)
+    if new.all():
+        return None
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
 def _join_extra(prev: History, tail: History) -> dict[str, np.ndarray]:
