@@ -133,3 +133,21 @@ def test_never_increases_objective(n, k, d, seed, weighted):
     ref = optimeans.fit(X, k, method="lloyd", init=init, sample_weight=w, refine="hartigan")
     assert ref.objective <= lloyd.objective + 1e-9 * max(1.0, lloyd.objective)
     assert np.all(np.diff(r.history.objective) <= 1e-9 * max(1.0, start))
+
+
+def test_duplicate_groups_find_equal_rows_in_any_order():
+    from optimeans.solvers.hartigan import duplicate_groups
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 3, size=(6, 3)).astype(np.float64)
+    base[:, 0] = np.arange(6)  # six distinct rows
+    X = base[[0, 1, 1, 2, 3, 3, 3, 4, 5, 0]]
+    first, inverse = duplicate_groups(X)
+    np.testing.assert_array_equal(X[first][inverse], X)
+    assert len(first) == 6
+    perm = rng.permutation(len(X))
+    first_p, inverse_p = duplicate_groups(X[perm])
+    np.testing.assert_array_equal(X[perm][first_p], X[first])  # same distinct rows, same order
+    assert duplicate_groups(base) is None
+    # equal first values but different rows: no groups
+    assert duplicate_groups(np.array([[1.0, 2.0], [1.0, 3.0]])) is None
