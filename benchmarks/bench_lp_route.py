@@ -102,7 +102,7 @@ def main() -> None:
                 d_lp, d_pr = t["t_lp"], t["t_price"]
             last.update(t_lp=t["t_lp"], t_price=t["t_price"], lp_iters=t["lp_iters"])
             print(f"  round {t['round']}: {t['rows']}/{t['groups'] + 1} LP rows, {t['lp_cols']}/{t['columns']} "
-                  f"columns (+{t['added']}), LP {t['lp']:.8g}, bound {t['bound']:.8g}, {t['seconds']:.1f} s "
+                  f"columns (+{t['added']}, {t.get('added_len', 0):.0f} rows each), LP {t['lp']:.8g}, bound {t['bound']:.8g}, {t['seconds']:.1f} s "
                   f"(HiGHS {t['t_lp']:.1f} [+{d_lp:.2f} s, {d_it} it], pricing {t['t_price']:.1f} [+{d_pr:.2f}], "
                   f"aggregation {t['t_agg']:.1f}, box sides moved {t.get('moved', 0)}), "
                   f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)

@@ -100,7 +100,7 @@ LP_PLANE_MAX = 100
 #: with the box's sides moved only where the LP uses them, warm children and
 #: early branching, k = 20 is proven in 409 s (23 nodes, 281 rounds; load
 #: 1.0-1.8; with the incumbent of ``fit(method="global")``, ``--incumbent-fit``).
-LP_ROWS_PER_CLUSTER = 54
+LP_ROWS_PER_CLUSTER = 110
 LP_PLANE_LARGE = 1000
 
 #: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
