@@ -540,31 +540,3 @@ def test_children_started_with_few_columns_close_on_the_same_proven_optimum(monk
     firsts = [i for i, (rd, _, _) in enumerate(seen) if rd == 1 and i > 0]
     assert any(seen[i][1] < seen[i][2] for i in firsts)
     assert any(seen[i][1] < seen[i + 1][1] for i in firsts if i + 1 < len(seen) and seen[i + 1][0] > 1)
-
-
-def test_a_round_adds_columns_up_to_a_number_of_lp_nonzeros(monkeypatch):
-    # at most _MANY_NNZ groups summed over a round's new columns (the last one may cross it); the tree still
-    # closes on the optimum
-    from optimeans.exact import colgen
-
-    monkeypatch.setattr(colgen, "_MANY_NNZ", 12)
-    seen = []
-    monkeypatch.setattr(colgen, "TRACE", lambda t: seen.append((t["added"], t["added_len"], t["groups"])))
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(40, 2))
-    w = np.ones(40)
-    poor = np.arange(40) % 4
-    upper = sum(colgen._cost(X, w, poor == j) for j in range(4))
-    bound, info = lp_bound(X, w, 4, [poor], upper, rtol=1e-10, max_nodes=500)
-    assert info["closed"]
-    value = sum(colgen._cost(X, w, info["better"] == j) for j in range(4)) if info["better"] is not None else upper
-    assert value <= best_of(X, 4) * (1 + 1e-12) and bound == pytest.approx(value, rel=1e-9)
-    root = [(a, ln) for a, ln, G in seen if G == 40 and a > 0]
-    assert root and all(a * ln <= 12 + 40 for a, ln in root)  # groups = rows at the root
-    assert max(a for a, _ in root) >= 2
-
-
-def best_of(X, k, starts=30):
-    import optimeans
-
-    return min(optimeans.fit(X, k, method="lloyd", random_state=s).objective for s in range(starts))

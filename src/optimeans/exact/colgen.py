@@ -92,12 +92,6 @@ _MANY = 400
 #: the best multipliers so far).
 _SPREAD = "scatter"
 
-#: ... and at most this many LP nonzeros (groups, summed over the columns):
-#: 400 columns of u1060 k = 20 (53 rows a cluster) hold 21,200; at k = 10 (106
-#: rows a cluster) 400 columns made the master twice as dense and HiGHS took
-#: 4,000-5,000 dual simplex iterations a round, 295 of the root's 430 s.
-_MANY_NNZ = 21_200
-
 #: Rounds of partial pricing (whole aggregates) at most between two full
 #: pricings: only a full pricing certifies a bound.
 _FULL_EVERY = 4
@@ -533,11 +527,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         rc = np.asarray(costs)[idx] - np.add.reduceat(lam_lp[np.concatenate([cols[j] for j in idx])], starts) - sigma
         neg = np.flatnonzero(rc < -1e-9 * scale)
         back = []
-        room = _MANY_NNZ
         for t in neg[np.argsort(rc[neg], kind="stable")][:_MANY]:
-            if room <= 0:
-                break
-            room -= lens[t]
             del dropped[keys[t]]
             readd.append(int(idx[t]))
             back.append((float(rc[t]), _members(cols[idx[t]], G)))
@@ -554,12 +544,10 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         _, first = np.unique(np.packbits(top_set[cand], axis=1), axis=0, return_index=True)
         cand = cand[np.sort(first)]
         rcs = np.array([_cost(X, w, top_set[t][g]) - lam_lp[top_set[t]].sum() - sigma for t in cand])
-        nnz = sum(int(member.sum()) for _, member in added)
         for t, rc in sorted(zip(cand.tolist(), rcs.tolist()), key=lambda p: p[1]):
-            if rc >= -1e-9 * scale or len(added) >= _MANY or nnz >= _MANY_NNZ:
+            if rc >= -1e-9 * scale or len(added) >= _MANY:
                 break
             member = top_set[t]
-            nnz += int(member.sum())
             # a new column, or one in the pool that the aggregation keeps out of the LP
             if add_group_set(member.copy()) or (_REUSE_POOL and not _whole(member, agg, R)):
                 added.append((rc, member.copy()))
