@@ -84,7 +84,11 @@ _BATCH = 50
 #: costs among the overall best sets and the best set at each disk of the
 #: arrangement (:func:`optimeans._kernels.colgen.price_plane_columns`). On
 #: u1060 (k = 50) the 50 best sets of a round were mostly variations of one
-#: cluster and the LP crept (21 % gap after 93 rounds).
+#: cluster and the LP crept (21 % gap after 93 rounds). Session 9, u1060
+#: k = 10 (106 rows a cluster): a cap of 21,200 LP nonzeros a round (about
+#: 200 columns) cut HiGHS's iterations a round only from ~4,000 to ~3,000 and
+#: the root's bound lagged (64.14 of 65.28 after 177 s, round 50, against
+#: 64.69 after 164 s, round 40, with 400; load 2.5-3.5): left out.
 _MANY = 400
 
 #: How an aggregate's dual is spread over its groups: "scatter" (each group's
