@@ -24,7 +24,7 @@ sets a tuning constant of ``optimeans.exact.colgen`` for an A/B.
 
 ``--trace`` prints, after every full pricing of the LP route, the round, the
 restricted LP's rows (aggregated / all), its columns / the node's columns (and
-how many the last full pricing added), its value and the best certified bound
+how many the last full pricing added, with their mean length in groups), its value and the best certified bound
 (in the route's scaled units), the seconds (and those spent in HiGHS, with the
 last round's seconds and simplex iterations, in the full pricings and in the
 aggregation), the box sides moved so far and the load (to stderr).

@@ -170,7 +170,16 @@ _LP_COLS = 10**9
 #: columns, those of least reduced cost at the parent's multipliers; the
 #: others are priced again at the LP's duals every round (before new columns
 #: are taken) and those of negative reduced cost return (column management of
-#: the children only: see ``_LP_COLS`` for the root).
+#: the children only: see ``_LP_COLS`` for the root). The bound is the
+#: Lagrangian one of an exact full pricing, whatever the master holds. u1060,
+#: k = 10, with every column (the children's masters at 27,000-38,000 columns,
+#: ``bench_lp_route.py --sets u1060 --ks 10 --routes bnb --trace``, load 2.4-5):
+#: HiGHS took 236 of a child's 296 s (22 rounds) and 152 of the next one's
+#: 196 s (23 rounds), 4,000 dual simplex iterations a round at up to 5 ms each.
+#: With 3000 (``--ks 20``, load 2.8-4.7): the twelve children's masters held
+#: 4,800-9,400 of 22,000-38,000 columns and HiGHS took 30 of their 245 s, the
+#: pricing 200 s; k = 20 proven in 343 s, 13 nodes, 319 rounds (main, idle:
+#: 267 s, 11 nodes). ``--set _CHILD_COLS=1000000000`` switches it off for an A/B.
 _CHILD_COLS = 3000
 
 #: A child node starts with one LP row per group (no aggregation: its parent
@@ -373,7 +382,13 @@ def _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b
 #: A full pricing over at least this many groups is split into ``_PRICE_PARTS``
 #: calls (circles ``i = p mod _PRICE_PARTS``), run on as many threads as the
 #: machine has cores (at most ``_PRICE_PARTS``); the parts and their merge do
-#: not depend on the threads, so neither do the columns nor the bound.
+#: not depend on the threads, so neither do the columns nor the bound. The
+#: pricing was 65 of the 106 s of the u1060 k = 20 root (session 8) and 144 of
+#: the 581 s of the k = 10 root; one pricing of u1060 (1060 disks, random
+#: multipliers) took 0.65-0.88 s in two parts against 0.85-1.22 s in one on the
+#: shared 2-core machine (load 3: the other core was busy). The k = 20 root
+#: with it: 41.6 s of pricing in 66 rounds (load 2.8-3.6).
+#: ``--set _PRICE_PARTS=1`` switches it off for an A/B.
 _PRICE_PARTS = 2
 _PRICE_SPLIT_MIN = 200
 _PRICE_POOL: Any = None
