@@ -203,7 +203,7 @@ _CHILD_WARM = 0.25
 #: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
 #: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
 #: node), ``lp_cols`` (in the restricted LP), ``added`` (columns added by the
-#: previous full pricing), ``lp`` (restricted LP value), ``bound`` (best
+#: previous full pricing), ``added_len`` (their mean number of groups), ``lp`` (restricted LP value), ``bound`` (best
 #: certified), ``seconds`` since the node started, and the seconds spent so far
 #: in ``t_lp`` (HiGHS), ``t_price`` (full pricings), ``t_agg`` (partial pricing,
 #: aggregation, building the LP), ``lp_iters`` (HiGHS's iterations in the
