@@ -179,7 +179,10 @@ _LP_COLS = 10**9
 #: With 3000 (``--ks 20``, load 2.8-4.7): the twelve children's masters held
 #: 4,800-9,400 of 22,000-38,000 columns and HiGHS took 30 of their 245 s, the
 #: pricing 200 s; k = 20 proven in 343 s, 13 nodes, 319 rounds (main, idle:
-#: 267 s, 11 nodes). ``--set _CHILD_COLS=1000000000`` switches it off for an A/B.
+#: 267 s, 11 nodes). At k = 10 with 3000 the six children took 30-228 s each
+#: (HiGHS 11-91 s of them; the first one 18 rounds, 41.5 s, HiGHS 12.8 s) and
+#: k = 10 was proven in 979 s, 7 nodes (load 1.5-4.1).
+#: ``--set _CHILD_COLS=1000000000`` switches it off for an A/B.
 _CHILD_COLS = 3000
 
 #: A child node starts with one LP row per group (no aggregation: its parent
