@@ -318,8 +318,10 @@ def branch_and_bound(
     well separated or ``k`` small. The LP bound costs O(n^3) per pricing
     round (a few hundred rounds at most) plus the LP solves (scipy's HiGHS).
     Memory O(n k + n d) for the enumeration, O(n x columns) for the LP.
-    Identical rows are merged first. Single-threaded; the result is
-    deterministic given ``random_state`` (only the running time, and which
+    Identical rows are merged first. Single-threaded but for the LP route's
+    exact pricing over 200 or more rows (two parts, on two threads when the
+    machine has two cores; the parts do not depend on the threads); the result
+    is deterministic given ``random_state`` (only the running time, and which
     certificate finishes first, depend on the machine).
 
     References
