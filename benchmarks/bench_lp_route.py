@@ -24,7 +24,7 @@ sets a tuning constant of ``optimeans.exact.colgen`` for an A/B.
 
 ``--trace`` prints, after every full pricing of the LP route, the round, the
 restricted LP's rows (aggregated / all), its columns / the node's columns (and
-how many the last full pricing added), its value and the best certified bound
+how many the last full pricing added, with their mean length in groups), its value and the best certified bound
 (in the route's scaled units), the seconds (and those spent in HiGHS, with the
 last round's seconds and simplex iterations, in the full pricings and in the
 aggregation), the box sides moved so far and the load (to stderr).
@@ -102,7 +102,7 @@ def main() -> None:
                 d_lp, d_pr = t["t_lp"], t["t_price"]
             last.update(t_lp=t["t_lp"], t_price=t["t_price"], lp_iters=t["lp_iters"])
             print(f"  round {t['round']}: {t['rows']}/{t['groups'] + 1} LP rows, {t['lp_cols']}/{t['columns']} "
-                  f"columns (+{t['added']}), LP {t['lp']:.8g}, bound {t['bound']:.8g}, {t['seconds']:.1f} s "
+                  f"columns (+{t['added']}, {t.get('added_len', 0):.0f} rows each), LP {t['lp']:.8g}, bound {t['bound']:.8g}, {t['seconds']:.1f} s "
                   f"(HiGHS {t['t_lp']:.1f} [+{d_lp:.2f} s, {d_it} it], pricing {t['t_price']:.1f} [+{d_pr:.2f}], "
                   f"aggregation {t['t_agg']:.1f}, box sides moved {t.get('moved', 0)}), "
                   f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)

@@ -236,8 +236,9 @@ def test_auto_routes():
     assert routes("auto", "auto", 2, 40, 1060) == (True, False)
     assert routes("auto", "auto", 2, 30, 1060) == (True, False)
     assert routes("auto", "auto", 2, 20, 1060) == (True, False)  # 53 rows a cluster
-    assert routes("auto", "auto", 2, 19, 1060) == (False, True)  # 55.8 rows a cluster
-    assert routes("auto", "auto", 2, 10, 1060) == (False, True)
+    assert routes("auto", "auto", 2, 19, 1060) == (True, False)  # 55.8 rows a cluster
+    assert routes("auto", "auto", 2, 10, 1060) == (True, False)  # 106 rows a cluster
+    assert routes("auto", "auto", 2, 9, 1060) == (False, True)  # 117.8 rows a cluster
     assert routes("auto", "auto", 2, 20, bb.LP_PLANE_LARGE - 1) == (False, True)  # too few rows, however small the clusters
     assert routes("auto", "auto", 2, 10, 666) == (False, True)  # gr666
     assert routes("auto", "auto", 2, 30, 666) == (False, True)  # fewer rows than LP_PLANE_LARGE

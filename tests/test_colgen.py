@@ -481,3 +481,62 @@ def test_branching_once_the_restricted_lp_stands_still_closes_on_the_same_optimu
     value = sum(colgen._cost(X, w, info["better"] == j) for j in range(k))
     assert value == pytest.approx(ref, rel=1e-9)
     assert bound == pytest.approx(ref, rel=1e-9) and bound <= value * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pricing_in_parts_on_threads_equals_one_pricing(seed, monkeypatch):
+    # the circles split over the parts: the same maximum, the same best sets, whatever the threads
+    import os
+
+    from optimeans._kernels.colgen import price_plane_columns, price_plane_columns_part
+    from optimeans.exact import colgen
+
+    rng = np.random.default_rng(seed)
+    n = 240
+    X = rng.uniform(0, 10, size=(n, 2))
+    w = rng.uniform(0.5, 2.0, size=n)
+    lam = rng.uniform(-0.5, 4.0, size=n)
+    ca, cb = (np.array([0, 5]), np.array([1, 9])) if seed == 2 else (np.zeros(0, dtype=np.int64),) * 2
+    assert n >= colgen._PRICE_SPLIT_MIN
+    one = [np.full(colgen._BATCH, -np.inf), np.zeros((colgen._BATCH, n), dtype=bool), np.full(n, -np.inf),
+           np.zeros((n, n), dtype=bool)]
+    value, exact = price_plane_columns(X, w, lam, ca, cb, *one)
+    runs = []
+    for cpus in (2, 1):
+        monkeypatch.setattr(os, "cpu_count", lambda cpus=cpus: cpus)
+        runs.append(colgen._price_columns(X, w, lam, ca, cb))
+    for tv, ts, dv, ds, v, e in runs:
+        assert v == value and e == exact
+        np.testing.assert_array_equal(np.sort(tv), np.sort(one[0]))  # the _BATCH best values, each set once
+        np.testing.assert_array_equal(dv, one[2])
+    for a, b in zip(runs[0], runs[1]):
+        np.testing.assert_array_equal(a, b)
+    # three parts of the kernel alone cover every circle too
+    vals, disks = [], []
+    for p in range(3):
+        bufs = [np.full(5, -np.inf), np.zeros((5, n), dtype=bool), np.full(n, -np.inf), np.zeros((n, n), dtype=bool)]
+        vals.append(price_plane_columns_part(X, w, lam, ca, cb, *bufs, p, 3)[0])
+        disks.append(bufs[2])
+    assert max(vals) == value
+    np.testing.assert_array_equal(np.max(disks, axis=0), one[2])
+    assert all(np.any(d < one[2]) for d in disks)  # each part alone sees only some of the points
+
+
+def test_children_started_with_few_columns_close_on_the_same_proven_optimum(monkeypatch):
+    # a child's master starts with 2 of the pool's columns: the others return when they price out again
+    from optimeans.exact import colgen, verify
+
+    monkeypatch.setattr(colgen, "_CHILD_COLS", 2)
+    seen = []
+    monkeypatch.setattr(colgen, "TRACE", lambda t: seen.append((t["round"], t["lp_cols"], t["columns"])))
+    rng = np.random.default_rng(131)
+    n, k = int(rng.integers(14, 40)), int(rng.integers(3, 9))
+    X = rng.uniform(size=(n, 2))
+    r = branch_and_price(X, k, time_limit=None, n_seeds=5, proof=True)
+    assert r.proven_optimal and r.info["lp_nodes"] >= 3
+    assert verify(X, k, r.info["proof_record"]).valid
+    assert r.objective == pytest.approx(0.547698664804059, rel=1e-9)
+    # in a child, the master held fewer columns than the node at first, and more later on
+    firsts = [i for i, (rd, _, _) in enumerate(seen) if rd == 1 and i > 0]
+    assert any(seen[i][1] < seen[i][2] for i in firsts)
+    assert any(seen[i][1] < seen[i + 1][1] for i in firsts if i + 1 < len(seen) and seen[i + 1][0] > 1)

@@ -194,7 +194,9 @@ def _candidates_at(X, w, lam, px, py, ci, cj, cell_start, cell_disk, x0, y0, h, 
 
 
 @njit
-def _price(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, disk_set):
+def _price(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, disk_set, part=0, parts=1):
+    # part, parts: only the circles i = part, part + parts, ... are looked at (the singletons in part 0),
+    # so that ``parts`` calls, one per thread, together cover every candidate point once
     n = X.shape[0]
     base = np.zeros(n, dtype=np.bool_)
     amb = np.zeros(MAX_AMBIGUOUS, dtype=np.int64)
@@ -205,7 +207,7 @@ def _price(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, disk_set):
     best = -np.inf
     exact = True
     # singletons (the only non-empty sets when every multiplier is <= 0)
-    for i in range(n):
+    for i in range(n if part == 0 else 0):
         v = lam[i]
         if v > best:
             best = v
@@ -267,7 +269,7 @@ def _price(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, disk_set):
                 cell_disk[fill[a * ny + b]] = i
                 fill[a * ny + b] += 1
     stamp = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
+    for i in range(part, n, parts):
         if lam[i] <= 0.0:
             continue
         ri = r[i]
@@ -348,3 +350,18 @@ def price_plane_columns(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, d
     over the plane, where the ``m`` best overall are often variations of one.
     """
     return _price(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, disk_set)
+
+
+@njit
+def price_plane_columns_part(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, disk_set, part, parts):
+    """:func:`price_plane_columns` over the candidate points of the circles ``i = part (mod parts)`` only.
+
+    The ``parts`` calls ``part = 0 .. parts - 1`` together look at every
+    candidate point once: the maximum of their ``best`` is the exact pricing
+    value (exact when every call is), and merging their kept sets gives the
+    columns of one whole pricing. The kernel holds no GIL, so the calls run in
+    parallel from Python threads, each with its own ``top_*`` and ``disk_*``
+    buffers (``disk_set`` rows of other parts' circles are written too: a
+    crossing of circles ``i`` and ``j`` is kept for both).
+    """
+    return _price(X, w, lam, conf_a, conf_b, top_val, top_set, disk_val, disk_set, part, parts)

@@ -19,7 +19,7 @@ search and assigned to their nearest center at the end.
 
 On small planar sets (k >= 4, at most ``LP_PLANE_MAX`` = 100 distinct rows),
 and on large ones with small clusters (at least ``LP_PLANE_LARGE`` = 1000
-distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 54 a cluster), a second certificate is tried when a short enumeration does not finish: the
+distinct rows, at most ``LP_ROWS_PER_CLUSTER`` = 110 a cluster), a second certificate is tried when a short enumeration does not finish: the
 bound of the set-partitioning linear relaxation, by column generation with
 exact geometric pricing (:mod:`optimeans.exact.colgen`). It is tight on most
 classic small planar sets (Ruspini for every k up to 10 but 8), and then
@@ -100,7 +100,14 @@ LP_PLANE_MAX = 100
 #: with the box's sides moved only where the LP uses them, warm children and
 #: early branching, k = 20 is proven in 409 s (23 nodes, 281 rounds; load
 #: 1.0-1.8; with the incumbent of ``fit(method="global")``, ``--incumbent-fit``).
-LP_ROWS_PER_CLUSTER = 54
+#: Session 9: at k = 10 (106 rows a cluster) the LP route ended its root at a
+#: 0.016 % gap after 581 s (95 rounds, HiGHS 413 s, pricing 144 s; load
+#: 2.6-3.3, ``--sets u1060 --ks 10 --routes bnb --trace``) where the SDP tree
+#: stood at 0.214 % after 495 s: hence 110 (u1060 k = 10..19 change route).
+#: With the two-part pricing and the children's column management of
+#: :mod:`optimeans.exact.colgen`, ``branch_and_bound(X, 10)`` on u1060 proved
+#: the optimum in 979 s (7 nodes, 336 rounds; root 492 s; load 1.5-4.1).
+LP_ROWS_PER_CLUSTER = 110
 LP_PLANE_LARGE = 1000
 
 #: n x n float64 matrices the SDP route holds at its peak: 21 measured inside
@@ -251,8 +258,8 @@ def branch_and_bound(
         enumeration (``ENUM_FIRST`` = 5 s, at most a tenth of ``time_limit``)
         does not finish. ``"auto"`` does so for ``n_clusters >= 4`` on at most
         ``LP_PLANE_MAX`` = 100 distinct rows, on at least ``LP_PLANE_LARGE`` =
-        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 54 a cluster (u1060 with
-        k >= 20), or on more rows than the SDP tree takes, or with
+        1000 with at most ``LP_ROWS_PER_CLUSTER`` = 110 a cluster (u1060 with
+        k >= 10), or on more rows than the SDP tree takes, or with
         ``sdp=False``: with few large clusters the LP
         relaxation is often loose (the optkmeans sets with k = 2 have gaps
         near 10 %) while enumeration is at its strongest, and on larger
@@ -311,8 +318,10 @@ def branch_and_bound(
     well separated or ``k`` small. The LP bound costs O(n^3) per pricing
     round (a few hundred rounds at most) plus the LP solves (scipy's HiGHS).
     Memory O(n k + n d) for the enumeration, O(n x columns) for the LP.
-    Identical rows are merged first. Single-threaded; the result is
-    deterministic given ``random_state`` (only the running time, and which
+    Identical rows are merged first. Single-threaded but for the LP route's
+    exact pricing over 200 or more rows (two parts, on two threads when the
+    machine has two cores; the parts do not depend on the threads); the result
+    is deterministic given ``random_state`` (only the running time, and which
     certificate finishes first, depend on the machine).
 
     References

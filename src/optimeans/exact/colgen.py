@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from .._kernels.colgen import price_plane, price_plane_columns
+from .._kernels.colgen import price_plane, price_plane_columns, price_plane_columns_part
 from ..solvers._common import now
 
 __all__ = ["branch_and_price", "lp_bound"]
@@ -84,7 +84,11 @@ _BATCH = 50
 #: costs among the overall best sets and the best set at each disk of the
 #: arrangement (:func:`optimeans._kernels.colgen.price_plane_columns`). On
 #: u1060 (k = 50) the 50 best sets of a round were mostly variations of one
-#: cluster and the LP crept (21 % gap after 93 rounds).
+#: cluster and the LP crept (21 % gap after 93 rounds). Session 9, u1060
+#: k = 10 (106 rows a cluster): a cap of 21,200 LP nonzeros a round (about
+#: 200 columns) cut HiGHS's iterations a round only from ~4,000 to ~3,000 and
+#: the root's bound lagged (64.14 of 65.28 after 177 s, round 50, against
+#: 64.69 after 164 s, round 40, with 400; load 2.5-3.5): left out.
 _MANY = 400
 
 #: How an aggregate's dual is spread over its groups: "scatter" (each group's
@@ -162,6 +166,25 @@ _BOX_SLACK = 0.05
 #: are lost and the degenerate duals wander).
 _LP_COLS = 10**9
 
+#: A child's restricted master starts with at most this many of the pool's
+#: columns, those of least reduced cost at the parent's multipliers; the
+#: others are priced again at the LP's duals every round (before new columns
+#: are taken) and those of negative reduced cost return (column management of
+#: the children only: see ``_LP_COLS`` for the root). The bound is the
+#: Lagrangian one of an exact full pricing, whatever the master holds. u1060,
+#: k = 10, with every column (the children's masters at 27,000-38,000 columns,
+#: ``bench_lp_route.py --sets u1060 --ks 10 --routes bnb --trace``, load 2.4-5):
+#: HiGHS took 236 of a child's 296 s (22 rounds) and 152 of the next one's
+#: 196 s (23 rounds), 4,000 dual simplex iterations a round at up to 5 ms each.
+#: With 3000 (``--ks 20``, load 2.8-4.7): the twelve children's masters held
+#: 4,800-9,400 of 22,000-38,000 columns and HiGHS took 30 of their 245 s, the
+#: pricing 200 s; k = 20 proven in 343 s, 13 nodes, 319 rounds (main, idle:
+#: 267 s, 11 nodes). At k = 10 with 3000 the six children took 30-228 s each
+#: (HiGHS 11-91 s of them; the first one 18 rounds, 41.5 s, HiGHS 12.8 s) and
+#: k = 10 was proven in 979 s, 7 nodes (load 1.5-4.1).
+#: ``--set _CHILD_COLS=1000000000`` switches it off for an A/B.
+_CHILD_COLS = 3000
+
 #: A child node starts with one LP row per group (no aggregation: its parent
 #: ended disaggregated) and its dual box centred on the parent's multipliers,
 #: this fraction of the incumbent's box wide on each side; 0 / False: the
@@ -183,7 +206,7 @@ _CHILD_WARM = 0.25
 #: Called after every full pricing with a dict: ``round``, ``rows`` (LP rows,
 #: aggregates + 1), ``groups`` (rows without aggregation), ``columns`` (in the
 #: node), ``lp_cols`` (in the restricted LP), ``added`` (columns added by the
-#: previous full pricing), ``lp`` (restricted LP value), ``bound`` (best
+#: previous full pricing), ``added_len`` (their mean number of groups), ``lp`` (restricted LP value), ``bound`` (best
 #: certified), ``seconds`` since the node started, and the seconds spent so far
 #: in ``t_lp`` (HiGHS), ``t_price`` (full pricings), ``t_agg`` (partial pricing,
 #: aggregation, building the LP), ``lp_iters`` (HiGHS's iterations in the
@@ -359,6 +382,67 @@ def _price_aggregates(X, w, g, gx, gw, gconst, agg, R, mu, sigma, conf_a, conf_b
     return added
 
 
+#: A full pricing over at least this many groups is split into ``_PRICE_PARTS``
+#: calls (circles ``i = p mod _PRICE_PARTS``), run on as many threads as the
+#: machine has cores (at most ``_PRICE_PARTS``); the parts and their merge do
+#: not depend on the threads, so neither do the columns nor the bound. The
+#: pricing was 65 of the 106 s of the u1060 k = 20 root (session 8) and 144 of
+#: the 581 s of the k = 10 root; one pricing of u1060 (1060 disks, random
+#: multipliers) took 0.65-0.88 s in two parts against 0.85-1.22 s in one on the
+#: shared 2-core machine (load 3: the other core was busy). The k = 20 root
+#: with it: 41.6 s of pricing in 66 rounds (load 2.8-3.6).
+#: ``--set _PRICE_PARTS=1`` switches it off for an A/B.
+_PRICE_PARTS = 2
+_PRICE_SPLIT_MIN = 200
+_PRICE_POOL: Any = None
+
+
+def _price_columns(gx, gw, lam, conf_a, conf_b):
+    """The exact full pricing (:func:`optimeans._kernels.colgen.price_plane_columns`), in parts on threads.
+
+    Returns (``top_val``, ``top_set``, ``disk_val``, ``disk_set``, value, exact):
+    the ``_BATCH`` best sets, the best set at each disk, the pricing's maximum
+    and whether it is exact.
+    """
+    import os
+
+    global _PRICE_POOL
+    G = gx.shape[0]
+    parts = _PRICE_PARTS if G >= _PRICE_SPLIT_MIN else 1
+    bufs = [(np.full(_BATCH, -np.inf), np.zeros((_BATCH, G), dtype=np.bool_), np.full(G, -np.inf),
+             np.zeros((G, G), dtype=np.bool_)) for _ in range(parts)]
+    if parts == 1:
+        value, exact = price_plane_columns(gx, gw, lam, conf_a, conf_b, *bufs[0])
+        return (*bufs[0], value, exact)
+
+    def one(p):
+        return price_plane_columns_part(gx, gw, lam, conf_a, conf_b, *bufs[p], p, parts)
+
+    threads = min(parts, os.cpu_count() or 1)
+    if threads > 1:
+        if _PRICE_POOL is None or _PRICE_POOL._max_workers < threads:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _PRICE_POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="optimeans-pricing")
+        out = list(_PRICE_POOL.map(one, range(parts)))
+    else:
+        out = [one(p) for p in range(parts)]
+    value = max(v for v, _ in out)
+    exact = all(e for _, e in out)
+    # merge, in part order: the _BATCH best sets of the union, and each disk's best set (part order on ties)
+    tv = np.concatenate([b[0] for b in bufs])
+    ts = np.concatenate([b[1] for b in bufs])
+    _, first = np.unique(np.packbits(ts, axis=1), axis=0, return_index=True)  # a set kept by two parts counts once
+    first = np.sort(first)
+    top = first[np.argsort(-tv[first], kind="stable")[:_BATCH]]
+    disk_val, disk_set = bufs[0][2].copy(), bufs[0][3].copy()
+    for b in bufs[1:]:
+        better = b[2] > disk_val
+        disk_val[better] = b[2][better]
+        disk_set[better] = b[3][better]
+    return tv[top], ts[top], disk_val, disk_set, value, exact
+
+
 def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, aggregate=True, inc=None,
                 report=None):
     """Column generation at one node.
@@ -438,12 +522,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     spread = None  # the best multipliers, per row (for the children)
 
     def price(lam):
-        top_val = np.full(_BATCH, -np.inf)
-        top_set = np.zeros((_BATCH, G), dtype=np.bool_)
-        disk_val = np.full(G, -np.inf)
-        disk_set = np.zeros((G, G), dtype=np.bool_)
-        value, exact = price_plane_columns(gxc, gw, lam - gconst, conf_a, conf_b, top_val, top_set, disk_val,
-                                           disk_set)
+        top_val, top_set, disk_val, disk_set, value, exact = _price_columns(gxc, gw, lam - gconst, conf_a, conf_b)
         keep = disk_val > -np.inf
         return value, np.concatenate([top_val, disk_val[keep]]), np.concatenate([top_set, disk_set[keep]]), exact
 
@@ -457,8 +536,29 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             best, center = lb, lam.copy()
             spread = (lam / gsize)[g]
 
+    def reprice_dropped(lam_lp, sigma):
+        """Columns out of the master (``dropped``) of negative reduced cost at the LP's duals: back in, most negative
+        first, at most ``_MANY``; returns (reduced cost, set of groups) of each."""
+        if not dropped:
+            return []
+        keys = list(dropped)
+        idx = np.fromiter(dropped.values(), dtype=np.int64, count=len(keys))
+        lens = np.fromiter((len(cols[j]) for j in idx), dtype=np.int64, count=len(idx))
+        starts = np.zeros(len(idx), dtype=np.int64)
+        starts[1:] = np.cumsum(lens)[:-1]
+        rc = np.asarray(costs)[idx] - np.add.reduceat(lam_lp[np.concatenate([cols[j] for j in idx])], starts) - sigma
+        neg = np.flatnonzero(rc < -1e-9 * scale)
+        back = []
+        for t in neg[np.argsort(rc[neg], kind="stable")][:_MANY]:
+            del dropped[keys[t]]
+            readd.append(int(idx[t]))
+            back.append((float(rc[t]), _members(cols[idx[t]], G)))
+        return back
+
     def add_columns(top_val, top_set, lam_lp, sigma):
-        added = []  # (reduced cost, set of groups) of each column added
+        # (reduced cost, set of groups) of each column added: first the columns kept out of the master that price
+        # out again, then new ones
+        added = reprice_dropped(lam_lp, sigma)
         # the distinct sets found, by their reduced cost at the LP's duals
         cand = np.flatnonzero(top_val > -np.inf)
         if len(cand) == 0:
@@ -507,6 +607,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
     partial = 0  # rounds of partial pricing since the last full one
     clock = {"t_lp": 0.0, "t_price": 0.0, "t_agg": 0.0, "moved": 0}
     n_added = 0
+    len_added = 0.0  # mean rows (groups) of the columns the last full pricing added (for TRACE)
     alpha = smoothing
     master = None
     lp_seen: list[float] = []  # the restricted LP's value at each full pricing
@@ -523,6 +624,21 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             lp_keep = []
             checked = 0
             dropped.clear()
+            if warm and rounds == 1 and len(keep) > _CHILD_COLS:
+                # a child's master starts with the columns of least reduced cost at the parent's multipliers; the
+                # others wait in ``dropped`` and return when their reduced cost at the LP's duals turns negative
+                keep_a = np.asarray(keep, dtype=np.int64)
+                lens = np.fromiter((len(cols[j]) for j in keep_a), dtype=np.int64, count=len(keep_a))
+                starts = np.zeros(len(keep_a), dtype=np.int64)
+                starts[1:] = np.cumsum(lens)[:-1]
+                rc0 = np.asarray(costs)[keep_a] - np.add.reduceat(lam0[np.concatenate([cols[j] for j in keep_a])],
+                                                                    starts)
+                first = np.zeros(len(keep_a), dtype=np.bool_)
+                first[np.argsort(rc0, kind="stable")[:_CHILD_COLS]] = True
+                for j in keep_a[~first]:
+                    dropped[np.packbits(_members(cols[j], G)).tobytes()] = int(j)
+                keep = keep_a[first].tolist()
+                rcols = [c for c, f in zip(rcols, first) if f]
         else:
             keep, rcols = _whole_columns(cols[checked:], agg, R)
             keep = [checked + j for j in keep]
@@ -604,7 +720,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
         if inc is not None and now() - t_node >= inc.due:
             inc.due = now() - t_node + _IP_EVERY
         if TRACE is not None:
-            TRACE(dict(round=rounds, rows=R + 1, groups=G, columns=len(cols), lp_cols=m, added=n_added,
+            TRACE(dict(round=rounds, rows=R + 1, groups=G, columns=len(cols), lp_cols=m, added=n_added, added_len=len_added,
                        lp=float(res.fun), bound=best, seconds=now() - t_node, upper=upper,
                        lp_iters=master.iterations, **clock))
         if report is not None:
@@ -630,6 +746,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             added = add_columns(top_val, top_set, lam_lp, sigma)
         clock["t_price"] += now() - t_mark
         n_added = len(added)
+        len_added = float(np.mean([gsize[mem].sum() for _, mem in added])) if added else 0.0
         if not added:
             if R < G and np.any(res.x[m:] > 1e-9):
                 agg, R = np.arange(G, dtype=np.int64), G  # an aggregate no column covers: disaggregate all
