@@ -101,9 +101,10 @@ def fit(
         method (:func:`optimeans.solvers.swap.refine`); ``"hartigan"``:
         Hartigan's single-point transfers
         (:func:`optimeans.solvers.hartigan.refine`); ``"swap+hartigan"``:
-        both, in that order. ``"auto"`` is ``"swap+hartigan"`` after the
-        Lloyd-type methods (lloyd, hamerly, elkan, yinyang, kdtree, ball) from
-        a drawn seeding when ``n_samples * n_clusters * n_features < 10**6``,
+        swaps after every restart, then Hartigan's transfers on the best one.
+        ``"auto"`` is ``"swap+hartigan"`` after the Lloyd-type methods (lloyd,
+        hamerly, elkan, yinyang, kdtree, ball) from a drawn seeding when
+        ``n_samples * n_clusters * n_features < 10**6``,
         ``"swap"`` after them on larger problems, else None (see
         :func:`optimeans._plan.resolve_refine`); sparse and Dask input take None.
     **options
@@ -250,16 +251,21 @@ def _run_restarts(
                 Xw, ww, res, solver, rng=rng, max_iter=max_iter, tol=tol, n_threads=n_threads, callback=cb,
                 options=options,
             )
-        if refine in ("hartigan", "swap+hartigan") and res.stop_reason != "callback":
+        if refine == "hartigan" and res.stop_reason != "callback":
             from .solvers.hartigan import refine as hartigan_refine
 
-            res = hartigan_refine(Xw, ww, res, max_iter=max_iter, tol=tol, callback=cb,
-                                  merge_duplicates=refine == "swap+hartigan")
+            res = hartigan_refine(Xw, ww, res, max_iter=max_iter, tol=tol, callback=cb)
         if best is None or res.objective < best.objective:
             best = res
         if res.stop_reason == "callback":
             break
     assert best is not None
+    if refine == "swap+hartigan" and best.stop_reason != "callback":
+        # the transfers polish the best start only: on the small problems that
+        # take them a start's Hartigan pass cost about as much as its swaps
+        from .solvers.hartigan import refine as hartigan_refine
+
+        best = hartigan_refine(Xw, ww, best, max_iter=max_iter, tol=tol, callback=cb, merge_duplicates=True)
     return best
 
 

@@ -89,12 +89,13 @@ def resolve_refine(
     typically end in). On small problems (``n k d <`` :data:`SMALL_WORK`,
     when the shape is given) it is ``"swap+hartigan"``: Hartigan's transfers
     after the swaps leave the minima that differ from a better one by a few
-    points' assignment, which no center move reaches. There they cost 10-20 %
-    of a fit of milliseconds: on Iris with k = 3, 38 of seeds 0-199 of the
-    swaps alone ended at the local minimum 78.8557 and the transfers took all
-    38 to the optimum 78.8514; over seeds 0-29 they lowered the mean objective
-    by 0.3-0.9 % at k = 10 on Iris, Ruspini and scikit-learn's breast cancer
-    and wine sets. ``"swap"`` and ``"swap+hartigan"`` after another method,
+    points' assignment, which no center move reaches. They run once, on the
+    best start, and add 9-34 % to a fit of milliseconds
+    (``benchmarks/bench_small_defaults.py``): on Iris with k = 3, 38 of seeds
+    0-199 of the swaps alone ended at the local minimum 78.8557 and the
+    transfers took all 38 to the optimum 78.8514; over seeds 0-29 the
+    transfers lowered the mean objective by 0.3-0.9 % at k = 10 on Iris,
+    Ruspini and scikit-learn's breast cancer and wine sets. ``"swap"`` and ``"swap+hartigan"`` after another method,
     and any value outside :data:`REFINE_OPTIONS` and None, are a ValueError.
     """
     if refine is None:
