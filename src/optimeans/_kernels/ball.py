@@ -23,8 +23,8 @@ copies of a point and its extra lanes ignored). A center with many points hands
 its :data:`PEEL` largest ``U`` to the full scan (:func:`peel_outliers`): they
 alone would set the widest ball of the last block. For each center ``a`` (in parallel over groups of
 centers) the distances from ``c_a`` to every center are computed once, in
-float32 over the transposed centers, and in the same vector loop each center's
-bucket: the first of ``a``'s blocks whose threshold ``2 U_b + mu`` covers it
+float32 over the transposed centers, eight consecutive anchors at a time
+(:func:`center_tile`), and then each center's bucket: the first of ``a``'s blocks whose threshold ``2 U_b + mu`` covers it
 (thresholds nested, as ``U`` grows along the blocks; rounded up to float32, so
 the buckets hold a superset of the float64 test's candidates), kept as one bit
 mask per block and group of ``L`` centers. The candidates are then listed in
@@ -87,7 +87,8 @@ float64 distance cannot tie the minimum. The center-center distances in float32
 are compared with the thresholds inflated by their rounding bound
 (``(T + 4 u c_max)^2 (1 + 2 (d + 4) u)``). Labels are therefore Lloyd's canonical
 labels; the cluster sums are then brought up to date in row order within chunks
-of :data:`.lloyd.CHUNK` rows, chunk after chunk (:func:`apply_label_moves`), the
+of :data:`.lloyd.CHUNK` rows, chunk after chunk (:func:`apply_label_moves`, or
+:func:`apply_label_moves_split`, its clusters in ranges in parallel), the
 same operations in the same order as :func:`.lloyd.lloyd_chunks` followed by
 :func:`.lloyd.apply_moves`, so centers are Lloyd's bit for bit, on any number of
 threads. A center so far that float32 would overflow (``cn = inf``) sends the
