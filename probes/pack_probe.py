@@ -32,9 +32,9 @@ for thr in (1, 2):
         for _ in range(5):
             t = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t)
         return best * 1e3
-    a = tm(lambda: B.pack_segments(X, mean, ws.scale, ws.sqnorm, ws.U, ws.perm, seg_start, seg_block, ws.XT, ws.lane_pt, ws.block_norm, ws.block_u))
+    a = tm(lambda: B.pack_segments(ws.Xs, ws.sqnorm, ws.U, ws.perm, seg_start, seg_block, ws.XT, ws.lane_pt, ws.block_norm, ws.block_u))
     ident = np.arange(n, dtype=np.int64)
-    b = tm(lambda: B.pack_segments(X, mean, ws.scale, ws.sqnorm, ws.U, ident, seg_start, seg_block, ws.XT, ws.lane_pt, ws.block_norm, ws.block_u))
+    b = tm(lambda: B.pack_segments(ws.Xs, ws.sqnorm, ws.U, ident, seg_start, seg_block, ws.XT, ws.lane_pt, ws.block_norm, ws.block_u))
     nb = (n + L - 1) // L
     bn = np.empty(nb); sq = np.empty(n)
     c = tm(lambda: K.pack_data(X, mean, ws.scale, ws.XT, bn, sq))

@@ -164,6 +164,16 @@ def store_set_lanes(typingctx, out, pos, base, bits):
 
 
 @pjit
+def scaled_rows(X, mean, scale, Xs):
+    """``Xs[i, f]`` = the packed (float32) value of ``X[i, f]``, as :func:`.lloyd.pack_data` computes it."""
+    n, d = X.shape
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for f in range(d):
+                Xs[i, f] = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
+
+
+@pjit
 def point_sqnorms(X, mean, scale, out):
     """``out[i] = ||x'_i||^2`` of the packed (float32) point, as :func:`.lloyd.pack_data` sums it."""
     n, d = X.shape
@@ -278,7 +288,7 @@ def peel_outliers(perm, seg_start, peel, min_size, seg_size, perm_out):
 
 
 @pjit
-def pack_segments(X, mean, scale, sqnorm, U, perm, seg_start, seg_block, XT, lane_pt, block_norm, block_u):
+def pack_segments(Xs, sqnorm, U, perm, seg_start, seg_block, XT, lane_pt, block_norm, block_u):
     """Pack the points of each segment (positions ``seg_start[s] ..`` of ``perm``) into blocks ``seg_block[s] ..``.
 
     The blocks are aligned at the segment's *end*: its last ``L`` positions fill its last
@@ -288,13 +298,13 @@ def pack_segments(X, mean, scale, sqnorm, U, perm, seg_start, seg_block, XT, lan
     of the full scan's center-point pairs instead of 25.1 % (a NumPy count over 400 clusters
     at iteration 6).
 
-    ``XT`` as :func:`.lloyd.pack_data`; ``lane_pt[b * L + l]`` is the row of lane ``l``
+    ``Xs``: the scaled rows (:func:`scaled_rows`); ``XT`` as :func:`.lloyd.pack_data`; ``lane_pt[b * L + l]`` is the row of lane ``l``
     (``-1`` for a filler lane, which repeats the segment's first point: its ``U`` and norm
     are those of a point of the segment, no larger than its block's);
     ``block_norm[b]`` the largest ``||x'||`` of the block (rounded up as ``pack_data``),
     ``block_u[b]`` its largest ``U`` (``U`` may be empty: then 0).
     """
-    d = X.shape[1]
+    d = Xs.shape[1]
     L = vlanes(XT)
     n_seg = seg_start.shape[0] - 1
     for c in prange((n_seg + PACK_SEGMENTS - 1) // PACK_SEGMENTS):
@@ -319,13 +329,14 @@ def pack_segments(X, mean, scale, sqnorm, U, perm, seg_start, seg_block, XT, lan
                         r = sqnorm[i]
                     if U.shape[0] > 0 and U[i] > ub:
                         ub = U[i]
-                # feature by feature: L contiguous stores per feature (point by point, each of the
-                # d stores of a point went to its own cache line)
+                # feature by feature, copies of the scaled rows: L contiguous stores per feature. At
+                # 100000 x 64, k = 1024, 1 thread: 4.2 ms, against 13.9 ms converting X here and 10.7 ms
+                # copying point by point (probes/pack_variants.py, load 1.8); a pass 54.7 / 54.6 ms
+                # against 56.9 / 56.4 (bench_large_k 'iter', alternated, load 1.3)
                 o = b * d * L
                 for f in range(d):
-                    mf = mean[f]
                     for l in range(L):
-                        XT[o + f * L + l] = np.float32((np.float64(X[rows[l], f]) - mf) * scale)
+                        XT[o + f * L + l] = Xs[rows[l], f]
                 block_norm[b] = np.sqrt(r) * (1.0 + 1e-6)
                 block_u[b] = ub
 
@@ -805,7 +816,7 @@ class BallWorkspace:
     """State of a run of the anchored-ball assignment (the interface of :class:`.lloyd.Workspace`).
 
     Memory: a packed float32 copy of the data in label order (``(n + L k) d``
-    float32), per point its label, the next label, ``U`` and ``||x'||^2`` (float64)
+    float32) and the scaled rows it is copied from (``n d`` float32), per point its label, the next label, ``U`` and ``||x'||^2`` (float64)
     and its position; the float64 cluster sums (``k (dp + 3)``) and one set of
     partials of the same size; per part in flight ``(k + 16) (d + 4)`` words.
     Never ``n x k``, and no per-chunk copy of the sums.
@@ -829,6 +840,8 @@ class BallWorkspace:
         L = self.L
         self.sqnorm = np.empty(n, dtype=np.float64)
         point_sqnorms(X, mean, self.scale, self.sqnorm)
+        self.Xs = np.empty((n, d), dtype=np.float32)  # the packed values, row by row: each pass's pack copies them
+        scaled_rows(X, mean, self.scale, self.Xs)
         self.kappa = guard_kappa(d)
         kq = (k + 15) // 16 * 16 + 16  # at least one padded (never chosen) center
         self.C2 = np.empty((kq, d), dtype=np.float32)
@@ -884,7 +897,7 @@ class BallWorkspace:
         sizes = np.diff(seg_start)
         seg_block = np.zeros(seg_start.shape[0], dtype=np.int64)
         np.cumsum((sizes + L - 1) // L, out=seg_block[1:])
-        pack_segments(self.X, self.mean[: self.X.shape[1]], self.scale, self.sqnorm, U, self.perm, seg_start,
+        pack_segments(self.Xs, self.sqnorm, U, self.perm, seg_start,
                       seg_block, self.XT, self.lane_pt, self.block_norm, self.block_u)
         # parts of about equal work (several per thread, for balance): a block of the full scan
         # weighs FULL_WEIGHT blocks of the anchored scan
