@@ -23,8 +23,8 @@ copies of a point and its extra lanes ignored). A center with many points hands
 its :data:`PEEL` largest ``U`` to the full scan (:func:`peel_outliers`): they
 alone would set the widest ball of the last block. For each center ``a`` (in parallel over groups of
 centers) the distances from ``c_a`` to every center are computed once, in
-float32 over the transposed centers, and in the same vector loop each center's
-bucket: the first of ``a``'s blocks whose threshold ``2 U_b + mu`` covers it
+float32 over the transposed centers, eight consecutive anchors at a time
+(:func:`center_tile`), and then each center's bucket: the first of ``a``'s blocks whose threshold ``2 U_b + mu`` covers it
 (thresholds nested, as ``U`` grows along the blocks; rounded up to float32, so
 the buckets hold a superset of the float64 test's candidates), kept as one bit
 mask per block and group of ``L`` centers. The candidates are then listed in
@@ -87,7 +87,8 @@ float64 distance cannot tie the minimum. The center-center distances in float32
 are compared with the thresholds inflated by their rounding bound
 (``(T + 4 u c_max)^2 (1 + 2 (d + 4) u)``). Labels are therefore Lloyd's canonical
 labels; the cluster sums are then brought up to date in row order within chunks
-of :data:`.lloyd.CHUNK` rows, chunk after chunk (:func:`apply_label_moves`), the
+of :data:`.lloyd.CHUNK` rows, chunk after chunk (:func:`apply_label_moves`, or
+:func:`apply_label_moves_split`, its clusters in ranges in parallel), the
 same operations in the same order as :func:`.lloyd.lloyd_chunks` followed by
 :func:`.lloyd.apply_moves`, so centers are Lloyd's bit for bit, on any number of
 threads. A center so far that float32 would overflow (``cn = inf``) sends the
@@ -104,13 +105,15 @@ from __future__ import annotations
 import numpy as np
 
 from llvmlite import ir
+import numba
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._numba import njit, pjit, prange
 from ._simd import (
-    vfill, vfma, vget, vlanes, vload, vload_part, vmask_lt, vmask_not_gt, vmin, vstore_part, vsub,
+    vadd, vfill, vfma, vget, vlanes, vload, vload_ext, vload_part, vmask_lt, vmask_not_gt, vmin, vmul, vstore,
+    vstore_part, vsub,
 )
 from ._simd import _element_ptr, _splat, lanes
 from .lloyd import (
@@ -158,6 +161,16 @@ def store_set_lanes(typingctx, out, pos, base, bits):
         return builder.call(pc, [m])
 
     return types.int64(out, pos, base, bits), codegen
+
+
+@pjit
+def scaled_rows(X, mean, scale, Xs):
+    """``Xs[i, f]`` = the packed (float32) value of ``X[i, f]``, as :func:`.lloyd.pack_data` computes it."""
+    n, d = X.shape
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for f in range(d):
+                Xs[i, f] = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
 
 
 @pjit
@@ -275,7 +288,7 @@ def peel_outliers(perm, seg_start, peel, min_size, seg_size, perm_out):
 
 
 @pjit
-def pack_segments(X, mean, scale, sqnorm, U, perm, seg_start, seg_block, XT, lane_pt, block_norm, block_u):
+def pack_segments(Xs, sqnorm, U, perm, seg_start, seg_block, XT, lane_pt, block_norm, block_u):
     """Pack the points of each segment (positions ``seg_start[s] ..`` of ``perm``) into blocks ``seg_block[s] ..``.
 
     The blocks are aligned at the segment's *end*: its last ``L`` positions fill its last
@@ -285,38 +298,51 @@ def pack_segments(X, mean, scale, sqnorm, U, perm, seg_start, seg_block, XT, lan
     of the full scan's center-point pairs instead of 25.1 % (a NumPy count over 400 clusters
     at iteration 6).
 
-    ``XT`` as :func:`.lloyd.pack_data`; ``lane_pt[b * L + l]`` is the row of lane ``l``
+    ``Xs``: the scaled rows (:func:`scaled_rows`); ``XT`` as :func:`.lloyd.pack_data`; ``lane_pt[b * L + l]`` is the row of lane ``l``
     (``-1`` for a filler lane, which repeats the segment's first point: its ``U`` and norm
     are those of a point of the segment, no larger than its block's);
     ``block_norm[b]`` the largest ``||x'||`` of the block (rounded up as ``pack_data``),
     ``block_u[b]`` its largest ``U`` (``U`` may be empty: then 0).
     """
-    d = X.shape[1]
+    d = Xs.shape[1]
     L = vlanes(XT)
     n_seg = seg_start.shape[0] - 1
-    for s in prange(n_seg):
-        p0 = seg_start[s]
-        p1 = seg_start[s + 1]
-        for b in range(seg_block[s], seg_block[s + 1]):
-            r = 0.0
-            ub = 0.0
-            q0 = p1 - (seg_block[s + 1] - b) * L  # aligned at the segment's end: the first block is the partial one
-            for l in range(L):
-                q = q0 + l
-                if q >= p0:
-                    i = perm[q]
-                    lane_pt[b * L + l] = i
-                else:
-                    i = perm[p0]
-                    lane_pt[b * L + l] = -1
+    for c in prange((n_seg + PACK_SEGMENTS - 1) // PACK_SEGMENTS):
+        rows = np.empty(L, dtype=np.int64)
+        for s in range(c * PACK_SEGMENTS, min(n_seg, (c + 1) * PACK_SEGMENTS)):
+            p0 = seg_start[s]
+            p1 = seg_start[s + 1]
+            for b in range(seg_block[s], seg_block[s + 1]):
+                r = 0.0
+                ub = 0.0
+                q0 = p1 - (seg_block[s + 1] - b) * L  # aligned at the segment's end: the first block is the partial one
+                for l in range(L):
+                    q = q0 + l
+                    if q >= p0:
+                        i = perm[q]
+                        lane_pt[b * L + l] = i
+                    else:
+                        i = perm[p0]
+                        lane_pt[b * L + l] = -1
+                    rows[l] = i
+                    if sqnorm[i] > r:
+                        r = sqnorm[i]
+                    if U.shape[0] > 0 and U[i] > ub:
+                        ub = U[i]
+                # feature by feature, copies of the scaled rows: L contiguous stores per feature. At
+                # 100000 x 64, k = 1024, 1 thread: 4.2 ms, against 13.9 ms converting X here and 10.7 ms
+                # copying point by point (probes/pack_variants.py, load 1.8); a pass 54.7 / 54.6 ms
+                # against 56.9 / 56.4 (bench_large_k 'iter', alternated, load 1.3)
+                o = b * d * L
                 for f in range(d):
-                    XT[(b * d + f) * L + l] = np.float32((np.float64(X[i, f]) - mean[f]) * scale)
-                if sqnorm[i] > r:
-                    r = sqnorm[i]
-                if U.shape[0] > 0 and U[i] > ub:
-                    ub = U[i]
-            block_norm[b] = np.sqrt(r) * (1.0 + 1e-6)
-            block_u[b] = ub
+                    for l in range(L):
+                        XT[o + f * L + l] = Xs[rows[l], f]
+                block_norm[b] = np.sqrt(r) * (1.0 + 1e-6)
+                block_u[b] = ub
+
+
+#: segments per parallel iteration of :func:`pack_segments`
+PACK_SEGMENTS = 16
 
 
 @njit(inline="always")
@@ -430,6 +456,70 @@ def _copy_center(C2, cn, j, d, Cg, cng, pos):
     cng[pos] = cn[j]
 
 
+#: Anchors whose distances to every center are computed together (:func:`center_tile`).
+TILE = 8
+
+
+@njit
+def center_tile(CT, kq, d, a0, cnt, Dt):
+    """``Dt[r * kq + j]`` = the float32 ``||c'_{a0 + r} - c'_j||^2`` for ``r < cnt`` (rows up to :data:`TILE`).
+
+    The same operations per pair as one anchor at a time (``c'_j - c'_a`` summed by FMA over
+    the features in order; the same bits), but :data:`TILE` anchors share each load of the
+    centers and their FMA chains are independent: one anchor at a time waited on the FMA's
+    latency (one chain per group of sixteen centers), which made the center distances about
+    150 ms of the 355 ms pass at 50000 x 128, k = 4096 on 1 thread (k^2 d / 16 chained FMAs).
+    Rows ``cnt ..`` repeat the last anchor's row.
+    """
+    L = vlanes(CT)
+    ng = kq // L
+    i0 = a0
+    i1 = a0 + min(1, cnt - 1)
+    i2 = a0 + min(2, cnt - 1)
+    i3 = a0 + min(3, cnt - 1)
+    i4 = a0 + min(4, cnt - 1)
+    i5 = a0 + min(5, cnt - 1)
+    i6 = a0 + min(6, cnt - 1)
+    i7 = a0 + min(7, cnt - 1)
+    for g in range(ng):
+        j0 = g * L
+        acc0 = vfill(CT, 0.0)
+        acc1 = acc0
+        acc2 = acc0
+        acc3 = acc0
+        acc4 = acc0
+        acc5 = acc0
+        acc6 = acc0
+        acc7 = acc0
+        for f in range(d):
+            o = f * kq
+            v = vload(CT, o + j0)
+            t0 = vsub(v, vfill(CT, CT[o + i0]))
+            acc0 = vfma(t0, t0, acc0)
+            t1 = vsub(v, vfill(CT, CT[o + i1]))
+            acc1 = vfma(t1, t1, acc1)
+            t2 = vsub(v, vfill(CT, CT[o + i2]))
+            acc2 = vfma(t2, t2, acc2)
+            t3 = vsub(v, vfill(CT, CT[o + i3]))
+            acc3 = vfma(t3, t3, acc3)
+            t4 = vsub(v, vfill(CT, CT[o + i4]))
+            acc4 = vfma(t4, t4, acc4)
+            t5 = vsub(v, vfill(CT, CT[o + i5]))
+            acc5 = vfma(t5, t5, acc5)
+            t6 = vsub(v, vfill(CT, CT[o + i6]))
+            acc6 = vfma(t6, t6, acc6)
+            t7 = vsub(v, vfill(CT, CT[o + i7]))
+            acc7 = vfma(t7, t7, acc7)
+        vstore(Dt, 0 * kq + j0, acc0)
+        vstore(Dt, 1 * kq + j0, acc1)
+        vstore(Dt, 2 * kq + j0, acc2)
+        vstore(Dt, 3 * kq + j0, acc3)
+        vstore(Dt, 4 * kq + j0, acc4)
+        vstore(Dt, 5 * kq + j0, acc5)
+        vstore(Dt, 6 * kq + j0, acc6)
+        vstore(Dt, 7 * kq + j0, acc7)
+
+
 #: From this many blocks of points per center on, the candidate centers are copied into a
 #: contiguous panel (one vector copy per candidate, shared by the blocks) and scanned as
 #: Lloyd's panel; below, they are scanned in place through their indices.
@@ -469,6 +559,9 @@ def assign_segments(
         Mk = np.empty((max_m, ng), dtype=np.int64)
         inf = vfill(XT, np.inf)
         zero = vfill(XT, 0.0)
+        Dt = np.empty(TILE * kq, dtype=np.float32)  # distances from TILE consecutive anchors to every center
+        tile0 = -2 * TILE
+        tile_n = 0
         n_groups = 0
         for s in range(part_seg[p], part_seg[p + 1]):
             b0 = seg_block[s]
@@ -502,12 +595,16 @@ def assign_segments(
             # float32, times 1 + 1e-6, more than float32's half ulp: a superset of the float64 test)
             for t in range(m):
                 T32[t] = np.float32(T2[t] * (1.0 + 1e-6))
+            if a < tile0 or a >= tile0 + tile_n:
+                tile0 = a
+                cnt = 1  # the anchors of the next segments of this part, while consecutive
+                while cnt < TILE and s + cnt < part_seg[p + 1] and seg_anchor[s + cnt] == a + cnt:
+                    cnt += 1
+                center_tile(CT, kq, d, a, cnt, Dt)
+                tile_n = cnt
+            r = (a - tile0) * kq
             for g in range(ng):
-                j0 = g * L
-                acc = vfill(XT, 0.0)
-                for f in range(d):
-                    diff = vsub(vload(CT, f * kq + j0), vfill(XT, CT[f * kq + a]))
-                    acc = vfma(diff, diff, acc)
+                acc = vload(Dt, r + g * L)
                 for t in range(m):
                     Mk[t, g] = vmask_not_gt(acc, vfill(XT, T32[t]))
             for g in range(k // L, ng):  # the padded rows (index >= k) are never candidates
@@ -613,6 +710,100 @@ def apply_label_moves(X, w, labels, newlab, mean, S, Q, W, N, P, Pq, Pw, Pn, tou
     return changed
 
 
+#: Clusters per part of :func:`apply_label_moves_split` at least (fewer parts for small k).
+SPLIT_MIN_CLUSTERS = 64
+
+
+@pjit
+def apply_label_moves_split(X, w, labels, newlab, mean, S, Q, W, N, P, Pq, Pw, Pn, touched, tlist, do_sums, n_parts):
+    """:func:`apply_label_moves` with the clusters split into ranges updated in parallel; the same bits.
+
+    Every cluster's sums see the same operations in the same order as in the serial loop
+    (its moves in row order into its partial, chunk by chunk, the partial then added): the
+    operations on one cluster never involve another, so a thread that owns clusters
+    ``lo .. hi - 1`` walks all the rows and applies only the halves of the moves (the
+    addition to the new cluster, the subtraction from the old) that fall in its range.
+    ``tlist[lo:hi]`` lists its touched clusters; ``n_parts`` ranges (the threads), at most
+    ``k //`` :data:`SPLIT_MIN_CLUSTERS`. The serial loop was 2.2-2.3 ms of a 36 ms
+    pass at 100000 x 64, k = 1024 on 2 threads (probes/ball_phases.py, load 2.4).
+    """
+    n, d = X.shape
+    dp = mean.shape[0]
+    L8 = vlanes(S)
+    k = W.shape[0]
+    n_parts = max(1, min(n_parts, k // SPLIT_MIN_CLUSTERS))
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    if do_sums:
+        for t in prange(n_parts):
+            lo = k * t // n_parts
+            hi = k * (t + 1) // n_parts
+            for c in range(n_chunks):
+                nt = 0
+                for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+                    old = labels[i]
+                    j = newlab[i]
+                    if old == j:
+                        continue
+                    to_new = j >= lo and j < hi
+                    from_old = old >= lo and old < hi
+                    if not (to_new or from_old):
+                        continue
+                    for cl in (j, old):
+                        if cl >= lo and cl < hi and touched[cl] == 0:
+                            touched[cl] = 1
+                            tlist[lo + nt] = cl
+                            nt += 1
+                            Pq[cl] = 0.0
+                            Pw[cl] = 0.0
+                            Pn[cl] = 0
+                            for f in range(dp):
+                                P[cl * dp + f] = 0.0
+                    # move_point's operations, split by cluster
+                    wi = 1.0 if w.shape[0] == 0 else np.float64(w[i])
+                    qi = 0.0
+                    for f in range(d):
+                        u = np.float64(X[i, f]) - mean[f]
+                        qi += u * u
+                    if to_new:
+                        Pw[j] += wi
+                        Pq[j] += wi * qi
+                        Pn[j] += 1
+                    if from_old:
+                        Pw[old] -= wi
+                        Pq[old] -= wi * qi
+                        Pn[old] -= 1
+                    wv = vfill(P, wi)
+                    for f0 in range(0, d, L8):
+                        wx = vmul(wv, vsub(vload_ext(X, i * d + f0, min(L8, d - f0)), vload(mean, f0)))
+                        if to_new:
+                            o = j * dp + f0
+                            vstore(P, o, vadd(vload(P, o), wx))
+                        if from_old:
+                            o = old * dp + f0
+                            vstore(P, o, vsub(vload(P, o), wx))
+                for u in range(nt):
+                    cl = tlist[lo + u]
+                    touched[cl] = 0
+                    for f in range(dp):
+                        S[cl * dp + f] += P[cl * dp + f]
+                    Q[cl] += Pq[cl]
+                    W[cl] += Pw[cl]
+                    N[cl] += Pn[cl]
+            for j in range(lo, hi):
+                if N[j] == 0:
+                    W[j] = 0.0
+                    Q[j] = 0.0
+                    for f in range(dp):
+                        S[j * dp + f] = 0.0
+    changed = 0
+    for c in prange(n_chunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if labels[i] != newlab[i]:
+                labels[i] = newlab[i]
+                changed += 1
+    return changed
+
+
 # ------------------------------------------------------------------ workspace
 
 
@@ -625,7 +816,7 @@ class BallWorkspace:
     """State of a run of the anchored-ball assignment (the interface of :class:`.lloyd.Workspace`).
 
     Memory: a packed float32 copy of the data in label order (``(n + L k) d``
-    float32), per point its label, the next label, ``U`` and ``||x'||^2`` (float64)
+    float32) and the scaled rows it is copied from (``n d`` float32), per point its label, the next label, ``U`` and ``||x'||^2`` (float64)
     and its position; the float64 cluster sums (``k (dp + 3)``) and one set of
     partials of the same size; per part in flight ``(k + 16) (d + 4)`` words.
     Never ``n x k``, and no per-chunk copy of the sums.
@@ -649,6 +840,8 @@ class BallWorkspace:
         L = self.L
         self.sqnorm = np.empty(n, dtype=np.float64)
         point_sqnorms(X, mean, self.scale, self.sqnorm)
+        self.Xs = np.empty((n, d), dtype=np.float32)  # the packed values, row by row: each pass's pack copies them
+        scaled_rows(X, mean, self.scale, self.Xs)
         self.kappa = guard_kappa(d)
         kq = (k + 15) // 16 * 16 + 16  # at least one padded (never chosen) center
         self.C2 = np.empty((kq, d), dtype=np.float32)
@@ -704,7 +897,7 @@ class BallWorkspace:
         sizes = np.diff(seg_start)
         seg_block = np.zeros(seg_start.shape[0], dtype=np.int64)
         np.cumsum((sizes + L - 1) // L, out=seg_block[1:])
-        pack_segments(self.X, self.mean[: self.X.shape[1]], self.scale, self.sqnorm, U, self.perm, seg_start,
+        pack_segments(self.Xs, self.sqnorm, U, self.perm, seg_start,
                       seg_block, self.XT, self.lane_pt, self.block_norm, self.block_u)
         # parts of about equal work (several per thread, for balance): a block of the full scan
         # weighs FULL_WEIGHT blocks of the anchored scan
@@ -733,8 +926,9 @@ class BallWorkspace:
                         part_seg, self.C2, self.cn, self.CT, self.C64, self.k, self.kappa, self.cmax, mu, eta, rho,
                         self.newlab, counts)
         self.scanned_fraction = float(counts.sum()) / max(1.0, seg_block[-1] * (self.cn.shape[0] // 16))
-        return int(apply_label_moves(self.X, self.w, self.labels, self.newlab, self.mean, self.S, self.Q, self.W,
-                                     self.N, self.P, self.Pq, self.Pw, self.Pn, self.touched, self.tlist, do_sums))
+        return int(apply_label_moves_split(self.X, self.w, self.labels, self.newlab, self.mean, self.S, self.Q, self.W,
+                                     self.N, self.P, self.Pq, self.Pw, self.Pn, self.touched, self.tlist, do_sums,
+                                           numba.get_num_threads()))
 
     def objective(self) -> float:
         """The objective of the packed centers and the current labels (float64)."""
