@@ -12,7 +12,7 @@ import time
 import numba
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_lloyd import make_data  # noqa: E402
 
 from optimeans._kernels import ball as B  # noqa: E402

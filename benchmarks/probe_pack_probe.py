@@ -2,7 +2,7 @@
 import os, sys, time
 import numba
 import numpy as np
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_lloyd import make_data
 from optimeans._kernels import ball as B
 from optimeans._kernels import lloyd as K

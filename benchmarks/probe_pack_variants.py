@@ -3,7 +3,7 @@ feature; D: from the scaled copy, point by point."""
 import os, sys, time
 import numba
 import numpy as np
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_lloyd import make_data
 from optimeans._kernels import ball as B
 from optimeans._numba import pjit, prange
