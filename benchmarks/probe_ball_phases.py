@@ -1,6 +1,6 @@
 """Probe: one anchored-ball pass timed phase by phase (s9-ball). Not part of the library.
 
-Usage: PYTHONPATH=src python probes/ball_phases.py 50000x128x4096 --threads 1 2 --warm-iters 2
+Usage: PYTHONPATH=src python benchmarks/probe_ball_phases.py 50000x128x4096 --threads 1 2 --warm-iters 2
 Runs ``warm-iters`` Lloyd iterations of BallWorkspace from bench_lloyd.make_data's centers, then
 times the phases of the next pass (best of ``--reps``), the pass repeated on the same state.
 """

@@ -331,7 +331,7 @@ def pack_segments(Xs, sqnorm, U, perm, seg_start, seg_block, XT, lane_pt, block_
                         ub = U[i]
                 # feature by feature, copies of the scaled rows: L contiguous stores per feature. At
                 # 100000 x 64, k = 1024, 1 thread: 4.2 ms, against 13.9 ms converting X here and 10.7 ms
-                # copying point by point (probes/pack_variants.py, load 1.8); a pass 54.7 / 54.6 ms
+                # copying point by point (benchmarks/probe_pack_variants.py, load 1.8); a pass 54.7 / 54.6 ms
                 # against 56.9 / 56.4 (bench_large_k 'iter', alternated, load 1.3)
                 o = b * d * L
                 for f in range(d):
@@ -725,7 +725,7 @@ def apply_label_moves_split(X, w, labels, newlab, mean, S, Q, W, N, P, Pq, Pw, P
     addition to the new cluster, the subtraction from the old) that fall in its range.
     ``tlist[lo:hi]`` lists its touched clusters; ``n_parts`` ranges (the threads), at most
     ``k //`` :data:`SPLIT_MIN_CLUSTERS`. The serial loop was 2.2-2.3 ms of a 36 ms
-    pass at 100000 x 64, k = 1024 on 2 threads (probes/ball_phases.py, load 2.4).
+    pass at 100000 x 64, k = 1024 on 2 threads (benchmarks/probe_ball_phases.py, load 2.4).
     """
     n, d = X.shape
     dp = mean.shape[0]
