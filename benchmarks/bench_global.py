@@ -181,8 +181,8 @@ def blobs(n: int, d: int, repeats: int, ks: list[int]) -> None:
         )
 
 
-#: Optima of u1060 proven by column generation (benchmarks/README.md, sixth session).
-U1060_PROVEN = {30: 481251642.9, 40: 341342885.9, 50: 255509536.17}
+#: Optima of u1060 proven by column generation (benchmarks/README.md: k = 30-50 sixth session, 20 eighth, 10 ninth).
+U1060_PROVEN = {10: 1754840214.06, 20: 791794596.23, 30: 481251642.94, 40: 341342885.86, 50: 255509536.17}
 
 
 def tsp(seeds: int, ks: list[int], population: int | None) -> None:
@@ -206,7 +206,7 @@ def tsp(seeds: int, ks: list[int], population: int | None) -> None:
             print(f"| {k} | {s} | {r.objective:.2f} | {gap} | {r.info.get('generations', 0)} | {secs:.1f} | {load} |", flush=True)
 
 
-#: Best values known on u1060: proven (30, 40, 50) or reached by ``method="global"`` from seeds 0-2 (10, 20).
+#: Best values known on u1060, all proven now (:data:`U1060_PROVEN`).
 U1060_BEST = {10: 1754840214.06, 20: 791794596.23, 30: 481251642.94, 40: 341342885.86, 50: 255509536.17}
 
 

@@ -153,3 +153,27 @@ def test_objective_never_increases(n, d, k, seed, scale):
     assert np.all(np.diff(obj) <= 1e-10 * obj[:-1])
     # the final objective is recomputed on the final centers: never above the last recorded one
     assert r.objective <= obj[-1] * (1 + 1e-10)
+
+
+def test_relocation_takes_the_largest_contributions_lowest_row_first():
+    # relocate_empty selects the m largest w * d^2 (ties by the lowest row) without sorting all
+    # rows; it must pick exactly what a full sort picks, on data full of ties
+    from optimeans.solvers._common import relocate_empty
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n, k = int(rng.integers(1, 40)), int(rng.integers(1, 12))
+        X = rng.normal(size=(n, 2))
+        w = rng.integers(0, 3, n).astype(float)
+        dist = rng.integers(0, 4, n).astype(float)
+        weight = rng.integers(0, 2, k).astype(float)
+        got = rng.normal(size=(k, 2))
+        want = got.copy()
+        relocate_empty(X, w, got, weight, np.zeros(n, dtype=np.int64), dist)
+        contrib = w * dist
+        order = np.lexsort((np.arange(n), -contrib))
+        for j, i in zip(np.flatnonzero(weight <= 0), order):
+            if contrib[i] <= 0:
+                break
+            want[j] = X[i]
+        np.testing.assert_array_equal(got, want)
