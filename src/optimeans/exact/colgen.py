@@ -397,6 +397,14 @@ _PRICE_SPLIT_MIN = 200
 _PRICE_POOL: Any = None
 
 
+def _reduced_costs(costs, cols, idx, lam):
+    """``costs[j] - sum(lam[cols[j]])`` for each column ``j`` of ``idx`` (every column holds at least one group)."""
+    lens = np.fromiter((len(cols[j]) for j in idx), dtype=np.int64, count=len(idx))
+    starts = np.zeros(len(idx), dtype=np.int64)
+    starts[1:] = np.cumsum(lens)[:-1]
+    return np.asarray(costs)[idx] - np.add.reduceat(lam[np.concatenate([cols[j] for j in idx])], starts)
+
+
 def _price_columns(gx, gw, lam, conf_a, conf_b):
     """The exact full pricing (:func:`optimeans._kernels.colgen.price_plane_columns`), in parts on threads.
 
@@ -543,10 +551,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
             return []
         keys = list(dropped)
         idx = np.fromiter(dropped.values(), dtype=np.int64, count=len(keys))
-        lens = np.fromiter((len(cols[j]) for j in idx), dtype=np.int64, count=len(idx))
-        starts = np.zeros(len(idx), dtype=np.int64)
-        starts[1:] = np.cumsum(lens)[:-1]
-        rc = np.asarray(costs)[idx] - np.add.reduceat(lam_lp[np.concatenate([cols[j] for j in idx])], starts) - sigma
+        rc = _reduced_costs(costs, cols, idx, lam_lp) - sigma
         neg = np.flatnonzero(rc < -1e-9 * scale)
         back = []
         for t in neg[np.argsort(rc[neg], kind="stable")][:_MANY]:
@@ -628,11 +633,7 @@ def _solve_node(pool, node, k, upper, deadline, rtol, max_rounds, smoothing, agg
                 # a child's master starts with the columns of least reduced cost at the parent's multipliers; the
                 # others wait in ``dropped`` and return when their reduced cost at the LP's duals turns negative
                 keep_a = np.asarray(keep, dtype=np.int64)
-                lens = np.fromiter((len(cols[j]) for j in keep_a), dtype=np.int64, count=len(keep_a))
-                starts = np.zeros(len(keep_a), dtype=np.int64)
-                starts[1:] = np.cumsum(lens)[:-1]
-                rc0 = np.asarray(costs)[keep_a] - np.add.reduceat(lam0[np.concatenate([cols[j] for j in keep_a])],
-                                                                    starts)
+                rc0 = _reduced_costs(costs, cols, keep_a, lam0)
                 first = np.zeros(len(keep_a), dtype=np.bool_)
                 first[np.argsort(rc0, kind="stable")[:_CHILD_COLS]] = True
                 for j in keep_a[~first]:
