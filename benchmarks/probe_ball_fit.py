@@ -47,6 +47,13 @@ def main():
     timed(B, "apply_label_moves_split", "moves")
     timed(SL.MemoryPasses, "update_centers", "update")
     timed(SL.MemoryPasses, "relocate_empty", "relocate")
+    reloc = SL.MemoryPasses.relocate_empty
+
+    def count_empty(self, *args):
+        T["empty"] = T.get("empty", 0.0) + 1e-3 * float((self.ws.N == 0).sum())
+        return reloc(self, *args)
+
+    SL.MemoryPasses.relocate_empty = count_empty
     for shape in a.shapes:
         n, d, k = (int(v) for v in shape.split("x"))
         X64, C64 = make_data(n, d, k)
@@ -70,7 +77,7 @@ def main():
                               callback=cb)
             print(f"{shape} threads={thr} load={os.getloadavg()[0]:.2f} method={r.method}")
             for it, tot, ph in rows:
-                s = " ".join(f"{kk}={v:.1f}" for kk, v in sorted(ph.items()))
+                s = " ".join(f"{kk}={v:.0f}" if kk == "empty" else f"{kk}={v:.1f}" for kk, v in sorted(ph.items()))
                 print(f"  it{it}: {tot:.1f} ms  {s}")
 
 

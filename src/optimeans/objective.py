@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _nocompile
 from ._kernels import CHUNK, assign_labels
-from ._numba import numba_threads, pjit, prange
+from ._numba import FASTMATH_SAFE, numba_threads, pjit, prange
 from ._validation import as_float_array, check_data, check_sample_weight
 
 __all__ = [
@@ -71,7 +71,7 @@ def point_objective(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> n
     return out
 
 
-@pjit
+@pjit(fastmath=FASTMATH_SAFE)
 def _sqdist_labels(X, C, labels, out):
     """``out[i]`` = ``||x_i - c_{labels[i]}||^2`` summed in float64 in some order (parallel over chunks).
 
@@ -79,6 +79,8 @@ def _sqdist_labels(X, C, labels, out):
     order (and contraction) of the sum of their squares may differ, so the two values are
     within ``2 gamma_d`` of each other relative (Higham, Accuracy and Stability, 2002, eq. 3.5:
     any order of summing ``d`` nonnegative products, with or without fused multiply-adds).
+    Reassociation is therefore allowed (``fastmath``): the sum vectorizes (a chain of ``d``
+    dependent additions per row took 8.5 ms at 100000 x 64 on 1 thread).
     """
     n, d = X.shape
     for c in prange((n + CHUNK - 1) // CHUNK):
