@@ -155,6 +155,9 @@ def warm(threads: int) -> float:
     X = rng.normal(size=(3000, 64)).astype(np.float32)
     for m in ("lloyd", "yinyang"):
         run_optimeans(X, X[:600].copy(), 3, threads, m)
+    # the relocation of empty clusters (duplicate initial centers) past its filter's size
+    X = rng.normal(size=(20000, 64)).astype(np.float32)
+    run_optimeans(X, np.repeat(X[:150], 2, axis=0), 2, threads, "auto")
     return time.perf_counter() - t
 
 

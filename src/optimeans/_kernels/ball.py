@@ -115,7 +115,7 @@ from ._simd import (
     vadd, vfill, vfma, vget, vlanes, vload, vload_ext, vload_part, vmask_lt, vmask_not_gt, vmin, vmul, vstore,
     vstore_part, vsub,
 )
-from ._simd import _element_ptr, _splat, lanes
+from ._simd import _element_ptr, _splat, lanes, prefetch
 from .lloyd import (
     CHUNK, U32, _track, canonical_label, data_scale, guard_kappa, move_point, objective_from_sums, pack_centers,
     padded_features, guard_threshold, scan_wide_skip, sqdist64, update_centers,
@@ -316,6 +316,13 @@ def pack_segments(Xs, sqnorm, U, perm, seg_start, seg_block, XT, lane_pt, block_
                 r = 0.0
                 ub = 0.0
                 q0 = p1 - (seg_block[s + 1] - b) * L  # aligned at the segment's end: the first block is the partial one
+                # the rows of the block PACK_AHEAD blocks on (positions of perm, read in an order
+                # the hardware prefetcher cannot follow): at 100000 x 64, k = 1024 the pack took
+                # 10.7 ms instead of 15.4 on 1 thread, 5.1 instead of 7.7 on 2 (one block ahead
+                # 10.9 / 5.2, four 10.9 / 5.2; load 1.8, /tmp variants, the same output)
+                for q in range(max(q0, p0) + PACK_AHEAD * L, min(q0 + (PACK_AHEAD + 1) * L, perm.shape[0])):
+                    for f in range(0, d, 16):
+                        prefetch(Xs, perm[q] * d + f)
                 for l in range(L):
                     q = q0 + l
                     if q >= p0:
@@ -343,6 +350,8 @@ def pack_segments(Xs, sqnorm, U, perm, seg_start, seg_block, XT, lane_pt, block_
 
 #: segments per parallel iteration of :func:`pack_segments`
 PACK_SEGMENTS = 16
+#: :func:`pack_segments` prefetches the rows of the block this many blocks ahead
+PACK_AHEAD = 2
 
 
 @njit(inline="always")

@@ -35,7 +35,6 @@ import numpy as np
 from .._kernels.lloyd import CHUNK, Workspace
 from .._nocompile import workspace
 from .._numba import numba_threads
-from ..objective import point_objective
 from ..result import History, HistoryRecorder, Result
 from ._common import Callback, finalize, now, relocate_empty, should_stop
 
@@ -108,8 +107,7 @@ class MemoryPasses:
 
     def relocate_empty(self, pass_centers: np.ndarray, centers: np.ndarray) -> None:
         ws = self.ws
-        dist = point_objective(self.X, pass_centers, ws.labels)
-        relocate_empty(self.X, self.w, centers, ws.W * (ws.N > 0), ws.labels, dist)
+        relocate_empty(self.X, self.w, centers, ws.W * (ws.N > 0), ws.labels, None, pass_centers=pass_centers)
 
 
 @dataclass
