@@ -627,7 +627,7 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
         return submit(fn, *args, **kwargs)
 
     host_calls = []
-    host_call = blocks_mod.BlockHost.call
+    host_call = blocks_mod.BlockHost.run_pickled
 
     def host_spy(self, keys, blob):
         # a pass reaches the host as one pickled (fn, args), not as arrays Dask frames one by one
@@ -639,7 +639,7 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
 
     monkeypatch.setattr(client, "submit", spy)
     # the cluster is in-process: the workers' hosts are instances of this very class
-    monkeypatch.setattr(blocks_mod.BlockHost, "call", host_spy)
+    monkeypatch.setattr(blocks_mod.BlockHost, "run_pickled", host_spy)
     X = _big(seed=7)
     res = optimeans.fit(
         da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096
@@ -669,6 +669,10 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
     for kw in stateful:
         assert kw["workers"] is not None and len(kw["workers"]) == 1
         assert kw["allow_other_workers"] is False
+    # in-process workers share one event loop: their hosts never run a pass on it (the two
+    # workers' passes would run one after the other)
+    own = client.run(lambda dask_worker: [a._own_loop for a in dask_worker.state.actors.values()])
+    assert sorted(own.values()) == [[False], [False]], own
 
 
 def test_a_host_refuses_states_it_does_not_hold(client):
