@@ -13,13 +13,14 @@ Two parts, on one ``local_cluster(2)``, with the load average printed:
    Dask run is checked to equal memory bit for bit.
 
 Measured (2026-12-07): round trips at load 1.0: empty 1.43-1.53 ms, framed
-2.74-2.98 ms, pickled 1.37-1.47 ms. Fits (load 4.2-5.6, so only the tiny
-figure says something): tiny 4.34 ms framed, 3.33 ms pickled. Running the
-host's method on the worker's event loop instead of Dask's actor thread
-(an ``async`` method) saved 0.2 ms of an empty round trip (1.50 against 1.70
-ms, load 1.1) but nothing measurable in the fits (tiny 3.67 against 3.33
-ms, load 4-5), and would run the passes of in-process workers one after the
-other on their shared loop: not kept.
+2.74-2.98 ms, pickled 1.37-1.47 ms. Fits (load 2.0-4.3, so only the tiny
+figure says something): tiny 3.61 ms framed, 2.91 ms pickled (both taken
+before the host ran short calls on the event loop).
+
+The "pickled" route is the library's (``BlockHost.call``), so since the
+host runs short calls on the worker's event loop, it measures both changes
+together; the "framed" one goes through ``BlockHost.run`` in Dask's actor
+thread, as before both.
 
 Usage::
 
