@@ -13,7 +13,9 @@
   :class:`BlockHost` (a Dask actor), and one call of it runs the pass over
   the worker's blocks, the call going from the client to the worker and
   back without the scheduler (a task costs three hops more: client to
-  scheduler to worker to scheduler to client, then the fetch of the result);
+  scheduler to worker to scheduler to client, then the fetch of the result),
+  as one pickled bytes object each way, run on the worker's event loop
+  when the worker has its own and the call is short (:meth:`BlockHost.call`);
 * without a client, persisted blocks are plain objects of this process and the
   tasks are called one block after the other, each on every core (the same
   speed as the in-memory fit); out-of-core blocks are read by a thread of
