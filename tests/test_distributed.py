@@ -671,8 +671,8 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
         assert kw["allow_other_workers"] is False
     # in-process workers share one event loop: their hosts never run a pass on it (the two
     # workers' passes would run one after the other)
-    own = client.run(lambda dask_worker: [a._own_loop for a in dask_worker.state.actors.values()])
-    assert sorted(own.values()) == [[False], [False]], own
+    own = client.run(lambda dask_worker: [(a._own_loop, a.calls_on_loop) for a in dask_worker.state.actors.values()])
+    assert sorted(own.values()) == [[(False, 0)], [(False, 0)]], own
 
 
 def test_a_host_refuses_states_it_does_not_hold(client):

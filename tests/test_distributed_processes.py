@@ -62,7 +62,7 @@ def test_process_cluster_matches_in_memory_and_shuts_down():
                 # a worker process's host runs the short passes on its own event loop (after the first)
                 inline.update(client.run(
                     lambda dask_worker: [
-                        (a._own_loop, a._last < a.INLINE_SECONDS) for a in dask_worker.state.actors.values()
+                        (a._own_loop, a.calls_on_loop > 0) for a in dask_worker.state.actors.values()
                     ]
                 ))
 

@@ -460,6 +460,8 @@ class BlockHost:
         # loop, where passes run on it would run one after the other
         self._own_loop = len(Worker._instances) == 1
         self._last = float("inf")
+        #: calls run on the event loop (the others ran in Dask's actor thread)
+        self.calls_on_loop = 0
 
     async def call(self, keys: list, blob: bytes) -> bytes:
         """:meth:`run_pickled`, on the worker's event loop when it is short, else in a thread.
@@ -476,6 +478,7 @@ class BlockHost:
         seconds misses the worker's heartbeats and Dask warns about it.
         """
         if self._own_loop and self._last < self.INLINE_SECONDS:
+            self.calls_on_loop += 1
             return self.run_pickled(keys, blob)
         import asyncio
 
