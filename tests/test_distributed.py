@@ -627,15 +627,19 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
         return submit(fn, *args, **kwargs)
 
     host_calls = []
-    host_run = blocks_mod.BlockHost.run
+    host_call = blocks_mod.BlockHost.run_pickled
 
-    def host_spy(self, fn, keys, args):
-        host_calls.append((self.address, fn, list(keys)))
-        return host_run(self, fn, keys, args)
+    def host_spy(self, keys, blob):
+        # a pass reaches the host as one pickled (fn, args), not as arrays Dask frames one by one
+        assert isinstance(blob, bytes)
+        from distributed.protocol.pickle import loads
+
+        host_calls.append((self.address, loads(blob)[0], list(keys)))
+        return host_call(self, keys, blob)
 
     monkeypatch.setattr(client, "submit", spy)
     # the cluster is in-process: the workers' hosts are instances of this very class
-    monkeypatch.setattr(blocks_mod.BlockHost, "run", host_spy)
+    monkeypatch.setattr(blocks_mod.BlockHost, "run_pickled", host_spy)
     X = _big(seed=7)
     res = optimeans.fit(
         da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096
@@ -665,6 +669,10 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
     for kw in stateful:
         assert kw["workers"] is not None and len(kw["workers"]) == 1
         assert kw["allow_other_workers"] is False
+    # in-process workers share one event loop: their hosts never run a pass on it (the two
+    # workers' passes would run one after the other)
+    own = client.run(lambda dask_worker: [(a._own_loop, a.calls_on_loop) for a in dask_worker.state.actors.values()])
+    assert sorted(own.values()) == [[(False, 0)], [(False, 0)]], own
 
 
 def test_a_host_refuses_states_it_does_not_hold(client):
@@ -681,6 +689,14 @@ def test_a_host_refuses_states_it_does_not_hold(client):
     assert hosts[0].run(_first, [held.key], ()).result() == [0]
     with pytest.raises(tasks.StateLost, match="does not hold the block state"):
         hosts[1].run(_first, [held.key], ()).result()
+    # the pass's route: the call pickled into one bytes object, the results pickled back
+    from distributed.protocol.pickle import dumps, loads
+
+    blob = dumps((_first, ()))
+    reply = hosts[0].call([held.key], blob).result()
+    assert isinstance(reply, bytes) and loads(reply) == [0]
+    with pytest.raises(tasks.StateLost, match="does not hold the block state"):
+        hosts[1].call([held.key], blob).result()
 
 
 def _first(state, raw):

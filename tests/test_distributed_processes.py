@@ -49,6 +49,7 @@ def test_process_cluster_matches_in_memory_and_shuts_down():
         pids = list(client.run(os.getpid).values())
         assert len(pids) == 2 and os.getpid() not in pids
         held = {}
+        inline = {}
 
         def look(iteration, objective):
             # during the run: block states pinned round-robin, and one block host (actor) on each worker
@@ -57,12 +58,20 @@ def test_process_cluster_matches_in_memory_and_shuts_down():
                     sum(type(v).__name__ == "BlockState" for v in dask_worker.data.values()), len(dask_worker.state.actors)
                 )
             ))
+            if iteration >= 2:
+                # a worker process's host runs the short passes on its own event loop (after the first)
+                inline.update(client.run(
+                    lambda dask_worker: [
+                        (a._own_loop, a.calls_on_loop > 0) for a in dask_worker.state.actors.values()
+                    ]
+                ))
 
         res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
         mem = optimeans.fit(X, 4, init=C0, tol=0)
         assert res.info["scheduler"] == "distributed" and res.info["persisted"]
         assert len(held) == 2 and all(states >= 1 and hosts == 1 for states, hosts in held.values()), held
         assert sum(states for states, _ in held.values()) == res.info["n_blocks"], held
+        assert sorted(inline.values()) == [[(True, True)], [(True, True)]], inline
         np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
         assert res.objective == pytest.approx(mem.objective, rel=1e-6)
         assert res.n_iter == mem.n_iter

@@ -13,7 +13,9 @@
   :class:`BlockHost` (a Dask actor), and one call of it runs the pass over
   the worker's blocks, the call going from the client to the worker and
   back without the scheduler (a task costs three hops more: client to
-  scheduler to worker to scheduler to client, then the fetch of the result);
+  scheduler to worker to scheduler to client, then the fetch of the result),
+  as one pickled bytes object each way, run on the worker's event loop
+  when the worker has its own and the call is short (:meth:`BlockHost.call`);
 * without a client, persisted blocks are plain objects of this process and the
   tasks are called one block after the other, each on every core (the same
   speed as the in-memory fit); out-of-core blocks are read by a thread of
@@ -357,10 +359,13 @@ class Blocks:
         :class:`~optimeans.distributed.tasks.StateLost`; a call is never waited
         for without checking, every 2 s, that its worker is still there.
         """
+        from distributed.protocol.pickle import dumps, loads
+
         try:
             hosts = self._hosts(list(groups))
-            calls = [hosts[w].run(fn, [self.states[b].key for b in bs], args) for w, bs in groups.items()]
-            return self._actor_results(calls)
+            blob = dumps((fn, args))
+            calls = [hosts[w].call([self.states[b].key for b in bs], blob) for w, bs in groups.items()]
+            return [loads(r) for r in self._actor_results(calls)]
         except tasks.StateLost:
             raise
         except Exception as exc:
@@ -441,12 +446,62 @@ class BlockHost:
     wrong worker) is reported, never recomputed.
     """
 
+    #: A call runs on the worker's event loop when the previous one took less than this (seconds).
+    INLINE_SECONDS = 0.25
+
     def __init__(self) -> None:
-        from distributed import get_worker
+        from distributed import Worker, get_worker
 
         worker = get_worker()
         self.address = worker.address
         self._data = worker.data
+        self._executor = worker.executors["actor"]
+        # the loop is this worker's alone (its own process): in-process workers share one
+        # loop, where passes run on it would run one after the other
+        self._own_loop = len(Worker._instances) == 1
+        self._last = float("inf")
+        #: calls run on the event loop (the others ran in Dask's actor thread)
+        self.calls_on_loop = 0
+
+    async def call(self, keys: list, blob: bytes) -> bytes:
+        """:meth:`run_pickled`, on the worker's event loop when it is short, else in a thread.
+
+        Why on the loop: Dask runs an actor's method in a thread of its own,
+        two hand-overs between threads per call (the loop to the thread and
+        back), each a wake-up that waits for a core while the other worker
+        computes. On ``local_cluster(2)`` (load 1.9, 2 x 17 passes,
+        ``benchmarks/check_dask_timeline.py``) the tiny pass took 2.60 /
+        3.01 ms on the loop against 5.07 / 4.15 ms in the thread, the
+        2,000,000 x 16 pass 16.35 / 15.53 against 19.19 / 15.71 ms. A call
+        that took :attr:`INLINE_SECONDS` or more last time (and the first
+        one, which packs the blocks) runs in the thread: a loop blocked for
+        seconds misses the worker's heartbeats and Dask warns about it.
+        """
+        if self._own_loop and self._last < self.INLINE_SECONDS:
+            self.calls_on_loop += 1
+            return self.run_pickled(keys, blob)
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.run_pickled, keys, blob)
+
+    def run_pickled(self, keys: list, blob: bytes) -> bytes:
+        """:meth:`run` of a pickled ``(fn, args)``, its results pickled: the route of a pass.
+
+        Why pickled here rather than handed to Dask: Dask frames every NumPy
+        array of an actor call's arguments and results one by one (a header
+        and a frame each, both ways); a Lloyd pass sends about ten small
+        arrays and gets about six back. An empty round trip to both hosts
+        of ``local_cluster(2)`` took 1.43 ms (load 1.0); with a pass's
+        arguments and results framed by Dask 2.85 ms, as one pickled bytes
+        object each way 1.42 ms (``benchmarks/check_dask_host_call.py``).
+        """
+        from distributed.protocol.pickle import dumps, loads
+
+        t = time.perf_counter()
+        fn, args = loads(blob)
+        out = dumps(self.run(fn, keys, args))
+        self._last = time.perf_counter() - t
+        return out
 
     def run(self, fn: Callable, keys: list, args: tuple) -> list:
         """``[fn(state, None, *args) for state in the states of keys]``, in order."""
