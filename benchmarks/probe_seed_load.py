@@ -1,4 +1,4 @@
-"""Probe: the region probe and greedy k-means++ (1 thread, 2 threads forced) with 0, 1, 2 busy loops.
+"""Probe: the region probe and greedy k-means++ (1 thread; 2 threads without and with the load guard) with 0, 1, 2 busy loops.
 
 Run it under ``flock /tmp/bench.lock`` (it loads the machine on purpose, for a few seconds).
 Usage: PYTHONPATH=src python benchmarks/probe_seed_load.py [n d k]
@@ -45,13 +45,17 @@ def main():
             numba.set_num_threads(2)
             p = _probe()
             res = {}
-            for label, nt, rpt in (("1", 1, default), ("2", 2, 1)):
+            for label, nt, rpt, lim in (("1", 1, default, 0.0), ("2 forced", 2, default, float("inf")),
+                                        ("2 guarded", 2, default, sd.SEED_REGION_LIMIT)):
                 sd.SEED_ROWS_PER_THREAD = rpt
+                keep = sd.SEED_REGION_LIMIT
+                sd.SEED_REGION_LIMIT = lim
                 ts = []
                 for s in (0, 1, 2):
                     t = time.perf_counter()
                     sd.kmeans_plusplus(X, k, w, np.random.default_rng(s), n_threads=nt)
                     ts.append(time.perf_counter() - t)
+                sd.SEED_REGION_LIMIT = keep
                 res[label] = ts
             sd.SEED_ROWS_PER_THREAD = default
             p2 = _probe()
