@@ -54,7 +54,7 @@ SEED_REGION_LIMIT = 50e-6
 #: sometimes answered in time: one of three seedings at 20000 x 128, k = 100 then took 1229 ms
 #: against 112-250 ms on one thread, two busy loops of probe_seed_load.py and load 3.9) ...
 SEED_PROBE_FAST = 3
-#: ... and the probe gives up (one thread) once it has spent this long without such a run.
+#: ... and the probe gives up (one thread) when a region was slow after this long.
 SEED_PROBE_BUDGET = 1e-3
 
 #: Chain length of AFK-MC2 (the value of Bachem et al. 2016's experiments).
@@ -242,8 +242,8 @@ def seeding_threads_respond(n_threads: int) -> bool:
             fast = fast + 1 if now - t <= SEED_REGION_LIMIT else 0
             if fast >= SEED_PROBE_FAST:
                 return True
-            if now - start >= SEED_PROBE_BUDGET:
-                return False
+            if fast == 0 and now - start >= SEED_PROBE_BUDGET:
+                return False  # (past the budget, a run of fast regions may still finish: at most 2 more)
 
 
 def afkmc2(
