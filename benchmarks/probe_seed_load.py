@@ -14,15 +14,18 @@ import numpy as np
 from sklearn.datasets import make_blobs
 
 import optimeans.seeding as sd
-from optimeans._kernels.seeding import region_probe
+from optimeans._kernels.seeding import chunk_moments
 
 
-def _probe(reps=8, trials=20):
-    a = np.zeros(2)
+def _probe(X, reps=8, trials=20):
+    """Per-region time of the load guard's region (chunk_moments over one row, 2 chunks)."""
+    head = X[:1]
+    sums, lows, highs = (np.empty((2, X.shape[1])) for _ in range(3))
     out = []
     for _ in range(trials):
         t = time.perf_counter()
-        region_probe(a, reps)
+        for _ in range(reps):
+            chunk_moments(head, sums, lows, highs)
         out.append((time.perf_counter() - t) / reps)
         time.sleep(0.002)
     return out
@@ -35,7 +38,6 @@ def main():
     X = np.ascontiguousarray(X, dtype=np.float32)
     w = np.ones(n)
     numba.set_num_threads(2)
-    region_probe(np.zeros(2), 1)
     sd.kmeans_plusplus(X, k, w, np.random.default_rng(0), n_threads=1)
     default = sd.SEED_ROWS_PER_THREAD
     for burners in (0, 1, 2):
@@ -43,7 +45,7 @@ def main():
         try:
             time.sleep(1.0)
             numba.set_num_threads(2)
-            p = _probe()
+            p = _probe(X)
             res = {}
             for label, nt, rpt, lim in (("1", 1, default, 0.0), ("2 forced", 2, default, float("inf")),
                                         ("2 guarded", 2, default, sd.SEED_REGION_LIMIT)):
@@ -58,7 +60,7 @@ def main():
                 sd.SEED_REGION_LIMIT = keep
                 res[label] = ts
             sd.SEED_ROWS_PER_THREAD = default
-            p2 = _probe()
+            p2 = _probe(X)
         finally:
             for q in procs:
                 q.kill()

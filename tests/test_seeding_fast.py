@@ -275,7 +275,8 @@ def test_load_guard(monkeypatch):
 
     from optimeans.seeding import seeding_threads_respond
 
-    assert seeding_threads_respond(2)  # the fixture lifts the limit: any region answers
+    X = _blobs(3000, 20, 4, np.float32, n_centers=12)
+    assert seeding_threads_respond(2, X)  # the fixture lifts the limit: any region answers
     used = []
     real = seeding_mod.numba_threads
 
@@ -286,13 +287,12 @@ def test_load_guard(monkeypatch):
             yield got
 
     monkeypatch.setattr(seeding_mod, "numba_threads", recording)
-    X = _blobs(3000, 20, 4, np.float32, n_centers=12)
     w = np.ones(len(X))
     c1, i1 = kmeans_plusplus(X, 16, w, np.random.default_rng(3), n_threads=2)
     ran_free = used[-1]
     monkeypatch.setattr(seeding_mod, "SEED_REGION_LIMIT", 0.0)  # no region answers within 0 s
     monkeypatch.setattr(seeding_mod, "SEED_PROBE_BUDGET", 0.0)
-    assert not seeding_threads_respond(2)
+    assert not seeding_threads_respond(2, X)
     used.clear()
     c2, i2 = kmeans_plusplus(X, 16, w, np.random.default_rng(3), n_threads=2)
     assert used[-1] == 1  # the kernel's threads

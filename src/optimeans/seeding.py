@@ -27,7 +27,7 @@ from . import _nocompile
 from ._kernels.lloyd import BLOCK, guard_kappa, n_chunks, pack_data
 from ._kernels import sqdist_to_center
 from ._kernels.seeding import (MAX_TRIALS, PRUNE_MIN_D, PRUNE_Q, REPACK_FIRST, REPACK_SHARE, afkmc2_chains,
-                               chunk_moments, greedy_kmeanspp, region_probe)
+                               chunk_moments, greedy_kmeanspp)
 from ._numba import numba_threads, resolve_n_threads
 from ._validation import check_centers
 
@@ -196,7 +196,7 @@ def kmeans_plusplus(
         _nocompile.greedy_kmeanspp(X, w, first_r, uniforms, indices)
         return np.ascontiguousarray(X[indices]), indices
     n_run = seeding_threads(n, n_threads)
-    if n_run > 1 and not seeding_threads_respond(n_run):
+    if n_run > 1 and not seeding_threads_respond(n_run, X):
         n_run = 1
     with numba_threads(n_run):
         XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
@@ -212,7 +212,7 @@ def seeding_threads(n_samples: int, n_threads: int | None) -> int:
     return max(1, min(resolve_n_threads(n_threads), n_samples // SEED_ROWS_PER_THREAD))
 
 
-def seeding_threads_respond(n_threads: int) -> bool:
+def seeding_threads_respond(n_threads: int, X: np.ndarray) -> bool:
     """True when :data:`SEED_PROBE_FAST` parallel regions of ``n_threads`` threads in a row each return within :data:`SEED_REGION_LIMIT`.
 
     Greedy k-means++ opens one to three parallel regions per step (about 100 at
@@ -228,16 +228,21 @@ def seeding_threads_respond(n_threads: int) -> bool:
     unless :data:`SEED_PROBE_FAST` of them in a row answered in time. A check at the
     start only: load that comes later still slows the regions.
     The thread count changes no bit of the result.
+
+    The region is :func:`.chunk_moments` over the first row of ``X`` (validated,
+    contiguous) in ``n_threads`` chunks, one of them empty: the kernel that packing
+    ``X`` runs anyway, so nothing more to compile (``optimeans warmup`` covers it).
     """
-    a = np.zeros(n_threads)
+    head = X[:1]
+    sums = np.empty((n_threads, X.shape[1]), dtype=np.float64)
+    lows = np.empty_like(sums)
+    highs = np.empty_like(sums)
     with numba_threads(n_threads):
-        if not region_probe.signatures:
-            region_probe(a, 1)  # compiled or loaded from the cache: not a region to time
         start = time.perf_counter()
         fast = 0
         while True:
             t = time.perf_counter()
-            region_probe(a, 1)
+            chunk_moments(head, sums, lows, highs)
             now = time.perf_counter()
             fast = fast + 1 if now - t <= SEED_REGION_LIMIT else 0
             if fast >= SEED_PROBE_FAST:

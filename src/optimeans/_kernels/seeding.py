@@ -1228,22 +1228,6 @@ def greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, kappa, mean, first_r, u
     return potential
 
 
-# ------------------------------------------------------------------ the threads' response
-
-
-@pjit
-def region_probe(a, reps):
-    """``reps`` parallel regions of one trivial iteration per entry of ``a`` (``a.shape[0]`` = threads).
-
-    Timed by :func:`optimeans.seeding.seeding_threads_respond`: idle, a region
-    costs about a microsecond; when a thread waits for a busy core, a region costs
-    a scheduler time slice (milliseconds), as would each of the kernel's.
-    """
-    for _ in range(reps):
-        for i in prange(a.shape[0]):
-            a[i] += 1.0
-
-
 # ------------------------------------------------------------------ AFK-MC2
 
 @njit(inline="always")
