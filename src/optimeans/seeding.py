@@ -41,14 +41,16 @@ InitName = Literal["k-means++", "afkmc2", "auto", "random"]
 #: least two parts. Measured on this 2-core host (make_blobs, float32, medians of seeds 0-2,
 #: rounds alternated in one process, load 1.0 to 1.2), 1 thread against 2: 20000 x 128, k = 100
 #: 37-40 ms against 24-27 ms; 10000 x 128, k = 100 19.1 against 13.6-14.7 ms; 8192 x 16,
-#: k = 100 8.0-8.3 against 5.4-6.3 ms; 20000 x 2, k = 100 13.3 against 8.0 ms. (Before the
+#: k = 100 8.0-8.3 against 5.4-6.3 ms; 20000 x 2, k = 100 13.3 against 8.0 ms; bench_seeding.py
+#: at 20000 x 128, k = 100 (load 1.7 to 2.8): 0.026-0.031 s against 0.044-0.045 s. (Before the
 #: moves of a step ran in one region or serially, this was 32768: 2 threads took 0.054-0.058 s
 #: against 0.043-0.047 s at 20000 x 128.) The thread count changes no bit of the result; under
 #: load :func:`seeding_threads_respond` decides.
 SEED_ROWS_PER_THREAD = 4096
 
 #: :func:`seeding_threads_respond`: a parallel region of the threads counts as answered when it
-#: returns within this many seconds (idle here: about 1 us, 3-5 us with the call from Python) ...
+#: returns within this many seconds (a few microseconds with the call from Python when the threads
+#: are awake; 50-100 us for the first, which wakes them) ...
 SEED_REGION_LIMIT = 50e-6
 #: ... the threads respond when this many regions in a row answered (under load a single region
 #: sometimes answered in time: one of three seedings at 20000 x 128, k = 100 then took 1229 ms
