@@ -73,9 +73,15 @@ def _lloyd_rate(X: np.ndarray, centers: np.ndarray, repeats: int = 3) -> float:
 
 
 def _objective(X: np.ndarray, centers: np.ndarray) -> float:
+    """The objective with one BLAS thread: a threaded ``np.dot`` of ``n`` terms left OpenBLAS's
+    workers spinning on the other core, and the next seeding's parallel regions waited for it
+    (20000 x 128, k = 100, 2 threads: 50-112 ms against 29-36 ms with nothing in between)."""
+    from threadpoolctl import threadpool_limits
+
     from optimeans.objective import objective
 
-    return float(objective(X, centers))
+    with threadpool_limits(1, user_api="blas"):
+        return float(objective(X, centers))
 
 
 def run_shape(shape: str, threads: int, seeds: list[int], lloyd_iter: int, tools: list[str],

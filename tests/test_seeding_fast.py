@@ -24,8 +24,10 @@ import optimeans.seeding as seeding_mod
 @pytest.fixture(autouse=True)
 def _threads_on_small_data(monkeypatch):
     """The small data here would run greedy k-means++ on one thread (``SEED_ROWS_PER_THREAD``):
-    lift the rule, so that ``n_threads=2`` really runs two threads."""
+    lift the rule (and the load guard, which a busy test machine would trip), so that
+    ``n_threads=2`` really runs two threads."""
     monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(seeding_mod, "SEED_REGION_LIMIT", float("inf"))
 
 SUBS_PER_CHUNK = CHUNK // SUB
 
@@ -251,6 +253,50 @@ def test_seeding_threads_rule(monkeypatch):
     c1, i1 = kmeans_plusplus(X, 16, w, np.random.default_rng(2), n_threads=2)
     monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
     c2, i2 = kmeans_plusplus(X, 16, w, np.random.default_rng(2), n_threads=2)
+    np.testing.assert_array_equal(i1, i2)
+    assert c1.tobytes() == c2.tobytes()
+
+
+def test_seeding_threads_default_rule(monkeypatch):
+    from optimeans._numba import max_threads
+    from optimeans.seeding import seeding_threads
+
+    monkeypatch.undo()  # the module's own rule, not the fixture's
+    top = max_threads()
+    assert seeding_mod.SEED_ROWS_PER_THREAD == 4096
+    assert seeding_threads(20000, 2) == min(top, 2)  # 20000 x 128, k = 100 runs on two threads
+    assert seeding_threads(8191, None) == 1
+    assert seeding_threads(8192, None) == min(top, 2)
+
+
+def test_load_guard(monkeypatch):
+    """A region that does not answer in time sends the seeding to one thread, with the same bits."""
+    import contextlib
+
+    from optimeans.seeding import seeding_threads_respond
+
+    X = _blobs(3000, 20, 4, np.float32, n_centers=12)
+    assert seeding_threads_respond(2, X)  # the fixture lifts the limit: any region answers
+    used = []
+    real = seeding_mod.numba_threads
+
+    @contextlib.contextmanager
+    def recording(n):
+        with real(n) as got:
+            used.append(got)
+            yield got
+
+    monkeypatch.setattr(seeding_mod, "numba_threads", recording)
+    w = np.ones(len(X))
+    c1, i1 = kmeans_plusplus(X, 16, w, np.random.default_rng(3), n_threads=2)
+    ran_free = used[-1]
+    monkeypatch.setattr(seeding_mod, "SEED_REGION_LIMIT", 0.0)  # no region answers within 0 s
+    monkeypatch.setattr(seeding_mod, "SEED_PROBE_BUDGET", 0.0)
+    assert not seeding_threads_respond(2, X)
+    used.clear()
+    c2, i2 = kmeans_plusplus(X, 16, w, np.random.default_rng(3), n_threads=2)
+    assert used[-1] == 1  # the kernel's threads
+    assert ran_free == min(2, seeding_mod.resolve_n_threads(None))
     np.testing.assert_array_equal(i1, i2)
     assert c1.tobytes() == c2.tobytes()
 

@@ -24,8 +24,10 @@ import optimeans.seeding as seeding_mod
 @pytest.fixture(autouse=True)
 def _threads_on_small_data(monkeypatch):
     """The small data here would run greedy k-means++ on one thread (``SEED_ROWS_PER_THREAD``):
-    lift the rule, so that ``n_threads=2`` really runs two threads."""
+    lift the rule (and the load guard, which a busy test machine would trip), so that
+    ``n_threads=2`` really runs two threads."""
     monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(seeding_mod, "SEED_REGION_LIMIT", float("inf"))
 
 
 def _seed(X, k, w, seed, prune_q, threads=1):

@@ -18,6 +18,7 @@ only on the seed, never on the thread count.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Literal
 
 import numpy as np
@@ -36,21 +37,27 @@ INIT_METHODS = ("k-means++", "afkmc2", "auto", "random")
 InitName = Literal["k-means++", "afkmc2", "auto", "random"]
 
 #: Greedy k-means++ (the packing and the kernel) runs on at most one thread per this many rows
-#: (at least one).
-#: A step is one parallel scan of the packed rows in parts of 2048 rows, between serial work
-#: (draws, the moves of the few rows the chosen candidate brings closer, the re-packs); on few
-#: rows the second thread costs more than it saves. Measured idle on this 2-core host at
-#: 20000 x 128, k = 100 (make_blobs, seeds 0-2): 2 threads 0.054-0.058 s against 1 thread
-#: 0.043-0.047 s; at 100000 x 64, k = 1024, 2 threads 0.54 s against 0.94 s. A cycle-counter
-#: probe of the 1-thread kernel at 20000 x 128 (load 4.5) shows why: the scan is 62 % of the
-#: cycles (105 of 171 Mcycles), the moves 20 % and the re-packs 17 %, and the scan's ten parts
-#: split over two threads leave a critical path of 73-78 Mcycles, not 53 (the pruned blocks
-#: are uneven across parts): at best 1.23x before paying two parallel regions a step. The
-#: thread count does not change a bit of the result. The packing follows the same rule: its
-#: two parallel regions save about 1 ms on 2 threads at 20000 rows, and under load a region
-#: waits for a busy core (bench_seeding.py at load 2.5 to 3.7: 20000 x 128, k = 100 took
-#: 0.064 s with the packing on 2 threads and the kernel on 1, against 0.040 s on 1 thread).
-SEED_ROWS_PER_THREAD = 32768
+#: (at least one): a step scans the packed rows in parts of 2048 (``SCAN``), so a thread gets at
+#: least two parts. Measured on this 2-core host (make_blobs, float32, medians of seeds 0-2,
+#: rounds alternated in one process, load 1.0 to 1.2), 1 thread against 2: 20000 x 128, k = 100
+#: 37-40 ms against 24-27 ms; 10000 x 128, k = 100 19.1 against 13.6-14.7 ms; 8192 x 16,
+#: k = 100 8.0-8.3 against 5.4-6.3 ms; 20000 x 2, k = 100 13.3 against 8.0 ms; bench_seeding.py
+#: at 20000 x 128, k = 100 (load 1.7 to 2.8): 0.026-0.031 s against 0.044-0.045 s. (Before the
+#: moves of a step ran in one region or serially, this was 32768: 2 threads took 0.054-0.058 s
+#: against 0.043-0.047 s at 20000 x 128.) The thread count changes no bit of the result; under
+#: load :func:`seeding_threads_respond` decides.
+SEED_ROWS_PER_THREAD = 4096
+
+#: :func:`seeding_threads_respond`: a parallel region of the threads counts as answered when it
+#: returns within this many seconds (a few microseconds with the call from Python when the threads
+#: are awake; 50-100 us for the first, which wakes them) ...
+SEED_REGION_LIMIT = 50e-6
+#: ... the threads respond when this many regions in a row answered (under load a single region
+#: sometimes answered in time: one of three seedings at 20000 x 128, k = 100 then took 1229 ms
+#: against 112-250 ms on one thread, two busy loops of probe_seed_load.py and load 3.9) ...
+SEED_PROBE_FAST = 3
+#: ... and the probe gives up (one thread) when a region was slow after this long.
+SEED_PROBE_BUDGET = 1e-3
 
 #: Chain length of AFK-MC2 (the value of Bachem et al. 2016's experiments).
 AFKMC2_CHAIN = 200
@@ -190,7 +197,10 @@ def kmeans_plusplus(
         # the seeding kernels takes 20 s on a fresh install
         _nocompile.greedy_kmeanspp(X, w, first_r, uniforms, indices)
         return np.ascontiguousarray(X[indices]), indices
-    with numba_threads(seeding_threads(n, n_threads)):
+    n_run = seeding_threads(n, n_threads)
+    if n_run > 1 and not seeding_threads_respond(n_run, X):
+        n_run = 1
+    with numba_threads(n_run):
         XT, block_norm, sqnorm, mean, scale = pack_for_seeding(X)
         greedy_kmeanspp(X, w, XT, block_norm, sqnorm, scale, guard_kappa(d), mean, first_r, uniforms, indices,
                         stats if stats is not None else np.zeros(2, dtype=np.int64),
@@ -202,6 +212,45 @@ def seeding_threads(n_samples: int, n_threads: int | None) -> int:
     """The threads greedy k-means++'s kernel runs on: ``n_threads`` resolved, at most
     ``n_samples // SEED_ROWS_PER_THREAD``, at least 1 (:data:`SEED_ROWS_PER_THREAD`)."""
     return max(1, min(resolve_n_threads(n_threads), n_samples // SEED_ROWS_PER_THREAD))
+
+
+def seeding_threads_respond(n_threads: int, X: np.ndarray) -> bool:
+    """True when :data:`SEED_PROBE_FAST` parallel regions of ``n_threads`` threads in a row each return within :data:`SEED_REGION_LIMIT`.
+
+    Greedy k-means++ opens one to three parallel regions per step (about 100 at
+    k = 100), and each waits for every thread: when a core is busy with another
+    process, a waiting thread costs a scheduler time slice per region. Measured
+    (20000 x 128, k = 100, seeds 0-2, 2 threads forced against 1 thread; load from
+    other processes 4.6, then with one and two busy loops of this probe's own): a
+    region took 1.5, 24 and 35 ms (median) instead of about a microsecond, and the
+    seeding 113-614 ms against 73-122 ms on one thread, 881-2274 against 183-205,
+    2969-3745 against 281-319. So the seeding tries a few empty regions first
+    (60-200 us at load 2, where the first region wakes sleeping threads; at most about
+    :data:`SEED_PROBE_BUDGET` plus one slow region under load) and runs on one thread
+    unless :data:`SEED_PROBE_FAST` of them in a row answered in time. A check at the
+    start only: load that comes later still slows the regions.
+    The thread count changes no bit of the result.
+
+    The region is :func:`.chunk_moments` over the first row of ``X`` (validated,
+    contiguous) in ``n_threads`` chunks, one of them empty: the kernel that packing
+    ``X`` runs anyway, so nothing more to compile (``optimeans warmup`` covers it).
+    """
+    head = X[:1]
+    sums = np.empty((n_threads, X.shape[1]), dtype=np.float64)
+    lows = np.empty_like(sums)
+    highs = np.empty_like(sums)
+    with numba_threads(n_threads):
+        start = time.perf_counter()
+        fast = 0
+        while True:
+            t = time.perf_counter()
+            chunk_moments(head, sums, lows, highs)
+            now = time.perf_counter()
+            fast = fast + 1 if now - t <= SEED_REGION_LIMIT else 0
+            if fast >= SEED_PROBE_FAST:
+                return True
+            if fast == 0 and now - start >= SEED_PROBE_BUDGET:
+                return False  # (past the budget, a run of fast regions may still finish: at most 2 more)
 
 
 def afkmc2(
