@@ -1263,19 +1263,26 @@ def _region_gap(X, i, d, reg_lo, reg_hi, node):
 
 
 @njit(inline="always")
-def _search_subtree(X, i, Cs, perm, d, root, a, best, bj, other, down, node_lo, node_hi, child, node_start, node_end, stack):
+def _search_subtree(
+    X, i, Cs, perm, d, root, a, best, bj, other, down, node_lo, node_hi, child, node_start, node_end, stack, bound,
+):
     """Depth first through the subtree at ``root``, nearer child first, skipping boxes proven farther.
 
     Returns the updated ``(best, best_j, other, computed)``; centers ``a`` is
-    not recomputed (the caller holds its distance).
+    not recomputed (the caller holds its distance). A box's distance is
+    computed once, when its parent orders the two children, and travels on
+    ``bound`` beside ``stack``; a child already farther than the best is
+    skipped there (``other`` takes its bound, as it would when popped: the best
+    only decreases, so the set of skipped boxes is the same).
     """
     computed = 0
     stack[0] = root
+    bound[0] = _box_sqdist(X, i, d, node_lo, node_hi, root) * down
     sp = 1
     while sp > 0:
         sp -= 1
         node = stack[sp]
-        lb = _box_sqdist(X, i, d, node_lo, node_hi, node) * down
+        lb = bound[sp]
         if lb > best:
             if lb < other:
                 other = lb
@@ -1298,13 +1305,22 @@ def _search_subtree(X, i, Cs, perm, d, root, a, best, bj, other, down, node_lo, 
             continue
         lbl = _box_sqdist(X, i, d, node_lo, node_hi, left)
         lbr = _box_sqdist(X, i, d, node_lo, node_hi, left + 1)
-        if lbl <= lbr:
-            stack[sp] = left + 1
-            stack[sp + 1] = left
-        else:
-            stack[sp] = left
-            stack[sp + 1] = left + 1
-        sp += 2
+        near = left
+        far = left + 1
+        if not lbl <= lbr:
+            near = left + 1
+            far = left
+            lbl, lbr = lbr, lbl
+        for q in range(2):
+            nd = far if q == 0 else near
+            lq = (lbr if q == 0 else lbl) * down
+            if lq > best:
+                if lq < other:
+                    other = lq
+                continue
+            stack[sp] = nd
+            bound[sp] = lq
+            sp += 1
     return best, bj, other, computed
 
 
@@ -1407,6 +1423,7 @@ def kdtree_chunks(
         start = c * CHUNK
         end = min(n, start + CHUNK)
         stack = np.empty(256, dtype=np.int64)
+        bound = np.empty(256)
         computed = 0
         for p in range(start, end):
             a = slabels[p]
@@ -1434,7 +1451,7 @@ def kdtree_chunks(
             other = np.inf  # smallest float64 distance (or bound) of any center but the best
             best, bj, other, cnt = _search_subtree(
                 Xs, p, Cs, perm, d, node, a, best, bj, other, down, node_lo, node_hi, child, node_start, node_end,
-                stack,
+                stack, bound,
             )
             computed += cnt
             while True:
@@ -1451,7 +1468,7 @@ def kdtree_chunks(
                 sib = child[q] + (1 if child[q] == node else 0)
                 best, bj, other, cnt = _search_subtree(
                     Xs, p, Cs, perm, d, sib, a, best, bj, other, down, node_lo, node_hi, child, node_start, node_end,
-                    stack,
+                    stack, bound,
                 )
                 computed += cnt
                 node = q
