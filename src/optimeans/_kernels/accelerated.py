@@ -1361,8 +1361,11 @@ def spatial_order(X, order):
         for f in range(m):
             span = hi[f] - lo[f]
             q = 0
-            if span > 0.0:
-                q = min(top, max(0, int((np.float64(X[i, f]) - lo[f]) / span * (top + 1))))
+            t = (np.float64(X[i, f]) - lo[f]) / span * (top + 1) if span > 0.0 else 0.0
+            if t >= top:
+                q = top
+            elif t > 0.0:  # false for NaN (a span that overflows to inf): cell 0, any cell is correct
+                q = int(t)
             for b in range(bits):
                 z |= ((q >> b) & 1) << (m * b + f)
         code[i] = z
