@@ -21,13 +21,8 @@ from optimeans.seeding import AUTO_AFKMC2_MIN_CLUSTERS, afkmc2, init_centers, km
 import optimeans.seeding as seeding_mod
 
 
-@pytest.fixture(autouse=True)
-def _threads_on_small_data(monkeypatch):
-    """The small data here would run greedy k-means++ on one thread (``SEED_ROWS_PER_THREAD``):
-    lift the rule (and the load guard, which a busy test machine would trip), so that
-    ``n_threads=2`` really runs two threads."""
-    monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(seeding_mod, "SEED_REGION_LIMIT", float("inf"))
+#: two threads really run two threads here (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("seeding_on_all_threads")
 
 SUBS_PER_CHUNK = CHUNK // SUB
 

@@ -18,16 +18,10 @@ from optimeans._numba import numba_threads
 from optimeans.seeding import kmeans_plusplus, pack_for_seeding
 
 from test_seeding_fast import canonical_dist, reference_kmeanspp
-import optimeans.seeding as seeding_mod
 
 
-@pytest.fixture(autouse=True)
-def _threads_on_small_data(monkeypatch):
-    """The small data here would run greedy k-means++ on one thread (``SEED_ROWS_PER_THREAD``):
-    lift the rule (and the load guard, which a busy test machine would trip), so that
-    ``n_threads=2`` really runs two threads."""
-    monkeypatch.setattr(seeding_mod, "SEED_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(seeding_mod, "SEED_REGION_LIMIT", float("inf"))
+#: two threads really run two threads here (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("seeding_on_all_threads")
 
 
 def _seed(X, k, w, seed, prune_q, threads=1):
