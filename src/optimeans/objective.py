@@ -104,7 +104,7 @@ def _sqdist_labels(X, C, labels, out):
 TOP_FILTER_FROM = 1 << 20
 
 
-def _top_order(contrib: np.ndarray, m: int) -> np.ndarray:
+def top_order(contrib: np.ndarray, m: int) -> np.ndarray:
     """Indices of the ``m`` largest ``contrib``, by value descending then index ascending."""
     if 0 < m < contrib.size:
         # only the m largest are needed: every entry at least the m-th largest value (ties
@@ -140,14 +140,14 @@ def top_contributions(
     w = np.asarray(sample_weight, dtype=np.float64)
     if n * d < TOP_FILTER_FROM or 4 * m >= n:
         contrib = w * point_objective(X, centers, labels)
-        order = _top_order(contrib, m)
+        order = top_order(contrib, m)
         return order, contrib[order]
     C = np.ascontiguousarray(centers, dtype=np.float64)
     approx = np.empty(n, dtype=np.float64)
     _sqdist_labels(X, C, np.ascontiguousarray(labels, dtype=np.int64), approx)
     if not np.isfinite(approx).all():  # overflow: no bound to trust, every value exactly
         contrib = w * point_objective(X, centers, labels)
-        order = _top_order(contrib, m)
+        order = top_order(contrib, m)
         return order, contrib[order]
     r = 4.0 * (d + 1) * 2.0**-53
     t = 1e-300

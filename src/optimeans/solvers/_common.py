@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._numba import numba_threads
-from ..objective import _top_order, nearest_labels, point_objective, top_contributions
+from ..objective import nearest_labels, point_objective, top_contributions, top_order
 from ..result import History, Result
 from ._hardpass import effective_threads
 
@@ -94,7 +94,7 @@ def relocate_empty(
         rows, contrib = top_contributions(X, pass_centers, labels, sample_weight, empty.size)
     else:
         full = sample_weight.astype(np.float64) * min_sqdist.astype(np.float64)
-        rows = _top_order(full, min(empty.size, full.size))
+        rows = top_order(full, min(empty.size, full.size))
         contrib = full[rows]
     for j, i, c in zip(empty, rows, contrib):
         if c <= 0:
