@@ -670,9 +670,10 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
         assert kw["workers"] is not None and len(kw["workers"]) == 1
         assert kw["allow_other_workers"] is False
     # in-process workers share one event loop: their hosts never run a pass on it (the two
-    # workers' passes would run one after the other)
+    # workers' passes would run one after the other). The client is shared by the tests, so
+    # the workers may also hold hosts of earlier fits: every one of them must say so.
     own = client.run(lambda dask_worker: [(a._own_loop, a.calls_on_loop) for a in dask_worker.state.actors.values()])
-    assert sorted(own.values()) == [[(False, 0)], [(False, 0)]], own
+    assert len(own) == 2 and all(v and all(h == (False, 0) for h in v) for v in own.values()), own
 
 
 def test_a_host_refuses_states_it_does_not_hold(client):
