@@ -12,7 +12,11 @@ reader never restarts in a Lloyd fit).
 
 Usage::
 
-    PYTHONPATH=$PWD/src flock /tmp/bench.lock python benchmarks/probe_ooc_reader.py --path /tmp/ooc.npy --fits 3
+    PYTHONPATH=$PWD/src flock /tmp/bench.lock python benchmarks/probe_ooc_reader.py --path /tmp/ooc.npy --fits 3 --direct off
+
+(``--direct off``: through the page cache, where the reader's CPU time
+varied; ``model``, the default: as the library reads a file larger than half
+the available memory, ``O_DIRECT``.)
 """
 
 from __future__ import annotations
@@ -100,7 +104,11 @@ def main() -> int:
     ap.add_argument("--fits", type=int, default=3)
     ap.add_argument("--lloyd-iters", type=int, default=4)
     ap.add_argument("--block-rows", type=int, default=None)
+    ap.add_argument("--direct", choices=("model", "auto", "off"), default="model", help="as bench_dask.py --direct")
     args = ap.parse_args()
+    from optimeans.distributed import sources
+
+    sources.DIRECT_READS = {"model": True, "auto": "auto", "off": False}[args.direct]
 
     import dask
 

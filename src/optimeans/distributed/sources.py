@@ -198,16 +198,20 @@ def _read_npy(path: str, offset: int, start: int, stop: int, n_features: int, sr
     Into a ring buffer (:func:`read_into`), a file larger than half the
     memory available (:data:`DIRECT_READS`) is read with ``O_DIRECT``: one
     read of the block's range widened to whole pages, the rows viewed at
-    their offset in it. The page cache cannot keep such a file from one pass
-    to the next (the passes read it in a cycle), so caching it only costs
-    the reader CPU time: allocating a page of cache for every page read,
-    copying it out, evicting it. On the 2-core test VM (1 GiB, 256 MiB
-    blocks, the block's pages dropped after each read as in the benchmark)
-    a buffered read of the file took 0.09-0.51 s of the reader's CPU from
-    one read to the next (the VM's host takes back freed memory, and the
-    cache's fresh pages cost it again), a direct one 0.03-0.04 s, at
-    0.29-0.34 s of wall time against 0.29-0.44 s. File systems that refuse
-    ``O_DIRECT`` (tmpfs) are read through the cache.
+    their offset in it (same bits). The page cache cannot keep such a file
+    from one pass to the next (the passes read it in a cycle), so going
+    through it only costs the reader CPU time on the cores the passes
+    compute on: a page of cache allocated for every page read, copied out,
+    evicted. On the 2-core test VM (1 GiB file, 256 MiB blocks, each block's
+    pages dropped after its read as in the benchmark) that cost was 0.1 s a
+    pass when the cache's pages came back quickly and up to 0.5 s when the
+    reads ran beside the final pass's fresh allocations (or after seconds of
+    idleness: the VM returns free memory to its host), 1.0-1.6 s a fit of
+    5 passes, and a Lloyd pass that waited on it reached 1.5-2.2x cold
+    ``cat``; direct, the reader took 0.08-0.17 s a fit and every Lloyd pass
+    stayed within 1.06x ``cat`` (6 runs of 3 fits, load 1-2). A direct read
+    of the whole file alone ran at 0.30-0.34 s, buffered 0.28-0.37 s.
+    File systems that refuse ``O_DIRECT`` are read through the cache.
     """
     s, t = np.dtype(src), np.dtype(dtype)
     shape = (stop - start, n_features)
