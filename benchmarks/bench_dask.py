@@ -34,7 +34,11 @@ Two parts, each a subcommand:
     ``cat FILE > /dev/null`` that is the reference and before each fit;
     during a fit each block's byte range is dropped right after the block
     is read, which models a file larger than the cache (every read comes
-    from the disk) without throwing away the kernel's read-ahead. After a
+    from the disk) without throwing away the kernel's read-ahead. The
+    library reads such a file with ``O_DIRECT`` (a file larger than half the
+    available memory, ``sources.DIRECT_READS``), and so it reads this one
+    unless ``--direct auto`` (the library's choice for the file's real size)
+    or ``--direct off`` (through the page cache). After a
     small out-of-core fit that loads the kernels (``warmup_seconds``),
     ``--fits`` Lloyd fits from the same centers report every pass (the
     first included) and its ratio to ``cat`` (target: every pass <= 1.5x),
@@ -467,6 +471,12 @@ def bench_out_of_core(args: argparse.Namespace) -> dict:
             out["warmup_seconds"] = _warm_out_of_core(d, k)
         _drop_after_read(args.path)
         out["page_drop"] = "whole file before each fit; each block's byte range right after it is read"
+        from optimeans.distributed import sources
+
+        # the library reads a file larger than half the available memory with O_DIRECT
+        # (sources.DIRECT_READS "auto"); the file modelled here is one, so it is read as one
+        sources.DIRECT_READS = {"model": True, "auto": "auto", "off": False}[args.direct]
+        out["direct_reads"] = args.direct
         X = od.read(args.path, block_rows=args.block_rows)
         n = X.shape[0]
         out["n"] = int(n)
@@ -584,6 +594,11 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--minibatch-passes", type=int, default=1)
     o.add_argument("--keep", action="store_true", help="keep the data file afterwards")
     o.add_argument("--fits", type=int, default=3, help="Lloyd fits, each from a cold page cache")
+    o.add_argument(
+        "--direct", choices=("model", "auto", "off"), default="model",
+        help="model: read as the library reads a file larger than half the available memory (O_DIRECT), "
+        "which this file models; auto: as the library reads this file; off: through the page cache (A/B)",
+    )
     args = p.parse_args(argv)
     bench = {"memory": bench_memory, "overhead": bench_overhead, "out-of-core": bench_out_of_core}[args.what]
     result = bench(args)

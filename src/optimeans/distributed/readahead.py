@@ -17,8 +17,11 @@ The reader reads into a ring of buffers (:func:`~.sources.read_into`): a
 buffer returns to the reader when the consumer says it is done with the
 rows (:meth:`ReadAhead.give_back`), and only then is it read into again; a
 consumer that may keep references to the rows gives the buffer away instead
-(the reader allocates a new one). ``.npy`` sources read into the buffers;
-other sources allocate as they do anyway.
+(the reader allocates a new one). ``.npy`` sources read into the buffers
+(with ``O_DIRECT`` when the file is larger than half the memory available,
+:func:`~.sources._read_npy`: the page cache could not keep it from one pass
+to the next, and going through it cost the reader thread ten times the CPU
+time); other sources allocate as they do anyway.
 
 The reader releases the GIL while it waits for the disk (``readinto``); the
 kernels of the passes release it too (``nogil``).
