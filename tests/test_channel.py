@@ -1,0 +1,134 @@
+"""The direct connection from the client to a worker's block host (no Dask cluster needed)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+
+from distributed.protocol.pickle import dumps, loads  # noqa: E402
+
+from optimeans.distributed import blocks, channel, tasks  # noqa: E402
+
+
+def _scaled(state, raw, factor):
+    return state * factor
+
+
+def _server(data, token, address="tcp://127.0.0.1:0"):
+    def handle(keys, blob):
+        fn, args = loads(blob)
+        return dumps(blocks._run_states(data, address, fn, keys, args))
+
+    where = channel.start_server(address, token, handle)
+    assert where is not None and where[0] == "127.0.0.1"
+    return where
+
+
+def _threads():
+    return [t for t in threading.enumerate() if t.name == "optimeans-block-host"]
+
+
+def _wait_no_threads(before, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and len(_threads()) > before:
+        time.sleep(0.01)
+    return len(_threads()) - before
+
+
+def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
+    before = len(_threads())
+    data = {"a": np.arange(3.0), "b": np.arange(4.0)}
+    token = channel.new_token()
+    host, port = _server(data, token)
+    c = channel.Channel(host, port, token)
+    try:
+        for factor in (2.0, 3.0):
+            c.send(dumps(["b", "a"]), dumps((_scaled, (factor,))))
+            out = loads(c.receive(lambda: None))
+            assert len(out) == 2
+            np.testing.assert_array_equal(out[0], np.arange(4.0) * factor)
+            np.testing.assert_array_equal(out[1], np.arange(3.0) * factor)
+        assert c.calls == 2
+    finally:
+        c.close()
+    # the host's thread served that connection only, and ends when it closes
+    assert _wait_no_threads(before) == 0
+
+
+def test_an_error_on_the_worker_is_raised_on_the_client():
+    token = channel.new_token()
+    host, port = _server({"a": 1.0}, token)
+    c = channel.Channel(host, port, token)
+    try:
+        c.send(dumps(["missing"]), dumps((_scaled, (2.0,))))
+        with pytest.raises(tasks.StateLost, match="does not hold the block state 'missing'"):
+            c.receive(lambda: None)
+        # the connection is still in step: the next call is answered
+        c.send(dumps(["a"]), dumps((_scaled, (2.0,))))
+        assert loads(c.receive(lambda: None)) == [2.0]
+    finally:
+        c.close()
+
+
+def test_a_connection_without_the_token_is_refused():
+    token = channel.new_token()
+    host, port = _server({"a": 5.0}, token)
+    # a stranger (a port scanner, another client) is dropped without being answered ...
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"x" * len(token))
+        s.settimeout(5)
+        assert s.recv(1) == b""
+    # ... and the host still waits for its client
+    c = channel.Channel(host, port, token)
+    try:
+        c.send(dumps(["a"]), dumps((_scaled, (1.0,))))
+        assert loads(c.receive(lambda: None)) == [5.0]
+    finally:
+        c.close()
+
+
+def test_waiting_checks_that_the_worker_is_still_there(monkeypatch):
+    # a reply that takes longer than the poll interval: the client checks in between, and a check
+    # that raises (the worker left the cluster) ends the wait
+    monkeypatch.setattr(channel, "POLL_SECONDS", 0.05)
+    token = channel.new_token()
+    host, port = _server({"a": 0.2}, token)
+    c = channel.Channel(host, port, token)
+    checks = []
+    try:
+        c.send(dumps(["a"]), dumps((_sleep, ())))
+        assert loads(c.receive(lambda: checks.append(1))) == [0.2]
+        assert len(checks) >= 2
+        c.send(dumps(["a"]), dumps((_sleep, ())))
+
+        def gone():
+            raise tasks.StateLost("the worker left")
+
+        with pytest.raises(tasks.StateLost, match="the worker left"):
+            c.receive(gone)
+    finally:
+        c.close()
+
+
+def _sleep(state, raw):
+    time.sleep(state)
+    return state
+
+
+def test_only_plain_tcp_workers_get_direct_calls():
+    import dask
+
+    assert channel.usable(["tcp://127.0.0.1:1", "tcp://10.0.0.2:2"])
+    assert not channel.usable(["tls://127.0.0.1:1"])  # TLS: the channel would bypass its encryption
+    assert not channel.usable(["tcp://127.0.0.1:1", "inproc://10.0.0.2/1/2"])
+    assert not channel.usable([])
+    with dask.config.set({"optimeans.direct-calls": False}):
+        assert not channel.usable(["tcp://127.0.0.1:1"])
+    assert channel.listen("inproc://127.0.0.1/1/1") is None
+    assert channel.listen("tcp://192.0.2.1:1") is None  # not an address of this machine
