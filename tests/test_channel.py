@@ -55,6 +55,10 @@ def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
             np.testing.assert_array_equal(out[0], np.arange(4.0) * factor)
             np.testing.assert_array_equal(out[1], np.arange(3.0) * factor)
         assert c.calls == 2
+        # a reply larger than the socket's buffers (sent in several pieces) arrives whole
+        data["big"] = np.arange(3_000_000.0)
+        c.send(dumps(["big"]), dumps((_scaled, (1.0,))))
+        np.testing.assert_array_equal(loads(c.receive(lambda: None))[0], data["big"])
     finally:
         c.close()
     # the host's thread served that connection only, and ends when it closes
@@ -132,3 +136,19 @@ def test_only_plain_tcp_workers_get_direct_calls():
         assert not channel.usable(["tcp://127.0.0.1:1"])
     assert channel.listen("inproc://127.0.0.1/1/1") is None
     assert channel.listen("tcp://192.0.2.1:1") is None  # not an address of this machine
+
+
+def test_a_send_that_the_socket_takes_in_pieces_arrives_whole():
+    a, b = socket.socketpair()
+    a.settimeout(5)  # a socket with a timeout sends what its buffer takes, then returns
+    body = np.random.default_rng(0).bytes(8_000_000)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(bytes(channel._recv_exact(b, 8 + len(body)))))
+    reader.start()
+    try:
+        channel._send(a, b"headhead", body)
+        reader.join(10)
+        assert got and got[0] == b"headhead" + body
+    finally:
+        a.close()
+        b.close()

@@ -540,7 +540,7 @@ class BlockHost:
 
         data, address, counter = self._data, self.address, self._direct_calls
 
-        def handle(keys: list, blob: bytes) -> bytes:
+        def handle(keys: list, blob: bytearray) -> bytes:
             fn, args = loads(blob)
             out = dumps(_run_states(data, address, fn, keys, args))
             counter[0] += 1

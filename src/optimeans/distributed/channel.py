@@ -82,7 +82,7 @@ def listen(address: str) -> socket.socket | None:
         return None
 
 
-def serve(listener: socket.socket, token: bytes, handle: Callable[[list, bytes], bytes]) -> None:
+def serve(listener: socket.socket, token: bytes, handle: Callable[[list, bytearray], bytes]) -> None:
     """Serve one client on ``listener`` (in a thread of the worker): ``reply = handle(keys, blob)``.
 
     Accepts connections until one sends ``token`` (or :data:`ACCEPT_SECONDS`
@@ -122,13 +122,13 @@ def serve(listener: socket.socket, token: bytes, handle: Callable[[list, bytes],
                 return  # the client closed the connection: the fit is over
             blob = _recv_frame(conn)
             try:
-                status, body = _OK, handle(loads(keys), bytes(blob))
+                status, body = _OK, handle(loads(keys), blob)
             except BaseException as exc:  # noqa: BLE001 - handed to the client, raised there
                 try:
                     status, body = _RAISED, dumps(exc)
                 except Exception:  # noqa: BLE001
                     status, body = _RAISED, dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-            conn.sendall(status + _LEN.pack(len(body)) + body)
+            _send(conn, status + _LEN.pack(len(body)), body)
     except OSError:
         return  # the client went away mid-call (interrupted, or its process ended)
     finally:
@@ -158,7 +158,7 @@ class Channel:
         finally:
             self.sock.settimeout(POLL_SECONDS)
 
-    def receive(self, still_there: Callable[[], None]) -> bytes:
+    def receive(self, still_there: Callable[[], None]) -> bytearray:
         """The reply to the call sent; ``still_there()`` runs every :data:`POLL_SECONDS` while waiting
         (it raises if the worker left). An exception raised on the worker is raised here."""
         from distributed.protocol.pickle import loads
@@ -170,7 +170,7 @@ class Channel:
             raise loads(body)
         if status != _OK:
             raise ConnectionError(f"a block host sent an unknown reply status {status!r}")
-        return bytes(body)
+        return body
 
     def close(self) -> None:
         try:
@@ -179,7 +179,7 @@ class Channel:
             pass
 
 
-def start_server(address: str, token: bytes, handle: Callable[[list, bytes], bytes]) -> tuple[str, int] | None:
+def start_server(address: str, token: bytes, handle: Callable[[list, bytearray], bytes]) -> tuple[str, int] | None:
     """Listen on the worker at ``address`` and serve one client in a daemon thread: ``(host, port)``,
     or None when no socket can be opened there (the calls then stay on Dask's route)."""
     listener = listen(address)
@@ -217,3 +217,8 @@ def _recv_frame(sock: socket.socket, still_there: Callable[[], None] | None = No
     return _recv_exact(sock, n, still_there)
 
 
+def _send(sock: socket.socket, head: bytes, body: bytes) -> None:
+    """``head`` then ``body`` in one system call when the socket takes them (no joined copy)."""
+    sent = sock.sendmsg([head, body])
+    if sent < len(head) + len(body):
+        sock.sendall(b"".join([head, body])[sent:])
