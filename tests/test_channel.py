@@ -11,8 +11,6 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from distributed.protocol.pickle import dumps, loads  # noqa: E402
-
 from optimeans.distributed import blocks, channel, tasks  # noqa: E402
 
 
@@ -21,9 +19,9 @@ def _scaled(state, raw, factor):
 
 
 def _server(data, token, address="tcp://127.0.0.1:0"):
-    def handle(keys, blob):
-        fn, args = loads(blob)
-        return dumps(blocks._run_states(data, address, fn, keys, args))
+    def handle(call):
+        keys, fn, args = call
+        return blocks._run_states(data, address, fn, keys, args)
 
     where = channel.start_server(address, token, handle)
     assert where is not None and where[0] == "127.0.0.1"
@@ -49,16 +47,16 @@ def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
     c = channel.Channel(host, port, token)
     try:
         for factor in (2.0, 3.0):
-            c.send(dumps(["b", "a"]), dumps((_scaled, (factor,))))
-            out = loads(c.receive(lambda: None))
+            c.send(c.pack((["b", "a"], _scaled, (factor,))))
+            out = c.receive(lambda: None)
             assert len(out) == 2
             np.testing.assert_array_equal(out[0], np.arange(4.0) * factor)
             np.testing.assert_array_equal(out[1], np.arange(3.0) * factor)
         assert c.calls == 2
         # a reply larger than the socket's buffers (sent in several pieces) arrives whole
         data["big"] = np.arange(3_000_000.0)
-        c.send(dumps(["big"]), dumps((_scaled, (1.0,))))
-        np.testing.assert_array_equal(loads(c.receive(lambda: None))[0], data["big"])
+        c.send(c.pack((["big"], _scaled, (1.0,))))
+        np.testing.assert_array_equal(c.receive(lambda: None)[0], data["big"])
     finally:
         c.close()
     # the host's thread served that connection only, and ends when it closes
@@ -70,12 +68,12 @@ def test_an_error_on_the_worker_is_raised_on_the_client():
     host, port = _server({"a": 1.0}, token)
     c = channel.Channel(host, port, token)
     try:
-        c.send(dumps(["missing"]), dumps((_scaled, (2.0,))))
+        c.send(c.pack((["missing"], _scaled, (2.0,))))
         with pytest.raises(tasks.StateLost, match="does not hold the block state 'missing'"):
             c.receive(lambda: None)
         # the connection is still in step: the next call is answered
-        c.send(dumps(["a"]), dumps((_scaled, (2.0,))))
-        assert loads(c.receive(lambda: None)) == [2.0]
+        c.send(c.pack((["a"], _scaled, (2.0,))))
+        assert c.receive(lambda: None) == [2.0]
     finally:
         c.close()
 
@@ -91,8 +89,8 @@ def test_a_connection_without_the_token_is_refused():
     # ... and the host still waits for its client
     c = channel.Channel(host, port, token)
     try:
-        c.send(dumps(["a"]), dumps((_scaled, (1.0,))))
-        assert loads(c.receive(lambda: None)) == [5.0]
+        c.send(c.pack((["a"], _scaled, (1.0,))))
+        assert c.receive(lambda: None) == [5.0]
     finally:
         c.close()
 
@@ -106,10 +104,10 @@ def test_waiting_checks_that_the_worker_is_still_there(monkeypatch):
     c = channel.Channel(host, port, token)
     checks = []
     try:
-        c.send(dumps(["a"]), dumps((_sleep, ())))
-        assert loads(c.receive(lambda: checks.append(1))) == [0.2]
+        c.send(c.pack((["a"], _sleep, ())))
+        assert c.receive(lambda: checks.append(1)) == [0.2]
         assert len(checks) >= 2
-        c.send(dumps(["a"]), dumps((_sleep, ())))
+        c.send(c.pack((["a"], _sleep, ())))
 
         def gone():
             raise tasks.StateLost("the worker left")
@@ -146,9 +144,39 @@ def test_a_send_that_the_socket_takes_in_pieces_arrives_whole():
     reader = threading.Thread(target=lambda: got.append(bytes(channel._recv_exact(b, 8 + len(body)))))
     reader.start()
     try:
-        channel._send(a, b"headhead", body)
+        channel._send(a, [b"headhead", memoryview(body)])
         reader.join(10)
         assert got and got[0] == b"headhead" + body
+    finally:
+        a.close()
+        b.close()
+
+
+def test_arrays_travel_out_of_band_whole_and_writable():
+    # a message's arrays are sent from their own memory and arrive as views of the received buffer:
+    # every dtype, a non-contiguous array (pickled in band), and more arrays than one sendmsg takes
+    a, b = socket.socketpair()
+    rng = np.random.default_rng(1)
+    obj = {
+        "f64": rng.random((300, 7)), "bool": rng.random((50, 16)) > 0.5, "i64": np.arange(-5, 1000),
+        "f32_strided": rng.random((40, 40)).astype(np.float32)[:, ::3], "scalars": (3, 2.5, None, "x"),
+        "many": [np.full(3, i, dtype=np.int32) for i in range(channel._MAX_PARTS + 40)],
+    }
+    got = []
+    reader = threading.Thread(target=lambda: got.append(channel.receive(b)))
+    reader.start()
+    try:
+        channel._send(a, channel._pack(channel._OK, obj))
+        reader.join(10)
+        status, back = got[0]
+        assert status == channel._OK
+        for key in ("f64", "bool", "i64", "f32_strided"):
+            assert back[key].dtype == obj[key].dtype
+            np.testing.assert_array_equal(back[key], obj[key])
+            back[key][...] = 0  # writable, and not the sender's memory
+        assert obj["f64"].any() and obj["i64"].any()
+        assert back["scalars"] == (3, 2.5, None, "x")
+        assert [int(x[0]) for x in back["many"]] == list(range(channel._MAX_PARTS + 40))
     finally:
         a.close()
         b.close()

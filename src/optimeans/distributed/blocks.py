@@ -373,19 +373,20 @@ class Blocks:
 
         try:
             hosts = self._hosts(list(groups))
-            blob = dumps((fn, args))
             direct = self._direct(hosts)
             if direct:
                 try:
-                    for w, bs in groups.items():
-                        direct[w].send(dumps([self.states[b].key for b in bs]), blob)
+                    packed = {w: direct[w].pack(([self.states[b].key for b in bs], fn, args)) for w, bs in groups.items()}
+                    for w, call in packed.items():
+                        direct[w].send(call)
                     replies = [direct[w].receive(self._raise_if_gone) for w in groups]
                 except BaseException:
                     # a reply not read (another worker raised, or Ctrl-C): the streams are out of step
                     self._close_channels(disable=True)
                     raise
                 self.host_calls["direct"] += len(groups)
-                return [loads(r) for r in replies]
+                return replies
+            blob = dumps((fn, args))
             calls = [hosts[w].call([self.states[b].key for b in bs], blob) for w, bs in groups.items()]
             self.host_calls["dask"] += len(groups)
             return [loads(r) for r in self._actor_results(calls)]
@@ -536,13 +537,11 @@ class BlockHost:
         socket, not on the worker's event loop (which stays free for Dask's
         heartbeats however long a pass takes) nor in Dask's actor thread.
         """
-        from distributed.protocol.pickle import dumps, loads
-
         data, address, counter = self._data, self.address, self._direct_calls
 
-        def handle(keys: list, blob: bytearray) -> bytes:
-            fn, args = loads(blob)
-            out = dumps(_run_states(data, address, fn, keys, args))
+        def handle(call: tuple) -> list:
+            keys, fn, args = call
+            out = _run_states(data, address, fn, keys, args)
             counter[0] += 1
             return out
 

@@ -24,14 +24,19 @@ and certificates this channel would bypass; not on in-process workers, which
 have no socket). A connection proves itself with a random token sent through
 Dask first, and the host serves that one connection only. A host that cannot
 listen, or a client that cannot connect (a firewall), leaves the calls on
-Dask's route; the result is the same either way (``info["pass_route"]`` says
-which route ran). ``dask.config.set({"optimeans.direct-calls": False})``
+Dask's route; the result is the same either way (``info["host_calls"]``
+counts the calls of each route). ``dask.config.set({"optimeans.direct-calls": False})``
 keeps every call on Dask's route.
 
-Messages are frames: 8 bytes of length (little-endian), then the bytes.
-A call is two frames (the pickled block keys, the pickled function and
-arguments, the same bytes for every worker); a reply is one status byte
-(0 results, 1 an exception raised on the worker) and one frame.
+A message is one object, pickled with protocol 5 and its arrays' memory
+out of band: a status byte (0 a call or its results, 1 an exception
+raised on the worker), the number of frames and their lengths (8 bytes
+each, little-endian), then the frames: the pickle stream, then each
+array's bytes, sent from the arrays' own memory in one ``sendmsg`` and
+received into one buffer that the unpickled arrays view (no copy on either
+side). A pass's reply holds its chunks' changes of the sums, 160 to 580
+KiB at 2,000,000 x 16 rows: pickled into one bytes object (in band) they
+took 185-300 us to pickle, out of band 15 us.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ import secrets
 import socket
 import struct
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 #: Seconds a host waits for its client to connect (and prove itself) before it stops listening.
 ACCEPT_SECONDS = 60.0
@@ -52,6 +57,8 @@ POLL_SECONDS = 2.0
 
 _LEN = struct.Struct("<Q")
 _OK, _RAISED = b"\x00", b"\x01"
+#: Most pieces handed to one ``sendmsg`` (Linux takes 1024)
+_MAX_PARTS = 512
 
 
 def new_token() -> bytes:
@@ -82,18 +89,16 @@ def listen(address: str) -> socket.socket | None:
         return None
 
 
-def serve(listener: socket.socket, token: bytes, handle: Callable[[list, bytearray], bytes]) -> None:
-    """Serve one client on ``listener`` (in a thread of the worker): ``reply = handle(keys, blob)``.
+def serve(listener: socket.socket, token: bytes, handle: Callable[[Any], Any]) -> None:
+    """Serve one client on ``listener`` (in a thread of the worker): ``reply = handle(call)``.
 
     Accepts connections until one sends ``token`` (or :data:`ACCEPT_SECONDS`
     pass), stops listening, then answers that connection's calls one after
     the other until it closes. An exception raised by ``handle`` goes back
-    to the client (pickled); one that cannot be pickled goes back as a
-    RuntimeError with its text. The thread holds no reference to the host
-    object (the host can be collected while the thread runs).
+    to the client; one that cannot be pickled goes back as a RuntimeError
+    with its text. The thread holds no reference to the host object (the
+    host can be collected while the thread runs).
     """
-    from distributed.protocol.pickle import dumps, loads
-
     conn = None
     try:
         listener.settimeout(ACCEPT_SECONDS)
@@ -117,18 +122,18 @@ def serve(listener: socket.socket, token: bytes, handle: Callable[[list, bytearr
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while True:
             try:
-                keys = _recv_frame(conn)
+                _, call = receive(conn)
             except ConnectionError:
                 return  # the client closed the connection: the fit is over
-            blob = _recv_frame(conn)
             try:
-                status, body = _OK, handle(loads(keys), blob)
+                status, reply = _OK, handle(call)
+                parts = _pack(status, reply)
             except BaseException as exc:  # noqa: BLE001 - handed to the client, raised there
                 try:
-                    status, body = _RAISED, dumps(exc)
+                    parts = _pack(_RAISED, exc)
                 except Exception:  # noqa: BLE001
-                    status, body = _RAISED, dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-            _send(conn, status + _LEN.pack(len(body)), body)
+                    parts = _pack(_RAISED, RuntimeError(f"{type(exc).__name__}: {exc}"))
+            _send(conn, parts)
     except OSError:
         return  # the client went away mid-call (interrupted, or its process ended)
     finally:
@@ -150,27 +155,33 @@ class Channel:
         #: calls answered
         self.calls = 0
 
-    def send(self, keys: bytes, blob: bytes) -> None:
-        """Send one call (pickled keys, pickled function and arguments)."""
+    @staticmethod
+    def pack(call: Any) -> list:
+        """A call (any picklable object; the host's ``handle`` gets it) ready for :meth:`send`.
+
+        Pickle every worker's call first, then send them all: the second
+        worker then starts a pickling's time earlier (0.06-0.12 ms a call
+        at 2,000,000 x 16 rows, where the kernel has just pushed the
+        interpreter out of the caches).
+        """
+        return _pack(_OK, call)
+
+    def send(self, packed: list) -> None:
+        """Send a call made by :meth:`pack`."""
         self.sock.settimeout(None)
         try:
-            self.sock.sendall(_LEN.pack(len(keys)) + keys + _LEN.pack(len(blob)) + blob)
+            _send(self.sock, packed)
         finally:
             self.sock.settimeout(POLL_SECONDS)
 
-    def receive(self, still_there: Callable[[], None]) -> bytearray:
+    def receive(self, still_there: Callable[[], None]) -> Any:
         """The reply to the call sent; ``still_there()`` runs every :data:`POLL_SECONDS` while waiting
         (it raises if the worker left). An exception raised on the worker is raised here."""
-        from distributed.protocol.pickle import loads
-
-        status = bytes(_recv_exact(self.sock, 1, still_there))
-        body = _recv_frame(self.sock, still_there)
+        status, reply = receive(self.sock, still_there)
         self.calls += 1
         if status == _RAISED:
-            raise loads(body)
-        if status != _OK:
-            raise ConnectionError(f"a block host sent an unknown reply status {status!r}")
-        return body
+            raise reply
+        return reply
 
     def close(self) -> None:
         try:
@@ -179,7 +190,7 @@ class Channel:
             pass
 
 
-def start_server(address: str, token: bytes, handle: Callable[[list, bytearray], bytes]) -> tuple[str, int] | None:
+def start_server(address: str, token: bytes, handle: Callable[[Any], Any]) -> tuple[str, int] | None:
     """Listen on the worker at ``address`` and serve one client in a daemon thread: ``(host, port)``,
     or None when no socket can be opened there (the calls then stay on Dask's route)."""
     listener = listen(address)
@@ -190,6 +201,48 @@ def start_server(address: str, token: bytes, handle: Callable[[list, bytearray],
         target=serve, args=(listener, token, handle), name="optimeans-block-host", daemon=True
     ).start()
     return str(host), int(port)
+
+
+def _pack(status: bytes, obj: Any) -> list:
+    """The pieces of one message: the head, the pickle stream, the arrays' memory (not copied)."""
+    from distributed.protocol.pickle import dumps
+
+    buffers: list = []
+    stream = dumps(obj, buffer_callback=buffers.append)
+    frames = [stream, *(b.raw() for b in buffers)]
+    head = status + _LEN.pack(len(frames)) + b"".join(_LEN.pack(f.nbytes if isinstance(f, memoryview) else len(f))
+                                                  for f in frames)
+    return [head, *frames]
+
+
+def receive(sock: socket.socket, still_there: Callable[[], None] | None = None) -> tuple[bytes, Any]:
+    """One message: ``(status, object)``. Its arrays view the one buffer the frames were read into."""
+    from distributed.protocol.pickle import loads
+
+    head = _recv_exact(sock, 1 + _LEN.size, still_there)
+    status = bytes(head[:1])
+    if status not in (_OK, _RAISED):
+        raise ConnectionError(f"a direct connection received an unknown message status {status!r}")
+    (count,) = _LEN.unpack(head[1:])
+    sizes = struct.unpack(f"<{count}Q", _recv_exact(sock, count * _LEN.size, still_there))
+    data = memoryview(_recv_exact(sock, sum(sizes), still_there))
+    frames, at = [], 0
+    for size in sizes:
+        frames.append(data[at:at + size])
+        at += size
+    return status, loads(frames[0], buffers=frames[1:])
+
+
+def _send(sock: socket.socket, parts: list) -> None:
+    """``parts`` in order, in one system call when the socket takes them all (no joined copy)."""
+    views = [memoryview(p).cast("B") for p in parts]
+    sent = sock.sendmsg(views) if len(views) <= _MAX_PARTS else 0
+    for v in views:
+        if sent >= v.nbytes:
+            sent -= v.nbytes
+            continue
+        sock.sendall(v[sent:])
+        sent = 0
 
 
 def _recv_exact(sock: socket.socket, n: int, still_there: Callable[[], None] | None = None) -> bytearray:
@@ -210,15 +263,3 @@ def _recv_exact(sock: socket.socket, n: int, still_there: Callable[[], None] | N
             raise ConnectionError("the connection to the block host closed")
         got += r
     return buf
-
-
-def _recv_frame(sock: socket.socket, still_there: Callable[[], None] | None = None) -> bytearray:
-    (n,) = _LEN.unpack(_recv_exact(sock, _LEN.size, still_there))
-    return _recv_exact(sock, n, still_there)
-
-
-def _send(sock: socket.socket, head: bytes, body: bytes) -> None:
-    """``head`` then ``body`` in one system call when the socket takes them (no joined copy)."""
-    sent = sock.sendmsg([head, body])
-    if sent < len(head) + len(body):
-        sock.sendall(b"".join([head, body])[sent:])
