@@ -645,6 +645,8 @@ def test_state_tasks_are_pinned_to_their_worker(client, monkeypatch):
         da.from_array(X, chunks=(4096, 4)), 6, init=_init(X, 6, seed=8), tol=0, max_iter=5, block_rows=4096
     )
     assert res.info["n_blocks"] == 6
+    # in-process workers have no socket of their own: the passes take Dask's route
+    assert res.info["host_calls"]["direct"] == 0 and res.info["host_calls"]["dask"] > 0
     # a Lloyd pass is one host call per worker (2), not one per block (6); the loop's passes and,
     # unless the labels stopped changing, the final assignment
     n_passes = res.n_iter + (res.stop_reason != "labels_unchanged")

@@ -59,22 +59,44 @@ def test_process_cluster_matches_in_memory_and_shuts_down():
                 )
             ))
             if iteration >= 2:
-                # a worker process's host runs the short passes on its own event loop (after the first)
+                # how a worker process's host ran the passes: (on its event loop, directly)
                 inline.update(client.run(
                     lambda dask_worker: [
-                        (a._own_loop, a.calls_on_loop > 0) for a in dask_worker.state.actors.values()
+                        (a.calls_on_loop > 0, a.calls_direct > 0) for a in dask_worker.state.actors.values()
                     ]
                 ))
 
-        res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
         mem = optimeans.fit(X, 4, init=C0, tol=0)
+        res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
         assert res.info["scheduler"] == "distributed" and res.info["persisted"]
         assert len(held) == 2 and all(states >= 1 and hosts == 1 for states, hosts in held.values()), held
         assert sum(states for states, _ in held.values()) == res.info["n_blocks"], held
-        assert sorted(inline.values()) == [[(True, True)], [(True, True)]], inline
-        np.testing.assert_allclose(res.centers, mem.centers, rtol=1e-6)
-        assert res.objective == pytest.approx(mem.objective, rel=1e-6)
+        # on a plain TCP cluster every pass reaches the hosts over their direct connections
+        assert sorted(inline.values()) == [[(False, True)], [(False, True)]], inline
+        assert res.info["host_calls"]["dask"] == 0 and res.info["host_calls"]["direct"] >= 2 * res.n_iter
+        np.testing.assert_array_equal(res.centers, mem.centers)
+        assert res.objective == pytest.approx(mem.objective, rel=1e-12)
         assert res.n_iter == mem.n_iter
+        np.testing.assert_array_equal(res.labels.compute(), mem.labels)
+        # the direct connections close with the fit, and their threads on the workers end
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            threads = client.run(
+                lambda: sum(t.name == "optimeans-block-host" for t in __import__("threading").enumerate())
+            )
+            if not any(threads.values()):
+                break
+            time.sleep(0.05)
+        assert not any(threads.values()), threads
+        # with direct calls turned off, Dask's actor calls (short ones on the worker's event loop)
+        import dask
+
+        inline.clear()
+        with dask.config.set({"optimeans.direct-calls": False}):
+            res = optimeans.fit(da.from_array(X, chunks=(2000, 4)), 4, init=C0, tol=0, callback=look)
+        assert sorted(inline.values()) == [[(True, False)], [(True, False)]], inline
+        assert res.info["host_calls"]["direct"] == 0 and res.info["host_calls"]["dask"] >= 2 * res.n_iter
+        np.testing.assert_array_equal(res.centers, mem.centers)
         np.testing.assert_array_equal(res.labels.compute(), mem.labels)
     finally:
         client.close()

@@ -22,6 +22,9 @@ is no import cycle):
 ``blocks``
     Where the tasks run (a cluster or this process) and how results come back
     (in block order).
+``channel``
+    A direct connection from the client to each worker's block host, for the
+    calls of the passes on plain TCP clusters.
 ``readahead``
     Out of core in this process: a thread reads the blocks ahead of the
     passes, across their ends, into a ring of reused buffers.

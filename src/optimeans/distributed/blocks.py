@@ -14,8 +14,11 @@
   the worker's blocks, the call going from the client to the worker and
   back without the scheduler (a task costs three hops more: client to
   scheduler to worker to scheduler to client, then the fetch of the result),
-  as one pickled bytes object each way, run on the worker's event loop
-  when the worker has its own and the call is short (:meth:`BlockHost.call`);
+  as one pickled bytes object each way: on a plain TCP cluster over a
+  connection of its own to the host, from the calling thread to a thread
+  of the host (:mod:`~optimeans.distributed.channel`), else through Dask's
+  actor call, run on the worker's event loop when the worker has its own
+  and the call is short (:meth:`BlockHost.call`);
 * without a client, persisted blocks are plain objects of this process and the
   tasks are called one block after the other, each on every core (the same
   speed as the in-memory fit); out-of-core blocks are read by a thread of
@@ -34,7 +37,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import tasks
+from . import channel, tasks
 from ._dask import import_dask
 from .readahead import ReadAhead
 
@@ -99,6 +102,11 @@ class Blocks:
         self.setup_passes = 0
         self._host_actors: dict[str, Any] = {}
         self._host_futures: dict[str, Any] = {}
+        #: direct connections to the hosts (None: not tried yet; False: not usable, Dask's route)
+        self._channels: dict[str, channel.Channel] | None | bool = None
+        self._token = b""
+        #: worker calls of the passes, by route: over a direct connection, or Dask's actor call
+        self.host_calls = {"direct": 0, "dask": 0}
         self._ahead: ReadAhead | None = None
         #: out of core in this process, one entry per pass over the blocks read: the seconds it
         #: waited for the reader and the seconds it computed on the blocks (see read_ahead_stats)
@@ -137,7 +145,9 @@ class Blocks:
         }
 
     def close(self) -> None:
-        """Stop the read-ahead thread (out of core in this process); the blocks stay usable."""
+        """Stop the read-ahead thread (out of core in this process) and close the direct connections to
+        the hosts (their threads end); the blocks stay usable."""
+        self._close_channels()
         if self._ahead is not None:
             self._ahead.close()
             # the reader holds this object (its read function): no cycle keeps the ring's memory alive
@@ -369,8 +379,22 @@ class Blocks:
 
         try:
             hosts = self._hosts(list(groups))
+            direct = self._direct(hosts)
+            if direct:
+                try:
+                    packed = {w: direct[w].pack(([self.states[b].key for b in bs], fn, args)) for w, bs in groups.items()}
+                    for w, call in packed.items():
+                        direct[w].send(call)
+                    replies = [direct[w].receive(self._raise_if_gone) for w in groups]
+                except BaseException:
+                    # a reply not read (another worker raised, or Ctrl-C): the streams are out of step
+                    self._close_channels(disable=True)
+                    raise
+                self.host_calls["direct"] += len(groups)
+                return replies
             blob = dumps((fn, args))
             calls = [hosts[w].call([self.states[b].key for b in bs], blob) for w, bs in groups.items()]
+            self.host_calls["dask"] += len(groups)
             return [loads(r) for r in self._actor_results(calls)]
         except tasks.StateLost:
             raise
@@ -383,6 +407,42 @@ class Blocks:
                     f"a Dask worker holding blocks of the data cannot be reached ({exc}); run the fit again"
                 ) from exc
             raise
+
+    def _direct(self, hosts: dict[str, Any]) -> dict[str, channel.Channel] | None:
+        """Direct connections to these hosts (opened on first use), or None: Dask's route.
+
+        Tried once per worker: a host that cannot listen, or a connection that
+        cannot be made, turns them off for these blocks (the calls go through
+        Dask, with the same results).
+        """
+        if self._channels is False:
+            return None
+        if self._channels is None:
+            if not channel.usable(list(hosts)):
+                self._channels = False
+                return None
+            self._channels, self._token = {}, channel.new_token()
+        chans = self._channels
+        new = [w for w in hosts if w not in chans]
+        if new:
+            try:
+                where = [f.result() for f in [hosts[w].open_channel(self._token) for w in new]]
+                if not all(where):
+                    raise OSError("a block host could not listen on its worker's address")
+                for w, (host, port) in zip(new, where):
+                    chans[w] = channel.Channel(host, port, self._token)
+            except Exception:  # noqa: BLE001 - no direct route: the calls go through Dask
+                self._close_channels(disable=True)
+                return None
+        return {w: chans[w] for w in hosts}
+
+    def _close_channels(self, disable: bool = False) -> None:
+        """Close the direct connections (their host threads end); ``disable``: keep to Dask's route."""
+        chans = self._channels
+        if isinstance(chans, dict):
+            for c in chans.values():
+                c.close()
+        self._channels = False if disable else None
 
     def _actor_results(self, calls: list) -> list:
         """The results of actor calls, awaited together on the client's event loop (one hand-over)."""
@@ -466,8 +526,32 @@ class BlockHost:
         # loop, where passes run on it would run one after the other
         self._own_loop = len(Worker._instances) == 1
         self._last = float("inf")
-        #: calls run on the event loop (the others ran in Dask's actor thread)
+        #: calls run on the event loop (the others ran in Dask's actor thread or came directly)
         self.calls_on_loop = 0
+        self._direct_calls = [0]
+
+    @property
+    def calls_direct(self) -> int:
+        """Calls that came over a direct connection (:meth:`open_channel`)."""
+        return self._direct_calls[0]
+
+    def open_channel(self, token: bytes) -> tuple[str, int] | None:
+        """Listen for one direct connection from the client (see :mod:`~optimeans.distributed.channel`):
+        ``(host, port)``, or None if no socket can be opened on this worker's address.
+
+        The connection's calls run in a thread of their own that blocks on the
+        socket, not on the worker's event loop (which stays free for Dask's
+        heartbeats however long a pass takes) nor in Dask's actor thread.
+        """
+        data, address, counter = self._data, self.address, self._direct_calls
+
+        def handle(call: tuple) -> list:
+            keys, fn, args = call
+            out = _run_states(data, address, fn, keys, args)
+            counter[0] += 1
+            return out
+
+        return channel.start_server(self.address, token, handle)
 
     async def call(self, keys: list, blob: bytes) -> bytes:
         """:meth:`run_pickled`, on the worker's event loop when it is short, else in a thread.
@@ -511,17 +595,24 @@ class BlockHost:
 
     def run(self, fn: Callable, keys: list, args: tuple) -> list:
         """``[fn(state, None, *args) for state in the states of keys]``, in order."""
-        data = self._data
-        out = []
-        for key in keys:
-            try:
-                state = data[key]
-            except KeyError:
-                raise tasks.StateLost(
-                    f"the Dask worker {self.address} does not hold the block state {key!r}; run the fit again"
-                ) from None
-            out.append(fn(state, None, *args))
-        return out
+        return _run_states(self._data, self.address, fn, keys, args)
+
+
+def _run_states(data: Any, address: str, fn: Callable, keys: list, args: tuple) -> list:
+    """``[fn(state, None, *args) for state in the states of keys]``, taken from a worker's ``data``.
+
+    A key the worker does not hold is reported (StateLost), never recomputed.
+    """
+    out = []
+    for key in keys:
+        try:
+            state = data[key]
+        except KeyError:
+            raise tasks.StateLost(
+                f"the Dask worker {address} does not hold the block state {key!r}; run the fit again"
+            ) from None
+        out.append(fn(state, None, *args))
+    return out
 
 
 def _rows_call(state: Any, raw: Any, fn: Callable, with_start: bool, *args: Any) -> Any:

@@ -523,6 +523,9 @@ def fit(
             "setup_passes": blocks.setup_passes,
             # out of core in this process: blocks read ahead, seconds reading, seconds the passes waited
             **({"read_ahead": blocks.read_ahead_stats()} if blocks.read_ahead_stats() else {}),
+            # on a cluster, the workers' calls of the passes over the persisted blocks, by route
+            # (a direct connection to each worker's block host, or Dask's actor call)
+            **({"host_calls": dict(blocks.host_calls)} if any(blocks.host_calls.values()) else {}),
             **{k_: v for k_, v in best["seed_info"].items() if k_ != "init_passes"},
         }
         options = {"max_iter": max_iter, "tol": tol, "init": "k-means||" if init_name == "k-means++" else init_name}

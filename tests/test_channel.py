@@ -1,0 +1,182 @@
+"""The direct connection from the client to a worker's block host (no Dask cluster needed)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+
+from optimeans.distributed import blocks, channel, tasks  # noqa: E402
+
+
+def _scaled(state, raw, factor):
+    return state * factor
+
+
+def _server(data, token, address="tcp://127.0.0.1:0"):
+    def handle(call):
+        keys, fn, args = call
+        return blocks._run_states(data, address, fn, keys, args)
+
+    where = channel.start_server(address, token, handle)
+    assert where is not None and where[0] == "127.0.0.1"
+    return where
+
+
+def _threads():
+    return [t for t in threading.enumerate() if t.name == "optimeans-block-host"]
+
+
+def _wait_no_threads(before, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and len(_threads()) > before:
+        time.sleep(0.01)
+    return len(_threads()) - before
+
+
+def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
+    before = len(_threads())
+    data = {"a": np.arange(3.0), "b": np.arange(4.0)}
+    token = channel.new_token()
+    host, port = _server(data, token)
+    c = channel.Channel(host, port, token)
+    try:
+        for factor in (2.0, 3.0):
+            c.send(c.pack((["b", "a"], _scaled, (factor,))))
+            out = c.receive(lambda: None)
+            assert len(out) == 2
+            np.testing.assert_array_equal(out[0], np.arange(4.0) * factor)
+            np.testing.assert_array_equal(out[1], np.arange(3.0) * factor)
+        assert c.calls == 2
+        # a reply larger than the socket's buffers (sent in several pieces) arrives whole
+        data["big"] = np.arange(3_000_000.0)
+        c.send(c.pack((["big"], _scaled, (1.0,))))
+        np.testing.assert_array_equal(c.receive(lambda: None)[0], data["big"])
+    finally:
+        c.close()
+    # the host's thread served that connection only, and ends when it closes
+    assert _wait_no_threads(before) == 0
+
+
+def test_an_error_on_the_worker_is_raised_on_the_client():
+    token = channel.new_token()
+    host, port = _server({"a": 1.0}, token)
+    c = channel.Channel(host, port, token)
+    try:
+        c.send(c.pack((["missing"], _scaled, (2.0,))))
+        with pytest.raises(tasks.StateLost, match="does not hold the block state 'missing'"):
+            c.receive(lambda: None)
+        # the connection is still in step: the next call is answered
+        c.send(c.pack((["a"], _scaled, (2.0,))))
+        assert c.receive(lambda: None) == [2.0]
+    finally:
+        c.close()
+
+
+def test_a_connection_without_the_token_is_refused():
+    token = channel.new_token()
+    host, port = _server({"a": 5.0}, token)
+    # a stranger (a port scanner, another client) is dropped without being answered ...
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"x" * len(token))
+        s.settimeout(5)
+        assert s.recv(1) == b""
+    # ... and the host still waits for its client
+    c = channel.Channel(host, port, token)
+    try:
+        c.send(c.pack((["a"], _scaled, (1.0,))))
+        assert c.receive(lambda: None) == [5.0]
+    finally:
+        c.close()
+
+
+def test_waiting_checks_that_the_worker_is_still_there(monkeypatch):
+    # a reply that takes longer than the poll interval: the client checks in between, and a check
+    # that raises (the worker left the cluster) ends the wait
+    monkeypatch.setattr(channel, "POLL_SECONDS", 0.05)
+    token = channel.new_token()
+    host, port = _server({"a": 0.2}, token)
+    c = channel.Channel(host, port, token)
+    checks = []
+    try:
+        c.send(c.pack((["a"], _sleep, ())))
+        assert c.receive(lambda: checks.append(1)) == [0.2]
+        assert len(checks) >= 2
+        c.send(c.pack((["a"], _sleep, ())))
+
+        def gone():
+            raise tasks.StateLost("the worker left")
+
+        with pytest.raises(tasks.StateLost, match="the worker left"):
+            c.receive(gone)
+    finally:
+        c.close()
+
+
+def _sleep(state, raw):
+    time.sleep(state)
+    return state
+
+
+def test_only_plain_tcp_workers_get_direct_calls():
+    import dask
+
+    assert channel.usable(["tcp://127.0.0.1:1", "tcp://10.0.0.2:2"])
+    assert not channel.usable(["tls://127.0.0.1:1"])  # TLS: the channel would bypass its encryption
+    assert not channel.usable(["tcp://127.0.0.1:1", "inproc://10.0.0.2/1/2"])
+    assert not channel.usable([])
+    with dask.config.set({"optimeans.direct-calls": False}):
+        assert not channel.usable(["tcp://127.0.0.1:1"])
+    assert channel.listen("inproc://127.0.0.1/1/1") is None
+    assert channel.listen("tcp://192.0.2.1:1") is None  # not an address of this machine
+
+
+def test_a_send_that_the_socket_takes_in_pieces_arrives_whole():
+    a, b = socket.socketpair()
+    a.settimeout(5)  # a socket with a timeout sends what its buffer takes, then returns
+    body = np.random.default_rng(0).bytes(8_000_000)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(bytes(channel._recv_exact(b, 8 + len(body)))))
+    reader.start()
+    try:
+        channel._send(a, [b"headhead", memoryview(body)])
+        reader.join(10)
+        assert got and got[0] == b"headhead" + body
+    finally:
+        a.close()
+        b.close()
+
+
+def test_arrays_travel_out_of_band_whole_and_writable():
+    # a message's arrays are sent from their own memory and arrive as views of the received buffer:
+    # every dtype, a non-contiguous array (pickled in band), and more arrays than one sendmsg takes
+    a, b = socket.socketpair()
+    rng = np.random.default_rng(1)
+    obj = {
+        "f64": rng.random((300, 7)), "bool": rng.random((50, 16)) > 0.5, "i64": np.arange(-5, 1000),
+        "f32_strided": rng.random((40, 40)).astype(np.float32)[:, ::3], "scalars": (3, 2.5, None, "x"),
+        "many": [np.full(3, i, dtype=np.int32) for i in range(channel._MAX_PARTS + 40)],
+    }
+    got = []
+    reader = threading.Thread(target=lambda: got.append(channel.receive(b)))
+    reader.start()
+    try:
+        channel._send(a, channel._pack(channel._OK, obj))
+        reader.join(10)
+        status, back = got[0]
+        assert status == channel._OK
+        for key in ("f64", "bool", "i64", "f32_strided"):
+            assert back[key].dtype == obj[key].dtype
+            np.testing.assert_array_equal(back[key], obj[key])
+            back[key][...] = 0  # writable, and not the sender's memory
+        assert obj["f64"].any() and obj["i64"].any()
+        assert back["scalars"] == (3, 2.5, None, "x")
+        assert [int(x[0]) for x in back["many"]] == list(range(channel._MAX_PARTS + 40))
+    finally:
+        a.close()
+        b.close()
