@@ -488,8 +488,9 @@ class Blocks:
         """The best run's labels as a lazy dask array (they stay on the workers until computed)."""
         _, da = import_dask()
         if self.client is None:
-            parts = [s.best for s in self.states]
-            return da.from_array(np.concatenate(parts), chunks=(tuple(int(s) for s in self.sizes),))
+            # each block's array as it is: no joined copy of n int64 labels (1.6 GB for a 12 GiB
+            # file of 16 float32 columns) beside the blocks' own until the caller computes them
+            return da.concatenate([da.from_array(s.best, chunks=(int(s.best.shape[0]),)) for s in self.states])
         pieces = []
         for b, st in enumerate(self.states):
             h = self.homes[b]
