@@ -180,3 +180,22 @@ def test_arrays_travel_out_of_band_whole_and_writable():
     finally:
         a.close()
         b.close()
+
+
+def test_the_poll_before_sleeping_sees_a_call_and_gives_up_in_time():
+    import select
+
+    a, b = socket.socketpair()
+    try:
+        poller = select.poll()
+        poller.register(b, select.POLLIN)
+        t = time.perf_counter()
+        assert channel._spin(poller, 0.05) is False  # nothing came: it gives up after its time
+        assert 0.05 <= time.perf_counter() - t < 5
+        a.sendall(b"x")
+        t = time.perf_counter()
+        assert channel._spin(poller, 5.0) is True  # something to read: it returns at once
+        assert time.perf_counter() - t < 4
+    finally:
+        a.close()
+        b.close()

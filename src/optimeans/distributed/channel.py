@@ -42,10 +42,13 @@ took 185-300 us to pickle, out of band 15 us.
 from __future__ import annotations
 
 import hmac
+import os
+import select
 import secrets
 import socket
 import struct
 import threading
+import time
 from typing import Any, Callable
 
 #: Seconds a host waits for its client to connect (and prove itself) before it stops listening.
@@ -54,6 +57,9 @@ ACCEPT_SECONDS = 60.0
 CONNECT_SECONDS = 5.0
 #: Seconds between checks, while the client waits for a reply, that the worker is still there.
 POLL_SECONDS = 2.0
+#: Seconds a host's thread polls for the next call, yielding its core at every look, before it
+#: sleeps in ``recv`` (see :func:`serve`).
+SPIN_SECONDS = 0.002
 
 _LEN = struct.Struct("<Q")
 _OK, _RAISED = b"\x00", b"\x01"
@@ -98,6 +104,16 @@ def serve(listener: socket.socket, token: bytes, handle: Callable[[Any], Any]) -
     to the client; one that cannot be pickled goes back as a RuntimeError
     with its text. The thread holds no reference to the host object (the
     host can be collected while the thread runs).
+
+    After a reply the thread polls for the next call for
+    :data:`SPIN_SECONDS` before it sleeps: the client's work between two
+    passes takes 0.2-0.6 ms, and a thread that slept (on a VM, a virtual
+    CPU that halted) comes back slower. On ``local_cluster(2)`` at
+    2,000,000 x 16 rows (idle, 16 alternating rounds each, in-memory 7.43
+    ms) a Lloyd iteration took 7.78 ms with the 2 ms poll against 8.08 ms
+    without; two other series of 16 and 8 rounds gave 9.02 against 9.15
+    and 9.10 against 10.14 ms. The poll yields the core at every look, so
+    a thread that wants it gets it, and it ends after 2 ms at most.
     """
     conn = None
     try:
@@ -120,7 +136,10 @@ def serve(listener: socket.socket, token: bytes, handle: Callable[[Any], Any]) -
     try:
         conn.settimeout(None)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        poller = select.poll()
+        poller.register(conn, select.POLLIN)
         while True:
+            _spin(poller, SPIN_SECONDS)
             try:
                 _, call = receive(conn)
             except ConnectionError:
@@ -263,3 +282,13 @@ def _recv_exact(sock: socket.socket, n: int, still_there: Callable[[], None] | N
             raise ConnectionError("the connection to the block host closed")
         got += r
     return buf
+
+
+def _spin(poller: select.poll, seconds: float) -> bool:
+    """Poll until the registered socket has something to read (True) or ``seconds`` pass (False)."""
+    end = time.perf_counter() + seconds
+    while not poller.poll(0):
+        if time.perf_counter() >= end:
+            return False
+        os.sched_yield()
+    return True
