@@ -403,6 +403,16 @@ def _drop_cache(path: str) -> None:
         os.close(fd)
 
 
+def _drop_rows(p: str, offset: int, start: int, stop: int, n_features: int, src: str) -> None:
+    """Drop the byte range of rows ``start:stop`` of a ``.npy`` file from the page cache."""
+    size = np.dtype(src).itemsize * n_features
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, offset + start * size, (stop - start) * size, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def _drop_after_read(path: str) -> None:
     """Model a file larger than the page cache: every block's pages are dropped right after it is read.
 
@@ -423,12 +433,7 @@ def _drop_after_read(path: str) -> None:
     def cold(p, offset, start, stop, n_features, src, dtype):
         out = read(p, offset, start, stop, n_features, src, dtype)
         if os.path.abspath(p) == os.path.abspath(path):
-            size = np.dtype(src).itemsize * n_features
-            fd = os.open(p, os.O_RDONLY)
-            try:
-                os.posix_fadvise(fd, offset + start * size, (stop - start) * size, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
+            _drop_rows(p, offset, start, stop, n_features, src)
         return out
 
     sources._read_npy = cold

@@ -199,3 +199,34 @@ def test_the_poll_before_sleeping_sees_a_call_and_gives_up_in_time():
     finally:
         a.close()
         b.close()
+
+
+def test_without_sendmsg_or_poll_the_channel_still_works(monkeypatch):
+    # Windows has neither socket.sendmsg nor select.poll: the pieces go one by one, no poll
+    import select
+
+    class NoSendmsg:
+        def __init__(self, sock):
+            self._sock = sock
+
+        def sendall(self, data):
+            self._sock.sendall(data)
+
+    a, b = socket.socketpair()
+    try:
+        parts = channel._pack(channel._OK, {"x": np.arange(10.0)})
+        channel._send(NoSendmsg(a), parts)
+        status, obj = channel.receive(b)
+        np.testing.assert_array_equal(obj["x"], np.arange(10.0))
+    finally:
+        a.close()
+        b.close()
+    monkeypatch.delattr(select, "poll")
+    token = channel.new_token()
+    host, port = _server({"a": 4.0}, token)
+    c = channel.Channel(host, port, token)
+    try:
+        c.send(c.pack((["a"], _scaled, (2.0,))))
+        assert c.receive(lambda: None) == [8.0]
+    finally:
+        c.close()

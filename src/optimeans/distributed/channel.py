@@ -16,7 +16,12 @@ thread that blocks in ``recv`` and runs the pass itself; the client sends
 each worker its call from the calling thread and blocks in ``recv`` for the
 reply. One wake-up on each side per call, no event loop. The same idea as
 LightGBM's and XGBoost's Dask interfaces, which open sockets of their own
-between the workers for their collective operations.
+between the workers for their collective operations. On ``local_cluster(2)``
+(idle, ``benchmarks/check_dask_timeline.py 2000000 16``, medians of 17
+passes, worker 0 / worker 1), the call reached the workers in 0.27 / 0.25 ms
+and the replies came back in 0.34 / 0.60 ms, against 0.86 / 3.54 and 3.33 /
+0.84 ms through Dask; a Lloyd iteration took 6.99 ms against 10.43 (tiny
+data: 0.55 against 1.93 ms).
 
 When it is used (:func:`usable`): on plain ``tcp://`` clusters only, where
 Dask's own messages are no better protected (not over TLS, whose encryption
@@ -136,10 +141,12 @@ def serve(listener: socket.socket, token: bytes, handle: Callable[[Any], Any]) -
     try:
         conn.settimeout(None)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        poller = select.poll()
-        poller.register(conn, select.POLLIN)
+        poller = select.poll() if hasattr(select, "poll") else None  # not on Windows
+        if poller is not None:
+            poller.register(conn, select.POLLIN)
         while True:
-            _spin(poller, SPIN_SECONDS)
+            if poller is not None:
+                _spin(poller, SPIN_SECONDS)
             try:
                 _, call = receive(conn)
             except ConnectionError:
@@ -255,7 +262,7 @@ def receive(sock: socket.socket, still_there: Callable[[], None] | None = None) 
 def _send(sock: socket.socket, parts: list) -> None:
     """``parts`` in order, in one system call when the socket takes them all (no joined copy)."""
     views = [memoryview(p).cast("B") for p in parts]
-    sent = sock.sendmsg(views) if len(views) <= _MAX_PARTS else 0
+    sent = sock.sendmsg(views) if len(views) <= _MAX_PARTS and hasattr(sock, "sendmsg") else 0
     for v in views:
         if sent >= v.nbytes:
             sent -= v.nbytes
