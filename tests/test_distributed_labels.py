@@ -77,3 +77,18 @@ def test_an_out_of_core_fit_with_labels_on_disk_equals_memory(tmp_path, monkeypa
         d2 = ((Xd[:, None, :] - res.centers[None, :, :].astype(np.float64)) ** 2).sum(-1)
         assert float(d2[np.arange(len(X)), labels].sum()) == pytest.approx(res.objective, rel=1e-9)
         np.testing.assert_array_equal(labels, d2.argmin(1))
+
+
+def test_no_room_for_the_labels_on_disk_keeps_them_in_memory(monkeypatch):
+    import errno
+    import os
+
+    if not hasattr(os, "posix_fallocate"):
+        pytest.skip("no posix_fallocate here")
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    a = tasks.label_array(5000, True)
+    assert a.shape == (5000,) and a.dtype == np.int64 and not _on_mapping(a)

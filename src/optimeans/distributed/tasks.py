@@ -27,6 +27,7 @@ pass; a Lloyd pass scans the rows as they are, without a packed copy
 from __future__ import annotations
 
 import math
+import os
 import threading
 from typing import Any, Callable
 
@@ -65,9 +66,16 @@ def label_array(n: int, on_disk: bool) -> np.ndarray:
     import mmap
     import tempfile
 
-    with tempfile.TemporaryFile(prefix="optimeans-labels-") as fh:
-        fh.truncate(n * 8)
-        mm = mmap.mmap(fh.fileno(), n * 8, access=mmap.ACCESS_WRITE)
+    try:
+        with tempfile.TemporaryFile(prefix="optimeans-labels-") as fh:
+            fh.truncate(n * 8)
+            if hasattr(os, "posix_fallocate"):
+                # the blocks reserved now: a write into a hole of a full file system would kill
+                # the process (SIGBUS) where this raises, and the labels stay in memory
+                os.posix_fallocate(fh.fileno(), 0, n * 8)
+            mm = mmap.mmap(fh.fileno(), n * 8, access=mmap.ACCESS_WRITE)
+    except OSError:  # no room in TMPDIR (or no temporary directory at all)
+        return np.empty(n, dtype=np.int64)
     return np.frombuffer(mm, dtype=np.int64)
 
 
