@@ -17,10 +17,13 @@ Measured (2026-12-07): round trips at load 1.0: empty 1.43-1.53 ms, framed
 figure says something): tiny 3.61 ms framed, 2.91 ms pickled (both taken
 before the host ran short calls on the event loop).
 
-The "pickled" route is the library's (``BlockHost.call``), so since the
-host runs short calls on the worker's event loop, it measures both changes
-together; the "framed" one goes through ``BlockHost.run`` in Dask's actor
-thread, as before both.
+The "pickled" route is the library's Dask route (``BlockHost.call``), so
+since the host runs short calls on the worker's event loop, it measures both
+changes together; the "framed" one goes through ``BlockHost.run`` in Dask's
+actor thread, as before both. Since the eleventh session a plain TCP cluster
+takes neither (the passes go over direct connections, see
+``optimeans/distributed/channel.py``); this script turns those off
+(``optimeans.direct-calls``) to compare the two Dask routes.
 
 Usage::
 
@@ -100,6 +103,11 @@ def main() -> None:
     from optimeans import distributed as od
     from optimeans.distributed import blocks as bm
 
+    # both routes compared here are Dask's: the direct connections (distributed/channel.py, which a
+    # plain TCP cluster otherwise takes) stay off, so that the figures mean what they did
+    import dask
+
+    dask.config.set({"optimeans.direct-calls": False})
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 4
     iters = int(sys.argv[3]) if len(sys.argv) > 3 else 12

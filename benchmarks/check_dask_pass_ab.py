@@ -8,6 +8,9 @@ that the load of the machine weighs on all three alike. Prints the marginal
 ms per Lloyd iteration (median over iterations, per round) at ``n`` x 16
 float32, k = 16, and on tiny data (8192 x 16, two blocks: the fixed cost),
 with the load average; checks that every Dask run equals memory bit for bit.
+The direct connections that a plain TCP cluster takes since the eleventh
+session (``optimeans/distributed/channel.py``) are turned off here, so that
+the host side is the actor route this script was written to measure.
 
 Usage::
 
@@ -48,6 +51,11 @@ def main() -> None:
     from optimeans import distributed as od
     from optimeans.distributed import blocks as bm
 
+    # both routes compared here are Dask's: the direct connections (distributed/channel.py, which a
+    # plain TCP cluster otherwise takes) stay off, so that the figures mean what they did
+    import dask
+
+    dask.config.set({"optimeans.direct-calls": False})
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     d, k, iters = 16, 16, 8
