@@ -19,8 +19,8 @@ def _scaled(state, raw, factor):
 
 
 def _server(data, token, address="tcp://127.0.0.1:0"):
-    def handle(call):
-        keys, fn, args = call
+    def handle(keys, work):
+        fn, args = work
         return blocks._run_states(data, address, fn, keys, args)
 
     where = channel.start_server(address, token, handle)
@@ -47,7 +47,7 @@ def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
     c = channel.Channel(host, port, token)
     try:
         for factor in (2.0, 3.0):
-            c.send(c.pack((["b", "a"], _scaled, (factor,))))
+            c.send(c.pack(["b", "a"], (_scaled, (factor,))))
             out = c.receive(lambda: None)
             assert len(out) == 2
             np.testing.assert_array_equal(out[0], np.arange(4.0) * factor)
@@ -55,7 +55,7 @@ def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
         assert c.calls == 2
         # a reply larger than the socket's buffers (sent in several pieces) arrives whole
         data["big"] = np.arange(3_000_000.0)
-        c.send(c.pack((["big"], _scaled, (1.0,))))
+        c.send(c.pack(["big"], (_scaled, (1.0,))))
         np.testing.assert_array_equal(c.receive(lambda: None)[0], data["big"])
     finally:
         c.close()
@@ -68,11 +68,11 @@ def test_an_error_on_the_worker_is_raised_on_the_client():
     host, port = _server({"a": 1.0}, token)
     c = channel.Channel(host, port, token)
     try:
-        c.send(c.pack((["missing"], _scaled, (2.0,))))
+        c.send(c.pack(["missing"], (_scaled, (2.0,))))
         with pytest.raises(tasks.StateLost, match="does not hold the block state 'missing'"):
             c.receive(lambda: None)
         # the connection is still in step: the next call is answered
-        c.send(c.pack((["a"], _scaled, (2.0,))))
+        c.send(c.pack(["a"], (_scaled, (2.0,))))
         assert c.receive(lambda: None) == [2.0]
     finally:
         c.close()
@@ -89,7 +89,7 @@ def test_a_connection_without_the_token_is_refused():
     # ... and the host still waits for its client
     c = channel.Channel(host, port, token)
     try:
-        c.send(c.pack((["a"], _scaled, (1.0,))))
+        c.send(c.pack(["a"], (_scaled, (1.0,))))
         assert c.receive(lambda: None) == [5.0]
     finally:
         c.close()
@@ -104,10 +104,10 @@ def test_waiting_checks_that_the_worker_is_still_there(monkeypatch):
     c = channel.Channel(host, port, token)
     checks = []
     try:
-        c.send(c.pack((["a"], _sleep, ())))
+        c.send(c.pack(["a"], (_sleep, ())))
         assert c.receive(lambda: checks.append(1)) == [0.2]
         assert len(checks) >= 2
-        c.send(c.pack((["a"], _sleep, ())))
+        c.send(c.pack(["a"], (_sleep, ())))
 
         def gone():
             raise tasks.StateLost("the worker left")
@@ -168,15 +168,55 @@ def test_arrays_travel_out_of_band_whole_and_writable():
     try:
         channel._send(a, channel._pack(channel._OK, obj))
         reader.join(10)
-        status, back = got[0]
+        status, (back,) = got[0]
         assert status == channel._OK
         for key in ("f64", "bool", "i64", "f32_strided"):
             assert back[key].dtype == obj[key].dtype
             np.testing.assert_array_equal(back[key], obj[key])
             back[key][...] = 0  # writable, and not the sender's memory
+        for key in ("f64", "i64"):  # out of band: each starts on a cache line of the buffer
+            assert back[key].flags.aligned and back[key].ctypes.data % channel.ALIGN == 0
+        assert all(x.ctypes.data % channel.ALIGN == 0 for x in back["many"])
         assert obj["f64"].any() and obj["i64"].any()
         assert back["scalars"] == (3, 2.5, None, "x")
         assert [int(x[0]) for x in back["many"]] == list(range(channel._MAX_PARTS + 40))
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_piece_pickled_once_travels_in_several_messages():
+    # a pass's function and arguments are pickled once for every worker: each message carries the
+    # same frames after a piece of its own, and each end unpickles its own copy
+    a, b = socket.socketpair()
+    shared = channel.Pickled((_scaled, (np.arange(5.0), 2.0)))
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(channel.receive(b) for _ in range(2)))
+    reader.start()
+    try:
+        for keys in (["x"], ["y", "z"]):
+            channel._send(a, channel._pack(channel._OK, keys, shared))
+        reader.join(10)
+        assert [pieces[0] for _, pieces in got] == [["x"], ["y", "z"]]
+        (fn1, (arr1, f1)), (fn2, (arr2, f2)) = (pieces[1] for _, pieces in got)
+        assert fn1 is _scaled and fn2 is _scaled and f1 == f2 == 2.0
+        np.testing.assert_array_equal(arr1, np.arange(5.0))
+        arr1[0] = 7.0  # two copies, not one array shared by the two messages
+        assert arr2[0] == 0.0
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_message_whose_pieces_do_not_add_up_is_refused():
+    import struct
+
+    a, b = socket.socketpair()
+    try:
+        # 1 piece of 3 frames announced, but only 2 frames
+        a.sendall(channel._OK + struct.pack("<5Q", 1, 2, 3, 1, 1) + b"xy")
+        with pytest.raises(ConnectionError, match="pieces"):
+            channel.receive(b)
     finally:
         a.close()
         b.close()
@@ -216,7 +256,7 @@ def test_without_sendmsg_or_poll_the_channel_still_works(monkeypatch):
     try:
         parts = channel._pack(channel._OK, {"x": np.arange(10.0)})
         channel._send(NoSendmsg(a), parts)
-        status, obj = channel.receive(b)
+        status, (obj,) = channel.receive(b)
         np.testing.assert_array_equal(obj["x"], np.arange(10.0))
     finally:
         a.close()
@@ -226,7 +266,7 @@ def test_without_sendmsg_or_poll_the_channel_still_works(monkeypatch):
     host, port = _server({"a": 4.0}, token)
     c = channel.Channel(host, port, token)
     try:
-        c.send(c.pack((["a"], _scaled, (2.0,))))
+        c.send(c.pack(["a"], (_scaled, (2.0,))))
         assert c.receive(lambda: None) == [8.0]
     finally:
         c.close()

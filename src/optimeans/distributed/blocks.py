@@ -382,7 +382,8 @@ class Blocks:
             direct = self._direct(hosts)
             if direct:
                 try:
-                    packed = {w: direct[w].pack(([self.states[b].key for b in bs], fn, args)) for w, bs in groups.items()}
+                    work = channel.Pickled((fn, args))  # the same for every worker: pickled once
+                    packed = {w: direct[w].pack([self.states[b].key for b in bs], work) for w, bs in groups.items()}
                     for w, call in packed.items():
                         direct[w].send(call)
                     replies = [direct[w].receive(self._raise_if_gone) for w in groups]
@@ -552,8 +553,8 @@ class BlockHost:
         """
         data, address, counter = self._data, self.address, self._direct_calls
 
-        def handle(call: tuple) -> list:
-            keys, fn, args = call
+        def handle(keys: list, work: tuple) -> list:
+            fn, args = work
             out = _run_states(data, address, fn, keys, args)
             counter[0] += 1
             return out

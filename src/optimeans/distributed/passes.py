@@ -107,26 +107,30 @@ class BlockPasses:
         carried = [p[6] for p in parts if p[6] is not None]
         if len(carried) != 1:
             raise RuntimeError(f"a pass returned {len(carried)} running sums from its leading blocks, not 1")
-        # writable copies (arrays that came over the network may be read-only views of a frame)
-        self.S, self.Q, self.W, self.N = (np.array(a, copy=True) for a in carried[0])
-        rest = [p for p in parts if p[1] is not None]
-        # block order is chunk order: the changes of the other blocks are added after those of
-        # the leading ones, exactly as in memory (apply_moves, less its additions of zero)
-        apply_sparse_moves(
-            np.concatenate([np.zeros((0, k), dtype=bool)] + [p[1] for p in rest]).reshape(-1, k),
-            np.ascontiguousarray(np.concatenate([np.zeros((0, dp))] + [p[2] for p in rest])).reshape(-1, dp),
-            np.concatenate([np.zeros(0)] + [p[3] for p in rest]),
-            np.concatenate([np.zeros(0)] + [p[4] for p in rest]),
-            np.concatenate([np.zeros(0, dtype=np.int64)] + [p[5] for p in rest]),
-            self.S, self.Q, self.W, self.N,
+        # the sums are updated in place from here: copies of arrays that came read-only (Dask's
+        # route); a direct connection's are writable and aligned, and nothing else holds them
+        self.S, self.Q, self.W, self.N = (
+            a if a.flags.writeable and a.flags.aligned else a.copy() for a in carried[0]
         )
+        rest = [p[1:6] for p in parts if p[1] is not None]
+        if rest:
+            # block order is chunk order: the changes of the other blocks are added after those of
+            # the leading ones, exactly as in memory (apply_moves, less its additions of zero)
+            if len(rest) == 1:
+                touched, rS, rQ, rW, rN = rest[0]
+            else:
+                touched, rS, rQ, rW, rN = (np.concatenate(a) for a in zip(*rest))
+            apply_sparse_moves(
+                touched.reshape(-1, k), np.ascontiguousarray(rS).reshape(-1, dp), rQ, rW, rN,
+                self.S, self.Q, self.W, self.N,
+            )
         return int(sum(p[0] for p in parts))
 
     def objective(self) -> float:
         return float(objective_from_sums(self.S, self.Q, self.W, self.N, self.C64, self.kmean))
 
     def has_empty(self) -> bool:
-        return bool((self.N == 0).any())
+        return not self.N.all()
 
     def update_centers(self, centers: np.ndarray) -> None:
         update_centers(self.S, self.W, self.N, self.kmean, centers)
