@@ -219,8 +219,7 @@ def _timed_pass(*args, **kwargs):
     t, c = time.perf_counter(), time.thread_time()
     out = tasks.task_pass(*args, **kwargs)
     cpu = time.thread_time() - c
-    nbytes = sum(a.nbytes for a in out if isinstance(a, np.ndarray))
-    nbytes += sum(a.nbytes for a in (out[6] or ()))  # the running sums carried by the leading blocks
+    nbytes = sum(a.nbytes for a in out if isinstance(a, np.ndarray))  # the running sums carried included
     return (*out, cpu, nbytes, time.perf_counter() - t)
 
 

@@ -185,6 +185,33 @@ def test_arrays_travel_out_of_band_whole_and_writable():
         b.close()
 
 
+def test_states_are_looked_up_once_and_let_go_with_the_workers_data():
+    import gc
+    import weakref
+
+    class Counting(dict):
+        lookups = 0
+
+        def __getitem__(self, key):
+            Counting.lookups += 1
+            return super().__getitem__(key)
+
+    data = Counting(a=np.arange(3.0), b=np.arange(4.0), f=2.0)
+    held = weakref.WeakValueDictionary()
+    for factor in (1.0, 2.0, 3.0):
+        out = blocks._run_states(data, "tcp://w", _scaled, ["a", "b", "f"], (factor,), held)
+        np.testing.assert_array_equal(out[1], np.arange(4.0) * factor)
+        assert out[2] == 2.0 * factor
+    assert Counting.lookups == 2 + 3  # the arrays once, the float (no weak reference) every time
+    # Dask lets the state go (released or spilled): the next call looks in the data again
+    del data["a"]
+    gc.collect()
+    with pytest.raises(tasks.StateLost, match="does not hold the block state 'a'"):
+        blocks._run_states(data, "tcp://w", _scaled, ["a"], (1.0,), held)
+    data["a"] = np.arange(5.0)  # a new state under the same key is the one used
+    np.testing.assert_array_equal(blocks._run_states(data, "tcp://w", _scaled, ["a"], (1.0,), held)[0], np.arange(5.0))
+
+
 def test_a_piece_pickled_once_travels_in_several_messages():
     # a pass's function and arguments are pickled once for every worker: each message carries the
     # same frames after a piece of its own, and each end unpickles its own copy
@@ -203,6 +230,24 @@ def test_a_piece_pickled_once_travels_in_several_messages():
         np.testing.assert_array_equal(arr1, np.arange(5.0))
         arr1[0] = 7.0  # two copies, not one array shared by the two messages
         assert arr2[0] == 0.0
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_function_of_the_users_script_travels_by_value():
+    # the standard pickler cannot send a function of __main__ (the worker has another __main__):
+    # such a piece goes through cloudpickle, by value
+    ns = {}
+    exec("def triple(x):\n    return 3 * x\n", {"__name__": "__main__"}, ns)
+    triple = ns["triple"]
+    assert triple.__module__ == "__main__"
+    a, b = socket.socketpair()
+    try:
+        channel._send(a, channel._pack(channel._OK, (triple, np.arange(3.0))))
+        status, ((fn, x),) = channel.receive(b)
+        assert fn is not triple
+        np.testing.assert_array_equal(fn(x), [0.0, 3.0, 6.0])
     finally:
         a.close()
         b.close()

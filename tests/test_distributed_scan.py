@@ -332,11 +332,32 @@ def test_pack_touched_is_the_numpy_gather():
     idx = np.flatnonzero(cc)
     touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
     want = (touched, cS[idx].reshape(idx.size, k, dp)[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched])
-    got = _scan.pack_touched(cS, cQ, cW, cN, cc)
-    assert 0 < touched.sum() < idx.size * k
+    got_touched, rows = _scan.pack_touched(cS, cQ, cW, cN, cc)
+    r = int(touched.sum())
+    assert 0 < r < idx.size * k
+    assert rows.shape == (r * (dp + 3),) and rows.dtype == np.float64  # one record to send
+    rS, rQ, rW, rN = _scan.sums_views(rows, r, dp)
+    got = (got_touched, rS.reshape(r, dp), rQ, rW, rN)
     for a, b in zip(want, got):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_sums_record_keeps_the_counts_bit_for_bit():
+    k, dp = 4, 8
+    record = _scan.sums_record(k, dp)
+    S, Q, W, N = _scan.sums_views(record, k, dp)
+    assert (S.size, Q.size, W.size, N.size) == (k * dp, k, k, k) and N.dtype == np.int64
+    assert not record.any() and not N.any()
+    S[:] = np.arange(k * dp) - 0.5
+    Q[:], W[:] = [1.5, -0.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]
+    N[:] = [2**62 + 1, -3, 0, 2**53 + 1]  # not exact as floats: kept as the int64 bits
+    again = _scan.sums_views(record.copy(), k, dp)
+    for a, b in zip((S, Q, W, N), again):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    assert np.signbit(again[1][1])
+    assert again[3][0] == 2**62 + 1 and again[3][3] == 2**53 + 1
 
 
 def _npy_blocks(tmp_path, n=10_000, d=3, rows=1500):

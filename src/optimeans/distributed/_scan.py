@@ -144,14 +144,34 @@ def add_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
             N[j] += chunk_N[c, j]
 
 
+def sums_record(m: int, dp: int) -> np.ndarray:
+    """Zero sums of ``m`` clusters as one record (see :func:`sums_views`)."""
+    return np.zeros(m * (dp + 3), dtype=np.float64)
+
+
+def sums_views(record: np.ndarray, m: int, dp: int) -> tuple:
+    """``(S, Q, W, N)``, views of a record of the sums of ``m`` clusters.
+
+    ``S`` is the first ``m * dp`` entries (cluster after cluster), then ``Q``
+    and ``W`` (``m`` each), then ``N``: its ``m`` int64 entries are kept bit
+    for bit in the record's last ``m`` float64 slots. Sums travel between the
+    client and the workers as this one array: one array to pickle and
+    unpickle rather than four, each 10-25 us right after a kernel has pushed
+    the interpreter out of the caches.
+    """
+    a = m * dp
+    return record[:a], record[a:a + m], record[a + m:a + 2 * m], record[a + 2 * m:a + 3 * m].view(np.int64)
+
+
 @njit
 def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
-    """The sparse form of the changed chunks' sums in one read: ``(touched, S, Q, W, N)``.
+    """The sparse form of the changed chunks' sums in one read: ``(touched, rows)``.
 
-    The same arrays as :func:`touched_clusters` over the chunks with
-    ``chunk_changed != 0`` and the touched rows gathered in chunk order, then
-    cluster order (what ``cS[idx].reshape(m, k, dp)[touched]`` and the like
-    give), without the temporary copies of the dense rows.
+    ``touched`` is :func:`touched_clusters` over the chunks with
+    ``chunk_changed != 0``; ``rows`` is a record (:func:`sums_views`) of the
+    touched clusters' sums, gathered in chunk order, then cluster order (what
+    ``cS[idx].reshape(m, k, dp)[touched]`` and the like give), without the
+    temporary copies of the dense rows.
     """
     nc, k = chunk_W.shape
     dp = chunk_S.shape[1] // k
@@ -176,10 +196,12 @@ def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
                 touched[i, j] = True
                 r += 1
         i += 1
-    rows_S = np.empty((r, dp), dtype=np.float64)
-    rows_Q = np.empty(r, dtype=np.float64)
-    rows_W = np.empty(r, dtype=np.float64)
-    rows_N = np.empty(r, dtype=np.int64)
+    rows = np.empty(r * (dp + 3), dtype=np.float64)
+    a = r * dp
+    rows_S = rows[:a]
+    rows_Q = rows[a:a + r]
+    rows_W = rows[a + r:a + 2 * r]
+    rows_N = rows[a + 2 * r:a + 3 * r].view(np.int64)
     r = 0
     i = 0
     for c in range(nc):
@@ -188,13 +210,13 @@ def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
         for j in range(k):
             if touched[i, j]:
                 for f in range(dp):
-                    rows_S[r, f] = chunk_S[c, j * dp + f]
+                    rows_S[r * dp + f] = chunk_S[c, j * dp + f]
                 rows_Q[r] = chunk_Q[c, j]
                 rows_W[r] = chunk_W[c, j]
                 rows_N[r] = chunk_N[c, j]
                 r += 1
         i += 1
-    return touched, rows_S, rows_Q, rows_W, rows_N
+    return touched, rows
 
 
 def touched_clusters(cS: np.ndarray, cQ: np.ndarray, cW: np.ndarray, cN: np.ndarray) -> np.ndarray:

@@ -40,7 +40,7 @@ from .._kernels.lloyd import (
     objective_from_sums, pack_centers, padded_clusters, padded_features, scans_rows, update_centers,
 )
 from . import tasks
-from ._scan import apply_sparse_moves
+from ._scan import apply_sparse_moves, sums_record, sums_views
 from .blocks import Blocks
 
 
@@ -73,14 +73,15 @@ class BlockPasses:
 
     def start_run(self) -> None:
         """A new run: zero sums, labels unassigned on every block at the next pass."""
-        k = self.k
         self.token += 1
         self.step = 0
         self.n_passes = 0
-        self.S = np.zeros(k * self.dp, dtype=np.float64)
-        self.Q = np.zeros(k, dtype=np.float64)
-        self.W = np.zeros(k, dtype=np.float64)
-        self.N = np.zeros(k, dtype=np.int64)
+        self._set_sums(sums_record(self.k, self.dp))
+
+    def _set_sums(self, record: np.ndarray) -> None:
+        """The running sums: one record (it travels as one array), ``S``, ``Q``, ``W``, ``N`` its views."""
+        self.sums = record
+        self.S, self.Q, self.W, self.N = sums_views(record, self.k, self.dp)
 
     # -- the Passes interface
 
@@ -94,7 +95,7 @@ class BlockPasses:
             # the leading blocks add their changes into a copy of the sums where they run
             lead = blocks.lead_blocks()
             lead_rows = int(blocks.starts[lead - 1] + blocks.sizes[lead - 1])
-            carry = (self.S.copy(), self.Q.copy(), self.W.copy(), self.N.copy())
+            carry = self.sums.copy()
         parts = blocks.run(
             tasks.task_pass, self.token, self.step, self.kmean, self.kscale, self.C2, self.cn, self.C64, cmax,
             self.k, do_sums, self.nt, carry, lead_rows, keeps_rows=False,
@@ -104,15 +105,14 @@ class BlockPasses:
         if not do_sums:
             return sum(p[0] for p in parts)
         k, dp = self.k, self.dp
-        carried = [p[6] for p in parts if p[6] is not None]
+        carried = [p[3] for p in parts if p[3] is not None]
         if len(carried) != 1:
             raise RuntimeError(f"a pass returned {len(carried)} running sums from its leading blocks, not 1")
-        # the sums are updated in place from here: copies of arrays that came read-only (Dask's
-        # route); a direct connection's are writable and aligned, and nothing else holds them
-        self.S, self.Q, self.W, self.N = (
-            a if a.flags.writeable and a.flags.aligned else a.copy() for a in carried[0]
-        )
-        rest = [p[1:6] for p in parts if p[1] is not None]
+        # the sums are updated in place from here: a copy of a record that came read-only (Dask's
+        # route); a direct connection's is writable and aligned, and nothing else holds it
+        record = carried[0]
+        self._set_sums(record if record.flags.writeable and record.flags.aligned else record.copy())
+        rest = [(p[1], *sums_views(p[2], p[2].shape[0] // (dp + 3), dp)) for p in parts if p[1] is not None]
         if rest:
             # block order is chunk order: the changes of the other blocks are added after those of
             # the leading ones, exactly as in memory (apply_moves, less its additions of zero)
@@ -121,8 +121,7 @@ class BlockPasses:
             else:
                 touched, rS, rQ, rW, rN = (np.concatenate(a) for a in zip(*rest))
             apply_sparse_moves(
-                touched.reshape(-1, k), np.ascontiguousarray(rS).reshape(-1, dp), rQ, rW, rN,
-                self.S, self.Q, self.W, self.N,
+                touched.reshape(-1, k), rS.reshape(-1, dp), rQ, rW, rN, self.S, self.Q, self.W, self.N,
             )
         return int(sum(p[0] for p in parts))
 
