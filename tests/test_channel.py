@@ -28,6 +28,15 @@ def _server(data, token, address="tcp://127.0.0.1:0"):
     return where
 
 
+@pytest.fixture
+def pair():
+    """Two connected sockets, closed after the test."""
+    a, b = socket.socketpair()
+    yield a, b
+    a.close()
+    b.close()
+
+
 def _threads():
     return [t for t in threading.enumerate() if t.name == "optimeans-block-host"]
 
@@ -136,26 +145,22 @@ def test_only_plain_tcp_workers_get_direct_calls():
     assert channel.listen("tcp://192.0.2.1:1") is None  # not an address of this machine
 
 
-def test_a_send_that_the_socket_takes_in_pieces_arrives_whole():
-    a, b = socket.socketpair()
+def test_a_send_that_the_socket_takes_in_pieces_arrives_whole(pair):
+    a, b = pair
     a.settimeout(5)  # a socket with a timeout sends what its buffer takes, then returns
     body = np.random.default_rng(0).bytes(8_000_000)
     got = []
     reader = threading.Thread(target=lambda: got.append(bytes(channel._recv_exact(b, 8 + len(body)))))
     reader.start()
-    try:
-        channel._send(a, [b"headhead", memoryview(body)])
-        reader.join(10)
-        assert got and got[0] == b"headhead" + body
-    finally:
-        a.close()
-        b.close()
+    channel._send(a, [b"headhead", memoryview(body)])
+    reader.join(10)
+    assert got and got[0] == b"headhead" + body
 
 
-def test_arrays_travel_out_of_band_whole_and_writable():
+def test_arrays_travel_out_of_band_whole_and_writable(pair):
     # a message's arrays are sent from their own memory and arrive as views of the received buffer:
     # every dtype, a non-contiguous array (pickled in band), and more arrays than one sendmsg takes
-    a, b = socket.socketpair()
+    a, b = pair
     rng = np.random.default_rng(1)
     obj = {
         "f64": rng.random((300, 7)), "bool": rng.random((50, 16)) > 0.5, "i64": np.arange(-5, 1000),
@@ -165,24 +170,20 @@ def test_arrays_travel_out_of_band_whole_and_writable():
     got = []
     reader = threading.Thread(target=lambda: got.append(channel.receive(b)))
     reader.start()
-    try:
-        channel._send(a, channel._pack(channel._OK, obj))
-        reader.join(10)
-        status, (back,) = got[0]
-        assert status == channel._OK
-        for key in ("f64", "bool", "i64", "f32_strided"):
-            assert back[key].dtype == obj[key].dtype
-            np.testing.assert_array_equal(back[key], obj[key])
-            back[key][...] = 0  # writable, and not the sender's memory
-        for key in ("f64", "i64"):  # out of band: each starts on a cache line of the buffer
-            assert back[key].flags.aligned and back[key].ctypes.data % channel.ALIGN == 0
-        assert all(x.ctypes.data % channel.ALIGN == 0 for x in back["many"])
-        assert obj["f64"].any() and obj["i64"].any()
-        assert back["scalars"] == (3, 2.5, None, "x")
-        assert [int(x[0]) for x in back["many"]] == list(range(channel._MAX_PARTS + 40))
-    finally:
-        a.close()
-        b.close()
+    channel._send(a, channel._pack(channel._OK, obj))
+    reader.join(10)
+    status, (back,) = got[0]
+    assert status == channel._OK
+    for key in ("f64", "bool", "i64", "f32_strided"):
+        assert back[key].dtype == obj[key].dtype
+        np.testing.assert_array_equal(back[key], obj[key])
+        back[key][...] = 0  # writable, and not the sender's memory
+    for key in ("f64", "i64"):  # out of band: each starts on a cache line of the buffer
+        assert back[key].flags.aligned and back[key].ctypes.data % channel.ALIGN == 0
+    assert all(x.ctypes.data % channel.ALIGN == 0 for x in back["many"])
+    assert obj["f64"].any() and obj["i64"].any()
+    assert back["scalars"] == (3, 2.5, None, "x")
+    assert [int(x[0]) for x in back["many"]] == list(range(channel._MAX_PARTS + 40))
 
 
 def test_states_are_looked_up_once_and_let_go_with_the_workers_data():
@@ -212,81 +213,65 @@ def test_states_are_looked_up_once_and_let_go_with_the_workers_data():
     np.testing.assert_array_equal(blocks._run_states(data, "tcp://w", _scaled, ["a"], (1.0,), held)[0], np.arange(5.0))
 
 
-def test_a_piece_pickled_once_travels_in_several_messages():
+def test_a_piece_pickled_once_travels_in_several_messages(pair):
     # a pass's function and arguments are pickled once for every worker: each message carries the
     # same frames after a piece of its own, and each end unpickles its own copy
-    a, b = socket.socketpair()
+    a, b = pair
     shared = channel.Pickled((_scaled, (np.arange(5.0), 2.0)))
     got = []
     reader = threading.Thread(target=lambda: got.extend(channel.receive(b) for _ in range(2)))
     reader.start()
-    try:
-        for keys in (["x"], ["y", "z"]):
-            channel._send(a, channel._pack(channel._OK, keys, shared))
-        reader.join(10)
-        assert [pieces[0] for _, pieces in got] == [["x"], ["y", "z"]]
-        (fn1, (arr1, f1)), (fn2, (arr2, f2)) = (pieces[1] for _, pieces in got)
-        assert fn1 is _scaled and fn2 is _scaled and f1 == f2 == 2.0
-        np.testing.assert_array_equal(arr1, np.arange(5.0))
-        arr1[0] = 7.0  # two copies, not one array shared by the two messages
-        assert arr2[0] == 0.0
-    finally:
-        a.close()
-        b.close()
+    for keys in (["x"], ["y", "z"]):
+        channel._send(a, channel._pack(channel._OK, keys, shared))
+    reader.join(10)
+    assert [pieces[0] for _, pieces in got] == [["x"], ["y", "z"]]
+    (fn1, (arr1, f1)), (fn2, (arr2, f2)) = (pieces[1] for _, pieces in got)
+    assert fn1 is _scaled and fn2 is _scaled and f1 == f2 == 2.0
+    np.testing.assert_array_equal(arr1, np.arange(5.0))
+    arr1[0] = 7.0  # two copies, not one array shared by the two messages
+    assert arr2[0] == 0.0
 
 
-def test_a_function_of_the_users_script_travels_by_value():
+def test_a_function_of_the_users_script_travels_by_value(pair):
     # the standard pickler cannot send a function of __main__ (the worker has another __main__):
     # such a piece goes through cloudpickle, by value
     ns = {}
     exec("def triple(x):\n    return 3 * x\n", {"__name__": "__main__"}, ns)
     triple = ns["triple"]
     assert triple.__module__ == "__main__"
-    a, b = socket.socketpair()
-    try:
-        channel._send(a, channel._pack(channel._OK, (triple, np.arange(3.0))))
-        status, ((fn, x),) = channel.receive(b)
-        assert fn is not triple
-        np.testing.assert_array_equal(fn(x), [0.0, 3.0, 6.0])
-    finally:
-        a.close()
-        b.close()
+    a, b = pair
+    channel._send(a, channel._pack(channel._OK, (triple, np.arange(3.0))))
+    status, ((fn, x),) = channel.receive(b)
+    assert fn is not triple
+    np.testing.assert_array_equal(fn(x), [0.0, 3.0, 6.0])
 
 
-def test_a_message_whose_pieces_do_not_add_up_is_refused():
+def test_a_message_whose_pieces_do_not_add_up_is_refused(pair):
     import struct
 
-    a, b = socket.socketpair()
-    try:
-        # 1 piece of 3 frames announced, but only 2 frames
-        a.sendall(channel._OK + struct.pack("<5Q", 1, 2, 3, 1, 1) + b"xy")
-        with pytest.raises(ConnectionError, match="pieces"):
-            channel.receive(b)
-    finally:
-        a.close()
-        b.close()
+    a, b = pair
+    # 1 piece of 3 frames announced, but only 2 frames
+    a.sendall(channel._OK + struct.pack("<5Q", 1, 2, 3, 1, 1) + b"xy")
+    with pytest.raises(ConnectionError, match="pieces"):
+        channel.receive(b)
 
 
-def test_the_poll_before_sleeping_sees_a_call_and_gives_up_in_time():
+def test_the_poll_before_sleeping_sees_a_call_and_gives_up_in_time(pair):
     import select
 
-    a, b = socket.socketpair()
-    try:
-        poller = select.poll()
-        poller.register(b, select.POLLIN)
-        t = time.perf_counter()
-        assert channel._spin(poller, 0.05) is False  # nothing came: it gives up after its time
-        assert 0.05 <= time.perf_counter() - t < 5
-        a.sendall(b"x")
-        t = time.perf_counter()
-        assert channel._spin(poller, 5.0) is True  # something to read: it returns at once
-        assert time.perf_counter() - t < 4
-    finally:
-        a.close()
-        b.close()
+    a, b = pair
+    poller = select.poll()
+    poller.register(b, select.POLLIN)
+    t = time.perf_counter()
+    assert channel._spin(poller, 0.05) is False  # nothing came: it gives up after its time
+    assert 0.05 <= time.perf_counter() - t < 5
+    a.sendall(b"x")
+    t = time.perf_counter()
+    assert channel._spin(poller, 5.0) is True  # something to read: it returns at once
+    assert time.perf_counter() - t < 4
 
 
-def test_without_sendmsg_or_poll_the_channel_still_works(monkeypatch):
+def test_without_sendmsg_or_poll_the_channel_still_works(monkeypatch, pair):
     # Windows has neither socket.sendmsg nor select.poll: the pieces go one by one, no poll
     import select
 
@@ -297,15 +282,11 @@ def test_without_sendmsg_or_poll_the_channel_still_works(monkeypatch):
         def sendall(self, data):
             self._sock.sendall(data)
 
-    a, b = socket.socketpair()
-    try:
-        parts = channel._pack(channel._OK, {"x": np.arange(10.0)})
-        channel._send(NoSendmsg(a), parts)
-        status, (obj,) = channel.receive(b)
-        np.testing.assert_array_equal(obj["x"], np.arange(10.0))
-    finally:
-        a.close()
-        b.close()
+    a, b = pair
+    parts = channel._pack(channel._OK, {"x": np.arange(10.0)})
+    channel._send(NoSendmsg(a), parts)
+    status, (obj,) = channel.receive(b)
+    np.testing.assert_array_equal(obj["x"], np.arange(10.0))
     monkeypatch.delattr(select, "poll")
     token = channel.new_token()
     host, port = _server({"a": 4.0}, token)
