@@ -51,8 +51,10 @@ pickle, out of band 15 us.
 
 from __future__ import annotations
 
+import copyreg
 import ctypes
 import hmac
+import io
 import os
 import pickle
 import select
@@ -62,6 +64,8 @@ import struct
 import threading
 import time
 from typing import Any, Callable
+
+import numpy as np
 
 #: Seconds a host waits for its client to connect (and prove itself) before it stops listening.
 ACCEPT_SECONDS = 60.0
@@ -269,7 +273,9 @@ def _frames(obj: Any) -> list:
     """
     buffers: list = []
     try:
-        stream = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+        out = io.BytesIO()
+        _ArrayPickler(out, protocol=5, buffer_callback=buffers.append).dump(obj)
+        stream = out.getvalue()
     except Exception:  # noqa: BLE001 - cloudpickle below
         stream = b"__main__"
     if b"__main__" in stream:
@@ -278,6 +284,32 @@ def _frames(obj: Any) -> list:
         buffers.clear()
         stream = dumps(obj, buffer_callback=buffers.append)
     return [stream, *(b.raw() for b in buffers)]
+
+
+def _array(buffer: Any, dtype: str, shape: tuple) -> np.ndarray:
+    """The array of :func:`_reduce_array`: a view of its buffer (the received message's memory)."""
+    return np.frombuffer(buffer, dtype=dtype).reshape(shape)
+
+
+def _reduce_array(a: np.ndarray) -> tuple:
+    """How :class:`_ArrayPickler` pickles an array: its memory out of band, its type as a string.
+
+    NumPy's own reduction pickles the dtype as an object, rebuilt on the other
+    side by ``dtype.__setstate__``. With every cache cold (as right after a
+    kernel; idle, medians of 35), a pass's reply took 44 us to pickle and 39
+    us to unpickle that way, against 36 and 31 us with this one; its call 55
+    and 46 us, against 48 and 39 us. Arrays this does not describe exactly
+    (not C-contiguous, or of a dtype that is not plain numbers) keep NumPy's.
+    """
+    if a.flags.c_contiguous and a.dtype.kind in "biufc":
+        return _array, (pickle.PickleBuffer(a), a.dtype.str, a.shape)
+    return a.__reduce_ex__(5)
+
+
+class _ArrayPickler(pickle.Pickler):
+    """The standard pickler, with :func:`_reduce_array` for NumPy arrays (not their subclasses)."""
+
+    dispatch_table = {**copyreg.dispatch_table, np.ndarray: _reduce_array}
 
 
 def _pack(status: bytes, *pieces: Any) -> list:
