@@ -75,7 +75,7 @@ CONNECT_SECONDS = 5.0
 POLL_SECONDS = 2.0
 #: Seconds a host's thread polls for the next call, yielding its core at every look, before it
 #: sleeps in ``recv`` (see :func:`serve`).
-SPIN_SECONDS = 0.002
+SPIN_SECONDS = 0.0005
 
 _LEN = struct.Struct("<Q")
 _OK, _RAISED = b"\x00", b"\x01"
@@ -134,7 +134,16 @@ def serve(listener: socket.socket, token: bytes, handle: Callable[..., Any]) -> 
     ms) a Lloyd iteration took 7.78 ms with the 2 ms poll against 8.08 ms
     without; two other series of 16 and 8 rounds gave 9.02 against 9.15
     and 9.10 against 10.14 ms. The poll yields the core at every look, so
-    a thread that wants it gets it, and it ends after 2 ms at most.
+    a thread that wants it gets it.
+
+    Why 0.5 ms rather than 2: the worker that finishes first polls while the
+    other still computes and the client takes the first reply, three
+    threads that want two cores. Alternating the two in one cluster (10
+    rounds of the same fit each, three series), Dask's iteration exceeded
+    memory's by a median 0.43, 0.89 and 0.82 ms with 0.5 ms against 0.83,
+    1.08 and 1.10 ms with 2 ms; in ``bench_dask.py memory`` (6 runs each,
+    alternating) by 0.55 against 0.60 ms on average, within the noise. A
+    shorter poll also leaves the core to other work sooner.
     """
     conn = None
     try:
