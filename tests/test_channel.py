@@ -37,6 +37,17 @@ def pair():
     b.close()
 
 
+def _through(pair, *pieces):
+    """``(status, pieces)`` as received at the other end of ``pair`` (read by a thread of its own)."""
+    a, b = pair
+    got = []
+    reader = threading.Thread(target=lambda: got.append(channel.receive(b)))
+    reader.start()
+    channel._send(a, channel._pack(channel._OK, *pieces))
+    reader.join(10)
+    return got[0]
+
+
 def _threads():
     return [t for t in threading.enumerate() if t.name == "optimeans-block-host"]
 
@@ -160,19 +171,13 @@ def test_a_send_that_the_socket_takes_in_pieces_arrives_whole(pair):
 def test_arrays_travel_out_of_band_whole_and_writable(pair):
     # a message's arrays are sent from their own memory and arrive as views of the received buffer:
     # every dtype, a non-contiguous array (pickled in band), and more arrays than one sendmsg takes
-    a, b = pair
     rng = np.random.default_rng(1)
     obj = {
         "f64": rng.random((300, 7)), "bool": rng.random((50, 16)) > 0.5, "i64": np.arange(-5, 1000),
         "f32_strided": rng.random((40, 40)).astype(np.float32)[:, ::3], "scalars": (3, 2.5, None, "x"),
         "many": [np.full(3, i, dtype=np.int32) for i in range(channel._MAX_PARTS + 40)],
     }
-    got = []
-    reader = threading.Thread(target=lambda: got.append(channel.receive(b)))
-    reader.start()
-    channel._send(a, channel._pack(channel._OK, obj))
-    reader.join(10)
-    status, (back,) = got[0]
+    status, (back,) = _through(pair, obj)
     assert status == channel._OK
     for key in ("f64", "bool", "i64", "f32_strided"):
         assert back[key].dtype == obj[key].dtype
@@ -189,7 +194,6 @@ def test_arrays_travel_out_of_band_whole_and_writable(pair):
 def test_every_kind_of_array_comes_back_as_it_went(pair):
     # plain numeric arrays go by the channel's own reduction (dtype as a string, memory out of
     # band); the others (F order, records, object arrays, subclasses) by NumPy's
-    a, b = pair
     rng = np.random.default_rng(4)
     arrays = [
         rng.random((5, 3)).astype(">f8"),  # big-endian
@@ -202,12 +206,7 @@ def test_every_kind_of_array_comes_back_as_it_went(pair):
         (rng.random(7) * 1j).astype(np.complex64),
         np.arange(12, dtype=np.uint16).reshape(3, 4)[:, ::2],  # not contiguous
     ]
-    got = []
-    reader = threading.Thread(target=lambda: got.append(channel.receive(b)))
-    reader.start()
-    channel._send(a, channel._pack(channel._OK, arrays))
-    reader.join(10)
-    _, (back,) = got[0]
+    _, (back,) = _through(pair, arrays)
     for x, y in zip(arrays, back):
         assert type(y) is type(x) and y.dtype == x.dtype and y.shape == x.shape
         assert y.flags.f_contiguous == x.flags.f_contiguous

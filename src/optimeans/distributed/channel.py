@@ -51,6 +51,7 @@ pickle, out of band 15 us.
 
 from __future__ import annotations
 
+import collections
 import copyreg
 import ctypes
 import hmac
@@ -316,9 +317,13 @@ def _reduce_array(a: np.ndarray) -> tuple:
 
 
 class _ArrayPickler(pickle.Pickler):
-    """The standard pickler, with :func:`_reduce_array` for NumPy arrays (not their subclasses)."""
+    """The standard pickler, with :func:`_reduce_array` for NumPy arrays (not their subclasses).
 
-    dispatch_table = {**copyreg.dispatch_table, np.ndarray: _reduce_array}
+    The other types' reductions are looked up in ``copyreg``'s table as it is
+    at the time (a chain, not a copy: a library may register one later).
+    """
+
+    dispatch_table = collections.ChainMap({np.ndarray: _reduce_array}, copyreg.dispatch_table)
 
 
 def _pack(status: bytes, *pieces: Any) -> list:
