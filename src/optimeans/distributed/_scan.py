@@ -163,6 +163,11 @@ def sums_views(record: np.ndarray, m: int, dp: int) -> tuple:
     return record[:a], record[a:a + m], record[a + m:a + 2 * m], record[a + 2 * m:a + 3 * m].view(np.int64)
 
 
+#: :func:`sums_views` for compiled code (the Python one stays plain: a Numba call from Python costs more
+#: than the slicing, right after a kernel)
+_sums_views = njit(sums_views)
+
+
 @njit
 def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
     """The sparse form of the changed chunks' sums in one read: ``(touched, rows)``.
@@ -197,11 +202,7 @@ def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
                 r += 1
         i += 1
     rows = np.empty(r * (dp + 3), dtype=np.float64)
-    a = r * dp
-    rows_S = rows[:a]
-    rows_Q = rows[a:a + r]
-    rows_W = rows[a + r:a + 2 * r]
-    rows_N = rows[a + 2 * r:a + 3 * r].view(np.int64)
+    rows_S, rows_Q, rows_W, rows_N = _sums_views(rows, r, dp)
     r = 0
     i = 0
     for c in range(nc):
