@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -48,6 +49,18 @@ def _through(pair, *pieces):
     return got[0]
 
 
+@contextlib.contextmanager
+def _connected(data):
+    """A client's connection to a host serving ``data`` (closed at the end)."""
+    token = channel.new_token()
+    host, port = _server(data, token)
+    c = channel.Channel(host, port, token)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
 def _threads():
     return [t for t in threading.enumerate() if t.name == "optimeans-block-host"]
 
@@ -62,10 +75,7 @@ def _wait_no_threads(before, timeout=5.0):
 def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
     before = len(_threads())
     data = {"a": np.arange(3.0), "b": np.arange(4.0)}
-    token = channel.new_token()
-    host, port = _server(data, token)
-    c = channel.Channel(host, port, token)
-    try:
+    with _connected(data) as c:
         for factor in (2.0, 3.0):
             c.send(c.pack(["b", "a"], (_scaled, (factor,))))
             out = c.receive(lambda: None)
@@ -77,25 +87,18 @@ def test_calls_run_in_order_and_the_thread_ends_with_the_connection():
         data["big"] = np.arange(3_000_000.0)
         c.send(c.pack(["big"], (_scaled, (1.0,))))
         np.testing.assert_array_equal(c.receive(lambda: None)[0], data["big"])
-    finally:
-        c.close()
     # the host's thread served that connection only, and ends when it closes
     assert _wait_no_threads(before) == 0
 
 
 def test_an_error_on_the_worker_is_raised_on_the_client():
-    token = channel.new_token()
-    host, port = _server({"a": 1.0}, token)
-    c = channel.Channel(host, port, token)
-    try:
+    with _connected({"a": 1.0}) as c:
         c.send(c.pack(["missing"], (_scaled, (2.0,))))
         with pytest.raises(tasks.StateLost, match="does not hold the block state 'missing'"):
             c.receive(lambda: None)
         # the connection is still in step: the next call is answered
         c.send(c.pack(["a"], (_scaled, (2.0,))))
         assert c.receive(lambda: None) == [2.0]
-    finally:
-        c.close()
 
 
 def test_a_connection_without_the_token_is_refused():
@@ -119,11 +122,8 @@ def test_waiting_checks_that_the_worker_is_still_there(monkeypatch):
     # a reply that takes longer than the poll interval: the client checks in between, and a check
     # that raises (the worker left the cluster) ends the wait
     monkeypatch.setattr(channel, "POLL_SECONDS", 0.05)
-    token = channel.new_token()
-    host, port = _server({"a": 0.2}, token)
-    c = channel.Channel(host, port, token)
     checks = []
-    try:
+    with _connected({"a": 0.2}) as c:
         c.send(c.pack(["a"], (_sleep, ())))
         assert c.receive(lambda: checks.append(1)) == [0.2]
         assert len(checks) >= 2
@@ -134,8 +134,6 @@ def test_waiting_checks_that_the_worker_is_still_there(monkeypatch):
 
         with pytest.raises(tasks.StateLost, match="the worker left"):
             c.receive(gone)
-    finally:
-        c.close()
 
 
 def _sleep(state, raw):
@@ -324,11 +322,6 @@ def test_without_sendmsg_or_poll_the_channel_still_works(monkeypatch, pair):
     status, (obj,) = channel.receive(b)
     np.testing.assert_array_equal(obj["x"], np.arange(10.0))
     monkeypatch.delattr(select, "poll")
-    token = channel.new_token()
-    host, port = _server({"a": 4.0}, token)
-    c = channel.Channel(host, port, token)
-    try:
+    with _connected({"a": 4.0}) as c:
         c.send(c.pack(["a"], (_scaled, (2.0,))))
         assert c.receive(lambda: None) == [8.0]
-    finally:
-        c.close()
