@@ -34,7 +34,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .._kernels.lloyd import (
-    BLOCK, CHUNK, guard_kappa, lloyd_chunks, lloyd_rows, n_chunks, pack_data, padded_features, scans_rows,
+    BLOCK, CHUNK, guard_kappa, lloyd_chunks, lloyd_rows, n_chunks, pack_data, padded_features, prefetch_pays,
+    scans_rows,
 )
 from .._numba import numba_threads
 from ..objective import point_objective
@@ -492,7 +493,7 @@ def task_pass(
     ``carry`` as its last item (otherwise None).
     """
     state.advance(token, step)
-    with numba_threads(n_threads):
+    with numba_threads(n_threads) as threads:
         d = C2.shape[1]
         dp = padded_features(d)
         cS, cQ, cW, cN, cc = state.scratch(k, dp)
@@ -511,8 +512,8 @@ def task_pass(
                 state.labels, cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
             )
     changed = int(cc.sum())
-    # prefetching rows pays while many points move (as in memory); it never changes a result
-    state.prefetch = changed * 1000 > state.n
+    # prefetching rows pays while enough points move (the rule of memory); it never changes a result
+    state.prefetch = prefetch_pays(changed, state.n, d * state.dtype.itemsize, threads)
     if not do_sums:
         return changed, None, None, None
     if carry is not None and state.start < lead_rows:
