@@ -105,27 +105,34 @@ from ._simd import (
 CHUNK = 4096
 
 
-def prefetch_pays(changed: int, n: int, row_bytes: int, n_threads: int) -> bool:
+def prefetch_pays(changed: int, before: int, n: int, row_bytes: int, n_threads: int) -> bool:
     """Whether the next pass should prefetch the rows of ``X`` (``prefetch_rows`` of :func:`lloyd_chunks`),
-    given that the last one moved ``changed`` of ``n`` points.
+    given that the last pass moved ``changed`` of ``n`` points and the one before it ``before``.
 
     The prefetch reads every row once more, ``n * row_bytes`` bytes a pass, to
     spare the moved points' rows a trip to memory each; the threads that
     stream at once share the memory's bandwidth. So the share of points that
     must move for it to pay grows with the size of a row and with the
-    threads: 0.01 % of ``row_bytes`` times the threads (at most 8 counted, at
-    most 25 %). Measured on Lloyd states of blobs data (2 cores, Zen 5), the
-    share where both take the same time, against this rule: 2 threads,
-    32-byte rows 0.6-0.7 % (0.64 %), 64-byte 1-1.5 % (1.28 %), 128-byte
-    about 2.5 % (2.56 %), 136-byte float64 rows about 4 % (2.72 %),
+    threads: about 0.01 % of ``row_bytes`` times the threads (at most 8
+    counted, at most 25 %). Measured on Lloyd states of blobs data (2 cores,
+    Zen 5), the share where both take the same time, against that figure:
+    2 threads, 32-byte rows 0.6-0.7 % (0.64 %), 64-byte 1-1.5 % (1.28 %),
+    128-byte about 2.5 % (2.56 %), 136-byte float64 rows about 4 % (2.72 %),
     512-byte about 30 % (10.2 %); 1 thread, 64-byte rows about 0.4 %
     (0.64 %). Away from it the wrong choice costs: at 2,000,000 x 16
     float32, 2 threads, 0.3-0.5 % of the points moving, 7.3 ms a pass with
-    the prefetch against 5.9 ms without; 6.4 % moving, 8.6 against 14.8 ms.
-    (The rule before, "more than 0.1 %", prefetched in the first case.)
+    the prefetch against 5.9 ms without; 2.7 % moving, 7.3 against 10.0 ms;
+    5.5 %, 8.3 against 13.9 ms. (The rule before, "more than 0.1 %",
+    prefetched in the first case.)
+
+    The next pass's moves are expected to be the last pass's, or, when the
+    moves grew, to grow again by the same factor: late in a run they come in
+    bursts (at 2,000,000 x 16: 0.48 %, 0.8 %, 2.7 %, 5.5 %, then 0.03 %), and
+    a missed prefetch costs more than a needless one.
     """
     streams = min(max(int(n_threads), 1), 8)
-    return changed * 10_000 > n * min(row_bytes * streams, 2_500)
+    expect = changed * changed / before if 0 < before < changed else changed
+    return expect * 10_000 > n * min(row_bytes * streams, 2_500)
 
 
 #: float32 lanes per vector: points per block of the packed data.
@@ -1753,6 +1760,7 @@ class Workspace:
         # 1000000x8x16, 1 thread, a pass with 10 % of the points moving took 9.7 ms with the
         # prefetch, 15-18 ms without; with no point moving 4.7 and 4.8 ms). The first pass moves all.
         self.prefetch_rows = True
+        self.moved = n  # the points the last pass moved
 
     def set_centers(self, centers: np.ndarray) -> None:
         """Pack ``centers`` (k, d) for the next pass."""
@@ -1770,8 +1778,9 @@ class Workspace:
                                 self.S, self.Q, self.W, self.N)
         else:
             changed = int(self.chunk_changed.sum())
-        self.prefetch_rows = prefetch_pays(changed, self.X.shape[0], self.X.shape[1] * self.X.itemsize,
+        self.prefetch_rows = prefetch_pays(changed, self.moved, self.X.shape[0], self.X.shape[1] * self.X.itemsize,
                                            get_num_threads())
+        self.moved = changed
         return changed
 
     def objective(self) -> float:

@@ -244,6 +244,7 @@ class BlockState:
         self.best: np.ndarray | None = None
         self._scratch: tuple | None = None
         self.prefetch = True
+        self.moved = self.n  # the labels the last pass changed
 
     # -- rows
 
@@ -387,6 +388,7 @@ class BlockState:
         """Check that the state is where the run left it, then move to ``step``."""
         if step == 0:
             self.labels.fill(-1)
+            self.moved = self.n
         elif self.token != token or self.step != step - 1:
             raise StateLost(
                 f"the block at row {self.start} lost its labels (a worker restarted?); run the fit again"
@@ -513,7 +515,8 @@ def task_pass(
             )
     changed = int(cc.sum())
     # prefetching rows pays while enough points move (the rule of memory); it never changes a result
-    state.prefetch = prefetch_pays(changed, state.n, d * state.dtype.itemsize, threads)
+    state.prefetch = prefetch_pays(changed, state.moved, state.n, d * state.dtype.itemsize, threads)
+    state.moved = changed
     if not do_sums:
         return changed, None, None, None
     if carry is not None and state.start < lead_rows:
