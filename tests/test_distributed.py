@@ -735,6 +735,29 @@ def test_a_worker_leaving_is_reported_not_waited_for():
                           block_rows=4096, callback=leave)
 
 
+def test_host_threads_counts_the_workers_threads_per_host(client, monkeypatch):
+    from optimeans.distributed import cluster
+
+    assert cluster.host_threads(client) == 2  # both workers of the fixture on 127.0.0.1
+    fake = {
+        "tcp://10.0.0.1:4001": {"host": "10.0.0.1", "nthreads": 4},
+        "tcp://10.0.0.2:4001": {"host": "10.0.0.2", "nthreads": 2},
+        "tcp://10.0.0.1:4002": {"nthreads": 1},  # no host given: read from the address
+    }
+    monkeypatch.setattr(cluster, "_scheduler_workers", lambda c: fake)
+    assert cluster.host_threads(client) == 5
+
+
+def test_block_passes_count_a_hosts_threads_for_the_prefetch(client, monkeypatch):
+    # two 1-thread workers on one host stream rows at once, as memory's 2 threads do
+    seen = []
+    rule = tasks.prefetch_pays
+    monkeypatch.setattr(tasks, "prefetch_pays", lambda *a: seen.append(a[-1]) or rule(*a))
+    X = _blobs(600)
+    optimeans.fit(da.from_array(X, chunks=(1000, 3)), 5, init=_init(X, 5), tol=0, max_iter=3)
+    assert seen and set(seen) == {2}
+
+
 def test_worker_slots_do_not_read_the_clients_cached_identity(client, monkeypatch):
     # the client's cached identity is refreshed periodically with no workers in it; read at the
     # wrong moment, every worker seemed to have left and a long pass stopped with StateLost

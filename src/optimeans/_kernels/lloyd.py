@@ -113,13 +113,13 @@ def prefetch_pays(changed: int, before: int, n: int, row_bytes: int, n_threads: 
     spare the moved points' rows a trip to memory each; the threads that
     stream at once share the memory's bandwidth. So the share of points that
     must move for it to pay grows with the size of a row and with the
-    threads: about 0.01 % of ``row_bytes`` times the threads (at most 8
+    threads ``t``: ``row_bytes * (2 t - 1) / 16000`` (at most 8 threads
     counted, at most 25 %). Measured on Lloyd states of blobs data (2 cores,
     Zen 5), the share where both take the same time, against that figure:
-    2 threads, 32-byte rows 0.6-0.7 % (0.64 %), 64-byte 1-1.5 % (1.28 %),
-    128-byte about 2.5 % (2.56 %), 136-byte float64 rows about 4 % (2.72 %),
-    512-byte about 30 % (10.2 %); 1 thread, 64-byte rows about 0.4 %
-    (0.64 %). Away from it the wrong choice costs: at 2,000,000 x 16
+    1 thread, 64-byte rows about 0.4 % (0.4 %); 2 threads, 32-byte rows
+    0.6-0.7 % (0.6 %), 64-byte 1-1.5 % (1.2 %), 128-byte about 2.5 %
+    (2.4 %), 136-byte float64 rows about 4 % (2.55 %), 512-byte about 30 %
+    (9.6 %). Away from it the wrong choice costs: at 2,000,000 x 16
     float32, 2 threads, 0.3-0.5 % of the points moving, 7.3 ms a pass with
     the prefetch against 5.9 ms without; 2.7 % moving, 7.3 against 10.0 ms;
     5.5 %, 8.3 against 13.9 ms. (The rule before, "more than 0.1 %",
@@ -132,7 +132,7 @@ def prefetch_pays(changed: int, before: int, n: int, row_bytes: int, n_threads: 
     """
     streams = min(max(int(n_threads), 1), 8)
     expect = changed * changed / before if 0 < before < changed else changed
-    return expect * 10_000 > n * min(row_bytes * streams, 2_500)
+    return expect * 16_000 > n * min(row_bytes * (2 * streams - 1), 4_000)
 
 
 #: float32 lanes per vector: points per block of the packed data.

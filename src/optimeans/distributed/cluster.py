@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from .._validation import check_positive_int
 from ._dask import _INSTALL_HINT, import_dask
 
-__all__ = ["local_cluster", "memory_budget", "worker_slots"]
+__all__ = ["host_threads", "local_cluster", "memory_budget", "worker_slots"]
 
 _import_dask = import_dask
 
@@ -154,6 +154,18 @@ def worker_slots(client: Any) -> tuple[list[str], int]:
     workers = sorted(info)
     threads = sum(int(info[w].get("nthreads", 1) or 1) for w in workers)
     return workers, max(1, threads)
+
+
+def host_threads(client: Any) -> int:
+    """The most worker threads on one host: block tasks that run there at once share its memory's bandwidth
+    (:func:`optimeans._kernels.lloyd.prefetch_pays` counts them)."""
+    from distributed.comm.addressing import get_address_host
+
+    per_host: dict[str, int] = {}
+    for address, info in _scheduler_workers(client).items():
+        host = info.get("host") or get_address_host(address)
+        per_host[host] = per_host.get(host, 0) + int(info.get("nthreads", 1) or 1)
+    return max(per_host.values(), default=1)
 
 
 def _scheduler_workers(client: Any) -> dict:

@@ -55,10 +55,14 @@ class BlockPasses:
     k : number of clusters
     kmean, kscale : the kernel's mean (padded) and scale, as the in-memory Workspace computes them
     n_threads : Numba threads of a block task
+    streams : threads that run block tasks at once on one host (0: ``n_threads``), for the prefetch rule
     """
 
-    def __init__(self, blocks: Blocks, k: int, kmean: np.ndarray, kscale: float, n_threads: int) -> None:
+    def __init__(
+        self, blocks: Blocks, k: int, kmean: np.ndarray, kscale: float, n_threads: int, streams: int = 0,
+    ) -> None:
         self.blocks, self.k, self.kmean, self.kscale, self.nt = blocks, k, kmean, kscale, n_threads
+        self.streams = streams
         self.dtype = blocks.dtype
         d = blocks.d
         self.dp = padded_features(d)
@@ -100,7 +104,7 @@ class BlockPasses:
             carry = self.sums.copy()
         parts = blocks.run(
             tasks.task_pass, self.token, self.step, self.kmean, self.kscale, self.C2, self.cn, self.C64, cmax,
-            self.k, do_sums, self.nt, carry, lead_rows, keeps_rows=False,
+            self.k, do_sums, self.nt, carry, lead_rows, self.streams, keeps_rows=False,
         )
         self.step += 1
         self.n_passes += 1

@@ -52,7 +52,7 @@ from ..solvers.lloyd import lloyd_loop
 from . import _scan, tasks
 from ._dask import current_client, import_dask
 from .blocks import Blocks
-from .cluster import memory_budget, worker_slots
+from .cluster import host_threads, memory_budget, worker_slots
 from .minibatch import run_minibatch
 from .passes import BlockPasses
 from .seeding import kmeans_parallel, random_rows
@@ -446,7 +446,9 @@ def fit(
                 return callback(iteration, space.to_original_objective(obj))
 
         gathered: dict[str, np.ndarray] = {}
-        passes = BlockPasses(blocks, k, kmean, kscale, nt)
+        # the block tasks that stream rows at once on one host (the prefetch rule counts them)
+        streams = nt * (host_threads(client) if client is not None else 1)
+        passes = BlockPasses(blocks, k, kmean, kscale, nt, streams)
         best: dict[str, Any] | None = None
         for run_seed in children:
             rng = np.random.default_rng(run_seed)

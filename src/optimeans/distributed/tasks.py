@@ -475,7 +475,7 @@ def task_work_stats(state: BlockState, raw: Any, kmean: np.ndarray) -> tuple:
 def task_pass(
     state: BlockState, raw: Any, token: int, step: int, kmean: np.ndarray, kscale: float,
     C2: np.ndarray, cn: np.ndarray, C64: np.ndarray, cmax: float, k: int, do_sums: bool, n_threads: int,
-    carry: tuple | None = None, lead_rows: int = 0,
+    carry: tuple | None = None, lead_rows: int = 0, streams: int = 0,
 ) -> tuple:
     """One assignment pass of the block at the packed centers (the in-memory kernel).
 
@@ -493,6 +493,11 @@ def task_pass(
     before the pass, with :func:`._scan.add_moves` (memory's additions, in
     memory's order) and send nothing else; the last of them returns
     ``carry`` as its last item (otherwise None).
+
+    ``streams``: the threads that run block tasks at once on this host (0:
+    this task's), which share its memory's bandwidth; the rule for
+    prefetching rows in the next pass counts them, as memory counts its
+    threads (:func:`~optimeans._kernels.lloyd.prefetch_pays`).
     """
     state.advance(token, step)
     with numba_threads(n_threads) as threads:
@@ -515,7 +520,7 @@ def task_pass(
             )
     changed = int(cc.sum())
     # prefetching rows pays while enough points move (the rule of memory); it never changes a result
-    state.prefetch = prefetch_pays(changed, state.moved, state.n, d * state.dtype.itemsize, threads)
+    state.prefetch = prefetch_pays(changed, state.moved, state.n, d * state.dtype.itemsize, max(streams, threads))
     state.moved = changed
     if not do_sums:
         return changed, None, None, None
