@@ -50,9 +50,10 @@ def main() -> None:
             return touched, S3[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched]
 
         sums = (np.zeros(k * dp), np.zeros(k), np.zeros(k), np.zeros(k, np.int64))
+        out = (np.empty(cW.size, dtype=np.bool_), np.empty(cW.size * (dp + 3)))
         cases = {
             "numpy gather (before)": numpy_gather,
-            "pack_touched": lambda: _scan.pack_touched(cS, cQ, cW, cN, cc),
+            "pack_touched": lambda: _scan.pack_touched(cS, cQ, cW, cN, cc, *out),
             "add_moves (leading block)": lambda: _scan.add_moves(cS, cQ, cW, cN, cc, *sums),
         }
         for name, f in cases.items():

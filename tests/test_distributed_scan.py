@@ -332,15 +332,22 @@ def test_pack_touched_is_the_numpy_gather():
     idx = np.flatnonzero(cc)
     touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
     want = (touched, cS[idx].reshape(idx.size, k, dp)[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched])
-    got_touched, rows = _scan.pack_touched(cS, cQ, cW, cN, cc)
-    r = int(touched.sum())
-    assert 0 < r < idx.size * k
-    assert rows.shape == (r * (dp + 3),) and rows.dtype == np.float64  # one record to send
-    rS, rQ, rW, rN = _scan.sums_views(rows, r, dp)
-    got = (got_touched, rS.reshape(r, dp), rQ, rW, rN)
-    for a, b in zip(want, got):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
+    # written into reused buffers, left dirty by a denser pass before (every entry touched)
+    touched_out = np.ones(nc * k, dtype=np.bool_)
+    rows_out = np.full(nc * k * (dp + 3), np.nan)
+    for _ in range(2):
+        got_touched, rows = _scan.pack_touched(cS, cQ, cW, cN, cc, touched_out, rows_out)
+        r = int(touched.sum())
+        assert 0 < r < idx.size * k
+        assert rows.shape == (r * (dp + 3),) and rows.dtype == np.float64  # one record to send
+        assert np.shares_memory(rows, rows_out) and np.shares_memory(got_touched, touched_out)
+        rS, rQ, rW, rN = _scan.sums_views(rows, r, dp)
+        got = (got_touched, rS.reshape(r, dp), rQ, rW, rN)
+        for a, b in zip(want, got):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="too small"):
+        _scan.pack_touched(cS, cQ, cW, cN, cc, touched_out[:-1], rows_out)
 
 
 def test_a_sums_record_keeps_the_counts_bit_for_bit():

@@ -169,7 +169,7 @@ _sums_views = njit(sums_views)
 
 
 @njit
-def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
+def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, touched_out, rows_out):
     """The sparse form of the changed chunks' sums in one read: ``(touched, rows)``.
 
     ``touched`` is :func:`touched_clusters` over the chunks with
@@ -177,14 +177,23 @@ def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
     touched clusters' sums, gathered in chunk order, then cluster order (what
     ``cS[idx].reshape(m, k, dp)[touched]`` and the like give), without the
     temporary copies of the dense rows.
+
+    Both are written at the start of the buffers ``touched_out`` (bool, at
+    least ``n_chunks * k``) and ``rows_out`` (float64, at least ``n_chunks *
+    k * (dp + 3)``) and returned as views of them, valid until the next call:
+    a block's buffers are reused pass after pass. Allocated afresh, the rows
+    of a 1,000,000-row block (165 KiB while 0.3-0.8 % of the points move, at
+    16 features and k = 16) cost 46 page faults a pass.
     """
     nc, k = chunk_W.shape
     dp = chunk_S.shape[1] // k
+    if touched_out.shape[0] < nc * k or rows_out.shape[0] < nc * k * (dp + 3):
+        raise ValueError("pack_touched: the output buffers are too small")
     m = 0
     for c in range(nc):
         if chunk_changed[c] != 0:
             m += 1
-    touched = np.zeros((m, k), dtype=np.bool_)
+    touched = touched_out[: m * k].reshape((m, k))
     r = 0
     i = 0
     for c in range(nc):
@@ -197,11 +206,11 @@ def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed):
                     if chunk_S[c, j * dp + f] != 0:
                         t = True
                         break
+            touched[i, j] = t
             if t:
-                touched[i, j] = True
                 r += 1
         i += 1
-    rows = np.empty(r * (dp + 3), dtype=np.float64)
+    rows = rows_out[: r * (dp + 3)]
     rows_S, rows_Q, rows_W, rows_N = _sums_views(rows, r, dp)
     r = 0
     i = 0

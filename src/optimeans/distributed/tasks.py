@@ -243,6 +243,7 @@ class BlockState:
         self.pending: np.ndarray | None = None
         self.best: np.ndarray | None = None
         self._scratch: tuple | None = None
+        self._sparse_out: tuple | None = None
         self.prefetch = True
         self.moved = self.n  # the labels the last pass changed
 
@@ -383,6 +384,15 @@ class BlockState:
             )
             self._scratch = sc
         return sc
+
+    def sparse_out(self, k: int, dp: int) -> tuple:
+        """The buffers :func:`._scan.pack_touched` writes this block's sparse changes into (reused)."""
+        nc = n_chunks(self.n)
+        out = self._sparse_out
+        if out is None or out[0].shape[0] != nc * k or out[1].shape[0] != nc * k * (dp + 3):
+            out = (np.empty(nc * k, dtype=np.bool_), np.empty(nc * k * (dp + 3), dtype=np.float64))
+            self._sparse_out = out
+        return out
 
     def advance(self, token: int, step: int) -> None:
         """Check that the state is where the run left it, then move to ``step``."""
@@ -529,7 +539,7 @@ def task_pass(
         last = state.start + state.n >= lead_rows
         return changed, None, None, (carry if last else None)
     # only the clusters a chunk's moves touched travel (late in a run, a few per chunk)
-    touched, rows = _scan.pack_touched(cS, cQ, cW, cN, cc)
+    touched, rows = _scan.pack_touched(cS, cQ, cW, cN, cc, *state.sparse_out(k, dp))
     return changed, touched, rows, None
 
 
