@@ -191,6 +191,13 @@ def bench_memory(args: argparse.Namespace) -> dict:
             else:
                 out[f"target_n{n}"] = f"<= {(m + fixed) * 1.1 * 1e3:.2f} ms ((mem + fixed) * 1.1)"
                 out[f"target_met_n{n}"] = bool(per <= (m + fixed) * 1.1)
+                # the same verdict as an excess over memory against its allowance, and the excess
+                # of each round over its own in-memory fit (the rounds alternate: a change of the
+                # machine's speed reaches both fits of a round)
+                out[f"allowance_n{n}_s_per_iter"] = 0.1 * m + 1.1 * fixed
+                _say(out, f"excess_n{n}_s_per_iter", per - m)
+                _say(out, f"paired_excess_n{n}_s_per_iter(median over rounds)",
+                     float(np.median(np.subtract(dask_runs, mem_runs))))
             print(f"  target_n{n}: {out[f'target_n{n}']}, met: {out[f'target_met_n{n}']}", file=sys.stderr, flush=True)
             out[f"same_as_memory_n{n}"] = bool(
                 np.array_equal(res.centers, mem.centers) and res.n_iter == mem.n_iter
