@@ -285,9 +285,20 @@ def test_a_message_whose_pieces_do_not_add_up_is_refused(pair):
 
     a, b = pair
     # 1 piece of 3 frames announced, but only 2 frames
-    a.sendall(channel._OK + struct.pack("<5Q", 1, 2, 3, 1, 1) + b"xy")
+    head = channel._OK + struct.pack("<5Q", 1, 2, 3, 1, 1)
+    a.sendall(head + bytes(channel.HEAD - len(head)) + b"xy")
     with pytest.raises(ConnectionError, match="pieces"):
         channel.receive(b)
+
+
+def test_a_message_with_more_lengths_than_the_head_holds(pair):
+    # 40 arrays: 42 lengths, more than the 15 of the fixed head; and a short one after it
+    arrays = [np.arange(i + 1, dtype=np.float64) for i in range(40)]
+    assert len(channel._pack(channel._OK, arrays)[0]) == 1 + (2 + 1 + 41) * 8 > channel.HEAD
+    _, (got,) = _through(pair, arrays)
+    assert len(got) == 40 and all(np.array_equal(x, y) for x, y in zip(got, arrays))
+    _, (small,) = _through(pair, (1, 2))
+    assert small == (1, 2)
 
 
 def test_the_poll_before_sleeping_sees_a_call_and_gives_up_in_time(pair):

@@ -251,6 +251,21 @@ def test_sparse_moves_give_the_dense_sums_bit_for_bit():
         for a, b in zip(dense, sparse):
             np.testing.assert_array_equal(a, b)
             assert np.array_equal(np.signbit(a), np.signbit(b))
+        # a block's reply as it travels (pack_touched's record), applied in one compiled call
+        got_touched, rows = _scan.pack_touched(
+            cS, cQ, cW, cN, cc, np.empty(m * k, np.bool_), np.empty(m * k * (dp + 3))
+        )
+        record = [a.copy() for a in start]
+        _scan.apply_sparse_record(got_touched, rows, *record)
+        for a, b in zip(dense, record):
+            np.testing.assert_array_equal(a, b)
+            assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_has_zero_finds_an_empty_cluster():
+    assert not _scan.has_zero(np.array([3, 1, 7], np.int64))
+    assert _scan.has_zero(np.array([3, 0, 7], np.int64)) and _scan.has_zero(np.array([0], np.int64))
+    assert not _scan.has_zero(np.zeros(0, np.int64))
 
 
 def test_sparse_moves_with_no_changed_chunk():

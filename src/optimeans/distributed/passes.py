@@ -42,7 +42,7 @@ from .._kernels.lloyd import (
     objective_from_sums, pack_centers, padded_clusters, padded_features, scans_rows, update_centers,
 )
 from . import tasks
-from ._scan import apply_sparse_moves, sums_record, sums_views
+from ._scan import apply_sparse_moves, apply_sparse_record, has_zero, sums_record, sums_views
 from .blocks import Blocks
 
 
@@ -114,18 +114,18 @@ class BlockPasses:
         carried = [p[3] for p in parts if p[3] is not None]
         if len(carried) != 1:
             raise RuntimeError(f"a pass returned {len(carried)} running sums from its leading blocks, not 1")
-        # the sums are updated in place from here: a copy of a record that came read-only (Dask's
-        # route); a direct connection's is writable and aligned, and nothing else holds it
-        record = carried[0]
-        self._set_sums(record if record.flags.writeable and record.flags.aligned else record.copy())
-        rest = [(p[1], *sums_views(p[2], p[2].shape[0] // (dp + 3), dp)) for p in parts if p[1] is not None]
-        if rest:
-            # block order is chunk order: the changes of the other blocks are added after those of
-            # the leading ones, exactly as in memory (apply_moves, less its additions of zero)
-            if len(rest) == 1:
-                touched, rS, rQ, rW, rN = rest[0]
-            else:
-                touched, rS, rQ, rW, rN = (np.concatenate(a) for a in zip(*rest))
+        # into the record whose views the passes keep (taking new views cost 13-18 us a pass)
+        self.sums[...] = carried[0]
+        rest = [(p[1], p[2]) for p in parts if p[1] is not None]
+        # block order is chunk order: the changes of the other blocks are added after those of
+        # the leading ones, exactly as in memory (apply_moves, less its additions of zero)
+        if len(rest) == 1:
+            touched, rows = rest[0]
+            apply_sparse_record(touched.reshape(-1, k), rows, self.S, self.Q, self.W, self.N)
+        elif rest:
+            # one call over every block's rows: an empty cluster's sums are zeroed once, at the end
+            rest = [(t, *sums_views(r, r.shape[0] // (dp + 3), dp)) for t, r in rest]
+            touched, rS, rQ, rW, rN = (np.concatenate(a) for a in zip(*rest))
             apply_sparse_moves(
                 touched.reshape(-1, k), rS.reshape(-1, dp), rQ, rW, rN, self.S, self.Q, self.W, self.N,
             )
@@ -135,7 +135,7 @@ class BlockPasses:
         return float(objective_from_sums(self.S, self.Q, self.W, self.N, self.C64, self.kmean))
 
     def has_empty(self) -> bool:
-        return not self.N.all()
+        return has_zero(self.N)
 
     def update_centers(self, centers: np.ndarray) -> None:
         update_centers(self.S, self.W, self.N, self.kmean, centers)
