@@ -75,3 +75,19 @@ def test_same_result_whatever_the_blas_pool_outside():
         b = optimeans.fit(X, 6, n_threads=1, random_state=3)
     assert a.objective == b.objective
     np.testing.assert_array_equal(a.centers, b.centers)
+
+
+def test_numba_threads_sets_the_count_for_the_block_and_restores_it():
+    import numba
+
+    from optimeans._numba import numba_threads
+
+    before = numba.get_num_threads()
+    for n in (1, before):  # a change, and the count already set (nothing to change)
+        with numba_threads(n) as got:
+            assert got == n and numba.get_num_threads() == n
+        assert numba.get_num_threads() == before
+    with pytest.raises(RuntimeError):
+        with numba_threads(1):
+            raise RuntimeError("in the block")
+    assert numba.get_num_threads() == before

@@ -262,6 +262,11 @@ def test_sparse_moves_give_the_dense_sums_bit_for_bit():
             assert np.array_equal(np.signbit(a), np.signbit(b))
 
 
+def test_total_is_the_sum_of_the_counts():
+    cc = np.random.default_rng(3).integers(0, 5000, 245)
+    assert _scan.total(cc) == int(cc.sum()) and _scan.total(cc[:0]) == 0
+
+
 def test_has_zero_finds_an_empty_cluster():
     assert not _scan.has_zero(np.array([3, 1, 7], np.int64))
     assert _scan.has_zero(np.array([3, 0, 7], np.int64)) and _scan.has_zero(np.array([0], np.int64))

@@ -144,6 +144,9 @@ def numba_threads(n_threads: int | None) -> Iterator[int]:
     """Run the block with ``n_threads`` Numba threads, then restore the old count."""
     n = resolve_n_threads(n_threads)
     old = numba.get_num_threads()
+    if old == n:  # as in every pass of a block task: two calls fewer
+        yield n
+        return
     numba.set_num_threads(n)
     try:
         yield n

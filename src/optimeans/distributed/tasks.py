@@ -295,7 +295,7 @@ class BlockState:
 
     def kernel_weights(self, ww: np.ndarray | None) -> np.ndarray:
         if self.unit or ww is None:
-            return np.empty(0, dtype=np.float64)
+            return _NONE
         return ww
 
     def pack(self, Xw: np.ndarray, kmean: np.ndarray, kscale: float) -> tuple:
@@ -405,6 +405,11 @@ class BlockState:
             )
         self.token, self.step = token, step
 
+
+#: No weights (unit weights) and no distances to write: what the kernels read as "none" (an empty
+#: array, which they never write; made once, not each pass, and writable: a read-only array is
+#: another type to Numba, with kernels of its own to compile)
+_NONE = np.empty(0, dtype=np.float64)
 
 _BUFFERS = threading.local()
 
@@ -519,16 +524,15 @@ def task_pass(
             X, ww, to_work, factor = state.scan_rows(raw)
             lloyd_rows(
                 X, state.kernel_weights(ww), state.space._offset_p, factor, to_work, C2, cn, C64, k, cmax,
-                guard_kappa(d), kmean, kscale, state.labels, cS, cQ, cW, cN, cc, do_sums,
-                np.empty(0, dtype=np.float64),
+                guard_kappa(d), kmean, kscale, state.labels, cS, cQ, cW, cN, cc, do_sums, _NONE,
             )
         else:
             Xw, ww, XT, block_norm = state.pass_rows(raw, kmean, kscale)
             lloyd_chunks(
                 Xw, state.kernel_weights(ww), XT, block_norm, C2, cn, C64, k, cmax, guard_kappa(d), kmean,
-                state.labels, cS, cQ, cW, cN, cc, do_sums, np.empty(0, dtype=np.float64), state.prefetch,
+                state.labels, cS, cQ, cW, cN, cc, do_sums, _NONE, state.prefetch,
             )
-    changed = int(cc.sum())
+    changed = int(_scan.total(cc))
     # prefetching rows pays while enough points move (the rule of memory); it never changes a result
     state.prefetch = prefetch_pays(changed, state.moved, state.n, d * state.dtype.itemsize, max(streams, threads))
     state.moved = changed
