@@ -117,9 +117,9 @@ def prefetch_pays(changed: int, before: int, n: int, row_bytes: int, n_threads: 
     counted, at most 25 %). Measured on Lloyd states of blobs data (2 cores,
     Zen 5), the share where both take the same time, against that figure:
     1 thread, 64-byte rows about 0.4 % (0.4 %); 2 threads, 32-byte rows
-    0.6-0.7 % (0.6 %), 64-byte 1-1.5 % (1.2 %), 128-byte about 2.5 %
-    (2.4 %), 136-byte float64 rows about 4 % (2.55 %), 512-byte about 30 %
-    (9.6 %). Away from it the wrong choice costs: at 2,000,000 x 16
+    0.5-0.7 % (0.6 %), 64-byte 0.5-2.7 % as the host's load varied (1.2 %),
+    128-byte about 2.5 % (2.4 %), 136-byte float64 rows about 4 % (2.55 %),
+    512-byte about 30 % (9.6 %); ``benchmarks/check_prefetch.py``. Away from it the wrong choice costs: at 2,000,000 x 16
     float32, 2 threads, 0.3-0.5 % of the points moving, 7.3 ms a pass with
     the prefetch against 5.9 ms without; 2.7 % moving, 7.3 against 10.0 ms;
     5.5 %, 8.3 against 13.9 ms. (The rule before, "more than 0.1 %",
