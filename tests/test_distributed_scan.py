@@ -251,15 +251,21 @@ def test_sparse_moves_give_the_dense_sums_bit_for_bit():
         for a, b in zip(dense, sparse):
             np.testing.assert_array_equal(a, b)
             assert np.array_equal(np.signbit(a), np.signbit(b))
-        # a block's reply as it travels (pack_touched's record), applied in one compiled call
-        got_touched, rows = _scan.pack_touched(
-            cS, cQ, cW, cN, cc, np.empty(m * k, np.bool_), np.empty(m * k * (dp + 3))
-        )
-        record = [a.copy() for a in start]
-        _scan.apply_sparse_record(got_touched, rows, *record)
-        for a, b in zip(dense, record):
-            np.testing.assert_array_equal(a, b)
-            assert np.array_equal(np.signbit(a), np.signbit(b))
+        # the replies as they travel (pack_touched's records), applied in one compiled call each:
+        # the whole as one block's reply, and split into two blocks' replies applied in order
+        for cut in (m, m // 2):
+            record = [a.copy() for a in start]
+            parts = [slice(0, cut), slice(cut, m)] if cut < m else [slice(0, m)]
+            for i, part in enumerate(parts):
+                size = cc[part].size
+                got_touched, rows = _scan.pack_touched(
+                    cS[part], cQ[part], cW[part], cN[part], cc[part],
+                    np.empty(size * k, np.bool_), np.empty(size * k * (dp + 3)),
+                )
+                _scan.apply_sparse_record(got_touched, rows, *record, i == len(parts) - 1)
+            for a, b in zip(dense, record):
+                np.testing.assert_array_equal(a, b)
+                assert np.array_equal(np.signbit(a), np.signbit(b))
 
 
 def test_total_is_the_sum_of_the_counts():

@@ -230,17 +230,23 @@ def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, touched_out,
 
 
 @njit
-def apply_sparse_record(touched, rows, S, Q, W, N):
+def apply_sparse_record(touched, rows, S, Q, W, N, last):
     """:func:`apply_sparse_moves` of one block's reply: ``rows`` the record :func:`pack_touched` made.
 
-    The views of the record are taken here, compiled: from Python, four
-    views of an array cost 8-13 us right after a kernel.
+    Several blocks' replies are applied one after the other, in block order;
+    ``last``: this is the last of them, after which a cluster left with no
+    point gets exactly zero sums (as :func:`apply_sparse_moves` does once,
+    after all its additions). The views of the record are taken here,
+    compiled: from Python, four views of an array cost 8-13 us right after
+    a kernel.
     """
     k = touched.shape[1]
     dp = S.shape[0] // k
     r = rows.shape[0] // (dp + 3)
     rS, rQ, rW, rN = _sums_views(rows, r, dp)
-    apply_sparse_moves(touched, rS.reshape((r, dp)), rQ, rW, rN, S, Q, W, N)
+    _add_sparse(touched, rS.reshape((r, dp)), rQ, rW, rN, S, Q, W, N)
+    if last:
+        _zero_empty(S, Q, W, N)
 
 
 @njit
@@ -280,6 +286,13 @@ def apply_sparse_moves(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
     and a float64 sum is -0.0 only when both terms are, so ``s + 0.0 == s``
     bit for bit at every step. Returns nothing; the caller counts the labels.
     """
+    _add_sparse(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N)
+    _zero_empty(S, Q, W, N)
+
+
+@njit
+def _add_sparse(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
+    """The additions of :func:`apply_sparse_moves`, in chunk order, then cluster order."""
     m, k = touched.shape
     dp = S.shape[0] // k
     r = 0
@@ -292,6 +305,13 @@ def apply_sparse_moves(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
                 W[j] += rows_W[r]
                 N[j] += rows_N[r]
                 r += 1
+
+
+@njit
+def _zero_empty(S, Q, W, N):
+    """Exactly zero sums for a cluster left with no point (no rounding residue), as memory's apply_moves."""
+    k = W.shape[0]
+    dp = S.shape[0] // k
     for j in range(k):
         if N[j] == 0:
             W[j] = 0.0

@@ -42,7 +42,7 @@ from .._kernels.lloyd import (
     objective_from_sums, pack_centers, padded_clusters, padded_features, scans_rows, update_centers,
 )
 from . import tasks
-from ._scan import apply_sparse_moves, apply_sparse_record, has_zero, sums_record, sums_views
+from ._scan import apply_sparse_record, has_zero, sums_record, sums_views
 from .blocks import Blocks
 
 
@@ -110,7 +110,7 @@ class BlockPasses:
         self.n_passes += 1
         if not do_sums:
             return sum(p[0] for p in parts)
-        k, dp = self.k, self.dp
+        k = self.k
         carried = [p[3] for p in parts if p[3] is not None]
         if len(carried) != 1:
             raise RuntimeError(f"a pass returned {len(carried)} running sums from its leading blocks, not 1")
@@ -118,16 +118,11 @@ class BlockPasses:
         self.sums[...] = carried[0]
         rest = [(p[1], p[2]) for p in parts if p[1] is not None]
         # block order is chunk order: the changes of the other blocks are added after those of
-        # the leading ones, exactly as in memory (apply_moves, less its additions of zero)
-        if len(rest) == 1:
-            touched, rows = rest[0]
-            apply_sparse_record(touched.reshape(-1, k), rows, self.S, self.Q, self.W, self.N)
-        elif rest:
-            # one call over every block's rows: an empty cluster's sums are zeroed once, at the end
-            rest = [(t, *sums_views(r, r.shape[0] // (dp + 3), dp)) for t, r in rest]
-            touched, rS, rQ, rW, rN = (np.concatenate(a) for a in zip(*rest))
-            apply_sparse_moves(
-                touched.reshape(-1, k), rS.reshape(-1, dp), rQ, rW, rN, self.S, self.Q, self.W, self.N,
+        # the leading ones, exactly as in memory (apply_moves, less its additions of zero); an
+        # empty cluster's sums are zeroed once, after the last block's
+        for i, (touched, rows) in enumerate(rest):
+            apply_sparse_record(
+                touched.reshape(-1, k), rows, self.S, self.Q, self.W, self.N, i == len(rest) - 1,
             )
         return int(sum(p[0] for p in parts))
 
