@@ -124,10 +124,7 @@ class _OwnedClient:
 def memory_budget(client: Any) -> float:
     """Bytes of memory the data may take when persisted (half of what there is)."""
     if client is not None:
-        try:
-            workers = client.scheduler_info(n_workers=-1)["workers"].values()
-        except TypeError:
-            workers = client.scheduler_info()["workers"].values()
+        workers = _scheduler_workers(client).values()
         total = float(sum(wk.get("memory_limit", 0) or 0 for wk in workers))
         if total > 0:
             return 0.5 * total
