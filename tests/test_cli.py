@@ -76,6 +76,19 @@ def test_options_reach_the_library(capsys):
     assert s["n_init"] == 2
 
 
+@pytest.mark.parametrize("word", ["none", "None", "NONE", "null"])
+def test_option_none_is_the_librarys_none(capsys, word):
+    # the library's message says "or None": the command line takes that word (and JSON's null)
+    code, out, err = run(capsys, "fit", "--dataset", "iris", "-k", 3, "--seed", 0, "-o", f"refine={word}", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    r = optimeans.fit(IRIS, 3, random_state=0, refine=None)
+    assert s["method"] == r.method == "lloyd"
+    assert s["objective"] == r.objective
+    assert cli._input.parse_options([f"refine={word}", "tol=0.5", "init=k-means++"]) == {
+        "refine": None, "tol": 0.5, "init": "k-means++"}
+
+
 def test_csv_with_header_columns_and_out_dir(tmp_path, capsys):
     data = write_iris_csv(tmp_path / "iris.csv")
     out_dir = tmp_path / "res"

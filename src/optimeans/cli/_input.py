@@ -107,12 +107,19 @@ def _delimiter(text: str | None) -> str | None:
 
 
 def parse_options(items: list[str]) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values read as JSON when they parse)."""
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values read as JSON when they parse).
+
+    ``none`` (any case) and JSON's ``null`` are None, the value the library's
+    messages name (``refine=None``); no option takes the word "none" as text.
+    """
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise CLIError(f"--option expects KEY=VALUE, got {item!r}")
+        if value.strip().lower() == "none":
+            out[key.strip()] = None
+            continue
         try:
             out[key.strip()] = json.loads(value)
         except json.JSONDecodeError:

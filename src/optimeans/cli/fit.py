@@ -87,7 +87,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     add_scale_option(g, kept=True)
     g.add_argument(
         "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
-        help="solver option (repeatable), e.g. -o learning_rate=0.1",
+        help="solver option (repeatable), e.g. -o learning_rate=0.1 or -o refine=none",
     )
 
 
