@@ -130,6 +130,15 @@ def bench_memory(args: argparse.Namespace) -> dict:
     fixed cost is the same figure on tiny data (two blocks of 4096 rows), where
     the work is negligible: what one pass's round trip to the workers costs.
 
+    Why 20 iterations (``--iters``; it was 8 until 2026-12-07): from these
+    initial centers the first three or four iterations move many points and
+    take 9-15 ms at 2,000,000 rows, the rest 6-7 ms. The median of 7
+    differences (8 iterations) is then the fourth: one later iteration slowed
+    by the host (a 22.8 ms one was seen) moves it to an early one, and the
+    fit measures 9-11 ms. Dask's rounds came out more than 2 ms slower than
+    their in-memory pair in 10-28 % of the rounds so (memory's in 2-10 %),
+    in 4 of 72 rounds with 20 iterations (memory's in 1).
+
     The in-memory and the Dask fits alternate (``--repeats`` rounds of one
     each, medians of the rounds), all while the cluster is up and idle
     between its fits, so that a change of the machine's speed during the run
@@ -658,7 +667,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="what", required=True)
     m = sub.add_parser("memory")
     m.add_argument("--n", type=int, default=2_000_000)
-    m.add_argument("--iters", type=int, default=8)
+    m.add_argument("--iters", type=int, default=20, help="Lloyd iterations per fit (the median of their times is "
+                   "taken; the first three or four, while many points move, are slower)")
     m.add_argument("--repeats", type=int, default=5, help="rounds of one in-memory and one Dask fit each")
     m.add_argument("--n-large", type=int, default=0, help="also this many rows (e.g. 20000000)")
     pl = sub.add_parser("pool", help="the 2M target over the rounds of several memory runs' JSON outputs")
