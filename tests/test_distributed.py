@@ -760,21 +760,15 @@ def test_block_passes_count_a_hosts_threads_for_the_prefetch(client, monkeypatch
 
 def test_worker_slots_do_not_read_the_clients_cached_identity(client, monkeypatch):
     # the client's cached identity is refreshed periodically with no workers in it; read at the
-    # wrong moment, every worker seemed to have left and a long pass stopped with StateLost.
-    # The refresh is replaced by one that always leaves (and returns) that empty identity: before
-    # 2026.11 scheduler_info() read the cache after the refresh, from 2026.11 it returns the refresh
-    from distributed.client import SchedulerInfo
-
+    # wrong moment (distributed before 2026.11 returned that cache from scheduler_info()), every
+    # worker seemed to have left and a long pass stopped with StateLost. Here scheduler_info()
+    # always returns such an identity (a stand-in for the public method, no Dask internals)
     from optimeans.distributed.cluster import host_threads, memory_budget, worker_slots
 
-    async def stale(*args, **kwargs):
-        client._scheduler_identity = SchedulerInfo({"workers": {}})
-        return client._scheduler_identity
-
-    monkeypatch.setattr(client, "_update_scheduler_info", stale)
+    monkeypatch.setattr(client, "scheduler_info", lambda *a, **kw: {"workers": {}})
     assert client.scheduler_info()["workers"] == {}
     workers, threads = worker_slots(client)
     assert len(workers) == 2 and threads == 2
     assert host_threads(client) == 2
     limits = client.run(lambda dask_worker: dask_worker.memory_manager.memory_limit)
-    assert memory_budget(client) == 0.5 * sum(limits.values())
+    assert memory_budget(client) == 0.5 * sum(limits.values()) > 0
