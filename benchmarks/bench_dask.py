@@ -340,7 +340,7 @@ def bench_overhead(args: argparse.Namespace) -> dict:
         ):
             timings: dict = {"run": [], "kernel": [], "client": [], "cpu": [], "bytes": []}
             run_orig = passes_mod.BlockPasses.assign
-            apply_orig = passes_mod.apply_sparse_moves
+            apply_orig = passes_mod.apply_sparse_record
             pack_orig = passes_mod.pack_centers
 
             def timed(fn, key):
@@ -370,13 +370,13 @@ def bench_overhead(args: argparse.Namespace) -> dict:
                     del self.blocks.run
 
             passes_mod.BlockPasses.assign = assign
-            passes_mod.apply_sparse_moves = timed(apply_orig, "client")
+            passes_mod.apply_sparse_record = timed(apply_orig, "client")
             passes_mod.pack_centers = timed(pack_orig, "client")
             try:
                 res = optimeans.fit(da.from_array(X, chunks=chunks), k, init=C0, max_iter=iters, tol=0)
             finally:
                 passes_mod.BlockPasses.assign = run_orig
-                passes_mod.apply_sparse_moves = apply_orig
+                passes_mod.apply_sparse_record = apply_orig
                 passes_mod.pack_centers = pack_orig
             # skip the first pass (it packs the blocks)
             run = float(np.median(timings["run"][1:]))

@@ -171,11 +171,9 @@ def bench_block(args: argparse.Namespace) -> dict:
             S = np.zeros(k * padded_features(d)); Q = np.zeros(k); W = np.zeros(k); N = np.zeros(k, np.int64)
             r = r0
             for step in (1, 2, 3):
-                from optimeans.distributed._scan import apply_sparse_moves, sums_views
+                from optimeans.distributed._scan import apply_sparse_record
 
-                dp = padded_features(d)
-                rS, rQ, rW, rN = sums_views(r[2], r[2].shape[0] // (dp + 3), dp)
-                apply_sparse_moves(r[1], rS.reshape(-1, dp), rQ, rW, rN, S, Q, W, N)
+                apply_sparse_record(r[1].reshape(-1, k), r[2], S, Q, W, N, True)
                 K.update_centers(S, W, N, kmean, C)
                 tl, cl, r = one_pass(state, step, C, path == "rows")
             if rep:

@@ -45,8 +45,8 @@ def main() -> None:
 
         def numpy_gather():
             idx = np.flatnonzero(cc)
-            touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
             S3 = cS[idx].reshape(idx.size, k, dp)
+            touched = (cN[idx] != 0) | (cW[idx] != 0) | (cQ[idx] != 0) | (S3 != 0).any(axis=2)
             return touched, S3[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched]
 
         sums = (np.zeros(k * dp), np.zeros(k), np.zeros(k), np.zeros(k, np.int64))

@@ -6,7 +6,7 @@ system-wide monotonic clock on Linux, so the stamps of the client and of the
 worker processes compare):
 
 * client: packing the centers, the host calls sent (``Blocks.run``), the
-  results back, the chunk changes added (``apply_sparse_moves``);
+  results back, the chunk changes added (``apply_sparse_record``);
 * each worker: the task body (``task_pass``) start and end, its thread CPU
   time, the kernel alone (``lloyd_chunks``), and the bytes it sends back;
 * the same kernel in this process on one thread over one block, and in
@@ -126,7 +126,7 @@ def main() -> None:
     print(f"load at start {B._load()}", flush=True)
     client_log: list = []
     run_orig = pm.BlockPasses.assign
-    apply_orig = pm.apply_sparse_moves
+    apply_orig = pm.apply_sparse_record
     pack_orig = pm.pack_centers
 
     def stamp(fn, name):
@@ -150,7 +150,7 @@ def main() -> None:
                 del self.blocks.run
 
         pm.BlockPasses.assign = assign
-        pm.apply_sparse_moves = stamp(apply_orig, "apply")
+        pm.apply_sparse_record = stamp(apply_orig, "apply")
         pm.pack_centers = stamp(pack_orig, "pack")
         try:
             for label, data, C, chunks in (
@@ -163,7 +163,7 @@ def main() -> None:
                 _report(label, client_log, wlogs, res)
         finally:
             pm.BlockPasses.assign = run_orig
-            pm.apply_sparse_moves = apply_orig
+            pm.apply_sparse_record = apply_orig
             pm.pack_centers = pack_orig
         print("threading layer in the workers:", client.run(_threading_layer), flush=True)
     # the same kernel here: one thread, one block; two threads, all rows

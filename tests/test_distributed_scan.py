@@ -225,6 +225,22 @@ def test_the_read_ahead_thread_and_the_pass_buffers():
     assert np.shares_memory(again, seen["main"])  # reused, not reallocated
 
 
+def _touched(cS, cQ, cW, cN):
+    """The clusters whose sums some move of each chunk changed (any entry non-zero), in NumPy."""
+    m, k = cW.shape
+    return (cN != 0) | (cW != 0) | (cQ != 0) | (cS.reshape(m, k, cS.shape[1] // k) != 0).any(axis=2)
+
+
+def _apply_packed(cS, cQ, cW, cN, cc, S, Q, W, N, last=True):
+    """One block's reply as it travels: pack_touched's record, applied by apply_sparse_record."""
+    m, k = cW.shape
+    dp = cS.shape[1] // k
+    touched, rows = _scan.pack_touched(
+        cS, cQ, cW, cN, cc, np.empty(m * k, np.bool_), np.empty(m * k * (dp + 3)),
+    )
+    _scan.apply_sparse_record(touched, rows, S, Q, W, N, last)
+
+
 def test_sparse_moves_give_the_dense_sums_bit_for_bit():
     from optimeans._kernels.lloyd import apply_moves
 
@@ -242,27 +258,14 @@ def test_sparse_moves_give_the_dense_sums_bit_for_bit():
         start = [rng.standard_normal(k * dp), rng.random(k) * 50, rng.random(k) * 5, rng.integers(0, 3, k)]
         dense = [a.copy() for a in start]
         apply_moves(cS, cQ, cW, cN, cc, *dense)
-        sparse = [a.copy() for a in start]
-        touched = _scan.touched_clusters(cS, cQ, cW, cN)
-        assert touched.sum() < m * k  # some rows do not travel
-        _scan.apply_sparse_moves(
-            touched, cS.reshape(m, k, dp)[touched], cQ[touched], cW[touched], cN[touched], *sparse
-        )
-        for a, b in zip(dense, sparse):
-            np.testing.assert_array_equal(a, b)
-            assert np.array_equal(np.signbit(a), np.signbit(b))
+        assert _touched(cS, cQ, cW, cN).sum() < m * k  # some rows do not travel
         # the replies as they travel (pack_touched's records), applied in one compiled call each:
         # the whole as one block's reply, and split into two blocks' replies applied in order
         for cut in (m, m // 2):
             record = [a.copy() for a in start]
             parts = [slice(0, cut), slice(cut, m)] if cut < m else [slice(0, m)]
             for i, part in enumerate(parts):
-                size = cc[part].size
-                got_touched, rows = _scan.pack_touched(
-                    cS[part], cQ[part], cW[part], cN[part], cc[part],
-                    np.empty(size * k, np.bool_), np.empty(size * k * (dp + 3)),
-                )
-                _scan.apply_sparse_record(got_touched, rows, *record, i == len(parts) - 1)
+                _apply_packed(cS[part], cQ[part], cW[part], cN[part], cc[part], *record, last=i == len(parts) - 1)
             for a, b in zip(dense, record):
                 np.testing.assert_array_equal(a, b)
                 assert np.array_equal(np.signbit(a), np.signbit(b))
@@ -280,17 +283,21 @@ def test_has_zero_finds_an_empty_cluster():
 
 
 def test_sparse_moves_with_no_changed_chunk():
-    k, dp = 3, 8
-    touched = _scan.touched_clusters(np.zeros((0, k * dp)), np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, k), np.int64))
-    assert touched.shape == (0, k)
+    k, dp, m = 3, 8, 4
+    cS = np.ones((m, k * dp))  # changes that must not travel: no label of their chunk changed
+    cQ, cW, cN = np.ones((m, k)), np.ones((m, k)), np.ones((m, k), np.int64)
+    touched, rows = _scan.pack_touched(
+        cS, cQ, cW, cN, np.zeros(m, np.int64), np.empty(m * k, np.bool_), np.empty(m * k * (dp + 3)),
+    )
+    assert touched.shape == (0, k) and rows.size == 0
     S, Q, W, N = np.ones(k * dp), np.ones(k), np.ones(k), np.array([1, 0, 2])
-    _scan.apply_sparse_moves(touched, np.zeros((0, dp)), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), S, Q, W, N)
+    _scan.apply_sparse_record(touched, rows, S, Q, W, N, True)
     assert (S[dp:2 * dp] == 0).all() and Q[1] == 0 and W[1] == 0 and S[0] == 1  # the empty cluster is zeroed
 
 
 def test_leading_blocks_add_their_moves_then_the_rest_travel_sparse():
     # a pass adds the leading blocks' chunks into the sums where they ran (add_moves, no zeroing
-    # yet) and the later chunks' non-zero rows on the client (apply_sparse_moves, which zeroes):
+    # yet) and the later chunks' non-zero rows on the client (apply_sparse_record, which zeroes):
     # the bits of memory's apply_moves over all the chunks, for every split point
     from optimeans._kernels.lloyd import apply_moves
 
@@ -311,12 +318,7 @@ def test_leading_blocks_add_their_moves_then_the_rest_travel_sparse():
         split = int(rng.integers(0, m + 1))
         carry = [a.copy() for a in start]
         _scan.add_moves(cS[:split], cQ[:split], cW[:split], cN[:split], cc[:split], *carry)
-        rest = np.flatnonzero(cc[split:]) + split
-        touched = _scan.touched_clusters(cS[rest], cQ[rest], cW[rest], cN[rest])
-        _scan.apply_sparse_moves(
-            touched, cS[rest].reshape(-1, k, dp)[touched], cQ[rest][touched], cW[rest][touched],
-            cN[rest][touched], *carry,
-        )
+        _apply_packed(cS[split:], cQ[split:], cW[split:], cN[split:], cc[split:], *carry)
         for a, b in zip(dense, carry):
             np.testing.assert_array_equal(a, b)
             assert np.array_equal(np.signbit(a), np.signbit(b))
@@ -356,7 +358,7 @@ def test_pack_touched_is_the_numpy_gather():
     cc = (rng.random(nc) < 0.7).astype(np.int64)
     cc[3] = 1
     idx = np.flatnonzero(cc)
-    touched = _scan.touched_clusters(cS[idx], cQ[idx], cW[idx], cN[idx])
+    touched = _touched(cS[idx], cQ[idx], cW[idx], cN[idx])
     want = (touched, cS[idx].reshape(idx.size, k, dp)[touched], cQ[idx][touched], cW[idx][touched], cN[idx][touched])
     # written into reused buffers, left dirty by a denser pass before (every entry touched)
     touched_out = np.ones(nc * k, dtype=np.bool_)

@@ -130,7 +130,7 @@ def add_moves(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, S, Q, W, N):
     The same float64 additions in the same order, so a run of blocks can add
     its chunks' changes where they were computed and hand the running sums on;
     whoever adds the last chunk zeroes the empty clusters
-    (:func:`apply_sparse_moves` does). Returns nothing.
+    (:func:`apply_sparse_record` does). Returns nothing.
     """
     k = W.shape[0]
     for c in range(chunk_S.shape[0]):
@@ -172,9 +172,10 @@ _sums_views = njit(sums_views)
 def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, touched_out, rows_out):
     """The sparse form of the changed chunks' sums in one read: ``(touched, rows)``.
 
-    ``touched`` is :func:`touched_clusters` over the chunks with
-    ``chunk_changed != 0``; ``rows`` is a record (:func:`sums_views`) of the
-    touched clusters' sums, gathered in chunk order, then cluster order (what
+    ``touched`` marks, for each chunk with ``chunk_changed != 0``, the
+    clusters whose sums some move changed (any entry non-zero); ``rows`` is
+    a record (:func:`sums_views`) of the touched clusters' sums, gathered in
+    chunk order, then cluster order (what
     ``cS[idx].reshape(m, k, dp)[touched]`` and the like give), without the
     temporary copies of the dense rows.
 
@@ -231,12 +232,13 @@ def pack_touched(chunk_S, chunk_Q, chunk_W, chunk_N, chunk_changed, touched_out,
 
 @njit
 def apply_sparse_record(touched, rows, S, Q, W, N, last):
-    """:func:`apply_sparse_moves` of one block's reply: ``rows`` the record :func:`pack_touched` made.
+    """Memory's :func:`~optimeans._kernels.lloyd.apply_moves` for one block's reply, ``rows`` the
+    record :func:`pack_touched` made: the same additions, less those of zero (:func:`_add_sparse`).
 
     Several blocks' replies are applied one after the other, in block order;
     ``last``: this is the last of them, after which a cluster left with no
-    point gets exactly zero sums (as :func:`apply_sparse_moves` does once,
-    after all its additions). The views of the record are taken here,
+    point gets exactly zero sums (as ``apply_moves`` does once, after all its
+    additions). The views of the record are taken here,
     compiled: from Python, four views of an array cost 8-13 us right after
     a kernel.
     """
@@ -269,30 +271,17 @@ def has_zero(N):
     return False
 
 
-def touched_clusters(cS: np.ndarray, cQ: np.ndarray, cW: np.ndarray, cN: np.ndarray) -> np.ndarray:
-    """``(m, k)`` bool: the clusters whose sums some move of each chunk changed (any entry non-zero)."""
-    m, k = cW.shape
-    return (cN != 0) | (cW != 0) | (cQ != 0) | (cS.reshape(m, k, cS.shape[1] // k) != 0).any(axis=2)
-
-
 @njit
-def apply_sparse_moves(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
-    """:func:`optimeans._kernels.lloyd.apply_moves` from the non-zero cluster rows only.
+def _add_sparse(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
+    """:func:`optimeans._kernels.lloyd.apply_moves`'s additions from the non-zero cluster rows only.
 
     ``touched`` (m, k) marks, chunk by chunk in global chunk order, the
     clusters whose sums changed; ``rows_*`` hold their changes in that order.
     The same additions in the same order as the dense version, less the
     additions of zero, which change nothing: the running sums start at +0.0
     and a float64 sum is -0.0 only when both terms are, so ``s + 0.0 == s``
-    bit for bit at every step. Returns nothing; the caller counts the labels.
+    bit for bit at every step.
     """
-    _add_sparse(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N)
-    _zero_empty(S, Q, W, N)
-
-
-@njit
-def _add_sparse(touched, rows_S, rows_Q, rows_W, rows_N, S, Q, W, N):
-    """The additions of :func:`apply_sparse_moves`, in chunk order, then cluster order."""
     m, k = touched.shape
     dp = S.shape[0] // k
     r = 0

@@ -7,7 +7,7 @@ in-memory :class:`~optimeans._kernels.lloyd.Workspace` packs them), runs
 worker of its block host, which runs the kernel over its blocks, see
 :meth:`~optimeans.distributed.blocks.Blocks.run`) and adds the per-chunk
 changes of the cluster sums into the running sums here, in global chunk
-order, with :func:`~optimeans.distributed._scan.apply_sparse_moves` (the
+order, with :func:`~optimeans.distributed._scan.apply_sparse_record` (the
 in-memory :func:`~optimeans._kernels.lloyd.apply_moves` without its
 additions of zero). The sums, and so the objective, the means and every
 label, are those of memory, bit for bit.
@@ -24,7 +24,7 @@ chunks' changes into them where they ran
 memory's order) and send back the ``k (d + 3)`` sums alone. The other blocks
 send only the clusters a chunk's moves touched (``d + 3`` floats each, and a
 k-bit mask per chunk where a label moved; adding the zero rows would change
-no bit, see :func:`~optimeans.distributed._scan.apply_sparse_moves`), which
+no bit, see :func:`~optimeans.distributed._scan.apply_sparse_record`), which
 the client adds after. On ``local_cluster(2)`` with two blocks this halves
 what a pass sends (11.4 MiB as dense rows at 20,000,000 x 16, k = 16, on
 the first pass) without a second round trip. Both kinds of sums travel as

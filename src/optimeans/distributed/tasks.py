@@ -498,7 +498,7 @@ def task_pass(
     the chunks where some changed, in chunk order, ``touched`` (chunks x k,
     bool: the clusters whose sums the chunk's moves changed) and those
     clusters' changes of the sums (a record of :func:`._scan.sums_views`),
-    for :func:`._scan.apply_sparse_moves`; with ``do_sums=False`` only
+    for :func:`._scan.apply_sparse_record`; with ``do_sums=False`` only
     ``changed``.
 
     The leading blocks (rows before ``lead_rows``, run one after the other
